@@ -1,0 +1,45 @@
+"""The public Python API: what a notebook or a script calls. The CLI is a thin layer over it."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+
+import pandas as pd
+
+from .events import ErrorEvent, events_from_records
+from .frame import records_frame
+from .ingest import iter_records
+from .stats import ReadStats
+
+Inputs = str | os.PathLike | Iterable[str | os.PathLike]
+
+
+def read_logs(inputs: Inputs, stats: ReadStats | None = None) -> pd.DataFrame:
+    """Read log files (paths, globs, directories, `-`) into a DataFrame, one row per record.
+
+    The columns are documented in the README. Records that could not be read are counted in
+    `stats` (pass a `ReadStats` to see them); a warning names any source that could not be read.
+    """
+    stats = stats if stats is not None else ReadStats()
+    frame = records_frame(iter_records(inputs, stats))
+    _warn_about(stats)
+    return frame
+
+
+def iter_events(inputs: Inputs, stats: ReadStats | None = None) -> Iterator[ErrorEvent]:
+    """Error events, with tracebacks stitched and parsed, streamed in the order their runs close."""
+    stats = stats if stats is not None else ReadStats()
+    yield from events_from_records(iter_records(inputs, stats, prefilter=True), stats)
+    _warn_about(stats)
+
+
+def read_events(inputs: Inputs, stats: ReadStats | None = None) -> list[ErrorEvent]:
+    """All error events, in time order."""
+    return sorted(iter_events(inputs, stats), key=lambda e: (e.time is None, e.time or 0.0))
+
+
+def _warn_about(stats: ReadStats) -> None:
+    for error in stats.errors:
+        warnings.warn(f"rca: {error}", stacklevel=3)

@@ -1,0 +1,109 @@
+"""GCP exports in JSON: log-sink JSON lines, and arrays from `gcloud logging read` or Logs Explorer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+
+from ..record import LogRecord
+from ..stats import ReadStats
+from .lines import iter_lines
+from .logentry import entry_to_record
+from .prefilter import cannot_matter
+
+
+def read_json_lines(stream, source: str, stats: ReadStats, prefilter: bool) -> Iterator[LogRecord]:
+    for position, raw in iter_lines(stream, source, stats):
+        if prefilter and cannot_matter(raw):
+            stats.records += 1
+            continue
+        entry = _decode_entry(raw, source, position, stats)
+        if entry is not None:
+            yield entry_to_record(entry, source, position)
+
+
+def read_json_array(stream, source: str, stats: ReadStats, prefilter: bool) -> Iterator[LogRecord]:
+    """Stream the array entry by entry; never load it whole."""
+    first = stream.readline()
+    second = stream.peek(8)[:8] if hasattr(stream, "peek") else b""
+    if first.strip() == b"[" and second.startswith(b"  {"):
+        yield from _read_indented_array(stream, source, stats, prefilter)
+    else:
+        yield from _read_any_array(first, stream, source, stats)
+
+
+def _read_indented_array(stream, source, stats, prefilter) -> Iterator[LogRecord]:
+    """gcloud and Logs Explorer indent by two spaces: an entry ends at a line that is exactly `  }`."""
+    block: list[bytes] = []
+    position = 0
+    for _, line in iter_lines(stream, source, stats):
+        if not block and not line.startswith(b"  {"):
+            if line.strip() not in (b"]", b""):
+                stats.skip("stray text between array entries", source, f"entry {position}")
+            continue
+        block.append(line)
+        if line.rstrip() in (b"  }", b"  },"):
+            position += 1
+            raw = b"".join(block).rstrip().rstrip(b",")
+            block.clear()
+            if prefilter and cannot_matter(raw):
+                stats.records += 1
+                continue
+            entry = _decode_entry(raw, source, f"entry {position}", stats)
+            if entry is not None:
+                yield entry_to_record(entry, source, position)
+    if block:
+        stats.skip("JSON array cut short inside an entry", source, f"entry {position + 1}")
+
+
+def _read_any_array(first: bytes, stream, source, stats) -> Iterator[LogRecord]:
+    """Any other layout (one line, other indents): an incremental parser."""
+    import itertools
+
+    import ijson
+
+    chunks = itertools.chain([first], iter(lambda: stream.read(1 << 16), b""))
+    position = 0
+    try:
+        for entry in ijson.items(_ChunkReader(chunks), "item", use_float=True):
+            position += 1
+            stats.records += 1
+            if isinstance(entry, dict):
+                yield entry_to_record(entry, source, position)
+            else:
+                stats.skip("array item is not a LogEntry object", source, f"entry {position}")
+    except ijson.JSONError as error:
+        stats.skip(f"JSON array broken or cut short ({_short(error)})", source, f"after entry {position}")
+
+
+class _ChunkReader:
+    """A file-like `read` over an iterator of byte chunks, for ijson."""
+
+    def __init__(self, chunks):
+        self._chunks = chunks
+
+    def read(self, size: int = -1) -> bytes:
+        return next(self._chunks, b"")
+
+
+def _decode_entry(raw: bytes, source: str, position, stats: ReadStats) -> dict | None:
+    stats.records += 1
+    try:
+        entry = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        reason = "invalid UTF-8" if "utf-8" in str(error).lower() else "broken JSON"
+        if not raw.strip():
+            stats.records -= 1  # a blank line is not a record
+            return None
+        stats.skip(reason, source, position)
+        return None
+    if not isinstance(entry, dict):
+        stats.skip("JSON value is not a LogEntry object", source, position)
+        return None
+    return entry
+
+
+def _short(error: Exception) -> str:
+    text = str(error)
+    return text if len(text) < 80 else text[:77] + "..."

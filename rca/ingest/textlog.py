@@ -1,0 +1,104 @@
+"""Plain-text service logs: Python logging, uvicorn, gunicorn, kubectl logs, pasted tracebacks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+from ..record import LEVEL_ALIASES, LogRecord, parse_timestamp
+from ..stats import ReadStats
+from .lines import iter_lines
+
+# `kubectl logs --timestamps` puts an RFC 3339 stamp with nanoseconds before every line.
+KUBECTL_STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
+# ISO-like stamps at the start of a line, optionally in brackets: Python logging, gunicorn, Flask.
+LEADING_STAMP = re.compile(
+    r"\[?(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?)(?: ?(Z|[+-]\d\d:?\d\d|UTC))?\]?"
+)
+# Common Log Format stamps inside access lines: [12/Sep/2025:14:03:21 +0000]
+CLF_STAMP = re.compile(r"\[(\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\]")
+LEVEL_WORD = re.compile(r"(?<![\w-])(" + "|".join(sorted(LEVEL_ALIASES, key=len, reverse=True)) + r")(?![\w-])")
+REQUEST_LINE = re.compile(r'"([A-Z]{3,7}) (\S+) HTTP/[\d.]+" (\d{3})\b')
+LEVEL_SEARCH_SPAN = 64  # a level word after this many characters is part of the message, not the prefix
+
+
+def read_text(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
+    """One record per line; a line without a timestamp inherits the one before it (or after, at the top)."""
+    last_time: float | None = None
+    waiting: list[LogRecord] = []  # leading lines with no timestamp yet
+    for position, raw in iter_lines(stream, source, stats):
+        line = _decode(raw, source, position, stats)
+        if line is None:
+            continue
+        record = parse_text_line(line, source, position)
+        if record.time is None:
+            record.time = last_time
+        else:
+            last_time = record.time
+        if last_time is None:
+            waiting.append(record)
+            continue
+        for earlier in waiting:
+            earlier.time = last_time
+        yield from waiting
+        waiting.clear()
+        yield record
+    yield from waiting
+
+
+def parse_text_line(line: str, source: str, position: int) -> LogRecord:
+    time = None
+    rest = line
+    stamp = KUBECTL_STAMP.match(line)
+    if stamp:
+        time, rest = parse_timestamp(stamp.group(1)), line[stamp.end():]
+    leading = LEADING_STAMP.match(rest)
+    if leading:
+        time = time or _leading_time(leading)
+        prefix_start = leading.end()
+    else:
+        prefix_start = 0
+        clf = CLF_STAMP.search(rest, 0, 120)
+        if clf and time is None:
+            time = _clf_time(clf.group(1))
+    level = LEVEL_WORD.search(rest, prefix_start, prefix_start + LEVEL_SEARCH_SPAN) if not rest[:1].isspace() else None
+    record = LogRecord(time=time, severity=LEVEL_ALIASES[level.group(1)] if level else None,
+                       text=rest, source=source, position=position)
+    request = REQUEST_LINE.search(rest)
+    if request:
+        record.http_method, record.http_url, record.http_status = request.group(1), request.group(2), int(request.group(3))
+    return record
+
+
+def _leading_time(match: re.Match) -> float | None:
+    stamp, zone = match.group(1).replace(",", "."), match.group(2)
+    if zone and zone != "UTC":
+        stamp += zone if ":" in zone or zone == "Z" else f"{zone[:3]}:{zone[3:]}"
+    return parse_timestamp(stamp)
+
+
+def _clf_time(text: str) -> float | None:
+    try:
+        return datetime.strptime(text, "%d/%b/%Y:%H:%M:%S %z").astimezone(timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def _decode(raw: bytes, source: str, position: int, stats: ReadStats) -> str | None:
+    """Text of one line; binary junk is skipped and counted, invalid UTF-8 is repaired and counted."""
+    if b"\x00" in raw or _control_share(raw) > 0.1:
+        stats.skip("binary data in a text log", source, position)
+        return None
+    try:
+        return raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        stats.note("invalid UTF-8 replaced", source, position)
+        return raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def _control_share(raw: bytes) -> float:
+    if not raw:
+        return 0.0
+    controls = sum(1 for b in raw[:512] if b < 32 and b not in (9, 10, 13))
+    return controls / min(len(raw), 512)

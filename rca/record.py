@@ -1,0 +1,94 @@
+"""The unit every reader produces: one log record, whatever the source format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+# Cloud Logging's LogSeverity names, in order; text logs map onto them.
+SEVERITIES = ("DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+ERROR_RANK = SEVERITY_RANK["ERROR"]
+
+# Level words that text logs use, mapped to Cloud Logging names.
+LEVEL_ALIASES = {
+    "TRACE": "DEBUG", "DEBUG": "DEBUG", "INFO": "INFO", "NOTICE": "NOTICE",
+    "WARN": "WARNING", "WARNING": "WARNING", "ERROR": "ERROR", "ERR": "ERROR",
+    "CRITICAL": "CRITICAL", "CRIT": "CRITICAL", "FATAL": "CRITICAL",
+    "ALERT": "ALERT", "EMERGENCY": "EMERGENCY",
+}
+
+
+def normalise_severity(value: object) -> str | None:
+    """Map a severity name or number (as the Logging API may send it) to its LogSeverity name."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        # LogSeverity numbers are multiples of 100: DEBUG=100 ... EMERGENCY=800.
+        index = int(value) // 100
+        return SEVERITIES[index] if 0 <= index < len(SEVERITIES) else None
+    name = LEVEL_ALIASES.get(str(value).strip().upper())
+    return name or (str(value).upper() if str(value).upper() in SEVERITY_RANK else None)
+
+
+def parse_timestamp(text: str | None) -> float | None:
+    """RFC 3339 (up to 9 fractional digits, `Z` or an offset) to UTC epoch seconds; None if unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:  # text logs without a zone are taken as UTC, as Cloud Run writes them
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def format_timestamp(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass(slots=True)
+class LogRecord:
+    """One log record. `source` and `position` say where it came from, so reports can cite it."""
+
+    time: float | None  # UTC epoch seconds
+    severity: str | None
+    text: str
+    source: str
+    position: int  # 1-based line number (text, JSON lines) or entry index (arrays, CSV, live pulls)
+    service: str | None = None
+    revision: str | None = None
+    instance: str | None = None
+    resource_type: str | None = None
+    log_name: str | None = None
+    http_method: str | None = None
+    http_url: str | None = None
+    http_status: int | None = None
+    http_latency_ms: float | None = None
+    trace: str | None = None
+    insert_id: str | None = None
+    parts: int = 1  # >1 when GCP split the entry and the parts were joined back
+    extra: dict = field(default_factory=dict)  # reader-specific details worth keeping (e.g. audit status)
+
+    @property
+    def timestamp(self) -> str | None:
+        return format_timestamp(self.time)
+
+    @property
+    def severity_rank(self) -> int:
+        return SEVERITY_RANK.get(self.severity or "DEFAULT", 0)
+
+    @property
+    def stitch_key(self) -> tuple:
+        """Lines that one process printed share this key; tracebacks are stitched within it."""
+        return (self.source, self.service, self.revision, self.instance, self.log_name)
+
+    def reference(self) -> dict:
+        """Where this record lives: enough to find it again in the file or in Logs Explorer."""
+        ref = {"source": self.source, "position": self.position, "timestamp": self.timestamp}
+        if self.insert_id:
+            ref["insert_id"] = self.insert_id
+        return ref

@@ -1,0 +1,57 @@
+"""Terminal and machine-readable renderings of error events."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from .events import ErrorEvent
+from .record import format_timestamp
+
+SITE_PACKAGES_MARKERS = ("site-packages/", "dist-packages/", "/lib/python", "<frozen ", "<string>")
+
+
+def write_jsonl(events: Iterable[ErrorEvent], out=None) -> None:
+    out = out or sys.stdout.buffer
+    for event in events:
+        out.write(orjson.dumps(event.as_dict()) + b"\n")
+    out.flush()
+
+
+def write_json(events: Iterable[ErrorEvent], stats: dict, out=None) -> None:
+    out = out or sys.stdout.buffer
+    out.write(orjson.dumps({"events": [e.as_dict() for e in events], "stats": stats}, option=orjson.OPT_INDENT_2))
+    out.write(b"\n")
+
+
+def print_table(events: list[ErrorEvent], console: Console) -> None:
+    table = Table(title=f"{len(events)} error events", title_justify="left", expand=False)
+    for name in ("time (UTC)", "service / revision", "kind", "what failed", "where", "records"):
+        table.add_column(name, overflow="fold")
+    for event in events:
+        first = event.first
+        table.add_row(
+            (format_timestamp(event.time) or "?")[:23],
+            " / ".join(part for part in (first.service, first.revision) if part) or first.source,
+            event.kind,
+            event.message[:160],
+            application_location(event) or "",
+            str(len(event.records)),
+        )
+    console.print(table)
+
+
+def application_location(event: ErrorEvent) -> str | None:
+    """file:line in function of the innermost frame of the application's own code."""
+    if event.traceback is None:
+        return None
+    for exception in reversed(event.traceback.exceptions):
+        for frame in reversed(exception.frames):
+            if not any(marker in frame.file for marker in SITE_PACKAGES_MARKERS):
+                where = f"{frame.file}:{frame.line}"
+                return f"{where} in {frame.function}" if frame.function else where
+    return None
