@@ -19,7 +19,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-stderr = Console(stderr=True, highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 INPUTS_HELP = (
     "Log files or directories, glob patterns (quote them: 'exports/**/*.json.gz'), or - for standard input. "
@@ -57,8 +57,14 @@ def events(
     elif output_format is EventFormat.json:
         write_json(shown, stats.as_dict())
     else:
-        print_table(shown, Console())
+        print_table(shown, _stdout_console())
     _finish(stats)
+
+
+def _stdout_console() -> Console:
+    """Colour and the terminal's width on a terminal; plain and wide enough to read when piped."""
+    console = Console(highlight=False)
+    return console if console.is_terminal else Console(highlight=False, width=180)
 
 
 def _read_events_or_exit(inputs: list[str], stats: ReadStats):

@@ -30,15 +30,19 @@ def write_json(events: Iterable[ErrorEvent], stats: dict, out=None) -> None:
 
 def print_table(events: list[ErrorEvent], console: Console) -> None:
     table = Table(title=f"{len(events)} error events", title_justify="left", expand=False)
-    for name in ("time (UTC)", "service / revision", "kind", "what failed", "where", "records"):
-        table.add_column(name, overflow="fold")
+    table.add_column("time (UTC)", no_wrap=True)
+    table.add_column("service / revision", overflow="fold", max_width=36)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("what failed", overflow="fold", ratio=3)
+    table.add_column("where", overflow="fold", ratio=2)
+    table.add_column("records", justify="right", no_wrap=True)
     for event in events:
         first = event.first
         table.add_row(
-            (format_timestamp(event.time) or "?")[:23],
-            " / ".join(part for part in (first.service, first.revision) if part) or first.source,
+            (format_timestamp(event.time) or "?")[:23].replace("T", " "),
+            first.revision or first.service or first.source,
             event.kind,
-            event.message[:160],
+            event.message[:200],
             application_location(event) or "",
             str(len(event.records)),
         )

@@ -20,7 +20,7 @@ from ..stats import ReadStats
 from .csvlog import looks_like_csv, read_csv
 from .jsonlog import read_json_array, read_json_lines
 from .splits import join_split_entries
-from .textlog import read_text
+from .textlog import control_share, read_text
 
 GZIP_MAGIC = b"\x1f\x8b"
 SNIFF_BYTES = 1 << 16
@@ -105,9 +105,9 @@ def _choose_reader(stream, source: str, stats: ReadStats):
         return None
     if head.startswith(b"\xef\xbb\xbf"):
         stream.read(3)
-    if body.startswith(b"["):
+    if body.startswith(b"[") and body[1:].lstrip()[:1] in (b"{", b"]"):
         return lambda prefilter: read_json_array(stream, source, stats, prefilter)
-    if body.startswith(b"{"):
+    if body.startswith(b"{") and body[1:].lstrip()[:1] in (b'"', b"}"):
         return lambda prefilter: read_json_lines(stream, source, stats, prefilter)
     if looks_like_csv(body):
         return lambda prefilter: read_csv(stream, source, stats)
@@ -121,6 +121,7 @@ def _counted(records: Iterator[LogRecord], stats: ReadStats) -> Iterator[LogReco
 
 
 def _is_binary(head: bytes) -> bool:
-    sample = head[:4096]
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 27))
-    return b"\x00" in sample or controls > len(sample) * 0.1
+    """Most lines of the head are control bytes: not a log (a few junk lines inside a log are skipped later)."""
+    lines = head[:8192].split(b"\n")[:50]
+    junk = sum(1 for line in lines if b"\x00" in line or control_share(line) > 0.1)
+    return junk * 2 > len(lines)

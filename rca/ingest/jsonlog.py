@@ -10,12 +10,12 @@ from ..record import LogRecord
 from ..stats import ReadStats
 from .lines import iter_lines
 from .logentry import entry_to_record
-from .prefilter import cannot_matter
+from .prefilter import compact_cannot_matter, indented_cannot_matter
 
 
 def read_json_lines(stream, source: str, stats: ReadStats, prefilter: bool) -> Iterator[LogRecord]:
     for position, raw in iter_lines(stream, source, stats):
-        if prefilter and cannot_matter(raw):
+        if prefilter and compact_cannot_matter(raw):
             stats.records += 1
             continue
         entry = _decode_entry(raw, source, position, stats)
@@ -25,12 +25,12 @@ def read_json_lines(stream, source: str, stats: ReadStats, prefilter: bool) -> I
 
 def read_json_array(stream, source: str, stats: ReadStats, prefilter: bool) -> Iterator[LogRecord]:
     """Stream the array entry by entry; never load it whole."""
-    first = stream.readline()
-    second = stream.peek(8)[:8] if hasattr(stream, "peek") else b""
-    if first.strip() == b"[" and second.startswith(b"  {"):
+    head = stream.peek(16)[:16]
+    if head.startswith((b"[\n  {", b"[\r\n  {")):
+        stream.readline()
         yield from _read_indented_array(stream, source, stats, prefilter)
     else:
-        yield from _read_any_array(first, stream, source, stats)
+        yield from _read_any_array(stream, source, stats)
 
 
 def _read_indented_array(stream, source, stats, prefilter) -> Iterator[LogRecord]:
@@ -47,7 +47,7 @@ def _read_indented_array(stream, source, stats, prefilter) -> Iterator[LogRecord
             position += 1
             raw = b"".join(block).rstrip().rstrip(b",")
             block.clear()
-            if prefilter and cannot_matter(raw):
+            if prefilter and indented_cannot_matter(raw):
                 stats.records += 1
                 continue
             entry = _decode_entry(raw, source, f"entry {position}", stats)
@@ -57,16 +57,13 @@ def _read_indented_array(stream, source, stats, prefilter) -> Iterator[LogRecord
         stats.skip("JSON array cut short inside an entry", source, f"entry {position + 1}")
 
 
-def _read_any_array(first: bytes, stream, source, stats) -> Iterator[LogRecord]:
+def _read_any_array(stream, source, stats) -> Iterator[LogRecord]:
     """Any other layout (one line, other indents): an incremental parser."""
-    import itertools
-
     import ijson
 
-    chunks = itertools.chain([first], iter(lambda: stream.read(1 << 16), b""))
     position = 0
     try:
-        for entry in ijson.items(_ChunkReader(chunks), "item", use_float=True):
+        for entry in ijson.items(stream, "item", use_float=True):
             position += 1
             stats.records += 1
             if isinstance(entry, dict):
@@ -75,16 +72,6 @@ def _read_any_array(first: bytes, stream, source, stats) -> Iterator[LogRecord]:
                 stats.skip("array item is not a LogEntry object", source, f"entry {position}")
     except ijson.JSONError as error:
         stats.skip(f"JSON array broken or cut short ({_short(error)})", source, f"after entry {position}")
-
-
-class _ChunkReader:
-    """A file-like `read` over an iterator of byte chunks, for ijson."""
-
-    def __init__(self, chunks):
-        self._chunks = chunks
-
-    def read(self, size: int = -1) -> bytes:
-        return next(self._chunks, b"")
 
 
 def _decode_entry(raw: bytes, source: str, position, stats: ReadStats) -> dict | None:

@@ -1,38 +1,60 @@
 """Decide from an entry's raw bytes that it cannot matter, before paying to decode it.
 
-Most entries in an export are healthy. An entry can be passed over undecoded only when its
-severity is plainly benign, nothing in it hints at an error, and its HTTP status (if any) is not
-one that makes an error event. Entries with no severity are always decoded: Cloud Run gives the
-lines of a stderr traceback none, and a line that could belong to a traceback is never dropped.
+Most entries in an export are healthy. An entry is passed over undecoded only when its severity
+is plainly benign (INFO, DEBUG, NOTICE) and its shape rules out an error event:
+
+- a request log (`httpRequest`) whose status is not 5xx, 401, 403 or 429;
+- a structured payload with no escaped character: a traceback inside JSON always carries an
+  escaped newline or quote (`\\n`, `File \\"`), so an entry with no backslash holds none;
+- a `textPayload` line that is not part of a traceback: no `Traceback`, no frame, no indented
+  code line, no exception or chain line (`...Error`, `...Exception`).
+
+Entries with no severity are always decoded: Cloud Run gives the lines of a stderr traceback none,
+and a line that could belong to a traceback is never dropped. Substring tests are far cheaper than
+one regular expression here, and a one-byte test (`b"\\\\" in raw`) cheaper still, so the checks
+are ordered to stop early on the common shapes.
 """
 
 from __future__ import annotations
 
-BENIGN_SEVERITIES = tuple(
-    template % name
-    for name in (b"INFO", b"DEBUG", b"NOTICE")
-    for template in (b'"severity":"%s"', b'"severity": "%s"')
-)
-# Substrings that make an entry worth decoding whatever its severity says (Cloud Build logs
-# everything at INFO, errors included). Plain substring tests: far cheaper than one regex.
-ALARM_WORDS = (
-    b"rror", b"RROR", b"xception", b"Traceback", b"File \\\"", b"atal", b"FATAL", b"exit(",
-    b"probe", b"emory", b"TIMEOUT", b"boot", b"Killed", b"denied", b"DENIED", b"orbidden",
-    b"uthenticat", b'"split"',
-)
+from collections.abc import Callable
+
 ERROR_STATUS_PREFIXES = (b"5", b"401", b"403", b"429")
+SPLIT_ENTRY_MIN_BYTES = 64 * 1024  # GCP only splits entries near the 256 KB limit
+EXCEPTION_WORDS = (b"Traceback", b"rror", b"xception")
 
 
-def cannot_matter(raw: bytes) -> bool:
-    """True when the entry is certainly not part of an error event (so it need not be decoded)."""
-    if not any(benign in raw for benign in BENIGN_SEVERITIES):
-        return False
-    for word in ALARM_WORDS:
-        if word in raw:
+def make_prefilter(separator: bytes) -> Callable[[bytes], bool]:
+    """A `cannot_matter(raw)` test for JSON whose key-value separator is `separator` (b":" compact, b": " indented)."""
+    info, debug, notice = (b'"severity"' + separator + b'"' + name + b'"' for name in (b"INFO", b"DEBUG", b"NOTICE"))
+    payload_key = b'Payload"' + separator  # textPayload, jsonPayload, protoPayload: one scan finds any
+    status_key = b'"status"' + separator
+    frame = b'File \\"'
+
+    def cannot_matter(raw: bytes) -> bool:
+        if info not in raw and debug not in raw and notice not in raw:
             return False
-    at = raw.find(b'"status":')
-    if at >= 0:
-        value = raw[at + 9: at + 14].lstrip()
-        if not value[:1].isdigit() or value.startswith(ERROR_STATUS_PREFIXES):
-            return False  # an error status, or protoPayload.status {...}: decode it
-    return True
+        if len(raw) > SPLIT_ENTRY_MIN_BYTES and b'"split"' in raw:
+            return False  # its parts are joined before anything is decided
+        at = raw.find(status_key)
+        if at >= 0:
+            value = raw[at + len(status_key): at + len(status_key) + 3]
+            if not value[:1].isdigit() or value.startswith(ERROR_STATUS_PREFIXES):
+                return False  # an error status, or protoPayload.status {...}
+        payload = raw.find(payload_key)
+        if payload < 0:
+            return True  # a request log or a bare entry with a healthy status
+        if b"\\" in raw and (frame in raw or b"Traceback" in raw):
+            return False  # a traceback inside the payload
+        if raw[payload - 5: payload] != b'"text':
+            return True  # structured payloads are whole: no escaped text, no traceback
+        first_char = raw[payload + len(payload_key) + 1: payload + len(payload_key) + 2]
+        if first_char in (b" ", b"\\"):
+            return False  # an indented line: maybe a traceback's code line
+        return not any(word in raw for word in EXCEPTION_WORDS)
+
+    return cannot_matter
+
+
+compact_cannot_matter = make_prefilter(b":")
+indented_cannot_matter = make_prefilter(b": ")

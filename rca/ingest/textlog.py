@@ -87,7 +87,7 @@ def _clf_time(text: str) -> float | None:
 
 def _decode(raw: bytes, source: str, position: int, stats: ReadStats) -> str | None:
     """Text of one line; binary junk is skipped and counted, invalid UTF-8 is repaired and counted."""
-    if b"\x00" in raw or _control_share(raw) > 0.1:
+    if b"\x00" in raw or control_share(raw) > 0.1:
         stats.skip("binary data in a text log", source, position)
         return None
     try:
@@ -97,8 +97,8 @@ def _decode(raw: bytes, source: str, position: int, stats: ReadStats) -> str | N
         return raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
-def _control_share(raw: bytes) -> float:
+def control_share(raw: bytes) -> float:
     if not raw:
         return 0.0
-    controls = sum(1 for b in raw[:512] if b < 32 and b not in (9, 10, 13))
+    controls = sum(1 for b in raw[:512] if b < 32 and b not in (9, 10, 13, 27))
     return controls / min(len(raw), 512)

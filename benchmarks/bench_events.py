@@ -1,0 +1,86 @@
+"""Benchmark: `rca events --format jsonl` on a 1,000,000-entry log-sink export with the seed incident inside.
+
+    python benchmarks/bench_events.py                 # generates benchmarks/out/sink-1m.jsonl once, then times
+    python benchmarks/bench_events.py --entries 200000
+
+Reports entries per second end to end (the CLI, in a subprocess, output to /dev/null), the ratio to
+a bare loop that decodes every line with orjson (timed in the same run), the rate of reading the
+lines alone, and the CLI's peak memory (max RSS of the child).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def generate(path: Path, entries: int) -> None:
+    if path.exists():
+        return
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "fixtures" / "generate.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    generator.write_benchmark(path, entries)
+    print(f"generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f}s")
+
+
+def time_lines(path: Path) -> tuple[float, int]:
+    started = time.perf_counter()
+    count = 0
+    with open(path, "rb") as stream:
+        for _ in stream:
+            count += 1
+    return time.perf_counter() - started, count
+
+
+def time_orjson(path: Path) -> float:
+    started = time.perf_counter()
+    loads = orjson.loads
+    with open(path, "rb") as stream:
+        for line in stream:
+            loads(line)
+    return time.perf_counter() - started
+
+
+def time_cli(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one CLI run in a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    with open("/dev/null", "wb") as sink:
+        subprocess.run([sys.executable, "-m", "rca", *args], stdout=sink, stderr=subprocess.PIPE, check=True)
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--file", type=Path, help="an existing export to time instead of the generated one")
+    args = parser.parse_args()
+    path = args.file or ROOT / "benchmarks" / "out" / f"sink-{args.entries // 1000}k.jsonl"
+    generate(path, args.entries)
+    lines_seconds, entries = time_lines(path)
+    orjson_seconds = time_orjson(path)
+    cli_seconds, peak_mb = time_cli(["events", str(path), "--format", "jsonl"])
+    print(f"entries:                 {entries:,} ({path.stat().st_size / 1e6:.0f} MB)")
+    print(f"read lines only:         {entries / lines_seconds:,.0f} entries/s")
+    print(f"bare orjson loop:        {entries / orjson_seconds:,.0f} entries/s")
+    print(f"rca events --format jsonl: {entries / cli_seconds:,.0f} entries/s ({cli_seconds:.2f}s)"
+          f" = {orjson_seconds / cli_seconds:.2f}x the bare orjson loop")
+    print(f"rca events peak memory:  {peak_mb:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

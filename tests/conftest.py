@@ -1,0 +1,38 @@
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+INCIDENT = FIXTURES / "incidents" / "missing-import"
+# Real Logs Explorer downloads live beside the repository and are read in place, never copied in.
+REAL_EXPORTS = Path(os.environ.get("RCA_REAL_EXPORTS", ROOT.parent / "shared" / "real-gcp-exports"))
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location("fixture_generator", FIXTURES / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def generator():
+    return load_generator()
+
+
+@pytest.fixture(scope="session")
+def real_exports() -> Path:
+    if not REAL_EXPORTS.is_dir():
+        pytest.skip(f"real exports not found at {REAL_EXPORTS}")
+    return REAL_EXPORTS
+
+
+def run_rca(*args: str, stdin: bytes | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run the installed CLI as a user would."""
+    return subprocess.run([sys.executable, "-m", "rca", *args], input=stdin, capture_output=True, cwd=cwd,
+                          timeout=300)

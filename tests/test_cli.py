@@ -1,0 +1,57 @@
+"""`rca events`, run as a user runs it."""
+
+import json
+import shutil
+
+from conftest import INCIDENT, ROOT, run_rca
+
+SEED = "fixtures/incidents/missing-import/logs.jsonl"
+
+
+def test_table_shows_the_name_error_with_its_location():
+    result = run_rca("events", SEED)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert "NameError: name 'redis' is not defined" in out
+    assert "rate_limiter.py:22" in out
+    assert "1,684 error events" in result.stderr.decode()
+
+
+def test_jsonl_names_frames_service_revision_and_source_entries():
+    result = run_rca("events", SEED, "--format", "jsonl")
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    crash = next(e for e in events if e["message"] == "NameError: name 'redis' is not defined")
+    assert crash["service"] == "netra-backend-staging" and crash["revision"] == "netra-backend-staging-00042-q9m"
+    frame = crash["traceback"]["exceptions"][-1]["frames"][-1]
+    assert frame["file"].endswith("rate_limiter.py") and frame["line"] == 22 and frame["function"] == "__init__"
+    assert len(crash["records"]) > 20 and all(r["insert_id"] for r in crash["records"])
+    positions = [r["position"] for r in crash["records"]]
+    assert positions == sorted(positions)
+    times = [e["time"] for e in events]
+    assert times == sorted(times)
+
+
+def test_stdin_directory_and_glob_inputs(tmp_path):
+    folder = tmp_path / "exports" / "2025" / "09"
+    folder.mkdir(parents=True)
+    shutil.copy(INCIDENT / "logs.jsonl.gz", folder / "a.json.gz")
+    text_log = (ROOT / "fixtures" / "formats" / "uvicorn.log").read_bytes()
+    result = run_rca("events", f"{tmp_path}/exports/**/*.json.gz", "-", "--format", "jsonl", stdin=text_log)
+    assert result.returncode == 0, result.stderr
+    sources = {json.loads(line)["records"][0]["source"] for line in result.stdout.splitlines()}
+    assert sources == {str(folder / "a.json.gz"), "-"}
+    by_directory = run_rca("events", str(tmp_path / "exports"), "--format", "jsonl")
+    assert len(by_directory.stdout.splitlines()) == 1684
+
+
+def test_summary_reports_skips_by_reason(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes((INCIDENT / "logs.jsonl").read_bytes()[:20000].rsplit(b"\n", 1)[0] + b"\nnot json at all\n")
+    result = run_rca("events", str(path), "--format", "jsonl")
+    assert result.returncode == 0
+    assert "1 skipped — broken JSON: 1" in result.stderr.decode()
+
+
+def test_help_explains_inputs_and_formats():
+    out = run_rca("events", "--help").stdout.decode()
+    assert "glob" in out and "jsonl" in out and "standard input" in out
