@@ -111,13 +111,7 @@ def _choose_reader(stream, source: str, stats: ReadStats):
         return lambda prefilter: read_json_lines(stream, source, stats, prefilter)
     if looks_like_csv(body):
         return lambda prefilter: read_csv(stream, source, stats)
-    return lambda prefilter: _counted(read_text(stream, source, stats), stats)
-
-
-def _counted(records: Iterator[LogRecord], stats: ReadStats) -> Iterator[LogRecord]:
-    for record in records:
-        stats.records += 1
-        yield record
+    return lambda prefilter: read_text(stream, source, stats)
 
 
 def _is_binary(head: bytes) -> bool:

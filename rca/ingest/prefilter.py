@@ -41,6 +41,8 @@ def make_prefilter(separator: bytes) -> Callable[[bytes], bool]:
             value = raw[at + len(status_key): at + len(status_key) + 3]
             if not value[:1].isdigit() or value.startswith(ERROR_STATUS_PREFIXES):
                 return False  # an error status, or protoPayload.status {...}
+            if b"\\" not in raw:
+                return True  # a healthy request log: written by the platform, no traceback inside
         payload = raw.find(payload_key)
         if payload < 0:
             return True  # a request log or a bare entry with a healthy status

@@ -28,6 +28,7 @@ def read_text(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
     last_time: float | None = None
     waiting: list[LogRecord] = []  # leading lines with no timestamp yet
     for position, raw in iter_lines(stream, source, stats):
+        stats.records += 1
         line = _decode(raw, source, position, stats)
         if line is None:
             continue
