@@ -149,3 +149,19 @@ def test_real_chained_traceback_split_per_line_is_one_event(real_exports):
     assert [e.type for e in chain.exceptions] == ["pymysql.err.OperationalError", "sqlalchemy.exc.OperationalError"]
     assert chain.exceptions[1].relation == "cause"
     assert any(f.file == "/app/app/api/routes.py" and f.line == 355 for f in chain.exceptions[1].frames)
+
+
+def test_severity_less_stderr_line_takes_the_level_its_text_names(tmp_path):
+    lines = [
+        {"textPayload": "ERROR:    Exception in ASGI application", "timestamp": "2025-09-12T14:00:00.000001Z"},
+        {"textPayload": "Traceback (most recent call last):", "timestamp": "2025-09-12T14:00:00.000002Z"},
+        {"textPayload": '  File "/app/api.py", line 3, in get', "timestamp": "2025-09-12T14:00:00.000003Z"},
+        {"textPayload": "KeyError: 'x'", "timestamp": "2025-09-12T14:00:00.000004Z"},
+        {"textPayload": "INFO:     Application startup complete.", "timestamp": "2025-09-12T14:00:01Z"},
+    ]
+    path = tmp_path / "stderr.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    records = list(rca.iter_records(path))
+    assert [r.severity for r in records] == ["ERROR", None, None, None, "INFO"]
+    (event,) = rca.read_events(path)
+    assert len(event.records) == 4 and event.records[0].text.startswith("ERROR:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..record import LogRecord, normalise_severity, parse_timestamp
+from .textlog import level_in_text
 
 # jsonPayload keys that hold the human message, in order of preference.
 MESSAGE_KEYS = ("message", "msg", "textPayload", "text", "log", "event")
@@ -33,8 +34,9 @@ def entry_to_record(entry: dict, source: str, position: int) -> LogRecord:
     payload = entry.get("jsonPayload")
     text, payload_level = _payload_text(entry, payload, http)
     severity = normalise_severity(entry.get("severity"))
-    if severity in (None, "DEFAULT") and payload_level:
-        severity = normalise_severity(payload_level)
+    if severity in (None, "DEFAULT"):
+        # stdout/stderr lines get no severity from Cloud Run; the level their text names is the best there is.
+        severity = normalise_severity(payload_level) if payload_level else level_in_text(text)
     record = LogRecord(
         time=parse_timestamp(entry.get("timestamp") or entry.get("receiveTimestamp")),
         severity=severity,

@@ -63,13 +63,21 @@ def parse_text_line(line: str, source: str, position: int) -> LogRecord:
         clf = CLF_STAMP.search(rest, 0, 120)
         if clf and time is None:
             time = _clf_time(clf.group(1))
-    level = LEVEL_WORD.search(rest, prefix_start, prefix_start + LEVEL_SEARCH_SPAN) if not rest[:1].isspace() else None
-    record = LogRecord(time=time, severity=LEVEL_ALIASES[level.group(1)] if level else None,
-                       text=rest, source=source, position=position)
+    record = LogRecord(time=time, severity=level_in_text(rest, prefix_start), text=rest, source=source,
+                       position=position)
     request = REQUEST_LINE.search(rest)
     if request:
         record.http_method, record.http_url, record.http_status = request.group(1), request.group(2), int(request.group(3))
     return record
+
+
+def level_in_text(text: str, start: int = 0) -> str | None:
+    """The level word in a line's prefix (`ERROR:root:`, `[ERROR]`, `- ERROR -`), as a LogSeverity name.
+    Indented lines are traceback or message continuations: they name no level."""
+    if not text or text[0].isspace():
+        return None
+    level = LEVEL_WORD.search(text, start, start + LEVEL_SEARCH_SPAN)
+    return LEVEL_ALIASES[level.group(1)] if level else None
 
 
 def _leading_time(match: re.Match) -> float | None:
