@@ -20,6 +20,8 @@ LEADING_STAMP = re.compile(
 CLF_STAMP = re.compile(r"\[(\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\]")
 LEVEL_WORD = re.compile(r"(?<![\w-])(" + "|".join(sorted(LEVEL_ALIASES, key=len, reverse=True)) + r")(?![\w-])")
 REQUEST_LINE = re.compile(r'"([A-Z]{3,7}) (\S+) HTTP/[\d.]+" (\d{3})\b')
+# How rca itself renders a request log with no payload: `GET https://host/path 503`.
+BARE_REQUEST = re.compile(r"^([A-Z]{3,7}) (\S+) (\d{3})$")
 LEVEL_SEARCH_SPAN = 64  # a level word after this many characters is part of the message, not the prefix
 
 
@@ -65,7 +67,7 @@ def parse_text_line(line: str, source: str, position: int) -> LogRecord:
             time = _clf_time(clf.group(1))
     record = LogRecord(time=time, severity=level_in_text(rest, prefix_start), text=rest, source=source,
                        position=position)
-    request = REQUEST_LINE.search(rest)
+    request = REQUEST_LINE.search(rest) or BARE_REQUEST.match(rest)
     if request:
         record.http_method, record.http_url, record.http_status = request.group(1), request.group(2), int(request.group(3))
     return record
