@@ -8,9 +8,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from pathlib import Path
+
+import orjson
+
 from .api import read_events
+from .classify import classify_events, classify_text, snippet_result
 from .ingest import InputError
-from .render import print_table, write_json, write_jsonl
+from .render import print_classified_table, print_table, write_json, write_jsonl
+from .rules import RuleError, RuleSet
 from .stats import ReadStats
 
 app = typer.Typer(
@@ -59,6 +65,135 @@ def events(
     else:
         print_table(shown, _stdout_console())
     _finish(stats)
+
+
+RULES_HELP = "A directory of extra rule packs (YAML), added to the shipped ones. Repeat for several."
+
+
+class ClassifyFormat(str, enum.Enum):
+    table = "table"
+    jsonl = "jsonl"
+
+
+@app.command()
+def classify(
+    inputs: Annotated[list[str] | None, typer.Argument(help=INPUTS_HELP, show_default=False)] = None,
+    snippets: Annotated[Path | None, typer.Option("--snippets", help="Classify loose texts instead: a JSON-lines file of {\"id\": ..., \"text\": ...}; writes {id, class, confidence, method, rule, fields} per line.", show_default=False)] = None,
+    rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
+    output_format: Annotated[ClassifyFormat, typer.Option("--format", "-f", help="table for people; jsonl for scripts.")] = ClassifyFormat.table,
+) -> None:
+    """Classify each error event into a failure class (missing_import, auth_rejection, ...), saying which rule decided and why.
+
+    Examples: rca classify fixtures/incidents/missing-import/logs.jsonl;
+    rca classify --snippets errors.jsonl --format jsonl
+    """
+    rules = _load_rules_or_exit(rules_dirs or [])
+    if snippets is not None:
+        _classify_snippets(snippets, rules)
+    elif not inputs:
+        stderr.print("rca: error: give log files to classify, or --snippets FILE")
+        raise typer.Exit(2)
+    else:
+        stats = ReadStats()
+        classified = list(classify_events(_read_events_or_exit(inputs, stats), rules))
+        if output_format is ClassifyFormat.jsonl:
+            out = typer.get_binary_stream("stdout")
+            for event, result in classified:
+                out.write(orjson.dumps({**event.as_dict(), "classification": result.as_dict()}) + b"\n")
+        else:
+            print_classified_table(classified, _stdout_console())
+        _finish(stats)
+    _report_timeouts(rules)
+
+
+def _classify_snippets(path: Path, rules: RuleSet) -> None:
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError as error:
+        stderr.print(f"rca: error: {path}: {error.strerror or error}")
+        raise typer.Exit(2) from None
+    out = typer.get_binary_stream("stdout")
+    skipped = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+            text = item["text"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            skipped += 1
+            stderr.print(f"rca: {path}:{number}: skipped: not a JSON object with a text key")
+            continue
+        out.write(orjson.dumps(snippet_result(item.get("id", number), classify_text(str(text), rules))) + b"\n")
+    if skipped:
+        stderr.print(f"{skipped} line(s) skipped")
+
+
+rules_app = typer.Typer(help="List, test and validate rule packs.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("list")
+def rules_list(
+    rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
+) -> None:
+    """List every rule: id, class, role, title and pack."""
+    from rich.table import Table
+
+    rules = _load_rules_or_exit(rules_dirs or [])
+    table = Table(title=f"{len(rules.rules)} rules", title_justify="left")
+    for column in ("id", "class", "role", "title", "pack"):
+        table.add_column(column, overflow="fold")
+    for rule in rules.rules:
+        table.add_row(rule.id, rule.cls, rule.role, rule.title, rule.pack)
+    _stdout_console().print(table)
+
+
+@rules_app.command("test")
+def rules_test(
+    rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
+) -> None:
+    """Run every rule's examples: each `match:` example must match its rule and each `no_match:` one must not."""
+    rules = _load_rules_or_exit(rules_dirs or [])
+    failures = rules.test_examples()
+    for failure in failures:
+        stderr.print(failure)
+    examples = sum(len(r.examples_match) + len(r.examples_no_match) for r in rules.rules)
+    print(f"rules: {examples - len(failures)} passed, {len(failures)} failed ({len(rules.rules)} rules)")
+    if failures:
+        raise typer.Exit(1)
+
+
+@rules_app.command("validate")
+def rules_validate(
+    directories: Annotated[list[Path], typer.Argument(help="Rule pack directories to check.", show_default=False)],
+) -> None:
+    """Check rule packs without running them: every problem is printed as file:line: rule: field: problem."""
+    problems = 0
+    for directory in directories:
+        try:
+            RuleSet.load([directory], shipped=False)
+        except RuleError as error:
+            problems += 1
+            stderr.print(f"rca: error: {error}")
+    if problems:
+        raise typer.Exit(2)
+    print(f"{len(directories)} director{'y' if len(directories) == 1 else 'ies'} valid")
+
+
+def _load_rules_or_exit(directories: list[Path]) -> RuleSet:
+    try:
+        return RuleSet.load(directories)
+    except RuleError as error:
+        stderr.print(f"rca: error: {error}")
+        raise typer.Exit(2) from None
+
+
+def _report_timeouts(rules: RuleSet) -> None:
+    for rule_id, count in rules.timeouts.items():
+        stderr.print(f"rca: warning: rule {rule_id}: a regular expression timed out on {count} event(s); "
+                     "the rule was switched off for the rest of the run" if count >= 3 else
+                     f"rca: warning: rule {rule_id}: a regular expression timed out on {count} event(s)")
 
 
 def _stdout_console() -> Console:

@@ -59,3 +59,22 @@ def application_location(event: ErrorEvent) -> str | None:
                 where = f"{frame.file}:{frame.line}"
                 return f"{where} in {frame.function}" if frame.function else where
     return None
+
+
+def print_classified_table(classified: list, console: Console) -> None:
+    table = Table(title=f"{len(classified)} error events", title_justify="left", expand=False)
+    table.add_column("time (UTC)", no_wrap=True)
+    table.add_column("service / revision", overflow="fold", max_width=36)
+    table.add_column("class", no_wrap=True)
+    table.add_column("by", no_wrap=True)
+    table.add_column("why", overflow="fold", ratio=3)
+    for event, result in classified:
+        first = event.first
+        table.add_row(
+            (format_timestamp(event.time) or "?")[:23].replace("T", " "),
+            first.revision or first.service or first.source,
+            result.cls,
+            result.rule.id if result.rule else result.method,
+            (result.explanation or event.message)[:200],
+        )
+    console.print(table)

@@ -19,8 +19,10 @@ MAX_TIMEOUTS_PER_RULE = 3  # after this many time-outs a rule is switched off fo
 
 def shipped_rules_dir() -> Path:
     """`rules/` of a source checkout, or the copy installed inside the package."""
-    checkout = Path(__file__).resolve().parents[2] / "rules"
-    return checkout if checkout.is_dir() else Path(__file__).resolve().parents[1] / "packs"
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "rules").is_dir():
+        return root / "rules"
+    return Path(__file__).resolve().parents[1] / "packs"
 
 
 @dataclass
