@@ -60,9 +60,11 @@ def _files_under(folder: Path) -> list[str]:
 
 
 def iter_records(inputs: Iterable[str | os.PathLike] | str | os.PathLike, stats: ReadStats | None = None,
-                 prefilter: bool = False) -> Iterator[LogRecord]:
-    """Every record of every input, in file order. With `prefilter`, healthy entries of JSON
-    exports are counted but not decoded (see `prefilter.cannot_matter`)."""
+                 prefilter: bool | str = False) -> Iterator[LogRecord]:
+    """Every record of every input, in file order. With `prefilter` (True or "events"), healthy
+    entries of JSON exports are counted but not decoded (see `prefilter.py`); "deploys" also keeps
+    the first entry of each revision."""
+    prefilter = {True: "events", False: "off"}.get(prefilter, prefilter)
     stats = stats if stats is not None else ReadStats()
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]

@@ -10,12 +10,21 @@ from ..record import LogRecord
 from ..stats import ReadStats
 from .lines import MAX_LINE_BYTES, is_overlong, iter_lines, skip_overlong
 from .logentry import entry_to_record
-from .prefilter import compact_cannot_matter, indented_cannot_matter
+from .prefilter import compact_cannot_matter, indented_cannot_matter, keeping_first_of_each_revision
 
 
-def read_json_lines(stream, source: str, stats: ReadStats, prefilter: bool) -> Iterator[LogRecord]:
+def choose_prefilter(mode: str, indented: bool):
+    """`mode` is "off" (decode everything), "events" (skip healthy entries) or "deploys" (the same,
+    but keep the first entry of each revision)."""
+    if mode == "off":
+        return _never
+    base = indented_cannot_matter if indented else compact_cannot_matter
+    return keeping_first_of_each_revision(base, b": " if indented else b":") if mode == "deploys" else base
+
+
+def read_json_lines(stream, source: str, stats: ReadStats, prefilter: str) -> Iterator[LogRecord]:
     """The hot path of a large export: one bounded `readline` and one cheap test per healthy line."""
-    cannot_matter = compact_cannot_matter if prefilter else _never
+    cannot_matter = choose_prefilter(prefilter, indented=False)
     readline = stream.readline
     position = skipped = 0
     while raw := readline(MAX_LINE_BYTES):
@@ -50,6 +59,7 @@ def read_json_array(stream, source: str, stats: ReadStats, prefilter: bool) -> I
 
 def _read_indented_array(stream, source, stats, prefilter) -> Iterator[LogRecord]:
     """gcloud and Logs Explorer indent by two spaces: an entry ends at a line that is exactly `  }`."""
+    cannot_matter = choose_prefilter(prefilter, indented=True)
     block: list[bytes] = []
     position = 0
     for _, line in iter_lines(stream, source, stats):
@@ -63,7 +73,7 @@ def _read_indented_array(stream, source, stats, prefilter) -> Iterator[LogRecord
             raw = b"".join(block).rstrip().rstrip(b",")
             block.clear()
             stats.records += 1
-            if prefilter and indented_cannot_matter(raw):
+            if cannot_matter(raw):
                 continue
             entry = _decode_entry(raw, source, f"entry {position}", stats)
             if entry is not None:

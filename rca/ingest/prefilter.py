@@ -60,3 +60,24 @@ def make_prefilter(separator: bytes) -> Callable[[bytes], bool]:
 
 compact_cannot_matter = make_prefilter(b":")
 indented_cannot_matter = make_prefilter(b": ")
+
+
+def keeping_first_of_each_revision(cannot_matter: Callable[[bytes], bool], separator: bytes) -> Callable[[bytes], bool]:
+    """A prefilter that also decodes the first entry of every revision (Cloud Run revision_name, App
+    Engine version_id), so that deploys can be dated even when that entry is a healthy INFO line."""
+    keys = tuple(b'"' + name + b'"' + separator + b'"' for name in (b"revision_name", b"version_id"))
+    seen: set[bytes] = set()
+
+    def first_of_revision(raw: bytes) -> bool:
+        for key in keys:
+            at = raw.find(key)
+            if at >= 0:
+                start = at + len(key)
+                revision = raw[start: raw.find(b'"', start)]
+                if revision not in seen:
+                    seen.add(revision)
+                    return True
+                return False
+        return False
+
+    return lambda raw: cannot_matter(raw) and not first_of_revision(raw)

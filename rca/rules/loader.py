@@ -63,7 +63,9 @@ def strip_lines(value):
 
 
 def pack_files(directory: Path) -> list[Path]:
-    return sorted(p for p in Path(directory).rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    """Every rule pack under `directory`; cascades.yaml holds cascade relations, not rules."""
+    return sorted(p for p in Path(directory).rglob("*")
+                  if p.suffix in (".yaml", ".yml") and p.is_file() and p.name != "cascades.yaml")
 
 
 def load_pack(path: Path) -> list[Rule]:

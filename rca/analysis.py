@@ -1,0 +1,80 @@
+"""`rca analyze`: read, stitch, classify, group, find incidents, and write the five whys."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .cascades import load_cascades
+from .classify import classify_events, default_rules
+from .events import events_from_records
+from .groups import Deploy, DeployTracker, Group, group_events
+from .incidents import Incident, Onset, find_incidents
+from .ingest import iter_records
+from .record import LogRecord
+from .rules import RuleSet, shipped_rules_dir
+from .stats import ReadStats
+from .whys import Why, five_whys
+
+
+@dataclass
+class Analysis:
+    groups: list[Group]
+    incidents: list[Incident]
+    deploys: list[Deploy]
+    onsets: dict[str, Onset]
+    whys: list[list[Why]]  # one list per incident
+    stats: ReadStats
+    project: str | None
+    start: float | None
+    end: float | None
+    seconds: float = 0.0
+    filters: dict = field(default_factory=dict)
+
+
+def analyze(inputs, *, since: float | None = None, until: float | None = None, service: str | None = None,
+            rules: RuleSet | None = None, stats: ReadStats | None = None, records=None) -> Analysis:
+    """Analyse log files (or an iterable of LogRecords given as `records`)."""
+    started = time.perf_counter()
+    stats = stats if stats is not None else ReadStats()
+    rules = rules or default_rules()
+    tracker = DeployTracker()
+    source = records if records is not None else iter_records(inputs, stats, prefilter="deploys")
+    kept = _within(tracker.watch(source), since, until, service)
+    events = list(events_from_records(kept, stats))
+    groups = group_events(classify_events(events, rules))
+    start = since if since is not None else tracker.start
+    end = until if until is not None else tracker.end
+    deploys = [d for d in tracker.deploys() if _in_window(d.time, since, until) and (service is None or d.service == service)]
+    incidents, onsets = ([], {}) if start is None else find_incidents(
+        groups, deploys, load_cascades(shipped_rules_dir()), start, end)
+    project = _project(events)
+    return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project) for i in incidents], stats, project,
+                    start, end, time.perf_counter() - started,
+                    {"since": since, "until": until, "service": service})
+
+
+def _within(records, since, until, service):
+    for record in records:
+        if service is not None and record.service != service:
+            continue
+        if record.time is not None and not _in_window(record.time, since, until):
+            continue
+        yield record
+
+
+def _in_window(moment: float | None, since, until) -> bool:
+    if moment is None:
+        return True
+    return (since is None or moment >= since) and (until is None or moment < until)
+
+
+def _project(events) -> str | None:
+    for event in events:
+        log_name = event.first.log_name or ""
+        if log_name.startswith("projects/"):
+            return log_name.split("/")[1]
+    return None
+
+
+__all__ = ["Analysis", "analyze", "LogRecord"]
