@@ -12,6 +12,8 @@ from pathlib import Path
 
 import orjson
 
+from datetime import datetime, timedelta, timezone
+
 from .api import read_events
 from .classify import classify_events, classify_text, snippet_result
 from .ingest import InputError
@@ -65,6 +67,104 @@ def events(
     else:
         print_table(shown, _stdout_console())
     _finish(stats)
+
+
+class ReportFormat(str, enum.Enum):
+    md = "md"
+    json = "json"
+    html = "html"
+
+
+def parse_moment(text: str) -> float:
+    """An absolute time (2025-09-12T14:00Z, 2025-09-12 14:00:00+02:00) or a span back from now (90m, 2h, 1d)."""
+    text = text.strip()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[:-1].isdigit() and text[-1:] in units:
+        return (datetime.now(timezone.utc) - timedelta(seconds=int(text[:-1]) * units[text[-1]])).timestamp()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is neither a time like 2025-09-12T14:00Z nor a span like 2h") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+@app.command()
+def analyze(
+    inputs: Annotated[list[str], typer.Argument(help=INPUTS_HELP, show_default=False)],
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="md: Markdown to paste into an issue; json: the documented schema; html: a self-contained page with a timeline.")] = ReportFormat.md,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output.", show_default=False)] = None,
+    since: Annotated[str | None, typer.Option(help="Only records at or after this time: 2025-09-12T14:00Z, or a span back from now such as 2h.", show_default=False)] = None,
+    until: Annotated[str | None, typer.Option(help="Only records before this time (same forms as --since).", show_default=False)] = None,
+    service: Annotated[str | None, typer.Option(help="Only records of this service (Cloud Run service, App Engine module, GKE container).", show_default=False)] = None,
+    rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
+    no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets found in log text (tokens, keys, passwords in URLs) instead of masking them.")] = False,
+) -> None:
+    """Find the root cause: group the failures, tell the cause from its symptoms, and write the five whys.
+
+    Example: rca analyze fixtures/incidents/missing-import/logs.jsonl
+    """
+    from .analysis import analyze as run_analysis
+    from .report import to_dict, to_markdown
+    from .report_html import to_html
+
+    rules = _load_rules_or_exit(rules_dirs or [])
+    stats = ReadStats()
+    window = {"since": parse_moment(since) if since else None, "until": parse_moment(until) if until else None}
+    try:
+        with _progress(stats):
+            result = run_analysis(inputs, rules=rules, stats=stats, service=service, **window)
+    except InputError as error:
+        stderr.print(f"rca: error: {error}")
+        raise typer.Exit(2) from None
+    if output_format is ReportFormat.json:
+        text = orjson.dumps(to_dict(result, redacted=not no_redact), option=orjson.OPT_INDENT_2).decode() + "\n"
+    elif output_format is ReportFormat.html:
+        text = to_html(result, redacted=not no_redact)
+    else:
+        text = to_markdown(result, redacted=not no_redact)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        stderr.print(f"report written to {out}")
+    for incident in result.incidents:
+        root = incident.root_cause
+        stderr.print(f"incident on {incident.service}: root cause {root.cls + ' — ' + root.label if root else 'not found'}")
+    if not result.incidents:
+        stderr.print("no incident found")
+    _report_timeouts(rules)
+    _finish(stats)
+
+
+def _progress(stats: ReadStats):
+    """A spinner with the records read so far, on stderr, only on a terminal and only after a second."""
+    import contextlib
+    import threading
+    import time
+
+    if not stderr.is_terminal:
+        return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def spinner():
+        done = threading.Event()
+
+        def show():
+            if done.wait(1.0):
+                return
+            with stderr.status("") as status:
+                while not done.wait(0.2):
+                    status.update(f"reading: {stats.records:,} records, {stats.events:,} error events")
+
+        thread = threading.Thread(target=show, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+
+    return spinner()
 
 
 RULES_HELP = "A directory of extra rule packs (YAML), added to the shipped ones. Repeat for several."

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from .events import ErrorEvent
 from .record import format_timestamp
+from .rules.conditions import LIBRARY_MARKERS
 
-SITE_PACKAGES_MARKERS = ("site-packages/", "dist-packages/", "/lib/python", "<frozen ", "<string>")
 
 
 def write_jsonl(events: Iterable[ErrorEvent], out=None) -> None:
@@ -55,7 +55,7 @@ def application_location(event: ErrorEvent) -> str | None:
         return None
     for exception in reversed(event.traceback.exceptions):
         for frame in reversed(exception.frames):
-            if not any(marker in frame.file for marker in SITE_PACKAGES_MARKERS):
+            if not any(marker in frame.file for marker in LIBRARY_MARKERS):
                 where = f"{frame.file}:{frame.line}"
                 return f"{where} in {frame.function}" if frame.function else where
     return None

@@ -58,7 +58,7 @@ def five_whys(incident: Incident, project: str | None) -> list[Why]:
             f"Why did requests to {service} fail?",
             f"{total} requests answered HTTP {', '.join(map(str, statuses)) or '5xx'} from {format_timestamp(first)} "
             f"to {format_timestamp(last)}, on {len(unavailable)} route(s).",
-            [evidence(g, project) for g in unavailable[:3]],
+            [evidence(g, project) for g in sorted(unavailable, key=lambda g: g.first_seen)[:1]],
         ))
     if startup:
         instances = {i for g in startup for i in g.instances}
@@ -67,7 +67,7 @@ def five_whys(incident: Incident, project: str | None) -> list[Why]:
             f"Why could {service} not serve them?" if unavailable else f"Why did {service} stop?",
             f"Its instances did not start: {len(instances) or 'several'} instance(s) of revision "
             f"{', '.join(revisions) or '?'} failed — " + "; ".join(f"{g.label} ×{g.count}" for g in startup) + ".",
-            [evidence(g, project) for g in startup[:3]],
+            [evidence(g, project) for g in startup[:2]],
         ))
     if root is not None:
         whys.append(_cause_why(root, incident, bool(startup), project))

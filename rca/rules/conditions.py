@@ -16,7 +16,7 @@ from ..tracebacks import ParsedException
 
 REGEX_TIMEOUT_SECONDS = 0.05
 SCOPES = ("root", "last", "any")
-LIBRARY_MARKERS = ("site-packages/", "dist-packages/", "/lib/python3", "<frozen ", "<string>")
+LIBRARY_MARKERS = ("site-packages/", "dist-packages/", "/lib/python3", "<frozen ", "<string>", "/usr/local/bin/", "/usr/bin/")
 APP_ROOTS = ("app", "workspace", "srv", "code", "src", "home", "opt", "usr")
 
 

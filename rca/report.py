@@ -1,0 +1,163 @@
+"""Reports of an analysis: JSON (the documented schema), Markdown (pastes into an issue), HTML."""
+
+from __future__ import annotations
+
+from .analysis import Analysis
+from .groups import Group
+from .incidents import Incident
+from .record import format_timestamp
+from .redact import redact, redact_tree
+from .rules.conditions import application_frame
+
+SCHEMA_VERSION = 1
+MAX_GROUPS_LISTED = 25
+
+
+def group_summary(group: Group, onset=None) -> dict:
+    """The keys every root cause, symptom and ruled-out group carries in the JSON report."""
+    classification = group.classification
+    event = group.representative
+    tb = event.traceback
+    exception = tb.root if tb is not None and tb.root is not None else None
+    frame = application_frame(exception) if exception is not None else None
+    return {
+        "group": group.key,
+        "label": group.label,
+        "class": group.cls,
+        "role": group.role,
+        "rule": classification.rule.id if classification.rule else None,
+        "confidence": round(classification.confidence, 4),
+        "explanation": classification.explanation,
+        "fields": classification.fields,
+        "exception": exception.type if exception else None,
+        "message": exception.message if exception else event.message,
+        "location": None if frame is None else {"file": frame.file, "line": frame.line, "function": frame.function},
+        "service": event.first.service,
+        "revision": event.first.revision,
+        "services": group.services,
+        "revisions": group.revisions,
+        "instances": len(group.instances),
+        "first_seen": format_timestamp(group.first_seen),
+        "last_seen": format_timestamp(group.last_seen),
+        "count": group.count,
+        "onset": None if onset is None else {"time": format_timestamp(onset.time), "kind": onset.kind,
+                                             "per_minute_before": round(onset.before, 2),
+                                             "per_minute_after": round(onset.after, 2)},
+    }
+
+
+def to_dict(analysis: Analysis, redacted: bool = True) -> dict:
+    onsets = analysis.onsets
+    incidents = []
+    for incident, whys in zip(analysis.incidents, analysis.whys):
+        incidents.append({
+            "service": incident.service,
+            "onset": format_timestamp(incident.onset),
+            "deploy": None if incident.deploy is None else {
+                "service": incident.deploy.service, "revision": incident.deploy.revision,
+                "time": format_timestamp(incident.deploy.time)},
+            "root_cause": None if incident.root_cause is None else group_summary(incident.root_cause, onsets.get(incident.root_cause.key)),
+            "symptoms": [group_summary(g, onsets.get(g.key)) for g in incident.symptoms],
+            "ruled_out": [{**group_summary(g, onsets.get(g.key)), "reason": reason} for g, reason in incident.ruled_out],
+            "five_whys": [w.as_dict() for w in whys],
+        })
+    stats = analysis.stats.as_dict()
+    stats.update(groups=len(analysis.groups), seconds=round(analysis.seconds, 3))
+    report = {
+        "schema_version": SCHEMA_VERSION,
+        "project": analysis.project,
+        "window": {"start": format_timestamp(analysis.start), "end": format_timestamp(analysis.end)},
+        "filters": {k: format_timestamp(v) if k in ("since", "until") else v for k, v in analysis.filters.items()},
+        "incidents": incidents,
+        "deploys": [{"service": d.service, "revision": d.revision, "time": format_timestamp(d.time)} for d in analysis.deploys],
+        "groups": [group_summary(g, onsets.get(g.key)) for g in analysis.groups],
+        "stats": stats,
+    }
+    return redact_tree(report) if redacted else report
+
+
+def to_markdown(analysis: Analysis, redacted: bool = True) -> str:
+    lines: list[str] = []
+    if not analysis.incidents:
+        lines += ["# rca: no incident found", "",
+                  f"No failure started in these logs ({len(analysis.groups)} error group(s), none with an onset).", ""]
+    for number, (incident, whys) in enumerate(zip(analysis.incidents, analysis.whys), 1):
+        lines += _incident_markdown(number, incident, whys, analysis)
+    lines += _groups_markdown(analysis)
+    stats = analysis.stats
+    lines += ["---", "", f"*{stats.summary()}; {len(analysis.groups)} groups; {analysis.seconds:.2f}s. Written by rca.*", ""]
+    text = "\n".join(lines)
+    return redact(text) if redacted else text
+
+
+def _incident_markdown(number: int, incident: Incident, whys, analysis: Analysis) -> list[str]:
+    root = incident.root_cause
+    title = f"# Incident {number}: {incident.service or 'unknown service'}"
+    title += f" — {root.cls}" if root else " — cause not found"
+    lines = [title, ""]
+    if root is not None:
+        summary = group_summary(root)
+        where = summary["location"]
+        lines += [
+            f"**Root cause:** `{root.representative.message}`"
+            + (f" at `{where['file']}:{where['line']}` in `{where['function']}`" if where else ""),
+            "",
+            f"- class `{root.cls}` by rule `{summary['rule']}` (confidence {summary['confidence']:.2f})"
+            if summary["rule"] else f"- class `{root.cls}`",
+            f"- {summary['explanation']}" if summary["explanation"] else "",
+            f"- service `{summary['service']}`, revision `{summary['revision']}`; {root.count} time(s), "
+            f"first {summary['first_seen']}, last {summary['last_seen']}",
+        ]
+    lines.append(f"- onset of the failure: {format_timestamp(incident.onset)}")
+    if incident.deploy is not None:
+        lines.append(f"- deploy: revision `{incident.deploy.revision}` first seen {format_timestamp(incident.deploy.time)}")
+    lines += ["", "## Symptoms", "", "| group | class | count | first seen | last seen |", "|---|---|---:|---|---|"]
+    lines += [f"| {_cell(g.label)} | {g.cls} | {g.count} | {format_timestamp(g.first_seen)} | {format_timestamp(g.last_seen)} |"
+              for g in incident.symptoms] or ["| (none) | | | | |"]
+    lines += ["", "## Ruled out", ""]
+    lines += [f"- {reason}" for _, reason in incident.ruled_out] or ["- nothing else failed"]
+    lines += ["", "## Five whys", ""]
+    for index, why in enumerate(whys, 1):
+        marker = " *(for a person to answer)*" if why.prompt else ""
+        lines += [f"{index}. **{why.question}**{marker}  ", f"   {why.answer}"]
+        for item in why.evidence:
+            lines += _evidence_markdown(item)
+        lines.append("")
+    if root is not None and root.representative.traceback is not None:
+        lines += ["## Root cause traceback", "", "```text", root.representative.text, "```", ""]
+    return lines
+
+
+def _evidence_markdown(item: dict) -> list[str]:
+    head = f"{item['count']}× {item['group']}, {item['first_seen']} → {item['last_seen']}"
+    lines = ["", "   <details><summary>Evidence: " + _html_escape(head) + "</summary>", "", "   ```text"]
+    lines += ["   " + line for line in item["sample"].splitlines()[:40]]
+    lines += ["   ```", ""]
+    if item["insert_ids"]:
+        lines.append("   insert ids: " + ", ".join(f"`{i}`" for i in item["insert_ids"]))
+    refs = ", ".join(f"{r['source']}:{r['position']}" for r in item["records"])
+    lines.append(f"   records: {refs}")
+    if item.get("link"):
+        lines.append(f"   [open in Logs Explorer]({item['link']})")
+    lines += ["   </details>", ""]
+    return lines
+
+
+def _groups_markdown(analysis: Analysis) -> list[str]:
+    lines = ["## Error groups", "", "| group | class | role | count | services | first seen | onset |",
+             "|---|---|---|---:|---|---|---|"]
+    for group in sorted(analysis.groups, key=lambda g: -g.count)[:MAX_GROUPS_LISTED]:
+        onset = analysis.onsets.get(group.key)
+        lines.append(f"| {_cell(group.label)} | {group.cls} | {group.role} | {group.count} | {', '.join(group.services)} "
+                     f"| {format_timestamp(group.first_seen)} | {onset.kind + ' ' + format_timestamp(onset.time) if onset else 'steady'} |")
+    if len(analysis.groups) > MAX_GROUPS_LISTED:
+        lines.append(f"| … {len(analysis.groups) - MAX_GROUPS_LISTED} more | | | | | | |")
+    return lines + [""]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")[:160]
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
