@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from .cascades import Cascade
 from .groups import MINUTE, Deploy, Group
 
-NEW_GROUP_MARGIN = 2 * MINUTE  # a group first seen this long after the logs begin is new
+NEW_GROUP_MARGIN = 2 * MINUTE  # a group first seen this long after the logs begin is new ...
+NEW_GROUP_SHARE = 0.25  # ... or this share of a shorter window
 JUMP_RATIO = 3.0  # a rate this many times higher after a minute than before it is a jump
 NEAR_ONSET = 10 * MINUTE  # causes and symptoms that start this close together belong together
 DEPLOY_WINDOW = 15 * MINUTE  # a group beginning this soon after a deploy of its service is linked to it
@@ -27,14 +28,14 @@ def onset_of(group: Group, start: float, end: float) -> Onset | None:
     times = group.times
     if not times or end <= start:
         return None
-    if group.first_seen - start > NEW_GROUP_MARGIN:
+    if group.first_seen - start > min(NEW_GROUP_MARGIN, NEW_GROUP_SHARE * (end - start)):
         return Onset(group.first_seen, "began", 0.0, group.rate_per_minute(group.first_seen, end + 1))
     minutes = int((end - start) // MINUTE) + 1
     counts = [0] * minutes
     for t in times:
         counts[min(int((t - start) // MINUTE), minutes - 1)] += 1
     best: Onset | None = None
-    for split in range(2, minutes - 1):
+    for split in range(1, minutes):
         before = sum(counts[:split]) / split
         after = sum(counts[split:]) / (minutes - split)
         if after >= 1 and after >= JUMP_RATIO * max(before, 0.1) and (best is None or after / max(before, 0.1) > best.after / max(best.before, 0.1)):
