@@ -6,7 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from .events import ErrorEvent
-from .rules.conditions import LIBRARY_MARKERS, module_of
+from .rules.conditions import is_library_frame, module_of
 
 MASKS = (  # order matters: the specific shapes before the generic number
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),
@@ -39,7 +39,7 @@ def fingerprint(event: ErrorEvent) -> tuple[str, str]:
     tb = event.traceback
     if tb is not None and tb.root is not None:
         root = tb.root
-        frames = [f for f in root.frames if not any(m in f.file for m in LIBRARY_MARKERS)] or root.frames[-1:]
+        frames = [f for f in root.frames if not is_library_frame(f)] or root.frames[-1:]
         path = " > ".join(f"{module_of(f.file)}:{f.function or '?'}" for f in frames)
         return f"tb|{root.type}|{path}", event.message
     request = event.request

@@ -129,10 +129,11 @@ def _judge(group, service, onset, symptoms, onsets, deploy, cascades, start, end
     if deploy and deploy.revision in group.revisions and 0 <= own.time - deploy.time <= DEPLOY_WINDOW:
         score += 2
         reasons.append(f"begins {_minutes(own.time - deploy.time)} after revision {deploy.revision} appeared")
-    if any(group.traces & s.traces for s in symptoms):
+    shares_traces = any(group.traces & s.traces for s in symptoms)
+    if shares_traces:
         score += 2
         reasons.append("shares trace ids with the symptoms")
-    if not linked and _service(group) != service:
+    if not linked and not shares_traces and _service(group) != service:
         return f"{_name(group)}: on another service, with no cascade link to {service}'s symptoms"
     return Candidate(group, score, reasons, bool(linked))
 

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .events import ErrorEvent
 from .record import format_timestamp
-from .rules.conditions import LIBRARY_MARKERS
+from .rules.conditions import chain_application_frame
 
 
 
@@ -53,12 +53,11 @@ def application_location(event: ErrorEvent) -> str | None:
     """file:line in function of the innermost frame of the application's own code."""
     if event.traceback is None:
         return None
-    for exception in reversed(event.traceback.exceptions):
-        for frame in reversed(exception.frames):
-            if not any(marker in frame.file for marker in LIBRARY_MARKERS):
-                where = f"{frame.file}:{frame.line}"
-                return f"{where} in {frame.function}" if frame.function else where
-    return None
+    frame = chain_application_frame(event.traceback.exceptions)
+    if frame is None:
+        return None
+    where = f"{frame.file}:{frame.line}"
+    return f"{where} in {frame.function}" if frame.function else where
 
 
 def print_classified_table(classified: list, console: Console) -> None:

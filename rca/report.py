@@ -7,7 +7,7 @@ from .groups import Group
 from .incidents import Incident
 from .record import format_timestamp
 from .redact import redact, redact_tree
-from .rules.conditions import application_frame
+from .rules.conditions import chain_application_frame
 
 SCHEMA_VERSION = 1
 MAX_GROUPS_LISTED = 25
@@ -19,7 +19,7 @@ def group_summary(group: Group, onset=None) -> dict:
     event = group.representative
     tb = event.traceback
     exception = tb.root if tb is not None and tb.root is not None else None
-    frame = application_frame(exception) if exception is not None else None
+    frame = chain_application_frame(tb.exceptions) if tb is not None else None
     return {
         "group": group.key,
         "label": group.label,

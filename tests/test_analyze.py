@@ -137,3 +137,31 @@ def test_analyze_cli_writes_html_that_a_headless_browser_renders(tmp_path):
     assert "Incident 1: netra-backend-staging" in dom
     assert "rate_limiter.py</code>" in dom or "rate_limiter.py:22" in dom
     assert dom.count('class="bar"') > 50 and 'class="deploy"' in dom
+
+
+SCENARIOS = sorted(p.name for p in (FIXTURES / "incidents").iterdir() if (p / "truth.json").is_file())
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_scenario_finds_its_ground_truth(scenario):
+    truth = json.loads((FIXTURES / "incidents" / scenario / "truth.json").read_text())
+    report = to_dict(analyze(FIXTURES / "incidents" / scenario / "logs.jsonl"))
+    if truth["root_cause"] is None:
+        assert report["incidents"] == []
+        return
+    assert len(report["incidents"]) == 1, [i["service"] for i in report["incidents"]]
+    incident = report["incidents"][0]
+    root, expected = incident["root_cause"], truth["root_cause"]
+    assert (root["class"], root["service"], root["revision"]) == (expected["class"], expected["service"], expected["revision"])
+    assert root["exception"] == expected["exception"] or root["label"].startswith(expected["exception"])
+    assert (root["location"]["file"], root["location"]["line"]) == (expected["file"], expected["line"])
+    assert abs(parse_timestamp(root["first_seen"]) - parse_timestamp(expected["first_seen"])) < 1.0
+    assert {s["class"] for s in incident["symptoms"]} == set(truth["symptoms"])
+    assert set(truth["ruled_out"]) <= {r["class"] for r in incident["ruled_out"]}
+
+
+def test_canary_crash_leaves_the_old_revision_serving():
+    report = to_dict(analyze(FIXTURES / "incidents" / "canary-crash" / "logs.jsonl"))
+    symptoms = report["incidents"][0]["symptoms"]
+    assert {r for s in symptoms for r in s["revisions"]} == {"netra-api-00012-xyz"}
+    assert report["incidents"][0]["deploy"]["revision"] == "netra-api-00012-xyz"

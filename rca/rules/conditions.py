@@ -120,12 +120,22 @@ def module_of(path: str) -> str:
     return path.replace("/", ".").removesuffix(".__init__")
 
 
+def is_library_frame(frame) -> bool:
+    return any(marker in frame.file for marker in LIBRARY_MARKERS)
+
+
+def chain_application_frame(exceptions: list[ParsedException]):
+    """The innermost application frame of a chain, searching from the last exception back; else None."""
+    for exception in reversed(exceptions):
+        for frame in reversed(exception.frames):
+            if not is_library_frame(frame):
+                return frame
+    return None
+
+
 def application_frame(exception: ParsedException):
     """The innermost frame of the application's own code, else the innermost frame."""
-    for frame in reversed(exception.frames):
-        if not any(marker in frame.file for marker in LIBRARY_MARKERS):
-            return frame
-    return exception.frames[-1] if exception.frames else None
+    return chain_application_frame([exception]) or (exception.frames[-1] if exception.frames else None)
 
 
 # ---- leaves -------------------------------------------------------------------------------------
