@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
 from .cascades import load_cascades
+from .code import CodeFindings, inspect_root_cause
 from .classify import classify_events, default_rules
 from .events import events_from_records
 from .groups import Deploy, DeployTracker, Group, group_events
@@ -30,11 +33,14 @@ class Analysis:
     end: float | None
     seconds: float = 0.0
     filters: dict = field(default_factory=dict)
+    code: list[CodeFindings | None] = field(default_factory=list)  # one per incident, with --repo
 
 
 def analyze(inputs, *, since: float | None = None, until: float | None = None, service: str | None = None,
-            rules: RuleSet | None = None, stats: ReadStats | None = None, records=None) -> Analysis:
-    """Analyse log files (or an iterable of LogRecords given as `records`)."""
+            rules: RuleSet | None = None, stats: ReadStats | None = None, records=None,
+            repo: str | Path | None = None, path_maps: list[tuple[str, str]] = ()) -> Analysis:
+    """Analyse log files (or an iterable of LogRecords given as `records`). With `repo`, a checkout
+    of the service's code, each root cause is traced to its file, confirmed, and blamed."""
     started = time.perf_counter()
     stats = stats if stats is not None else ReadStats()
     rules = rules or default_rules()
@@ -49,9 +55,11 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     incidents, onsets = ([], {}) if start is None else find_incidents(
         groups, deploys, load_cascades(shipped_rules_dir()), start, end)
     project = _project(events)
-    return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project) for i in incidents], stats, project,
-                    start, end, time.perf_counter() - started,
-                    {"since": since, "until": until, "service": service})
+    code = [inspect_root_cause(i.root_cause, Path(repo), path_maps, i.deploy.time if i.deploy else None)
+            if repo is not None and i.root_cause is not None else None for i in incidents]
+    return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c) for i, c in zip(incidents, code)],
+                    stats, project, start, end, time.perf_counter() - started,
+                    {"since": since, "until": until, "service": service}, code)
 
 
 def _within(records, since, until, service):

@@ -98,6 +98,8 @@ def analyze(
     service: Annotated[str | None, typer.Option(help="Only records of this service (Cloud Run service, App Engine module, GKE container).", show_default=False)] = None,
     rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
     no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets found in log text (tokens, keys, passwords in URLs) instead of masking them.")] = False,
+    repo: Annotated[Path | None, typer.Option("--repo", help="A checkout of the failing service's code: the report then shows the code of each frame, confirms the defect where the code can tell, and names the suspect commit.", show_default=False)] = None,
+    path_map: Annotated[list[str] | None, typer.Option("--path-map", help="FROM=TO: read the container path FROM (e.g. /app) as TO in the checkout (e.g. .). Repeat for several. Without it, frames are matched by the longest path suffix.", show_default=False)] = None,
 ) -> None:
     """Find the root cause: group the failures, tell the cause from its symptoms, and write the five whys.
 
@@ -108,11 +110,15 @@ def analyze(
     from .report_html import to_html
 
     rules = _load_rules_or_exit(rules_dirs or [])
+    if repo is not None and not repo.is_dir():
+        stderr.print(f"rca: error: --repo {repo}: no such directory")
+        raise typer.Exit(2)
+    maps = [_path_map(item) for item in path_map or []]
     stats = ReadStats()
     window = {"since": parse_moment(since) if since else None, "until": parse_moment(until) if until else None}
     try:
         with _progress(stats):
-            result = run_analysis(inputs, rules=rules, stats=stats, service=service, **window)
+            result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps, **window)
     except InputError as error:
         stderr.print(f"rca: error: {error}")
         raise typer.Exit(2) from None
@@ -134,6 +140,13 @@ def analyze(
         stderr.print("no incident found")
     _report_timeouts(rules)
     _finish(stats)
+
+
+def _path_map(item: str) -> tuple[str, str]:
+    source, sep, target = item.partition("=")
+    if not sep or not source:
+        raise typer.BadParameter(f"{item!r}: expected FROM=TO, e.g. /app=.", param_hint="--path-map")
+    return source, target or "."
 
 
 def _progress(stats: ReadStats):

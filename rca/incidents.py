@@ -10,7 +10,8 @@ from .groups import MINUTE, Deploy, Group
 
 NEW_GROUP_MARGIN = 2 * MINUTE  # a group first seen this long after the logs begin is new ...
 NEW_GROUP_SHARE = 0.25  # ... or this share of a shorter window
-JUMP_RATIO = 3.0  # a rate this many times higher after a minute than before it is a jump
+JUMP_RATIO = 3.0  # a rate this many times higher after a minute than before it is a jump ...
+JUMP_MIN_EVENTS = 5  # ... with at least this many events after it
 NEAR_ONSET = 10 * MINUTE  # causes and symptoms that start this close together belong together
 DEPLOY_WINDOW = 15 * MINUTE  # a group beginning this soon after a deploy of its service is linked to it
 UNCHANGED = (0.5, 2.0)  # rate after / rate before within this range: unchanged
@@ -38,7 +39,7 @@ def onset_of(group: Group, start: float, end: float) -> Onset | None:
     for split in range(1, minutes):
         before = sum(counts[:split]) / split
         after = sum(counts[split:]) / (minutes - split)
-        if after >= 1 and after >= JUMP_RATIO * max(before, 0.1) and (best is None or after / max(before, 0.1) > best.after / max(best.before, 0.1)):
+        if sum(counts[split:]) >= JUMP_MIN_EVENTS and after >= JUMP_RATIO * max(before, 0.1) and (best is None or after / max(before, 0.1) > best.after / max(best.before, 0.1)):
             best = Onset(start + split * MINUTE, "jumped", before, after)
     return best
 

@@ -49,7 +49,8 @@ def group_summary(group: Group, onset=None) -> dict:
 def to_dict(analysis: Analysis, redacted: bool = True) -> dict:
     onsets = analysis.onsets
     incidents = []
-    for incident, whys in zip(analysis.incidents, analysis.whys):
+    code = analysis.code or [None] * len(analysis.incidents)
+    for incident, whys, findings in zip(analysis.incidents, analysis.whys, code):
         incidents.append({
             "service": incident.service,
             "onset": format_timestamp(incident.onset),
@@ -60,6 +61,7 @@ def to_dict(analysis: Analysis, redacted: bool = True) -> dict:
             "symptoms": [group_summary(g, onsets.get(g.key)) for g in incident.symptoms],
             "ruled_out": [{**group_summary(g, onsets.get(g.key)), "reason": reason} for g, reason in incident.ruled_out],
             "five_whys": [w.as_dict() for w in whys],
+            "code": None if findings is None else findings.as_dict(),
         })
     stats = analysis.stats.as_dict()
     stats.update(groups=len(analysis.groups), seconds=round(analysis.seconds, 3))
@@ -81,8 +83,11 @@ def to_markdown(analysis: Analysis, redacted: bool = True) -> str:
     if not analysis.incidents:
         lines += ["# rca: no incident found", "",
                   f"No failure started in these logs ({len(analysis.groups)} error group(s), none with an onset).", ""]
-    for number, (incident, whys) in enumerate(zip(analysis.incidents, analysis.whys), 1):
+    code = analysis.code or [None] * len(analysis.incidents)
+    for number, (incident, whys, findings) in enumerate(zip(analysis.incidents, analysis.whys, code), 1):
         lines += _incident_markdown(number, incident, whys, analysis)
+        if findings is not None:
+            lines += code_markdown(findings)
     lines += _groups_markdown(analysis)
     stats = analysis.stats
     lines += ["---", "", f"*{stats.summary()}; {len(analysis.groups)} groups; {analysis.seconds:.2f}s. Written by rca.*", ""]
@@ -128,7 +133,34 @@ def _incident_markdown(number: int, incident: Incident, whys, analysis: Analysis
     return lines
 
 
+def code_markdown(findings) -> list[str]:
+    lines = ["## In the code", "", f"Checkout: `{findings.repo}`", ""]
+    for frame in findings.frames:
+        target = f"`{frame.repo_path}`" if frame.repo_path else frame.status
+        lines.append(f"- `{frame.frame_file}:{frame.line}` → {target}")
+    lines.append("")
+    for excerpt in findings.excerpts[-2:]:
+        lines += [f"`{excerpt['file']}` line {excerpt['line']}" + (f" in `{excerpt['function']}`" if excerpt["function"] else ""), ""]
+        if excerpt["note"]:
+            lines += [f"*{excerpt['note']}*", ""]
+            continue
+        lines += ["```python"]
+        lines += [f"{'>' if row['failing'] else ' '} {row['number']:4d}  {row['text']}" for row in excerpt["lines"]]
+        lines += ["```", ""]
+    if findings.confirmation:
+        lines += [f"**{findings.confirmation[0].upper()}{findings.confirmation[1:]}.**", ""]
+    if findings.suspect is not None:
+        suspect = findings.suspect
+        lines += [f"**Suspect commit:** `{suspect.commit[:10]}` {suspect.date} {suspect.author} — \"{suspect.subject}\" "
+                  f"(it {suspect.why})", ""]
+    elif findings.suspect_note:
+        lines += [f"*{findings.suspect_note}.*", ""]
+    return lines
+
+
 def _evidence_markdown(item: dict) -> list[str]:
+    if "commit" in item:  # from --repo: the suspect commit
+        return ["", f"   Evidence: commit `{item['commit'][:10]}` {item['date']} \"{item['subject']}\"", ""]
     head = f"{item['count']}× {item['group']}, {item['first_seen']} → {item['last_seen']}"
     lines = ["", "   <details><summary>Evidence: " + _html_escape(head) + "</summary>", "", "   ```text"]
     lines += ["   " + line for line in item["sample"].splitlines()[:40]]

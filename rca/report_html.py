@@ -64,11 +64,27 @@ def _incident(number: int, incident: dict) -> list[str]:
         parts.append(f"<li><b>{_e(why['question'])}</b>{' <span class=prompt>(for a person to answer)</span>' if why['prompt'] else ''}"
                      f"<br>{_e(why['answer'])}")
         for item in why["evidence"]:
+            if "commit" in item:
+                parts.append(f"<p>Evidence: commit <code>{_e(item['commit'][:10])}</code> {_e(item['date'])} {_e(item['subject'])}</p>")
+                continue
             parts.append(f"<details><summary>Evidence: {item['count']}× {_e(item['group'])}</summary>"
                          f"<pre>{_e(item['sample'])}</pre>insert ids: {_e(', '.join(item['insert_ids']))}"
                          + (f" · <a href=\"{_e(item['link'])}\">Logs Explorer</a>" if item.get("link") else "")
                          + "</details>")
     parts.append("</ol>")
+    code = incident.get("code")
+    if code:
+        parts.append(f"<h2>In the code</h2><p>Checkout <code>{_e(code['repo'])}</code></p>")
+        for excerpt in code["excerpts"][-2:]:
+            rows = "\n".join(f"{'&gt;' if r['failing'] else ' '} {r['number']:4d}  {_e(r['text'])}" for r in excerpt["lines"])
+            parts.append(f"<p><code>{_e(excerpt['file'])}</code> line {excerpt['line']}</p><pre>{rows}</pre>")
+        parts.append(f"<p><b>{_e(code['confirmation'])}</b></p>")
+        if code["suspect"]:
+            suspect = code["suspect"]
+            parts.append(f"<p><b>Suspect commit</b> <code>{_e(suspect['commit'][:10])}</code> {_e(suspect['date'])} "
+                         f"{_e(suspect['author'])} — {_e(suspect['subject'])}</p>")
+        elif code["suspect_note"]:
+            parts.append(f"<p>{_e(code['suspect_note'])}</p>")
     return parts
 
 

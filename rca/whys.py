@@ -43,7 +43,7 @@ def evidence(group: Group, project: str | None) -> dict:
     return item
 
 
-def five_whys(incident: Incident, project: str | None) -> list[Why]:
+def five_whys(incident: Incident, project: str | None, code=None) -> list[Why]:
     whys: list[Why] = []
     root = incident.root_cause
     unavailable = [g for g in incident.symptoms if g.cls == "service_unavailable"]
@@ -71,7 +71,7 @@ def five_whys(incident: Incident, project: str | None) -> list[Why]:
         ))
     if root is not None:
         whys.append(_cause_why(root, incident, bool(startup), project))
-        whys.extend(_prompts(root, incident))
+        whys.extend(_prompts(root, incident, code))
     else:
         whys.append(Why(f"What made {service} fail?", "No cause-class error was found in these logs near the onset: "
                         "look at logs the export did not include (other services, the platform).", [], prompt=True))
@@ -92,7 +92,7 @@ def _cause_why(root: Group, incident: Incident, at_startup: bool, project: str |
     return Why(question, answer, [evidence(root, project)])
 
 
-def _prompts(root: Group, incident: Incident) -> list[Why]:
+def _prompts(root: Group, incident: Incident, code=None) -> list[Why]:
     """The whys the logs cannot answer, from the rule's questions, with what the logs do say."""
     rule = root.classification.rule
     questions = rule.questions if rule else ["Which change introduced this failure?", "Why was it not caught before it reached users?"]
@@ -108,6 +108,16 @@ def _prompts(root: Group, incident: Incident) -> list[Why]:
     for question in questions[:2]:
         text = string.Formatter().vformat(question, (), _Blank(fields))
         whys.append(Why(text, f"To be answered from the code and its history. {said}", [], prompt=True))
+    if code is not None:  # the checkout answers the first of them, with evidence
+        if code.confirmation:
+            whys[0].answer = f"{code.confirmation[0].upper()}{code.confirmation[1:]}. " + whys[0].answer
+        if code.suspect is not None:
+            suspect = code.suspect
+            whys[0].answer = (f"Suspect commit {suspect.commit[:10]} ({suspect.date}, {suspect.author}): "
+                              f"\"{suspect.subject}\" — it {suspect.why}. " + whys[0].answer)
+            whys[0].evidence.append({"commit": suspect.commit, "date": suspect.date, "subject": suspect.subject})
+        elif code.suspect_note:
+            whys[0].answer += f" ({code.suspect_note}.)"
     if rule and rule.remedy:
         whys[-1].answer += f" Remedy: {string.Formatter().vformat(rule.remedy, (), _Blank(fields))}"
     return whys
