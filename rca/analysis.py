@@ -14,7 +14,6 @@ from .events import events_from_records
 from .groups import Deploy, DeployTracker, Group, group_events
 from .incidents import Incident, Onset, find_incidents
 from .ingest import iter_records
-from .record import LogRecord
 from .rules import RuleSet, shipped_rules_dir
 from .stats import ReadStats
 from .whys import Why, five_whys
@@ -84,5 +83,3 @@ def _project(events) -> str | None:
             return log_name.split("/")[1]
     return None
 
-
-__all__ = ["Analysis", "analyze", "LogRecord"]

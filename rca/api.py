@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from .events import ErrorEvent, events_from_records
 from .ingest import iter_records
 from .stats import ReadStats
+
+if TYPE_CHECKING:
+    import pandas
 
 Inputs = str | os.PathLike | Iterable[str | os.PathLike]
 

@@ -153,7 +153,6 @@ def _progress(stats: ReadStats):
     """A spinner with the records read so far, on stderr, only on a terminal and only after a second."""
     import contextlib
     import threading
-    import time
 
     if not stderr.is_terminal:
         return contextlib.nullcontext()

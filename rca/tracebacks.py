@@ -39,10 +39,6 @@ class ParsedException:
     frames: list[Frame] = field(default_factory=list)
     relation: str | None = None  # how this one follows the previous: "cause", "context" or "group-member"
 
-    @property
-    def short_type(self) -> str:
-        return self.type.rsplit(".", 1)[-1]
-
 
 @dataclass
 class Traceback:

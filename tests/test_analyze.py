@@ -3,7 +3,6 @@
 import json
 import shutil
 import subprocess
-from datetime import datetime
 
 import pytest
 

@@ -1,6 +1,5 @@
 """Every input format rca reads, from the bundled fixtures and the real exports in shared/."""
 
-import gzip
 import json
 
 import pandas as pd
