@@ -73,8 +73,10 @@ def keeping_first_of_each_revision(cannot_matter: Callable[[bytes], bool], separ
     seen: set[bytes] = set()
 
     def locate(raw: bytes) -> int:
-        for offset, key in recent:
+        for index, (offset, key) in enumerate(recent):
             if raw.startswith(key, offset):
+                if index:  # most recently used first: the next line is likely of the same shape
+                    recent.insert(0, recent.pop(index))
                 return offset + len(key)
         for key in keys:
             offset = raw.find(key)
