@@ -44,7 +44,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     stats = stats if stats is not None else ReadStats()
     rules = rules or default_rules()
     tracker = DeployTracker()
-    source = records if records is not None else iter_records(inputs, stats, prefilter="deploys")
+    source = _counted(records, stats) if records is not None else iter_records(inputs, stats, prefilter="deploys")
     kept = _within(tracker.watch(source), since, until, service)
     events = list(events_from_records(kept, stats))
     groups = group_events(classify_events(events, rules))
@@ -59,6 +59,13 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c) for i, c in zip(incidents, code)],
                     stats, project, start, end, time.perf_counter() - started,
                     {"since": since, "until": until, "service": service}, code)
+
+
+def _counted(records, stats: ReadStats):
+    stats.sources.append("records")
+    for record in records:
+        stats.records += 1
+        yield record
 
 
 def _within(records, since, until, service):

@@ -14,6 +14,8 @@ from .stats import ReadStats
 if TYPE_CHECKING:
     import pandas
 
+    from .results import AnalysisResult
+
 Inputs = str | os.PathLike | Iterable[str | os.PathLike]
 
 
@@ -53,3 +55,38 @@ def read_events(inputs: Inputs, stats: ReadStats | None = None) -> list[ErrorEve
 def _warn_about(stats: ReadStats) -> None:
     for error in stats.errors:
         warnings.warn(f"rca: {error}", stacklevel=3)
+
+
+def analyze(source, *, since=None, until=None, service: str | None = None, rules=None, repo=None,
+            path_maps=(), stats: ReadStats | None = None) -> "AnalysisResult":
+    """Find the root cause: what `rca analyze` prints, as a Python object.
+
+    `source` is a path, a glob, a directory, a list of them, a DataFrame from `read_logs` (filtered
+    as you like), or an iterable of LogRecords. `since`/`until` take times (`"2025-09-12T14:00Z"`,
+    datetimes, Timestamps) or spans back from now (`"2h"`). `rules` is a `RuleSet`; `repo` a checkout
+    of the service's code (see the README's `--repo`). The result has `groups` and `events`
+    DataFrames, `incidents`, `to_markdown()`, `plot_timeline()`, and renders in a notebook.
+    """
+    import pandas as pd
+
+    from .analysis import analyze as run_analysis
+    from .frame import records_from_frame
+    from .record import parse_moment
+    from .results import AnalysisResult
+
+    records = None
+    if isinstance(source, pd.DataFrame):
+        records, source = records_from_frame(source), None
+    elif not isinstance(source, (str, os.PathLike)) and _is_records(source):
+        records, source = iter(source), None
+    analysis = run_analysis(source, since=parse_moment(since), until=parse_moment(until), service=service,
+                            rules=rules, stats=stats, records=records, repo=repo, path_maps=list(path_maps))
+    return AnalysisResult(analysis)
+
+
+def _is_records(source) -> bool:
+    from .record import LogRecord
+
+    if isinstance(source, (list, tuple)):
+        return bool(source) and isinstance(source[0], LogRecord)
+    return not isinstance(source, (list, tuple, set)) and hasattr(source, "__iter__")

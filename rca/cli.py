@@ -12,12 +12,11 @@ from pathlib import Path
 
 import orjson
 
-from datetime import datetime, timedelta, timezone
-
 from .api import read_events
 from .classify import classify_events, classify_text, snippet_result
 from .ingest import InputError
 from .render import print_classified_table, print_table, write_json, write_jsonl
+from .record import parse_moment as record_moment
 from .rules import RuleError, RuleSet
 from .stats import ReadStats
 
@@ -76,16 +75,10 @@ class ReportFormat(str, enum.Enum):
 
 
 def parse_moment(text: str) -> float:
-    """An absolute time (2025-09-12T14:00Z, 2025-09-12 14:00:00+02:00) or a span back from now (90m, 2h, 1d)."""
-    text = text.strip()
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    if text[:-1].isdigit() and text[-1:] in units:
-        return (datetime.now(timezone.utc) - timedelta(seconds=int(text[:-1]) * units[text[-1]])).timestamp()
     try:
-        moment = datetime.fromisoformat(text)
+        return record_moment(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is neither a time like 2025-09-12T14:00Z nor a span like 2h") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 @app.command()

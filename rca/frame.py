@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import pandas as pd
 
@@ -32,3 +32,18 @@ def records_frame(records: Iterable[LogRecord]) -> pd.DataFrame:
     frame["http_latency_ms"] = frame["http_latency_ms"].astype("float64")
     frame["position"] = frame["position"].astype("int64")
     return frame
+
+
+def records_from_frame(frame: pd.DataFrame) -> Iterator[LogRecord]:
+    """LogRecords from a DataFrame of `records_frame`'s columns (a filtered `rca.read_logs` result)."""
+    times = frame["timestamp"].map(lambda t: None if pd.isna(t) else t.timestamp()).tolist()
+    columns = {name: frame[name].astype(object).where(frame[name].notna(), None).tolist()
+               for name in COLUMNS if name not in ("time",) and name in frame}
+    for index, time in enumerate(times):
+        values = {name: column[index] for name, column in columns.items()}
+        values["text"] = values.get("text") or ""
+        values["source"] = str(values.get("source") or "dataframe")
+        values["position"] = int(values.get("position") or index + 1)
+        if values.get("http_status") is not None:
+            values["http_status"] = int(values["http_status"])
+        yield LogRecord(time=time, **values)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 # Cloud Logging's LogSeverity names, in order; text logs map onto them.
 SEVERITIES = ("DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
@@ -42,6 +42,25 @@ def parse_timestamp(text: str | None) -> float | None:
     if moment.tzinfo is None:  # text logs without a zone are taken as UTC, as Cloud Run writes them
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
+
+
+SPAN_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_moment(value) -> float | None:
+    """A moment as epoch seconds: a time (`2025-09-12T14:00Z`, UTC when no zone is given), a span
+    back from now (`90m`, `2h`, `1d`), a datetime, a pandas Timestamp, or epoch seconds."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    text = str(value).strip()
+    if text[:-1].isdigit() and text[-1:] in SPAN_UNITS:
+        return (datetime.now(timezone.utc) - timedelta(seconds=int(text[:-1]) * SPAN_UNITS[text[-1]])).timestamp()
+    moment = datetime.fromisoformat(text)  # ValueError names what it could not read
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def format_timestamp(epoch: float | None) -> str | None:

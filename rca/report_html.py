@@ -26,17 +26,21 @@ svg text{font:11px system-ui,sans-serif}
 
 
 def to_html(analysis: Analysis, redacted: bool = True) -> str:
+    """A whole page, for --format html."""
+    title = f"rca report{' — ' + _e(analysis.project) if analysis.project else ''}"
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}</title>"
+            f"<style>{STYLE}</style></head><body>\n{html_body(analysis, redacted)}\n</body></html>")
+
+
+def html_body(analysis: Analysis, redacted: bool = True) -> str:
+    """The report without the page around it: what a notebook cell shows."""
     report = to_dict(analysis, redacted)
-    parts = ["<!doctype html><html lang=en><head><meta charset=utf-8>",
-             f"<title>rca report{' — ' + _e(report['project']) if report['project'] else ''}</title>",
-             f"<style>{STYLE}</style></head><body>"]
-    if not report["incidents"]:
-        parts.append("<h1>rca: no incident found</h1>")
+    parts = [] if report["incidents"] else ["<h1>rca: no incident found</h1>"]
     for number, incident in enumerate(report["incidents"], 1):
         parts += _incident(number, incident)
-    parts += ["<h2>Timeline</h2>", timeline_svg(analysis), _groups_table(report), _footer(analysis), "</body></html>"]
-    page = "\n".join(parts)
-    return redact(page) if redacted else page
+    parts += ["<h2>Timeline</h2>", timeline_svg(analysis), _groups_table(report), _footer(analysis)]
+    body = "\n".join(parts)
+    return redact(body) if redacted else body
 
 
 def _incident(number: int, incident: dict) -> list[str]:

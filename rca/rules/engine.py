@@ -131,3 +131,30 @@ class RuleSet:
                         failures.append(f"{rule.source}: rule {rule.id}: {kind} example {index + 1} "
                                         f"{'not matched' if wanted else 'matched'}: {first_line[:80]}")
         return failures
+
+
+def match_rule_on(rule: Rule, logs):
+    """The events of `logs` that `rule` matches, as a DataFrame (for trying a rule in a notebook)."""
+    import pandas as pd
+
+    from ..api import read_events
+    from ..frame import records_from_frame
+    from ..events import events_from_records
+
+    if isinstance(logs, pd.DataFrame):
+        events = list(events_from_records(records_from_frame(logs)))
+    elif isinstance(logs, list) and logs and isinstance(logs[0], ErrorEvent):
+        events = logs
+    else:
+        events = read_events(logs)
+    single = RuleSet([rule])
+    rows = []
+    for event in events:
+        found = single.matches(event)
+        if found:
+            result = Classification(rule.cls, rule.confidence, "rule", rule, found[0][2])
+            rows.append({"time": event.time, "service": event.first.service, "message": event.message,
+                         "fields": result.fields, "explanation": result.explanation})
+    frame = pd.DataFrame(rows, columns=["time", "service", "message", "fields", "explanation"])
+    frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True).dt.round("us")
+    return frame

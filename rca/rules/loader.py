@@ -37,7 +37,27 @@ class Rule:
     pack: str
     source: str  # file:line where the rule starts
     priority: int = 0
-    extra: dict = field(default_factory=dict)
+    raw: dict = field(default_factory=dict)  # the rule as written, to save it in a pack
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str = "<text>") -> "Rule":
+        """One rule from YAML text (a single rule mapping, or a pack holding one rule)."""
+        try:
+            document = yaml.load(text, Loader=_LineLoader)
+        except yaml.YAMLError as error:
+            raise RuleError(f"{source}: not valid YAML: {getattr(error, 'problem', error)}") from None
+        if isinstance(document, dict) and isinstance(document.get("rules"), list):
+            if len(document["rules"]) != 1:
+                raise RuleError(f"{source}: Rule.from_yaml takes one rule; load a pack with RuleSet.load")
+            document = document["rules"][0]
+        return _rule(document, "notebook", Path(source))
+
+    def test(self, logs):
+        """The events of `logs` (a path, a DataFrame from read_logs, or events) this rule matches, as a
+        DataFrame: time, service, message, fields and explanation."""
+        from .engine import match_rule_on
+
+        return match_rule_on(self, logs)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -129,5 +149,13 @@ def _rule(raw, pack: str, path: Path) -> Rule:
         match=condition, explanation=raw["explanation"].strip(), questions=list(questions),
         remedy=raw["remedy"].strip(), examples_match=strip_lines(examples["match"]),
         examples_no_match=strip_lines(examples.get("no_match") or []), pack=pack, source=f"{path}:{line}",
-        priority=priority,
+        priority=priority, raw=strip_lines(raw),
     )
+
+
+def write_pack(rules: list[Rule], path: str | Path) -> Path:
+    """Save rules as a pack file that `--rules DIR` and `RuleSet.load([DIR])` read back."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"rules": [r.raw for r in rules]}, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path

@@ -1,0 +1,84 @@
+"""The notebook-first Python API: analyze from paths, DataFrames or records; DataFrames; display; plots."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import rca  # noqa: E402
+from rca.frame import records_from_frame  # noqa: E402
+from conftest import INCIDENT  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def logs():
+    return rca.read_logs(INCIDENT / "logs.jsonl")
+
+
+@pytest.fixture(scope="module")
+def result(logs):
+    return rca.analyze(logs)
+
+
+def test_analyze_takes_a_dataframe_a_path_or_records(logs, result):
+    from_path = rca.analyze(INCIDENT / "logs.jsonl")
+    from_records = rca.analyze(list(records_from_frame(logs)))
+    for other in (from_path, from_records):
+        assert other.incidents[0].root_cause == result.incidents[0].root_cause
+    assert result.stats.records == len(logs) == 5789
+
+
+def test_a_filtered_dataframe_is_analysed_as_filtered(logs):
+    backend = logs[logs["service"] == "netra-backend-staging"]
+    result = rca.analyze(backend)
+    assert set(result.events["service"].astype(str)) == {"netra-backend-staging"}
+    assert result.incidents[0].ruled_out == []  # the auth service and the worker are not in this frame
+
+
+def test_records_survive_the_round_trip_through_a_dataframe(logs):
+    records = list(records_from_frame(logs.head(50)))
+    frame = rca.frame.records_frame(records)
+    pd.testing.assert_frame_equal(frame, logs.head(50).reset_index(drop=True), check_categorical=False)
+
+
+def test_groups_and_events_have_useful_dtypes(result):
+    assert str(result.groups["first_seen"].dtype) == "datetime64[ns, UTC]"
+    assert result.groups["class"].dtype == "category"
+    events = result.events
+    assert str(events["time"].dtype) == "datetime64[ns, UTC]" and events["time"].is_monotonic_increasing
+    assert events["service"].dtype == "category" and events["class"].dtype == "category"
+    assert str(events["http_status"].dtype) == "Int64"
+    per_class = events.groupby("class", observed=True).size()
+    assert per_class["service_unavailable"] == 1030 and per_class["missing_import"] == 50
+    assert events.set_index("time").resample("10min").size().sum() == len(events)
+
+
+def test_display_and_repr(result):
+    assert repr(result).startswith("<rca analysis: 1 incident(s) (missing_import in netra-backend-staging), 11 groups")
+    assert result._repr_markdown_().startswith("# Incident 1: netra-backend-staging")
+    assert "<svg" in result._repr_html_() and "<html" not in result._repr_html_()
+    incident = result.incidents[0]
+    assert "NameError: name 'redis' is not defined" in repr(incident) and "Five whys" in incident._repr_markdown_()
+    group = result.group("NameError: name 'redis' is not defined")
+    assert repr(group) == "<group \"NameError: name 'redis' is not defined\": missing_import, 50 events>"
+    assert "Traceback (most recent call last)" in group._repr_markdown_()
+
+
+def test_plots_return_axes_with_the_data(result):
+    ax = result.plot_timeline()
+    assert len(ax.get_lines()) >= 8 + 1  # the groups, and the deploy line
+    assert ax.get_title() == "Error events per minute by group"
+    rate = result.plot_error_rate()
+    assert {t.get_text() for t in rate.get_legend().get_texts()} >= {"netra-backend-staging", "netra-auth-service"}
+
+
+def test_classify_text():
+    result = rca.classify_text("sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) could not connect to server")
+    assert (result.cls, result.method) == ("db_session_failure", "rule")
+
+
+def test_rule_from_yaml_refuses_a_bad_rule():
+    with pytest.raises(rca.rules.RuleError, match="field `class`: missing"):
+        rca.Rule.from_yaml("id: x\nrole: cause\n")
