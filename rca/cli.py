@@ -15,6 +15,7 @@ import orjson
 from .api import read_events
 from .classify import classify_events, classify_text, snippet_result
 from .ingest import InputError
+from .live import PullError
 from .render import print_classified_table, print_table, write_json, write_jsonl
 from .record import parse_moment as record_moment
 from .rules import RuleError, RuleSet
@@ -81,9 +82,13 @@ def parse_moment(text: str) -> float:
         raise typer.BadParameter(f"{text!r} is neither a time like 2025-09-12T14:00Z nor a span like 2h") from None
 
 
+PROJECT_HELP = "Pull the entries live from this Google Cloud project instead of reading files (Application Default Credentials)."
+ENDPOINT_HELP = f"Cloud Logging API endpoint, e.g. a proxy or a local server speaking the API (default: ${{{'RCA_LOGGING_ENDPOINT'}}} or Google's)."
+
+
 @app.command()
 def analyze(
-    inputs: Annotated[list[str], typer.Argument(help=INPUTS_HELP, show_default=False)],
+    inputs: Annotated[list[str] | None, typer.Argument(help=INPUTS_HELP + " Not needed with --project.", show_default=False)] = None,
     output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="md: Markdown to paste into an issue; json: the documented schema; html: a self-contained page with a timeline.")] = ReportFormat.md,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output.", show_default=False)] = None,
     since: Annotated[str | None, typer.Option(help="Only records at or after this time: 2025-09-12T14:00Z, or a span back from now such as 2h.", show_default=False)] = None,
@@ -93,6 +98,11 @@ def analyze(
     no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets found in log text (tokens, keys, passwords in URLs) instead of masking them.")] = False,
     repo: Annotated[Path | None, typer.Option("--repo", help="A checkout of the failing service's code: the report then shows the code of each frame, confirms the defect where the code can tell, and names the suspect commit.", show_default=False)] = None,
     path_map: Annotated[list[str] | None, typer.Option("--path-map", help="FROM=TO: read the container path FROM (e.g. /app) as TO in the checkout (e.g. .). Repeat for several. Without it, frames are matched by the longest path suffix.", show_default=False)] = None,
+    project: Annotated[str | None, typer.Option("--project", help=PROJECT_HELP, show_default=False)] = None,
+    query_filter: Annotated[str | None, typer.Option("--filter", help="With --project: a Logging query ANDed into the one rca builds.", show_default=False)] = None,
+    everything: Annotated[bool, typer.Option("--all", help="With --project: pull every entry, not only what the analysis needs.")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="With --project: stop after this many entries.", show_default=False)] = None,
+    endpoint: Annotated[str | None, typer.Option("--endpoint", help=ENDPOINT_HELP, show_default=False)] = None,
 ) -> None:
     """Find the root cause: group the failures, tell the cause from its symptoms, and write the five whys.
 
@@ -109,12 +119,22 @@ def analyze(
     maps = [_path_map(item) for item in path_map or []]
     stats = ReadStats()
     window = {"since": parse_moment(since) if since else None, "until": parse_moment(until) if until else None}
+    records = None
+    if project:
+        records = _live_records(project, window, service, query_filter, everything, limit, endpoint)
+    elif not inputs:
+        stderr.print("rca: error: give log files to analyse, or --project to pull them live")
+        raise typer.Exit(2)
     try:
         with _progress(stats):
-            result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps, **window)
+            result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps,
+                                  records=records, **window)
     except InputError as error:
         stderr.print(f"rca: error: {error}")
         raise typer.Exit(2) from None
+    except PullError as error:
+        stderr.print(f"rca: error: {error} ({error.pulled:,} entries pulled before it)")
+        raise typer.Exit(1) from None
     if output_format is ReportFormat.json:
         text = orjson.dumps(to_dict(result, redacted=not no_redact), option=orjson.OPT_INDENT_2).decode() + "\n"
     elif output_format is ReportFormat.html:
@@ -133,6 +153,55 @@ def analyze(
         stderr.print("no incident found")
     _report_timeouts(rules)
     _finish(stats)
+
+
+def _live_records(project, window, service, query_filter, everything, limit, endpoint):
+    from .live import build_filter, pull_entries, records_from_entries
+
+    since = window["since"] if window["since"] is not None else record_moment("1h")
+    window["since"] = since
+    query = build_filter(since, window["until"], service=service, extra=query_filter, everything=everything)
+    entries = pull_entries(project, query, limit=limit, endpoint=endpoint, progress=_pull_progress)
+    return records_from_entries(entries, project)
+
+
+def _pull_progress(state) -> None:
+    if stderr.is_terminal:
+        stderr.print(f"pulled {state.entries:,} entries ({state.pages:,} pages)", end="\r")
+
+
+@app.command()
+def pull(
+    project: Annotated[str, typer.Option("--project", help="The Google Cloud project to read from.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to save the entries: log-sink JSON lines, gzip if the name ends in .gz. `rca analyze FILE` reads it back.", show_default=False)],
+    since: Annotated[str, typer.Option(help="From this time (2025-09-12T14:00Z) or this long ago (2h).")] = "1h",
+    until: Annotated[str | None, typer.Option(help="Until this time (same forms as --since); default now.", show_default=False)] = None,
+    service: Annotated[str | None, typer.Option(help="Only this service (Cloud Run service, App Engine module, GKE container, function).", show_default=False)] = None,
+    severity: Annotated[str | None, typer.Option(help="Only entries at or above this severity (replaces the analysis scope).", show_default=False)] = None,
+    resource_type: Annotated[str | None, typer.Option("--resource-type", help="Only this resource.type, e.g. cloud_run_revision.", show_default=False)] = None,
+    query_filter: Annotated[str | None, typer.Option("--filter", help="A Logging query ANDed into the one rca builds.", show_default=False)] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every entry, not only what the analysis needs.")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many entries.", show_default=False)] = None,
+    page_size: Annotated[int, typer.Option(min=1, max=1000, help="Entries per API request.")] = 1000,
+    endpoint: Annotated[str | None, typer.Option("--endpoint", help=ENDPOINT_HELP, show_default=False)] = None,
+) -> None:
+    """Pull entries from Cloud Logging and save them, to analyse and share offline.
+
+    Example: rca pull --project netra-staging --since 2h --service backend --out incident.jsonl.gz
+    """
+    from .live import build_filter, pull_entries, save_entries
+
+    query = build_filter(parse_moment(since), parse_moment(until) if until else None, service=service,
+                         severity=severity, resource_type=resource_type, extra=query_filter, everything=everything)
+    stderr.print(f"query: {query}")
+    try:
+        count = save_entries(pull_entries(project, query, limit=limit, page_size=page_size, endpoint=endpoint,
+                                          progress=_pull_progress), out)
+    except PullError as error:
+        stderr.print(f"rca: error: {error}")
+        stderr.print(f"{error.pulled:,} entries pulled before the failure are saved in {out}")
+        raise typer.Exit(1) from None
+    stderr.print(f"{count:,} entries saved to {out}")
 
 
 def _path_map(item: str) -> tuple[str, str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/logging_server.py
 FIXTURES = ROOT / "fixtures"
 INCIDENT = FIXTURES / "incidents" / "missing-import"
 # Real Logs Explorer downloads live beside the repository and are read in place, never copied in.

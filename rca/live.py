@@ -1,0 +1,187 @@
+"""Live Google Cloud Logging: build the query, pull entries with the google-cloud-logging client,
+and hand them to the same ingestion as an export (one code path, so a pull and its export agree).
+
+Facts relied on (see shared/GCP-NOTES.md): the client silently adds a 24-hour window when a filter
+names no timestamp, so the query always carries one; over REST it does not retry 403/429/503, so
+each page is retried here, from its page token, with back-off; its entry objects drop `split` and
+`errorGroups`, so the API's JSON is kept as it is.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import orjson
+
+from .ingest.logentry import entry_to_record
+from .record import LogRecord
+
+ENDPOINT_VARIABLE = "RCA_LOGGING_ENDPOINT"
+RETRYABLE_ATTEMPTS = 5
+BACKOFF_SECONDS = 1.0
+# What the analysis needs when --all is not given: warnings and errors, failed requests, the
+# platform's system logs (instance starts, exits, probes), and stderr (traceback lines have no severity).
+ANALYSIS_SCOPE = ('(severity>=WARNING OR httpRequest.status>=400 OR log_id("run.googleapis.com/varlog/system") '
+                  'OR log_id("run.googleapis.com/stderr"))')
+SERVICE_LABELS = ("service_name", "module_id", "function_name", "container_name")
+
+
+class PullError(Exception):
+    """A pull that stopped: one line that says what to do. `pulled` entries were kept."""
+
+    def __init__(self, message: str, pulled: int = 0):
+        super().__init__(message)
+        self.pulled = pulled
+
+
+@dataclass
+class PullProgress:
+    entries: int = 0
+    pages: int = 0
+
+
+def build_filter(since: float, until: float | None = None, service: str | None = None, severity: str | None = None,
+                 resource_type: str | None = None, extra: str | None = None, everything: bool = False) -> str:
+    """The Logging query: always an explicit time window in UTC, then the scope, then `extra` ANDed in."""
+    parts = [f'timestamp>="{_utc(since)}"']
+    if until is not None:
+        parts.append(f'timestamp<"{_utc(until)}"')
+    if service:
+        parts.append("(" + " OR ".join(f'resource.labels.{label}="{service}"' for label in SERVICE_LABELS) + ")")
+    if resource_type:
+        parts.append(f'resource.type="{resource_type}"')
+    if severity:
+        parts.append(f"severity>={severity.upper()}")
+    elif not everything:
+        parts.append(ANALYSIS_SCOPE)
+    if extra:
+        parts.append(f"({extra})")
+    return " AND ".join(parts)
+
+
+def _utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def make_client(project: str | None, endpoint: str | None = None):
+    """A REST client. A plain-http endpoint (a local server speaking the Logging API) gets anonymous
+    credentials; any other uses Application Default Credentials, as Google's tools do."""
+    from google.cloud import logging as gcl
+
+    endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE)
+    options = {"api_endpoint": endpoint} if endpoint else None
+    credentials = None
+    if endpoint and endpoint.startswith("http://"):
+        from google.auth.credentials import AnonymousCredentials
+
+        credentials = AnonymousCredentials()
+    try:
+        return gcl.Client(project=project, credentials=credentials, _use_grpc=False, client_options=options)
+    except Exception as error:  # google.auth raises several kinds; each becomes one line
+        raise PullError(_explain(error, project)) from None
+
+
+def pull_entries(project: str, query: str, *, limit: int | None = None, page_size: int = 1000,
+                 endpoint: str | None = None, progress: Callable[[PullProgress], None] | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> Iterator[dict]:
+    """Raw LogEntry dicts, oldest first, page by page.
+
+    The pages are asked through the client's own connection (its credentials, endpoint and
+    transport: the request `Client.list_entries` makes), keeping the API's JSON as it is. The
+    client's entry objects cost three times the server's own time to build (two strptime calls an
+    entry) and drop `split` and `errorGroups`. A page that fails with 429 or 5xx is asked again
+    from its page token, with back-off, a bounded number of times."""
+    client = make_client(project, endpoint)
+    request = {"resourceNames": [f"projects/{project}"], "filter": query, "orderBy": "timestamp asc",
+               "pageSize": page_size}
+    state = PullProgress()
+    token = None
+    while True:
+        page = _fetch_page(client, dict(request, pageToken=token) if token else request, project, state, sleep)
+        state.pages += 1
+        for entry in page.get("entries", ()):
+            yield entry
+            state.entries += 1
+            if limit is not None and state.entries >= limit:
+                return
+        if progress:
+            progress(state)
+        token = page.get("nextPageToken")
+        if not token:
+            return
+
+
+def _fetch_page(client, request: dict, project: str, state: PullProgress, sleep) -> dict:
+    from google.api_core import exceptions
+
+    retryable = (exceptions.TooManyRequests, exceptions.ServiceUnavailable, exceptions.InternalServerError,
+                 exceptions.GatewayTimeout, exceptions.BadGateway)
+    for attempt in range(RETRYABLE_ATTEMPTS):
+        try:
+            return client._connection.api_request(method="POST", path="/entries:list", data=request)
+        except retryable as error:
+            if attempt == RETRYABLE_ATTEMPTS - 1:
+                raise PullError(_explain(error, project), state.entries) from None
+            sleep(BACKOFF_SECONDS * 2 ** attempt)
+        except Exception as error:
+            raise PullError(_explain(error, project), state.entries) from None
+    raise AssertionError("unreachable")
+
+
+def _explain(error: Exception, project: str | None) -> str:
+    from google.api_core import exceptions
+    from google.auth import exceptions as auth_exceptions
+
+    message = getattr(error, "message", None) or str(error).split("\n", 1)[0]
+    if isinstance(error, auth_exceptions.DefaultCredentialsError):
+        return ("no Google credentials: run `gcloud auth application-default login`, or set "
+                "GOOGLE_APPLICATION_CREDENTIALS to a service account key")
+    if isinstance(error, exceptions.Forbidden):
+        return (f"permission denied on project {project}: the caller needs roles/logging.viewer "
+                f"(roles/logging.privateLogViewer for Data Access logs) — {message}")
+    if isinstance(error, exceptions.BadRequest):
+        return f"Cloud Logging refused the query: {message} — check --filter"
+    if isinstance(error, exceptions.NotFound):
+        return f"project {project} not found, or the Logging API is not enabled on it — {message}"
+    if isinstance(error, exceptions.TooManyRequests):
+        return f"Logging read quota exhausted after {RETRYABLE_ATTEMPTS} tries: wait a minute, or narrow --since/--until"
+    if isinstance(error, exceptions.GoogleAPICallError):
+        return f"Cloud Logging failed ({error.code}): {message}"
+    return f"could not reach Cloud Logging: {type(error).__name__}: {message}"
+
+
+def records_from_entries(entries, project: str, out: Path | None = None) -> Iterator[LogRecord]:
+    """LogRecords through the export path; with `out`, every raw entry is also written as sink JSON lines."""
+    source = f"gcp:{project}"
+    writer = _open_out(out) if out is not None else None
+    try:
+        for position, entry in enumerate(entries, 1):
+            if writer is not None:
+                writer.write(orjson.dumps(entry) + b"\n")
+            yield entry_to_record(entry, source, position)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def save_entries(entries, out: Path) -> int:
+    """Write raw entries as sink JSON lines (gzip when `out` ends in .gz), streaming; returns how many.
+    If the pull fails midway, what was written stays a complete, readable file."""
+    count = 0
+    with _open_out(out) as writer:
+        for entry in entries:
+            writer.write(orjson.dumps(entry) + b"\n")
+            count += 1
+    return count
+
+
+def _open_out(path: Path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return gzip.open(path, "wb") if path.suffix == ".gz" else open(path, "wb")

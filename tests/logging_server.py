@@ -1,0 +1,126 @@
+"""A small local server that speaks the Cloud Logging v2 REST API, for tests and benchmarks.
+
+It answers `POST /v2/entries:list` (`resourceNames`, `filter`, `orderBy`, `pageSize`, `pageToken`)
+with `{"entries": [...], "nextPageToken": ...}` from the LogEntries it is given, and Google-style
+error bodies when told to fail. Of the query language it understands what rca sends: the
+`timestamp` bounds, `resource.labels.service_name="..."`, and rca's analysis scope (warnings and
+errors, failed requests, system and stderr logs); other clauses are recorded but not applied.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SEVERITY_RANK = {"DEFAULT": 0, "DEBUG": 100, "INFO": 200, "NOTICE": 300, "WARNING": 400, "ERROR": 500,
+                 "CRITICAL": 600, "ALERT": 700, "EMERGENCY": 800}
+STATUS_NAMES = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
+                500: "INTERNAL", 503: "UNAVAILABLE"}
+
+
+class LoggingServer:
+    def __init__(self, entries: list[dict]):
+        self.entries = sorted(entries, key=lambda e: e.get("timestamp", ""))
+        self.requests: list[dict] = []
+        self.failures: list[tuple[int, str]] = []  # answered, in order, before any real page
+        self.fail_after_pages: int | None = None  # then fail every request once this many pages were served
+        self.pages_served = 0
+        self._selections: dict[str, list[dict]] = {}
+        handler = type("Handler", (_Handler,), {"logging_server": self})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def select(self, query: str) -> list[dict]:
+        """The entries the query selects, worked out once per query (paging asks the same one again)."""
+        if query not in self._selections:
+            self._selections[query] = self._select(query)
+        return self._selections[query]
+
+    def _select(self, query: str) -> list[dict]:
+        low = re.search(r'timestamp>="([^"]+)"', query)
+        high = re.search(r'timestamp<"([^"]+)"', query)
+        service = re.search(r'resource\.labels\.service_name="([^"]+)"', query)
+        scoped = "severity>=WARNING OR httpRequest.status>=400" in query
+        chosen = []
+        for entry in self.entries:
+            stamp = _normal(entry.get("timestamp", ""))
+            if low and stamp < _normal(low.group(1)) or high and stamp >= _normal(high.group(1)):
+                continue
+            labels = entry.get("resource", {}).get("labels", {})
+            if service and labels.get("service_name") != service.group(1):
+                continue
+            if scoped and not _in_scope(entry):
+                continue
+            chosen.append(entry)
+        return chosen
+
+
+def _normal(stamp: str) -> str:
+    """RFC 3339 to a sortable form with nine fractional digits."""
+    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", stamp)
+    return f"{match.group(1)}.{(match.group(2) or '').ljust(9, '0')}" if match else stamp
+
+
+def _in_scope(entry: dict) -> bool:
+    if SEVERITY_RANK.get(entry.get("severity", "DEFAULT"), 0) >= 400:
+        return True
+    if int(entry.get("httpRequest", {}).get("status", 0) or 0) >= 400:
+        return True
+    log = entry.get("logName", "")
+    return log.endswith("run.googleapis.com%2Fvarlog%2Fsystem") or log.endswith("run.googleapis.com%2Fstderr")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    logging_server: LoggingServer
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_POST(self):
+        server = self.logging_server
+        if not self.path.startswith("/v2/entries:list"):
+            return self._error(404, f"no such method: {self.path}")
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        server.requests.append(body)
+        if server.failures:
+            return self._error(*server.failures.pop(0))
+        if server.fail_after_pages is not None and server.pages_served >= server.fail_after_pages:
+            return self._error(503, "The service is currently unavailable.")
+        if "timestamp" not in body.get("filter", ""):
+            return self._error(400, "a filter without a timestamp would get the client's 24-hour default")
+        selected = server.select(body.get("filter", ""))
+        if body.get("orderBy", "timestamp asc") == "timestamp desc":
+            selected.reverse()
+        start = int(body.get("pageToken") or 0)
+        size = int(body.get("pageSize") or 50)
+        page = selected[start:start + size]
+        server.pages_served += 1
+        answer = {"entries": page}
+        if start + size < len(selected):
+            answer["nextPageToken"] = str(start + size)
+        self._send(200, answer)
+
+    def _error(self, code: int, message: str):
+        self._send(code, {"error": {"code": code, "message": message, "status": STATUS_NAMES.get(code, "UNKNOWN")}})
+
+    def _send(self, code: int, payload: dict):
+        data = json.dumps(payload).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
