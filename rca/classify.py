@@ -1,4 +1,5 @@
-"""Classification of error events: rules first; what no rule claims is `unknown` (method `none`)."""
+"""Classification of error events: rules first; then, with a model, the model when it is sure
+enough (method `model`); otherwise `unknown` (method `none`)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,34 @@ def default_rules() -> RuleSet:
     return RuleSet.load()
 
 
-def classify_events(events: Iterable[ErrorEvent], rules: RuleSet | None = None) -> Iterator[tuple[ErrorEvent, Classification]]:
+def hybrid(rules: RuleSet, model, event: ErrorEvent) -> Classification:
+    """A matching rule decides; otherwise the model, when its probability clears its threshold;
+    otherwise unknown. The model's top alternatives are kept either way."""
+    from .classes import UNKNOWN
+
+    decided = rules.classify(event)
+    if model is None:
+        return decided
+    top = model.top(event.text)
+    alternatives = [{"class": label, "model": round(probability, 4)} for label, probability in top]
+    if decided.method == "rule":
+        decided.alternatives += alternatives
+        return decided
+    label, probability = top[0]
+    if label != UNKNOWN and probability >= model.threshold:
+        return Classification(label, probability, "model", None, {}, alternatives[1:])
+    return Classification(UNKNOWN, probability if label == UNKNOWN else 0.0, "none", None, {}, alternatives)
+
+
+def classify_events(events: Iterable[ErrorEvent], rules: RuleSet | None = None, model=None) -> Iterator[tuple[ErrorEvent, Classification]]:
     rules = rules or default_rules()
     for event in events:
-        yield event, rules.classify(event)
+        yield event, hybrid(rules, model, event)
 
 
-def classify_text(text: str, rules: RuleSet | None = None) -> Classification:
+def classify_text(text: str, rules: RuleSet | None = None, model=None) -> Classification:
     """Classify a pasted traceback or log excerpt, e.g. from an issue thread."""
-    return (rules or default_rules()).classify(event_from_text(text))
+    return hybrid(rules or default_rules(), model, event_from_text(text))
 
 
 def snippet_result(snippet_id, classification: Classification) -> dict:

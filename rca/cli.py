@@ -255,6 +255,7 @@ def classify(
     snippets: Annotated[Path | None, typer.Option("--snippets", help="Classify loose texts instead: a JSON-lines file of {\"id\": ..., \"text\": ...}; writes {id, class, confidence, method, rule, fields} per line.", show_default=False)] = None,
     rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
     output_format: Annotated[ClassifyFormat, typer.Option("--format", "-f", help="table for people; jsonl for scripts.")] = ClassifyFormat.table,
+    model_path: Annotated[str | None, typer.Option("--model", help="Also use a classifier for what no rule claims: a file from `rca train`, or `default` for the model built from the shipped corpus.", show_default=False)] = None,
 ) -> None:
     """Classify each error event into a failure class (missing_import, auth_rejection, ...), saying which rule decided and why.
 
@@ -262,14 +263,15 @@ def classify(
     rca classify --snippets errors.jsonl --format jsonl
     """
     rules = _load_rules_or_exit(rules_dirs or [])
+    model = _load_model_or_exit(model_path) if model_path else None
     if snippets is not None:
-        _classify_snippets(snippets, rules)
+        _classify_snippets(snippets, rules, model)
     elif not inputs:
         stderr.print("rca: error: give log files to classify, or --snippets FILE")
         raise typer.Exit(2)
     else:
         stats = ReadStats()
-        classified = list(classify_events(_read_events_or_exit(inputs, stats), rules))
+        classified = list(classify_events(_read_events_or_exit(inputs, stats), rules, model))
         if output_format is ClassifyFormat.jsonl:
             out = typer.get_binary_stream("stdout")
             for event, result in classified:
@@ -280,7 +282,7 @@ def classify(
     _report_timeouts(rules)
 
 
-def _classify_snippets(path: Path, rules: RuleSet) -> None:
+def _classify_snippets(path: Path, rules: RuleSet, model=None) -> None:
     try:
         lines = path.read_bytes().splitlines()
     except OSError as error:
@@ -298,9 +300,85 @@ def _classify_snippets(path: Path, rules: RuleSet) -> None:
             skipped += 1
             stderr.print(f"rca: {path}:{number}: skipped: not a JSON object with a text key")
             continue
-        out.write(orjson.dumps(snippet_result(item.get("id", number), classify_text(str(text), rules))) + b"\n")
+        out.write(orjson.dumps(snippet_result(item.get("id", number), classify_text(str(text), rules, model))) + b"\n")
     if skipped:
         stderr.print(f"{skipped} line(s) skipped")
+
+
+def _load_model_or_exit(name: str):
+    from .model import UntrustedModelError, default_model, load
+
+    try:
+        return default_model() if name == "default" else load(name)
+    except (UntrustedModelError, OSError) as error:
+        stderr.print(f"rca: error: {error}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def train(
+    corpus: Annotated[Path | None, typer.Option(help="Labelled JSON lines {text, label} to train on (default: the shipped corpus).", show_default=False)] = None,
+    holdout: Annotated[Path | None, typer.Option(help="Labelled JSON lines to tune the threshold on (default: the shipped held-out libraries).", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to save the model (skops; default: the cache, where `--model default` finds it).", show_default=False)] = None,
+) -> None:
+    """Train the classifier that covers what no rule knows.
+
+    Example: rca train --corpus my-labelled.jsonl --out model.skops
+    """
+    import time
+
+    from .model import default_model_path, read_corpus, save, shipped_corpus_dir, train as fit
+
+    shipped = shipped_corpus_dir()
+    rows = read_corpus(corpus or shipped / "train.jsonl")
+    tuning = read_corpus(holdout) if holdout else (read_corpus(shipped / "holdout.jsonl") if corpus is None else None)
+    started = time.perf_counter()
+    model = fit(rows, tuning)
+    seconds = time.perf_counter() - started
+    path = save(model, out or default_model_path())
+    print(f"trained on {len(rows):,} examples in {seconds:.1f}s; threshold {model.threshold:.2f}; "
+          f"{path.stat().st_size / 1e6:.1f} MB saved to {path}")
+
+
+class EvalMethod(str, enum.Enum):
+    rules = "rules"
+    model = "model"
+    hybrid = "hybrid"
+    all = "all"
+
+
+@app.command("eval")
+def evaluate_command(
+    corpus: Annotated[Path, typer.Argument(help="Labelled JSON lines {text, label}, e.g. fixtures/corpus/holdout.jsonl.", show_default=False)],
+    method: Annotated[EvalMethod, typer.Option(help="Which classifier to measure.")] = EvalMethod.all,
+    model_path: Annotated[str, typer.Option("--model", help="A model file from `rca train`, or `default`.")] = "default",
+    rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
+    output_format: Annotated[ClassifyFormat, typer.Option("--format", "-f", help="table: scikit-learn's report; jsonl: one JSON object per method.")] = ClassifyFormat.table,
+) -> None:
+    """Per-class precision, recall and F1, the confusion matrix and the coverage of rules, model and hybrid.
+
+    Example: rca eval fixtures/corpus/holdout.jsonl --method hybrid
+    """
+    from .evaluate import METHODS, evaluate
+    from .model import read_corpus
+
+    rows = read_corpus(corpus)
+    rules = _load_rules_or_exit(rules_dirs or [])
+    methods = METHODS if method is EvalMethod.all else (method.value,)
+    model = _load_model_or_exit(model_path) if set(methods) & {"model", "hybrid"} else None
+    for name in methods:
+        result = evaluate(rows, name, rules, model)
+        if output_format is ClassifyFormat.jsonl:
+            print(orjson.dumps({k: v for k, v in result.items() if k != "report_text"}).decode())
+            continue
+        print(f"== {name}: macro-F1 {result['macro_f1']:.3f} (cause classes {result['macro_f1_causes']:.3f}), "
+              f"coverage {result['coverage']:.1%}" + (f", unknown given a cause {result['unknown_given_a_cause']:.1%}"
+                                                      if result["unknown_given_a_cause"] is not None else ""))
+        print(result["report_text"])
+        width = max(len(label) for label in result["labels"])
+        print("confusion (rows: truth, columns: predicted, in the order above)")
+        for label, counts in zip(result["labels"], result["confusion"]):
+            print(f"  {label:>{width}}  " + " ".join(f"{c:4d}" for c in counts))
 
 
 rules_app = typer.Typer(help="List, test and validate rule packs.", no_args_is_help=True)

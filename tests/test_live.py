@@ -3,7 +3,6 @@ server that speaks the Logging v2 REST API (tests/logging_server.py)."""
 
 import gzip
 import json
-import os
 
 import pytest
 
