@@ -64,3 +64,17 @@ def test_leading_lines_without_timestamp_take_the_next_one(tmp_path):
     path.write_text("  continuing from before\n2025-09-12 14:00:00,000 INFO ready\n")
     records = list(rca.iter_records(path))
     assert [r.timestamp for r in records] == ["2025-09-12T14:00:00.000000Z"] * 2
+
+
+def test_json_lines_in_a_text_log_are_read_like_a_json_payload(tmp_path):
+    path = tmp_path / "app.log"
+    path.write_text('2025-09-12T14:20:05.000000001Z {"severity": "ERROR", "message": "charge failed", '
+                    '"stack_trace": "Traceback (most recent call last):\\n  File \\"/app/pay.py\\", line 9, in charge\\n'
+                    '    r.raise_for_status()\\nrequests.exceptions.HTTPError: 401 Client Error: Unauthorized for url: https://x"}\n'
+                    '{"level": "info", "msg": "ok", "time": "2025-09-12T14:20:06Z"}\n{not json\n')
+    records = list(rca.iter_records(path))
+    assert [r.severity for r in records] == ["ERROR", "INFO", None]
+    assert records[0].text.startswith("charge failed\nTraceback (most recent call last):")
+    assert records[1].text == "ok" and records[1].timestamp == "2025-09-12T14:20:06.000000Z"
+    (event,) = rca.read_events(path)
+    assert event.traceback.last.type == "requests.exceptions.HTTPError"

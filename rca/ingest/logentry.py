@@ -69,7 +69,7 @@ def _payload_text(entry: dict, payload: object, http: dict) -> tuple[str, str | 
     if "textPayload" in entry:
         return str(entry["textPayload"]), None
     if isinstance(payload, dict):
-        return _json_payload_text(payload), _first(payload, LEVEL_KEYS)
+        return json_payload_text(payload), _first(payload, LEVEL_KEYS)
     proto = entry.get("protoPayload")
     if isinstance(proto, dict):
         return _audit_text(proto), None
@@ -80,7 +80,7 @@ def _payload_text(entry: dict, payload: object, http: dict) -> tuple[str, str | 
     return "", None
 
 
-def _json_payload_text(payload: dict) -> str:
+def json_payload_text(payload: dict) -> str:
     message = _first(payload, MESSAGE_KEYS)
     trace = _first(payload, TRACE_KEYS)
     if trace is None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
+import orjson
 from datetime import datetime, timezone
 
-from ..record import LEVEL_ALIASES, LogRecord, parse_timestamp
+from ..record import LEVEL_ALIASES, LogRecord, normalise_severity, parse_timestamp
 from ..stats import ReadStats
 from .lines import iter_lines
 
@@ -65,12 +67,34 @@ def parse_text_line(line: str, source: str, position: int) -> LogRecord:
         clf = CLF_STAMP.search(rest, 0, 120)
         if clf and time is None:
             time = _clf_time(clf.group(1))
+    structured = _json_line(rest)
+    if structured is not None:  # a JSON-logging app: read the line as Cloud Logging reads a jsonPayload
+        return _structured_record(structured, time, source, position)
     record = LogRecord(time=time, severity=level_in_text(rest, prefix_start), text=rest, source=source,
                        position=position)
     request = REQUEST_LINE.search(rest) or BARE_REQUEST.match(rest)
     if request:
         record.http_method, record.http_url, record.http_status = request.group(1), request.group(2), int(request.group(3))
     return record
+
+
+def _json_line(text: str) -> dict | None:
+    if not (text.startswith("{") and text.rstrip().endswith("}")):
+        return None
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _structured_record(payload: dict, time: float | None, source: str, position: int) -> LogRecord:
+    from .logentry import LEVEL_KEYS, _first, json_payload_text  # logentry imports this module
+
+    stamp = _first(payload, ("timestamp", "time", "ts", "@timestamp", "asctime"))
+    return LogRecord(time=parse_timestamp(stamp) if stamp else time,
+                     severity=normalise_severity(_first(payload, LEVEL_KEYS)),
+                     text=json_payload_text(payload), source=source, position=position)
 
 
 def level_in_text(text: str, start: int = 0) -> str | None:
