@@ -10,6 +10,9 @@ from .events import ErrorEvent
 from .rules import Classification, RuleSet, event_from_text
 
 
+MODEL_BATCH = 512
+
+
 @lru_cache(maxsize=1)
 def default_rules() -> RuleSet:
     return RuleSet.load()
@@ -18,26 +21,50 @@ def default_rules() -> RuleSet:
 def hybrid(rules: RuleSet, model, event: ErrorEvent) -> Classification:
     """A matching rule decides; otherwise the model, when its probability clears its threshold;
     otherwise unknown. The model's top alternatives are kept either way."""
-    from .classes import UNKNOWN
-
     decided = rules.classify(event)
     if model is None:
         return decided
-    top = model.top(event.text)
-    alternatives = [{"class": label, "model": round(probability, 4)} for label, probability in top]
+    return _with_model(decided, model, model.predict_proba([event.text])[0])
+
+
+def _with_model(decided: Classification, model, probabilities) -> Classification:
+    from .classes import UNKNOWN
+
+    order = probabilities.argsort()[::-1][:3]
+    alternatives = [{"class": model.classes[i], "model": round(float(probabilities[i]), 4)} for i in order]
     if decided.method == "rule":
         decided.alternatives += alternatives
         return decided
-    label, probability = top[0]
+    label, probability = model.classes[order[0]], float(probabilities[order[0]])
     if label != UNKNOWN and probability >= model.threshold:
         return Classification(label, probability, "model", None, {}, alternatives[1:])
     return Classification(UNKNOWN, probability if label == UNKNOWN else 0.0, "none", None, {}, alternatives)
 
 
 def classify_events(events: Iterable[ErrorEvent], rules: RuleSet | None = None, model=None) -> Iterator[tuple[ErrorEvent, Classification]]:
+    """Every event with its class. With a model, the events are taken in batches so that the model
+    scores them together (one call per batch, not per event)."""
     rules = rules or default_rules()
+    if model is None:
+        for event in events:
+            yield event, rules.classify(event)
+        return
+    batch: list[ErrorEvent] = []
     for event in events:
-        yield event, hybrid(rules, model, event)
+        batch.append(event)
+        if len(batch) >= MODEL_BATCH:
+            yield from _classify_batch(batch, rules, model)
+            batch = []
+    yield from _classify_batch(batch, rules, model)
+
+
+def _classify_batch(events: list[ErrorEvent], rules: RuleSet, model):
+    if not events:
+        return
+    decided = [rules.classify(event) for event in events]
+    probabilities = model.predict_proba([event.text for event in events])
+    for event, result, row in zip(events, decided, probabilities):
+        yield event, _with_model(result, model, row)
 
 
 def classify_text(text: str, rules: RuleSet | None = None, model=None) -> Classification:
