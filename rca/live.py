@@ -156,18 +156,11 @@ def _explain(error: Exception, project: str | None) -> str:
     return f"could not reach Cloud Logging: {type(error).__name__}: {message}"
 
 
-def records_from_entries(entries, project: str, out: Path | None = None) -> Iterator[LogRecord]:
-    """LogRecords through the export path; with `out`, every raw entry is also written as sink JSON lines."""
+def records_from_entries(entries, project: str) -> Iterator[LogRecord]:
+    """LogRecords through the export path: a pull and its saved file give the same records."""
     source = f"gcp:{project}"
-    writer = _open_out(out) if out is not None else None
-    try:
-        for position, entry in enumerate(entries, 1):
-            if writer is not None:
-                writer.write(orjson.dumps(entry) + b"\n")
-            yield entry_to_record(entry, source, position)
-    finally:
-        if writer is not None:
-            writer.close()
+    for position, entry in enumerate(entries, 1):
+        yield entry_to_record(entry, source, position)
 
 
 def save_entries(entries, out: Path) -> int:
