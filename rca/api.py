@@ -77,16 +77,21 @@ def analyze(source, *, since=None, until=None, service: str | None = None, rules
     records = None
     if isinstance(source, pd.DataFrame):
         records, source = records_from_frame(source), None
-    elif not isinstance(source, (str, os.PathLike)) and _is_records(source):
-        records, source = iter(source), None
+    elif not isinstance(source, (str, os.PathLike)):
+        records, source = _records_or_paths(source)
     analysis = run_analysis(source, since=parse_moment(since), until=parse_moment(until), service=service,
                             rules=rules, stats=stats, records=records, repo=repo, path_maps=list(path_maps))
     return AnalysisResult(analysis)
 
 
-def _is_records(source) -> bool:
+def _records_or_paths(source):
+    """(records, None) when `source` yields LogRecords, else (None, the paths it holds)."""
+    import itertools
+
     from .record import LogRecord
 
-    if isinstance(source, (list, tuple)):
-        return bool(source) and isinstance(source[0], LogRecord)
-    return not isinstance(source, (list, tuple, set)) and hasattr(source, "__iter__")
+    items = iter(source)
+    first = next(items, None)
+    if isinstance(first, LogRecord):
+        return itertools.chain([first], items), None
+    return None, ([] if first is None else [first, *items])

@@ -82,3 +82,9 @@ def test_classify_text():
 def test_rule_from_yaml_refuses_a_bad_rule():
     with pytest.raises(rca.rules.RuleError, match="field `class`: missing"):
         rca.Rule.from_yaml("id: x\nrole: cause\n")
+
+
+def test_analyze_takes_a_generator_of_paths_or_of_records(logs):
+    by_paths = rca.analyze(p for p in [INCIDENT / "logs.jsonl"])
+    by_records = rca.analyze(r for r in records_from_frame(logs))
+    assert by_paths.incidents[0].root_cause == by_records.incidents[0].root_cause
