@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from .analysis import Analysis
 from .groups import Group
 from .incidents import Incident
@@ -162,7 +164,7 @@ def _evidence_markdown(item: dict) -> list[str]:
     if "commit" in item:  # from --repo: the suspect commit
         return ["", f"   Evidence: commit `{item['commit'][:10]}` {item['date']} \"{item['subject']}\"", ""]
     head = f"{item['count']}× {item['group']}, {item['first_seen']} → {item['last_seen']}"
-    lines = ["", "   <details><summary>Evidence: " + _html_escape(head) + "</summary>", "", "   ```text"]
+    lines = ["", "   <details><summary>Evidence: " + html.escape(head, quote=False) + "</summary>", "", "   ```text"]
     lines += ["   " + line for line in item["sample"].splitlines()[:40]]
     lines += ["   ```", ""]
     if item["insert_ids"]:
@@ -190,6 +192,3 @@ def _groups_markdown(analysis: Analysis) -> list[str]:
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")[:160]
 
-
-def _html_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -3,7 +3,6 @@ then the whys that logs cannot answer, left as prompts from the root cause's rul
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -11,6 +10,7 @@ from .groups import Group
 from .incidents import Incident
 from .record import format_timestamp
 from .render import application_location
+from .rules import fill_template
 
 MAX_INSERT_IDS = 5
 
@@ -106,7 +106,7 @@ def _prompts(root: Group, incident: Incident, code=None) -> list[Why]:
     said = "What the logs say: " + "; ".join(facts) + "."
     whys = []
     for question in questions[:2]:
-        text = string.Formatter().vformat(question, (), _Blank(fields))
+        text = fill_template(question, fields)
         whys.append(Why(text, f"To be answered from the code and its history. {said}", [], prompt=True))
     if code is not None:  # the checkout answers the first of them, with evidence
         if code.confirmation:
@@ -119,10 +119,6 @@ def _prompts(root: Group, incident: Incident, code=None) -> list[Why]:
         elif code.suspect_note:
             whys[0].answer += f" ({code.suspect_note}.)"
     if rule and rule.remedy:
-        whys[-1].answer += f" Remedy: {string.Formatter().vformat(rule.remedy, (), _Blank(fields))}"
+        whys[-1].answer += f" Remedy: {fill_template(rule.remedy, fields)}"
     return whys
 
-
-class _Blank(dict):
-    def __missing__(self, key):
-        return f"<{key}?>"

@@ -42,7 +42,7 @@ class Classification:
     def explanation(self) -> str | None:
         if self.rule is None:
             return None
-        return string.Formatter().vformat(self.rule.explanation, (), _Blank(self.fields))
+        return fill_template(self.rule.explanation, self.fields)
 
     def as_dict(self) -> dict:
         return {
@@ -51,6 +51,11 @@ class Classification:
             "fields": {k: v for k, v in self.fields.items()}, "explanation": self.explanation,
             "alternatives": self.alternatives,
         }
+
+
+def fill_template(template: str, fields: dict) -> str:
+    """A rule's text with captured fields filled in; a field not captured shows as <name?>."""
+    return string.Formatter().vformat(template, (), _Blank(fields))
 
 
 class _Blank(dict):
