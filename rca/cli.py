@@ -318,7 +318,7 @@ def _load_model_or_exit(name: str):
 @app.command()
 def train(
     corpus: Annotated[Path | None, typer.Option(help="Labelled JSON lines {text, label} to train on (default: the shipped corpus).", show_default=False)] = None,
-    holdout: Annotated[Path | None, typer.Option(help="Labelled JSON lines to tune the threshold on (default: the shipped held-out libraries).", show_default=False)] = None,
+    holdout: Annotated[Path | None, typer.Option(help="Labelled JSON lines to tune the threshold on (default: the corpus itself, each row scored by a model that never saw its library).", show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Where to save the model (skops; default: the cache, where `--model default` finds it).", show_default=False)] = None,
 ) -> None:
     """Train the classifier that covers what no rule knows.
@@ -331,9 +331,8 @@ def train(
 
     shipped = shipped_corpus_dir()
     rows = read_corpus(corpus or shipped / "train.jsonl")
-    tuning = read_corpus(holdout) if holdout else (read_corpus(shipped / "holdout.jsonl") if corpus is None else None)
     started = time.perf_counter()
-    model = fit(rows, tuning)
+    model = fit(rows, read_corpus(holdout) if holdout else None)
     seconds = time.perf_counter() - started
     path = save(model, out or default_model_path())
     print(f"trained on {len(rows):,} examples in {seconds:.1f}s; threshold {model.threshold:.2f}; "

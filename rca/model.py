@@ -1,9 +1,12 @@
 """The learned half of classification: a small scikit-learn text classifier for what no rule knows.
 
-A Pipeline: normalise the text (mask numbers, ids, hosts, paths and quoted values; keep exception
-types and dotted module names as tokens) -> TF-IDF over words and character n-grams -> a linear
-SVM calibrated (sigmoid, cross-validated) so that predict_proba means something. Saved with skops,
-which does not execute code on load; a file holding any type this module does not expect is refused.
+A Pipeline: normalise the text (mask numbers, hex ids, UUIDs, addresses, URLs, paths and timestamps; keep exception
+types and dotted module names) -> TF-IDF over sub-word tokens (`DeadlineExceeded` and
+`DEADLINE_EXCEEDED` both give `deadline exceeded`, so a wording from a library the corpus never saw
+still shares words with one it did) -> a linear SVM calibrated (sigmoid, cross-validated) so that
+predict_proba means something. The threshold under which the answer is `unknown` is tuned on
+out-of-fold predictions with whole libraries held out. Saved with skops, which does not execute code
+on load; a file holding any type this module does not expect is refused.
 """
 
 from __future__ import annotations
@@ -46,19 +49,32 @@ def normalise_texts(texts):
     return [normalise(str(text)) for text in texts]
 
 
+CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def subword_tokens(text: str) -> list[str]:
+    """The TF-IDF analyzer: every name split at dots, underscores and case changes, lower-cased; a
+    dotted or compound name is also kept whole (`redis.exceptions.ConnectionError`)."""
+    tokens = []
+    for name in NAME.findall(text):
+        parts = [word.lower() for piece in re.split(r"[._]", name) for word in CAMEL_BOUNDARY.sub(" ", piece).split()]
+        tokens.extend(parts)
+        if len(parts) > 1:
+            tokens.append(name)
+    return tokens
+
+
 def make_pipeline():
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer
     from sklearn.svm import LinearSVC
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    words = TfidfVectorizer(token_pattern=r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*", lowercase=False,
-                            ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=40_000)
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2, max_features=60_000)
     return Pipeline([
         ("normalise", FunctionTransformer(normalise_texts)),
-        ("features", FeatureUnion([("words", words), ("chars", chars)])),
+        ("tfidf", TfidfVectorizer(analyzer=subword_tokens, sublinear_tf=True, min_df=2)),
         ("classify", CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced"), method="sigmoid", cv=3,
                                             ensemble=False)),
     ])
@@ -95,32 +111,57 @@ def read_corpus(path: str | Path) -> list[dict]:
     return rows
 
 
-def train(rows: list[dict], holdout: list[dict] | None = None) -> TextModel:
-    pipeline = make_pipeline()
-    pipeline.fit([r["text"] for r in rows], [r["label"] for r in rows])
-    model = TextModel(pipeline)
-    if holdout:
-        model.threshold = tune_threshold(model, holdout)
-    return model
+def train(rows: list[dict], holdout: list[dict] | None = None, rules=None) -> TextModel:
+    """Fit on `rows`. The threshold is tuned for the hybrid decision (a rule decides what it claims,
+    the model the rest): on `holdout` if given, else on `rows` scored out of fold."""
+    texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
+    pipeline = make_pipeline().fit(texts, labels)
+    tuning = holdout or rows
+    probabilities = pipeline.predict_proba([r["text"] for r in holdout]) if holdout else out_of_fold_probabilities(rows)
+    threshold = best_threshold(list(pipeline.classes_), [r["label"] for r in tuning], probabilities,
+                               claimed_by_rules([r["text"] for r in tuning], rules))
+    return TextModel(pipeline, threshold)
 
 
-def tune_threshold(model: TextModel, rows: list[dict]) -> float:
-    """The threshold that gives the best macro-F1 on held-out rows when below it the answer is unknown."""
+def out_of_fold_probabilities(rows: list[dict], folds: int = 5) -> np.ndarray:
+    """Each row scored by a model that never saw its library (its `library` field, when the corpus
+    has one): how sure the model is on wordings it has not seen is what the threshold needs."""
+    from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
+
+    texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
+    groups = [r.get("library") for r in rows]
+    if None in groups or len(set(groups)) < folds:
+        return cross_val_predict(make_pipeline(), texts, labels, cv=StratifiedKFold(folds), method="predict_proba")
+    return cross_val_predict(make_pipeline(), texts, labels, groups=groups, cv=GroupKFold(folds), method="predict_proba")
+
+
+def claimed_by_rules(texts: list[str], rules=None) -> list[str | None]:
+    """The class a rule gives each text, or None where no rule claims it."""
+    from .rules import RuleSet, event_from_text
+
+    rules = rules or RuleSet.load()
+    decided = (rules.classify(event_from_text(text)) for text in texts)
+    return [d.cls if d.method == "rule" else None for d in decided]
+
+
+def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndarray, claimed: list[str | None]) -> float:
+    """The threshold with the best hybrid macro-F1 (unknown included, so that calling application
+    bugs causes costs as much as missing causes): rules decide what they claim, the model the rest
+    when its probability clears the threshold."""
     from sklearn.metrics import f1_score
 
-    probabilities = model.predict_proba([r["text"] for r in rows])
     best = probabilities.argmax(axis=1)
-    truth = [r["label"] for r in rows]
+    top = probabilities[np.arange(len(best)), best]
     scores = {}
     for threshold in np.arange(0.2, 0.9, 0.05):
-        predicted = [model.classes[i] if p[i] >= threshold else UNKNOWN for i, p in zip(best, probabilities)]
-        scores[round(float(threshold), 2)] = f1_score(truth, predicted, average="macro", zero_division=0)
+        predicted = [rule or (classes[i] if p >= threshold else UNKNOWN) for rule, i, p in zip(claimed, best, top)]
+        scores[round(float(threshold), 2)] = f1_score(labels, predicted, average="macro", zero_division=0)
     return max(scores, key=scores.get)
 
 
 # ---- persistence ----------------------------------------------------------------------------------
 
-EXPECTED_TYPES_PREFIXES = ("sklearn.", "numpy.", "scipy.", "rca.model.normalise_texts", "builtins.")
+EXPECTED_TYPES_PREFIXES = ("sklearn.", "numpy.", "scipy.", "rca.model.normalise_texts", "rca.model.subword_tokens", "builtins.")
 
 
 def save(model: TextModel, path: str | Path) -> Path:
@@ -128,7 +169,9 @@ def save(model: TextModel, path: str | Path) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump({"pipeline": model.pipeline, "threshold": model.threshold, "format": "rca-text-model-1"}, path)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")  # two processes building the cache at once
+    sio.dump({"pipeline": model.pipeline, "threshold": model.threshold, "format": "rca-text-model-1"}, partial)
+    os.replace(partial, path)
     return path
 
 
@@ -189,6 +232,6 @@ def default_model() -> TextModel:
         except UntrustedModelError:
             path.unlink()  # a stale or damaged cache entry: build it again
     corpus = shipped_corpus_dir()
-    model = train(read_corpus(corpus / "train.jsonl"), read_corpus(corpus / "holdout.jsonl"))
+    model = train(read_corpus(corpus / "train.jsonl"))
     save(model, path)
     return model

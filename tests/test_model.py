@@ -91,7 +91,7 @@ def test_cli_train_eval_and_classify_with_the_model(tmp_path):
     snippets = tmp_path / "s.jsonl"
     snippets.write_text("\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate([
         "asyncpg.exceptions.TooManyConnectionsError: sorry, too many clients already",  # a rule decides
-        "aiohttp.client_exceptions.ServerDisconnectedError: Server disconnected",       # no rule: the model
+        "httpx.RemoteProtocolError: Server disconnected without sending a response.",   # no rule: the model
         "RecursionError: maximum recursion depth exceeded",                               # an application bug
     ])) + "\n")
     classified = [json.loads(line) for line in run_rca("classify", "--snippets", str(snippets), "--model", str(out),
