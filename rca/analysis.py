@@ -13,6 +13,7 @@ from .classify import classify_events, default_rules
 from .events import events_from_records
 from .groups import Deploy, DeployTracker, Group, group_events
 from .incidents import Incident, Onset, find_incidents
+from .model import resolve as resolve_model
 from .ingest import iter_records
 from .rules import RuleSet, shipped_rules_dir
 from .stats import ReadStats
@@ -37,9 +38,10 @@ class Analysis:
 
 def analyze(inputs, *, since: float | None = None, until: float | None = None, service: str | None = None,
             rules: RuleSet | None = None, stats: ReadStats | None = None, records=None,
-            repo: str | Path | None = None, path_maps: list[tuple[str, str]] = ()) -> Analysis:
+            repo: str | Path | None = None, path_maps: list[tuple[str, str]] = (), model="default") -> Analysis:
     """Analyse log files (or an iterable of LogRecords given as `records`). With `repo`, a checkout
-    of the service's code, each root cause is traced to its file, confirmed, and blamed."""
+    of the service's code, each root cause is traced to its file, confirmed, and blamed. `model`
+    classifies what no rule claims (see `rca.model.resolve`; None for rules only)."""
     started = time.perf_counter()
     stats = stats if stats is not None else ReadStats()
     rules = rules or default_rules()
@@ -47,7 +49,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     source = _counted(records, stats) if records is not None else iter_records(inputs, stats, prefilter="deploys")
     kept = _within(tracker.watch(source), since, until, service)
     events = list(events_from_records(kept, stats))
-    groups = group_events(classify_events(events, rules))
+    groups = group_events(classify_events(events, rules, resolve_model(model)))
     start = since if since is not None else tracker.start
     end = until if until is not None else tracker.end
     deploys = [d for d in tracker.deploys() if _in_window(d.time, since, until) and (service is None or d.service == service)]

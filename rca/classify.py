@@ -67,9 +67,12 @@ def _classify_batch(events: list[ErrorEvent], rules: RuleSet, model):
         yield event, _with_model(result, model, row)
 
 
-def classify_text(text: str, rules: RuleSet | None = None, model=None) -> Classification:
-    """Classify a pasted traceback or log excerpt, e.g. from an issue thread."""
-    return hybrid(rules or default_rules(), model, event_from_text(text))
+def classify_text(text: str, rules: RuleSet | None = None, model="default") -> Classification:
+    """Classify a pasted traceback or log excerpt, e.g. from an issue thread: rules, then the model
+    (`"default"`, a model file, a TextModel, or None for rules only)."""
+    from .model import resolve
+
+    return hybrid(rules or default_rules(), resolve(model), event_from_text(text))
 
 
 def snippet_result(snippet_id, classification: Classification) -> dict:

@@ -83,6 +83,8 @@ def parse_moment(text: str) -> float:
 
 
 PROJECT_HELP = "Pull the entries live from this Google Cloud project instead of reading files (Application Default Credentials)."
+MODEL_HELP = ("The classifier for what no rule claims: `default` (built from the shipped corpus on first use, "
+              "then cached), a file from `rca train`, or `none` for rules only.")
 ENDPOINT_HELP = f"Cloud Logging API endpoint, e.g. a proxy or a local server speaking the API (default: ${{{'RCA_LOGGING_ENDPOINT'}}} or Google's)."
 
 
@@ -103,6 +105,7 @@ def analyze(
     everything: Annotated[bool, typer.Option("--all", help="With --project: pull every entry, not only what the analysis needs.")] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="With --project: stop after this many entries.", show_default=False)] = None,
     endpoint: Annotated[str | None, typer.Option("--endpoint", help=ENDPOINT_HELP, show_default=False)] = None,
+    model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",
 ) -> None:
     """Find the root cause: group the failures, tell the cause from its symptoms, and write the five whys.
 
@@ -113,6 +116,7 @@ def analyze(
     from .report_html import to_html
 
     rules = _load_rules_or_exit(rules_dirs or [])
+    model = _load_model_or_exit(model_path)
     if repo is not None and not repo.is_dir():
         stderr.print(f"rca: error: --repo {repo}: no such directory")
         raise typer.Exit(2)
@@ -128,7 +132,7 @@ def analyze(
     try:
         with _progress(stats):
             result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps,
-                                  records=records, **window)
+                                  records=records, model=model, **window)
     except InputError as error:
         stderr.print(f"rca: error: {error}")
         raise typer.Exit(2) from None
@@ -255,7 +259,7 @@ def classify(
     snippets: Annotated[Path | None, typer.Option("--snippets", help="Classify loose texts instead: a JSON-lines file of {\"id\": ..., \"text\": ...}; writes {id, class, confidence, method, rule, fields} per line.", show_default=False)] = None,
     rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
     output_format: Annotated[ClassifyFormat, typer.Option("--format", "-f", help="table for people; jsonl for scripts.")] = ClassifyFormat.table,
-    model_path: Annotated[str | None, typer.Option("--model", help="Also use a classifier for what no rule claims: a file from `rca train`, or `default` for the model built from the shipped corpus.", show_default=False)] = None,
+    model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",
 ) -> None:
     """Classify each error event into a failure class (missing_import, auth_rejection, ...), saying which rule decided and why.
 
@@ -263,7 +267,7 @@ def classify(
     rca classify --snippets errors.jsonl --format jsonl
     """
     rules = _load_rules_or_exit(rules_dirs or [])
-    model = _load_model_or_exit(model_path) if model_path else None
+    model = _load_model_or_exit(model_path)
     if snippets is not None:
         _classify_snippets(snippets, rules, model)
     elif not inputs:
@@ -306,10 +310,12 @@ def _classify_snippets(path: Path, rules: RuleSet, model=None) -> None:
 
 
 def _load_model_or_exit(name: str):
-    from .model import UntrustedModelError, default_model, load
+    from .model import UntrustedModelError, default_model_path, resolve
 
+    if name == "default" and not default_model_path().is_file():
+        stderr.print("rca: building the classifier from the shipped corpus (first use only, about 10 s)")
     try:
-        return default_model() if name == "default" else load(name)
+        return resolve(name)
     except (UntrustedModelError, OSError) as error:
         stderr.print(f"rca: error: {error}")
         raise typer.Exit(2) from None

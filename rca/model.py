@@ -223,6 +223,16 @@ def default_model_path() -> Path:
     return cache_dir() / f"model-{digest.hexdigest()[:16]}.skops"
 
 
+def resolve(model) -> TextModel | None:
+    """A model from what a caller may pass: a TextModel, `"default"`, a model file, or None/`"none"`
+    for rules only."""
+    if model is None or isinstance(model, TextModel):
+        return model
+    if str(model) == "none":
+        return None
+    return default_model() if str(model) == "default" else load(model)
+
+
 def default_model() -> TextModel:
     """The model built from the shipped corpus: trained on first use, then read from the cache."""
     path = default_model_path()

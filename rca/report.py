@@ -27,6 +27,7 @@ def group_summary(group: Group, onset=None) -> dict:
         "label": group.label,
         "class": group.cls,
         "role": group.role,
+        "method": classification.method,
         "rule": classification.rule.id if classification.rule else None,
         "confidence": round(classification.confidence, 4),
         "explanation": classification.explanation,
@@ -97,6 +98,14 @@ def to_markdown(analysis: Analysis, redacted: bool = True) -> str:
     return redact(text) if redacted else text
 
 
+def _decided_by(cls: str, summary: dict) -> str:
+    if summary["method"] == "rule":
+        return f"- class `{cls}` by rule `{summary['rule']}` (confidence {summary['confidence']:.2f})"
+    if summary["method"] == "model":
+        return f"- class `{cls}` by the classifier (probability {summary['confidence']:.2f}; no rule matched)"
+    return f"- class `{cls}`"
+
+
 def _incident_markdown(number: int, incident: Incident, whys, analysis: Analysis) -> list[str]:
     root = incident.root_cause
     title = f"# Incident {number}: {incident.service or 'unknown service'}"
@@ -109,8 +118,7 @@ def _incident_markdown(number: int, incident: Incident, whys, analysis: Analysis
             f"**Root cause:** `{root.representative.message}`"
             + (f" at `{where['file']}:{where['line']}` in `{where['function']}`" if where else ""),
             "",
-            f"- class `{root.cls}` by rule `{summary['rule']}` (confidence {summary['confidence']:.2f})"
-            if summary["rule"] else f"- class `{root.cls}`",
+            _decided_by(root.cls, summary),
             f"- {summary['explanation']}" if summary["explanation"] else "",
             f"- service `{summary['service']}`, revision `{summary['revision']}`; {root.count} time(s), "
             f"first {summary['first_seen']}, last {summary['last_seen']}",

@@ -24,14 +24,14 @@ class AnalysisResult:
 
     @cached_property
     def groups(self) -> pd.DataFrame:
-        """One row per group: fingerprint, label, class, role, rule, count, first/last seen, services, revisions."""
+        """One row per group: fingerprint, label, class, role, method, rule, count, first/last seen, services, revisions."""
         rows = [{**group_summary(g, self.analysis.onsets.get(g.key)), "fingerprint": g.key} for g in self.analysis.groups]
-        frame = pd.DataFrame(rows, columns=["fingerprint", "label", "class", "role", "rule", "confidence", "count",
+        frame = pd.DataFrame(rows, columns=["fingerprint", "label", "class", "role", "method", "rule", "confidence", "count",
                                             "first_seen", "last_seen", "services", "revisions", "instances",
                                             "exception", "message", "location", "onset"])
         for column in ("first_seen", "last_seen"):
             frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
-        for column in ("class", "role"):
+        for column in ("class", "role", "method"):
             frame[column] = frame[column].astype("category")
         return frame
 

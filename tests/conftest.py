@@ -14,6 +14,12 @@ INCIDENT = FIXTURES / "incidents" / "missing-import"
 REAL_EXPORTS = Path(os.environ.get("RCA_REAL_EXPORTS", ROOT.parent / "shared" / "real-gcp-exports"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory):
+    """The default classifier is built once per test run, in a temporary cache, not the user's."""
+    os.environ["RCA_CACHE_DIR"] = str(tmp_path_factory.mktemp("rca-cache"))
+
+
 def load_generator():
     spec = importlib.util.spec_from_file_location("fixture_generator", FIXTURES / "generate.py")
     module = importlib.util.module_from_spec(spec)

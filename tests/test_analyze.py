@@ -164,3 +164,26 @@ def test_canary_crash_leaves_the_old_revision_serving():
     symptoms = report["incidents"][0]["symptoms"]
     assert {r for s in symptoms for r in s["revisions"]} == {"netra-api-00012-xyz"}
     assert report["incidents"][0]["deploy"]["revision"] == "netra-api-00012-xyz"
+
+
+def test_analyze_uses_the_classifier_for_what_no_rule_claims(tmp_path):
+    """No rule knows paramiko; the default model calls its failure an auth rejection, says so
+    (`method: model`), and `--model none` leaves it unknown."""
+    lines = []
+    for second in range(6):
+        lines += [f"2025-09-12 14:25:{second:02d},120 ERROR [deploy.sync] upload to the build host failed",
+                  "Traceback (most recent call last):",
+                  '  File "/app/deploy/sync.py", line 41, in push',
+                  "    client.connect(host, username=user, pkey=key)",
+                  "paramiko.ssh_exception.AuthenticationException: Authentication failed."]
+    log = tmp_path / "deploy.log"
+    log.write_text("\n".join(lines) + "\n")
+    groups = {}
+    for model in ("default", "none"):
+        result = run_rca("analyze", str(log), "--format", "json", "--model", model)
+        assert result.returncode == 0, result.stderr
+        (groups[model],) = json.loads(result.stdout)["groups"]
+    assert groups["default"]["count"] == 6
+    assert (groups["default"]["class"], groups["default"]["method"], groups["default"]["rule"]) == ("auth_rejection", "model", None)
+    assert groups["default"]["confidence"] >= 0.5
+    assert (groups["none"]["class"], groups["none"]["method"]) == ("unknown", "none")

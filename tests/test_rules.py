@@ -152,6 +152,7 @@ def test_rules_test_command_fails_on_a_wrong_example(tmp_path):
 
 
 def test_snippets_output_shape_and_accuracy(tmp_path):
+    """--snippets uses the hybrid by default (rules, then the model) and rules alone with --model none."""
     excerpts = yaml.safe_load((FIXTURES / "snippets" / "excerpts.yaml").read_text())
     lines, labels = [], {}
     for label, items in excerpts.items():
@@ -161,12 +162,14 @@ def test_snippets_output_shape_and_accuracy(tmp_path):
                 lines.append(json.dumps({"id": len(lines), "text": item}))
     path = tmp_path / "snippets.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    result = run_rca("classify", "--snippets", str(path), "--format", "jsonl")
-    assert result.returncode == 0, result.stderr
-    outputs = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(outputs) == len(lines) >= 130
-    assert all(set(o) == {"id", "class", "confidence", "method", "rule", "fields"} for o in outputs)
-    assert all(o["method"] in ("rule", "none") and (o["rule"] is None) == (o["method"] == "none") for o in outputs)
-    correct = sum(o["class"] == labels[o["id"]] for o in outputs)
-    wrong = sum(o["class"] != labels[o["id"]] and o["method"] == "rule" for o in outputs)
-    assert correct / len(outputs) >= 0.9 and wrong <= 3, (correct, wrong)
+    for model, least_correct, methods in (("none", 0.9, {"rule", "none"}), ("default", 0.95, {"rule", "model", "none"})):
+        result = run_rca("classify", "--snippets", str(path), "--format", "jsonl", "--model", model)
+        assert result.returncode == 0, result.stderr
+        outputs = [json.loads(line) for line in result.stdout.splitlines()]
+        assert len(outputs) == len(lines) >= 130
+        assert all(set(o) == {"id", "class", "confidence", "method", "rule", "fields"} for o in outputs)
+        assert {o["method"] for o in outputs} == methods
+        assert all((o["rule"] is not None) == (o["method"] == "rule") for o in outputs)
+        correct = sum(o["class"] == labels[o["id"]] for o in outputs)
+        wrong = sum(o["class"] != labels[o["id"]] and o["method"] != "none" for o in outputs)
+        assert correct / len(outputs) >= least_correct and wrong <= 3, (model, correct, wrong)
