@@ -31,7 +31,7 @@ BARE_EXCEPTION = regex.compile(
     r"(?m)(?:^|(?<=[\s:\]]))("
     r"(?:[A-Za-z_]\w*\.)*(?:errors|exceptions|exc|err)\.[A-Za-z_]\w*"  # pkg.errors.DeadlockDetected
     r"|socket\.(?:gaierror|herror|timeout)"
-    r"|(?:[A-Za-z_]\w*\.)*[A-Z]\w*?(?:Error|Exception|Exit|Interrupt|Timeout|Denied|Failure|Exceeded|Configured"
+    r"|(?:[A-Za-z_]\w*\.)*_?[A-Z]\w*?(?:Error|Exception|Exit|Interrupt|Timeout|Denied|Failure|Exceeded|Configured"
     r"|Unavailable|Forbidden|Unauthenticated|Exhausted|Unauthorized|Expired|NotFound)"
     r")(?::[ \t]?(.*))?$"
 )
