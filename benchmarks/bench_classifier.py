@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from rca.api import read_events  # noqa: E402
 from rca.classes import CAUSE_CLASSES, UNKNOWN  # noqa: E402
 from rca.classify import classify_events  # noqa: E402
-from rca.model import (TextModel, claimed_by_rules, load, make_pipeline, out_of_fold_probabilities,  # noqa: E402
+from rca.model import (TextModel, answers, claimed_by_rules, load, make_pipeline, out_of_fold_probabilities,  # noqa: E402
                        read_corpus, save, shipped_corpus_dir, train)
 from rca.rules import RuleSet  # noqa: E402
 
@@ -77,9 +77,7 @@ def grouped_cross_validation(rows: list[dict], threshold: float) -> None:
 
     labels = [r["label"] for r in rows]
     probabilities = out_of_fold_probabilities(rows)
-    classes = sorted(set(labels))
-    best = probabilities.argmax(axis=1)
-    model = [classes[i] if p[i] >= threshold else UNKNOWN for i, p in zip(best, probabilities)]
+    model = answers(sorted(set(labels)), probabilities, threshold)
     ruled = claimed_by_rules([r["text"] for r in rows])
     predictions = {"rules": [c or UNKNOWN for c in ruled], "model": model,
                    "hybrid": [c or m for c, m in zip(ruled, model)]}

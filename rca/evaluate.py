@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .classes import CAUSE_CLASSES, UNKNOWN
 from .classify import hybrid
+from .model import answers
 from .rules import RuleSet, event_from_text
 
 METHODS = ("rules", "model", "hybrid")
@@ -11,8 +12,7 @@ METHODS = ("rules", "model", "hybrid")
 
 def predict(rows: list[dict], method: str, rules: RuleSet, model) -> list[str]:
     if method == "model":
-        probabilities = model.predict_proba([r["text"] for r in rows])
-        return [model.classes[i] if p[i] >= model.threshold else UNKNOWN for i, p in zip(probabilities.argmax(axis=1), probabilities)]
+        return answers(model.classes, model.predict_proba([r["text"] for r in rows]), model.threshold)
     chosen = model if method == "hybrid" else None
     return [hybrid(rules, chosen, event_from_text(r["text"])).cls for r in rows]
 

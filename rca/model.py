@@ -144,17 +144,22 @@ def claimed_by_rules(texts: list[str], rules=None) -> list[str | None]:
     return [d.cls if d.method == "rule" else None for d in decided]
 
 
+def answers(classes: list[str], probabilities: np.ndarray, threshold: float) -> list[str]:
+    """The model's answer for each row: its likeliest class when that clears `threshold`, else unknown."""
+    best = probabilities.argmax(axis=1)
+    top = probabilities[np.arange(len(best)), best]
+    return np.where(top >= threshold, np.asarray(classes)[best], UNKNOWN).tolist()
+
+
 def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndarray, claimed: list[str | None]) -> float:
     """The threshold with the best hybrid macro-F1 (unknown included, so that calling application
     bugs causes costs as much as missing causes): rules decide what they claim, the model the rest
     when its probability clears the threshold."""
     from sklearn.metrics import f1_score
 
-    best = probabilities.argmax(axis=1)
-    top = probabilities[np.arange(len(best)), best]
     scores = {}
     for threshold in np.arange(0.2, 0.9, 0.05):
-        predicted = [rule or (classes[i] if p >= threshold else UNKNOWN) for rule, i, p in zip(claimed, best, top)]
+        predicted = [rule or answer for rule, answer in zip(claimed, answers(classes, probabilities, threshold))]
         scores[round(float(threshold), 2)] = f1_score(labels, predicted, average="macro", zero_division=0)
     return max(scores, key=scores.get)
 
