@@ -1,6 +1,6 @@
 """rca: find the root cause of a service failure in its logs."""
 
-from .api import analyze, iter_events, read_events, read_logs
+from .api import analyze, iter_events, match_rule, read_events, read_logs
 from .classify import classify_text
 from .events import ErrorEvent
 from .ingest import InputError, iter_records
@@ -11,7 +11,9 @@ from .tracebacks import Traceback, parse_traceback
 
 __all__ = [
     "ErrorEvent", "InputError", "LogRecord", "ReadStats", "Rule", "RuleSet", "Traceback",
-    "analyze", "classify_text", "iter_events", "iter_records", "parse_traceback", "read_events", "read_logs",
+    "analyze", "classify_text", "match_rule", "iter_events", "iter_records", "parse_traceback", "read_events", "read_logs",
     "write_pack",
 ]
-__version__ = "0.1.0"
+from importlib.metadata import version as _version
+
+__version__ = _version("rca")

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import pandas
 
     from .results import AnalysisResult
+    from .rules import Rule
 
 Inputs = str | os.PathLike | Iterable[str | os.PathLike]
 
@@ -26,7 +27,7 @@ def read_logs(inputs: Inputs, stats: ReadStats | None = None) -> "pandas.DataFra
     `stats`: pass a `ReadStats` to inspect them; without one, a warning names any source that
     could not be read at all.
     """
-    from .frame import records_frame  # pandas is imported only when a frame is wanted: it costs the CLI ~0.7 s
+    from .dataframe import records_frame  # pandas is imported only when a frame is wanted: it costs the CLI ~0.7 s
 
     own_stats = stats is None
     stats = ReadStats() if own_stats else stats
@@ -71,7 +72,7 @@ def analyze(source, *, since=None, until=None, service: str | None = None, rules
     import pandas as pd
 
     from .analysis import analyze as run_analysis
-    from .frame import records_from_frame
+    from .dataframe import records_from_frame
     from .record import parse_moment
     from .results import AnalysisResult
 
@@ -97,3 +98,31 @@ def _records_or_paths(source):
     if isinstance(first, LogRecord):
         return itertools.chain([first], items), None
     return None, ([] if first is None else [first, *items])
+
+
+def match_rule(rule: "Rule", logs) -> "pandas.DataFrame":
+    """The events of `logs` (paths, a DataFrame from `read_logs`, or a list of ErrorEvents) that `rule`
+    matches, with what it captured: time, service, message, fields and explanation. For trying a
+    rule in a notebook before adding it to a pack."""
+    import pandas as pd
+
+    from .dataframe import records_from_frame
+    from .rules import Classification, RuleSet
+
+    if isinstance(logs, pd.DataFrame):
+        events = list(events_from_records(records_from_frame(logs)))
+    elif isinstance(logs, list) and logs and isinstance(logs[0], ErrorEvent):
+        events = logs
+    else:
+        events = read_events(logs)
+    single = RuleSet([rule])
+    rows = []
+    for event in events:
+        found = single.matches(event)
+        if found:
+            result = Classification(rule.cls, rule.confidence, "rule", rule, found[0][2])
+            rows.append({"time": event.time, "service": event.first.service, "message": event.message,
+                         "fields": result.fields, "explanation": result.explanation})
+    frame = pd.DataFrame(rows, columns=["time", "service", "message", "fields", "explanation"])
+    frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True).dt.round("us")
+    return frame

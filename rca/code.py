@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from .groups import Group
-from .rules.conditions import is_library_frame
+from .frames import is_library_frame
 
 CONTEXT_LINES = 3
 GIT_TIMEOUT_SECONDS = 20

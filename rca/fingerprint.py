@@ -6,7 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from .events import ErrorEvent
-from .rules.conditions import is_library_frame, module_of
+from .frames import is_library_frame, module_of
 
 MASKS = (  # order matters: the specific shapes before the generic number
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),

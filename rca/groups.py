@@ -40,7 +40,7 @@ class Group:
 
     @property
     def role(self) -> str:
-        return self.classification.role or ("cause" if self.cls == "unknown" else "symptom")
+        return self.classification.role
 
     @property
     def first_seen(self) -> float:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 
-from .ingest.logentry import entry_to_record
+from .ingest.logentry import SERVICE_LABELS, entry_to_record
 from .record import LogRecord
 
 ENDPOINT_VARIABLE = "RCA_LOGGING_ENDPOINT"
@@ -29,7 +29,6 @@ BACKOFF_SECONDS = 1.0
 # platform's system logs (instance starts, exits, probes), and stderr (traceback lines have no severity).
 ANALYSIS_SCOPE = ('(severity>=WARNING OR httpRequest.status>=400 OR log_id("run.googleapis.com/varlog/system") '
                   'OR log_id("run.googleapis.com/stderr"))')
-SERVICE_LABELS = ("service_name", "module_id", "function_name", "container_name")
 
 
 class PullError(Exception):

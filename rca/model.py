@@ -219,12 +219,12 @@ def cache_dir() -> Path:
 def default_model_path() -> Path:
     import sklearn
 
-    from . import __version__
+    from importlib.metadata import version
 
     digest = hashlib.sha256()
     for name in CORPUS_FILES:
         digest.update((shipped_corpus_dir() / name).read_bytes())
-    digest.update(f"{sklearn.__version__}|{np.__version__}|{__version__}".encode())
+    digest.update(f"{sklearn.__version__}|{np.__version__}|{version('rca')}".encode())
     return cache_dir() / f"model-{digest.hexdigest()[:16]}.skops"
 
 

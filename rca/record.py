@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -111,3 +112,16 @@ class LogRecord:
         if self.insert_id:
             ref["insert_id"] = self.insert_id
         return ref
+
+
+# The level word in a text line's prefix: `ERROR:root:`, `[ERROR]`, `- ERROR -`.
+LEVEL_WORD = re.compile(r"(?<![\w-])(" + "|".join(sorted(LEVEL_ALIASES, key=len, reverse=True)) + r")(?![\w-])")
+LEVEL_SEARCH_SPAN = 64  # a level word after this many characters is part of the message, not the prefix
+
+def level_in_text(text: str, start: int = 0) -> str | None:
+    """The level word in a line's prefix (`ERROR:root:`, `[ERROR]`, `- ERROR -`), as a LogSeverity name.
+    Indented lines are traceback or message continuations: they name no level."""
+    if not text or text[0].isspace():
+        return None
+    level = LEVEL_WORD.search(text, start, start + LEVEL_SEARCH_SPAN)
+    return LEVEL_ALIASES[level.group(1)] if level else None

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .events import ErrorEvent
 from .record import format_timestamp
-from .rules.conditions import chain_application_frame
+from .frames import application_location
 
 
 
@@ -43,21 +43,10 @@ def print_table(events: list[ErrorEvent], console: Console) -> None:
             first.revision or first.service or first.source,
             event.kind,
             event.message[:200],
-            application_location(event) or "",
+            application_location(event.traceback.exceptions) if event.traceback else "",
             str(len(event.records)),
         )
     console.print(table)
-
-
-def application_location(event: ErrorEvent) -> str | None:
-    """file:line in function of the innermost frame of the application's own code."""
-    if event.traceback is None:
-        return None
-    frame = chain_application_frame(event.traceback.exceptions)
-    if frame is None:
-        return None
-    where = f"{frame.file}:{frame.line}"
-    return f"{where} in {frame.function}" if frame.function else where
 
 
 def print_classified_table(classified: list, console: Console) -> None:

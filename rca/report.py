@@ -9,7 +9,7 @@ from .groups import Group
 from .incidents import Incident
 from .record import format_timestamp
 from .redact import redact, redact_tree
-from .rules.conditions import chain_application_frame
+from .frames import chain_application_frame
 
 SCHEMA_VERSION = 1
 MAX_GROUPS_LISTED = 25

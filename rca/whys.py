@@ -9,7 +9,7 @@ from urllib.parse import quote
 from .groups import Group
 from .incidents import Incident
 from .record import format_timestamp
-from .render import application_location
+from .frames import application_location
 from .rules import fill_template
 
 MAX_INSERT_IDS = 5
@@ -81,7 +81,7 @@ def five_whys(incident: Incident, project: str | None, code=None) -> list[Why]:
 def _cause_why(root: Group, incident: Incident, at_startup: bool, project: str | None) -> Why:
     classification = root.classification
     event = root.representative
-    where = application_location(event)
+    where = application_location(event.traceback.exceptions) if event.traceback else None
     revisions = ", ".join(root.revisions) or "?"
     question = f"Why did {incident.service or 'it'} fail to start?" if at_startup else f"Why did {incident.service or 'it'} fail?"
     explanation = classification.explanation or root.label

@@ -8,7 +8,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import rca  # noqa: E402
-from rca.frame import records_from_frame  # noqa: E402
+from rca.dataframe import records_from_frame  # noqa: E402
 from conftest import INCIDENT  # noqa: E402
 
 
@@ -39,7 +39,7 @@ def test_a_filtered_dataframe_is_analysed_as_filtered(logs):
 
 def test_records_survive_the_round_trip_through_a_dataframe(logs):
     records = list(records_from_frame(logs.head(50)))
-    frame = rca.frame.records_frame(records)
+    frame = rca.dataframe.records_frame(records)
     pd.testing.assert_frame_equal(frame, logs.head(50).reset_index(drop=True), check_categorical=False)
 
 

@@ -17,7 +17,6 @@ GOOD_RULE = """
 rules:
   - id: team.payment-webhook
     class: auth_rejection
-    role: cause
     title: Payment webhooks fail their signature check
     confidence: 0.9
     match:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..record import LogRecord, normalise_severity, parse_timestamp
-from .textlog import level_in_text
+from ..record import LogRecord, level_in_text, normalise_severity, parse_timestamp
 
 # jsonPayload keys that hold the human message, in order of preference.
 MESSAGE_KEYS = ("message", "msg", "textPayload", "text", "log", "event")
@@ -43,9 +42,9 @@ def entry_to_record(entry: dict, source: str, position: int) -> LogRecord:
         text=text,
         source=source,
         position=position,
-        service=_first(resource_labels, SERVICE_LABELS) or labels.get("k8s-pod/app"),
-        revision=_first(resource_labels, REVISION_LABELS),
-        instance=labels.get("instanceId") or _first(resource_labels, INSTANCE_LABELS),
+        service=first_of(resource_labels, SERVICE_LABELS) or labels.get("k8s-pod/app"),
+        revision=first_of(resource_labels, REVISION_LABELS),
+        instance=labels.get("instanceId") or first_of(resource_labels, INSTANCE_LABELS),
         resource_type=resource.get("type"),
         log_name=entry.get("logName"),
         http_method=http.get("requestMethod"),
@@ -69,7 +68,7 @@ def _payload_text(entry: dict, payload: object, http: dict) -> tuple[str, str | 
     if "textPayload" in entry:
         return str(entry["textPayload"]), None
     if isinstance(payload, dict):
-        return json_payload_text(payload), _first(payload, LEVEL_KEYS)
+        return json_payload_text(payload), first_of(payload, LEVEL_KEYS)
     proto = entry.get("protoPayload")
     if isinstance(proto, dict):
         return _audit_text(proto), None
@@ -81,8 +80,8 @@ def _payload_text(entry: dict, payload: object, http: dict) -> tuple[str, str | 
 
 
 def json_payload_text(payload: dict) -> str:
-    message = _first(payload, MESSAGE_KEYS)
-    trace = _first(payload, TRACE_KEYS)
+    message = first_of(payload, MESSAGE_KEYS)
+    trace = first_of(payload, TRACE_KEYS)
     if trace is None:
         # python-json-logger and friends put tracebacks under keys of their own: look in every string.
         trace = next((v for v in payload.values() if isinstance(v, str) and TRACEBACK_MARK in v), None)
@@ -106,7 +105,7 @@ def _audit_text(proto: dict) -> str:
     return " ".join(p for p in parts if p).strip()
 
 
-def _first(mapping: dict, keys: tuple) -> str | None:
+def first_of(mapping: dict, keys: tuple) -> str | None:
     for key in keys:
         value = mapping.get(key)
         if value not in (None, ""):

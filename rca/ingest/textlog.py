@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import orjson
 from datetime import datetime, timezone
 
-from ..record import LEVEL_ALIASES, LogRecord, normalise_severity, parse_timestamp
+from ..record import LogRecord, level_in_text, normalise_severity, parse_timestamp
 from ..stats import ReadStats
 from .lines import iter_lines
+from .logentry import LEVEL_KEYS, first_of, json_payload_text
 
 # `kubectl logs --timestamps` puts an RFC 3339 stamp with nanoseconds before every line.
 KUBECTL_STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
@@ -20,11 +21,9 @@ LEADING_STAMP = re.compile(
 )
 # Common Log Format stamps inside access lines: [12/Sep/2025:14:03:21 +0000]
 CLF_STAMP = re.compile(r"\[(\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\]")
-LEVEL_WORD = re.compile(r"(?<![\w-])(" + "|".join(sorted(LEVEL_ALIASES, key=len, reverse=True)) + r")(?![\w-])")
 REQUEST_LINE = re.compile(r'"([A-Z]{3,7}) (\S+) HTTP/[\d.]+" (\d{3})\b')
 # How rca itself renders a request log with no payload: `GET https://host/path 503`.
 BARE_REQUEST = re.compile(r"^([A-Z]{3,7}) (\S+) (\d{3})$")
-LEVEL_SEARCH_SPAN = 64  # a level word after this many characters is part of the message, not the prefix
 
 
 def read_text(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
@@ -89,21 +88,11 @@ def _json_line(text: str) -> dict | None:
 
 
 def _structured_record(payload: dict, time: float | None, source: str, position: int) -> LogRecord:
-    from .logentry import LEVEL_KEYS, _first, json_payload_text  # logentry imports this module
-
-    stamp = _first(payload, ("timestamp", "time", "ts", "@timestamp", "asctime"))
+    stamp = first_of(payload, ("timestamp", "time", "ts", "@timestamp", "asctime"))
     return LogRecord(time=parse_timestamp(stamp) if stamp else time,
-                     severity=normalise_severity(_first(payload, LEVEL_KEYS)),
+                     severity=normalise_severity(first_of(payload, LEVEL_KEYS)),
                      text=json_payload_text(payload), source=source, position=position)
 
-
-def level_in_text(text: str, start: int = 0) -> str | None:
-    """The level word in a line's prefix (`ERROR:root:`, `[ERROR]`, `- ERROR -`), as a LogSeverity name.
-    Indented lines are traceback or message continuations: they name no level."""
-    if not text or text[0].isspace():
-        return None
-    level = LEVEL_WORD.search(text, start, start + LEVEL_SEARCH_SPAN)
-    return LEVEL_ALIASES[level.group(1)] if level else None
 
 
 def _leading_time(match: re.Match) -> float | None:

@@ -12,12 +12,11 @@ from functools import lru_cache
 import regex
 
 from ..record import SEVERITY_RANK
+from ..frames import application_frame, module_of
 from ..tracebacks import ParsedException
 
 REGEX_TIMEOUT_SECONDS = 0.05
 SCOPES = ("root", "last", "any")
-LIBRARY_MARKERS = ("site-packages/", "dist-packages/", "/lib/python3", "<frozen ", "<string>", "/usr/local/bin/", "/usr/bin/")
-APP_ROOTS = ("app", "workspace", "srv", "code", "src", "home", "opt", "usr")
 
 
 class ConditionError(Exception):
@@ -101,41 +100,6 @@ def search(pattern: regex.Pattern, text: str | None, fields: dict) -> bool:
         return False
     fields.update({k: v for k, v in match.groupdict().items() if v is not None})
     return True
-
-
-def module_of(path: str) -> str:
-    """A frame's file as a dotted module name: site-packages and app roots stripped."""
-    if path.startswith("<frozen "):
-        return path[len("<frozen "):].rstrip(">")
-    for marker in ("site-packages/", "dist-packages/"):
-        if marker in path:
-            path = path.split(marker, 1)[1]
-            break
-    else:
-        parts = [p for p in path.split("/") if p]
-        while len(parts) > 1 and parts[0] in APP_ROOTS:
-            parts.pop(0)
-        path = "/".join(parts)
-    path = path[:-3] if path.endswith(".py") else path
-    return path.replace("/", ".").removesuffix(".__init__")
-
-
-def is_library_frame(frame) -> bool:
-    return any(marker in frame.file for marker in LIBRARY_MARKERS)
-
-
-def chain_application_frame(exceptions: list[ParsedException]):
-    """The innermost application frame of a chain, searching from the last exception back; else None."""
-    for exception in reversed(exceptions):
-        for frame in reversed(exception.frames):
-            if not is_library_frame(frame):
-                return frame
-    return None
-
-
-def application_frame(exception: ParsedException):
-    """The innermost frame of the application's own code, else the innermost frame."""
-    return chain_application_frame([exception]) or (exception.frames[-1] if exception.frames else None)
 
 
 # ---- leaves -------------------------------------------------------------------------------------

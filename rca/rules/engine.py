@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..classes import UNKNOWN
+from ..classes import UNKNOWN, role_of
 from ..events import ErrorEvent
 from .conditions import Facts
 from .loader import Rule, RuleError, load_pack, pack_files
@@ -35,8 +35,8 @@ class Classification:
     alternatives: list[dict] = field(default_factory=list)
 
     @property
-    def role(self) -> str | None:
-        return self.rule.role if self.rule else None
+    def role(self) -> str:
+        return role_of(self.cls, self.rule.declared_role if self.rule else None)
 
     @property
     def explanation(self) -> str | None:
@@ -136,30 +136,3 @@ class RuleSet:
                         failures.append(f"{rule.source}: rule {rule.id}: {kind} example {index + 1} "
                                         f"{'not matched' if wanted else 'matched'}: {first_line[:80]}")
         return failures
-
-
-def match_rule_on(rule: Rule, logs):
-    """The events of `logs` that `rule` matches, as a DataFrame (for trying a rule in a notebook)."""
-    import pandas as pd
-
-    from ..api import read_events
-    from ..frame import records_from_frame
-    from ..events import events_from_records
-
-    if isinstance(logs, pd.DataFrame):
-        events = list(events_from_records(records_from_frame(logs)))
-    elif isinstance(logs, list) and logs and isinstance(logs[0], ErrorEvent):
-        events = logs
-    else:
-        events = read_events(logs)
-    single = RuleSet([rule])
-    rows = []
-    for event in events:
-        found = single.matches(event)
-        if found:
-            result = Classification(rule.cls, rule.confidence, "rule", rule, found[0][2])
-            rows.append({"time": event.time, "service": event.first.service, "message": event.message,
-                         "fields": result.fields, "explanation": result.explanation})
-    frame = pd.DataFrame(rows, columns=["time", "service", "message", "fields", "explanation"])
-    frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True).dt.round("us")
-    return frame

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import yaml
 
+from ..classes import KNOWN_CLASSES, ROLES, role_of
 from .conditions import Condition, ConditionError, compile_condition
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 CLASS_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-ROLES = ("cause", "symptom")
-REQUIRED = ("id", "class", "role", "title", "confidence", "match", "explanation", "questions", "remedy", "examples")
-OPTIONAL = ("priority", "description", "references")
+REQUIRED = ("id", "class", "title", "confidence", "match", "explanation", "questions", "remedy", "examples")
+OPTIONAL = ("priority", "description", "references", "role")  # role: only for a class rca does not know
 
 
 class RuleError(Exception):
@@ -25,7 +25,7 @@ class RuleError(Exception):
 class Rule:
     id: str
     cls: str
-    role: str
+    declared_role: str | None
     title: str
     confidence: float
     match: Condition
@@ -39,6 +39,10 @@ class Rule:
     priority: int = 0
     raw: dict = field(default_factory=dict)  # the rule as written, to save it in a pack
 
+    @property
+    def role(self) -> str:
+        return role_of(self.cls, self.declared_role)
+
     @classmethod
     def from_yaml(cls, text: str, source: str = "<text>") -> "Rule":
         """One rule from YAML text (a single rule mapping, or a pack holding one rule)."""
@@ -51,13 +55,6 @@ class Rule:
                 raise RuleError(f"{source}: Rule.from_yaml takes one rule; load a pack with RuleSet.load")
             document = document["rules"][0]
         return _rule(document, "notebook", Path(source))
-
-    def test(self, logs):
-        """The events of `logs` (a path, a DataFrame from read_logs, or events) this rule matches, as a
-        DataFrame: time, service, message, fields and explanation."""
-        from .engine import match_rule_on
-
-        return match_rule_on(self, logs)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -123,8 +120,11 @@ def _rule(raw, pack: str, path: Path) -> Rule:
         raise fail("id", "lower-case letters, digits, '.', '_' and '-' only")
     if not isinstance(raw["class"], str) or not CLASS_NAME.match(raw["class"]):
         raise fail("class", "a snake_case class name such as missing_import")
-    if raw["role"] not in ROLES:
+    declared = raw.get("role")
+    if declared is not None and declared not in ROLES:
         raise fail("role", f"one of {', '.join(ROLES)}")
+    if declared is not None and raw["class"] in KNOWN_CLASSES and declared != role_of(raw["class"]):
+        raise fail("role", f"{raw['class']} is a {role_of(raw['class'])} class; drop `role:` (it is derived from the class)")
     confidence = raw["confidence"]
     if not isinstance(confidence, (int, float)) or not 0 < confidence <= 1:
         raise fail("confidence", "a number in (0, 1]")
@@ -145,7 +145,7 @@ def _rule(raw, pack: str, path: Path) -> Rule:
     if not isinstance(priority, int):
         raise fail("priority", "an integer")
     return Rule(
-        id=rule_id, cls=raw["class"], role=raw["role"], title=raw["title"].strip(), confidence=float(confidence),
+        id=rule_id, cls=raw["class"], declared_role=declared, title=raw["title"].strip(), confidence=float(confidence),
         match=condition, explanation=raw["explanation"].strip(), questions=list(questions),
         remedy=raw["remedy"].strip(), examples_match=strip_lines(examples["match"]),
         examples_no_match=strip_lines(examples.get("no_match") or []), pack=pack, source=f"{path}:{line}",
