@@ -13,8 +13,8 @@ from pathlib import Path
 import orjson
 
 from .api import read_events
+from .errors import RcaError
 from .classify import classify_events, classify_text, snippet_result
-from .ingest import InputError
 from .live import PullError
 from .render import print_classified_table, print_table, write_json, write_jsonl
 from .record import parse_moment as record_moment
@@ -24,7 +24,6 @@ from .stats import ReadStats
 app = typer.Typer(
     help="Find the root cause of a service failure in its logs (GCP exports, text logs, live Cloud Logging).",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -36,8 +35,19 @@ INPUTS_HELP = (
 )
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from . import __version__
+
+        print(f"rca {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _commands() -> None:
+def _commands(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print rca's version and exit.")] = False,
+) -> None:
     """rca reads logs, finds the error events, and tells the root cause from its symptoms."""
 
 
@@ -129,16 +139,9 @@ def analyze(
     elif not inputs:
         stderr.print("rca: error: give log files to analyse, or --project to pull them live")
         raise typer.Exit(2)
-    try:
-        with _progress(stats):
-            result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps,
-                                  records=records, model=model, **window)
-    except InputError as error:
-        stderr.print(f"rca: error: {error}")
-        raise typer.Exit(2) from None
-    except PullError as error:
-        stderr.print(f"rca: error: {error} ({error.pulled:,} entries pulled before it)")
-        raise typer.Exit(1) from None
+    with _progress(stats):
+        result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps,
+                              records=records, model=model, **window)
     if output_format is ReportFormat.json:
         text = orjson.dumps(to_dict(result, redacted=not no_redact), option=orjson.OPT_INDENT_2).decode() + "\n"
     elif output_format is ReportFormat.html:
@@ -287,11 +290,7 @@ def classify(
 
 
 def _classify_snippets(path: Path, rules: RuleSet, model=None) -> None:
-    try:
-        lines = path.read_bytes().splitlines()
-    except OSError as error:
-        stderr.print(f"rca: error: {path}: {error.strerror or error}")
-        raise typer.Exit(2) from None
+    lines = path.read_bytes().splitlines()  # an OSError reaches main()'s handler, naming the file
     out = typer.get_binary_stream("stdout")
     skipped = 0
     for number, line in enumerate(lines, 1):
@@ -310,15 +309,11 @@ def _classify_snippets(path: Path, rules: RuleSet, model=None) -> None:
 
 
 def _load_model_or_exit(name: str):
-    from .model import UntrustedModelError, default_model_path, resolve
+    from .model import default_model_path, resolve
 
     if name == "default" and not default_model_path().is_file():
         stderr.print("rca: building the classifier from the shipped corpus (first use only, about 10 s)")
-    try:
-        return resolve(name)
-    except (UntrustedModelError, OSError) as error:
-        stderr.print(f"rca: error: {error}")
-        raise typer.Exit(2) from None
+    return resolve(name)
 
 
 @app.command()
@@ -439,11 +434,7 @@ def rules_validate(
 
 
 def _load_rules_or_exit(directories: list[Path]) -> RuleSet:
-    try:
-        return RuleSet.load(directories)
-    except RuleError as error:
-        stderr.print(f"rca: error: {error}")
-        raise typer.Exit(2) from None
+    return RuleSet.load(directories)  # a RuleError reaches main()'s handler
 
 
 def _report_timeouts(rules: RuleSet) -> None:
@@ -460,11 +451,7 @@ def _stdout_console() -> Console:
 
 
 def _read_events_or_exit(inputs: list[str], stats: ReadStats):
-    try:
-        return read_events(inputs, stats)
-    except InputError as error:
-        stderr.print(f"rca: error: {error}")
-        raise typer.Exit(2) from None
+    return read_events(inputs, stats)  # an InputError reaches main()'s handler
 
 
 def _finish(stats: ReadStats) -> None:
@@ -477,4 +464,14 @@ def _finish(stats: ReadStats) -> None:
 
 
 def main() -> None:
-    app()
+    """The console script. Every problem a user can fix ends here as one line and exit 2 (1 for a
+    pull the service stopped), never a Python traceback."""
+    try:
+        app()
+    except RcaError as error:
+        stderr.print(f"rca: error: {error}", markup=False)
+        raise SystemExit(error.exit_code) from None
+    except OSError as error:  # a file the user named could not be read or written
+        where = f"{error.filename}: " if error.filename else ""
+        stderr.print(f"rca: error: {where}{error.strerror or error}", markup=False)
+        raise SystemExit(2) from None

@@ -1,5 +1,5 @@
-"""Live Google Cloud Logging: build the query, pull entries with the google-cloud-logging client,
-and hand them to the same ingestion as an export (one code path, so a pull and its export agree).
+"""Live Google Cloud Logging: build the query, pull entries through the Logging API's `entries:list`
+(the request the google-cloud-logging client makes, sent with google-auth's AuthorizedSession), and hand them to the same ingestion as an export (one code path, so a pull and its export agree).
 
 Facts relied on (see shared/GCP-NOTES.md): the client silently adds a 24-hour window when a filter
 names no timestamp, so the query always carries one; over REST it does not retry 403/429/503, so
@@ -19,10 +19,14 @@ from pathlib import Path
 
 import orjson
 
+from .errors import RcaError
 from .ingest.logentry import SERVICE_LABELS, entry_to_record
 from .record import LogRecord
 
 ENDPOINT_VARIABLE = "RCA_LOGGING_ENDPOINT"
+DEFAULT_ENDPOINT = "https://logging.googleapis.com"
+READ_SCOPE = "https://www.googleapis.com/auth/logging.read"
+REQUEST_SECONDS = 120
 RETRYABLE_ATTEMPTS = 5
 BACKOFF_SECONDS = 1.0
 # What the analysis needs when --all is not given: warnings and errors, failed requests, the
@@ -31,12 +35,17 @@ ANALYSIS_SCOPE = ('(severity>=WARNING OR httpRequest.status>=400 OR log_id("run.
                   'OR log_id("run.googleapis.com/stderr"))')
 
 
-class PullError(Exception):
+class PullError(RcaError):
     """A pull that stopped: one line that says what to do. `pulled` entries were kept."""
+
+    exit_code = 1  # the user's command was right; the service or the credentials failed it
 
     def __init__(self, message: str, pulled: int = 0):
         super().__init__(message)
         self.pulled = pulled
+
+    def __str__(self) -> str:
+        return f"{self.args[0]} ({self.pulled:,} entries pulled before it)" if self.pulled else self.args[0]
 
 
 @dataclass
@@ -68,22 +77,24 @@ def _utc(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def make_client(project: str | None, endpoint: str | None = None):
-    """A REST client. A plain-http endpoint (a local server speaking the Logging API) gets anonymous
-    credentials; any other uses Application Default Credentials, as Google's tools do."""
-    from google.cloud import logging as gcl
+def make_session(project: str | None, endpoint: str | None = None):
+    """(an authorised HTTP session, the API's base URL). A plain-http endpoint (a local server
+    speaking the Logging API) gets anonymous credentials; any other uses Application Default
+    Credentials with the read-only Logging scope, as Google's own tools do. google-auth's public
+    AuthorizedSession sends the same request `Client.list_entries` would, and lets rca keep the API's
+    JSON as it is (the client's entry objects drop `split` and `errorGroups`)."""
+    import google.auth
+    from google.auth.credentials import AnonymousCredentials
+    from google.auth.transport.requests import AuthorizedSession
 
-    endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE)
-    options = {"api_endpoint": endpoint} if endpoint else None
-    credentials = None
-    if endpoint and endpoint.startswith("http://"):
-        from google.auth.credentials import AnonymousCredentials
-
-        credentials = AnonymousCredentials()
+    endpoint = (endpoint or os.environ.get(ENDPOINT_VARIABLE) or DEFAULT_ENDPOINT).rstrip("/")
+    if endpoint.startswith("http://"):
+        return AuthorizedSession(AnonymousCredentials()), endpoint
     try:
-        return gcl.Client(project=project, credentials=credentials, _use_grpc=False, client_options=options)
+        credentials, _ = google.auth.default(scopes=[READ_SCOPE])
     except Exception as error:  # google.auth raises several kinds; each becomes one line
         raise PullError(_explain(error, project)) from None
+    return AuthorizedSession(credentials), endpoint
 
 
 def pull_entries(project: str, query: str, *, limit: int | None = None, page_size: int = 1000,
@@ -91,18 +102,17 @@ def pull_entries(project: str, query: str, *, limit: int | None = None, page_siz
                  sleep: Callable[[float], None] = time.sleep) -> Iterator[dict]:
     """Raw LogEntry dicts, oldest first, page by page.
 
-    The pages are asked through the client's own connection (its credentials, endpoint and
-    transport: the request `Client.list_entries` makes), keeping the API's JSON as it is. The
-    client's entry objects cost three times the server's own time to build (two strptime calls an
-    entry) and drop `split` and `errorGroups`. A page that fails with 429 or 5xx is asked again
+    The pages are asked with the request `Client.list_entries` makes, through google-auth's public
+    AuthorizedSession, keeping the API's JSON as it is. The client's entry objects cost three times
+    the server's own time to build (two strptime calls an entry) and drop `split` and `errorGroups`. A page that fails with 429 or 5xx is asked again
     from its page token, with back-off, a bounded number of times."""
-    client = make_client(project, endpoint)
+    session = make_session(project, endpoint)
     request = {"resourceNames": [f"projects/{project}"], "filter": query, "orderBy": "timestamp asc",
                "pageSize": page_size}
     state = PullProgress()
     token = None
     while True:
-        page = _fetch_page(client, dict(request, pageToken=token) if token else request, project, state, sleep)
+        page = _fetch_page(session, dict(request, pageToken=token) if token else request, project, state, sleep)
         state.pages += 1
         for entry in page.get("entries", ()):
             yield entry
@@ -116,14 +126,14 @@ def pull_entries(project: str, query: str, *, limit: int | None = None, page_siz
             return
 
 
-def _fetch_page(client, request: dict, project: str, state: PullProgress, sleep) -> dict:
+def _fetch_page(session, request: dict, project: str, state: PullProgress, sleep) -> dict:
     from google.api_core import exceptions
 
     retryable = (exceptions.TooManyRequests, exceptions.ServiceUnavailable, exceptions.InternalServerError,
                  exceptions.GatewayTimeout, exceptions.BadGateway)
     for attempt in range(RETRYABLE_ATTEMPTS):
         try:
-            return client._connection.api_request(method="POST", path="/entries:list", data=request)
+            return _post(session, "/v2/entries:list", request)
         except retryable as error:
             if attempt == RETRYABLE_ATTEMPTS - 1:
                 raise PullError(_explain(error, project), state.entries) from None
@@ -131,6 +141,18 @@ def _fetch_page(client, request: dict, project: str, state: PullProgress, sleep)
         except Exception as error:
             raise PullError(_explain(error, project), state.entries) from None
     raise AssertionError("unreachable")
+
+
+def _post(session, path: str, body: dict) -> dict:
+    """One API call; an HTTP error becomes google.api_core's exception for its status, as the
+    client's own calls raise them."""
+    from google.api_core import exceptions
+
+    authorised, base = session
+    response = authorised.post(f"{base}{path}", params={"prettyPrint": "false"}, json=body, timeout=REQUEST_SECONDS)
+    if response.status_code >= 400:
+        raise exceptions.from_http_response(response)
+    return response.json()
 
 
 def _explain(error: Exception, project: str | None) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .classes import UNKNOWN
+from .errors import RcaError
 
 CORPUS_FILES = ("train.jsonl", "holdout.jsonl")
 DEFAULT_THRESHOLD = 0.5
@@ -101,13 +102,24 @@ class TextModel:
 
 
 def read_corpus(path: str | Path) -> list[dict]:
+    """Labelled rows {text, label, ...}; any unreadable line is an error naming file and line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CorpusError(f"{path}: cannot read the corpus: {getattr(error, 'strerror', None) or error}") from None
     rows = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
             row = json.loads(line)
-            if "text" not in row or "label" not in row:
-                raise ValueError(f"{path}:{number}: a corpus line needs text and label")
-            rows.append(row)
+        except ValueError as error:
+            raise CorpusError(f"{path}:{number}: not JSON: {error}") from None
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not isinstance(row.get("label"), str):
+            raise CorpusError(f"{path}:{number}: a corpus line is an object with text and label strings")
+        rows.append(row)
+    if not rows:
+        raise CorpusError(f"{path}: the corpus is empty")
     return rows
 
 
@@ -180,7 +192,11 @@ def save(model: TextModel, path: str | Path) -> Path:
     return path
 
 
-class UntrustedModelError(Exception):
+class CorpusError(RcaError):
+    """A corpus file that cannot be read as labelled JSON lines."""
+
+
+class UntrustedModelError(RcaError):
     """A model file that holds types rca does not expect: it is not loaded."""
 
 

@@ -1,4 +1,4 @@
-"""rca pull and rca analyze --project, with the real google-cloud-logging client against a local
+"""rca pull and rca analyze --project against a local
 server that speaks the Logging v2 REST API (tests/logging_server.py)."""
 
 import gzip
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rca.live import PullError, build_filter, make_client, pull_entries, save_entries
+from rca.live import PullError, build_filter, make_session, pull_entries, save_entries
 from rca.record import parse_moment
 from conftest import INCIDENT, run_rca
 from logging_server import LoggingServer
@@ -121,7 +121,7 @@ def test_no_credentials_says_how_to_get_them(monkeypatch, tmp_path):
     monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")
     monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
     with pytest.raises(PullError, match="no Google credentials: run `gcloud auth application-default login`"):
-        make_client("netra-staging")
+        make_session("netra-staging")
 
 
 def test_query_always_has_a_window_and_the_scope():
@@ -130,3 +130,16 @@ def test_query_always_has_a_window_and_the_scope():
     assert query.endswith('AND (jsonPayload.user="u-1")')
     assert "severity>=WARNING" not in build_filter(parse_moment(SINCE), None, everything=True)
     assert build_filter(parse_moment(SINCE), None, severity="error").endswith("severity>=ERROR")
+
+
+def test_the_official_client_and_rca_pull_read_the_same_entries(server):
+    """The local server speaks the Logging API as the real google-cloud-logging client speaks it,
+    and rca's pull (the same request, through google-auth's AuthorizedSession) gets what it gets."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import logging as gcl
+
+    client = gcl.Client(project="netra-staging", credentials=AnonymousCredentials(), _use_grpc=False,
+                        client_options={"api_endpoint": server.endpoint})
+    official = [e.insert_id for e in client.list_entries(filter_=QUERY, order_by=gcl.ASCENDING, page_size=100)]
+    ours = [e["insertId"] for e in pull_entries("netra-staging", QUERY, page_size=100, endpoint=server.endpoint)]
+    assert len(ours) > 100 and ours == official

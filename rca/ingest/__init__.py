@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from ..errors import RcaError
 from ..record import LogRecord
 from ..stats import ReadStats
 from .csvlog import looks_like_csv, read_csv
@@ -27,7 +28,7 @@ SNIFF_BYTES = 1 << 16
 STDIN = "-"
 
 
-class InputError(Exception):
+class InputError(RcaError):
     """A named input that does not exist or matches nothing."""
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import RcaError
 from ..classes import KNOWN_CLASSES, ROLES, role_of
 from .conditions import Condition, ConditionError, compile_condition
 
@@ -17,7 +18,7 @@ REQUIRED = ("id", "class", "title", "confidence", "match", "explanation", "quest
 OPTIONAL = ("priority", "description", "references", "role")  # role: only for a class rca does not know
 
 
-class RuleError(Exception):
+class RuleError(RcaError):
     """A rule pack that cannot be used; the message names file:line, rule id and field."""
 
 
