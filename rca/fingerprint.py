@@ -1,28 +1,126 @@
-"""Fingerprints: the same bug gets the same key across instances, revisions and line shifts."""
+"""Fingerprints: the same bug gets the same key across instances, revisions, installs and line shifts,
+and two bugs get two keys.
+
+Like Sentry's grouping components, a fingerprint says how it was made: which parts of the event
+contributed to the key and, for each part left out, why. The strategy carries a version: a change in
+how keys are made changes `STRATEGY`, so stored reports say which keys they hold and are never
+silently regrouped.
+
+- A traceback: the innermost cause's type, then each of its application frames as (module path
+  relative to the application root, function, the normalised source line). The source line rather
+  than the line number: an edit above the failing line moves the number but not the line, while
+  two failing lines in one function stay apart. Library frames are left out (an extra decorator in a
+  dependency is not a new bug), and so is the message (its ids vary).
+- A request: service, method, route (id segments masked) and status.
+- Anything else: the masked message.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .events import ErrorEvent
-from .frames import is_library_frame, module_of
+from .frames import APP_ROOTS, is_library_frame
+from .masks import mask
+from .tracebacks import Frame
 
-MASKS = (  # order matters: the specific shapes before the generic number
-    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),
-    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
-    (re.compile(r"\b0x[0-9a-f]+\b", re.I), "<hex>"),
-    (re.compile(r"\b[0-9a-f]{12,}\b", re.I), "<hex>"),
-    (re.compile(r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\""), "<str>"),
-    (re.compile(r"\b\d+(?:\.\d+)?\b"), "<n>"),
-)
+STRATEGY = "rca-fingerprint-2"
 ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Za-z0-9_-]{20,}|[a-z]+[-_]\d+)$", re.I)
+# A directory that one install has and another lacks: a release stamp, a version, a commit hash.
+INSTALL_SEGMENT = re.compile(r"^(?:\d[\w.-]{2,}|v\d+(?:\.\d+)+|(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40})$", re.I)
+INSTALL_DIRS = ("releases", "release", "versions", "deploy", "deployments", "current", ".venv", "venv", "env")
+MESSAGE_LIMIT = 300
 
 
-def mask(text: str) -> str:
-    for pattern, replacement in MASKS:
-        text = pattern.sub(replacement, text)
-    return text
+@dataclass
+class Component:
+    """One part of an event that may count toward its key."""
+
+    id: str  # type, frame, message, service, method, route, status
+    value: str
+    contributes: bool
+    reason: str | None = None  # why a part does not contribute
+
+    def as_dict(self) -> dict:
+        item = {"id": self.id, "value": self.value, "contributes": self.contributes}
+        return item if self.reason is None else {**item, "reason": self.reason}
+
+
+@dataclass
+class Fingerprint:
+    kind: str  # traceback, request or message
+    components: list[Component] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        parts = "\n".join(f"{c.id}={c.value}" for c in self.components if c.contributes)
+        return f"{self.kind}:{hashlib.sha1(parts.encode()).hexdigest()[:16]}"
+
+    def as_dict(self) -> dict:
+        return {"strategy": STRATEGY, "kind": self.kind, "components": [c.as_dict() for c in self.components]}
+
+
+def fingerprint_of(event: ErrorEvent) -> Fingerprint:
+    tb = event.traceback
+    if tb is not None and tb.root is not None:
+        return _traceback_fingerprint(tb.root)
+    request = event.request
+    if request is not None and request.http_status is not None:
+        return Fingerprint("request", [
+            Component("service", event.first.service or "", True),
+            Component("method", request.http_method or "", True),
+            Component("route", route(request.http_url), True),
+            Component("status", str(request.http_status), True),
+        ])
+    return Fingerprint("message", [Component("message", mask(event.message)[:MESSAGE_LIMIT], True)])
+
+
+def _traceback_fingerprint(root) -> Fingerprint:
+    components = [Component("type", root.type, True)]
+    application = [f for f in root.frames if not is_library_frame(f)]
+    for frame in root.frames:
+        if frame in application:
+            components.append(Component("frame", _frame_value(frame), True))
+        elif not application and frame is root.frames[-1]:
+            components.append(Component("frame", _frame_value(frame), True))  # all library: the innermost
+        else:
+            components.append(Component("frame", _frame_value(frame), False, "library frame"))
+    components.append(Component("message", mask(root.message)[:MESSAGE_LIMIT], False,
+                                "a traceback's frames identify the bug; its message carries ids"))
+    return Fingerprint("traceback", components)
+
+
+def _frame_value(frame: Frame) -> str:
+    """module:function:source. Without the source line (not printed), the function alone."""
+    source = " ".join(mask(frame.source).split()) if frame.source else ""
+    return f"{app_module(frame.file)}:{frame.function or '?'}:{source}"
+
+
+def app_module(path: str) -> str:
+    """A frame's file as a dotted module path relative to the application root: site-packages, app
+    roots (/app, /srv, ...), virtualenvs and install directories (releases/20250912-1420/) stripped,
+    so that the same code installed in two places gives the same module."""
+    if path.startswith("<frozen "):
+        return path[len("<frozen "):].rstrip(">")
+    for marker in ("site-packages/", "dist-packages/"):
+        if marker in path:
+            return _dotted(path.split(marker, 1)[1])
+    parts = [p for p in path.replace("\\", "/").split("/") if p]
+    directories = parts[:-1]
+    cut = max((i + 1 for i, part in enumerate(directories)
+               if INSTALL_SEGMENT.match(part) or part.lower() in INSTALL_DIRS), default=0)
+    parts = parts[cut:]
+    while len(parts) > 1 and parts[0] in APP_ROOTS:
+        parts.pop(0)
+    return _dotted("/".join(parts))
+
+
+def _dotted(path: str) -> str:
+    path = path[:-3] if path.endswith(".py") else path
+    return path.replace("/", ".").removesuffix(".__init__")
 
 
 def route(url: str | None) -> str:
@@ -31,19 +129,3 @@ def route(url: str | None) -> str:
         return ""
     path = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
     return "/".join("{id}" if ID_SEGMENT.match(segment) else segment for segment in path.split("/")) or "/"
-
-
-def fingerprint(event: ErrorEvent) -> tuple[str, str]:
-    """(key, human label: the first event's own words). Tracebacks: root exception type + the application's frames (no line
-    numbers); requests: method, route and status; anything else: the masked message template."""
-    tb = event.traceback
-    if tb is not None and tb.root is not None:
-        root = tb.root
-        frames = [f for f in root.frames if not is_library_frame(f)] or root.frames[-1:]
-        path = " > ".join(f"{module_of(f.file)}:{f.function or '?'}" for f in frames)
-        return f"tb|{root.type}|{path}", event.message
-    request = event.request
-    if request is not None and request.http_status is not None:
-        label = f"{request.http_method or ''} {route(request.http_url)} {request.http_status}".strip()
-        return f"http|{event.first.service}|{label}", label
-    return f"msg|{mask(event.message)[:300]}", event.message[:300]

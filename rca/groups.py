@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .events import ErrorEvent
-from .fingerprint import fingerprint
+from .fingerprint import MESSAGE_LIMIT, Fingerprint, fingerprint_of
 from .record import LogRecord
 from .rules import Classification
 
@@ -18,6 +18,7 @@ MINUTE = 60.0
 class Group:
     key: str
     label: str
+    fingerprint: Fingerprint  # how the key was made: the first event's components
     events: list[ErrorEvent] = field(default_factory=list)
     classifications: list[Classification] = field(default_factory=list)
 
@@ -86,8 +87,9 @@ class Group:
 def group_events(classified: Iterable[tuple[ErrorEvent, Classification]]) -> list[Group]:
     groups: dict[str, Group] = {}
     for event, classification in sorted(classified, key=lambda pair: pair[0].time or 0.0):
-        key, label = fingerprint(event)
-        group = groups.get(key) or groups.setdefault(key, Group(key, label))
+        made = fingerprint_of(event)
+        key = made.key
+        group = groups.get(key) or groups.setdefault(key, Group(key, event.message[:MESSAGE_LIMIT], made))
         group.events.append(event)
         group.classifications.append(classification)
     return sorted(groups.values(), key=lambda g: g.first_seen)

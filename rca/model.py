@@ -21,28 +21,20 @@ from pathlib import Path
 import numpy as np
 
 from .classes import UNKNOWN
+from .masks import MASKS, mask
 from .errors import RcaError
 
 CORPUS_FILES = ("train.jsonl", "holdout.jsonl")
 DEFAULT_THRESHOLD = 0.5
 MAX_TEXT = 4000
-MASKS = (
-    (re.compile(r"https?://\S+"), " URL "),
-    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), " UUID "),
-    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b"), " IP "),
-    (re.compile(r"\b0x[0-9a-f]+\b|\b[0-9a-f]{10,}\b", re.I), " HEX "),
-    (re.compile(r'File "[^"]*?([\w]+)\.py"'), r"File \1.py"),  # keep the module's file name, drop the path
-    (re.compile(r"(?<![\w.])/[\w./-]+"), " PATH "),
-    (re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d[,.\d]*Z?"), " TIME "),
-    (re.compile(r"\b\d+\b"), " N "),
-)
+FRAME_FILE = re.compile(r'File "[^"]*?(\w+)\.py"')
 
 
 def normalise(text: str) -> str:
-    text = text[:MAX_TEXT]
-    for pattern, replacement in MASKS:
-        text = pattern.sub(replacement, text)
-    return text
+    """The text the model reads: a frame's file keeps its name (`redis/connection.py` is a clue), its
+    path goes; then the shared masks (rca.masks), quoted strings left as they are."""
+    text = FRAME_FILE.sub(r"File \1.py", text[:MAX_TEXT])
+    return mask(text, " {} ", leave=("str",))
 
 
 def normalise_texts(texts):
@@ -241,6 +233,7 @@ def default_model_path() -> Path:
     for name in CORPUS_FILES:
         digest.update((shipped_corpus_dir() / name).read_bytes())
     digest.update(f"{sklearn.__version__}|{np.__version__}|{version('rca')}".encode())
+    digest.update("|".join(pattern.pattern for _, pattern in MASKS).encode())  # a new mask means a new model
     return cache_dir() / f"model-{digest.hexdigest()[:16]}.skops"
 
 

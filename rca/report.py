@@ -9,6 +9,7 @@ from .groups import Group
 from .incidents import Incident
 from .record import format_timestamp
 from .redact import redact, redact_tree
+from .fingerprint import STRATEGY
 from .frames import chain_application_frame
 
 SCHEMA_VERSION = 1
@@ -24,6 +25,7 @@ def group_summary(group: Group, onset=None) -> dict:
     frame = chain_application_frame(tb.exceptions) if tb is not None else None
     return {
         "group": group.key,
+        "fingerprint": group.fingerprint.as_dict(),
         "label": group.label,
         "class": group.cls,
         "role": group.role,
@@ -70,6 +72,7 @@ def to_dict(analysis: Analysis, redacted: bool = True) -> dict:
     stats.update(groups=len(analysis.groups), seconds=round(analysis.seconds, 3))
     report = {
         "schema_version": SCHEMA_VERSION,
+        "fingerprint_strategy": STRATEGY,
         "project": analysis.project,
         "window": {"start": format_timestamp(analysis.start), "end": format_timestamp(analysis.end)},
         "filters": {k: format_timestamp(v) if k in ("since", "until") else v for k, v in analysis.filters.items()},

@@ -1,0 +1,35 @@
+"""Variable parts of error text (ids, addresses, times, numbers), masked the same way everywhere.
+
+Fingerprints mask them so that one bug makes one group whatever the request; the classifier masks
+them so that it learns words, not ids. One ordered table, so that the two never drift apart: the
+specific shapes come before the generic number that would otherwise eat them. Each consumer names
+the masks it leaves out (the classifier keeps quoted strings: `'redis'` in a NameError is a clue).
+"""
+
+from __future__ import annotations
+
+import re
+
+# (name, pattern). A fingerprint writes `<name>`; the classifier writes ` NAME `.
+MASKS: tuple[tuple[str, re.Pattern], ...] = (
+    ("url", re.compile(r"\bhttps?://[^\s'\"<>]+")),
+    ("uuid", re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)),
+    ("time", re.compile(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?(?!\d)")),
+    ("ip", re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b")),
+    ("hex", re.compile(r"\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)[0-9a-f]{10,}\b", re.I)),
+    # ids with a word prefix: user_1842, run_8f3a2b1, req-7f3c9a (3+ characters, at least one digit)
+    ("id", re.compile(r"\b[A-Za-z]{2,}[_-](?=[0-9a-z]*\d)[0-9a-z]{3,}\b")),
+    ("path", re.compile(r"(?<![\w.:/])/(?:[\w.@+-]+/)*[\w.@+-]+")),
+    ("str", re.compile(r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\"")),
+    ("duration", re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|us|µs|ns|s|sec|secs|seconds?|min|minutes?|h|hours?)\b")),
+    ("size", re.compile(r"\b\d+(?:\.\d+)?\s?(?:[KMGT]i?B|bytes?|B)\b")),
+    ("n", re.compile(r"\b\d+(?:\.\d+)?\b")),
+)
+
+
+def mask(text: str, style: str = "<{}>", leave: tuple[str, ...] = ()) -> str:
+    """`text` with every variable part replaced by its mask's name in `style`."""
+    for name, pattern in MASKS:
+        if name not in leave:
+            text = pattern.sub(style.format(name), text)
+    return text
