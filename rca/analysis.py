@@ -12,7 +12,7 @@ from .code import CodeFindings, inspect_root_cause
 from .classify import classify_events, default_rules
 from .events import events_from_records
 from .groups import Deploy, DeployTracker, Group, group_events
-from .incidents import Incident, Onset, find_incidents
+from .incidents import Finding, Incident, Onset, find_incidents
 from .model import resolve as resolve_model
 from .ingest import iter_records
 from .rules import RuleSet, shipped_rules_dir
@@ -34,6 +34,7 @@ class Analysis:
     seconds: float = 0.0
     filters: dict = field(default_factory=dict)
     code: list[CodeFindings | None] = field(default_factory=list)  # one per incident, with --repo
+    findings: list[Finding] = field(default_factory=list)  # causes that changed with no symptom
 
 
 def analyze(inputs, *, since: float | None = None, until: float | None = None, service: str | None = None,
@@ -53,14 +54,14 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     start = since if since is not None else tracker.start
     end = until if until is not None else tracker.end
     deploys = [d for d in tracker.deploys() if _in_window(d.time, since, until) and (service is None or d.service == service)]
-    incidents, onsets = ([], {}) if start is None else find_incidents(
+    incidents, onsets, findings = ([], {}, []) if start is None else find_incidents(
         groups, deploys, load_cascades(shipped_rules_dir()), start, end)
     project = _project(events)
     code = [inspect_root_cause(i.root_cause, Path(repo), path_maps, i.deploy.time if i.deploy else None)
             if repo is not None and i.root_cause is not None else None for i in incidents]
     return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c) for i, c in zip(incidents, code)],
                     stats, project, start, end, time.perf_counter() - started,
-                    {"since": since, "until": until, "service": service}, code)
+                    {"since": since, "until": until, "service": service}, code, findings)
 
 
 def _counted(records, stats: ReadStats):

@@ -53,6 +53,7 @@ class Component:
 class Fingerprint:
     kind: str  # traceback, request or message
     components: list[Component] = field(default_factory=list)
+    label: str = ""  # the group's name for people: a request's method, route and status; else the first event's words
 
     @property
     def key(self) -> str:
@@ -66,19 +67,21 @@ class Fingerprint:
 def fingerprint_of(event: ErrorEvent) -> Fingerprint:
     tb = event.traceback
     if tb is not None and tb.root is not None:
-        return _traceback_fingerprint(tb.root)
+        return _traceback_fingerprint(tb.root, event.message[:MESSAGE_LIMIT])
     request = event.request
     if request is not None and request.http_status is not None:
+        path = route(request.http_url)
         return Fingerprint("request", [
             Component("service", event.first.service or "", True),
             Component("method", request.http_method or "", True),
-            Component("route", route(request.http_url), True),
+            Component("route", path, True),
             Component("status", str(request.http_status), True),
-        ])
-    return Fingerprint("message", [Component("message", mask(event.message)[:MESSAGE_LIMIT], True)])
+        ], f"{request.http_method or ''} {path} {request.http_status}".strip())
+    return Fingerprint("message", [Component("message", mask(event.message)[:MESSAGE_LIMIT], True)],
+                       event.message[:MESSAGE_LIMIT])
 
 
-def _traceback_fingerprint(root) -> Fingerprint:
+def _traceback_fingerprint(root, label: str) -> Fingerprint:
     components = [Component("type", root.type, True)]
     application = [f for f in root.frames if not is_library_frame(f)]
     for frame in root.frames:
@@ -90,7 +93,7 @@ def _traceback_fingerprint(root) -> Fingerprint:
             components.append(Component("frame", _frame_value(frame), False, "library frame"))
     components.append(Component("message", mask(root.message)[:MESSAGE_LIMIT], False,
                                 "a traceback's frames identify the bug; its message carries ids"))
-    return Fingerprint("traceback", components)
+    return Fingerprint("traceback", components, label)
 
 
 def _frame_value(frame: Frame) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .events import ErrorEvent
-from .fingerprint import MESSAGE_LIMIT, Fingerprint, fingerprint_of
+from .fingerprint import Fingerprint, fingerprint_of
 from .record import LogRecord
 from .rules import Classification
 
@@ -89,7 +89,7 @@ def group_events(classified: Iterable[tuple[ErrorEvent, Classification]]) -> lis
     for event, classification in sorted(classified, key=lambda pair: pair[0].time or 0.0):
         made = fingerprint_of(event)
         key = made.key
-        group = groups.get(key) or groups.setdefault(key, Group(key, event.message[:MESSAGE_LIMIT], made))
+        group = groups.get(key) or groups.setdefault(key, Group(key, made.label, made))
         group.events.append(event)
         group.classifications.append(classification)
     return sorted(groups.values(), key=lambda g: g.first_seen)

@@ -1,55 +1,111 @@
 """Incidents: when failure starts, which group is the root cause, which are its symptoms, and which
-groups are ruled out, with the reason in figures."""
+groups are ruled out, with the reason in figures.
+
+Trust comes first (DESIGN.md): an onset is a change that a group's own background makes unlikely,
+decided by a test of counts, never a first event that happens to fall inside the window; an incident
+needs a user-visible symptom that changed; and when no candidate is convincing the report says so
+and shows the candidates instead of naming one.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .cascades import Cascade
 from .groups import MINUTE, Deploy, Group
 
-NEW_GROUP_MARGIN = 2 * MINUTE  # a group first seen this long after the logs begin is new ...
-NEW_GROUP_SHARE = 0.25  # ... or this share of a shorter window
-JUMP_RATIO = 3.0  # a rate this many times higher after a minute than before it is a jump ...
-JUMP_MIN_EVENTS = 5  # ... with at least this many events after it
+# An onset: the rate after a point is this unlikely under the rate before it. The test is run at
+# every minute of the window, so the level is strict; a few steady events can never reach it.
+ONSET_LOG_P = math.log(1e-4)
+MIN_EFFECT = 3.0  # and the rate after is at least this many times the rate before
+MIN_ONSET_EVENTS = 5  # and at least this many events follow the onset
+SETTLED = MINUTE  # a series whose first event comes this soon after the logs begin was already there
+BEFORE_WINDOW_MIN_EVENTS = 3  # start-up failures present from the first record: an incident already under way
+STAMP_TOLERANCE = 10.0  # request logs are stamped when the request starts, seconds before the error that ends it
 NEAR_ONSET = 10 * MINUTE  # causes and symptoms that start this close together belong together
+LEAD = 2 * MINUTE  # a cause that first appears at most this long before the onset began with it
 DEPLOY_WINDOW = 15 * MINUTE  # a group beginning this soon after a deploy of its service is linked to it
-UNCHANGED = (0.5, 2.0)  # rate after / rate before within this range: unchanged
+CHANGE_LOG_P = math.log(1e-3)  # a candidate cause must itself change at the onset, at this level
+MIN_ROOT_SCORE = 5.0  # below this, no candidate is named the root cause
+VOLUME_CAP = 2.0  # the most a candidate's event count can add to its score (log10 scale)
 
 
 @dataclass
 class Onset:
     time: float
-    kind: str  # "began" or "jumped"
+    kind: str  # "began", "jumped" or "before-window"
     before: float  # events per minute before
     after: float
+    log_p: float = 0.0  # natural log of the chance of so many events after under the rate before
+
+
+def tail_log_p(total: int, after: int, share: float) -> float:
+    """log P(at least `after` of `total` events fall in a span holding `share` of the time), under a
+    steady rate: the Chernoff bound of the binomial tail, exp(-n·KL(k/n‖share)). It never
+    understates the chance, so it errs toward 'no change'."""
+    if total == 0 or after <= share * total:
+        return 0.0
+    if share <= 0.0:
+        return -math.inf
+    q = after / total
+    if q >= 1.0:
+        return total * math.log(share)
+    kl = q * math.log(q / share) + (1 - q) * math.log((1 - q) / (1 - share))
+    return -total * kl
+
+
+def onset_of_times(times: list[float], start: float, end: float) -> Onset | None:
+    """The point where a series of event times changes for the worse, if a test of counts says it did."""
+    if len(times) < MIN_ONSET_EVENTS or end <= start:
+        return None
+    times = sorted(times)
+    span = end - start
+    # No minimum gap before the first event: the test itself says whether an empty stretch that long
+    # is unlikely at the rate that follows (32 s before 1,000 events in 30 min is; 2 s is not).
+    return _began(times, start, end) or _jumped(times, start, end, span)
+
+
+def _began(times: list[float], start: float, end: float) -> Onset | None:
+    """A series absent at first: all its events after its first one, which a steady rate would spread."""
+    first = times[0]
+    share = (end - first) / (end - start)
+    log_p = tail_log_p(len(times), len(times), share)
+    if log_p > ONSET_LOG_P:
+        return None
+    return Onset(first, "began", 0.0, len(times) / max((end - first) / MINUTE, 1 / MINUTE), log_p)
+
+
+def _jumped(times: list[float], start: float, end: float, span: float) -> Onset | None:
+    """The minute boundary after which the rate rose most unlikely, if it rose enough."""
+    best: Onset | None = None
+    index = 0
+    minutes = int(span // MINUTE)
+    for minute in range(1, minutes):
+        split = start + minute * MINUTE
+        while index < len(times) and times[index] < split:
+            index += 1
+        before, after = index, len(times) - index
+        rate_before, rate_after = before / (split - start) * MINUTE, after / (end - split) * MINUTE
+        if after < MIN_ONSET_EVENTS or rate_after < MIN_EFFECT * max(rate_before, 1 / (span / MINUTE)):
+            continue
+        log_p = tail_log_p(len(times), after, (end - split) / span)
+        if log_p <= ONSET_LOG_P and (best is None or log_p < best.log_p):
+            best = Onset(times[index], "jumped", rate_before, rate_after, log_p)
+    return best
 
 
 def onset_of(group: Group, start: float, end: float) -> Onset | None:
-    times = group.times
-    if not times or end <= start:
-        return None
-    if group.first_seen - start > min(NEW_GROUP_MARGIN, NEW_GROUP_SHARE * (end - start)):
-        return Onset(group.first_seen, "began", 0.0, group.rate_per_minute(group.first_seen, end + 1))
-    minutes = int((end - start) // MINUTE) + 1
-    counts = [0] * minutes
-    for t in times:
-        counts[min(int((t - start) // MINUTE), minutes - 1)] += 1
-    best: Onset | None = None
-    for split in range(1, minutes):
-        before = sum(counts[:split]) / split
-        after = sum(counts[split:]) / (minutes - split)
-        if sum(counts[split:]) >= JUMP_MIN_EVENTS and after >= JUMP_RATIO * max(before, 0.1) and (best is None or after / max(before, 0.1) > best.after / max(best.before, 0.1)):
-            best = Onset(start + split * MINUTE, "jumped", before, after)
-    return best
+    return onset_of_times(group.times, start, end)
 
 
 @dataclass
 class Candidate:
     group: Group
-    score: int
+    score: float
     reasons: list[str]
     linked: bool
+    terms: dict[str, float] = field(default_factory=dict)  # what each piece of evidence added to the score
 
 
 @dataclass
@@ -61,82 +117,151 @@ class Incident:
     ruled_out: list[tuple[Group, str]]
     deploy: Deploy | None
     candidates: list[Candidate] = field(default_factory=list)
+    onset_kind: str = "began"  # began, jumped, or before-window: the logs start mid-incident
+    verdict: str = ""  # why no root cause was named, when none was
+
+    @property
+    def impact(self) -> int:
+        """Failed requests plus failed start-ups: the blast radius the report shows."""
+        return sum(g.count for g in self.symptoms)
+
+
+@dataclass
+class Finding:
+    """A cause-class group that changed with no user-visible symptom: worth a look, not an incident."""
+
+    group: Group
+    onset: Onset
 
 
 def find_incidents(groups: list[Group], deploys: list[Deploy], cascades: list[Cascade],
-                   start: float, end: float) -> tuple[list[Incident], dict[str, Onset]]:
+                   start: float, end: float) -> tuple[list[Incident], dict[str, Onset], list[Finding]]:
     onsets = {g.key: o for g in groups if (o := onset_of(g, start, end)) is not None}
-    anchors = [g for g in groups if g.role == "symptom" and g.key in onsets]
-    if not anchors:  # a new error with no symptom yet is still an incident
-        anchors = [g for g in groups if g.role == "cause" and g.key in onsets]
+    incidents = []
+    for service, symptoms in _symptoms_by_service(groups).items():
+        onset = onset_of_times([t for g in symptoms for t in g.times], start, end) or \
+            _before_window(symptoms, start)
+        if onset is not None:
+            incidents.append(_incident(service, onset, symptoms, groups, deploys, cascades, start, end))
+    incidents.sort(key=lambda i: -i.impact)
+    involved = {id(g) for i in incidents for g in ([i.root_cause] if i.root_cause else []) + i.symptoms}
+    findings = [Finding(g, onsets[g.key]) for g in groups
+                if g.role == "cause" and g.key in onsets and id(g) not in involved]
+    return incidents, onsets, findings
+
+
+def _symptoms_by_service(groups: list[Group]) -> dict[str | None, list[Group]]:
     by_service: dict[str | None, list[Group]] = {}
-    for group in anchors:
-        by_service.setdefault(_service(group), []).append(group)
-    incidents = [
-        _incident(service, members, groups, onsets, deploys, cascades, start, end)
-        for service, members in by_service.items()
-    ]
-    return sorted(incidents, key=lambda i: i.onset), onsets
+    for group in groups:
+        if group.role == "symptom":
+            by_service.setdefault(_service(group), []).append(group)
+    return by_service
 
 
-def _incident(service, anchors, groups, onsets, deploys, cascades, start, end) -> Incident:
-    onset = min(onsets[g.key].time for g in anchors)
-    symptoms = [g for g in groups if g.role == "symptom" and _service(g) == service
-                and g.key in onsets and abs(onsets[g.key].time - onset) <= NEAR_ONSET]
-    deploy = next((d for d in reversed(deploys) if d.service == service and d.time <= onset + MINUTE), None)
+def _before_window(symptoms: list[Group], start: float) -> Onset | None:
+    """Start-ups already failing at the first record: the incident began before the export."""
+    failing = [g for g in symptoms if g.cls == "startup_failure" and g.first_seen - start < SETTLED
+               and g.count >= BEFORE_WINDOW_MIN_EVENTS]
+    if not failing:
+        return None
+    return Onset(start, "before-window", 0.0, 0.0)
+
+
+def _incident(service, onset: Onset, symptoms, groups, deploys, cascades, start, end) -> Incident:
+    members = [g for g in symptoms if _changed_at(g, onset, start, end)]
+    deploy = next((d for d in reversed(deploys) if d.service == service and d.time <= onset.time + MINUTE), None)
     candidates, ruled_out = [], []
     for group in groups:
         if group.role != "cause":
             continue
-        verdict = _judge(group, service, onset, symptoms, onsets, deploy, cascades, start, end)
+        verdict = _judge(group, service, onset, members, deploy, cascades, start, end)
         if isinstance(verdict, str):
             ruled_out.append((group, verdict))
         else:
             candidates.append(verdict)
     candidates.sort(key=lambda c: (c.score, -c.group.first_seen), reverse=True)
-    root = candidates[0].group if candidates else None
-    for other in candidates[1:]:
-        ruled_out.append((other.group, f"{_name(other.group)}: scored {other.score} against {candidates[0].score} "
-                                       f"for the root cause ({'; '.join(other.reasons) or 'no link to the symptoms'})"))
-    return Incident(service, onset, root, sorted(symptoms, key=lambda g: -g.count), ruled_out, deploy, candidates)
+    root, verdict = _root(candidates)
+    for other in candidates:
+        if other.group is not root:
+            ruled_out.append((other.group, f"{_name(other.group)}: scored {other.score:.1f}"
+                                           f"{f' against {candidates[0].score:.1f} for the root cause' if root else ''} "
+                                           f"({'; '.join(other.reasons) or 'no link to the symptoms'})"))
+    return Incident(service, onset.time, root, sorted(members, key=lambda g: -g.count), ruled_out, deploy,
+                    candidates, onset.kind, verdict)
 
 
-def _judge(group, service, onset, symptoms, onsets, deploy, cascades, start, end) -> Candidate | str:
+def _root(candidates: list[Candidate]) -> tuple[Group | None, str]:
+    if not candidates:
+        return None, "no cause-class error changed near the onset"
+    best = candidates[0]
+    if best.score < MIN_ROOT_SCORE:
+        return None, (f"no candidate is convincing: the best, {_name(best.group)}, scored {best.score:.1f} "
+                      f"(at least {MIN_ROOT_SCORE:.0f} is needed)")
+    return best.group, ""
+
+
+def _changed_at(group: Group, onset: Onset, start: float, end: float) -> bool:
+    """A symptom group belongs to the incident when it rose at the onset, not when it was already there."""
+    if onset.kind == "before-window":
+        return True
+    return _change_log_p(group, onset.time, start, end) <= CHANGE_LOG_P or \
+        (group.first_seen >= onset.time - STAMP_TOLERANCE and group.first_seen <= onset.time + NEAR_ONSET)
+
+
+def _change_log_p(group: Group, moment: float, start: float, end: float) -> float:
+    """How unlikely the group's count from `moment - STAMP_TOLERANCE` on is, under its rate before."""
+    split = max(start, moment - STAMP_TOLERANCE)
+    if end <= start or split <= start:
+        return 0.0
+    times = group.times
+    after = sum(t >= split for t in times)
+    return tail_log_p(len(times), after, (end - split) / (end - start))
+
+
+def _judge(group, service, onset: Onset, symptoms, deploy, cascades, start, end) -> Candidate | str:
     """A scored candidate, or the reason (with figures) why the group is not part of the incident."""
-    own = onsets.get(group.key)
-    if own is None or abs(own.time - onset) > NEAR_ONSET:
-        before = group.rate_per_minute(max(start, onset - 30 * MINUTE), onset)
-        after = group.rate_per_minute(onset, min(end + 1, onset + 30 * MINUTE))
-        low, high = UNCHANGED
-        if before > 0 and low <= (after / before) <= high:
-            return (f"{_name(group)}: {before:.1f}/min before the onset, {after:.1f}/min after — "
-                    "unchanged, not part of this incident")
-        when = "before" if group.first_seen < onset else "after"
-        return (f"{_name(group)}: {group.count} events, starting {_minutes(group.first_seen - onset)} {when} "
-                f"the onset, with no change at it — not part of this incident")
+    near = [t for t in group.times if onset.time - NEAR_ONSET <= t <= onset.time + NEAR_ONSET]
+    if not near:
+        when = "before" if group.first_seen < onset.time else "after"
+        return (f"{_name(group)}: {group.count} events, starting {_minutes(group.first_seen - onset.time)} {when} "
+                f"the onset, with none within {NEAR_ONSET / MINUTE:.0f} min of it — not part of this incident")
+    began_with_it = group.first_seen >= onset.time - LEAD  # nothing of it in the background before
+    if onset.kind != "before-window" and not began_with_it and _change_log_p(group, onset.time, start, end) > CHANGE_LOG_P:
+        before = group.rate_per_minute(max(start, onset.time - 30 * MINUTE), onset.time)
+        after = group.rate_per_minute(onset.time, min(end + 1, onset.time + 30 * MINUTE))
+        return (f"{_name(group)}: {before:.1f}/min before the onset, {after:.1f}/min after — "
+                "unchanged, not part of this incident")
     linked = [s for s in symptoms if _links(group, s, cascades)]
-    reasons, score = [], 2 if group.cls != "unknown" else 1
-    if linked:
-        score += 3
-        reasons.append("cascades to " + ", ".join(sorted({s.cls for s in linked})))
-    if _service(group) == service:
-        score += 1
-    if group.first_seen <= onset + 5:
-        score += 2
-        reasons.append("precedes the onset")
-    elif group.first_seen > onset + MINUTE:
-        score -= 2
-        reasons.append(f"begins {_minutes(group.first_seen - onset)} after the onset")
-    if deploy and deploy.revision in group.revisions and 0 <= own.time - deploy.time <= DEPLOY_WINDOW:
-        score += 2
-        reasons.append(f"begins {_minutes(own.time - deploy.time)} after revision {deploy.revision} appeared")
     shares_traces = any(group.traces & s.traces for s in symptoms)
-    if shares_traces:
-        score += 2
-        reasons.append("shares trace ids with the symptoms")
     if not linked and not shares_traces and _service(group) != service:
         return f"{_name(group)}: on another service, with no cascade link to {service}'s symptoms"
-    return Candidate(group, score, reasons, bool(linked))
+    terms, reasons = _evidence(group, service, onset, near, linked, shares_traces, deploy)
+    return Candidate(group, round(sum(terms.values()), 2), reasons, bool(linked), terms)
+
+
+def _evidence(group, service, onset: Onset, near, linked, shares_traces, deploy) -> tuple[dict, list[str]]:
+    terms = {"class": 2.0 if group.cls != "unknown" else 1.0}
+    reasons = []
+    if linked:
+        terms["cascade"] = 3.0
+        reasons.append("cascades to " + ", ".join(sorted({s.cls for s in linked})))
+    if _service(group) == service:
+        terms["same_service"] = 1.0
+    first_near = min(near)
+    if onset.kind == "before-window" or first_near <= onset.time + STAMP_TOLERANCE:
+        terms["precedes"] = 2.0
+        reasons.append("present from the first record" if onset.kind == "before-window" else "precedes the onset")
+    elif first_near > onset.time + MINUTE:
+        terms["precedes"] = -2.0
+        reasons.append(f"begins {_minutes(first_near - onset.time)} after the onset")
+    if deploy and deploy.revision in group.revisions and 0 <= first_near - deploy.time <= DEPLOY_WINDOW:
+        terms["deploy"] = 2.0
+        reasons.append(f"begins {_minutes(first_near - deploy.time)} after revision {deploy.revision} appeared")
+    if shares_traces:
+        terms["traces"] = 2.0
+        reasons.append("shares trace ids with the symptoms")
+    terms["volume"] = round(min(VOLUME_CAP, math.log10(1 + len(near))), 2)
+    return terms, reasons
 
 
 def _links(cause: Group, symptom: Group, cascades: list[Cascade]) -> bool:

@@ -12,7 +12,7 @@ from .redact import redact, redact_tree
 from .fingerprint import STRATEGY
 from .frames import chain_application_frame
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: incidents[].candidates, onset_kind, verdict; findings[]; fingerprints
 MAX_GROUPS_LISTED = 25
 
 
@@ -59,12 +59,17 @@ def to_dict(analysis: Analysis, redacted: bool = True) -> dict:
         incidents.append({
             "service": incident.service,
             "onset": format_timestamp(incident.onset),
+            "onset_kind": incident.onset_kind,
+            "impact": incident.impact,
+            "verdict": incident.verdict or None,
             "deploy": None if incident.deploy is None else {
                 "service": incident.deploy.service, "revision": incident.deploy.revision,
                 "time": format_timestamp(incident.deploy.time)},
             "root_cause": None if incident.root_cause is None else group_summary(incident.root_cause, onsets.get(incident.root_cause.key)),
             "symptoms": [group_summary(g, onsets.get(g.key)) for g in incident.symptoms],
             "ruled_out": [{**group_summary(g, onsets.get(g.key)), "reason": reason} for g, reason in incident.ruled_out],
+            "candidates": [{"group": c.group.key, "label": c.group.label, "class": c.group.cls, "score": c.score,
+                            "terms": c.terms, "reasons": c.reasons} for c in incident.candidates],
             "five_whys": [w.as_dict() for w in whys],
             "code": None if findings is None else findings.as_dict(),
         })
@@ -77,6 +82,8 @@ def to_dict(analysis: Analysis, redacted: bool = True) -> dict:
         "window": {"start": format_timestamp(analysis.start), "end": format_timestamp(analysis.end)},
         "filters": {k: format_timestamp(v) if k in ("since", "until") else v for k, v in analysis.filters.items()},
         "incidents": incidents,
+        "findings": [{**group_summary(f.group, f.onset), "reason": "changed with no user-visible symptom"}
+                     for f in analysis.findings],
         "deploys": [{"service": d.service, "revision": d.revision, "time": format_timestamp(d.time)} for d in analysis.deploys],
         "groups": [group_summary(g, onsets.get(g.key)) for g in analysis.groups],
         "stats": stats,
@@ -126,7 +133,12 @@ def _incident_markdown(number: int, incident: Incident, whys, analysis: Analysis
             f"- service `{summary['service']}`, revision `{summary['revision']}`; {root.count} time(s), "
             f"first {summary['first_seen']}, last {summary['last_seen']}",
         ]
-    lines.append(f"- onset of the failure: {format_timestamp(incident.onset)}")
+    if root is None and incident.verdict:
+        lines += [f"**Root cause not named:** {incident.verdict}.", ""]
+    if incident.onset_kind == "before-window":
+        lines.append(f"- the logs start mid-incident: already failing at the first record, {format_timestamp(incident.onset)}")
+    else:
+        lines.append(f"- onset of the failure: {format_timestamp(incident.onset)}")
     if incident.deploy is not None:
         lines.append(f"- deploy: revision `{incident.deploy.revision}` first seen {format_timestamp(incident.deploy.time)}")
     lines += ["", "## Symptoms", "", "| group | class | count | first seen | last seen |", "|---|---|---:|---|---|"]

@@ -73,9 +73,22 @@ def five_whys(incident: Incident, project: str | None, code=None) -> list[Why]:
         whys.append(_cause_why(root, incident, bool(startup), project))
         whys.extend(_prompts(root, incident, code))
     else:
-        whys.append(Why(f"What made {service} fail?", "No cause-class error was found in these logs near the onset: "
-                        "look at logs the export did not include (other services, the platform).", [], prompt=True))
+        whys.append(_no_cause_why(incident, service))
+    if incident.onset_kind == "before-window":
+        whys.append(Why(f"When did {service} start failing?",
+                        f"Before these logs begin: it was already failing at the first record "
+                        f"({format_timestamp(incident.onset)}). Pull the hours before it to see the start and the "
+                        f"deploy that began it, e.g. `rca pull --service {service} --since <earlier time>`.", [],
+                        prompt=True))
     return whys
+
+
+def _no_cause_why(incident: Incident, service: str) -> Why:
+    shortlist = "; ".join(f"{c.group.label} ({c.score:.1f})" for c in incident.candidates[:3])
+    answer = (f"Not named: {incident.verdict or 'no cause-class error changed near the onset'}."
+              + (f" Candidates: {shortlist}." if shortlist else "")
+              + " Look at logs the export did not include (other services, the platform).")
+    return Why(f"What made {service} fail?", answer, [], prompt=True)
 
 
 def _cause_why(root: Group, incident: Incident, at_startup: bool, project: str | None) -> Why:
