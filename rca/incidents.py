@@ -10,6 +10,7 @@ and shows the candidates instead of naming one.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from .cascades import Cascade
@@ -119,6 +120,11 @@ class Incident:
     candidates: list[Candidate] = field(default_factory=list)
     onset_kind: str = "began"  # began, jumped, or before-window: the logs start mid-incident
     verdict: str = ""  # why no root cause was named, when none was
+    callers: list[str | None] = field(default_factory=list)  # services that failed because they call this one
+
+    @property
+    def services(self) -> list[str | None]:
+        return [self.service, *self.callers]
 
     @property
     def impact(self) -> int:
@@ -139,15 +145,49 @@ def find_incidents(groups: list[Group], deploys: list[Deploy], cascades: list[Ca
     onsets = {g.key: o for g in groups if (o := onset_of(g, start, end)) is not None}
     incidents = []
     for service, symptoms in _symptoms_by_service(groups).items():
-        onset = onset_of_times([t for g in symptoms for t in g.times], start, end) or \
-            _before_window(symptoms, start)
-        if onset is not None:
-            incidents.append(_incident(service, onset, symptoms, groups, deploys, cascades, start, end))
+        for onset, members in _episodes(symptoms, onsets, start, end):
+            incidents.append(_incident(service, onset, members, groups, deploys, cascades, start, end))
+    incidents = _join_callers(incidents)
     incidents.sort(key=lambda i: -i.impact)
     involved = {id(g) for i in incidents for g in ([i.root_cause] if i.root_cause else []) + i.symptoms}
     findings = [Finding(g, onsets[g.key]) for g in groups
                 if g.role == "cause" and g.key in onsets and id(g) not in involved]
     return incidents, onsets, findings
+
+
+def _join_callers(incidents: list[Incident]) -> list[Incident]:
+    """An incident whose root cause is its calls to another failing service joins that service's
+    incident: the callee's failure is the cause of its callers' symptoms. The logs must show the call:
+    a URL naming the callee in the caller's error, or trace ids they share, the callee's error coming
+    first (a callee answers before its caller logs the failure)."""
+    joined: set[int] = set()
+    for caller in sorted(incidents, key=lambda i: i.onset):
+        root = caller.root_cause
+        if root is None:
+            continue
+        for callee in incidents:
+            if callee is caller or id(callee) in joined or callee.root_cause is None or callee.callers and caller.service in callee.callers:
+                continue
+            evidence = _call_evidence(root, callee)
+            if evidence and abs(callee.onset - caller.onset) <= NEAR_ONSET:
+                callee.symptoms = sorted(callee.symptoms + caller.symptoms, key=lambda g: -g.count)
+                callee.ruled_out.append((root, f"{_name(root)}: the callers' side of {callee.service}'s failure "
+                                               f"({evidence}), not a cause of its own"))
+                callee.callers.append(caller.service)
+                joined.add(id(caller))
+                break
+    return [i for i in incidents if id(i) not in joined]
+
+
+def _call_evidence(group: Group, incident: Incident) -> str:
+    """How the logs show that `group` failed calling the incident's service; empty when they do not."""
+    callee, cause = incident.service, incident.root_cause
+    if callee and re.search(rf"https?://{re.escape(callee)}[-.]", group.representative.text):
+        return f"its error names {callee}'s URL"
+    theirs = set().union(*(g.traces for g in [cause, *incident.symptoms] if g is not None))
+    if cause is not None and group.traces & theirs and cause.first_seen <= group.first_seen:
+        return f"it shares trace ids with {callee}'s failures, which come first"
+    return ""
 
 
 def _symptoms_by_service(groups: list[Group]) -> dict[str | None, list[Group]]:
@@ -156,6 +196,27 @@ def _symptoms_by_service(groups: list[Group]) -> dict[str | None, list[Group]]:
         if group.role == "symptom":
             by_service.setdefault(_service(group), []).append(group)
     return by_service
+
+
+def _episodes(symptoms: list[Group], onsets: dict[str, Onset], start: float, end: float) -> list[tuple[Onset, list[Group]]]:
+    """A service's failures, one (onset, symptom groups) per episode: symptoms whose own onsets lie
+    within NEAR_ONSET of each other fail together; one further apart is a second incident. Symptoms
+    too sparse to have an onset alone are tested together, and join the episode they rose at."""
+    episodes: list[tuple[Onset, list[Group]]] = []
+    for group in sorted((g for g in symptoms if g.key in onsets), key=lambda g: onsets[g.key].time):
+        if episodes and onsets[group.key].time - episodes[-1][0].time <= NEAR_ONSET:
+            episodes[-1][1].append(group)
+        else:
+            episodes.append((onsets[group.key], [group]))
+    if not episodes:
+        together = onset_of_times([t for g in symptoms for t in g.times], start, end) or _before_window(symptoms, start)
+        return [] if together is None else [(together, [g for g in symptoms if _changed_at(g, together, start, end)])]
+    for group in symptoms:
+        if group.key not in onsets:
+            joined = next((members for onset, members in episodes if _changed_at(group, onset, start, end)), None)
+            if joined is not None:
+                joined.append(group)
+    return episodes
 
 
 def _before_window(symptoms: list[Group], start: float) -> Onset | None:
@@ -167,8 +228,7 @@ def _before_window(symptoms: list[Group], start: float) -> Onset | None:
     return Onset(start, "before-window", 0.0, 0.0)
 
 
-def _incident(service, onset: Onset, symptoms, groups, deploys, cascades, start, end) -> Incident:
-    members = [g for g in symptoms if _changed_at(g, onset, start, end)]
+def _incident(service, onset: Onset, members, groups, deploys, cascades, start, end) -> Incident:
     deploy = next((d for d in reversed(deploys) if d.service == service and d.time <= onset.time + MINUTE), None)
     candidates, ruled_out = [], []
     for group in groups:

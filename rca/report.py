@@ -59,6 +59,7 @@ def to_dict(analysis: Analysis, redacted: bool = True) -> dict:
         incidents.append({
             "service": incident.service,
             "onset": format_timestamp(incident.onset),
+            "services": incident.services,
             "onset_kind": incident.onset_kind,
             "impact": incident.impact,
             "verdict": incident.verdict or None,
