@@ -39,29 +39,52 @@ class Analysis:
 
 def analyze(inputs, *, since: float | None = None, until: float | None = None, service: str | None = None,
             rules: RuleSet | None = None, stats: ReadStats | None = None, records=None,
-            repo: str | Path | None = None, path_maps: list[tuple[str, str]] = (), model="default") -> Analysis:
+            repo: str | Path | None = None, path_maps: list[tuple[str, str]] = (), model="default",
+            mute: list[str] = (), baseline: tuple[float, float] | None = None) -> Analysis:
     """Analyse log files (or an iterable of LogRecords given as `records`). With `repo`, a checkout
     of the service's code, each root cause is traced to its file, confirmed, and blamed. `model`
-    classifies what no rule claims (see `rca.model.resolve`; None for rules only)."""
+    classifies what no rule claims (see `rca.model.resolve`; None for rules only). `mute` names known
+    noise (fingerprints, rule ids, or patterns searched in a group's label): muted groups are shown,
+    marked, and take no part in incidents. `baseline` (since, until) is a stretch of normal operation
+    against which onsets are judged; its records are read even when `since` is later."""
     started = time.perf_counter()
     stats = stats if stats is not None else ReadStats()
     rules = rules or default_rules()
     tracker = DeployTracker()
     source = _counted(records, stats) if records is not None else iter_records(inputs, stats, prefilter="deploys")
-    kept = _within(tracker.watch(source), since, until, service)
-    events = list(events_from_records(kept, stats))
-    groups = group_events(classify_events(events, rules, resolve_model(model)))
-    start = since if since is not None else tracker.start
+    read_since = since if baseline is None or since is None else min(since, baseline[0])
+    kept = _within(tracker.watch(source), read_since, until, service)
+    projects: list[str] = []
+    events = _noting_project(events_from_records(kept, stats), projects)
+    groups = group_events(classify_events(events, rules, resolve_model(model)))  # streamed: groups are summaries
+    for group in groups:
+        group.muted = _muted(group, mute)
+    start = read_since if read_since is not None else tracker.start
     end = until if until is not None else tracker.end
     deploys = [d for d in tracker.deploys() if _in_window(d.time, since, until) and (service is None or d.service == service)]
     incidents, onsets, findings = ([], {}, []) if start is None else find_incidents(
-        groups, deploys, load_cascades(shipped_rules_dir()), start, end)
-    project = _project(events)
+        groups, deploys, load_cascades(shipped_rules_dir()), start, end, baseline)
+    project = projects[0] if projects else None
     code = [inspect_root_cause(i.root_cause, Path(repo), path_maps, i.deploy.time if i.deploy else None)
             if repo is not None and i.root_cause is not None else None for i in incidents]
     return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c) for i, c in zip(incidents, code)],
                     stats, project, start, end, time.perf_counter() - started,
                     {"since": since, "until": until, "service": service}, code, findings)
+
+
+def _muted(group: Group, mute) -> bool:
+    rule = group.classification.rule
+    return any(item == group.key or (rule is not None and item == rule.id) or _searches(item, group.label)
+               for item in mute)
+
+
+def _searches(pattern: str, text: str) -> bool:
+    import regex
+
+    try:
+        return regex.search(pattern, text, timeout=0.05) is not None
+    except (regex.error, TimeoutError):
+        return pattern in text
 
 
 def _counted(records, stats: ReadStats):
@@ -86,10 +109,12 @@ def _in_window(moment: float | None, since, until) -> bool:
     return (since is None or moment >= since) and (until is None or moment < until)
 
 
-def _project(events) -> str | None:
+def _noting_project(events, found: list[str]):
+    """Pass events through, noting the first GCP project a log name names."""
     for event in events:
-        log_name = event.first.log_name or ""
-        if log_name.startswith("projects/"):
-            return log_name.split("/")[1]
-    return None
+        if not found:
+            log_name = event.first.log_name or ""
+            if log_name.startswith("projects/"):
+                found.append(log_name.split("/")[1])
+        yield event
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 
 from .api import read_events
+from .config import find_config
 from .errors import RcaError
 from .classify import classify_events, classify_text, snippet_result
 from .live import PullError
@@ -116,8 +117,15 @@ def analyze(
     limit: Annotated[int | None, typer.Option(min=1, help="With --project: stop after this many entries.", show_default=False)] = None,
     endpoint: Annotated[str | None, typer.Option("--endpoint", help=ENDPOINT_HELP, show_default=False)] = None,
     model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",
+    mute: Annotated[list[str] | None, typer.Option("--mute", help="Known noise to keep out of incidents: a group's fingerprint, a rule id, or a pattern searched in its label (e.g. 'GET /healthz 401'). Repeat for several; muted groups are still listed, marked muted.", show_default=False)] = None,
+    baseline_since: Annotated[str | None, typer.Option("--baseline-since", help="Start of a stretch of normal operation (same forms as --since): a group is new only if it rose well above its rate there.", show_default=False)] = None,
+    baseline_until: Annotated[str | None, typer.Option("--baseline-until", help="End of the baseline (default: --since, or the onset of nothing: give both for clarity).", show_default=False)] = None,
+    fail_on_incident: Annotated[bool, typer.Option("--fail-on-incident", help="Exit with status 1 when an incident is found (for CI and alerting).")] = False,
 ) -> None:
     """Find the root cause: group the failures, tell the cause from its symptoms, and write the five whys.
+
+    Settings a team shares (rule directories, path maps, the mute list, the project) can live in
+    [tool.rca] of pyproject.toml or in rca.toml, found upward from here; flags override them.
 
     Example: rca analyze fixtures/incidents/missing-import/logs.jsonl
     """
@@ -125,12 +133,15 @@ def analyze(
     from .report import to_dict, to_markdown
     from .report_html import to_html
 
-    rules = _load_rules_or_exit(rules_dirs or [])
+    config = find_config()
+    rules = _load_rules_or_exit(rules_dirs or config.rules)
     model = _load_model_or_exit(model_path)
+    project = project or (config.project if not inputs else None)
     if repo is not None and not repo.is_dir():
         stderr.print(f"rca: error: --repo {repo}: no such directory")
         raise typer.Exit(2)
-    maps = [_path_map(item) for item in path_map or []]
+    maps = [_path_map(item) for item in path_map or config.path_maps]
+    baseline = _baseline(baseline_since, baseline_until, since)
     stats = ReadStats()
     window = {"since": parse_moment(since) if since else None, "until": parse_moment(until) if until else None}
     records = None
@@ -141,7 +152,7 @@ def analyze(
         raise typer.Exit(2)
     with _progress(stats):
         result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps,
-                              records=records, model=model, **window)
+                              records=records, model=model, mute=mute or config.mute, baseline=baseline, **window)
     if output_format is ReportFormat.json:
         text = orjson.dumps(to_dict(result, redacted=not no_redact), option=orjson.OPT_INDENT_2).decode() + "\n"
     elif output_format is ReportFormat.html:
@@ -160,6 +171,22 @@ def analyze(
         stderr.print("no incident found")
     _report_timeouts(rules)
     _finish(stats)
+    if fail_on_incident and result.incidents:
+        raise typer.Exit(1)
+
+
+def _baseline(since: str | None, until: str | None, analysis_since: str | None) -> tuple[float, float] | None:
+    if since is None and until is None:
+        return None
+    if since is None:
+        raise typer.BadParameter("a baseline needs its start", param_hint="--baseline-since")
+    end = until or analysis_since
+    if end is None:
+        raise typer.BadParameter("give --baseline-until (or --since, where the baseline ends)", param_hint="--baseline-until")
+    window = (parse_moment(since), parse_moment(end))
+    if window[0] >= window[1]:
+        raise typer.BadParameter("the baseline must start before it ends", param_hint="--baseline-since")
+    return window
 
 
 def _live_records(project, window, service, query_filter, everything, limit, endpoint):

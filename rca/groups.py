@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,26 +16,88 @@ from .rules import Classification
 MINUTE = 60.0
 
 
+SAMPLE_EVENTS = 20  # the earliest events a group keeps whole: evidence, reports, notebooks
+TRACE_SKETCH = 4096  # trace ids a group keeps: the smallest by hash, so that two sketches still meet
+
+
 @dataclass
 class Group:
+    """A group of events with one fingerprint, kept as a summary of bounded size rather than as its
+    events: counts per second (and so per minute) by service, revision and instance, first and last
+    seen, the earliest events whole, and a sketch of its trace ids. Two summaries of disjoint parts
+    of the logs merge exactly and in any order (`merge`), so that the decision made on merged
+    summaries is the one a single pass would make (DESIGN.md: map, merge, decide)."""
+
     key: str
     label: str
     fingerprint: Fingerprint  # how the key was made: the first event's components
-    events: list[ErrorEvent] = field(default_factory=list)
-    classifications: list[Classification] = field(default_factory=list)
+    count: int = 0
+    earliest: float = math.inf  # the first event's time (inf: no event had a time)
+    latest: float = -math.inf
+    per_second: Counter = field(default_factory=Counter)  # (UTC second, service, revision, instance) -> events
+    sample: list[tuple[ErrorEvent, Classification]] = field(default_factory=list)  # earliest first
+    trace_sketch: dict[str, int] = field(default_factory=dict)  # trace id -> its hash, the smallest kept
+    statuses: Counter = field(default_factory=Counter)
+    muted: bool = False  # known noise the user muted: shown, never an incident's symptom or cause
+
+    def add(self, event: ErrorEvent, classification: Classification) -> None:
+        when = event.time
+        self.count += 1
+        if when is not None:
+            self.earliest = min(self.earliest, when)
+            self.latest = max(self.latest, event.last_time or when)
+        first = event.first
+        self.per_second[(None if when is None else int(when), first.service, first.revision, first.instance)] += 1
+        if len(self.sample) < SAMPLE_EVENTS or _earlier(event, self.sample[-1][0]):
+            self.sample.append((event, classification))
+            self.sample.sort(key=lambda pair: _order(pair[0]))
+            del self.sample[SAMPLE_EVENTS:]
+        self._sketch(r.trace for r in event.records if r.trace)
+        if event.request is not None and event.request.http_status is not None:
+            self.statuses[event.request.http_status] += 1
+
+    def merge(self, other: "Group") -> "Group":
+        """This summary and another of the same fingerprint, as one (associative and commutative)."""
+        merged = Group(self.key, self.label, self.fingerprint, self.count + other.count,
+                       min(self.earliest, other.earliest), max(self.latest, other.latest),
+                       self.per_second + other.per_second,
+                       sorted(self.sample + other.sample, key=lambda pair: _order(pair[0]))[:SAMPLE_EVENTS],
+                       dict(self.trace_sketch), self.statuses + other.statuses)
+        merged._sketch_hashed(other.trace_sketch)
+        if _order(other.representative) < _order(self.representative):
+            merged.label, merged.fingerprint = other.label, other.fingerprint
+        return merged
+
+    def _sketch(self, traces) -> None:
+        self._sketch_hashed({trace: _hash(trace) for trace in traces})
+
+    def _sketch_hashed(self, hashed: dict[str, int]) -> None:
+        self.trace_sketch.update(hashed)
+        if len(self.trace_sketch) > TRACE_SKETCH:
+            kept = sorted(self.trace_sketch.items(), key=lambda item: (item[1], item[0]))[:TRACE_SKETCH]
+            self.trace_sketch = dict(kept)
 
     @property
-    def count(self) -> int:
-        return len(self.events)
+    def first_seen(self) -> float:
+        return self.earliest if self.earliest != math.inf else 0.0
+
+    @property
+    def last_seen(self) -> float:
+        return self.latest if self.latest != -math.inf else 0.0
+
+    @property
+    def events(self) -> list[ErrorEvent]:
+        """The earliest events, whole (at most SAMPLE_EVENTS)."""
+        return [event for event, _ in self.sample]
 
     @property
     def representative(self) -> ErrorEvent:
         """The first event: the one closest to how the failure began."""
-        return self.events[0]
+        return self.sample[0][0]
 
     @property
     def classification(self) -> Classification:
-        return self.classifications[0]
+        return self.sample[0][1]
 
     @property
     def cls(self) -> str:
@@ -44,39 +108,42 @@ class Group:
         return self.classification.role
 
     @property
-    def first_seen(self) -> float:
-        return self.events[0].time or 0.0
-
-    @property
-    def last_seen(self) -> float:
-        return max(e.last_time or 0.0 for e in self.events)
-
-    @property
     def times(self) -> list[float]:
-        return [e.time for e in self.events if e.time is not None]
+        """Event times to the second (the first exact), sorted: what onsets and rates are tested on."""
+        seconds = Counter()
+        for (second, *_), count in self.per_second.items():
+            if second is not None:
+                seconds[second] += count
+        times = [float(second) for second in sorted(seconds) for _ in range(seconds[second])]
+        if times:
+            times[0] = self.first_seen
+        return times
 
-    def distinct(self, attribute: str) -> list[str]:
-        return sorted({getattr(e.first, attribute) for e in self.events} - {None})
+    def counts_by(self, part: int) -> Counter:
+        """Events per service (part 1), revision (2) or instance (3)."""
+        counts: Counter = Counter()
+        for key, count in self.per_second.items():
+            counts[key[part]] += count
+        return counts
+
+    def distinct(self, part: int) -> list[str]:
+        return sorted(name for name in self.counts_by(part) if name is not None)
 
     @property
     def services(self) -> list[str]:
-        return self.distinct("service")
+        return self.distinct(1)
 
     @property
     def revisions(self) -> list[str]:
-        return self.distinct("revision")
+        return self.distinct(2)
 
     @property
     def instances(self) -> list[str]:
-        return self.distinct("instance")
+        return self.distinct(3)
 
     @property
     def traces(self) -> set[str]:
-        return {r.trace for e in self.events for r in e.records if r.trace}
-
-    @property
-    def statuses(self) -> Counter:
-        return Counter(e.request.http_status for e in self.events if e.request is not None)
+        return set(self.trace_sketch)
 
     def rate_per_minute(self, start: float, end: float) -> float:
         if end <= start:
@@ -84,15 +151,38 @@ class Group:
         return sum(start <= t < end for t in self.times) / ((end - start) / MINUTE)
 
 
+def _order(event: ErrorEvent) -> tuple:
+    """Time, then where the event was read: a total order, so that merging in any order keeps the same sample."""
+    return (event.time is None, event.time or 0.0, event.first.source, event.first.position)
+
+
+def _earlier(event: ErrorEvent, than: ErrorEvent) -> bool:
+    return _order(event) < _order(than)
+
+
+def _hash(trace: str) -> int:
+    return int.from_bytes(hashlib.blake2b(trace.encode(), digest_size=8).digest(), "big")
+
+
 def group_events(classified: Iterable[tuple[ErrorEvent, Classification]]) -> list[Group]:
+    """Events into group summaries, in any order; the groups come out by first seen."""
     groups: dict[str, Group] = {}
-    for event, classification in sorted(classified, key=lambda pair: pair[0].time or 0.0):
+    for event, classification in classified:
         made = fingerprint_of(event)
-        key = made.key
-        group = groups.get(key) or groups.setdefault(key, Group(key, made.label, made))
-        group.events.append(event)
-        group.classifications.append(classification)
+        group = groups.get(made.key) or groups.setdefault(made.key, Group(made.key, made.label, made))
+        if group.sample and _earlier(event, group.representative):
+            group.label, group.fingerprint = made.label, made
+        group.add(event, classification)
     return sorted(groups.values(), key=lambda g: g.first_seen)
+
+
+def merge_groups(*parts: list[Group]) -> list[Group]:
+    """Group summaries from disjoint parts of the logs (files, byte ranges, workers), as one list."""
+    merged: dict[str, Group] = {}
+    for part in parts:
+        for group in part:
+            merged[group.key] = merged[group.key].merge(group) if group.key in merged else group
+    return sorted(merged.values(), key=lambda g: g.first_seen)
 
 
 @dataclass

@@ -141,11 +141,17 @@ class Finding:
 
 
 def find_incidents(groups: list[Group], deploys: list[Deploy], cascades: list[Cascade],
-                   start: float, end: float) -> tuple[list[Incident], dict[str, Onset], list[Finding]]:
-    onsets = {g.key: o for g in groups if (o := onset_of(g, start, end)) is not None}
+                   start: float, end: float, baseline: tuple[float, float] | None = None,
+                   ) -> tuple[list[Incident], dict[str, Onset], list[Finding]]:
+    """Incidents, the onsets of every group, and findings. Muted groups take no part. With a
+    `baseline` (since, until), a group whose rate after its onset is not MIN_EFFECT times its rate
+    in the baseline is known background, not an onset."""
+    onsets = {g.key: o for g in groups if (o := onset_of(g, start, end)) is not None
+              and not _known(g.times, o, baseline)}
+    groups = [g for g in groups if not g.muted]
     incidents = []
     for service, symptoms in _symptoms_by_service(groups).items():
-        for onset, members in _episodes(symptoms, onsets, start, end):
+        for onset, members in _episodes(symptoms, onsets, start, end, baseline):
             incidents.append(_incident(service, onset, members, groups, deploys, cascades, start, end))
     incidents = _join_callers(incidents)
     incidents.sort(key=lambda i: -i.impact)
@@ -190,6 +196,14 @@ def _call_evidence(group: Group, incident: Incident) -> str:
     return ""
 
 
+def _known(times: list[float], onset: Onset, baseline: tuple[float, float] | None) -> bool:
+    """The rate after the onset is not well above the rate in the user's baseline: known background."""
+    if baseline is None or baseline[1] <= baseline[0]:
+        return False
+    usual = sum(baseline[0] <= t < baseline[1] for t in times) / ((baseline[1] - baseline[0]) / MINUTE)
+    return usual > 0 and onset.after < MIN_EFFECT * usual
+
+
 def _symptoms_by_service(groups: list[Group]) -> dict[str | None, list[Group]]:
     by_service: dict[str | None, list[Group]] = {}
     for group in groups:
@@ -198,7 +212,8 @@ def _symptoms_by_service(groups: list[Group]) -> dict[str | None, list[Group]]:
     return by_service
 
 
-def _episodes(symptoms: list[Group], onsets: dict[str, Onset], start: float, end: float) -> list[tuple[Onset, list[Group]]]:
+def _episodes(symptoms: list[Group], onsets: dict[str, Onset], start: float, end: float,
+              baseline: tuple[float, float] | None = None) -> list[tuple[Onset, list[Group]]]:
     """A service's failures, one (onset, symptom groups) per episode: symptoms whose own onsets lie
     within NEAR_ONSET of each other fail together; one further apart is a second incident. Symptoms
     too sparse to have an onset alone are tested together, and join the episode they rose at."""
@@ -209,8 +224,9 @@ def _episodes(symptoms: list[Group], onsets: dict[str, Onset], start: float, end
         else:
             episodes.append((onsets[group.key], [group]))
     if not episodes:
-        together = onset_of_times([t for g in symptoms for t in g.times], start, end) or _before_window(symptoms, start)
-        return [] if together is None else [(together, [g for g in symptoms if _changed_at(g, together, start, end)])]
+        times = [t for g in symptoms for t in g.times]
+        together = onset_of_times(times, start, end) or _before_window(symptoms, start)
+        return [] if together is None or _known(times, together, baseline) else [(together, [g for g in symptoms if _changed_at(g, together, start, end)])]
     for group in symptoms:
         if group.key not in onsets:
             joined = next((members for onset, members in episodes if _changed_at(group, onset, start, end)), None)

@@ -45,6 +45,7 @@ def group_summary(group: Group, onset=None) -> dict:
         "first_seen": format_timestamp(group.first_seen),
         "last_seen": format_timestamp(group.last_seen),
         "count": group.count,
+        "muted": group.muted,
         "onset": None if onset is None else {"time": format_timestamp(onset.time), "kind": onset.kind,
                                              "per_minute_before": round(onset.before, 2),
                                              "per_minute_after": round(onset.after, 2)},

@@ -37,10 +37,12 @@ class AnalysisResult:
 
     @cached_property
     def events(self) -> pd.DataFrame:
-        """One row per error event with its class, confidence, method, rule and group."""
+        """One row per error event with its class, confidence, method, rule and group: the earliest
+        events of each group (a group keeps at most rca.groups.SAMPLE_EVENTS whole; `rates` counts
+        them all)."""
         rows = []
         for group in self.analysis.groups:
-            for event, result in zip(group.events, group.classifications):
+            for event, result in group.sample:
                 request = event.request
                 rows.append({
                     "time": event.time, "last_time": event.last_time, "service": event.first.service,
@@ -59,6 +61,19 @@ class AnalysisResult:
             frame[column] = frame[column].astype("category")
         frame["severity"] = pd.Categorical(frame["severity"], categories=SEVERITIES, ordered=True)
         frame["http_status"] = frame["http_status"].astype("Int64")
+        return frame.sort_values("time", ignore_index=True)
+
+    @cached_property
+    def rates(self) -> pd.DataFrame:
+        """Every event counted: one row per minute, group, service, revision and instance."""
+        rows = [{"minute": second // 60 * 60, "group": group.key, "label": group.label, "service": service,
+                 "revision": revision, "instance": instance, "count": count}
+                for group in self.analysis.groups
+                for (second, service, revision, instance), count in group.per_second.items() if second is not None]
+        frame = pd.DataFrame(rows, columns=["minute", "group", "label", "service", "revision", "instance", "count"])
+        frame = frame.groupby(["minute", "group", "label", "service", "revision", "instance"], dropna=False,
+                              as_index=False)["count"].sum()
+        frame.insert(0, "time", pd.to_datetime(frame.pop("minute"), unit="s", utc=True).astype("datetime64[ns, UTC]"))
         return frame.sort_values("time", ignore_index=True)
 
     @cached_property
@@ -99,9 +114,9 @@ class AnalysisResult:
         import matplotlib.pyplot as plt
 
         ax = ax or plt.subplots(figsize=(11, 4.5))[1]
-        events = self.events
-        for label in events["label"].value_counts().index[:top]:
-            per_minute = events[events["label"] == label].set_index("time").resample("1min").size()
+        rates = self.rates
+        for label in rates.groupby("label")["count"].sum().sort_values(ascending=False).index[:top]:
+            per_minute = rates[rates["label"] == label].groupby("time")["count"].sum().resample("1min").sum()
             ax.step(per_minute.index, per_minute.values, where="post", label=label[:60])
         for deploy in self.analysis.deploys:
             moment = pd.Timestamp(deploy.time, unit="s", tz="UTC")
@@ -116,8 +131,8 @@ class AnalysisResult:
         import matplotlib.pyplot as plt
 
         ax = ax or plt.subplots(figsize=(11, 3.5))[1]
-        rates = (self.events.set_index("time").groupby("service", observed=True).resample("1min").size()
-                 .unstack(0, fill_value=0))
+        rates = (self.rates.groupby(["time", "service"])["count"].sum().unstack("service", fill_value=0)
+                 .resample("1min").sum())
         rates.plot(ax=ax, drawstyle="steps-post")
         ax.set(title="Error events per minute by service", xlabel="time (UTC)", ylabel="events per minute")
         return ax

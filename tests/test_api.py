@@ -8,6 +8,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import rca  # noqa: E402
+from rca.groups import SAMPLE_EVENTS  # noqa: E402
 from rca.dataframe import records_from_frame  # noqa: E402
 from conftest import INCIDENT  # noqa: E402
 
@@ -50,9 +51,14 @@ def test_groups_and_events_have_useful_dtypes(result):
     assert str(events["time"].dtype) == "datetime64[ns, UTC]" and events["time"].is_monotonic_increasing
     assert events["service"].dtype == "category" and events["class"].dtype == "category"
     assert str(events["http_status"].dtype) == "Int64"
-    per_class = events.groupby("class", observed=True).size()
-    assert per_class["service_unavailable"] == 1030 and per_class["missing_import"] == 50
+    assert events.groupby("group").size().max() == SAMPLE_EVENTS  # each group's earliest events, whole
     assert events.set_index("time").resample("10min").size().sum() == len(events)
+    rates = result.rates  # every event counted, per minute
+    assert str(rates["time"].dtype) == "datetime64[ns, UTC]" and rates["count"].sum() == 1684
+    per_group = rates.groupby("label")["count"].sum()
+    assert per_group["NameError: name 'redis' is not defined"] == 50
+    unavailable = result.groups.loc[result.groups["class"] == "service_unavailable", "label"]
+    assert per_group[list(unavailable)].sum() == 1030
 
 
 def test_display_and_repr(result):

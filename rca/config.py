@@ -1,0 +1,77 @@
+"""What a team sets once: rule directories, path maps, service maps, the mute list, the project.
+
+Read from `[tool.rca]` of the nearest `pyproject.toml`, or from an `rca.toml`, found upward from
+the working directory (as ruff and vulture find theirs); the first file that has rca settings wins.
+Flags override it. Relative paths are read from the file's directory.
+
+    [tool.rca]                      # in rca.toml: the same keys at the top level
+    rules = ["ops/rca-rules"]
+    path_maps = ["/app=."]
+    service_map = ["k8s1-abc-default-web-8080-xyz=web"]
+    mute = ["GET /healthz 401", "team.flaky-partner"]
+    project = "netra-staging"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import RcaError
+
+KEYS = ("rules", "path_maps", "service_map", "mute", "project")
+
+
+class ConfigError(RcaError):
+    """A configuration file rca cannot use; the message names the file and key."""
+
+
+@dataclass
+class Config:
+    rules: list[Path] = field(default_factory=list)
+    path_maps: list[str] = field(default_factory=list)
+    service_map: list[str] = field(default_factory=list)
+    mute: list[str] = field(default_factory=list)
+    project: str | None = None
+    source: Path | None = None  # the file it came from
+
+
+def find_config(start: Path | None = None) -> Config:
+    """The settings of the nearest configuration file above `start` (the working directory), or none."""
+    here = (start or Path.cwd()).resolve()
+    for directory in [here, *here.parents]:
+        for name, table in (("rca.toml", ()), ("pyproject.toml", ("tool", "rca"))):
+            path = directory / name
+            if path.is_file():
+                settings = _table(path, table)
+                if settings is not None:
+                    return _config(settings, path)
+    return Config()
+
+
+def _table(path: Path, keys: tuple[str, ...]) -> dict | None:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: not a TOML file rca can read: {error}") from None
+    for key in keys:
+        document = document.get(key) if isinstance(document, dict) else None
+    return document if isinstance(document, dict) else None
+
+
+def _config(settings: dict, path: Path) -> Config:
+    unknown = sorted(set(settings) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(KEYS)})")
+    lists = {}
+    for key in ("rules", "path_maps", "service_map", "mute"):
+        value = settings.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{path}: {key} must be a list of strings")
+        lists[key] = value
+    project = settings.get("project")
+    if project is not None and not isinstance(project, str):
+        raise ConfigError(f"{path}: project must be a string")
+    rules = [(path.parent / item) for item in lists["rules"]]
+    return Config(rules, lists["path_maps"], lists["service_map"], lists["mute"], project, path)
