@@ -130,6 +130,13 @@ def main(argv=None) -> int:
         parser.error(f"unknown shape(s) {unknown}; known: {', '.join(scenarios.SHAPES)}, existing")
     if args.no_existing and "existing" in shapes:
         shapes.remove("existing")
+    if not args.cli:
+        try:
+            import rca  # noqa: F401
+        except ImportError as exc:
+            print(f"bench_scenarios: rca cannot be imported ({exc}); install it (pip install -e .) or use --cli",
+                  file=sys.stderr)
+            return 0
     cases = []
     with tempfile.TemporaryDirectory(prefix="rca-scenarios-") as temporary:
         out = args.keep or Path(temporary)
