@@ -25,6 +25,10 @@ REQUEST_LINE = re.compile(r'"([A-Z]{3,7}) (\S+) HTTP/[\d.]+" (\d{3})\b')
 # How rca itself renders a request log with no payload: `GET https://host/path 503`.
 BARE_REQUEST = re.compile(r"^([A-Z]{3,7}) (\S+) (\d{3})$")
 LEVEL_SEARCH_SPAN = 64  # a level word after this many characters is part of the message, not the prefix
+# How a new record opens: a leading stamp, or a level word first (`INFO:`, `[ERROR]`, `WARNING app`).
+LOG_PREFIX = re.compile(
+    r"\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d|\[?(?:" + "|".join(sorted(LEVEL_ALIASES, key=len, reverse=True)) + r")\]?(?::|\s|$)"
+)
 
 
 def read_text(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
@@ -95,6 +99,11 @@ def _structured_record(payload: dict, time: float | None, source: str, position:
     return LogRecord(time=parse_timestamp(stamp) if stamp else time,
                      severity=normalise_severity(_first(payload, LEVEL_KEYS)),
                      text=json_payload_text(payload), source=source, position=position)
+
+
+def has_log_prefix(line: str) -> bool:
+    """The line opens a log record of its own (it cannot be the continuation of a message)."""
+    return LOG_PREFIX.match(line) is not None
 
 
 def level_in_text(text: str, start: int = 0) -> str | None:
