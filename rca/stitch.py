@@ -60,7 +60,7 @@ def stitch(records: Iterable[LogRecord]) -> Iterator[Unit]:
 @dataclass
 class _Block:
     records: list[LogRecord]
-    state: str  # "frames" until the first exception line, then "message"
+    state: str  # "frames", "message" or "chain": see _advance
     widest_gap: float = 0.0
 
     def add(self, record: LogRecord, state: str) -> None:
@@ -112,33 +112,38 @@ def _opening(record: LogRecord) -> str:
     if "Traceback (most recent call last)" in record.text or FRAME_LINE.match(lines[0]):
         return _advance("frames", lines)
     if any(line.strip() in CHAIN_LINES for line in lines):  # the exception before it had no header
-        return "message"
+        return _advance("chain", lines)
     return ""
 
 
 def _continue(block: _Block, record: LogRecord) -> str:
     """The block state after appending `record`, or '' when it does not belong."""
     previous = block.records[-1]
-    if _opens_record(record, previous):
-        return ""
     gap = _gap(previous.time, record.time)
     lines = record.text.split("\n")
-    if block.state == "frames":
-        if gap > BLOCK_GAP_SECONDS or _line_kind(lines[0]) == "other":
-            return ""
-    elif gap > min(BLOCK_GAP_SECONDS, max(BURST_GAP_SECONDS, 2 * block.widest_gap)):
-        return ""
-    return _advance(block.state, lines)
+    if block.state == "chain":  # CPython prints the next exception right after a chain marker;
+        # Cloud Run gives its `Traceback` line a severity of its own, so only a log prefix counts
+        fits = gap <= BLOCK_GAP_SECONDS and not has_log_prefix(lines[0])
+    elif _opens_record(record, previous):
+        fits = False
+    elif block.state == "frames":
+        fits = gap <= BLOCK_GAP_SECONDS and _line_kind(lines[0]) != "other"
+    else:
+        fits = gap <= min(BLOCK_GAP_SECONDS, max(BURST_GAP_SECONDS, 2 * block.widest_gap))
+    return _advance(block.state, lines) if fits else ""
 
 
 def _advance(state: str, lines: list[str]) -> str:
-    """After the first exception line (or a chain marker) the rest is message: CPython's layout."""
+    """"frames" until the first exception line, then "message" (CPython prints the rest raw),
+    or "chain" right after a chain marker."""
     for line in lines:
-        if state == "message":
-            break
         kind = _line_kind(line)
-        if kind in ("exception", "chain"):
-            state = "message"
+        if kind == "chain":
+            state = "chain"
+        elif kind == "blank":
+            continue
+        elif state == "chain" or (state == "frames" and kind == "exception"):
+            state = "frames" if kind in ("header", "frame") else "message"
     return state
 
 
