@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from .ingest.textlog import has_log_prefix, level_in_text
 from .record import ERROR_RANK, LogRecord
-from .tracebacks import CHAIN_LINES, FRAME_LINE, TRACEBACK_HEADER, is_exception_line, is_familiar_exception_line
+from .tracebacks import (CHAIN_LINES, FRAME_LINE, GROUP_BOX, TRACEBACK_HEADER, is_exception_line,
+                         is_familiar_exception_line)
 
 RUN_GAP_SECONDS = 2.0  # a longer silence on one key ends its run
 BLOCK_GAP_SECONDS = 1.0  # lines of one traceback are printed within this of each other
@@ -31,6 +32,7 @@ MAX_LEAD_IN = 500  # records looked back at for the start of a traceback printed
 MAX_RUN_RECORDS = 10_000  # bounds memory on a key that never falls silent
 STALE_CHECK_EVERY = 4096
 _BOX = re.compile(r"^ +[|+] ")  # an exception group's box around a line
+_CHAIN_MARKER = re.compile(r"^[ |+]*(?:" + "|".join(map(re.escape, CHAIN_LINES)) + r")\s*$", re.MULTILINE)
 
 Unit = list[LogRecord]
 
@@ -108,11 +110,11 @@ def _in_time_order(run: list[LogRecord]) -> list[LogRecord]:
 
 def _opening(record: LogRecord) -> str:
     """The block state after this record if it opens a traceback block, else ''."""
-    lines = record.text.split("\n")
-    if "Traceback (most recent call last)" in record.text or FRAME_LINE.match(lines[0]):
-        return _advance("frames", lines)
-    if any(line.strip() in CHAIN_LINES for line in lines):  # the exception before it had no header
-        return _advance("chain", lines)
+    text = record.text
+    if "Traceback (most recent call last)" in text or FRAME_LINE.match(text.split("\n", 1)[0]):
+        return _advance("frames", text.split("\n"))
+    if "exception" in text and _CHAIN_MARKER.search(text):  # the exception before it had no header
+        return _advance("chain", text.split("\n"))
     return ""
 
 
@@ -186,8 +188,21 @@ def _lead_in(loose: list[LogRecord], record: LogRecord) -> list[LogRecord]:
         start, later = start - 1, candidate
     if start > 0 and _announces(loose[start - 1], later):
         return loose[start - 1:]
-    first = next((i for i in range(start, len(loose)) if is_familiar_exception_line(loose[i].text.split("\n", 1)[0])), None)
+    # Before a chain marker there must be an exception (any name, or a group's box); before a
+    # `Traceback` line only a familiar name is worth taking (a _RemoteTraceback, say).
+    opens = _opens_chain if _chain_before_header(record.text) else is_familiar_exception_line
+    first = next((i for i in range(start, len(loose)) if opens(loose[i].text.split("\n", 1)[0])), None)
     return loose[first:] if first is not None else []
+
+
+def _opens_chain(line: str) -> bool:
+    return is_exception_line(line) or GROUP_BOX.match(line) is not None
+
+
+def _chain_before_header(text: str) -> bool:
+    """A chain marker comes first: the exception printed before it had no `Traceback` header."""
+    marker, header = _CHAIN_MARKER.search(text), text.find("Traceback (most recent call last)")
+    return marker is not None and (header < 0 or marker.start() < header)
 
 
 def _announces(candidate: LogRecord, later: LogRecord) -> bool:

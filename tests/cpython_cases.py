@@ -8,7 +8,10 @@ it writes a module to OUT_DIR/mods, imports it and calls `run()`, takes the trut
 - `NAME.split.jsonl`: a Cloud Run export, one entry per printed line (the first 1-3 lines merged,
   severity ERROR on the first entry only, as Cloud Run writes stderr);
 - `NAME.entry.jsonl`: the traceback in one multi-line entry;
-- `NAME.burst.jsonl`: two copies of the split export printed back to back.
+- `NAME.burst.jsonl`: two copies of the split export printed back to back;
+- `NAME.cloudrun.jsonl`: the split as a real Cloud Run export shows it: empty lines dropped, and
+  a severity on each entry that starts with `Traceback (most recent call last):` (merged with the
+  next lines or not), none on the others.
 
 `truth.json` maps each case to the exceptions CPython printed, in print order (oldest cause first,
 group members after their group): type, message (everything printed after `Type: `, so notes are
@@ -273,6 +276,16 @@ def _write_carriers(base, text, index):
     _write_entries(base + ".split.jsonl", [_split(text, merged)])
     _write_entries(base + ".entry.jsonl", [[text]])
     _write_entries(base + ".burst.jsonl", [_split(text, merged), _split(text, 1)])
+    _write_entries(base + ".cloudrun.jsonl", [_as_cloud_run_splits(text, merged)], severity_on="Traceback (")
+
+
+def _as_cloud_run_splits(text, merged):
+    lines, entries = [line for line in text.split("\n") if line], []
+    while lines:
+        take = merged if lines[0].startswith("Traceback (") else 1
+        entries.append("\n".join(lines[:take]))
+        lines = lines[take:]
+    return entries
 
 
 def _split(text, merged):
@@ -280,13 +293,15 @@ def _split(text, merged):
     return ["\n".join(lines[:merged])] + lines[merged:]
 
 
-def _write_entries(path, writes):
-    """Each write is a list of entries printed together; a burst of writes is a few µs apart."""
+def _write_entries(path, writes, severity_on=None):
+    """Each write is a list of entries printed together; a burst of writes is a few µs apart.
+    The first entry of a write has severity ERROR, or else each entry that starts with `severity_on`."""
     entries, micros = [_entry(0, "INFO", "handling request")], 100
     for chunks in writes:
         micros += 50
         for number, chunk in enumerate(chunks):
-            entries.append(_entry(micros, "ERROR" if number == 0 else None, chunk))
+            error = chunk.startswith(severity_on) if severity_on else number == 0
+            entries.append(_entry(micros, "ERROR" if error else None, chunk))
             micros += 7
     entries.append(_entry(micros + 1000, "INFO", "next request"))
     with open(path, "w", encoding="utf-8") as out:

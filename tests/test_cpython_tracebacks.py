@@ -21,7 +21,13 @@ from cpython_cases import CASES
 from rca import read_events
 
 GENERATOR = Path(__file__).with_name("cpython_cases.py")
-CARRIERS = [".log", ".split.jsonl", ".entry.jsonl", ".burst.jsonl"]
+CARRIERS = [".log", ".split.jsonl", ".entry.jsonl", ".burst.jsonl", ".cloudrun.jsonl"]
+# Where the carrier itself has lost what would tell the readings apart.
+LOST_IN_CARRIER = {
+    (case, ".cloudrun.jsonl"): "Cloud Run gives the `Traceback` line inside the message a severity of its own, "
+                               "as it does to a new traceback printed in the same burst"
+    for case in ("message_with_traceback", "traceback_in_cause_message")
+}
 
 
 def _interpreters() -> dict[str, str]:
@@ -66,6 +72,11 @@ def as_truth(event) -> list[dict]:
             for e in event.traceback.exceptions]
 
 
+def without_empty_lines(message: str) -> str:
+    first, *rest = message.split("\n")
+    return "\n".join([first, *filter(None, rest)])
+
+
 @pytest.mark.parametrize("carrier", CARRIERS)
 @pytest.mark.parametrize("case", sorted(CASES))
 @pytest.mark.parametrize("version", PYTHONS)
@@ -73,7 +84,11 @@ def test_every_exception_as_cpython_printed_it(generated, version, case, carrier
     out, truth = generated(version)
     if case not in truth:
         pytest.skip(f"needs Python {'.'.join(map(str, CASES[case][0]))}")
+    if (case, carrier) in LOST_IN_CARRIER:
+        pytest.xfail(LOST_IN_CARRIER[case, carrier])
     events = [e for e in read_events(out / f"{case}{carrier}") if e.traceback is not None]
+    expected = truth[case] if carrier != ".cloudrun.jsonl" else [
+        {**exception, "message": without_empty_lines(exception["message"])} for exception in truth[case]]
     copies = 2 if carrier == ".burst.jsonl" else 1
-    assert [as_truth(e) for e in events] == [truth[case]] * copies
+    assert [as_truth(e) for e in events] == [expected] * copies
     assert not any(e.traceback.truncated for e in events)
