@@ -171,7 +171,7 @@ def _opens_record(record: LogRecord, previous: LogRecord | None) -> bool:
     """A log prefix, or a severity of its own: the record is not the continuation of a printout.
     A level read from the text itself proves nothing; GKE gives every stderr line the same severity."""
     first = record.text.split("\n", 1)[0]
-    if has_log_prefix(first):
+    if has_log_prefix(first) or record.http_status is not None:  # a request log is never a message line
         return True
     own = record.severity is not None and record.severity != level_in_text(first)
     return own and (previous is None or previous.severity != record.severity)

@@ -92,9 +92,12 @@ def test_a_multi_line_message_split_per_entry_stays_whole():
 
 
 def test_a_message_ends_at_a_record_of_its_own():
-    for follower in [("INFO: shutting down", None), ("shutting down", "INFO"), ("2025-09-12 14:20:04,000 app: next", None)]:
-        lines = [(text, "ERROR" if i == 0 else None) for i, text in enumerate(MULTILINE[:-1])] + [follower]
-        events = list(events_from_records(records(lines)))
+    access = '10.0.0.7 - - [12/Sep/2025:14:20:04 +0000] "GET /health HTTP/1.1" 500 12'
+    for follower in [("INFO: shutting down", None), ("shutting down", "INFO"), ("2025-09-12 14:20:04,000 app: next", None),
+                     (access, None)]:
+        lines = records([(text, "ERROR" if i == 0 else None) for i, text in enumerate(MULTILINE[:-1])] + [follower])
+        lines[-1].http_status = 500 if follower[0] == access else None  # as the text reader reads an access line
+        events = list(events_from_records(lines))
         assert events[0].traceback.last.message == "line one\nline two\n  indented three"
         assert follower[0] not in events[0].text
 
