@@ -8,10 +8,11 @@ every record it spans, or a single record. Every record ends up in exactly one u
 A block follows CPython's layout (see `tracebacks.py`): while in the frames, a line that cannot be
 part of a traceback ends it; after the first exception line, what comes next may be message, notes
 or the rest of a chain, so every line of the same burst belongs to the block until a record that
-opens a log record of its own (a log prefix, or a severity of its own: Cloud Run gives one to the
-first line of each write only) or a pause longer than the burst's. What was printed just before
-the traceback in the same burst (the log message that announced it, a cause printed without a
-`Traceback` header) is taken into the block too.
+opens a log record of its own (a log prefix, a request, or a severity of its own: Cloud Run gives
+one to a write's first line and to a line that starts `Traceback`, not to the others) or a pause
+longer than the burst's. Right after a chain marker only a log prefix or a pause ends the block.
+What was printed just before the traceback in the same burst (the log message that announced it,
+a cause printed without a `Traceback` header) is taken into the block too.
 """
 
 from __future__ import annotations
@@ -136,8 +137,8 @@ def _continue(block: _Block, record: LogRecord) -> str:
 
 
 def _advance(state: str, lines: list[str]) -> str:
-    """"frames" until the first exception line, then "message" (CPython prints the rest raw),
-    or "chain" right after a chain marker."""
+    """The state after these lines: `frames` until the first exception line, `message` after it
+    (CPython prints the rest raw), `chain` right after a chain marker."""
     for line in lines:
         kind = _line_kind(line)
         if kind == "chain":
