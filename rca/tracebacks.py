@@ -106,10 +106,7 @@ def is_exception_line(line: str) -> bool:
 
 def is_familiar_exception_line(line: str) -> bool:
     """An exception line whose type reads as one even out of position: dotted, built in, or a usual ending."""
-    parts = exception_parts(line) if is_exception_line(line) else None
-    if parts is None:
-        return False
-    name = parts[0]
+    name = exception_parts(line)[0] if is_exception_line(line) else ""
     return "." in name or name in _BUILTIN_EXCEPTIONS or name.endswith(_FAMILIAR_SUFFIXES)
 
 
@@ -140,7 +137,10 @@ def _start(lines: list[str]) -> int | None:
 
 
 def _opens_traceback(line: str) -> bool:
-    return line.rstrip() == HEADER or GROUP_BOX.match(line) is not None or line.startswith('  File "') and FRAME_LINE.match(line) is not None
+    """A header, a group's box, or a frame (when the start was cut off)."""
+    if line.rstrip() == HEADER or GROUP_BOX.match(line):
+        return True
+    return line.startswith('  File "') and FRAME_LINE.match(line) is not None
 
 
 def _chain(lines: list[str], depth: int, relation: str | None, out: list[ParsedException]) -> bool:
