@@ -268,15 +268,19 @@ def _shown_frames(stack):
 
 
 def _write_carriers(base, text, index):
-    with open(base + ".log", "w", encoding="utf-8", newline="\n") as out:
+    # Varied by case: a log message of one line or two before the traceback, LF or CRLF line ends,
+    # and how many first lines Cloud Run merges into one entry.
+    logged = "failed" if index % 2 else "failed:\n  order=7"
+    with open(base + ".log", "w", encoding="utf-8", newline="\r\n" if index % 3 == 2 else "\n") as out:
         out.write("%s INFO app: handling request\n" % (TEXT_STAMP % 100))
-        out.write("%s ERROR app: failed\n%s\n" % (TEXT_STAMP % 123, text))
+        out.write("%s ERROR app: %s\n%s\n" % (TEXT_STAMP % 123, logged, text))
         out.write("%s INFO app: next request\n" % (TEXT_STAMP % 900))
-    merged = 1 + index % 3  # Cloud Run sometimes merges the first lines of a write into one entry
-    _write_entries(base + ".split.jsonl", [_split(text, merged)])
-    _write_entries(base + ".entry.jsonl", [[text]])
-    _write_entries(base + ".burst.jsonl", [_split(text, merged), _split(text, 1)])
-    _write_entries(base + ".cloudrun.jsonl", [_as_cloud_run_splits(text, merged)], severity_on="Traceback (")
+    merged = 1 + index % 3
+    printed = text if index % 2 else "failed: order=7\n" + text  # logging's message without a prefix
+    _write_entries(base + ".split.jsonl", [_split(printed, merged)])
+    _write_entries(base + ".entry.jsonl", [[printed]])
+    _write_entries(base + ".burst.jsonl", [_split(printed, merged), _split(printed, 1)])
+    _write_entries(base + ".cloudrun.jsonl", [_as_cloud_run_splits(printed, merged)], severity_on="Traceback (")
 
 
 def _as_cloud_run_splits(text, merged):
