@@ -80,12 +80,12 @@ def without_empty_lines(message: str) -> str:
 @pytest.mark.parametrize("carrier", CARRIERS)
 @pytest.mark.parametrize("case", sorted(CASES))
 @pytest.mark.parametrize("version", PYTHONS)
-def test_every_exception_as_cpython_printed_it(generated, version, case, carrier):
+def test_every_exception_as_cpython_printed_it(request, generated, version, case, carrier):
     out, truth = generated(version)
     if case not in truth:
         pytest.skip(f"needs Python {'.'.join(map(str, CASES[case][0]))}")
     if (case, carrier) in LOST_IN_CARRIER:
-        pytest.xfail(LOST_IN_CARRIER[case, carrier])
+        request.applymarker(pytest.mark.xfail(reason=LOST_IN_CARRIER[case, carrier], strict=True))
     events = [e for e in read_events(out / f"{case}{carrier}") if e.traceback is not None]
     expected = truth[case] if carrier != ".cloudrun.jsonl" else [
         {**exception, "message": without_empty_lines(exception["message"])} for exception in truth[case]]
