@@ -163,7 +163,7 @@ def _chain(lines: list[str], depth: int, relation: str | None, out: list[ParsedE
         while parts[-1] and not parts[-1][-1].strip():
             parts[-1].pop()
     truncated = False
-    for part, follows in zip(parts, relations):
+    for part, follows in zip(parts, relations, strict=True):
         truncated |= _element(part, depth, follows, out)
     return truncated
 

@@ -23,7 +23,6 @@ import importlib
 import json
 import os
 import sys
-import textwrap
 import traceback
 
 # name -> (oldest Python that can run it, module source defining run())
