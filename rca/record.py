@@ -117,6 +117,16 @@ class LogRecord:
 # The level word in a text line's prefix: `ERROR:root:`, `[ERROR]`, `- ERROR -`.
 LEVEL_WORD = re.compile(r"(?<![\w-])(" + "|".join(sorted(LEVEL_ALIASES, key=len, reverse=True)) + r")(?![\w-])")
 LEVEL_SEARCH_SPAN = 64  # a level word after this many characters is part of the message, not the prefix
+# How a new record opens: a leading stamp, or a level word first (`INFO:`, `[ERROR]`, `WARNING app`).
+LOG_PREFIX = re.compile(
+    r"\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d|\[?(?:" + "|".join(sorted(LEVEL_ALIASES, key=len, reverse=True)) + r")\]?(?::|\s|$)"
+)
+
+
+def has_log_prefix(line: str) -> bool:
+    """The line opens a log record of its own (it cannot be the continuation of a message)."""
+    return LOG_PREFIX.match(line) is not None
+
 
 def level_in_text(text: str, start: int = 0) -> str | None:
     """The level word in a line's prefix (`ERROR:root:`, `[ERROR]`, `- ERROR -`), as a LogSeverity name.

@@ -4,19 +4,35 @@ Records are grouped by `LogRecord.stitch_key` (source, service, revision, instan
 instances crashing at once never interleave. Within a key, records close in time form a run; a
 run is put in time order (exports may be newest-first) and cut into units: a traceback block with
 every record it spans, or a single record. Every record ends up in exactly one unit.
+
+A block follows CPython's layout (see `tracebacks.py`): while in the frames, a line that cannot be
+part of a traceback ends it; after the first exception line, what comes next may be message, notes
+or the rest of a chain, so every line of the same burst belongs to the block until a record that
+opens a log record of its own (a log prefix, a request, or a severity of its own: Cloud Run gives
+one to a write's first line and to a line that starts `Traceback`, not to the others) or a pause
+longer than the burst's. Right after a chain marker only a log prefix or a pause ends the block.
+What was printed just before the traceback in the same burst (the log message that announced it,
+a cause printed without a `Traceback` header) is taken into the block too.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
-from .record import ERROR_RANK, LogRecord
-from .tracebacks import CHAIN_LINES, FRAME_LINE, TRACEBACK_HEADER, is_exception_line
+from .record import ERROR_RANK, LogRecord, has_log_prefix, level_in_text
+from .tracebacks import (CHAIN_LINES, FRAME_LINE, GROUP_BOX, TRACEBACK_HEADER, is_exception_line,
+                         is_familiar_exception_line)
 
 RUN_GAP_SECONDS = 2.0  # a longer silence on one key ends its run
 BLOCK_GAP_SECONDS = 1.0  # lines of one traceback are printed within this of each other
+BURST_GAP_SECONDS = 0.01  # lines of one write are this close, or as close as the block's own lines
+MAX_LEAD_IN = 500  # records looked back at for the start of a traceback printed without a header
 MAX_RUN_RECORDS = 10_000  # bounds memory on a key that never falls silent
 STALE_CHECK_EVERY = 4096
+_BOX = re.compile(r"^ +[|+] ")  # an exception group's box around a line
+_CHAIN_MARKER = re.compile(r"^[ |+]*(?:" + "|".join(map(re.escape, CHAIN_LINES)) + r")\s*$", re.MULTILINE)
 
 Unit = list[LogRecord]
 
@@ -43,28 +59,42 @@ def stitch(records: Iterable[LogRecord]) -> Iterator[Unit]:
         yield from segment(run)
 
 
+@dataclass
+class _Block:
+    records: list[LogRecord]
+    state: str  # "frames", "message" or "chain": see _advance
+    widest_gap: float = 0.0
+
+    def add(self, record: LogRecord, state: str) -> None:
+        self.widest_gap = max(self.widest_gap, _gap(self.records[-1].time, record.time))
+        self.records.append(record)
+        self.state = state
+
+
 def segment(run: list[LogRecord]) -> Iterator[Unit]:
     """Cut one key's run into traceback blocks and single records."""
     units: list[Unit] = []
-    block: Unit | None = None
-    state = ""
+    loose: list[LogRecord] = []  # records since the last block that belong to none (yet)
+    block: _Block | None = None
     for record in _in_time_order(run):
         if block is not None:
-            next_state = _continue(state, record, block[-1])
-            if next_state:
-                block.append(record)
-                state = next_state
+            state = _continue(block, record)
+            if state:
+                block.add(record, state)
                 continue
-            units.append(block)
+            units.append(block.records)
             block = None
-        state = _start(record)
+        state = _opening(record)
         if not state:
-            units.append([record])
+            loose.append(record)
             continue
-        header = _take_header(units, record)
-        block = header + [record]
+        lead = _lead_in(loose, record)
+        units.extend([r] for r in loose[:len(loose) - len(lead)])
+        loose = []
+        block = _Block(lead + [record], state)
     if block is not None:
-        units.append(block)
+        units.append(block.records)
+    units.extend([r] for r in loose)
     return iter(units)
 
 
@@ -78,72 +108,106 @@ def _in_time_order(run: list[LogRecord]) -> list[LogRecord]:
     return ordered
 
 
-def _start(record: LogRecord) -> str:
-    """The stitching state after this record if it opens a traceback block, else ''."""
+def _opening(record: LogRecord) -> str:
+    """The block state after this record if it opens a traceback block, else ''."""
     text = record.text
-    if "Traceback (most recent call last)" in text:
-        return _advance("header", text.splitlines())
-    first = text.split("\n", 1)[0]
-    if FRAME_LINE.match(first):  # a traceback whose start is not in this file
-        return _advance("frames", text.splitlines())
+    if "Traceback (most recent call last)" in text or FRAME_LINE.match(text.split("\n", 1)[0]):
+        return _advance("frames", text.split("\n"))
+    if "exception" in text and _CHAIN_MARKER.search(text):  # the exception before it had no header
+        return _advance("chain", text.split("\n"))
     return ""
 
 
-def _continue(state: str, record: LogRecord, previous: LogRecord) -> str:
-    """The state after appending `record` to the open block, or '' when it does not belong."""
-    if _gap(previous.time, record.time) > BLOCK_GAP_SECONDS:
-        return ""
-    lines = record.text.splitlines() or [""]
-    first = lines[0]
-    kind = _line_kind(first)
-    if state in ("header", "frames"):
-        fits = kind in ("frame", "indented", "exception", "blank", "header")
-    elif state == "exception":
-        fits = kind in ("blank", "chain") or (kind == "indented" and record.severity is None)
-    else:  # "chain": only a blank line or the next traceback's header may follow
-        fits = kind in ("blank", "header")
-    return _advance(state, lines) if fits else ""
+def _continue(block: _Block, record: LogRecord) -> str:
+    """The block state after appending `record`, or '' when it does not belong."""
+    previous = block.records[-1]
+    gap = _gap(previous.time, record.time)
+    lines = record.text.split("\n")
+    if block.state == "chain":  # CPython prints the next exception right after a chain marker;
+        # Cloud Run gives its `Traceback` line a severity of its own, so only a log prefix counts
+        fits = gap <= BLOCK_GAP_SECONDS and not has_log_prefix(lines[0])
+    elif _opens_record(record, previous):
+        fits = False
+    elif block.state == "frames":
+        fits = gap <= BLOCK_GAP_SECONDS and _line_kind(lines[0]) != "other"
+    else:
+        fits = gap <= min(BLOCK_GAP_SECONDS, max(BURST_GAP_SECONDS, 2 * block.widest_gap))
+    return _advance(block.state, lines) if fits else ""
 
 
 def _advance(state: str, lines: list[str]) -> str:
+    """The state after these lines: `frames` until the first exception line, `message` after it
+    (CPython prints the rest raw), `chain` right after a chain marker."""
     for line in lines:
         kind = _line_kind(line)
-        if kind == "header":
-            state = "header"
-        elif kind == "chain":
+        if kind == "chain":
             state = "chain"
-        elif kind == "frame":
-            state = "frames"
-        elif kind == "exception" and state in ("header", "frames"):
-            state = "exception"
-    return state or "frames"
+        elif kind == "blank":
+            continue
+        elif state == "chain" or (state == "frames" and kind == "exception"):
+            state = "frames" if kind in ("header", "frame") else "message"
+    return state
 
 
 def _line_kind(line: str) -> str:
-    stripped = line.strip()
+    content = _BOX.sub("", line, count=1)
+    stripped = content.strip()
     if not stripped:
         return "blank"
-    if TRACEBACK_HEADER.match(stripped.lstrip("|+ ")):
+    if TRACEBACK_HEADER.match(stripped):
         return "header"
     if stripped in CHAIN_LINES:
         return "chain"
-    if FRAME_LINE.match(line):
+    if FRAME_LINE.match(content):
         return "frame"
-    if line[0].isspace():
+    if content[0].isspace():
         return "indented"
-    if is_exception_line(line):
+    if is_exception_line(content):
         return "exception"
     return "other"
 
 
-def _take_header(units: list[Unit], record: LogRecord) -> Unit:
-    """An ERROR line printed just before a traceback ("Exception in ASGI application") is its header."""
-    if not units or len(units[-1]) != 1:
-        return []
-    candidate = units[-1][0]
-    if candidate.severity_rank >= ERROR_RANK and "\n" not in candidate.text and _gap(candidate.time, record.time) <= BLOCK_GAP_SECONDS:
-        return units.pop()
-    return []
+def _opens_record(record: LogRecord, previous: LogRecord | None) -> bool:
+    """A log prefix, or a severity of its own: the record is not the continuation of a printout.
+    A level read from the text itself proves nothing; GKE gives every stderr line the same severity."""
+    first = record.text.split("\n", 1)[0]
+    if has_log_prefix(first) or record.http_status is not None:  # a request log is never a message line
+        return True
+    own = record.severity is not None and record.severity != level_in_text(first)
+    return own and (previous is None or previous.severity != record.severity)
+
+
+def _lead_in(loose: list[LogRecord], record: LogRecord) -> list[LogRecord]:
+    """The records just before a traceback that belong to it: back to the record that announced it
+    (an error line such as logging's message), or else to a cause printed without a header."""
+    start, later = len(loose), record
+    while start > 0 and len(loose) - start < MAX_LEAD_IN:
+        candidate = loose[start - 1]
+        if _opens_record(candidate, loose[start - 2] if start > 1 else None) or _gap(candidate.time, later.time) > BURST_GAP_SECONDS:
+            break
+        start, later = start - 1, candidate
+    if start > 0 and _announces(loose[start - 1], later):
+        return loose[start - 1:]
+    # Before a chain marker there must be an exception (any name, or a group's box); before a
+    # `Traceback` line only a familiar name is worth taking (a _RemoteTraceback, say).
+    opens = _opens_chain if _chain_before_header(record.text) else is_familiar_exception_line
+    first = next((i for i in range(start, len(loose)) if opens(loose[i].text.split("\n", 1)[0])), None)
+    return loose[first:] if first is not None else []
+
+
+def _opens_chain(line: str) -> bool:
+    return is_exception_line(line) or GROUP_BOX.match(line) is not None
+
+
+def _chain_before_header(text: str) -> bool:
+    """A chain marker comes first: the exception printed before it had no `Traceback` header."""
+    marker, header = _CHAIN_MARKER.search(text), text.find("Traceback (most recent call last)")
+    return marker is not None and (header < 0 or marker.start() < header)
+
+
+def _announces(candidate: LogRecord, later: LogRecord) -> bool:
+    """An error line printed just before a traceback ("Exception in ASGI application") is its header."""
+    return candidate.severity_rank >= ERROR_RANK and _gap(candidate.time, later.time) <= BLOCK_GAP_SECONDS
 
 
 def _gap(earlier: float | None, later: float | None) -> float:

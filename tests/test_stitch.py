@@ -74,3 +74,70 @@ def test_stitcher_never_loses_or_duplicates_a_record(specs):
     assert sorted(out) == sorted(id(r) for r in records)
     assert all(unit for unit in units)
     assert all(len({r.instance for r in unit}) == 1 for unit in units)
+
+
+def records(specs, instance="a", start=100.0, step=0.00001):
+    """(text, severity) pairs printed one entry each, `step` seconds apart."""
+    return [LogRecord(time=start + i * step, severity=severity, text=text, source="s", position=i,
+                      service="api", revision="api-1", instance=instance)
+            for i, (text, severity) in enumerate(specs)]
+
+
+MULTILINE = TRACEBACK[:-1] + ["ValueError: line one", "line two", "  indented three", ""]
+
+
+def test_a_multi_line_message_split_per_entry_stays_whole():
+    (event,) = events_from_records(cloud_run_lines(MULTILINE + ["more after a blank line"], "a", 10.0))
+    assert event.traceback.last.message == "line one\nline two\n  indented three\n\nmore after a blank line"
+
+
+def test_a_message_ends_at_a_record_of_its_own():
+    access = '10.0.0.7 - - [12/Sep/2025:14:20:04 +0000] "GET /health HTTP/1.1" 500 12'
+    for follower in [("INFO: shutting down", None), ("shutting down", "INFO"), ("2025-09-12 14:20:04,000 app: next", None),
+                     (access, None)]:
+        lines = records([(text, "ERROR" if i == 0 else None) for i, text in enumerate(MULTILINE[:-1])] + [follower])
+        lines[-1].http_status = 500 if follower[0] == access else None  # as the text reader reads an access line
+        events = list(events_from_records(lines))
+        assert events[0].traceback.last.message == "line one\nline two\n  indented three"
+        assert follower[0] not in events[0].text
+
+
+def test_a_message_ends_at_a_pause_longer_than_the_burst():
+    lines = cloud_run_lines(MULTILINE[:-1], "a", 10.0) + cloud_run_lines(["printed later"], "a", 10.5)
+    lines[-1].severity = None
+    (event,) = events_from_records(lines)
+    assert event.traceback.last.message == "line one\nline two\n  indented three"
+
+
+def test_gke_gives_every_stderr_line_the_same_severity_and_it_still_stitches():
+    (event,) = events_from_records(records([(text, "ERROR") for text in MULTILINE[:-1]]))
+    assert event.traceback.last.message == "line one\nline two\n  indented three"
+
+
+def test_a_cause_printed_without_a_header_joins_the_chain():
+    lines = [("KeyError: 'never raised'", "ERROR"), ("The above exception was the direct cause of the following exception:", None),
+             *[(text, None) for text in TRACEBACK[:-1]], ("RuntimeError: outer", None)]
+    (event,) = events_from_records(records([("handling request", "INFO")]) + records(lines, start=100.001))
+    assert [(e.type, e.relation) for e in event.traceback.exceptions] == [("KeyError", None), ("RuntimeError", "cause")]
+
+
+def test_cloud_run_severity_on_a_chained_traceback_line_does_not_cut_the_chain():
+    """As in a real export: blank lines dropped, the second `Traceback` entry has a severity of its own."""
+    first = [(text, "ERROR" if i == 0 else None) for i, text in enumerate(TRACEBACK)]
+    lines = first + [("The above exception was the direct cause of the following exception:", None),
+                     ("Traceback (most recent call last):\n  File \"/app/b.py\", line 2, in g", "ERROR"), ("RuntimeError: boom", None)]
+    (event,) = events_from_records(records(lines))
+    assert [(e.type, e.relation) for e in event.traceback.exceptions] == [("NameError", None), ("RuntimeError", "cause")]
+
+
+def test_two_tracebacks_printed_back_to_back_stay_two():
+    copy = [(text, "ERROR" if i == 0 else None) for i, text in enumerate(MULTILINE[:-1])]
+    events = list(events_from_records(records(copy + copy)))
+    assert [len(e.records) for e in events] == [len(copy), len(copy)]
+
+
+def test_ordinary_lines_before_a_traceback_stay_out_of_it():
+    lines = [("listening on :8080", None), ("warming cache", None), *[(text, None) for text in TRACEBACK]]
+    lines[2] = (lines[2][0], "ERROR")
+    events = list(events_from_records(records(lines)))
+    assert [len(e.records) for e in events] == [len(TRACEBACK)]

@@ -46,8 +46,8 @@ def test_cut_short_traceback_is_flagged_and_kept():
 def test_multiline_message_is_kept_whole():
     error = parse("multiline-message.txt").last
     assert error.type == "pydantic_core._pydantic_core.ValidationError"
-    assert error.message.splitlines() == [
-        "1 validation error for Settings", "redis_url", "Field required [type=missing, input_value={}, input_type=dict]"]
+    assert error.message.split("\n") == [  # indentation kept: it is part of str(exc)
+        "1 validation error for Settings", "redis_url", "  Field required [type=missing, input_value={}, input_type=dict]"]
 
 
 def test_frozen_importlib_frames_are_frames():
@@ -82,3 +82,35 @@ def test_parser_never_raises_on_traceback_like_text(lines):
     result = parse_traceback("\n".join(lines))
     if result is not None:
         assert all(e.type for e in result.exceptions)
+
+
+FRAMES = 'Traceback (most recent call last):\n  File "/app/a.py", line 3, in f\n    g()\n'
+
+
+def test_any_class_name_after_the_frames_is_the_type_and_only_there():
+    assert parse_traceback(FRAMES + "Abort").last.type == "Abort"
+    assert parse_traceback(FRAMES + "app.case.\u00c4rgerError: kaputt").last.type == "app.case.\u00c4rgerError"
+    cut = parse_traceback(FRAMES + "listening on port 8080")
+    assert cut.truncated and cut.last.type == "<truncated>"
+    logged = parse_traceback("request failed for user 7\n" + FRAMES + "KeyError: 'x'")
+    assert [e.type for e in logged.exceptions] == ["KeyError"]
+
+
+def test_only_real_line_breaks_split_a_message():
+    message = "a\u2028b\x0cc\x85d"
+    assert parse_traceback(FRAMES + "ValueError: " + message + "\r\nnext line").last.message == message + "\nnext line"
+
+
+def test_traceback_shaped_text_after_an_exception_line_is_its_message():
+    text = FRAMES + "RuntimeError: worker failed:\n" + FRAMES + "KeyError: 'x'"
+    (error,) = parse_traceback(text).exceptions
+    assert error.type == "RuntimeError" and error.message.endswith("KeyError: 'x'")
+
+
+def test_a_cause_printed_without_a_header_is_kept():
+    text = ("2025-09-12 14:20:03,123 ERROR app: failed\nValueError: bad rate\nsee config\n\n"
+            "The above exception was the direct cause of the following exception:\n\n" + FRAMES + "RuntimeError: outer")
+    chain = parse_traceback(text).exceptions
+    assert [(e.type, e.message, e.relation) for e in chain] == [
+        ("ValueError", "bad rate\nsee config", None), ("RuntimeError", "outer", "cause")]
+    assert not parse_traceback(text).truncated
