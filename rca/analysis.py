@@ -11,7 +11,7 @@ from .cascades import load_cascades
 from .code import CodeFindings, inspect_root_cause
 from .classify import classify_events, default_rules
 from .events import events_from_records
-from .groups import Deploy, DeployTracker, Group, group_events
+from .groups import Deploy, DeployTracker, Group, group_events, tie_orphans
 from .incidents import Finding, Incident, Onset, find_incidents
 from .model import resolve as resolve_model
 from .ingest import iter_records
@@ -40,13 +40,15 @@ class Analysis:
 def analyze(inputs, *, since: float | None = None, until: float | None = None, service: str | None = None,
             rules: RuleSet | None = None, stats: ReadStats | None = None, records=None,
             repo: str | Path | None = None, path_maps: list[tuple[str, str]] = (), model="default",
-            mute: list[str] = (), baseline: tuple[float, float] | None = None) -> Analysis:
+            mute: list[str] = (), baseline: tuple[float, float] | None = None,
+            service_map: dict[str, str] | None = None) -> Analysis:
     """Analyse log files (or an iterable of LogRecords given as `records`). With `repo`, a checkout
     of the service's code, each root cause is traced to its file, confirmed, and blamed. `model`
     classifies what no rule claims (see `rca.model.resolve`; None for rules only). `mute` names known
     noise (fingerprints, rule ids, or patterns searched in a group's label): muted groups are shown,
     marked, and take no part in incidents. `baseline` (since, until) is a stretch of normal operation
-    against which onsets are judged; its records are read even when `since` is later."""
+    against which onsets are judged; its records are read even when `since` is later. `service_map`
+    ties groups that name no service (load balancer logs) to one: {text in the label: service}."""
     started = time.perf_counter()
     stats = stats if stats is not None else ReadStats()
     rules = rules or default_rules()
@@ -59,6 +61,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     groups = group_events(classify_events(events, rules, resolve_model(model)))  # streamed: groups are summaries
     for group in groups:
         group.muted = _muted(group, mute)
+    tie_orphans(groups, service_map)
     start = read_since if read_since is not None else tracker.start
     end = until if until is not None else tracker.end
     deploys = [d for d in tracker.deploys() if _in_window(d.time, since, until) and (service is None or d.service == service)]

@@ -39,6 +39,8 @@ class Group:
     trace_sketch: dict[str, int] = field(default_factory=dict)  # trace id -> its hash, the smallest kept
     statuses: Counter = field(default_factory=Counter)
     muted: bool = False  # known noise the user muted: shown, never an incident's symptom or cause
+    tied_to: str | None = None  # the service a group with none of its own concerns (see tie_orphans)
+    tied_by: str = ""  # the evidence for it
 
     def add(self, event: ErrorEvent, classification: Classification) -> None:
         when = event.time
@@ -142,6 +144,13 @@ class Group:
         return self.distinct(3)
 
     @property
+    def service(self) -> str | None:
+        """The service the group concerns: its own (the busiest), else the one it was tied to."""
+        counts = self.counts_by(1)
+        counts.pop(None, None)
+        return counts.most_common(1)[0][0] if counts else self.tied_to
+
+    @property
     def traces(self) -> set[str]:
         return set(self.trace_sketch)
 
@@ -174,6 +183,27 @@ def group_events(classified: Iterable[tuple[ErrorEvent, Classification]]) -> lis
             group.label, group.fingerprint = made.label, made
         group.add(event, classification)
     return sorted(groups.values(), key=lambda g: g.first_seen)
+
+
+def tie_orphans(groups: list[Group], service_map: dict[str, str] | None = None) -> None:
+    """Tie groups that name no service (load balancer request logs, cluster events) to the service
+    they concern: the user's --service-map first (matched in the label), else the service whose
+    groups share the most trace ids with them."""
+    traced: dict[str, set[str]] = {}
+    for group in groups:
+        if group.service is not None:
+            traced.setdefault(group.service, set()).update(group.traces)
+    for group in groups:
+        if group.service is not None:
+            continue
+        mapped = next((service for key, service in (service_map or {}).items() if key in group.label), None)
+        if mapped:
+            group.tied_to, group.tied_by = mapped, "the service map"
+            continue
+        shared = {service: len(group.traces & traces) for service, traces in traced.items()}
+        best = max(shared, key=lambda s: shared[s], default=None)
+        if best is not None and shared[best] > 0:
+            group.tied_to, group.tied_by = best, f"{shared[best]} trace id(s) shared with {best}"
 
 
 def merge_groups(*parts: list[Group]) -> list[Group]:

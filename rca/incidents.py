@@ -367,8 +367,7 @@ def _at_startup(group: Group) -> bool:
 
 
 def _service(group: Group) -> str | None:
-    services = group.services
-    return services[0] if services else None
+    return group.service
 
 
 def _name(group: Group) -> str:
