@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .cascades import Cascade
 from .groups import MINUTE, Deploy, Group
+from .rules import Cascade
 
 NEW_GROUP_MARGIN = 2 * MINUTE  # a group first seen this long after the logs begin is new ...
 NEW_GROUP_SHARE = 0.25  # ... or this share of a shorter window
@@ -114,7 +114,7 @@ def _judge(group, service, onset, symptoms, onsets, deploy, cascades, start, end
         when = "before" if group.first_seen < onset else "after"
         return (f"{_name(group)}: {group.count} events, starting {_minutes(group.first_seen - onset)} {when} "
                 f"the onset, with no change at it — not part of this incident")
-    linked = [s for s in symptoms if _links(group, s, cascades)]
+    linked = [s for s in symptoms if cascade_between(group, s, cascades)]
     reasons, score = [], 2 if group.cls != "unknown" else 1
     if linked:
         score += 3
@@ -139,21 +139,23 @@ def _judge(group, service, onset, symptoms, onsets, deploy, cascades, start, end
     return Candidate(group, score, reasons, bool(linked))
 
 
-def _links(cause: Group, symptom: Group, cascades: list[Cascade]) -> bool:
+def cascade_between(cause: Group, symptom: Group, cascades: list[Cascade]) -> Cascade | None:
+    """The cascade that links `cause` to `symptom` (its `why` says how), or None when none does."""
     for cascade in cascades:
         if cascade.symptom != symptom.cls or cause.cls not in cascade.causes:
             continue
         if cascade.when == "startup" and not _at_startup(cause):
             continue
         if cascade.same == "service" and _service(cause) == _service(symptom):
-            return True
+            return cascade
         if cascade.same == "revision" and set(cause.revisions) & set(symptom.revisions):
-            return True
+            return cascade
         if cascade.same == "trace" and cause.traces & symptom.traces:
-            return True
-    # two steps: the cause brings down the start-up, which brings the service down
-    return any(c.symptom == symptom.cls and "startup_failure" in c.causes for c in cascades) and \
-        cause.cls != "startup_failure" and _at_startup(cause) and _service(cause) == _service(symptom)
+            return cascade
+    # two steps: the cause brings down the start-up, which brings the service down (the second step says why)
+    if cause.cls == "startup_failure" or not _at_startup(cause) or _service(cause) != _service(symptom):
+        return None
+    return next((c for c in cascades if c.symptom == symptom.cls and "startup_failure" in c.causes), None)
 
 
 def _at_startup(group: Group) -> bool:
