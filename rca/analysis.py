@@ -57,7 +57,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     project = _project(events)
     code = [inspect_root_cause(i.root_cause, Path(repo), path_maps, i.deploy.time if i.deploy else None)
             if repo is not None and i.root_cause is not None else None for i in incidents]
-    return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c) for i, c in zip(incidents, code)],
+    return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c, rules.cascades) for i, c in zip(incidents, code)],
                     stats, project, start, end, time.perf_counter() - started,
                     {"since": since, "until": until, "service": service}, code)
 

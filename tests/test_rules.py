@@ -312,6 +312,15 @@ def test_cascades_load_from_a_rules_directory_first(tmp_path):
     assert len(rules.cascades) == len(RuleSet.load().cascades) + 1
 
 
+def test_five_whys_say_the_cascade_why_of_a_rules_directory(tmp_path):
+    (tmp_path / "cascades.yaml").write_text(TEAM_CASCADE)
+    result = run_rca("analyze", str(INCIDENT / "logs.jsonl"), "--rules", str(tmp_path), "--format", "json",
+                     "--model", "none")
+    assert result.returncode == 0, result.stderr
+    whys = json.loads(result.stdout)["incidents"][0]["five_whys"]
+    assert whys[2]["answer"].startswith("Because the team's image of netra-backend-staging lacked redis. NameError:")
+
+
 def test_a_broken_cascade_names_its_file_line_and_entry(tmp_path):
     (tmp_path / "cascades.yaml").write_text(TEAM_CASCADE + "  - symptom: startup_failure\n    cause: [missing_imprt]\n"
                                             "    same: region\n    colour: red\n")
