@@ -226,6 +226,12 @@ def test_shared_library_rule_names_the_library_and_nothing_else(shipped):
     assert windows.explanation == "a native library that _psycopg needs is missing"
 
 
+def test_every_shipped_rule_asserts_what_one_example_captures_and_renders(shipped):
+    def asserts(example):
+        return isinstance(example, dict) and "fields" in example and "explanation" in example
+    assert [r.id for r in shipped.rules if not any(asserts(e) for e in r.examples_match)] == []
+
+
 # ---- `rca rules validate`: every problem of every pack, with file:line ----------------------------
 
 
