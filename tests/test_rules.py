@@ -9,7 +9,8 @@ import yaml
 
 import rca
 from rca.classify import classify_events
-from rca.rules import RuleError, RuleSet
+from rca.rules import RuleError, RuleSet, conditions, loader, shipped_rules_dir, snippets
+from rca.rules.loader import pack_files
 from rca.rules.snippets import event_from_example
 from conftest import FIXTURES, INCIDENT, run_rca
 
@@ -344,3 +345,51 @@ def test_a_cascade_naming_no_known_class_is_a_problem(tmp_path):
     problems = RuleSet.validate([tmp_path])
     assert problems == [f"{tmp_path / 'cascades.yaml'}:2: cascade: field `cause`: `missing_imprt` is not a class "
                         "rca knows nor one a rule names"]
+
+
+# ---- the published JSON Schema (rules/schema.json) ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    document = json.loads((shipped_rules_dir() / "schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(document)
+    return jsonschema.Draft202012Validator(document)
+
+
+def test_every_shipped_pack_follows_the_schema_and_points_editors_at_it(schema):
+    packs = pack_files(shipped_rules_dir())
+    assert len(packs) >= 10
+    for path in packs:
+        text = path.read_text()
+        assert text.startswith("# yaml-language-server: $schema=./schema.json\n"), path
+        assert [e.message for e in schema.iter_errors(yaml.safe_load(text))] == [], path
+
+
+def test_the_schema_refuses_what_the_loader_refuses(schema, tmp_path):
+    rule = yaml.safe_load(GOOD_RULE)["rules"][0]
+    assert schema.is_valid({"rules": [rule]})
+    changes = ({"colour": "red"}, {"confidence": 0}, {"match": {"txt": "x"}}, {"examples": {"match": []}},
+               {"examples": {"match": [{"text": "x", "field": {}}]}}, {"role": "root"})
+    for number, change in enumerate(changes):
+        broken = {**rule, **change}
+        assert not schema.is_valid({"rules": [broken]}), change
+        (tmp_path / f"pack{number}.yaml").write_text(yaml.safe_dump({"rules": [broken]}))
+        assert RuleSet.validate([tmp_path / f"pack{number}.yaml"], shipped=False), change
+    assert not schema.is_valid({"rules": [rule], "colour": "red"})
+    (tmp_path / "coloured.yaml").write_text(yaml.safe_dump({"colour": "red", "rules": [rule]}))
+    assert RuleSet.validate([tmp_path / "coloured.yaml"], shipped=False) == [
+        f"{tmp_path / 'coloured.yaml'}:1: field `colour`: unknown pack field (allowed: pack, description, rules)"]
+
+
+def test_the_schema_names_the_fields_the_loader_knows(schema):
+    defs = schema.schema["$defs"]
+    assert tuple(defs["rule"]["required"]) == loader.REQUIRED
+    assert set(defs["rule"]["properties"]) == set(loader.REQUIRED + loader.OPTIONAL)
+    assert set(schema.schema["properties"]) == set(loader.PACK_FIELDS)
+    assert set(defs["examples"]["properties"]) == set(loader.EXAMPLE_KINDS)
+    assert tuple(defs["example"]["oneOf"][1]["properties"]) == snippets.EXAMPLE_FIELDS
+    assert tuple(defs["asserted_example"]["oneOf"][1]["properties"]) == snippets.EXAMPLE_FIELDS + snippets.ASSERTIONS
+    assert set(defs["condition"]["properties"]) == set(conditions.LEAVES) | {"all", "any", "not"}
+    assert defs["rule"]["properties"]["class"]["anyOf"][0]["enum"] == list(rca.classes.CAUSE_CLASSES + rca.classes.SYMPTOM_CLASSES)

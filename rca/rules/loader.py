@@ -19,6 +19,7 @@ RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 CLASS_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 REQUIRED = ("id", "class", "title", "confidence", "match", "explanation", "questions", "remedy", "examples")
 OPTIONAL = ("priority", "description", "references", "role")  # role: only for a class rca does not know
+PACK_FIELDS = ("pack", "description", "rules")
 
 
 class RuleError(Exception):
@@ -127,6 +128,8 @@ def load_pack(path: Path, problems: list[str]) -> list[Rule]:
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
         problems.append(f"{path}:1: a rule pack is a mapping with a `rules:` list")
         return []
+    for name in sorted(set(document) - set(PACK_FIELDS) - {"__line__"}):
+        problems.append(f"{path}:{document['__line__']}: field `{name}`: unknown pack field (allowed: {', '.join(PACK_FIELDS)})")
     pack = str(document.get("pack") or path.stem)
     rules = [_rule(raw, pack, path, problems) for raw in document["rules"]]
     return [rule for rule in rules if rule is not None]
