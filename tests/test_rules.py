@@ -258,6 +258,7 @@ rules:
 def test_validate_reports_every_problem_with_file_and_line(tmp_path):
     (tmp_path / "broken.yaml").write_text(BROKEN_PACK)
     (tmp_path / "also.yaml").write_text("rules: {}\n")
+    (tmp_path / "empty.yaml").write_text("# nothing yet\n")
     result = run_rca("rules", "validate", str(tmp_path))
     assert result.returncode == 2
     lines = result.stderr.decode().splitlines()
@@ -269,7 +270,8 @@ def test_validate_reports_every_problem_with_file_and_line(tmp_path):
                      f"{broken}:12: rule team.one: field `examples.match[1]`: unknown key `colour`",
                      f"{broken}:14: rule team.two: field `title`: missing",
                      f"{broken}:14: rule team.two: field `examples`: missing",
-                     f"{tmp_path / 'also.yaml'}:1: a rule pack is a mapping with a `rules:` list"):
+                     f"{tmp_path / 'also.yaml'}:1: a rule pack is a mapping with a `rules:` list",
+                     f"{tmp_path / 'empty.yaml'}:1: a rule pack is a mapping with a `rules:` list"):
         assert any(line.startswith(f"rca: error: {expected}") for line in lines), (expected, lines)
     with pytest.raises(RuleError) as raised:
         RuleSet.load([tmp_path])

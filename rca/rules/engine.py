@@ -96,11 +96,8 @@ def duplicate_ids(rules: list[Rule]) -> list[str]:
 
 @lru_cache(maxsize=1)
 def shipped_cascades() -> tuple[Cascade, ...]:
-    problems: list[str] = []
-    cascades = [c for path in cascade_files(shipped_rules_dir()) for c in load_cascades(path, problems)]
-    if problems:
-        raise RuleError(problems)
-    return tuple(cascades)
+    """The shipped cascades, for a RuleSet built from rules alone (RuleSet([rule]))."""
+    return tuple(RuleSet.load().cascades)
 
 
 def fill_template(template: str, fields: dict) -> str:

@@ -108,9 +108,10 @@ def pack_files(path: Path) -> list[Path]:
 
 
 def read_yaml(path: Path, problems: list[str]):
-    """A YAML document whose mappings carry `__line__`, or None with the problem added."""
+    """A YAML document whose mappings carry `__line__` ({} for an empty file), or None with the problem added."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        return {} if document is None else document
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
