@@ -3,6 +3,7 @@ groups are ruled out, with the reason in figures."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .groups import MINUTE, Deploy, Group
@@ -139,7 +140,7 @@ def _judge(group, service, onset, symptoms, onsets, deploy, cascades, start, end
     return Candidate(group, score, reasons, bool(linked))
 
 
-def cascade_between(cause: Group, symptom: Group, cascades: list[Cascade]) -> Cascade | None:
+def cascade_between(cause: Group, symptom: Group, cascades: Sequence[Cascade]) -> Cascade | None:
     """The cascade that links `cause` to `symptom` (its `why` says how), or None when none does."""
     for cascade in cascades:
         if cascade.symptom != symptom.cls or cause.cls not in cascade.causes:

@@ -3,6 +3,7 @@ then the whys that logs cannot answer, left as prompts from the root cause's rul
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -43,7 +44,7 @@ def evidence(group: Group, project: str | None) -> dict:
     return item
 
 
-def five_whys(incident: Incident, project: str | None, code=None, cascades: list[Cascade] = ()) -> list[Why]:
+def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequence[Cascade] = ()) -> list[Why]:
     """`cascades` (the rule set's) say, in the why that links a symptom to what caused it, how one led to the other."""
     whys: list[Why] = []
     root = incident.root_cause
@@ -81,7 +82,7 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: list
     return whys
 
 
-def _because(cause: Group, symptoms: list[Group], cascades: list[Cascade], fields: dict) -> str:
+def _because(cause: Group, symptoms: list[Group], cascades: Sequence[Cascade], fields: dict) -> str:
     """"Because <why>. ", from the cascade that links `cause` to the symptom above it; "" when none does."""
     cascade = cascade_between(cause, symptoms[0], cascades) if symptoms else None
     return f"Because {fill_template(cascade.why, fields)}. " if cascade and cascade.why else ""

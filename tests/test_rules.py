@@ -345,8 +345,8 @@ def test_a_broken_cascade_names_its_file_line_and_entry(tmp_path):
 def test_a_cascade_naming_no_known_class_is_a_problem(tmp_path):
     (tmp_path / "cascades.yaml").write_text(TEAM_CASCADE.replace("cause: missing_import", "cause: [missing_imprt]"))
     problems = RuleSet.validate([tmp_path])
-    assert problems == [f"{tmp_path / 'cascades.yaml'}:2: cascade: field `cause`: `missing_imprt` is not a class "
-                        "rca knows nor one a rule names"]
+    assert problems == [(f"{tmp_path / 'cascades.yaml'}:2: cascade: field `cause`: `missing_imprt` is not a class "
+                         "rca knows nor one a rule names")]
 
 
 # ---- the published JSON Schema (rules/schema.json) ----------------------------------------------

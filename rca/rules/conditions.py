@@ -6,6 +6,7 @@ pattern costs its rule (the engine counts and reports it), never the run.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,7 +23,7 @@ SCOPES = ("root", "last", "any")
 class ConditionError(Exception):
     """Every problem of a `match:` tree, as (path, problem) pairs: `.exception.in`, `one of root, last, any`."""
 
-    def __init__(self, path: str, problem: str, more: list[tuple[str, str]] = ()):
+    def __init__(self, path: str, problem: str, more: Iterable[tuple[str, str]] = ()):
         super().__init__(problem)
         self.path = path
         self.problems = [(path, problem), *more]

@@ -70,7 +70,7 @@ class Rule:
             document = document["rules"][0]
         problems: list[str] = []
         rule = _rule(document, "notebook", Path(source), problems)
-        if problems:
+        if rule is None:
             raise RuleError(problems)
         return rule
 
@@ -145,7 +145,7 @@ def _rule(raw, pack: str, path: Path, problems: list[str]) -> Rule | None:
     condition, found = _condition(raw)
     found = list(_field_problems(raw)) + found
     problems.extend(f"{path}:{at or line}: rule {rule_id}: field `{name}`: {problem}" for at, name, problem in found)
-    if found:
+    if found or condition is None:
         return None
     examples = strip_lines(raw["examples"])
     return Rule(
