@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from pathlib import Path
 
-from .cascades import load_cascades
 from .code import CodeFindings, inspect_root_cause
 from .classify import classify_events, default_rules
 from .events import events_from_records
@@ -15,7 +14,7 @@ from .groups import Deploy, DeployTracker, Group, group_events, tie_orphans
 from .incidents import Finding, Incident, Onset, find_incidents
 from .model import resolve as resolve_model
 from .ingest import iter_records
-from .rules import RuleSet, shipped_rules_dir
+from .rules import RuleSet
 from .stats import ReadStats
 from .whys import Why, five_whys
 
@@ -66,11 +65,11 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     end = until if until is not None else tracker.end
     deploys = [d for d in tracker.deploys() if _in_window(d.time, since, until) and (service is None or d.service == service)]
     incidents, onsets, findings = ([], {}, []) if start is None else find_incidents(
-        groups, deploys, load_cascades(shipped_rules_dir()), start, end, baseline)
+        groups, deploys, rules.cascades, start, end, baseline)
     project = projects[0] if projects else None
     code = [inspect_root_cause(i.root_cause, Path(repo), path_maps, i.deploy.time if i.deploy else None)
             if repo is not None and i.root_cause is not None else None for i in incidents]
-    return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c) for i, c in zip(incidents, code)],
+    return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c, rules.cascades) for i, c in zip(incidents, code)],
                     stats, project, start, end, time.perf_counter() - started,
                     {"since": since, "until": until, "service": service}, code, findings)
 

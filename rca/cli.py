@@ -432,32 +432,34 @@ def rules_list(
 def rules_test(
     rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
 ) -> None:
-    """Run every rule's examples: each `match:` example must match its rule and each `no_match:` one must not."""
+    """Run every rule's examples: each `match:` example must match its rule, capture its `fields`, render its
+    `explanation` and leave no placeholder unfilled; each `no_match:` one must not match. `todo:` examples are
+    listed, never failed."""
     rules = _load_rules_or_exit(rules_dirs or [])
     failures = rules.test_examples()
-    for failure in failures:
-        stderr.print(failure)
+    for line in failures + rules.todo_examples():
+        stderr.print(line, markup=False, highlight=False)
     examples = sum(len(r.examples_match) + len(r.examples_no_match) for r in rules.rules)
-    print(f"rules: {examples - len(failures)} passed, {len(failures)} failed ({len(rules.rules)} rules)")
+    todo = sum(len(r.examples_todo) for r in rules.rules)
+    print(f"rules: {examples - len(failures)} passed, {len(failures)} failed, {todo} todo ({len(rules.rules)} rules)")
     if failures:
         raise typer.Exit(1)
 
 
 @rules_app.command("validate")
 def rules_validate(
-    directories: Annotated[list[Path], typer.Argument(help="Rule pack directories to check.", show_default=False)],
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Rule pack directories or files to check, with the shipped packs (alone when none is given).",
+        show_default=False)] = None,
 ) -> None:
     """Check rule packs without running them: every problem is printed as file:line: rule: field: problem."""
-    problems = 0
-    for directory in directories:
-        try:
-            RuleSet.load([directory], shipped=False)
-        except RuleError as error:
-            problems += 1
-            stderr.print(f"rca: error: {error}")
+    problems = RuleSet.validate(paths or [])
+    for problem in problems:
+        stderr.print(f"rca: error: {problem}", markup=False, highlight=False)
     if problems:
+        stderr.print(f"rca: {len(problems)} problem(s)")
         raise typer.Exit(2)
-    print(f"{len(directories)} director{'y' if len(directories) == 1 else 'ies'} valid")
+    print(f"{len(paths or [])} path(s) valid, with the shipped packs")
 
 
 def _load_rules_or_exit(directories: list[Path]) -> RuleSet:

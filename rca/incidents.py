@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .cascades import Cascade
 from .groups import MINUTE, Deploy, Group
+from .rules import Cascade
 
 # An onset: the rate after a point is this unlikely under the rate before it. The test is run at
 # every minute of the window, so the level is strict; a few steady events can never reach it.
@@ -307,7 +308,7 @@ def _judge(group, service, onset: Onset, symptoms, deploy, cascades, start, end)
         after = group.rate_per_minute(onset.time, min(end + 1, onset.time + 30 * MINUTE))
         return (f"{_name(group)}: {before:.1f}/min before the onset, {after:.1f}/min after — "
                 "unchanged, not part of this incident")
-    linked = [s for s in symptoms if _links(group, s, cascades)]
+    linked = [s for s in symptoms if cascade_between(group, s, cascades)]
     shares_traces = any(group.traces & s.traces for s in symptoms)
     if not linked and not shares_traces and _service(group) != service:
         return f"{_name(group)}: on another service, with no cascade link to {service}'s symptoms"
@@ -340,21 +341,23 @@ def _evidence(group, service, onset: Onset, near, linked, shares_traces, deploy)
     return terms, reasons
 
 
-def _links(cause: Group, symptom: Group, cascades: list[Cascade]) -> bool:
+def cascade_between(cause: Group, symptom: Group, cascades: Sequence[Cascade]) -> Cascade | None:
+    """The cascade that links `cause` to `symptom` (its `why` says how), or None when none does."""
     for cascade in cascades:
         if cascade.symptom != symptom.cls or cause.cls not in cascade.causes:
             continue
         if cascade.when == "startup" and not _at_startup(cause):
             continue
         if cascade.same == "service" and _service(cause) == _service(symptom):
-            return True
+            return cascade
         if cascade.same == "revision" and set(cause.revisions) & set(symptom.revisions):
-            return True
+            return cascade
         if cascade.same == "trace" and cause.traces & symptom.traces:
-            return True
-    # two steps: the cause brings down the start-up, which brings the service down
-    return any(c.symptom == symptom.cls and "startup_failure" in c.causes for c in cascades) and \
-        cause.cls != "startup_failure" and _at_startup(cause) and _service(cause) == _service(symptom)
+            return cascade
+    # two steps: the cause brings down the start-up, which brings the service down (the second step says why)
+    if cause.cls == "startup_failure" or not _at_startup(cause) or _service(cause) != _service(symptom):
+        return None
+    return next((c for c in cascades if c.symptom == symptom.cls and "startup_failure" in c.causes), None)
 
 
 def _at_startup(group: Group) -> bool:

@@ -3,14 +3,15 @@ then the whys that logs cannot answer, left as prompts from the root cause's rul
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .groups import Group
-from .incidents import Incident
+from .incidents import Incident, cascade_between
 from .record import format_timestamp
 from .frames import application_location
-from .rules import fill_template
+from .rules import Cascade, fill_template
 
 MAX_INSERT_IDS = 5
 
@@ -43,7 +44,8 @@ def evidence(group: Group, project: str | None) -> dict:
     return item
 
 
-def five_whys(incident: Incident, project: str | None, code=None) -> list[Why]:
+def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequence[Cascade] = ()) -> list[Why]:
+    """`cascades` (the rule set's) say, in the why that links a symptom to what caused it, how one led to the other."""
     whys: list[Why] = []
     root = incident.root_cause
     unavailable = [g for g in incident.symptoms if g.cls == "service_unavailable"]
@@ -65,12 +67,14 @@ def five_whys(incident: Incident, project: str | None, code=None) -> list[Why]:
         revisions = sorted({r for g in startup for r in g.revisions})
         whys.append(Why(
             f"Why could {service} not serve them?" if unavailable else f"Why did {service} stop?",
+            _because(startup[0], unavailable[:1], cascades, {"service": service}) +
             f"Its instances did not start: {len(instances) or 'several'} instance(s) of revision "
             f"{', '.join(revisions) or '?'} failed — " + "; ".join(f"{g.label} ×{g.count}" for g in startup) + ".",
             [evidence(g, project) for g in startup[:2]],
         ))
     if root is not None:
-        whys.append(_cause_why(root, incident, bool(startup), project))
+        because = _because(root, startup[:1] or unavailable[:1], cascades, {**root.classification.fields, "service": service})
+        whys.append(_cause_why(root, incident, bool(startup), project, because))
         whys.extend(_prompts(root, incident, code))
     else:
         whys.append(_no_cause_why(incident, service))
@@ -91,14 +95,20 @@ def _no_cause_why(incident: Incident, service: str) -> Why:
     return Why(f"What made {service} fail?", answer, [], prompt=True)
 
 
-def _cause_why(root: Group, incident: Incident, at_startup: bool, project: str | None) -> Why:
+def _because(cause: Group, symptoms: list[Group], cascades: Sequence[Cascade], fields: dict) -> str:
+    """"Because <why>. ", from the cascade that links `cause` to the symptom above it; "" when none does."""
+    cascade = cascade_between(cause, symptoms[0], cascades) if symptoms else None
+    return f"Because {fill_template(cascade.why, fields)}. " if cascade and cascade.why else ""
+
+
+def _cause_why(root: Group, incident: Incident, at_startup: bool, project: str | None, because: str = "") -> Why:
     classification = root.classification
     event = root.representative
     where = application_location(event.traceback.exceptions) if event.traceback else None
     revisions = ", ".join(root.revisions) or "?"
     question = f"Why did {incident.service or 'it'} fail to start?" if at_startup else f"Why did {incident.service or 'it'} fail?"
     explanation = classification.explanation or root.label
-    answer = (f"{event.message}" + (f" at {where}" if where else "") +
+    answer = (f"{because}{event.message}" + (f" at {where}" if where else "") +
               f" — {explanation}. Raised {root.count} time(s) on revision {revisions}, "
               f"first at {format_timestamp(root.first_seen)}, last at {format_timestamp(root.last_seen)}"
               + (f" (rule {classification.rule.id}, confidence {classification.confidence:.2f})." if classification.rule else "."))

@@ -53,6 +53,9 @@ def test_five_whys_go_from_the_symptom_down_to_the_cause_then_prompt(seed_report
     assert whys[0]["question"] == "Why did requests to netra-backend-staging fail?" and "1030 requests answered HTTP 503" in whys[0]["answer"]
     assert "instances did not start" in whys[1]["answer"] and "Container called exit(1)." in whys[1]["answer"]
     assert "NameError: name 'redis' is not defined at /app/netra_backend/app/services/tool_permissions/rate_limiter.py:22" in whys[2]["answer"]
+    # the cascades' `why:` links each symptom to what caused it
+    assert whys[1]["answer"].startswith("Because no instance of netra-backend-staging could start, so requests had nowhere to go. ")
+    assert whys[2]["answer"].startswith("Because the process raised an exception while starting, and exited. NameError")
     assert [w["prompt"] for w in whys] == [False, False, False, True, True]
     assert "revision netra-backend-staging-00042-q9m first appears at" in whys[3]["answer"]
     evidence = whys[2]["evidence"][0]

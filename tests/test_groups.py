@@ -5,11 +5,10 @@ import itertools
 import pytest
 
 from rca.api import read_events
-from rca.cascades import load_cascades
 from rca.classify import classify_events
 from rca.groups import SAMPLE_EVENTS, group_events, merge_groups
 from rca.incidents import find_incidents
-from rca.rules import shipped_rules_dir
+from rca.rules import RuleSet
 from conftest import INCIDENT
 
 
@@ -39,7 +38,7 @@ def test_the_decision_on_merged_summaries_is_the_one_pass_decision(classified):
     whole = group_events(classified)
     merged = merge_groups(*(group_events(classified[i::2]) for i in range(2)))
     start, end = min(g.first_seen for g in whole), max(g.last_seen for g in whole)
-    cascades = load_cascades(shipped_rules_dir())
+    cascades = RuleSet.load().cascades
     (one,), _, _ = find_incidents(whole, [], cascades, start, end)
     (two,), _, _ = find_incidents(merged, [], cascades, start, end)
     assert one.root_cause.key == two.root_cause.key and one.onset == two.onset

@@ -6,6 +6,7 @@ pattern costs its rule (the engine counts and reports it), never the run.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,9 +21,25 @@ SCOPES = ("root", "last", "any")
 
 
 class ConditionError(Exception):
-    def __init__(self, path: str, problem: str):
+    """Every problem of a `match:` tree, as (path, problem) pairs: `.exception.in`, `one of root, last, any`."""
+
+    def __init__(self, path: str, problem: str, more: Iterable[tuple[str, str]] = ()):
         super().__init__(problem)
         self.path = path
+        self.problems = [(path, problem), *more]
+
+
+def _compile_each(specs: list[tuple[object, str]]) -> list[Condition]:
+    """Compile every child, so that one bad child does not hide the problems of its siblings."""
+    children, problems = [], []
+    for spec, path in specs:
+        try:
+            children.append(compile_condition(spec, path))
+        except ConditionError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConditionError(*problems[0], problems[1:])
+    return children
 
 
 # An exception named in a line without a traceback around it: `... sqlalchemy.exc.OperationalError: (...) ...`
@@ -284,13 +301,13 @@ def compile_condition(spec, path: str = "") -> Condition:
     if not isinstance(spec, dict) or not spec:
         raise ConditionError(path, f"a mapping with one of all, any, not, {', '.join(LEAVES)}")
     if len(spec) > 1:  # several keys in one mapping mean all of them
-        return AllOf([compile_condition({k: v}, f"{path}.{k}") for k, v in spec.items()])
+        return AllOf(_compile_each([({k: v}, path) for k, v in spec.items()]))
     (key, value), = spec.items()
     where = f"{path}.{key}"
     if key in ("all", "any"):
         if not isinstance(value, list) or not value:
             raise ConditionError(where, "a non-empty list of conditions")
-        children = [compile_condition(child, f"{where}[{i}]") for i, child in enumerate(value)]
+        children = _compile_each([(child, f"{where}[{i}]") for i, child in enumerate(value)])
         return AllOf(children) if key == "all" else AnyOf(children)
     if key == "not":
         return Not(compile_condition(value, where))
@@ -359,7 +376,7 @@ def _statuses(value, where) -> frozenset[int]:
         if text.endswith("xx") and text[0].isdigit():
             base = int(text[0]) * 100
             statuses.update(range(base, base + 100))
-        elif "-" in text:
+        elif "-" in text and all(part.strip().isdigit() for part in text.split("-", 1)):
             low, _, high = text.partition("-")
             statuses.update(range(int(low), int(high) + 1))
         elif text.isdigit():

@@ -6,10 +6,12 @@ import string
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from ..classes import UNKNOWN, role_of
+from ..classes import KNOWN_CLASSES, UNKNOWN, role_of
 from ..events import ErrorEvent
+from .cascades import Cascade, cascade_files, load_cascades, unknown_classes
 from .conditions import Facts
 from .loader import Rule, RuleError, load_pack, pack_files
 from .snippets import event_from_example
@@ -53,6 +55,51 @@ class Classification:
         }
 
 
+def read_packs(extra: Iterable[str | Path], shipped: bool) -> tuple[list[Rule], list[Cascade], list[str]]:
+    """The valid rules of the shipped packs (first) and of `extra`, their cascades (the last
+    directory's first), and every problem found."""
+    paths = ([shipped_rules_dir()] if shipped else []) + [Path(p) for p in extra]
+    rules: list[Rule] = []
+    cascades: list[Cascade] = []
+    problems: list[str] = []
+    seen: set[Path] = set()  # a file named twice (`rca rules validate rules/x.yaml`) is read once
+    for path in paths:
+        if not path.is_dir() and not (path.is_file() and path.suffix in (".yaml", ".yml")):
+            problems.append(f"{path}: no such rules directory or YAML pack file")
+            continue
+        for pack in _unseen(pack_files(path), seen):
+            rules.extend(load_pack(pack, problems))
+        # A later directory's cascades come first: the first cascade that links a cause to a
+        # symptom says why in the five whys, so a team's own words win over the shipped ones.
+        cascades[:0] = [c for file in _unseen(cascade_files(path), seen) for c in load_cascades(file, problems)]
+    problems += duplicate_ids(rules)
+    problems += unknown_classes(cascades, set(KNOWN_CLASSES) | {rule.cls for rule in rules})
+    return rules, cascades, problems
+
+
+def _unseen(paths: list[Path], seen: set[Path]) -> list[Path]:
+    fresh = [p for p in paths if p.resolve() not in seen]
+    seen.update(p.resolve() for p in fresh)
+    return fresh
+
+
+def duplicate_ids(rules: list[Rule]) -> list[str]:
+    """A problem for each rule whose id an earlier one (a shipped one, when loading a user's pack) has."""
+    seen: dict[str, Rule] = {}
+    problems = []
+    for rule in rules:
+        if rule.id in seen:
+            problems.append(f"{rule.source}: rule {rule.id}: field `id`: already defined at {seen[rule.id].source}")
+        seen.setdefault(rule.id, rule)
+    return problems
+
+
+@lru_cache(maxsize=1)
+def shipped_cascades() -> tuple[Cascade, ...]:
+    """The shipped cascades, for a RuleSet built from rules alone (RuleSet([rule]))."""
+    return tuple(RuleSet.load().cascades)
+
+
 def fill_template(template: str, fields: dict) -> str:
     """A rule's text with captured fields filled in; a field not captured shows as <name?>."""
     return string.Formatter().vformat(template, (), _Blank(fields))
@@ -63,30 +110,38 @@ class _Blank(dict):
         return f"<{key}?>"
 
 
+def unfilled(template: str, fields: dict) -> list[str]:
+    """The fields a template names that were not captured: each would show as <name?>."""
+    names = {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
+    return sorted(names - set(fields))
+
+
 UNCLASSIFIED = Classification(UNKNOWN, 0.0, "none")
 
 
 class RuleSet:
-    def __init__(self, rules: list[Rule]):
-        seen: dict[str, Rule] = {}
-        for rule in rules:
-            if rule.id in seen:
-                raise RuleError(f"{rule.source}: rule {rule.id}: field `id`: already defined at {seen[rule.id].source}")
-            seen[rule.id] = rule
+    def __init__(self, rules: list[Rule], cascades: Iterable[Cascade] | None = None):
+        """`cascades`: the relations the analysis links causes to symptoms with; None for the shipped ones."""
+        problems = duplicate_ids(rules)
+        if problems:
+            raise RuleError(problems)
         self.rules = rules
+        self.cascades = list(shipped_cascades() if cascades is None else cascades)
         self.timeouts: Counter = Counter()
 
     @classmethod
-    def load(cls, extra_dirs: Iterable[str | Path] = (), shipped: bool = True) -> "RuleSet":
-        """The shipped packs plus every pack under `extra_dirs`; RuleError names the first bad rule."""
-        directories = ([shipped_rules_dir()] if shipped else []) + [Path(d) for d in extra_dirs]
-        rules: list[Rule] = []
-        for directory in directories:
-            if not directory.is_dir():
-                raise RuleError(f"{directory}: no such rules directory")
-            for path in pack_files(directory):
-                rules.extend(load_pack(path))
-        return cls(rules)
+    def load(cls, extra: Iterable[str | Path] = (), shipped: bool = True) -> "RuleSet":
+        """The shipped packs plus every pack (and cascades.yaml) in `extra`, directories or files;
+        RuleError lists every problem found."""
+        rules, cascades, problems = read_packs(extra, shipped)
+        if problems:
+            raise RuleError(problems)
+        return cls(rules, cascades)
+
+    @staticmethod
+    def validate(extra: Iterable[str | Path] = (), shipped: bool = True) -> list[str]:
+        """Every problem of the packs, as file:line: rule ID: field `F`: problem; empty when all is well."""
+        return read_packs(extra, shipped)[2]
 
     def matches(self, event: ErrorEvent, facts: Facts | None = None) -> list[tuple[tuple, Rule, dict]]:
         """Every rule that matches, best first: (rank, rule, captured fields)."""
@@ -117,22 +172,58 @@ class RuleSet:
         return Classification(best.cls, best.confidence, "rule", best, fields, alternatives)
 
     def test_examples(self) -> list[str]:
-        """One line per failing example: a `match:` example the rule misses, or a `no_match:` one it takes."""
+        """One line per failing example: a `match:` example the rule misses, or whose captured fields,
+        rendered explanation or unfilled placeholders are wrong; a `no_match:` example it takes."""
         failures = []
         for rule in self.rules:
-            single = RuleSet([rule])
-            for wanted, examples in ((True, rule.examples_match), (False, rule.examples_no_match)):
-                for index, example in enumerate(examples):
-                    try:
-                        matched = bool(single.matches(event_from_example(example)))
-                    except ValueError as error:
-                        failures.append(f"{rule.source}: rule {rule.id}: example {index + 1}: {error}")
-                        continue
-                    if single.timeouts[rule.id]:
-                        failures.append(f"{rule.source}: rule {rule.id}: a regular expression timed out")
-                    elif matched != wanted:
-                        kind = "match" if wanted else "no_match"
-                        first_line = str(example if isinstance(example, str) else example.get("text", "")).split("\n")[0]
-                        failures.append(f"{rule.source}: rule {rule.id}: {kind} example {index + 1} "
-                                        f"{'not matched' if wanted else 'matched'}: {first_line[:80]}")
+            for kind, examples in (("match", rule.examples_match), ("no_match", rule.examples_no_match)):
+                for index, example in enumerate(examples, 1):
+                    problems = _check_example(rule, example, kind == "match")
+                    if problems:
+                        failures.append(f"{rule.source}: rule {rule.id}: {kind} example {index} " + "; ".join(problems))
         return failures
+
+    def todo_examples(self) -> list[str]:
+        """One line per `todo:` example (a known gap, never a failure): not matched yet, or matched now."""
+        lines = []
+        for rule in self.rules:
+            single = RuleSet([rule], ())
+            for index, example in enumerate(rule.examples_todo, 1):
+                state = "matched now: move it to `match:`" if single.matches(event_from_example(example)) else "not matched yet"
+                lines.append(f"{rule.source}: rule {rule.id}: todo example {index} {state}: {_first_line(example)}")
+        return lines
+
+
+def _check_example(rule: Rule, example, wanted: bool) -> list[str]:
+    """What is wrong with one example of a rule, tried against that rule alone."""
+    single = RuleSet([rule], ())
+    try:
+        found = single.matches(event_from_example(example))
+    except ValueError as error:
+        return [str(error)]
+    if single.timeouts[rule.id]:
+        return ["a regular expression timed out"]
+    if bool(found) != wanted:
+        return [f"{'not matched' if wanted else 'matched'}: {_first_line(example)}"]
+    return _assertion_problems(rule, found[0][2], example) if found else []
+
+
+def _assertion_problems(rule: Rule, fields: dict, example) -> list[str]:
+    """Placeholders the match leaves unfilled, and the example's `fields` and `explanation` that do not hold."""
+    texts = [("explanation", rule.explanation), ("remedy", rule.remedy)]
+    texts += [(f"question {n}", question) for n, question in enumerate(rule.questions, 1)]
+    problems = [f"{what} leaves {{{name}}} unfilled" for what, text in texts for name in unfilled(text, fields)]
+    expected = example if isinstance(example, dict) else {}
+    for name, value in (expected.get("fields") or {}).items():
+        if name not in fields:
+            problems.append(f"field `{name}` not captured (captured: {', '.join(sorted(fields))})")
+        elif str(fields[name]) != str(value):
+            problems.append(f"field `{name}`: captured {fields[name]!r}, expected {value!r}")
+    rendered = fill_template(rule.explanation, fields)
+    if "explanation" in expected and rendered != expected["explanation"].strip():
+        problems.append(f"explanation: rendered {rendered!r}, expected {expected['explanation'].strip()!r}")
+    return problems
+
+
+def _first_line(example) -> str:
+    return str(example if isinstance(example, str) else example.get("text", "")).split("\n")[0][:80]

@@ -7,6 +7,7 @@ from ..ingest.textlog import parse_text_line
 from ..record import LogRecord, normalise_severity
 
 EXAMPLE_FIELDS = ("text", "http_status", "http_url", "http_method", "severity", "service", "log_name", "resource_type")
+ASSERTIONS = ("fields", "explanation")  # what a rule example may assert about the match, beside the record
 
 
 def event_from_text(text: str, source: str = "snippet") -> ErrorEvent:
@@ -16,12 +17,13 @@ def event_from_text(text: str, source: str = "snippet") -> ErrorEvent:
 
 
 def event_from_example(example) -> ErrorEvent:
-    """A rule example: a string is an excerpt; a mapping describes one record (for request logs and the like)."""
+    """A rule example: a string is an excerpt; a mapping describes one record (for request logs and the
+    like), and may carry what the rule must capture and render (`fields`, `explanation`: not record fields)."""
     if isinstance(example, str):
         return event_from_text(example, "example")
     if not isinstance(example, dict):
         raise ValueError("an example is a string or a mapping of record fields")
-    unknown = set(example) - set(EXAMPLE_FIELDS)
+    unknown = set(example) - set(EXAMPLE_FIELDS) - set(ASSERTIONS)
     if unknown:
         raise ValueError(f"unknown example field {sorted(unknown)[0]!r} (allowed: {', '.join(EXAMPLE_FIELDS)})")
     text = str(example.get("text", ""))
