@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import orjson
 from datetime import datetime, timezone
 
-from ..record import LEVEL_ALIASES, LogRecord, normalise_severity, parse_timestamp
+from ..record import LEVEL_ALIASES, MALFORMED, LogRecord, normalise_severity, parse_timestamp
 from ..stats import ReadStats
 from .lines import iter_lines
 
@@ -36,7 +36,11 @@ def read_text(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
         line = _decode(raw, source, position, stats)
         if line is None:
             continue
-        record = parse_text_line(line, source, position)
+        try:
+            record = parse_text_line(line, source, position)
+        except MALFORMED as error:  # a JSON line nested too deeply to show, say
+            stats.skip(f"line that cannot be read ({type(error).__name__})", source, position)
+            continue
         if record.time is None:
             record.time = last_time
         else:
