@@ -85,21 +85,22 @@ DECODED = "decoded"
 CUT = "cut"  # the file ends inside an entry
 STRAY = "stray text between array entries"
 OVERSIZE = f"entry longer than {MAX_ENTRY_BYTES // (1024 * 1024)} MiB"
-LONG_STRING = f"string longer than {MAX_ENTRY_BYTES // (1024 * 1024)} MiB: the rest of the array is unreadable"
 
 
 def _indented_items(stream, source: str, stats: ReadStats) -> Iterator[tuple[str, bytes | None]]:
     """gcloud and Logs Explorer indent by two spaces: an entry starts at a line `  {` and ends at a line
-    that is exactly `  }`, or where the next entry or the array's `]` begins (so that an entry written
-    compactly on one line, or one cut short, costs nothing but itself)."""
+    that is exactly `  }`, or where the next item (any line indented by exactly two spaces) or the
+    array's `]` begins, so that an entry written compactly on one line, or one cut short, costs
+    nothing but itself."""
     block: list[bytes] = []
     size = 0
     for _, line in iter_lines(stream, source, stats):
-        if line.startswith(b"  {") or (block and line.startswith(b"]")):
+        begins = line.startswith(b"  ") and line[2:3] not in b" \t\r\n}]"
+        if begins or (block and line.startswith(b"]")):
             if block:
                 yield _block(block, size)
             block, size = [], 0
-        if not block and not line.startswith(b"  {"):
+        if not block and not begins:
             if line.strip() not in (b"]", b""):
                 yield STRAY, None
             continue
@@ -126,6 +127,7 @@ OPENING = frozenset(b"[{")
 QUOTE, LEFT_BRACE = ord('"'), ord("{")
 BLANK_OR_COMMA = b" \t\r\n,"
 ARRAY_CHUNK = 1 << 20
+STRING_BODY = re.compile(rb'(?:[^"\\]++|\\.)*+', re.S)
 ENTRY_SEPARATOR = re.compile(rb"\},\s*\{")
 
 
@@ -148,9 +150,16 @@ def _any_items(stream) -> Iterator[tuple[str, bytes | None]]:
                 gap = pos
             elif not oversize and len(buf) - start > MAX_ENTRY_BYTES:
                 oversize = True
-            if len(buf) - pos > MAX_ENTRY_BYTES:
-                yield LONG_STRING, None
-                return
+            if len(buf) - pos > MAX_ENTRY_BYTES:  # one string longer than any entry: pass over it unkept
+                if start < 0:
+                    yield STRAY, None
+                oversize = start >= 0
+                buf, pos = _past_string(stream, buf, pos)
+                start, gap = (0 if start >= 0 else -1), pos
+                if not buf:
+                    yield (CUT, None) if start >= 0 else (STRAY, None)
+                    return
+                continue
             chunk = stream.read(ARRAY_CHUNK)
             if not chunk:
                 if start >= 0:
@@ -187,6 +196,21 @@ def _any_items(stream) -> Iterator[tuple[str, bytes | None]]:
                     guess_from = -end  # no separator before here: do not search this far again
         else:  # an array opens
             depth += 1
+
+
+def _past_string(stream, buf: bytes, pos: int) -> tuple[bytes, int]:
+    """The buffer and position just after the string that opens at `buf[pos]`, read on chunk by chunk
+    and dropped as it goes; (b"", 0) if the file ends first."""
+    rest = buf[pos + 1:]
+    while True:
+        end = STRING_BODY.match(rest).end()
+        if end < len(rest):  # at the closing quote (the body stops early only there or at a lone `\`)
+            if rest[end] == QUOTE:
+                return rest, end + 1
+        chunk = stream.read(ARRAY_CHUNK)
+        if not chunk:
+            return b"", 0
+        rest = rest[end:] + chunk  # a trailing `\` escapes the next chunk's first byte: keep it
 
 
 def _guess_entry(buf: bytes, start: int) -> tuple[dict | None, int]:

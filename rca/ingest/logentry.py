@@ -85,8 +85,15 @@ def read_entry(entry: dict, source: str, position: int, stats: ReadStats, where:
     try:
         return entry_to_record(entry, source, position, stats)
     except MALFORMED as error:
-        stats.skip(f"LogEntry with a malformed field ({type(error).__name__})", source, where or position)
+        stats.skip(malformed_reason("LogEntry", error), source, where or position)
         return None
+
+
+def malformed_reason(what: str, error: Exception) -> str:
+    """A skip reason for a MALFORMED error, naming no content (it may hold secrets)."""
+    if isinstance(error, RecursionError) or "recursion" in str(error).lower():
+        return f"{what} nested too deeply"  # orjson cannot show a payload deeper than 255 levels
+    return f"{what} with a malformed field ({type(error).__name__})"
 
 
 def _object(value: object, name: str, wrong: list[str]) -> dict:

@@ -39,7 +39,9 @@ def read_text(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
         try:
             record = parse_text_line(line, source, position)
         except MALFORMED as error:  # a JSON line nested too deeply to show, say
-            stats.skip(f"line that cannot be read ({type(error).__name__})", source, position)
+            from .logentry import malformed_reason  # logentry imports this module
+
+            stats.skip(malformed_reason("line", error), source, position)
             continue
         if record.time is None:
             record.time = last_time
