@@ -51,18 +51,21 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
         text=text,
         source=source,
         position=position,
-        service=_first(resource_labels, SERVICE_LABELS) or _text(labels.get("k8s-pod/app")),
+        service=_first(resource_labels, SERVICE_LABELS) or labels.get("k8s-pod/app"),
         revision=_first(resource_labels, REVISION_LABELS),
-        instance=_text(labels.get("instanceId")) or _first(resource_labels, INSTANCE_LABELS),
-        resource_type=_text(resource.get("type")),
-        log_name=_text(entry.get("logName")),
-        http_method=_text(http.get("requestMethod")),
-        http_url=_text(http.get("requestUrl")),
+        instance=labels.get("instanceId") or _first(resource_labels, INSTANCE_LABELS),
+        resource_type=resource.get("type"),
+        log_name=entry.get("logName"),
+        http_method=http.get("requestMethod"),
+        http_url=http.get("requestUrl"),
         http_status=_int(http.get("status"), MAX_HTTP_STATUS),
         http_latency_ms=_latency_ms(http.get("latency")),
-        trace=_text(entry.get("trace")),
-        insert_id=_text(entry.get("insertId")),
+        trace=entry.get("trace"),
+        insert_id=entry.get("insertId"),
     )
+    if not TEXT_TYPES.issuperset(map(type, (record.service, record.instance, record.resource_type, record.log_name,
+                                            record.http_method, record.http_url, record.trace, record.insert_id))):
+        _coerce_texts(record)  # one test for all eight, as it is rarely needed
     if record.time is None and stamp:
         wrong.append("timestamp")
     if record.http_status is None and http.get("status") not in (None, ""):
@@ -105,11 +108,16 @@ def _object(value: object, name: str, wrong: list[str]) -> dict:
     return {}
 
 
-def _text(value: object) -> str | None:
-    """A string field as a string, whatever type the writer gave it."""
-    if value is None or isinstance(value, str):
-        return value or None
-    return str(value)
+TEXT_TYPES = frozenset((str, type(None)))
+TEXT_FIELDS = ("service", "instance", "resource_type", "log_name", "http_method", "http_url", "trace", "insert_id")
+
+
+def _coerce_texts(record: LogRecord) -> None:
+    """String fields as strings, whatever type the writer gave them (an insertId of 12345)."""
+    for name in TEXT_FIELDS:
+        value = getattr(record, name)
+        if value is not None and not isinstance(value, str):
+            setattr(record, name, str(value))
 
 
 def _payload_text(entry: dict, payload: object, http: dict) -> tuple[str, str | None]:
