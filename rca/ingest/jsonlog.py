@@ -131,71 +131,92 @@ STRING_BODY = re.compile(rb'(?:[^"\\]++|\\.)*+', re.S)
 ENTRY_SEPARATOR = re.compile(rb"\},\s*\{")
 
 
-def _any_items(stream) -> Iterator[tuple[str, bytes | None]]:
+def _any_items(stream) -> Iterator[tuple[str, bytes | dict | None]]:
     """Any other layout (one line, other indents, arrays one after another): each entry is found by
     counting brackets outside strings, and decoded on its own, so a bad entry costs only itself. Only
     a depth count and at most one entry (up to MAX_ENTRY_BYTES) are held, however deep the nesting."""
-    buf, pos, depth = b"", 0, 0
-    start = -1  # where the open entry began in `buf`; -1 when no entry is open
-    entry_depth = 0  # the depth at which the open entry closes
-    oversize = False  # the open entry outgrew MAX_ENTRY_BYTES: its bytes are no longer kept
-    gap = 0  # where the text since the last entry or bracket began: it may hold only commas and blanks
-    guess_from = 0  # entries that start before this offset are not guessed (see `_guess_entry`)
-    while True:
-        pos = NOT_BRACKET.match(buf, pos).end()
-        if pos == len(buf) or buf[pos] == QUOTE:  # the next bracket is not read yet, or a string is open
-            if start < 0:
-                if buf[gap:pos].strip(BLANK_OR_COMMA):
-                    yield STRAY, None
-                gap = pos
-            elif not oversize and len(buf) - start > MAX_ENTRY_BYTES:
-                oversize = True
-            if len(buf) - pos > MAX_ENTRY_BYTES:  # one string longer than any entry: pass over it unkept
-                if start < 0:
-                    yield STRAY, None
-                oversize = start >= 0
-                buf, pos = _past_string(stream, buf, pos)
-                start, gap = (0 if start >= 0 else -1), pos
-                if not buf:
-                    yield (CUT, None) if start >= 0 else (STRAY, None)
+    return _Splitter(stream).items()
+
+
+class _Splitter:
+    """The state of `_any_items`: a window `buf` on the stream, read up to `pos`."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.buf, self.pos, self.depth = b"", 0, 0
+        self.start = -1  # where the open entry began in `buf`; -1 when no entry is open
+        self.entry_depth = 0  # the depth at which the open entry closes
+        self.oversize = False  # the open entry outgrew MAX_ENTRY_BYTES: its bytes are no longer kept
+        self.gap = 0  # where the text since the last entry or bracket began: only commas and blanks belong there
+        self.guess_from = 0  # entries that start before this offset are not guessed (see `_guess_entry`)
+
+    def items(self):
+        while True:
+            self.pos = NOT_BRACKET.match(self.buf, self.pos).end()
+            if self.pos == len(self.buf) or self.buf[self.pos] == QUOTE:  # no bracket read yet, or a string is open
+                if not (yield from self._read_more()):
                     return
-                continue
-            chunk = stream.read(ARRAY_CHUNK)
-            if not chunk:
-                if start >= 0:
-                    yield CUT, None
-                elif pos < len(buf):
-                    yield STRAY, None
-                return
-            keep = start if start >= 0 and not oversize else pos
-            buf, pos, gap, start = buf[keep:] + chunk, pos - keep, gap - keep, max(start - keep, 0) if start >= 0 else -1
-            guess_from = 0
-            continue
-        bracket = buf[pos]
-        pos += 1
-        if start >= 0:  # inside an entry: only its end matters
-            depth += 1 if bracket in OPENING else -1
-            if depth == entry_depth:
-                yield (OVERSIZE, None) if oversize else (ENTRY, buf[start:pos])
-                start, gap = -1, pos
-            continue
-        if buf[gap:pos - 1].strip(BLANK_OR_COMMA) or (depth == 0 and bracket not in OPENING):
+            elif self.start >= 0:
+                yield from self._inside_entry()
+            else:
+                yield from self._between_entries()
+
+    def _inside_entry(self):
+        bracket = self.buf[self.pos]
+        self.pos += 1
+        self.depth += 1 if bracket in OPENING else -1
+        if self.depth == self.entry_depth:
+            yield (OVERSIZE, None) if self.oversize else (ENTRY, self.buf[self.start:self.pos])
+            self.start, self.gap = -1, self.pos
+
+    def _between_entries(self):
+        bracket = self.buf[self.pos]
+        self.pos += 1
+        if self.buf[self.gap:self.pos - 1].strip(BLANK_OR_COMMA) or (self.depth == 0 and bracket not in OPENING):
             yield STRAY, None  # a value that is not an object, or a closing bracket with nothing open
-        gap = pos
+        self.gap = self.pos
         if bracket not in OPENING:
-            depth = max(depth - 1, 0)
-        elif depth == 1 or bracket == LEFT_BRACE:  # an entry begins (an object outside an array counts too)
-            start, entry_depth, oversize = pos - 1, depth, False
-            depth += 1
-            if depth == 2 and guess_from <= start:
-                entry, end = _guess_entry(buf, start)
-                if end > 0:
-                    yield DECODED, entry
-                    start, depth, pos, gap = -1, 1, end, end
-                else:
-                    guess_from = -end  # no separator before here: do not search this far again
-        else:  # an array opens
-            depth += 1
+            self.depth = max(self.depth - 1, 0)
+            return
+        if self.depth == 1 or bracket == LEFT_BRACE:  # an entry begins (an object outside an array counts too)
+            self.start, self.entry_depth, self.oversize = self.pos - 1, self.depth, False
+        self.depth += 1
+        if self.depth == 2 and self.guess_from <= self.start:
+            entry, end = _guess_entry(self.buf, self.start)
+            if end > 0:
+                yield DECODED, entry
+                self.start, self.depth, self.pos, self.gap = -1, 1, end, end
+            else:
+                self.guess_from = -end  # no separator before here: do not search this far again
+
+    def _read_more(self):
+        """Read on, dropping what is done with; False at the end of the stream, after yielding what
+        the end cut short."""
+        if self.start < 0:
+            if self.buf[self.gap:self.pos].strip(BLANK_OR_COMMA):
+                yield STRAY, None
+            self.gap = self.pos
+        elif len(self.buf) - self.start > MAX_ENTRY_BYTES:
+            self.oversize = True
+        if len(self.buf) - self.pos > MAX_ENTRY_BYTES:  # one string longer than any entry: pass over it unkept
+            if self.start < 0:
+                yield STRAY, None
+            self.oversize = self.start >= 0
+            self.buf, self.pos = _past_string(self.stream, self.buf, self.pos)
+            self.start, self.gap = (0 if self.start >= 0 else -1), self.pos
+            more = bool(self.buf)
+        else:
+            chunk = self.stream.read(ARRAY_CHUNK)
+            keep = self.start if self.start >= 0 and not self.oversize else self.pos
+            self.buf, self.pos, self.gap = self.buf[keep:] + chunk, self.pos - keep, self.gap - keep
+            self.start = max(self.start - keep, 0) if self.start >= 0 else -1
+            self.guess_from = 0
+            more = bool(chunk)
+        if not more and self.start >= 0:
+            yield CUT, None
+        elif not more and self.pos < len(self.buf):
+            yield STRAY, None  # a string never closed, outside any entry
+        return more
 
 
 def _past_string(stream, buf: bytes, pos: int) -> tuple[bytes, int]:
