@@ -105,7 +105,7 @@ def _path(column: str) -> tuple[str, ...]:
 def _unflatten(header: list[tuple[str, ...]], row: list[str]) -> dict:
     entry: dict = {}
     for path, cell in zip(header, row):
-        if cell == "":
+        if cell == "" or not path:  # an empty header (a trailing comma) names no field
             continue
         node = entry
         for key in path[:-1]:

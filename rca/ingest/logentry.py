@@ -122,7 +122,7 @@ def _coerce_texts(record: LogRecord) -> None:
 
 def _payload_text(entry: dict, payload: object, http: dict) -> tuple[str, str | None]:
     """The entry's text, and a level named inside a structured payload (if any)."""
-    if "textPayload" in entry:
+    if entry.get("textPayload") is not None:
         return str(entry["textPayload"]), None
     if isinstance(payload, dict):
         return json_payload_text(payload), _first(payload, LEVEL_KEYS)
