@@ -68,6 +68,15 @@ def test_an_entry_nested_100000_deep_is_one_counted_skip_in_bounded_memory(tmp_p
     assert reason in ("JSON nested too deeply", "JSON value is not a LogEntry object"), reason
 
 
+def test_a_text_log_line_of_json_too_deep_to_show_is_kept_as_text(tmp_path):
+    deep = '{"a":' * 300 + "1" + "}" * 300
+    path = tmp_path / "app.log"
+    path.write_text(f"2025-09-12 14:00:00,000 ERROR first\n{deep}\n2025-09-12 14:00:01,000 ERROR last\n")
+    records, stats = read(path)
+    assert [r.text for r in records] == ["2025-09-12 14:00:00,000 ERROR first", deep, "2025-09-12 14:00:01,000 ERROR last"]
+    assert not stats.skipped
+
+
 def test_an_entry_larger_than_the_bound_is_skipped_without_being_held(tmp_path):
     huge = json.dumps(entry(2, textPayload="x" * (5 * 1024 * 1024))).encode()
     text = b"[" + json.dumps(entry(1)).encode() + b"," + huge + b"," + json.dumps(entry(3)).encode() + b"]"
@@ -320,3 +329,29 @@ def test_valid_entries_survive_any_corrupted_lines_and_the_totals_add_up(tmp_pat
     assert stats.records == len(raw) == len(records) + stats.skipped_total
     texts = {r.text for r in records}
     assert all(f"message {item}" in texts for item in lines if isinstance(item, int))
+
+
+# --- Property: any JSON value in any LogEntry field is read or counted, never a crash ------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8)
+FIELDS = ["timestamp", "receiveTimestamp", "severity", "textPayload", "jsonPayload", "protoPayload", "httpRequest",
+          "resource", "labels", "logName", "trace", "insertId", "split"]
+field_values = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=5)
+nested = st.dictionaries(st.sampled_from(["resource", "httpRequest", "protoPayload", "split", "jsonPayload"]),
+                         st.dictionaries(st.sampled_from(["labels", "status", "latency", "type", "code", "uid", "index",
+                                                          "totalSplits", "message", "requestUrl", "service_name"]),
+                                         json_values, max_size=4), max_size=3)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entries=st.lists(st.tuples(field_values, nested), min_size=1, max_size=10))
+def test_any_json_value_in_any_field_is_read_or_counted(tmp_path, entries):
+    lines = [json.dumps({**entry(i), **top, **inner}).encode() for i, (top, inner) in enumerate(entries)]
+    path = tmp_path / "odd-types.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    records, stats = read(path, rca.ReadStats())
+    assert stats.records == len(lines) == sum(r.parts for r in records) + stats.skipped_total  # split parts joined
+    rca.read_events(path, rca.ReadStats())  # and the events after them: no crash either

@@ -36,13 +36,7 @@ def read_text(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
         line = _decode(raw, source, position, stats)
         if line is None:
             continue
-        try:
-            record = parse_text_line(line, source, position)
-        except MALFORMED as error:  # a JSON line nested too deeply to show, say
-            from .logentry import malformed_reason  # logentry imports this module
-
-            stats.skip(malformed_reason("line", error), source, position)
-            continue
+        record = parse_text_line(line, source, position)
         if record.time is None:
             record.time = last_time
         else:
@@ -75,7 +69,10 @@ def parse_text_line(line: str, source: str, position: int) -> LogRecord:
             time = _clf_time(clf.group(1))
     structured = _json_line(rest)
     if structured is not None:  # a JSON-logging app: read the line as Cloud Logging reads a jsonPayload
-        return _structured_record(structured, time, source, position)
+        try:
+            return _structured_record(structured, time, source, position)
+        except MALFORMED:
+            pass  # too deep or too odd to read as fields (orjson shows 255 levels): still a line of text
     record = LogRecord(time=time, severity=level_in_text(rest, prefix_start), text=rest, source=source,
                        position=position)
     request = REQUEST_LINE.search(rest) or BARE_REQUEST.match(rest)
