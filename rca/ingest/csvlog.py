@@ -47,7 +47,7 @@ def read_csv(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
         except StopIteration:
             return
         except csv.Error as error:
-            row, reason = None, f"broken CSV row ({error})"
+            reason = f"broken CSV row ({error})"
         else:
             reason = None if len(row) == len(header) else "CSV row with the wrong number of cells"
         stats.records += 1
