@@ -13,6 +13,7 @@ import gzip
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +22,7 @@ import orjson
 
 from .errors import RcaError
 from .ingest.logentry import SERVICE_LABELS, entry_to_record
+from .output import OutputError, atomic_write
 from .record import LogRecord
 
 ENDPOINT_VARIABLE = "RCA_LOGGING_ENDPOINT"
@@ -43,6 +45,7 @@ class PullError(RcaError):
     def __init__(self, message: str, pulled: int = 0):
         super().__init__(message)
         self.pulled = pulled
+        self.partial: Path | None = None  # set by save_entries: the file that holds what was pulled
 
     def __str__(self) -> str:
         return f"{self.args[0]} ({self.pulled:,} entries pulled before it)" if self.pulled else self.args[0]
@@ -111,9 +114,16 @@ def pull_entries(project: str, query: str, *, limit: int | None = None, page_siz
                "pageSize": page_size}
     state = PullProgress()
     token = None
+    tokens_seen: set[str] = set()
     while True:
         page = _fetch_page(session, dict(request, pageToken=token) if token else request, project, state, sleep)
         state.pages += 1
+        token = page.get("nextPageToken")
+        if token in tokens_seen:  # checked before this page is kept: it would only repeat earlier entries
+            raise PullError(f"Cloud Logging sent an earlier page token again after {state.pages:,} pages; stopped "
+                            "rather than read the same entries forever", state.entries)
+        if token:
+            tokens_seen.add(token)
         for entry in page.get("entries", ()):
             yield entry
             state.entries += 1
@@ -121,7 +131,6 @@ def pull_entries(project: str, query: str, *, limit: int | None = None, page_siz
                 return
         if progress:
             progress(state)
-        token = page.get("nextPageToken")
         if not token:
             return
 
@@ -186,16 +195,25 @@ def records_from_entries(entries, project: str) -> Iterator[LogRecord]:
 
 def save_entries(entries, out: Path) -> int:
     """Write raw entries as sink JSON lines (gzip when `out` ends in .gz), streaming; returns how many.
-    If the pull fails midway, what was written stays a complete, readable file."""
+    They go to `OUT.partial`, renamed to `out` when the pull completes: a failed pull leaves an
+    existing `out` untouched and the partial file complete and readable, named in `PullError.partial`."""
+    out = Path(out)
     count = 0
-    with _open_out(out) as writer:
-        for entry in entries:
-            writer.write(orjson.dumps(entry) + b"\n")
-            count += 1
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot write {out}: {error.strerror or error}") from None
+    with atomic_write(out, binary=True, keep_partial=True) as raw:
+        try:
+            with _compressing(raw, out) as writer:
+                for entry in entries:
+                    writer.write(orjson.dumps(entry) + b"\n")
+                    count += 1
+        except PullError as error:
+            error.partial = Path(raw.name)
+            raise
     return count
 
 
-def _open_out(path: Path):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return gzip.open(path, "wb") if path.suffix == ".gz" else open(path, "wb")
+def _compressing(raw, out: Path):
+    return gzip.GzipFile(filename=out.name, fileobj=raw, mode="wb") if out.suffix == ".gz" else nullcontext(raw)

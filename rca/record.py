@@ -25,24 +25,55 @@ def normalise_severity(value: object) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)):
-        # LogSeverity numbers are multiples of 100: DEBUG=100 ... EMERGENCY=800.
-        index = int(value) // 100
-        return SEVERITIES[index] if 0 <= index < len(SEVERITIES) else None
+        # LogSeverity numbers are multiples of 100: DEBUG=100 ... EMERGENCY=800 (NaN and 10^30 are neither).
+        if not 0 <= value < 100 * len(SEVERITIES):
+            return None
+        return SEVERITIES[int(value) // 100]
     name = LEVEL_ALIASES.get(str(value).strip().upper())
     return name or (str(value).upper() if str(value).upper() in SEVERITY_RANK else None)
 
 
-def parse_timestamp(text: str | None) -> float | None:
-    """RFC 3339 (up to 9 fractional digits, `Z` or an offset) to UTC epoch seconds; None if unreadable."""
-    if not text:
+# Errors that a value of the wrong type or size can raise while a record is built from it: a reader
+# that meets one counts the entry as skipped instead of stopping the run.
+MALFORMED = (TypeError, ValueError, AttributeError, OverflowError, RecursionError)
+# The epochs `datetime` can represent (years 1 to 9999).
+MIN_EPOCH, MAX_EPOCH = -62135596800.0, 253402300799.0
+
+
+def parse_timestamp(value: object) -> float | None:
+    """RFC 3339 (up to 9 fractional digits, `Z` or an offset) to UTC epoch seconds; None if unreadable.
+    Some writers send epoch numbers or a protobuf Timestamp ({"seconds", "nanos"}): those are read too."""
+    if not value:
         return None
+    if not isinstance(value, str):
+        return _epoch(value)
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(value)
     except ValueError:
-        return None
+        return _epoch(value) if value[:1].isdigit() and value.replace(".", "", 1).isdigit() else None
     if moment.tzinfo is None:  # text logs without a zone are taken as UTC, as Cloud Run writes them
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    try:
+        return moment.timestamp()
+    except (OverflowError, ValueError):  # year 1 or 9999 moved out of range by its offset
+        return None
+
+
+def _epoch(value: object) -> float | None:
+    """Epoch seconds from a number in seconds, milliseconds, microseconds or nanoseconds (told apart by
+    size: any date after 1973 in seconds is below 10^11), or from {"seconds", "nanos"}; None otherwise."""
+    try:
+        if isinstance(value, dict):
+            seconds = float(value.get("seconds") or 0) + float(value.get("nanos") or 0) / 1e9
+        else:
+            seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    for _ in range(3):
+        if abs(seconds) < 1e11:
+            break
+        seconds /= 1000.0
+    return seconds if MIN_EPOCH <= seconds <= MAX_EPOCH else None  # False for NaN too
 
 
 SPAN_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -1,38 +1,108 @@
-"""Secrets that logs leak (tokens, keys, passwords in URLs, private keys), masked in reports."""
+"""Secrets that logs leak (keys, tokens, passwords, private keys), masked in every output; with `pii`,
+also e-mail addresses, IP addresses and user ids, for reports pasted into public issues.
+
+Redact a whole text before cutting it: a cut can split a secret into pieces that no pattern knows.
+A private key block whose END was cut off anyway is still masked, to the end of its field.
+"""
 
 from __future__ import annotations
 
 import re
 
 REDACTED = "[REDACTED]"
-PATTERNS = (
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S), REDACTED),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
-    (re.compile(r"(://[^:/\s@]+:)[^@\s/]+@"), r"\1" + REDACTED + "@"),
-    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), REDACTED),  # Google API keys
-    (re.compile(r"\b(?:sk|pk|rk)-(?:live-|test-|proj-)?[A-Za-z0-9_-]{20,}\b"), REDACTED),  # OpenAI / Stripe style
-    (re.compile(r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b"), REDACTED),
-    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), REDACTED),  # AWS access key ids
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), REDACTED),  # GitHub tokens
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), REDACTED),  # Slack tokens
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"), REDACTED),  # JWTs
-    (re.compile(r"(?i)\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret)[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;]{4,}"),
-     r"\1" + REDACTED),
+
+# Names whose value is a secret: *_KEY, *_SECRET, *_PASSWORD, *_TOKEN and friends. The name is
+# matched by its end, whatever comes before: `\b` cannot mark where a name starts, since `_` is a
+# word character (`\bpassword` never matched inside DB_PASSWORD or aws_secret_access_key).
+SECRET_NAME = (r"(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|[_-]key|private[_-]?key[_-]?id"
+               r"|credentials?|session[_-]?id|authorization|auth)")
+# `=` or `:`, with the quotes around it of JSON, YAML, env files, JSON escaped inside a string, or
+# HTML-escaped text (a redaction that comes after escaping must still work).
+QUOTE = r"""(?:\\?["']|&quot;|&#x27;|&#39;)"""
+SEPARATOR = QUOTE + r"""?[ \t]*[=:][ \t]*"""
+# A quoted value runs to its quote (an entity-quoted one to the next `&` or tag); a bare one to a
+# space, quote or list separator.
+VALUE = (r"""(?:(\\?["'])[^"'\\\r\n]+|(&quot;|&#x27;|&#39;)[^&"'<\r\n]+"""
+         r"""|(?!\[REDACTED|(?i:bearer|basic)\b)[^\s"'\\&,;<>]{2,})""")
+
+# (needles, pattern, replacement): see `redact`.
+SECRETS = (
+    # Private keys (PEM, OpenSSH, PGP), whole or cut short: with no END, up to the end of the field
+    # (a quote, or the `<` or `&` that ends text in HTML; base64 has none of them).
+    (("-----begin",), re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+                                 r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[^\"<&]*)", re.S), REDACTED),
+    # Whole JWTs (header.payload.signature; the signature may be empty).
+    (("eyj",), re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),
+    (("bearer",), re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
+    # HTTP basic auth: base64 of user:password (a word such as "Basic setup" has no digit, capital or =).
+    (("basic",), re.compile(r"\b((?i:basic))\s+(?=[A-Za-z0-9+/]*[0-9A-Z+/=])[A-Za-z0-9+/]{8,}={0,2}"),
+     r"\1 " + REDACTED),
+    # Passwords in URLs and DSNs: scheme://user:password@host (the last @ before the path ends it).
+    # Anchored on the literal `://`: a scheme pattern before it made the search quadratic on "a.a.a…".
+    (("://",), re.compile(r"(://[^:/\s@\"']*:)[^\s/\"']+@"), r"\1" + REDACTED + "@"),
+    # AWS access key ids
+    (("akia", "asia", "agpa", "aida", "aroa", "anpa"), re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),
+     REDACTED),
+    # Google: OAuth access tokens (ya29.c.… has dots too), refresh tokens, API keys, OAuth client secrets
+    (("ya29.",), re.compile(r"\bya29\.[0-9A-Za-z_.-]{20,}"), REDACTED),
+    (("1//0",), re.compile(r"\b1//0[0-9A-Za-z_-]{20,}"), REDACTED),
+    (("aiza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"), REDACTED),
+    (("gocspx-",), re.compile(r"\bGOCSPX-[0-9A-Za-z_-]{20,}"), REDACTED),
+    # GitHub tokens, classic and fine-grained
+    (("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+     re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"), REDACTED),
+    # Slack tokens and webhooks
+    (("xox",), re.compile(r"\bxox[abposrce]-[A-Za-z0-9-]{10,}"), REDACTED),
+    (("hooks.slack.com",), re.compile(r"(hooks\.slack\.com/services/)[A-Za-z0-9/]+"), r"\1" + REDACTED),
+    # OpenAI and Stripe style keys
+    (("sk-", "pk-", "rk-"), re.compile(r"\b(?:sk|pk|rk)-(?:live-|test-|proj-)?[A-Za-z0-9_-]{20,}"), REDACTED),
+    (("_live_", "_test_"), re.compile(r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"), REDACTED),
+    # NAME=value, "name": "value", name: value, for every secret-looking name (last: the value may
+    # already be masked by a shape above; `Authorization: Bearer …` keeps its scheme word).
+    (("pass", "pwd", "secret", "token", "key", "credential", "session", "auth"),
+     re.compile(r"(?i)(" + SECRET_NAME + SEPARATOR + r")" + VALUE), r"\1\2\3" + REDACTED),
+)
+
+# Personal data, masked only on request (`pii=True`).
+IPV4 = r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+HEX = r"[0-9A-Fa-f]{1,4}"
+IPV6 = (rf"(?:(?:{HEX}:){{7}}{HEX}"  # full
+        rf"|(?=[0-9A-Fa-f:]*[0-9A-Fa-f])(?:{HEX}(?::{HEX}){{0,6}})?::(?:{HEX}(?::{HEX}){{0,6}})?)"  # compressed
+        rf"(?::{IPV4}|(?<=:){IPV4})?")
+USER_NAME = (r"(?:user[_-]?id|userid|user[_-]?name|username|user|uid|login|account[_-]?id|customer[_-]?id"
+             r"|principal[_-]?email|principal[_-]?subject)")
+PII = (
+    (("@",), re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
+     "[EMAIL]"),
+    ((":",), re.compile(rf"(?<![\w:.])(?:{IPV6})(?![\w:])"), "[IP]"),
+    ((".",), re.compile(rf"(?<![\w.]){IPV4}(?!\.?\d)"), "[IP]"),
+    (("user", "uid", "login", "account", "customer", "principal"),
+     re.compile(r"(?i)\b(" + USER_NAME + SEPARATOR + r")" + VALUE), r"\1\2\3[USER]"),
 )
 
 
-def redact(text: str) -> str:
-    for pattern, replacement in PATTERNS:
-        text = pattern.sub(replacement, text)
+def redact(text: str, pii: bool = False) -> str:
+    """`text` with every secret masked, and with `pii` every e-mail address, IP address and user id.
+    Each pattern is tried only where one of its needles (lowercase words it cannot match without)
+    occurs: most log text holds none, and a substring test is far cheaper than a regex search."""
+    lowered = text.lower()
+    for needles, pattern, replacement in SECRETS + PII if pii else SECRETS:
+        if any(needle in lowered for needle in needles):
+            text = pattern.sub(replacement, text)
     return text
 
 
-def redact_tree(value):
-    """Every string in a JSON-like tree, redacted."""
+SECRET_KEY = re.compile(SECRET_NAME + r"$", re.I)
+
+
+def redact_tree(value, pii: bool = False):
+    """Every string in a JSON-like tree, redacted; the string value of a key named like a secret
+    ({"password": "…"}) is masked whole, as its name is not in the string to tell."""
     if isinstance(value, str):
-        return redact(value)
+        return redact(value, pii)
     if isinstance(value, dict):
-        return {key: redact_tree(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [redact_tree(item) for item in value]
+        return {key: REDACTED if isinstance(item, str) and isinstance(key, str) and SECRET_KEY.search(key)
+                else redact_tree(item, pii) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_tree(item, pii) for item in value]
     return value

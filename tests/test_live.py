@@ -80,7 +80,8 @@ def test_failure_mid_pull_keeps_what_was_pulled(server, tmp_path):
         save_entries(pull_entries("netra-staging", QUERY, endpoint=server.endpoint, page_size=250, sleep=no_sleep), out)
     assert caught.value.pulled == 500
     assert str(caught.value).startswith("Cloud Logging failed (503)")
-    with gzip.open(out) as saved:  # a complete gzip file with both pages in it
+    assert not out.exists() and caught.value.partial == tmp_path / "partial.jsonl.gz.partial"
+    with gzip.open(caught.value.partial) as saved:  # a complete gzip file with both pages in it
         assert len(saved.read().splitlines()) == 500
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import glob
 import gzip
 import io
+import itertools
 import os
+import re
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 from ..errors import RcaError
 from ..record import LogRecord
@@ -32,44 +33,130 @@ class InputError(RcaError):
     """A named input that does not exist or matches nothing."""
 
 
-def expand_inputs(inputs: Iterable[str | os.PathLike]) -> list[str]:
-    """Files named, found under directories, or matched by globs (`**` recurses); `-` is stdin."""
+def expand_inputs(inputs: Iterable[str | os.PathLike], stats: ReadStats | None = None) -> list[str]:
+    """Files named, found under directories, or matched by globs (`**` recurses); `-` is stdin. Each
+    file is listed once, however many names or links reach it. A name that matches nothing is recorded
+    in `stats.errors` and the other inputs are still read; without `stats`, or when nothing at all is
+    found, it raises InputError."""
     found: list[str] = []
+    seen: set = set()
+    missing: list[tuple[str, str]] = []
     for item in inputs:
         name = os.fspath(item)
-        if name == STDIN:
-            found.append(STDIN)
-        elif os.path.isdir(name):
-            found.extend(_files_under(Path(name)))
-        elif os.path.exists(name):
-            found.append(name)
-        elif glob.has_magic(name):
-            matches = sorted(m for m in glob.glob(name, recursive=True) if os.path.isfile(m))
-            if not matches:
-                raise InputError(f"{name}: no file matches this pattern")
-            found.extend(matches)
-        else:
-            raise InputError(f"{name}: no such file or directory")
+        kept = []
+        for path in sorted(_expand(name, missing), key=os.path.islink):  # a file's own name before a link's
+            key = _identity(path)
+            if key not in seen:
+                seen.add(key)
+                kept.append(path)
+        found.extend(sorted(kept))
+    if missing and (stats is None or not found):
+        raise InputError("; ".join(f"{name}: {reason}" for name, reason in missing))
+    for name, reason in missing:
+        stats.error(name, reason)
     return found
 
 
-def _files_under(folder: Path) -> list[str]:
-    return sorted(
-        str(path) for path in folder.rglob("*")
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
+def _expand(name: str, missing: list[tuple[str, str]]) -> list[str]:
+    if name == STDIN:
+        return [STDIN]
+    if os.path.isdir(name):
+        return sorted(path for _, files in _tree(name) for path in files)
+    if os.path.exists(name):
+        return [name]
+    if glob.has_magic(name):
+        matches = _glob(name)
+        if not matches:
+            missing.append((name, "no file matches this pattern"))
+        return matches
+    missing.append((name, "no such file or directory"))
+    return []
+
+
+RECURSIVE = re.compile(r"(?:^|/)\*\*(?:/|$)")
+
+
+def _glob(pattern: str) -> list[str]:
+    """Files that match `pattern`. The standard `glob` follows links to directories into loops
+    (a two-file tree with one loop was read 41 times), so `**` is walked here: every real directory
+    once, hidden ones skipped as `glob` skips them."""
+    recursive = RECURSIVE.search(pattern)
+    if recursive is None:
+        return sorted(path for path in glob.glob(pattern) if os.path.isfile(path))
+    head = pattern[:recursive.start()]
+    tail = re.sub(r"^(?:\*\*/)+", "", pattern[recursive.end():]) or "*"  # `**/**/x` is `**/x`
+    roots = glob.glob(head) if glob.has_magic(head) else [head or os.curdir]
+    found = set()
+    for root in roots:
+        for folder, _ in _tree(root):
+            inner = os.path.join(glob.escape(folder), tail)
+            matches = _glob(inner) if RECURSIVE.search(tail) else glob.glob(inner)
+            found.update(_relative(path) if not head else path for path in matches if os.path.isfile(path))
+    return sorted(found)
+
+
+def _tree(root: str) -> Iterator[tuple[str, list[str]]]:
+    """(folder, its files) for `root` and every folder under it. Links to directories are followed,
+    but each real directory is entered once, so a link loop ends where it starts; hidden names are skipped."""
+    entered: set = set()
+    waiting = [root]
+    while waiting:
+        folder = waiting.pop()
+        try:
+            key = _identity(folder)
+            with os.scandir(folder) as scan:
+                entries = sorted((entry for entry in scan if not entry.name.startswith(".")), key=lambda e: e.name)
+        except OSError:
+            continue  # an unreadable folder: what it holds cannot be named, let alone read
+        if key in entered:
+            continue
+        entered.add(key)
+        files = [entry.path for entry in entries if _is_file(entry)]
+        waiting.extend(entry.path for entry in reversed(entries) if _is_dir(entry))
+        yield folder, files
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _identity(path: str):
+    """What tells two names of one file apart from two files: its device and inode."""
+    if path == STDIN:
+        return STDIN
+    try:
+        status = os.stat(path)
+    except OSError:
+        return os.path.abspath(path)
+    return status.st_dev, status.st_ino
+
+
+def _relative(path: str) -> str:
+    return path[len(os.curdir) + 1:] if path.startswith(os.curdir + os.sep) else path
 
 
 def iter_records(inputs: Iterable[str | os.PathLike] | str | os.PathLike, stats: ReadStats | None = None,
                  prefilter: bool | str = False) -> Iterator[LogRecord]:
     """Every record of every input, in file order. With `prefilter` (True or "events"), healthy
     entries of JSON exports are counted but not decoded (see `prefilter.py`); "deploys" also keeps
-    the first entry of each revision."""
+    the first entry of each revision. An input that matches nothing is an error in `stats.errors`
+    (InputError when no `stats` is given, so that it cannot pass unseen, or when nothing matches)."""
     prefilter = {True: "events", False: "off"}.get(prefilter, prefilter)
+    given = stats
     stats = stats if stats is not None else ReadStats()
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    for source in expand_inputs(inputs):
+    for source in expand_inputs(inputs, given):
         stats.sources.append(source)
         yield from join_split_entries(_read_source(source, stats, prefilter), stats)
 
@@ -103,11 +190,15 @@ def _choose_reader(stream, source: str, stats: ReadStats):
     if not body:
         stats.note("empty source", source, 0)
         return None
-    if _is_binary(body):
+    lines = body[:8192].split(b"\n")[:50]
+    if _is_binary(lines) and not any(_looks_like_entry(line) for line in lines):
         stats.error(source, "binary data, not a log file (not JSON, CSV or text)")
         return None
     if head.startswith(b"\xef\xbb\xbf"):
         stream.read(3)
+    # A `#` comment header or a junk line decides nothing: the first line that is neither does (the
+    # readers then count those lines as skipped, with their reason).
+    body = body[sum(len(line) + 1 for line in itertools.takewhile(_says_nothing, lines)):] or body
     if body.startswith(b"[") and body[1:].lstrip()[:1] in (b"{", b"]"):
         return lambda prefilter: read_json_array(stream, source, stats, prefilter)
     if body.startswith(b"{") and body[1:].lstrip()[:1] in (b'"', b"}"):
@@ -117,8 +208,21 @@ def _choose_reader(stream, source: str, stats: ReadStats):
     return lambda prefilter: read_text(stream, source, stats)
 
 
-def _is_binary(head: bytes) -> bool:
+def _is_binary(lines: list[bytes]) -> bool:
     """Most lines of the head are control bytes: not a log (a few junk lines inside a log are skipped later)."""
-    lines = head[:8192].split(b"\n")[:50]
-    junk = sum(1 for line in lines if b"\x00" in line or control_share(line) > 0.1)
-    return junk * 2 > len(lines)
+    return sum(map(_is_junk, lines)) * 2 > len(lines)
+
+
+def _is_junk(line: bytes) -> bool:
+    return b"\x00" in line or control_share(line) > 0.1
+
+
+def _says_nothing(line: bytes) -> bool:
+    """A blank line, a `#` comment, or junk: nothing to tell the format by."""
+    stripped = line.strip()
+    return not stripped or stripped.startswith(b"#") or _is_junk(line)
+
+
+def _looks_like_entry(line: bytes) -> bool:
+    line = line.strip()
+    return line.startswith(b'{"') and line.endswith(b"}")

@@ -13,6 +13,8 @@ from ..stats import ReadStats
 
 # A LogEntry is at most 256 KB; escaped as JSON it can roughly double. Anything past this is not a log line.
 MAX_LINE_BYTES = 4 * 1024 * 1024
+# An entry of a JSON array (spread over lines, or among others on one line) is bounded the same way.
+MAX_ENTRY_BYTES = MAX_LINE_BYTES
 OVERLONG_REASON = f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB"
 _DISCARD_CHUNK = 1 << 20
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..record import LogRecord, level_in_text, normalise_severity, parse_timestamp
+from ..record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
+from ..stats import ReadStats
 
 # jsonPayload keys that hold the human message, in order of preference.
 MESSAGE_KEYS = ("message", "msg", "textPayload", "text", "log", "event")
@@ -10,6 +11,9 @@ MESSAGE_KEYS = ("message", "msg", "textPayload", "text", "log", "event")
 TRACE_KEYS = ("stack_trace", "exception", "exc_info", "stacktrace", "traceback", "error")
 LEVEL_KEYS = ("severity", "level", "levelname", "log_level")
 TRACEBACK_MARK = "Traceback (most recent call last)"
+
+MAX_HTTP_STATUS = 999
+MAX_RPC_CODE = 2**31 - 1  # an int32 in the API
 
 # resource.labels that name the service, revision and instance, per platform.
 SERVICE_LABELS = ("service_name", "module_id", "function_name", "job_name", "container_name")
@@ -25,19 +29,23 @@ RPC_CODES = {
 }
 
 
-def entry_to_record(entry: dict, source: str, position: int) -> LogRecord:
-    resource = entry.get("resource") or {}
-    resource_labels = resource.get("labels") or {}
-    labels = entry.get("labels") or {}
-    http = entry.get("httpRequest") or {}
+def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | None = None) -> LogRecord:
+    """Fields of the wrong type (a string `httpRequest`, a list of `labels`, a status of 10^30) are
+    ignored and, given `stats`, noted: the rest of the entry is still worth reading."""
+    wrong: list[str] = []
+    resource = _object(entry.get("resource"), "resource", wrong)
+    resource_labels = _object(resource.get("labels"), "resource.labels", wrong)
+    labels = _object(entry.get("labels"), "labels", wrong)
+    http = _object(entry.get("httpRequest"), "httpRequest", wrong)
     payload = entry.get("jsonPayload")
     text, payload_level = _payload_text(entry, payload, http)
     severity = normalise_severity(entry.get("severity"))
     if severity in (None, "DEFAULT"):
         # stdout/stderr lines get no severity from Cloud Run; the level their text names is the best there is.
         severity = normalise_severity(payload_level) if payload_level else level_in_text(text)
+    stamp = entry.get("timestamp") or entry.get("receiveTimestamp")
     record = LogRecord(
-        time=parse_timestamp(entry.get("timestamp") or entry.get("receiveTimestamp")),
+        time=parse_timestamp(stamp),
         severity=severity,
         text=text,
         source=source,
@@ -49,23 +57,71 @@ def entry_to_record(entry: dict, source: str, position: int) -> LogRecord:
         log_name=entry.get("logName"),
         http_method=http.get("requestMethod"),
         http_url=http.get("requestUrl"),
-        http_status=_int(http.get("status")),
+        http_status=_int(http.get("status"), MAX_HTTP_STATUS),
         http_latency_ms=_latency_ms(http.get("latency")),
         trace=entry.get("trace"),
         insert_id=entry.get("insertId"),
     )
+    if not TEXT_TYPES.issuperset(map(type, (record.service, record.instance, record.resource_type, record.log_name,
+                                            record.http_method, record.http_url, record.trace, record.insert_id))):
+        _coerce_texts(record)  # one test for all eight, as it is rarely needed
+    if record.time is None and stamp:
+        wrong.append("timestamp")
+    if record.http_status is None and http.get("status") not in (None, ""):
+        wrong.append("httpRequest.status")
     proto = entry.get("protoPayload")
     if isinstance(proto, dict) and isinstance(proto.get("status"), dict):
-        record.extra["status_code"] = _int(proto["status"].get("code"))
+        record.extra["status_code"] = _int(proto["status"].get("code"), MAX_RPC_CODE)
     split = entry.get("split")
     if isinstance(split, dict):
         record.extra["split"] = split
+    if wrong and stats is not None:
+        for name in wrong:
+            stats.note(f"unreadable {name} ignored", source, position)
     return record
+
+
+def read_entry(entry: dict, source: str, position: int, stats: ReadStats, where: str | None = None) -> LogRecord | None:
+    """The record, or None after counting the entry as skipped (at `where`, default `position`):
+    a malformed value never stops the run."""
+    try:
+        return entry_to_record(entry, source, position, stats)
+    except MALFORMED as error:
+        stats.skip(malformed_reason("LogEntry", error), source, where or position)
+        return None
+
+
+def malformed_reason(what: str, error: Exception) -> str:
+    """A skip reason for a MALFORMED error, naming no content (it may hold secrets)."""
+    if isinstance(error, RecursionError) or "recursion" in str(error).lower():
+        return f"{what} nested too deeply"  # orjson cannot show a payload deeper than 255 levels
+    return f"{what} with a malformed field ({type(error).__name__})"
+
+
+def _object(value: object, name: str, wrong: list[str]) -> dict:
+    """`value` if it is a JSON object; otherwise {} (and `name` noted, unless the field is simply absent)."""
+    if isinstance(value, dict):
+        return value
+    if value not in (None, ""):
+        wrong.append(name)
+    return {}
+
+
+TEXT_TYPES = frozenset((str, type(None)))
+TEXT_FIELDS = ("service", "instance", "resource_type", "log_name", "http_method", "http_url", "trace", "insert_id")
+
+
+def _coerce_texts(record: LogRecord) -> None:
+    """String fields as strings, whatever type the writer gave them (an insertId of 12345)."""
+    for name in TEXT_FIELDS:
+        value = getattr(record, name)
+        if value is not None and not isinstance(value, str):
+            setattr(record, name, str(value))
 
 
 def _payload_text(entry: dict, payload: object, http: dict) -> tuple[str, str | None]:
     """The entry's text, and a level named inside a structured payload (if any)."""
-    if "textPayload" in entry:
+    if entry.get("textPayload") is not None:
         return str(entry["textPayload"]), None
     if isinstance(payload, dict):
         return json_payload_text(payload), first_of(payload, LEVEL_KEYS)
@@ -99,7 +155,7 @@ def json_payload_text(payload: dict) -> str:
 def _audit_text(proto: dict) -> str:
     status = proto.get("status") or {}
     parts = [str(proto.get("methodName", "")), str(proto.get("resourceName", ""))]
-    code = _int(status.get("code")) if isinstance(status, dict) else None
+    code = _int(status.get("code"), MAX_RPC_CODE) if isinstance(status, dict) else None
     if code:
         parts.append(f"{RPC_CODES.get(code, 'CODE')} ({code}): {status.get('message', '')}")
     return " ".join(p for p in parts if p).strip()
@@ -113,11 +169,13 @@ def first_of(mapping: dict, keys: tuple) -> str | None:
     return None
 
 
-def _int(value: object) -> int | None:
+def _int(value: object, bound: int) -> int | None:
+    """An integer field in 0..bound; None when missing or unreadable (a status of 10^30 is not a status)."""
     try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
+        number = int(value) if value not in (None, "") else None
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if number is not None and 0 <= number <= bound else None
 
 
 def _latency_ms(value: object) -> float | None:
@@ -128,5 +186,8 @@ def _latency_ms(value: object) -> float | None:
         except ValueError:
             return None
     if isinstance(value, dict):
-        return (float(value.get("seconds", 0)) + float(value.get("nanos", 0)) / 1e9) * 1000.0
+        try:
+            return (float(value.get("seconds") or 0) + float(value.get("nanos") or 0) / 1e9) * 1000.0
+        except (TypeError, ValueError):
+            return None
     return None

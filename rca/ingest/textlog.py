@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import orjson
 from datetime import datetime, timezone
 
-from ..record import LogRecord, level_in_text, normalise_severity, parse_timestamp
+from ..record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
 from ..stats import ReadStats
 from .lines import iter_lines
 from .logentry import LEVEL_KEYS, first_of, json_payload_text
@@ -68,7 +68,10 @@ def parse_text_line(line: str, source: str, position: int) -> LogRecord:
             time = _clf_time(clf.group(1))
     structured = _json_line(rest)
     if structured is not None:  # a JSON-logging app: read the line as Cloud Logging reads a jsonPayload
-        return _structured_record(structured, time, source, position)
+        try:
+            return _structured_record(structured, time, source, position)
+        except MALFORMED:
+            pass  # too deep or too odd to read as fields (orjson shows 255 levels): still a line of text
     record = LogRecord(time=time, severity=level_in_text(rest, prefix_start), text=rest, source=source,
                        position=position)
     request = REQUEST_LINE.search(rest) or BARE_REQUEST.match(rest)
