@@ -61,8 +61,9 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     for group in groups:
         group.muted = _muted(group, mute)
     tie_orphans(groups, service_map)
-    start = read_since if read_since is not None else tracker.start
-    end = until if until is not None else tracker.end
+    first, last = _window(tracker, stats)
+    start = read_since if read_since is not None else first
+    end = until if until is not None else last
     deploys = [d for d in tracker.deploys() if _in_window(d.time, since, until) and (service is None or d.service == service)]
     incidents, onsets, findings = ([], {}, []) if start is None else find_incidents(
         groups, deploys, rules.cascades, start, end, baseline)
@@ -72,6 +73,20 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c, rules.cascades) for i, c in zip(incidents, code)],
                     stats, project, start, end, time.perf_counter() - started,
                     {"since": since, "until": until, "service": service}, code, findings)
+
+
+def _window(tracker: DeployTracker, stats: ReadStats) -> tuple[float | None, float | None]:
+    """The first and last record's times, counting the healthy entries passed over undecoded."""
+    from .record import parse_timestamp
+
+    first, last = tracker.start, tracker.end
+    if stats.passed_first is not None:
+        passed = parse_timestamp(stats.passed_first.decode() + "Z")
+        first = passed if first is None or (passed is not None and passed < first) else first
+    if stats.passed_last is not None:
+        passed = parse_timestamp(stats.passed_last.decode() + "Z")
+        last = passed if last is None or (passed is not None and passed > last) else last
+    return first, last
 
 
 def _muted(group: Group, mute) -> bool:

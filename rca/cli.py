@@ -15,6 +15,8 @@ import orjson
 from .api import read_events
 from .config import find_config
 from .errors import RcaError
+from .output import atomic_write
+from .redact import redact_tree
 from .classify import classify_events, classify_text, snippet_result
 from .live import PullError
 from .render import print_classified_table, print_table, write_json, write_jsonl
@@ -63,21 +65,24 @@ def events(
     inputs: Annotated[list[str], typer.Argument(help=INPUTS_HELP, show_default=False)],
     output_format: Annotated[EventFormat, typer.Option("--format", "-f", help="table for people; jsonl (one event per line) or json for scripts.")] = EventFormat.table,
     limit: Annotated[int | None, typer.Option(min=1, help="Show at most this many events (the earliest).")] = None,
+    no_redact: Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)] = False,
+    redact_pii: Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)] = False,
 ) -> None:
     """List the error events in the logs: stitched tracebacks, ERROR lines, failing requests, platform failures.
 
     Example: rca events fixtures/incidents/missing-import/logs.jsonl
     """
     stats = ReadStats()
+    scrub = _scrubber(no_redact, redact_pii)
     found = _read_events_or_exit(inputs, stats)
     shown = found[:limit] if limit else found
     if output_format is EventFormat.jsonl:
-        write_jsonl(shown)
+        write_jsonl(shown, scrub=scrub)
     elif output_format is EventFormat.json:
-        write_json(shown, stats.as_dict())
+        write_json(shown, stats.as_dict(), scrub=scrub)
     else:
-        print_table(shown, _stdout_console())
-    _finish(stats)
+        print_table(shown, _stdout_console(), scrub)
+    _finish(stats, scrub)
 
 
 class ReportFormat(str, enum.Enum):
@@ -93,6 +98,8 @@ def parse_moment(text: str) -> float:
         raise typer.BadParameter(f"{text!r} is neither a time like 2025-09-12T14:00Z nor a span like 2h") from None
 
 
+NO_REDACT_HELP = "Keep secrets found in log text (tokens, keys, passwords) instead of masking them."
+PII_HELP = "Also mask e-mail addresses, IP addresses and user ids, for output pasted into a public issue."
 PROJECT_HELP = "Pull the entries live from this Google Cloud project instead of reading files (Application Default Credentials)."
 MODEL_HELP = ("The classifier for what no rule claims: `default` (built from the shipped corpus on first use, "
               "then cached), a file from `rca train`, or `none` for rules only.")
@@ -108,7 +115,8 @@ def analyze(
     until: Annotated[str | None, typer.Option(help="Only records before this time (same forms as --since).", show_default=False)] = None,
     service: Annotated[str | None, typer.Option(help="Only records of this service (Cloud Run service, App Engine module, GKE container).", show_default=False)] = None,
     rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
-    no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep secrets found in log text (tokens, keys, passwords in URLs) instead of masking them.")] = False,
+    no_redact: Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)] = False,
+    redact_pii: Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)] = False,
     repo: Annotated[Path | None, typer.Option("--repo", help="A checkout of the failing service's code: the report then shows the code of each frame, confirms the defect where the code can tell, and names the suspect commit.", show_default=False)] = None,
     path_map: Annotated[list[str] | None, typer.Option("--path-map", help="FROM=TO: read the container path FROM (e.g. /app) as TO in the checkout (e.g. .). Repeat for several. Without it, frames are matched by the longest path suffix.", show_default=False)] = None,
     project: Annotated[str | None, typer.Option("--project", help=PROJECT_HELP, show_default=False)] = None,
@@ -120,6 +128,7 @@ def analyze(
     mute: Annotated[list[str] | None, typer.Option("--mute", help="Known noise to keep out of incidents: a group's fingerprint, a rule id, or a pattern searched in its label (e.g. 'GET /healthz 401'). Repeat for several; muted groups are still listed, marked muted.", show_default=False)] = None,
     baseline_since: Annotated[str | None, typer.Option("--baseline-since", help="Start of a stretch of normal operation (same forms as --since): a group is new only if it rose well above its rate there.", show_default=False)] = None,
     baseline_until: Annotated[str | None, typer.Option("--baseline-until", help="End of the baseline (default: --since, or the onset of nothing: give both for clarity).", show_default=False)] = None,
+    service_map: Annotated[list[str] | None, typer.Option("--service-map", help="TEXT=SERVICE: a group that names no service of its own (a load balancer's backend, a cluster event) and whose label holds TEXT concerns SERVICE. Without it, such groups are tied by the trace ids they share.", show_default=False)] = None,
     fail_on_incident: Annotated[bool, typer.Option("--fail-on-incident", help="Exit with status 1 when an incident is found (for CI and alerting).")] = False,
 ) -> None:
     """Find the root cause: group the failures, tell the cause from its symptoms, and write the five whys.
@@ -141,36 +150,41 @@ def analyze(
         stderr.print(f"rca: error: --repo {repo}: no such directory")
         raise typer.Exit(2)
     maps = [_path_map(item) for item in path_map or config.path_maps]
+    services = dict(_pair(item, "--service-map") for item in service_map or config.service_map)
     baseline = _baseline(baseline_since, baseline_until, since)
     stats = ReadStats()
     window = {"since": parse_moment(since) if since else None, "until": parse_moment(until) if until else None}
     records = None
     if project:
-        records = _live_records(project, window, service, query_filter, everything, limit, endpoint)
+        records = _live_records(project, window, service, query_filter, everything, limit, endpoint, stats)
     elif not inputs:
         stderr.print("rca: error: give log files to analyse, or --project to pull them live")
         raise typer.Exit(2)
     with _progress(stats):
         result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps,
-                              records=records, model=model, mute=mute or config.mute, baseline=baseline, **window)
+                              records=records, model=model, mute=mute or config.mute, baseline=baseline,
+                              service_map=services, **window)
+    scrub = _scrubber(no_redact, redact_pii)
     if output_format is ReportFormat.json:
-        text = orjson.dumps(to_dict(result, redacted=not no_redact), option=orjson.OPT_INDENT_2).decode() + "\n"
+        text = orjson.dumps(scrub(to_dict(result, redacted=False)), option=orjson.OPT_INDENT_2).decode() + "\n"
     elif output_format is ReportFormat.html:
-        text = to_html(result, redacted=not no_redact)
+        text = to_html(result, redacted=not no_redact, pii=redact_pii)
     else:
-        text = to_markdown(result, redacted=not no_redact)
+        text = to_markdown(result, redacted=not no_redact, pii=redact_pii)
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        with atomic_write(out) as handle:  # an existing report survives a failed write
+            handle.write(text)
         stderr.print(f"report written to {out}")
     for incident in result.incidents:
         root = incident.root_cause
-        stderr.print(f"incident on {incident.service}: root cause {root.cls + ' — ' + root.label if root else 'not found'}")
+        stderr.print(scrub(f"incident on {incident.service}: root cause {root.cls + ' — ' + root.label if root else 'not found'}"),
+                     markup=False)
     if not result.incidents:
         stderr.print("no incident found")
     _report_timeouts(rules)
-    _finish(stats)
+    _finish(stats, scrub)
     if fail_on_incident and result.incidents:
         raise typer.Exit(1)
 
@@ -189,14 +203,14 @@ def _baseline(since: str | None, until: str | None, analysis_since: str | None) 
     return window
 
 
-def _live_records(project, window, service, query_filter, everything, limit, endpoint):
+def _live_records(project, window, service, query_filter, everything, limit, endpoint, stats: ReadStats):
     from .live import build_filter, pull_entries, records_from_entries
 
     since = window["since"] if window["since"] is not None else record_moment("1h")
     window["since"] = since
     query = build_filter(since, window["until"], service=service, extra=query_filter, everything=everything)
     entries = pull_entries(project, query, limit=limit, endpoint=endpoint, progress=_pull_progress)
-    return records_from_entries(entries, project)
+    return records_from_entries(entries, project, stats)
 
 
 def _pull_progress(state) -> None:
@@ -232,17 +246,24 @@ def pull(
         count = save_entries(pull_entries(project, query, limit=limit, page_size=page_size, endpoint=endpoint,
                                           progress=_pull_progress), out)
     except PullError as error:
-        stderr.print(f"rca: error: {error}")
-        stderr.print(f"{error.pulled:,} entries pulled before the failure are saved in {out}")
+        stderr.print(f"rca: error: {error}", markup=False)
+        stderr.print(f"{error.pulled:,} entries pulled before the failure are saved in {error.partial or out}; "
+                     f"{out} is left as it was", markup=False)
         raise typer.Exit(1) from None
     stderr.print(f"{count:,} entries saved to {out}")
 
 
 def _path_map(item: str) -> tuple[str, str]:
-    source, sep, target = item.partition("=")
-    if not sep or not source:
-        raise typer.BadParameter(f"{item!r}: expected FROM=TO, e.g. /app=.", param_hint="--path-map")
+    source, target = _pair(item, "--path-map")
     return source, target or "."
+
+
+def _pair(item: str, option: str) -> tuple[str, str]:
+    """FROM=TO, as --path-map and --service-map take them."""
+    source, sep, target = item.partition("=")
+    if not sep or not source or (option == "--service-map" and not target):
+        raise typer.BadParameter(f"{item!r}: expected FROM=TO", param_hint=option)
+    return source, target
 
 
 def _progress(stats: ReadStats):
@@ -290,6 +311,8 @@ def classify(
     rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
     output_format: Annotated[ClassifyFormat, typer.Option("--format", "-f", help="table for people; jsonl for scripts.")] = ClassifyFormat.table,
     model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",
+    no_redact: Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)] = False,
+    redact_pii: Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)] = False,
 ) -> None:
     """Classify each error event into a failure class (missing_import, auth_rejection, ...), saying which rule decided and why.
 
@@ -298,8 +321,9 @@ def classify(
     """
     rules = _load_rules_or_exit(rules_dirs or [])
     model = _load_model_or_exit(model_path)
+    scrub = _scrubber(no_redact, redact_pii)
     if snippets is not None:
-        _classify_snippets(snippets, rules, model)
+        _classify_snippets(snippets, rules, model, scrub)
     elif not inputs:
         stderr.print("rca: error: give log files to classify, or --snippets FILE")
         raise typer.Exit(2)
@@ -309,14 +333,14 @@ def classify(
         if output_format is ClassifyFormat.jsonl:
             out = typer.get_binary_stream("stdout")
             for event, result in classified:
-                out.write(orjson.dumps({**event.as_dict(), "classification": result.as_dict()}) + b"\n")
+                out.write(orjson.dumps(scrub({**event.as_dict(), "classification": result.as_dict()})) + b"\n")
         else:
-            print_classified_table(classified, _stdout_console())
-        _finish(stats)
+            print_classified_table(classified, _stdout_console(), scrub)
+        _finish(stats, scrub)
     _report_timeouts(rules)
 
 
-def _classify_snippets(path: Path, rules: RuleSet, model=None) -> None:
+def _classify_snippets(path: Path, rules: RuleSet, model=None, scrub=lambda value: value) -> None:
     lines = path.read_bytes().splitlines()  # an OSError reaches main()'s handler, naming the file
     out = typer.get_binary_stream("stdout")
     skipped = 0
@@ -330,7 +354,7 @@ def _classify_snippets(path: Path, rules: RuleSet, model=None) -> None:
             skipped += 1
             stderr.print(f"rca: {path}:{number}: skipped: not a JSON object with a text key")
             continue
-        out.write(orjson.dumps(snippet_result(item.get("id", number), classify_text(str(text), rules, model))) + b"\n")
+        out.write(orjson.dumps(scrub(snippet_result(item.get("id", number), classify_text(str(text), rules, model)))) + b"\n")
     if skipped:
         stderr.print(f"{skipped} line(s) skipped")
 
@@ -483,11 +507,19 @@ def _read_events_or_exit(inputs: list[str], stats: ReadStats):
     return read_events(inputs, stats)  # an InputError reaches main()'s handler
 
 
-def _finish(stats: ReadStats) -> None:
+def _scrubber(no_redact: bool, pii: bool):
+    """What every output passes through: secrets masked (and personal data, with --redact-pii),
+    on whole values before anything is cut; nothing with --no-redact."""
+    if no_redact:
+        return lambda value: value
+    return lambda value: redact_tree(value, pii)
+
+
+def _finish(stats: ReadStats, scrub=lambda value: value) -> None:
     """The summary line on stderr; exit 2 when any named source could not be read."""
-    stderr.print(stats.summary())
+    stderr.print(scrub(stats.summary()), markup=False)
     for error in stats.errors:
-        stderr.print(f"rca: error: {error}")
+        stderr.print(scrub(f"rca: error: {error}"), markup=False)
     if stats.errors:
         raise typer.Exit(2)
 

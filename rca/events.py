@@ -119,7 +119,7 @@ def _is_error_request(record: LogRecord) -> bool:
 
 
 def events_from_records(records: Iterable[LogRecord], stats: ReadStats | None = None) -> Iterator[ErrorEvent]:
-    for unit in stitch(records):
+    for unit in stitch(records, stats):
         if is_error_unit(unit):
             if stats is not None:
                 stats.events += 1

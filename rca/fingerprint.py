@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from .events import ErrorEvent
 from .frames import APP_ROOTS, is_library_frame
 from .masks import mask
+from .redact import redact
 from .tracebacks import Frame
 
 STRATEGY = "rca-fingerprint-2"
@@ -43,9 +44,11 @@ class Component:
     value: str
     contributes: bool
     reason: str | None = None  # why a part does not contribute
+    raw: bool = False  # the value is the event's own text, masked only when shown (it does not count)
 
     def as_dict(self) -> dict:
-        item = {"id": self.id, "value": self.value, "contributes": self.contributes}
+        value = _shown(self.value) if self.raw else self.value
+        item = {"id": self.id, "value": value, "contributes": self.contributes}
         return item if self.reason is None else {**item, "reason": self.reason}
 
 
@@ -77,8 +80,7 @@ def fingerprint_of(event: ErrorEvent) -> Fingerprint:
             Component("route", path, True),
             Component("status", str(request.http_status), True),
         ], f"{request.http_method or ''} {path} {request.http_status}".strip())
-    return Fingerprint("message", [Component("message", mask(event.message)[:MESSAGE_LIMIT], True)],
-                       event.message[:MESSAGE_LIMIT])
+    return Fingerprint("message", [Component("message", _shown(event.message), True)], event.message[:MESSAGE_LIMIT])
 
 
 def _traceback_fingerprint(root, label: str) -> Fingerprint:
@@ -91,9 +93,15 @@ def _traceback_fingerprint(root, label: str) -> Fingerprint:
             components.append(Component("frame", _frame_value(frame), True))  # all library: the innermost
         else:
             components.append(Component("frame", _frame_value(frame), False, "library frame"))
-    components.append(Component("message", mask(root.message)[:MESSAGE_LIMIT], False,
-                                "a traceback's frames identify the bug; its message carries ids"))
+    components.append(Component("message", root.message[:MESSAGE_LIMIT * 2], False,
+                                "a traceback's frames identify the bug; its message carries ids", raw=True))
     return Fingerprint("traceback", components, label)
+
+
+def _shown(text: str) -> str:
+    """Free text as a component holds it: secrets masked before anything else (masking first would
+    cut a token into pieces that redaction no longer recognises), then the variable parts."""
+    return mask(redact(text))[:MESSAGE_LIMIT]
 
 
 def _frame_value(frame: Frame) -> str:

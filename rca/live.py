@@ -21,7 +21,8 @@ from pathlib import Path
 import orjson
 
 from .errors import RcaError
-from .ingest.logentry import SERVICE_LABELS, entry_to_record
+from .ingest.logentry import SERVICE_LABELS, read_entry
+from .stats import ReadStats
 from .output import OutputError, atomic_write
 from .record import LogRecord
 
@@ -186,11 +187,15 @@ def _explain(error: Exception, project: str | None) -> str:
     return f"could not reach Cloud Logging: {type(error).__name__}: {message}"
 
 
-def records_from_entries(entries, project: str) -> Iterator[LogRecord]:
-    """LogRecords through the export path: a pull and its saved file give the same records."""
+def records_from_entries(entries, project: str, stats: ReadStats | None = None) -> Iterator[LogRecord]:
+    """LogRecords through the export path: a pull and its saved file give the same records, and an
+    entry that cannot be read is counted in `stats` as a skip, as it would be in the file."""
     source = f"gcp:{project}"
+    stats = stats if stats is not None else ReadStats()
     for position, entry in enumerate(entries, 1):
-        yield entry_to_record(entry, source, position)
+        record = read_entry(entry, source, position, stats) if isinstance(entry, dict) else None
+        if record is not None:
+            yield record
 
 
 def save_entries(entries, out: Path) -> int:

@@ -9,6 +9,7 @@ the masks it leaves out (the classifier keeps quoted strings: `'redis'` in a Nam
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # (name, pattern). A fingerprint writes `<name>`; the classifier writes ` NAME `.
 MASKS: tuple[tuple[str, re.Pattern], ...] = (
@@ -27,6 +28,7 @@ MASKS: tuple[tuple[str, re.Pattern], ...] = (
 )
 
 
+@lru_cache(maxsize=1 << 16)  # the same lines recur thousands of times in an incident
 def mask(text: str, style: str = "<{}>", leave: tuple[str, ...] = ()) -> str:
     """`text` with every variable part replaced by its mask's name in `style`."""
     for name, pattern in MASKS:

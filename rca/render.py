@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import orjson
 from rich.console import Console
@@ -15,20 +15,26 @@ from .frames import application_location
 
 
 
-def write_jsonl(events: Iterable[ErrorEvent], out=None) -> None:
+def _same(value):
+    return value
+
+
+# `scrub` (rca.redact.redact_tree, or nothing with --no-redact) runs on whole values before any is cut.
+def write_jsonl(events: Iterable[ErrorEvent], out=None, scrub: Callable = _same) -> None:
     out = out or sys.stdout.buffer
     for event in events:
-        out.write(orjson.dumps(event.as_dict()) + b"\n")
+        out.write(orjson.dumps(scrub(event.as_dict())) + b"\n")
     out.flush()
 
 
-def write_json(events: Iterable[ErrorEvent], stats: dict, out=None) -> None:
+def write_json(events: Iterable[ErrorEvent], stats: dict, out=None, scrub: Callable = _same) -> None:
     out = out or sys.stdout.buffer
-    out.write(orjson.dumps({"events": [e.as_dict() for e in events], "stats": stats}, option=orjson.OPT_INDENT_2))
+    document = {"events": [e.as_dict() for e in events], "stats": stats}
+    out.write(orjson.dumps(scrub(document), option=orjson.OPT_INDENT_2))
     out.write(b"\n")
 
 
-def print_table(events: list[ErrorEvent], console: Console) -> None:
+def print_table(events: list[ErrorEvent], console: Console, scrub: Callable = _same) -> None:
     table = Table(title=f"{len(events)} error events", title_justify="left", expand=False)
     table.add_column("time (UTC)", no_wrap=True)
     table.add_column("service / revision", overflow="fold", max_width=36)
@@ -42,14 +48,14 @@ def print_table(events: list[ErrorEvent], console: Console) -> None:
             (format_timestamp(event.time) or "?")[:23].replace("T", " "),
             first.revision or first.service or first.source,
             event.kind,
-            event.message[:200],
+            scrub(event.message)[:200],
             application_location(event.traceback.exceptions) if event.traceback else "",
             str(len(event.records)),
         )
     console.print(table)
 
 
-def print_classified_table(classified: list, console: Console) -> None:
+def print_classified_table(classified: list, console: Console, scrub: Callable = _same) -> None:
     table = Table(title=f"{len(classified)} error events", title_justify="left", expand=False)
     table.add_column("time (UTC)", no_wrap=True)
     table.add_column("service / revision", overflow="fold", max_width=36)
@@ -63,6 +69,6 @@ def print_classified_table(classified: list, console: Console) -> None:
             first.revision or first.service or first.source,
             result.cls,
             result.rule.id if result.rule else result.method,
-            (result.explanation or event.message)[:200],
+            scrub(result.explanation or event.message)[:200],
         )
     console.print(table)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 
 from .analysis import Analysis
 from .groups import Group
 from .incidents import Incident
 from .record import format_timestamp
+from .escape import html_text, md_code, md_fence, md_text
 from .redact import redact, redact_tree
 from .fingerprint import STRATEGY
 from .frames import chain_application_frame
@@ -53,7 +53,7 @@ def group_summary(group: Group, onset=None) -> dict:
     }
 
 
-def to_dict(analysis: Analysis, redacted: bool = True) -> dict:
+def to_dict(analysis: Analysis, redacted: bool = True, pii: bool = False) -> dict:
     onsets = analysis.onsets
     incidents = []
     code = analysis.code or [None] * len(analysis.incidents)
@@ -91,10 +91,10 @@ def to_dict(analysis: Analysis, redacted: bool = True) -> dict:
         "groups": [group_summary(g, onsets.get(g.key)) for g in analysis.groups],
         "stats": stats,
     }
-    return redact_tree(report) if redacted else report
+    return redact_tree(report, pii) if redacted else report
 
 
-def to_markdown(analysis: Analysis, redacted: bool = True) -> str:
+def to_markdown(analysis: Analysis, redacted: bool = True, pii: bool = False) -> str:
     lines: list[str] = []
     if not analysis.incidents:
         lines += ["# rca: no incident found", "",
@@ -108,7 +108,7 @@ def to_markdown(analysis: Analysis, redacted: bool = True) -> str:
     stats = analysis.stats
     lines += ["---", "", f"*{stats.summary()}; {len(analysis.groups)} groups; {analysis.seconds:.2f}s. Written by rca.*", ""]
     text = "\n".join(lines)
-    return redact(text) if redacted else text
+    return redact(text, pii) if redacted else text
 
 
 def _decided_by(cls: str, summary: dict) -> str:
@@ -128,8 +128,8 @@ def _incident_markdown(number: int, incident: Incident, whys, analysis: Analysis
         summary = group_summary(root)
         where = summary["location"]
         lines += [
-            f"**Root cause:** `{root.representative.message}`"
-            + (f" at `{where['file']}:{where['line']}` in `{where['function']}`" if where else ""),
+            f"**Root cause:** {md_code(redact(root.representative.message))}"
+            + (f" at {md_code(_place(where))} in {md_code(where['function'] or '?')}" if where else ""),
             "",
             _decided_by(root.cls, summary),
             f"- {summary['explanation']}" if summary["explanation"] else "",
@@ -157,7 +157,7 @@ def _incident_markdown(number: int, incident: Incident, whys, analysis: Analysis
             lines += _evidence_markdown(item)
         lines.append("")
     if root is not None and root.representative.traceback is not None:
-        lines += ["## Root cause traceback", "", "```text", root.representative.text, "```", ""]
+        lines += ["## Root cause traceback", "", *md_fence(root.representative.text), ""]
     return lines
 
 
@@ -190,9 +190,9 @@ def _evidence_markdown(item: dict) -> list[str]:
     if "commit" in item:  # from --repo: the suspect commit
         return ["", f"   Evidence: commit `{item['commit'][:10]}` {item['date']} \"{item['subject']}\"", ""]
     head = f"{item['count']}× {item['group']}, {item['first_seen']} → {item['last_seen']}"
-    lines = ["", "   <details><summary>Evidence: " + html.escape(head, quote=False) + "</summary>", "", "   ```text"]
-    lines += ["   " + line for line in item["sample"].splitlines()[:40]]
-    lines += ["   ```", ""]
+    sample = "\n".join(item["sample"].splitlines()[:40])
+    lines = ["", "   <details><summary>Evidence: " + html_text(redact(head)) + "</summary>", "",
+             *md_fence(sample, indent="   "), ""]
     if item["insert_ids"]:
         lines.append("   insert ids: " + ", ".join(f"`{i}`" for i in item["insert_ids"]))
     refs = ", ".join(f"{r['source']}:{r['position']}" for r in item["records"])
@@ -215,6 +215,11 @@ def _groups_markdown(analysis: Analysis) -> list[str]:
     return lines + [""]
 
 
+def _place(where: dict) -> str:
+    return f"{where['file']}:{where['line']}"
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")[:160]
+    """Log text in a table cell: secrets masked on the whole text, then cut, then escaped."""
+    return md_text(redact(text), limit=160)
 

@@ -25,22 +25,22 @@ svg text{font:11px system-ui,sans-serif}
 """
 
 
-def to_html(analysis: Analysis, redacted: bool = True) -> str:
+def to_html(analysis: Analysis, redacted: bool = True, pii: bool = False) -> str:
     """A whole page, for --format html."""
     title = f"rca report{' — ' + _e(analysis.project) if analysis.project else ''}"
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}</title>"
-            f"<style>{STYLE}</style></head><body>\n{html_body(analysis, redacted)}\n</body></html>")
+            f"<style>{STYLE}</style></head><body>\n{html_body(analysis, redacted, pii)}\n</body></html>")
 
 
-def html_body(analysis: Analysis, redacted: bool = True) -> str:
+def html_body(analysis: Analysis, redacted: bool = True, pii: bool = False) -> str:
     """The report without the page around it: what a notebook cell shows."""
-    report = to_dict(analysis, redacted)
+    report = to_dict(analysis, redacted, pii)
     parts = [] if report["incidents"] else ["<h1>rca: no incident found</h1>"]
     for number, incident in enumerate(report["incidents"], 1):
         parts += _incident(number, incident)
     parts += ["<h2>Timeline</h2>", timeline_svg(analysis), _groups_table(report), _footer(analysis)]
     body = "\n".join(parts)
-    return redact(body) if redacted else body
+    return redact(body, pii) if redacted else body
 
 
 def _incident(number: int, incident: dict) -> list[str]:
@@ -109,7 +109,7 @@ def timeline_svg(analysis: Analysis) -> str:
              f'aria-label="error events per minute by group">']
     for row, group in enumerate(groups):
         y = 20 + row * ROW
-        parts.append(f'<text x="4" y="{y + 14}">{_e(group.label[:52])} ({group.count})</text>')
+        parts.append(f'<text x="4" y="{y + 14}">{_e(redact(group.label)[:52])} ({group.count})</text>')
         counts: dict[int, int] = {}
         for t in group.times:
             counts[int((t - start) // MINUTE)] = counts.get(int((t - start) // MINUTE), 0) + 1

@@ -19,6 +19,17 @@ class ReadStats:
     notes: Counter = field(default_factory=Counter)  # data kept but repaired (e.g. invalid UTF-8 replaced)
     errors: list = field(default_factory=list)  # sources that could not be read at all, one line each
     sources: list = field(default_factory=list)
+    # The earliest and latest timestamps (to the second, as bytes) of entries passed over undecoded by
+    # the prefilter: the logs' window begins with the first record, healthy or not.
+    passed_first: bytes | None = None
+    passed_last: bytes | None = None
+
+    def passed_over(self, stamp: bytes | None) -> None:
+        if stamp:
+            if self.passed_first is None or stamp < self.passed_first:
+                self.passed_first = stamp
+            if self.passed_last is None or stamp > self.passed_last:
+                self.passed_last = stamp
 
     def skip(self, reason: str, source: str, position: int | str, count: int = 1) -> None:
         self.skipped[reason] += count

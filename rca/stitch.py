@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .record import ERROR_RANK, LogRecord, has_log_prefix, level_in_text
+from .stats import ReadStats
 from .tracebacks import (CHAIN_LINES, FRAME_LINE, GROUP_BOX, TRACEBACK_HEADER, is_exception_line,
                          is_familiar_exception_line)
 
@@ -37,13 +38,17 @@ _CHAIN_MARKER = re.compile(r"^[ |+]*(?:" + "|".join(map(re.escape, CHAIN_LINES))
 Unit = list[LogRecord]
 
 
-def stitch(records: Iterable[LogRecord]) -> Iterator[Unit]:
-    """Units (lists of records) in the order their runs close; see the module docstring."""
+def stitch(records: Iterable[LogRecord], stats: ReadStats | None = None) -> Iterator[Unit]:
+    """Units (lists of records) in the order their runs close; see the module docstring. A run cut
+    at MAX_RUN_RECORDS is noted in `stats`: what spans the cut is read as two events."""
     runs: dict[tuple, list[LogRecord]] = {}
     latest: float | None = None
     for count, record in enumerate(records, 1):
         key = record.stitch_key
         run = runs.get(key)
+        if run is not None and len(run) >= MAX_RUN_RECORDS and stats is not None:
+            stats.note(f"a run of {MAX_RUN_RECORDS:,} lines cut: a traceback across the cut reads as two events",
+                       record.source, record.position)
         if run is not None and (len(run) >= MAX_RUN_RECORDS or _gap(run[-1].time, record.time) > RUN_GAP_SECONDS):
             yield from segment(runs.pop(key))
             run = None

@@ -292,8 +292,6 @@ def test_a_12000_line_traceback_is_read_whole(tmp_path):
     assert len(records) == count == stats.records and not stats.skipped
 
 
-@pytest.mark.xfail(strict=True, reason="rca/stitch.py cuts a run at MAX_RUN_RECORDS (10,000) without counting it; "
-                                        "owned by the stitch/CLI owner (issue 17 report)")
 def test_a_traceback_cut_by_the_stitcher_is_counted(tmp_path):
     path, count = long_traceback(tmp_path, 6000)
     stats = rca.ReadStats()

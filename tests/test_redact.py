@@ -145,9 +145,6 @@ def _without_group_keys(tree):
     return [_without_group_keys(value) for value in tree] if isinstance(tree, list) else tree
 
 
-@pytest.mark.xfail(strict=True, reason="group keys are built (rca/fingerprint.py) from text that is normalised "
-                                        "before it is redacted: `1//0…` becomes `<n>//0…`, `xoxb-123-456-…` "
-                                        "`xoxb-<hex>-<hex>-…`; redact first (issue 17 report)")
 def test_group_keys_in_the_json_report_mask_the_corpus(tmp_path):
     from rca.analysis import analyze
     from rca.report import to_dict
@@ -156,7 +153,8 @@ def test_group_keys_in_the_json_report_mask_the_corpus(tmp_path):
     path.write_text("".join(json.dumps({"textPayload": f"ERROR request failed: {text}", "severity": "ERROR",
                                         "timestamp": f"2025-09-12T14:25:{i:02d}Z"}) + "\n"
                             for i, (text, _) in enumerate(CORPUS)))
-    keys = json.dumps([group["group"] for group in to_dict(analyze(path))["groups"]])
+    groups = to_dict(analyze(path), redacted=False)["groups"]  # keys and components are masked as they are made
+    keys = json.dumps([[group["group"], group["fingerprint"]] for group in groups])
     assert not [secret for _, secret in CORPUS if secret in keys or json.dumps(secret)[1:-1] in keys]
 
 
@@ -168,8 +166,6 @@ def leaky_file(tmp_path):
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="rca/cli.py does not yet pass `rca events` / `rca classify` output and the "
-                                        "stderr summary through rca.redact (CLI owner, issue 17 report)")
 @pytest.mark.parametrize("command", [["events", "--format", "jsonl"], ["events"], ["classify", "--format", "jsonl"]])
 def test_every_command_masks_the_corpus(tmp_path, command):
     result = run_rca(command[0], str(leaky_file(tmp_path)), *command[1:])

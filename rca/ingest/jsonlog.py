@@ -11,7 +11,7 @@ from ..record import LogRecord
 from ..stats import ReadStats
 from .lines import MAX_ENTRY_BYTES, MAX_LINE_BYTES, is_overlong, iter_lines, skip_overlong
 from .logentry import read_entry
-from .prefilter import compact_cannot_matter, indented_cannot_matter, keeping_first_of_each_revision
+from .prefilter import compact_cannot_matter, indented_cannot_matter, keeping_first_of_each_revision, stamp_in
 
 
 def choose_prefilter(mode: str, indented: bool):
@@ -36,6 +36,7 @@ def read_json_lines(stream, source: str, stats: ReadStats, prefilter: str) -> It
             continue
         if cannot_matter(raw):
             skipped += 1
+            stats.passed_over(stamp_in(raw, b":"))
             continue
         stats.records += 1
         entry = _decode_entry(raw, source, position, stats)
@@ -69,6 +70,7 @@ def read_json_array(stream, source: str, stats: ReadStats, prefilter: bool) -> I
             entry = raw
         elif kind is ENTRY:
             if cannot_matter(raw):
+                stats.passed_over(stamp_in(raw, b": "))
                 continue
             entry = _decode_entry(raw, source, where, stats)
         else:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from ..record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
 from ..stats import ReadStats
+from .workloads import content_decides_severity, kubernetes_identity
 
 # jsonPayload keys that hold the human message, in order of preference.
 MESSAGE_KEYS = ("message", "msg", "textPayload", "text", "log", "event")
@@ -12,6 +15,7 @@ TRACE_KEYS = ("stack_trace", "exception", "exc_info", "stacktrace", "traceback",
 LEVEL_KEYS = ("severity", "level", "levelname", "log_level")
 TRACEBACK_MARK = "Traceback (most recent call last)"
 
+FUNCTION_OUTCOME = re.compile(r"finished with status(?: code: (\d{3})|: '([a-z ]+)')")
 MAX_HTTP_STATUS = 999
 MAX_RPC_CODE = 2**31 - 1  # an int32 in the API
 
@@ -43,6 +47,8 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
     if severity in (None, "DEFAULT"):
         # stdout/stderr lines get no severity from Cloud Run; the level their text names is the best there is.
         severity = normalise_severity(payload_level) if payload_level else level_in_text(text)
+    elif content_decides_severity(resource.get("type"), entry.get("logName")):
+        severity = normalise_severity(payload_level) or level_in_text(text) or severity
     stamp = entry.get("timestamp") or entry.get("receiveTimestamp")
     record = LogRecord(
         time=parse_timestamp(stamp),
@@ -65,6 +71,11 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
     if not TEXT_TYPES.issuperset(map(type, (record.service, record.instance, record.resource_type, record.log_name,
                                             record.http_method, record.http_url, record.trace, record.insert_id))):
         _coerce_texts(record)  # one test for all eight, as it is rarely needed
+    if record.resource_type == "cloud_function":
+        _function_execution(record)
+    identity = kubernetes_identity(record.resource_type, resource_labels, labels, payload)
+    if identity is not None:
+        record.service, record.revision, record.instance = identity[0], identity[1], identity[2] or record.instance
     if record.time is None and stamp:
         wrong.append("timestamp")
     if record.http_status is None and http.get("status") not in (None, ""):
@@ -79,6 +90,19 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
         for name in wrong:
             stats.note(f"unreadable {name} ignored", source, position)
     return record
+
+
+def _function_execution(record: LogRecord) -> None:
+    """Cloud Functions (1st gen) logs each execution's outcome at DEBUG: `finished with status code:
+    500` (an HTTP function) or `finished with status: 'crash'`. A failed one is a failed request."""
+    outcome = FUNCTION_OUTCOME.search(record.text or "")
+    if outcome is None:
+        return
+    code, status = outcome.group(1), outcome.group(2)
+    if code and int(code) >= 500:
+        record.http_status = int(code)
+    elif status and status != "ok":
+        record.http_status, record.severity = 500, "ERROR"
 
 
 def read_entry(entry: dict, source: str, position: int, stats: ReadStats, where: str | None = None) -> LogRecord | None:

@@ -22,6 +22,20 @@ from collections.abc import Callable
 ERROR_STATUS_PREFIXES = (b"5", b"401", b"403", b"429")
 SPLIT_ENTRY_MIN_BYTES = 64 * 1024  # GCP only splits entries near the 256 KB limit
 EXCEPTION_WORDS = (b"Traceback", b"rror", b"xception")
+# Cloud Functions (1st gen) reports a failed execution only in a DEBUG line of its own.
+FAILED_EXECUTION = (b"finished with status code: 5", b"finished with status: 'crash'", b"finished with status: 'timeout'",
+                    b"finished with status: 'error'", b"finished with status: 'connection error'")
+
+
+def stamp_in(raw: bytes, separator: bytes) -> bytes | None:
+    """The entry's timestamp to the second (`2025-09-12T14:20:03`), found without decoding: enough to
+    know the window an export covers when most entries are passed over."""
+    key = b'"timestamp"' + separator + b'"'
+    at = raw.find(key)
+    if at < 0:
+        return None
+    stamp = raw[at + len(key): at + len(key) + 19]
+    return stamp if len(stamp) == 19 and stamp[10:11] == b"T" else None
 
 
 def make_prefilter(separator: bytes) -> Callable[[bytes], bool]:
@@ -53,7 +67,7 @@ def make_prefilter(separator: bytes) -> Callable[[bytes], bool]:
         first_char = raw[payload + len(payload_key) + 1: payload + len(payload_key) + 2]
         if first_char in (b" ", b"\\"):
             return False  # an indented line: maybe a traceback's code line
-        return not any(word in raw for word in EXCEPTION_WORDS)
+        return not any(word in raw for word in EXCEPTION_WORDS) and not any(f in raw for f in FAILED_EXECUTION)
 
     return cannot_matter
 
