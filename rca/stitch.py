@@ -107,10 +107,14 @@ def _in_time_order(run: list[LogRecord]) -> list[LogRecord]:
     times = [r.time for r in run if r.time is not None]
     descending = sum(a > b for a, b in zip(times, times[1:]))
     ascending = sum(a < b for a, b in zip(times, times[1:]))
-    ordered = run[::-1] if descending > ascending else run
-    if descending and ascending:  # neither way throughout: a stable sort keeps ties in place
-        ordered = sorted(ordered, key=lambda r: r.time if r.time is not None else float("-inf"))
-    return ordered
+    # Newest first throughout: reversed, so that records sharing a stamp keep their printed order. One
+    # step back is not enough to say so: a text log's request line stamped to the second (14:17:40)
+    # after a traceback stamped 14:17:40.839 is one, and reversing would turn the traceback over.
+    if descending > ascending and descending >= 2:
+        return run[::-1]
+    if descending:  # neither way throughout: a stable sort keeps ties in place
+        return sorted(run, key=lambda r: r.time if r.time is not None else float("-inf"))
+    return run
 
 
 def _opening(record: LogRecord) -> str:

@@ -3,6 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import rca
 from rca.events import events_from_records
 from rca.record import LogRecord
 from rca.stitch import stitch
@@ -141,3 +142,21 @@ def test_ordinary_lines_before_a_traceback_stay_out_of_it():
     lines[2] = (lines[2][0], "ERROR")
     events = list(events_from_records(records(lines)))
     assert [len(e.records) for e in events] == [len(TRACEBACK)]
+
+
+def test_a_request_line_stamped_to_the_second_does_not_turn_a_traceback_over(tmp_path):
+    """gunicorn + Flask: the access line (07:17:40, to the second) follows the traceback it ends
+    (07:17:40,839). One step back in time is not a newest-first export."""
+    log = tmp_path / "app.log"
+    log.write_text(
+        "[2025-01-20 07:17:40,839] ERROR in app: Exception on /api/entries [POST]\n"
+        "Traceback (most recent call last):\n"
+        '  File "/srv/ledger/app/entries.py", line 64, in create_entry\n'
+        "    entry = session.execute(insert_entry, payload).one()\n"
+        "KeyError: 'amount'\n"
+        '10.28.182.100 - - [20/Jan/2025:07:17:40 +0000] "POST /api/entries HTTP/1.1" 500 265 "-" "okhttp/4.12.0"\n'
+        "[2025-01-20 07:17:44,792] ERROR in app: Exception on /api/entries [POST]\n")
+    tracebacks = [e for e in rca.read_events([log]) if e.traceback is not None]
+    assert len(tracebacks) == 1 and tracebacks[0].records[0].text.startswith("[2025-01-20 07:17:40,839] ERROR")
+    assert [x.type for x in tracebacks[0].traceback.exceptions] == ["KeyError"]
+    assert tracebacks[0].traceback.exceptions[0].frames[0].line == 64
