@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from .events import ErrorEvent
 from .fingerprint import Fingerprint, fingerprint_of
@@ -204,6 +205,24 @@ def tie_orphans(groups: list[Group], service_map: dict[str, str] | None = None) 
         best = max(shared, key=lambda s: shared[s], default=None)
         if best is not None and shared[best] > 0:
             group.tied_to, group.tied_by = best, f"{shared[best]} trace id(s) shared with {best}"
+            continue
+        named = _named_service(group.representative, traced)
+        if named:
+            group.tied_to, group.tied_by = named
+
+
+def _named_service(event: ErrorEvent, services) -> tuple[str, str] | None:
+    """(service, how) when the record names a service by its load balancer backend (GKE names one
+    `k8s1-<hash>-<namespace>-<service>-<port>-<hash>`) or its URL's host (`checkout.example.com`)."""
+    first = event.first
+    backend = first.extra.get("backend") or ""
+    host = urlsplit(first.http_url).hostname or "" if first.http_url and "://" in first.http_url else ""
+    for service in sorted(services, key=len, reverse=True):  # the longest name: `web-bff` before `web`
+        if backend == service or f"-{service}-" in backend:
+            return service, f"its load balancer backend {backend} names {service}"
+        if host == service or host.startswith(f"{service}.") or host.startswith(f"{service}-"):
+            return service, f"its URL's host {host} names {service}"
+    return None
 
 
 def merge_groups(*parts: list[Group]) -> list[Group]:

@@ -86,3 +86,19 @@ def test_load_balancer_logs_join_the_backend_that_shares_their_traces(tmp_path):
     groups = to_dict(analyze(path, model=None))["groups"]
     balancer = next(g for g in groups if g["label"].endswith("502"))
     assert balancer["service"] == "checkout" and "trace id" in balancer["tied_by"]
+
+
+def test_load_balancer_errors_with_no_trace_join_the_backend_their_name_gives(tmp_path):
+    """A 502 'failed_to_connect_to_backend' reaches no backend, so it shares no trace: GKE's backend
+    service name (k8s1-<hash>-<namespace>-<service>-<port>-<hash>) still says whose it is."""
+    entries = [container_line("ERROR:    Exception in ASGI application", at=f"2025-02-27T10:20:{s:02d}Z") for s in range(30)]
+    entries += [{"severity": "WARNING", "timestamp": f"2025-02-27T10:21:{s:02d}Z",
+                 "httpRequest": {"requestMethod": "GET", "requestUrl": "https://shop.example/api/cart", "status": 502},
+                 "jsonPayload": {"statusDetails": "failed_to_connect_to_backend"},
+                 "resource": {"type": "http_load_balancer",
+                              "labels": {"backend_service_name": "k8s1-b54b1003-default-checkout-8080-3dc0bcde"}}}
+                for s in range(30)]
+    path = tmp_path / "logs.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    balancer = next(g for g in to_dict(analyze(path, model=None))["groups"] if g["label"].endswith("502"))
+    assert balancer["service"] == "checkout" and "backend" in balancer["tied_by"]

@@ -73,6 +73,8 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
         _coerce_texts(record)  # one test for all eight, as it is rarely needed
     if record.resource_type == "cloud_function":
         _function_execution(record)
+    elif record.resource_type == "http_load_balancer" and isinstance(resource_labels.get("backend_service_name"), str):
+        record.extra["backend"] = resource_labels["backend_service_name"]  # names the service it serves
     identity = kubernetes_identity(record.resource_type, resource_labels, labels, payload)
     if identity is not None:
         record.service, record.revision, record.instance = identity[0], identity[1], identity[2] or record.instance
