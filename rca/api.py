@@ -29,11 +29,10 @@ def read_logs(inputs: Inputs, stats: ReadStats | None = None) -> "pandas.DataFra
     """
     from .dataframe import records_frame  # pandas is imported only when a frame is wanted: it costs the CLI ~0.7 s
 
-    own_stats = stats is None
-    stats = ReadStats() if own_stats else stats
-    frame = records_frame(iter_records(inputs, stats))
-    if own_stats:
-        _warn_about(stats)
+    counted = stats if stats is not None else ReadStats()
+    frame = records_frame(iter_records(inputs, counted))
+    if stats is None:
+        _warn_about(counted)
     return frame
 
 
@@ -41,11 +40,10 @@ def iter_events(inputs: Inputs, stats: ReadStats | None = None) -> Iterator[Erro
     """Error events, with tracebacks stitched and parsed, streamed in the order their runs close.
 
     `stats` works as in `read_logs`."""
-    own_stats = stats is None
-    stats = ReadStats() if own_stats else stats
-    yield from events_from_records(iter_records(inputs, stats, prefilter=True), stats)
-    if own_stats:
-        _warn_about(stats)
+    counted = stats if stats is not None else ReadStats()
+    yield from events_from_records(iter_records(inputs, counted, prefilter=True), counted)
+    if stats is None:
+        _warn_about(counted)
 
 
 def read_events(inputs: Inputs, stats: ReadStats | None = None) -> list[ErrorEvent]:

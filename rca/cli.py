@@ -93,9 +93,12 @@ class ReportFormat(str, enum.Enum):
 
 def parse_moment(text: str) -> float:
     try:
-        return record_moment(text)
+        moment = record_moment(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is neither a time like 2025-09-12T14:00Z nor a span like 2h") from None
+        moment = None
+    if moment is None:
+        raise typer.BadParameter(f"{text!r} is neither a time like 2025-09-12T14:00Z nor a span like 2h")
+    return moment
 
 
 NO_REDACT_HELP = "Keep secrets found in log text (tokens, keys, passwords) instead of masking them."
@@ -206,7 +209,7 @@ def _baseline(since: str | None, until: str | None, analysis_since: str | None) 
 def _live_records(project, window, service, query_filter, everything, limit, endpoint, stats: ReadStats):
     from .live import build_filter, pull_entries, records_from_entries
 
-    since = window["since"] if window["since"] is not None else record_moment("1h")
+    since = window["since"] if window["since"] is not None else parse_moment("1h")
     window["since"] = since
     query = build_filter(since, window["until"], service=service, extra=query_filter, everything=everything)
     entries = pull_entries(project, query, limit=limit, endpoint=endpoint, progress=_pull_progress)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -28,7 +29,7 @@ class MappedFrame:
 class PathMapper:
     """Maps container paths (/app/pkg/mod.py, /workspace/...) to files of a checkout."""
 
-    def __init__(self, repo: Path, path_maps: list[tuple[str, str]] = ()):
+    def __init__(self, repo: Path, path_maps: Sequence[tuple[str, str]] = ()):
         self.repo = Path(repo).resolve()
         self.path_maps = sorted(path_maps, key=lambda item: -len(item[0]))  # longest prefix first
         self._by_name: dict[str, list[PurePosixPath]] | None = None
@@ -108,7 +109,7 @@ class CodeFindings:
         }
 
 
-def inspect_root_cause(root: Group, repo: Path, path_maps: list[tuple[str, str]] = (),
+def inspect_root_cause(root: Group, repo: Path, path_maps: Sequence[tuple[str, str]] = (),
                        deployed_at: float | None = None) -> CodeFindings:
     mapper = PathMapper(repo, path_maps)
     tb = root.representative.traceback
@@ -117,9 +118,9 @@ def inspect_root_cause(root: Group, repo: Path, path_maps: list[tuple[str, str]]
     findings = CodeFindings(str(mapper.repo), frames)
     mapped = [f for f in frames if f.repo_path]
     for frame in mapped:
-        findings.excerpts.append(_excerpt(mapper.repo / frame.repo_path, frame))
+        findings.excerpts.append(_excerpt(mapper.repo / str(frame.repo_path), frame))
     failing = mapped[-1] if mapped else None
-    if failing is None:
+    if failing is None or failing.repo_path is None:
         findings.confirmation = "not confirmed: no frame of the traceback maps to a file of the checkout"
         return findings
     _confirm(findings, root, mapper.repo / failing.repo_path, failing)
@@ -129,7 +130,7 @@ def inspect_root_cause(root: Group, repo: Path, path_maps: list[tuple[str, str]]
 
 def _excerpt(path: Path, frame: MappedFrame) -> dict:
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    excerpt = {"file": frame.repo_path, "line": frame.line, "function": frame.function, "lines": [], "note": None}
+    excerpt: dict = {"file": frame.repo_path, "line": frame.line, "function": frame.function, "lines": [], "note": None}
     if frame.line > len(lines):
         excerpt["note"] = (f"line {frame.line} is past the end of the file ({len(lines)} lines): "
                            "the checkout differs from the code that ran")
@@ -169,7 +170,7 @@ def _confirm_missing_import(tree: ast.AST, name: str) -> tuple[bool, str]:
         return False, f"not confirmed: `{name}` is imported on line {imported[0]} (the running code may differ from the checkout)"
     if defined:
         return False, f"not confirmed: `{name}` is defined on line {defined[0]}"
-    top_imports = [n.end_lineno for n in getattr(tree, "body", []) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    top_imports = [n.end_lineno or n.lineno for n in getattr(tree, "body", []) if isinstance(n, (ast.Import, ast.ImportFrom))]
     where = f"; an `import {name}` would go after line {max(top_imports)}" if top_imports else f"; add `import {name}` at the top"
     lines = ", ".join(map(str, used))
     return True, f"confirmed in code: `{name}` is used on line{'s' if len(used) > 1 else ''} {lines} and never imported{where}"
@@ -200,8 +201,9 @@ def _find_suspect(findings: CodeFindings, root: Group, repo: Path, frame: Mapped
     if not _git(repo, "rev-parse", "--git-dir"):
         findings.suspect_note = f"no commit named: {repo} is not a git repository"
         return
-    candidates: list[Suspect] = []
-    blamed = _git(repo, "blame", "--porcelain", "-L", f"{frame.line},{frame.line}", "--", frame.repo_path)
+    candidates: list[Suspect | None] = []
+    path = str(frame.repo_path)
+    blamed = _git(repo, "blame", "--porcelain", "-L", f"{frame.line},{frame.line}", "--", path)
     if blamed:
         commit = blamed.split(" ", 1)[0]
         if set(commit) != {"0"}:  # all zeros: a line not committed yet
@@ -209,18 +211,18 @@ def _find_suspect(findings: CodeFindings, root: Group, repo: Path, frame: Mapped
     name = root.classification.fields.get("name") or root.classification.fields.get("variable")
     if name:
         search = f"import {name}" if root.cls == "missing_import" else name
-        touched = _git(repo, "log", "-S", search, "--format=%H", "--", frame.repo_path)
+        touched = _git(repo, "log", "-S", search, "--format=%H", "--", path)
         for commit in touched.split()[:3]:
             candidates.append(_describe(repo, commit, f"added or removed `{search}` in {frame.repo_path} (git log -S)"))
-    candidates = [c for c in candidates if c is not None]
+    found = [c for c in candidates if c is not None]
     if deployed_at is not None:
-        before = [c for c in candidates if _epoch(c.date) <= deployed_at]
+        before = [c for c in found if _epoch(c.date) <= deployed_at]
         if before:
-            candidates = before
-    if not candidates:
+            found = before
+    if not found:
         findings.suspect_note = "no commit named: git found no history for the failing line"
         return
-    findings.suspect = max(candidates, key=lambda c: _epoch(c.date))
+    findings.suspect = max(found, key=lambda c: _epoch(c.date))
 
 
 def _describe(repo: Path, commit: str, why: str) -> Suspect | None:

@@ -14,6 +14,8 @@ Flags override it. Relative paths are read from the file's directory.
 
 from __future__ import annotations
 
+from typing import Any
+
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +53,7 @@ def find_config(start: Path | None = None) -> Config:
 
 
 def _table(path: Path, keys: tuple[str, ...]) -> dict | None:
+    document: Any
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:

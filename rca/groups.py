@@ -113,7 +113,7 @@ class Group:
     @property
     def times(self) -> list[float]:
         """Event times to the second (the first exact), sorted: what onsets and rates are tested on."""
-        seconds = Counter()
+        seconds: Counter = Counter()
         for (second, *_), count in self.per_second.items():
             if second is not None:
                 seconds[second] += count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -59,7 +61,7 @@ def parse_timestamp(value: object) -> float | None:
         return None
 
 
-def _epoch(value: object) -> float | None:
+def _epoch(value: Any) -> float | None:
     """Epoch seconds from a number in seconds, milliseconds, microseconds or nanoseconds (told apart by
     size: any date after 1973 in seconds is below 10^11), or from {"seconds", "nanos"}; None otherwise."""
     try:

@@ -106,7 +106,8 @@ def is_exception_line(line: str) -> bool:
 
 def is_familiar_exception_line(line: str) -> bool:
     """An exception line whose type reads as one even out of position: dotted, built in, or a usual ending."""
-    name = exception_parts(line)[0] if is_exception_line(line) else ""
+    parts = exception_parts(line) if is_exception_line(line) else None
+    name = parts[0] if parts else ""
     return "." in name or name in _BUILTIN_EXCEPTIONS or name.endswith(_FAMILIAR_SUFFIXES)
 
 
@@ -187,7 +188,8 @@ def _element(lines: list[str], depth: int, relation: str | None, out: list[Parse
             if member is not None:
                 truncated |= _chain(member, box + 1, "group-member", out)
             # "and 3 more exceptions" (past max_group_width) names no exception
-            member = [] if line is not None and separator.match(line)["title"] != "..." else None
+            found = separator.match(line) if line is not None else None
+            member = [] if found is not None and found["title"] != "..." else None
         elif member is not None and not close.match(line):
             member.append(line)
     return truncated

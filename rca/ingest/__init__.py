@@ -6,6 +6,8 @@ from its name. Unreadable sources are reported in `ReadStats.errors` and the run
 
 from __future__ import annotations
 
+from typing import Any
+
 import glob
 import gzip
 import io
@@ -53,6 +55,7 @@ def expand_inputs(inputs: Iterable[str | os.PathLike], stats: ReadStats | None =
     if missing and (stats is None or not found):
         raise InputError("; ".join(f"{name}: {reason}" for name, reason in missing))
     for name, reason in missing:
+        assert stats is not None  # raised above otherwise
         stats.error(name, reason)
     return found
 
@@ -86,7 +89,7 @@ def _glob(pattern: str) -> list[str]:
     head = pattern[:recursive.start()]
     tail = re.sub(r"^(?:\*\*/)+", "", pattern[recursive.end():]) or "*"  # `**/**/x` is `**/x`
     roots = glob.glob(head) if glob.has_magic(head) else [head or os.curdir]
-    found = set()
+    found: set[str] = set()
     for root in roots:
         for folder, _ in _tree(root):
             inner = os.path.join(glob.escape(folder), tail)
@@ -151,17 +154,17 @@ def iter_records(inputs: Iterable[str | os.PathLike] | str | os.PathLike, stats:
     entries of JSON exports are counted but not decoded (see `prefilter.py`); "deploys" also keeps
     the first entry of each revision. An input that matches nothing is an error in `stats.errors`
     (InputError when no `stats` is given, so that it cannot pass unseen, or when nothing matches)."""
-    prefilter = {True: "events", False: "off"}.get(prefilter, prefilter)
+    mode = ("events" if prefilter else "off") if isinstance(prefilter, bool) else prefilter
     given = stats
     stats = stats if stats is not None else ReadStats()
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     for source in expand_inputs(inputs, given):
         stats.sources.append(source)
-        yield from join_split_entries(_read_source(source, stats, prefilter), stats)
+        yield from join_split_entries(_read_source(source, stats, mode), stats)
 
 
-def _read_source(source: str, stats: ReadStats, prefilter: bool) -> Iterator[LogRecord]:
+def _read_source(source: str, stats: ReadStats, prefilter: str) -> Iterator[LogRecord]:
     try:
         stream = _open(source)
     except OSError as error:
@@ -177,7 +180,7 @@ def _read_source(source: str, stats: ReadStats, prefilter: bool) -> Iterator[Log
 
 
 def _open(source: str):
-    raw = sys.stdin.buffer if source == STDIN else open(source, "rb")
+    raw: Any = sys.stdin.buffer if source == STDIN else open(source, "rb")
     stream = io.BufferedReader(raw, SNIFF_BYTES) if source == STDIN else raw
     if stream.peek(2)[:2] == GZIP_MAGIC:
         stream = io.BufferedReader(gzip.GzipFile(fileobj=stream), SNIFF_BYTES)

@@ -37,7 +37,7 @@ def read_csv(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
             stats.skip("comment line", source, f"line {lines.number}")
     except (StopIteration, csv.Error):
         return
-    header = [_path(column) for column in header]
+    paths = [_path(column) for column in header]
     position = 0
     while True:
         position += 1
@@ -47,12 +47,12 @@ def read_csv(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
         except StopIteration:
             return
         except csv.Error as error:
-            reason = f"broken CSV row ({error})"
+            reason: str | None = f"broken CSV row ({error})"
         else:
             reason = None if len(row) == len(header) else "CSV row with the wrong number of cells"
         stats.records += 1
         if reason is None:
-            record = read_entry(_unflatten(header, row), source, position, stats, f"row {position}")
+            record = read_entry(_unflatten(paths, row), source, position, stats, f"row {position}")
             if record is not None:
                 yield record
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from collections.abc import Iterator
 
@@ -51,9 +53,10 @@ def _never(raw: bytes) -> bool:
     return False
 
 
-def read_json_array(stream, source: str, stats: ReadStats, prefilter: bool) -> Iterator[LogRecord]:
+def read_json_array(stream, source: str, stats: ReadStats, prefilter: str) -> Iterator[LogRecord]:
     """Stream the array entry by entry; never load it whole, nor more than one entry at a time."""
     head = stream.peek(16)[:16]
+    items: Iterator[tuple[str, Any]]  # (kind, raw bytes or an entry decoded already)
     if head.startswith((b"[\n  {", b"[\r\n  {")):
         stream.readline()
         items = _indented_items(stream, source, stats)
@@ -62,6 +65,7 @@ def read_json_array(stream, source: str, stats: ReadStats, prefilter: bool) -> I
         items = _any_items(stream)
         cannot_matter, cut = _never, "JSON array broken or cut short inside an entry"
     position = 0
+    raw: Any
     for kind, raw in items:
         position += 1
         stats.records += 1
@@ -226,7 +230,8 @@ def _past_string(stream, buf: bytes, pos: int) -> tuple[bytes, int]:
     and dropped as it goes; (b"", 0) if the file ends first."""
     rest = buf[pos + 1:]
     while True:
-        end = STRING_BODY.match(rest).end()
+        body = STRING_BODY.match(rest)
+        end = body.end() if body else 0
         if end < len(rest):  # at the closing quote (the body stops early only there or at a lone `\`)
             if rest[end] == QUOTE:
                 return rest, end + 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import re
 
 from ..record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
@@ -195,7 +197,7 @@ def first_of(mapping: dict, keys: tuple) -> str | None:
     return None
 
 
-def _int(value: object, bound: int) -> int | None:
+def _int(value: Any, bound: int) -> int | None:
     """An integer field in 0..bound; None when missing or unreadable (a status of 10^30 is not a status)."""
     try:
         number = int(value) if value not in (None, "") else None

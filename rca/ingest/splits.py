@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Iterator
 
 from ..record import LogRecord
@@ -11,8 +13,8 @@ from ..stats import ReadStats
 def join_split_entries(records: Iterator[LogRecord], stats: ReadStats) -> Iterator[LogRecord]:
     waiting: dict[str, list[LogRecord]] = {}
     for record in records:
-        split = record.extra.get("split")
-        uid = split.get("uid") if split else None
+        split: dict = record.extra.get("split") or {}
+        uid = split.get("uid")
         if not uid or not isinstance(uid, str):  # a uid of another type cannot name the parts' entry
             yield record
             continue
@@ -34,7 +36,7 @@ def _join(parts: list[LogRecord]) -> LogRecord:
     return whole
 
 
-def _number(value: object) -> int:
+def _number(value: Any) -> int:
     """A split's index or count; 0 when it is not a number."""
     try:
         return int(value or 0)

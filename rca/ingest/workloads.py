@@ -35,7 +35,8 @@ def _container(resource_labels: dict, labels: dict):
 
 
 def _event(resource_labels: dict, payload: dict):
-    involved = payload.get("involvedObject") if isinstance(payload.get("involvedObject"), dict) else {}
+    involved = payload.get("involvedObject")
+    involved = involved if isinstance(involved, dict) else {}
     kind, name = involved.get("kind"), _text(involved.get("name"))
     scaled = SCALED.search(str(payload.get("message") or ""))
     if scaled:  # a Deployment scaling a ReplicaSet: the rollout of a revision
@@ -68,7 +69,7 @@ def _deployment_of(pod: str | None, template_hash: str | None) -> tuple[str | No
 def content_decides_severity(resource_type: str | None, log_name: str | None) -> bool:
     """GKE gives every line of a container's stream one severity (stderr: ERROR), so what the line
     itself says about its level is worth more there."""
-    return resource_type == "k8s_container" and bool(log_name) and log_name.endswith(CONTAINER_STREAMS)
+    return resource_type == "k8s_container" and log_name is not None and log_name.endswith(CONTAINER_STREAMS)
 
 
 def _text(value: object) -> str | None:
