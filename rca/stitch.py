@@ -30,6 +30,7 @@ RUN_GAP_SECONDS = 2.0  # a longer silence on one key ends its run
 BLOCK_GAP_SECONDS = 1.0  # lines of one traceback are printed within this of each other
 BURST_GAP_SECONDS = 0.01  # lines of one write are this close, or as close as the block's own lines
 MAX_LEAD_IN = 500  # records looked back at for the start of a traceback printed without a header
+NEWEST_FIRST_RATIO = 3  # steps back per step forward before a run is read as newest first
 MAX_RUN_RECORDS = 10_000  # bounds memory on a key that never falls silent
 STALE_CHECK_EVERY = 4096
 _BOX = re.compile(r"^ +[|+] ")  # an exception group's box around a line
@@ -107,10 +108,11 @@ def _in_time_order(run: list[LogRecord]) -> list[LogRecord]:
     times = [r.time for r in run if r.time is not None]
     descending = sum(a > b for a, b in zip(times, times[1:]))
     ascending = sum(a < b for a, b in zip(times, times[1:]))
-    # Newest first throughout: reversed, so that records sharing a stamp keep their printed order. One
-    # step back is not enough to say so: a text log's request line stamped to the second (14:17:40)
-    # after a traceback stamped 14:17:40.839 is one, and reversing would turn the traceback over.
-    if descending > ascending and descending >= 2:
+    # Newest first throughout: reversed, so that records sharing a stamp keep their printed order.
+    # Steps back among steps forward do not say so: a text log stamps its request line to the second
+    # (14:17:40) just after the traceback it ends (14:17:40,839), one step back per request, and
+    # reversing would turn every traceback over. A newest-first export steps back nearly always.
+    if descending >= 2 and descending > NEWEST_FIRST_RATIO * ascending:
         return run[::-1]
     if descending:  # neither way throughout: a stable sort keeps ties in place
         return sorted(run, key=lambda r: r.time if r.time is not None else float("-inf"))

@@ -1,14 +1,13 @@
 """The scenario shapes of issue 14 (fixtures/scenarios/) and their scoring.
 
 The cheap tests check the generator and the scorer themselves. The analysis itself is measured by
-`python benchmarks/bench_scenarios.py --seeds 5`; `RCA_SCENARIOS=1 pytest tests/test_scenarios.py`
+`python benchmarks/bench_scenarios.py --seeds 5`; `pytest tests/test_scenarios.py` (seed 0 of each)
 also runs every shape at seed 0 through `rca.analyze` and asserts on the score (slow: about 90 s).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -107,9 +106,14 @@ def test_existing_truth_files_convert():
     assert score(truth, _perfect_report(truth))["ok"]
 
 
-@pytest.mark.skipif(not os.environ.get("RCA_SCENARIOS"), reason="slow: set RCA_SCENARIOS=1 to analyse every shape")
-@pytest.mark.parametrize("shape", SHAPES)
+# Issue 16's work: the 403 inside a chained google.resumable_media InvalidResponse is still `unknown`.
+KNOWN_MISSES = {"cloud-run-function": "the chained 403 Forbidden is classified unknown"}
+
+
+@pytest.mark.parametrize("shape", [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[s]))
+                                   if s in KNOWN_MISSES else s for s in SHAPES])
 def test_rca_finds_the_truth(shape, tmp_path):
+    """Seed 0 of every shape, healthy ones included (no incident): `bench_scenarios.py --seeds 5` for all."""
     from rca import analyze
 
     path, truth = scenarios.write(shape, 0, tmp_path)
