@@ -80,8 +80,12 @@ def timeline_geometry(timeline: dict) -> dict | None:
         y = TOP + index * ROW
         base = y + ROW - 4
         peak = max(row["peak"], 1)
-        bars = [{"x": x(moment), "y": round(base - max(1.5, (ROW - 9) * count / peak), 1), "w": width,
-                 "h": round(max(1.5, (ROW - 9) * count / peak), 1)} for moment, count in row["bins"] if count]
+        bars = []
+        for moment, count in row["bins"]:
+            left, height = max(LEFT, x(moment)), round(max(1.5, (ROW - 9) * count / peak), 1)
+            w = round(min(width, right - left, x(moment) + width - left), 1)  # clipped to the window
+            if count and w > 0:
+                bars.append({"x": left, "y": round(base - height, 1), "w": max(w, 1.0), "h": height})
         out_rows.append({**row, "y": y, "base": base, "bars": bars, "colour": COLOURS.get(row["role"], COLOURS["other"]),
                          "band": BANDS.get(row["role"], "#ffffff") if row["role"] != "symptom" or index % 2 else "#fffaf5",
                          "role_text": ROLE_TEXT.get(row["role"], row["role"])})

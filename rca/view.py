@@ -454,16 +454,15 @@ def _timeline(analysis: Analysis, rows: list[tuple[str, Group]], clock: Clock, s
             break
     out_rows = []
     for role, group in rows:
-        bins: dict[int, int] = {}
+        bins: dict[float, int] = {}  # bins on the clock's minutes (or longer steps), as the ticks are
         for (second, *_), count in group.per_second.items():
             if second is None:
                 continue
-            index = int((second - start) // size)
-            bins[index] = bins.get(index, 0) + count
+            at = second // size * size
+            bins[at] = bins.get(at, 0) + count
         label = scrub(group.label)
         out_rows.append({"role": role, "label": label, "short": shorten(label), "class": group.cls, "count": group.count,
-                         "peak": max(bins.values(), default=0),
-                         "bins": sorted((start + i * size, c) for i, c in bins.items())})
+                         "peak": max(bins.values(), default=0), "bins": sorted(bins.items())})
     lines = []
     if deploy:
         lines.append({"kind": "deploy", "epoch": deploy["time"]["epoch"], "label": f"deploy {deploy['revision']}",
