@@ -146,6 +146,9 @@ def incident_markdown(incident: dict, zone: str = "UTC") -> list[str]:
                   f"last {_when(root['last_seen'], relative=False)}"]
     else:
         lines += [f"**Root cause not named:** {md_text(incident['verdict'])}.", ""]
+        if incident["candidates"]:
+            lines.append("- **candidates** " + "; ".join(f"{md_code(c['label'], limit=60)} ({c['score']:.1f})"
+                                                      for c in incident["candidates"][:3]) + " — see below")
     lines.append(f"- **blast radius** {incident['impact']['text']}")
     if incident["callers"]:
         lines.append(f"- **callers that failed with it** {', '.join(f'`{c}`' for c in incident['callers'])}")

@@ -56,7 +56,7 @@ def render_html(view: dict, standalone: bool = True, redacted: bool = True, pii:
         if timeline is not None:
             timeline["svg"] = timeline_geometry(timeline)
     page = _environment().get_template("report.html.j2").render(view=view, standalone=standalone, css=_css(),
-                                                                relations=RELATIONS)
+                                                                relations=RELATIONS, colours=COLOURS)
     return redact(page, pii) if redacted else page  # masks a secret that escaping hid from the view's redaction
 
 
@@ -105,4 +105,4 @@ def timeline_geometry(timeline: dict) -> dict | None:
     return {"width": WIDTH, "height": bottom + AXIS, "left": LEFT, "right": right, "top": TOP, "bottom": bottom,
             "row": ROW, "rows": out_rows, "lines": lines, "bin_text": timeline.get("bin_text", "minute"),
             "ticks": [{"x": x(t["epoch"]), "label": t["label"]} for t in timeline["ticks"]],
-            "others": any(r["role"] == "other" for r in rows)}
+            "roles": {r["role"] for r in rows}}

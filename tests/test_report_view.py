@@ -152,3 +152,17 @@ def test_log_markup_is_escaped_in_every_rendering(tmp_path):
 
     rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(to_markdown(analysis))
     assert "<script" not in rendered and "<img" not in rendered and "&lt;img src=x" in rendered
+
+
+def test_a_root_cause_not_named_shows_the_verdict_and_the_candidates():
+    analysis = analyze(INCIDENT / "logs.jsonl")
+    incident = analysis.incidents[0]
+    incident.root_cause = None
+    incident.verdict = "no candidate is convincing: the best scored 4.0 (at least 5 is needed)"
+    markdown, page = to_markdown(analysis), to_html(analysis)
+    assert markdown.startswith("# Incident 1: netra-backend-staging — cause not found\n")
+    assert f"**Root cause not named:** {incident.verdict}." in markdown and "## Candidates" in markdown
+    verdict = page.split('<section class="verdict none"', 1)[1].split("</section>", 1)[0]
+    assert "Root cause not named" in verdict and "no candidate is convincing" in verdict and "1,030 failed requests" in verdict
+    assert "<h2>Candidates</h2>" in page and "Root cause traceback" not in page
+    assert re.search(r'<g class="row ([a-z-]+)"', page).group(1) == "symptom"
