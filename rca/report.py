@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from .analysis import Analysis
 from .groups import Group
-from .incidents import Incident
 from .record import format_timestamp
 from .escape import html_text, md_code, md_fence, md_text
+from .view import build_view, plural, traceback_lines
 from .redact import redact, redact_tree
 from .fingerprint import STRATEGY
 from .frames import chain_application_frame
 
 SCHEMA_VERSION = 2  # 2: incidents[].candidates, onset_kind, verdict; findings[]; fingerprints
-MAX_GROUPS_LISTED = 25
 
 
 def group_summary(group: Group, onset=None) -> dict:
@@ -94,132 +93,175 @@ def to_dict(analysis: Analysis, redacted: bool = True, pii: bool = False) -> dic
     return redact_tree(report, pii) if redacted else report
 
 
-def to_markdown(analysis: Analysis, redacted: bool = True, pii: bool = False) -> str:
+def to_markdown(analysis: Analysis, redacted: bool = True, pii: bool = False, *, tz=None) -> str:
+    """The report as GitHub-flavoured Markdown, from the one view that HTML and notebooks render too
+    (rca.view). `tz`: the zone times are shown in (a name such as "Europe/Paris"; UTC by default)."""
+    view = build_view(analysis, to_dict(analysis, redacted, pii), tz=tz, redacted=redacted, pii=pii)
+    return render_markdown(view, redacted, pii)
+
+
+def render_markdown(view: dict, redacted: bool = True, pii: bool = False) -> str:
     lines: list[str] = []
-    if not analysis.incidents:
-        lines += ["# rca: no incident found", "",
-                  f"No failure started in these logs ({len(analysis.groups)} error group(s), none with an onset).", ""]
-    code = analysis.code or [None] * len(analysis.incidents)
-    for number, (incident, whys, findings) in enumerate(zip(analysis.incidents, analysis.whys, code), 1):
-        lines += _incident_markdown(number, incident, whys, analysis)
-        if findings is not None:
-            lines += code_markdown(findings)
-    lines += _groups_markdown(analysis)
-    stats = analysis.stats
-    lines += ["---", "", f"*{stats.summary()}; {len(analysis.groups)} groups; {analysis.seconds:.2f}s. Written by rca.*", ""]
+    if view["no_incident"]:
+        lines += ["# rca: no incident found", "", md_text(view["no_incident"]), ""]
+    for incident in view["incidents"]:
+        lines += incident_markdown(incident, view["zone"])
+    lines += _findings_markdown(view)
+    lines += _groups_markdown(view)
+    lines += ["---", "", f"*{md_text(view['footer'])}*", ""]
     text = "\n".join(lines)
     return redact(text, pii) if redacted else text
 
 
-def _decided_by(cls: str, summary: dict) -> str:
-    if summary["method"] == "rule":
-        return f"- class `{cls}` by rule `{summary['rule']}` (confidence {summary['confidence']:.2f})"
-    if summary["method"] == "model":
-        return f"- class `{cls}` by the classifier (probability {summary['confidence']:.2f}; no rule matched)"
-    return f"- class `{cls}`"
+def _when(moment: dict | None, relative: bool = True) -> str:
+    """A moment in prose: the short time, how it relates to the deploy, and the exact timestamp beside it."""
+    if moment is None:
+        return "?"
+    rel = f", {moment['relative']}" if relative and moment.get("relative") else ""
+    return f"{moment['short']}{rel} ({moment['exact']})"
 
 
-def _incident_markdown(number: int, incident: Incident, whys, analysis: Analysis) -> list[str]:
-    root = incident.root_cause
-    title = f"# Incident {number}: {incident.service or 'unknown service'}"
-    title += f" — {root.cls}" if root else " — cause not found"
-    lines = [title, ""]
+def _prose(segments: list[dict]) -> str:
+    return "".join(md_text(s["text"]) if "text" in s else _when(s["time"], relative=False) for s in segments)
+
+
+def incident_markdown(incident: dict, zone: str = "UTC") -> list[str]:
+    """One incident's sections: summary, traceback, code, timeline, symptoms, ruled out, candidates, five whys."""
+    lines = [f"# Incident {incident['number']}: {md_text(incident['service'])} — "
+             f"{incident['root']['class'] if incident['root'] else 'cause not found'}", ""]
+    root = incident["root"]
     if root is not None:
-        summary = group_summary(root)
-        where = summary["location"]
-        lines += [
-            f"**Root cause:** {md_code(redact(root.representative.message))}"
-            + (f" at {md_code(_place(where))} in {md_code(where['function'] or '?')}" if where else ""),
-            "",
-            _decided_by(root.cls, summary),
-            f"- {summary['explanation']}" if summary["explanation"] else "",
-            f"- service `{summary['service']}`, revision `{summary['revision']}`; {root.count} time(s), "
-            f"first {summary['first_seen']}, last {summary['last_seen']}",
-        ]
-    if root is None and incident.verdict:
-        lines += [f"**Root cause not named:** {incident.verdict}.", ""]
-    if incident.onset_kind == "before-window":
-        lines.append(f"- the logs start mid-incident: already failing at the first record, {format_timestamp(incident.onset)}")
+        where = root["where"]
+        lines += [f"**Root cause:** {md_code(root['headline'])}"
+                  + (f" at {md_code(where['place'])} in {md_code(where['function'] or '?')}" if where else ""), ""]
+        decided = root["decided"]
+        how = (f"by rule `{decided['rule']}` (confidence {decided['confidence']:.2f})" if decided["by"] == "rule" else
+               f"by the model (probability {decided['confidence']:.2f}; no rule matched)" if decided["by"] == "model" else "")
+        lines += [f"- **class** `{root['class']}` {how}".rstrip()]
+        if root["explanation"]:
+            lines.append(f"- {md_text(root['explanation'])}")
+        lines += [f"- **service** `{root['service']}`, revision `{root['revision']}`"
+                  + (f" (tied by {md_text(root['tied_by'])})" if root["tied_by"] else ""),
+                  f"- **first seen** {_when(root['first_seen'])}; {plural(root['count'], 'time')}, "
+                  f"last {_when(root['last_seen'], relative=False)}"]
     else:
-        lines.append(f"- onset of the failure: {format_timestamp(incident.onset)}")
-    if incident.deploy is not None:
-        lines.append(f"- deploy: revision `{incident.deploy.revision}` first seen {format_timestamp(incident.deploy.time)}")
-    lines += ["", "## Symptoms", "", "| group | class | count | first seen | last seen |", "|---|---|---:|---|---|"]
-    lines += [f"| {_cell(g.label)} | {g.cls} | {g.count} | {format_timestamp(g.first_seen)} | {format_timestamp(g.last_seen)} |"
-              for g in incident.symptoms] or ["| (none) | | | | |"]
+        lines += [f"**Root cause not named:** {md_text(incident['verdict'])}.", ""]
+        if incident["candidates"]:
+            lines.append("- **candidates** " + "; ".join(f"{md_code(c['label'], limit=60)} ({c['score']:.1f})"
+                                                      for c in incident["candidates"][:3]) + " — see below")
+    lines.append(f"- **blast radius** {incident['impact']['text']}")
+    if incident["callers"]:
+        lines.append(f"- **callers that failed with it** {', '.join(f'`{c}`' for c in incident['callers'])}")
+    if incident["before_window"]:
+        lines.append(f"- **onset** before these logs: already failing at the first record, {_when(incident['onset'], False)}")
+    else:
+        lines.append(f"- **onset** {_when(incident['onset'])}, {incident['onset']['kind']}")
+    if incident["deploy"]:
+        lines.append(f"- **deploy** revision `{incident['deploy']['revision']}` first seen {_when(incident['deploy']['time'], False)}")
+    lines.append("")
+    if incident["traceback"]:
+        lines += ["## Root cause traceback", "",
+                  "Application frames in full, library frames folded, the failing line marked `>`"
+                  " (the whole traceback is under why 3's evidence).", ""]
+        body = [("> " if kind == "failing" else "  ") + text for kind, text in traceback_lines(incident["traceback"])]
+        lines += [*md_fence("\n".join(body)), ""]
+    if incident["code"]:
+        lines += code_markdown(incident["code"])
+    lines += ["## Timeline", "", f"Times in {zone}, {incident['onset']['date']}.", ""]
+    lines += [f"- {item['time']['short']} — {md_text(item['what'])}"
+              + (f" ({item['time']['relative']})" if item["time"].get("relative") else "") for item in incident["moments"]]
+    lines += ["", "## Symptoms", "", f"| group | class | count | first seen ({zone}) | last seen |", "|---|---|---:|---|---|"]
+    lines += [f"| {_cell(s['label'])} | {s['class']} | {s['count']:,} | {s['first_seen']['short']} | {s['last_seen']['short']} |"
+              for s in incident["symptoms"]] or ["| (none) | | | | |"]
+    if incident["symptoms_more"]:
+        lines.append(f"| … {incident['symptoms_more']} more (see the JSON report) | | | | |")
     lines += ["", "## Ruled out", ""]
-    lines += [f"- {reason}" for _, reason in incident.ruled_out] or ["- nothing else failed"]
+    lines += [f"- {md_text(r['reason'])}" for r in incident["ruled_out"]] or ["- nothing else failed"]
+    if incident["ruled_out_more"]:
+        lines.append(f"- … {incident['ruled_out_more']} more (see the JSON report)")
+    if incident["candidates"]:
+        lines += ["", "## Candidates", "", "| group | class | score | terms | reasons |", "|---|---|---:|---|---|"]
+        lines += [f"| {_cell(c['label'])}{' (root cause)' if c['root'] else ''} | {c['class']} | {c['score']:.1f} "
+                  f"| {c['terms']} | {_cell(c['reasons'] or '—')} |" for c in incident["candidates"]]
+        if incident["candidates_more"]:
+            lines.append(f"| … {incident['candidates_more']} more | | | | |")
     lines += ["", "## Five whys", ""]
-    for index, why in enumerate(whys, 1):
-        marker = " *(for a person to answer)*" if why.prompt else ""
-        lines += [f"{index}. **{why.question}**{marker}  ", f"   {why.answer}"]
-        for item in why.evidence:
+    for why in incident["whys"]:
+        marker = " *(for a person to answer)*" if why["prompt"] else ""
+        lines += [f"{why['number']}. **{md_text(why['question'])}**{marker}  ", f"   {_prose(why['prose'])}"]
+        for item in why["evidence"]:
             lines += _evidence_markdown(item)
         lines.append("")
-    if root is not None and root.representative.traceback is not None:
-        lines += ["## Root cause traceback", "", *md_fence(root.representative.text), ""]
     return lines
 
 
-def code_markdown(findings) -> list[str]:
-    lines = ["## In the code", "", f"Checkout: `{findings.repo}`", ""]
-    for frame in findings.frames:
-        target = f"`{frame.repo_path}`" if frame.repo_path else frame.status
-        lines.append(f"- `{frame.frame_file}:{frame.line}` → {target}")
+def code_markdown(code: dict) -> list[str]:
+    """What --repo found: the frames mapped to the checkout, the code around the failing line, the suspect commit."""
+    lines = ["## In the code", "", f"Checkout: `{code['repo']}`", ""]
+    for frame in code["frames"]:
+        target = f"`{frame['repo_path']}`" if frame["repo_path"] else frame["status"]
+        lines.append(f"- `{frame['frame_file']}:{frame['line']}` → {target}")
     lines.append("")
-    for excerpt in findings.excerpts[-2:]:
+    for excerpt in code["excerpts"][-2:]:
         lines += [f"`{excerpt['file']}` line {excerpt['line']}" + (f" in `{excerpt['function']}`" if excerpt["function"] else ""), ""]
         if excerpt["note"]:
-            lines += [f"*{excerpt['note']}*", ""]
+            lines += [f"*{md_text(excerpt['note'])}*", ""]
             continue
-        lines += ["```python"]
-        lines += [f"{'>' if row['failing'] else ' '} {row['number']:4d}  {row['text']}" for row in excerpt["lines"]]
-        lines += ["```", ""]
-    if findings.confirmation:
-        lines += [f"**{findings.confirmation[0].upper()}{findings.confirmation[1:]}.**", ""]
-    if findings.suspect is not None:
-        suspect = findings.suspect
-        lines += [f"**Suspect commit:** `{suspect.commit[:10]}` {suspect.date} {suspect.author} — \"{suspect.subject}\" "
-                  f"(it {suspect.why})", ""]
-    elif findings.suspect_note:
-        lines += [f"*{findings.suspect_note}.*", ""]
+        lines += md_fence("\n".join(f"{'>' if row['failing'] else ' '} {row['number']:4d}  {row['text']}"
+                                    for row in excerpt["lines"]), info="python")
+        lines.append("")
+    if code["confirmation"]:
+        lines += [f"**{code['confirmation'][0].upper()}{code['confirmation'][1:]}.**", ""]
+    if code["suspect"] is not None:
+        suspect = code["suspect"]
+        lines += [f"**Suspect commit:** `{suspect['commit'][:10]}` {suspect['date']} {md_text(suspect['author'])} — "
+                  f"\"{md_text(suspect['subject'])}\" (it {md_text(suspect['why'])})", ""]
+    elif code["suspect_note"]:
+        lines += [f"*{md_text(code['suspect_note'])}.*", ""]
     return lines
 
 
 def _evidence_markdown(item: dict) -> list[str]:
     if "commit" in item:  # from --repo: the suspect commit
-        return ["", f"   Evidence: commit `{item['commit'][:10]}` {item['date']} \"{item['subject']}\"", ""]
-    head = f"{item['count']}× {item['group']}, {item['first_seen']} → {item['last_seen']}"
-    sample = "\n".join(item["sample"].splitlines()[:40])
-    lines = ["", "   <details><summary>Evidence: " + html_text(redact(head)) + "</summary>", "",
-             *md_fence(sample, indent="   "), ""]
+        return ["", f"   Evidence: commit `{item['commit']}` {item['date']} \"{md_text(item['subject'])}\"", ""]
+    head = f"{item['head']}, {item['first']['short']} → {item['last']['short']}"
+    lines = ["", "   <details><summary>Evidence: " + html_text(head) + "</summary>", "",
+             *md_fence(item["sample_lines"], indent="   "), ""]
     if item["insert_ids"]:
         lines.append("   insert ids: " + ", ".join(f"`{i}`" for i in item["insert_ids"]))
-    refs = ", ".join(f"{r['source']}:{r['position']}" for r in item["records"])
-    lines.append(f"   records: {refs}")
+    lines.append(f"   records: {item['refs']}")
     if item.get("link"):
         lines.append(f"   [open in Logs Explorer]({item['link']})")
     lines += ["   </details>", ""]
     return lines
 
 
-def _groups_markdown(analysis: Analysis) -> list[str]:
-    lines = ["## Error groups", "", "| group | class | role | count | services | first seen | onset |",
-             "|---|---|---|---:|---|---|---|"]
-    for group in sorted(analysis.groups, key=lambda g: -g.count)[:MAX_GROUPS_LISTED]:
-        onset = analysis.onsets.get(group.key)
-        lines.append(f"| {_cell(group.label)} | {group.cls} | {group.role} | {group.count} | {', '.join(group.services)} "
-                     f"| {format_timestamp(group.first_seen)} | {onset.kind + ' ' + format_timestamp(onset.time) if onset else 'steady'} |")
-    if len(analysis.groups) > MAX_GROUPS_LISTED:
-        lines.append(f"| … {len(analysis.groups) - MAX_GROUPS_LISTED} more | | | | | | |")
+def _findings_markdown(view: dict) -> list[str]:
+    if not view["findings"]:
+        return []
+    lines = ["## Findings", "", "Causes that changed with no user-visible symptom: worth a look, not an incident.", ""]
+    lines += [f"- {_cell(f['label'])} (`{f['class']}`, {f['count']:,}× on {md_text(f['services'] or '?')}), "
+              f"{f['onset']} — {md_text(f['reason'])}" for f in view["findings"]]
     return lines + [""]
 
 
-def _place(where: dict) -> str:
-    return f"{where['file']}:{where['line']}"
+def _groups_markdown(view: dict) -> list[str]:
+    groups = view["groups"]
+    lines = ["## Error groups", ""]
+    lines += [groups["sentence"], ""]
+    if not groups["rows"]:
+        return lines
+    zone = view["zone"]
+    lines += [f"| group | class | role | count | services | first seen ({zone}) | onset |", "|---|---|---|---:|---|---|---|"]
+    for g in groups["rows"]:
+        label = _cell(g["label"]) + (" *(muted)*" if g["muted"] else "")
+        lines.append(f"| {label} | {g['class']} | {g['role']} | {g['count']:,} | {md_text(g['services'])} "
+                     f"| {g['first_seen']['short']} | {g['onset']} |")
+    if groups["more"]:
+        lines.append(f"| … {groups['more']} more (see the JSON report) | | | | | | |")
+    return lines + [""]
 
 
 def _cell(text: str) -> str:
     """Log text in a table cell: secrets masked on the whole text, then cut, then escaped."""
     return md_text(redact(text), limit=160)
-

@@ -9,10 +9,13 @@ import pandas as pd
 from .analysis import Analysis
 from .groups import Group
 from .record import SEVERITIES
-from .report import group_summary, to_dict, to_markdown
-from .report_html import html_body
+from .report import group_summary, incident_markdown, render_markdown, to_dict, to_markdown
+from .report_html import COLOURS, render_html
+from .view import build_view, shorten
 
-TIMELINE_GROUPS = 8
+TIMELINE_GROUPS = 12  # rows plot_timeline draws at most
+GROUP_COLUMNS = ["label", "class", "role", "count", "first_seen", "last_seen", "services", "revisions", "instances",
+                 "method", "rule", "confidence", "exception", "message", "location", "onset", "muted", "fingerprint"]
 
 
 class AnalysisResult:
@@ -24,11 +27,10 @@ class AnalysisResult:
 
     @cached_property
     def groups(self) -> pd.DataFrame:
-        """One row per group: fingerprint, label, class, role, method, rule, count, first/last seen, services, revisions."""
+        """One row per group, led by what a person reads first: label, class, role, count, first/last
+        seen, services, revisions, instances, method, rule, confidence, ...; the long fingerprint last."""
         rows = [{**group_summary(g, self.analysis.onsets.get(g.key)), "fingerprint": g.key} for g in self.analysis.groups]
-        frame = pd.DataFrame(rows, columns=["fingerprint", "label", "class", "role", "method", "rule", "confidence", "count",
-                                            "first_seen", "last_seen", "services", "revisions", "instances",
-                                            "exception", "message", "location", "onset"])
+        frame = pd.DataFrame(rows, columns=GROUP_COLUMNS)
         for column in ("first_seen", "last_seen"):
             frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
         for column in ("class", "role", "method"):
@@ -77,8 +79,18 @@ class AnalysisResult:
         return frame.sort_values("time", ignore_index=True)
 
     @cached_property
+    def view(self) -> dict:
+        """The one view that the Markdown report, the HTML page and these reprs render (rca.view), times in UTC."""
+        return self.view_in()
+
+    def view_in(self, tz=None) -> dict:
+        return build_view(self.analysis, to_dict(self.analysis), tz=tz)
+
+    @cached_property
     def incidents(self) -> list["IncidentView"]:
-        return [IncidentView(item) for item in to_dict(self.analysis)["incidents"]]
+        views = self.view["incidents"]
+        return [IncidentView(item, views[n] if n < len(views) else None, self.view["zone"])
+                for n, item in enumerate(to_dict(self.analysis)["incidents"])]
 
     @property
     def stats(self):
@@ -94,14 +106,19 @@ class AnalysisResult:
     def to_dict(self) -> dict:
         return to_dict(self.analysis)
 
-    def to_markdown(self) -> str:
-        return to_markdown(self.analysis)
+    def to_markdown(self, *, tz=None) -> str:
+        return to_markdown(self.analysis, tz=tz)
+
+    def to_html(self, *, tz=None) -> str:
+        from .report_html import to_html
+
+        return to_html(self.analysis, tz=tz)
 
     def _repr_markdown_(self) -> str:
-        return self.to_markdown()
+        return render_markdown(self.view)
 
     def _repr_html_(self) -> str:
-        return html_body(self.analysis)
+        return render_html(self.view, standalone=False)
 
     def __repr__(self) -> str:
         causes = "; ".join(f"{i.root_cause['class'] if i.root_cause else 'cause not found'} in {i.service}"
@@ -109,21 +126,79 @@ class AnalysisResult:
         return (f"<rca analysis: {len(self.incidents)} incident(s) ({causes}), {len(self.analysis.groups)} groups, "
                 f"{self.analysis.stats.events} events from {self.analysis.stats.records} records>")
 
-    def plot_timeline(self, ax=None, top: int = TIMELINE_GROUPS):
-        """Events per minute for the largest groups, deploys as dashed vertical lines. Returns the axes."""
+    def plot_timeline(self, ax=None, top: int = TIMELINE_GROUPS, incident: int = 0, tz=None):
+        """The HTML report's timeline, drawn with matplotlib: one band per group on a shared time axis,
+        the root cause first and in the strongest colour, then the symptoms, then the ruled-out groups
+        in grey; each band scaled to its own peak (written at its right with the total), the deploy and
+        the onset as labelled vertical lines, HH:MM ticks, the legend outside the data. With no
+        incident, the largest groups. Returns the axes."""
+        import matplotlib.dates as mdates
         import matplotlib.pyplot as plt
+        from matplotlib.patches import Patch
 
-        ax = ax or plt.subplots(figsize=(11, 4.5))[1]
-        rates = self.rates
-        for label in rates.groupby("label")["count"].sum().sort_values(ascending=False).index[:top]:
-            per_minute = rates[rates["label"] == label].groupby("time")["count"].sum().resample("1min").sum()
-            ax.step(per_minute.index, per_minute.values, where="post", label=label[:60])
-        for deploy in self.analysis.deploys:
-            moment = pd.Timestamp(deploy.time, unit="s", tz="UTC")
-            ax.axvline(moment, color="black", linestyle="--", linewidth=1)
-            ax.annotate(f"deploy {deploy.revision}", (moment, ax.get_ylim()[1]), rotation=90, va="top", ha="right", fontsize=8)
-        ax.set(title="Error events per minute by group", xlabel="time (UTC)", ylabel="events per minute")
-        ax.legend(fontsize=7, loc="upper left")
+        view = self.view if tz is None else self.view_in(tz)
+        incidents = view["incidents"]
+        timeline = incidents[incident]["timeline"] if incidents else view["timeline"]
+        rows = timeline["rows"][:top]
+        if ax is None:
+            ax = plt.subplots(figsize=(12, 0.42 * max(len(rows), 3) + 1.6), layout="constrained")[1]
+        zone = _zone(view["zone"])
+        title = (f"Incident {incident + 1}: {incidents[incident]['service']} — events per {timeline.get('bin_text', 'minute')} by group"
+                 if incidents else f"Error events per {timeline.get('bin_text', 'minute')} by group")
+        ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=8)
+        if not rows:
+            ax.text(0.5, 0.5, "No error events to chart.", transform=ax.transAxes, ha="center")
+            return ax
+        size_days = timeline["bin"] / 86400
+        for index, row in enumerate(rows):
+            base = len(rows) - 1 - index  # the first row on top
+            peak = max(row["peak"], 1)
+            colour = COLOURS.get(row["role"], COLOURS["other"])
+            if row["role"] == "root-cause":
+                ax.axhspan(base - 0.08, base + 0.92, color="#fdecea", zorder=0, linewidth=0)
+            times = [mdates.date2num(pd.Timestamp(moment, unit="s", tz="UTC")) for moment, _ in row["bins"]]
+            heights = [0.8 * count / peak for _, count in row["bins"]]
+            ax.bar(times, heights, width=size_days * 0.9, bottom=base, align="edge", color=colour, linewidth=0, zorder=2)
+            ax.axhline(base, color="#d0d7de", linewidth=0.6, zorder=1)
+            ax.annotate(f"peak {row['peak']} · {row['count']:,} in all", (1.005, base + 0.4), xycoords=("axes fraction", "data"),
+                        va="center", fontsize=8, color="#424a53")
+        ax.set_yticks([len(rows) - 1 - i + 0.4 for i in range(len(rows))],
+                      [shorten(row["label"], 40) for row in rows], fontsize=8.5)
+        for label, row in zip(ax.get_yticklabels(), rows):
+            if row["role"] == "root-cause":
+                label.set_fontweight("bold")
+                label.set_color("#a12a1c")
+            elif row["role"] == "ruled-out":
+                label.set_color("#6e7781")
+        ax.tick_params(axis="y", length=0)
+        start = mdates.date2num(pd.Timestamp(timeline["start"], unit="s", tz="UTC"))
+        end = mdates.date2num(pd.Timestamp(timeline["end"], unit="s", tz="UTC"))
+        ax.set_xlim(start, end)
+        ax.set_ylim(-0.15, len(rows) + 0.45)  # headroom for the deploy and onset labels
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=5, maxticks=10, tz=zone))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=zone))
+        ax.grid(axis="x", color="#e5e7eb", linewidth=0.6, zorder=0)
+        ax.set_axisbelow(True)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        ax.set_xlabel(f"time ({view['zone']})", fontsize=9)
+        handles = [Patch(color=COLOURS[role], label=text) for role, text in
+                   (("root-cause", "root cause"), ("symptom", "symptom"), ("ruled-out", "ruled out"), ("other", "other group"))
+                   if any(r["role"] == role for r in rows)]
+        for line in timeline["lines"]:
+            moment = mdates.date2num(pd.Timestamp(line["epoch"], unit="s", tz="UTC"))
+            deploy = line["kind"] == "deploy"
+            colour = "#24292f" if deploy else COLOURS["root-cause"]
+            handle = ax.axvline(moment, color=colour, linestyle="--" if deploy else "-", linewidth=1.2, zorder=3,
+                                label=f"{line['label']} {line['time']['short']}")
+            handles.append(handle)
+            # the deploy's label reads leftwards from its line, the onset's rightwards: close lines never overlap
+            ax.annotate(f"{line['label']} {line['time']['short']}", (moment, len(rows) + 0.1), xycoords="data",
+                        xytext=(-4 if deploy else 4, 0), textcoords="offset points",
+                        ha="right" if deploy else "left", va="bottom", fontsize=8, color=colour, fontweight="bold")
+        ax.tick_params(axis="x", labelsize=9)
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(handles), fontsize=8,
+                  frameon=False)
         return ax
 
     def plot_error_rate(self, ax=None):
@@ -138,11 +213,20 @@ class AnalysisResult:
         return ax
 
 
-class IncidentView:
-    """One incident as the JSON report has it: `root_cause`, `symptoms`, `ruled_out`, `five_whys`."""
+def _zone(name: str):
+    from .view import zone_of
 
-    def __init__(self, data: dict):
+    return zone_of(name)
+
+
+class IncidentView:
+    """One incident as the JSON report has it: `root_cause`, `symptoms`, `ruled_out`, `five_whys`;
+    it displays as the report's section for it."""
+
+    def __init__(self, data: dict, view: dict | None = None, zone: str = "UTC"):
         self.data = data
+        self.view = view
+        self.zone = zone
         self.service = data["service"]
         self.onset = pd.Timestamp(data["onset"])
         self.root_cause = data["root_cause"]
@@ -151,11 +235,11 @@ class IncidentView:
         self.five_whys = data["five_whys"]
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**Incident on {self.service}** — onset {self.data['onset']}", ""]
-        if self.root_cause:
-            lines.append(f"Root cause: `{self.root_cause['label']}` ({self.root_cause['class']}) — {self.root_cause['explanation']}")
-        lines += ["", "Five whys:", ""] + [f"{n}. **{w['question']}** {w['answer']}" for n, w in enumerate(self.five_whys, 1)]
-        return "\n".join(lines)
+        from .redact import redact
+
+        if self.view is None:
+            return f"**Incident on {self.service}**"
+        return redact("\n".join(incident_markdown(self.view, self.zone)))
 
     def __repr__(self) -> str:
         cause = self.root_cause["label"] if self.root_cause else "cause not found"

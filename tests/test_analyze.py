@@ -1,6 +1,7 @@
 """`rca analyze` on the seed incident and the healthy run: root cause, symptoms, ruled out, whys, reports."""
 
 import json
+import re
 import shutil
 import subprocess
 
@@ -126,8 +127,16 @@ def test_committed_example_reports_are_current(monkeypatch):
 
 
 def test_analyze_cli_writes_html_that_a_headless_browser_renders(tmp_path):
+    """The page a browser shows: the summary strip names the root cause, the timeline's first row is
+    the root cause, and markup in the logs (a <script> in the traceback, an <img onerror> in a
+    symptom) is shown as text: nothing from the logs runs."""
+    logs = (INCIDENT / "logs.jsonl").read_text()
+    logs = logs.replace("decode_responses=True)", "decode_responses=True)  # <script>document.title='pwned'</script>")
+    logs = logs.replace("Container called exit(1).", "Container called exit(1). <img src=x onerror=document.title=/pwned/.source>")
+    hostile = tmp_path / "logs.jsonl"
+    hostile.write_text(logs)
     out = tmp_path / "incident.html"
-    result = run_rca("analyze", "fixtures/incidents/missing-import/logs.jsonl", "--format", "html", "--out", str(out))
+    result = run_rca("analyze", str(hostile), "--format", "html", "--out", str(out))
     assert result.returncode == 0 and out.stat().st_size > 10_000
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if browser is None:
@@ -137,8 +146,14 @@ def test_analyze_cli_writes_html_that_a_headless_browser_renders(tmp_path):
                           f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", out.as_uri()],
                          capture_output=True, timeout=120).stdout.decode()
     assert "Incident 1: netra-backend-staging" in dom
-    assert "rate_limiter.py</code>" in dom or "rate_limiter.py:22" in dom
-    assert dom.count('class="bar"') > 50 and 'class="deploy"' in dom
+    strip = dom.split('<section class="verdict"', 1)[1].split("</section>", 1)[0]
+    assert "Root cause" in strip and "NameError: name 'redis' is not defined" in strip and "rate_limiter.py:22" in strip
+    rows = re.findall(r'<g class="row [a-z-]+" data-role="([a-z-]+)"><title>([^<]*)', dom)
+    assert rows[0] == ("root-cause", "NameError: name 'redis' is not defined — the root cause, 50 events, at most 3 per minute")
+    assert [role for role, _ in rows] == ["root-cause"] + ["symptom"] * 8 + ["ruled-out"] * 2
+    assert dom.count('class="bar"') > 50 and 'class="deploy"' in dom and 'class="onset"' in dom
+    assert "<title>rca report — netra-staging</title>" in dom  # no script from the logs retitled the page
+    assert "pwned" in dom and "<script" not in dom and "<img" not in dom
 
 
 SCENARIOS = sorted(p.name for p in (FIXTURES / "incidents").iterdir() if (p / "truth.json").is_file())

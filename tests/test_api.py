@@ -73,11 +73,41 @@ def test_display_and_repr(result):
 
 
 def test_plots_return_axes_with_the_data(result):
+    from rca.report_html import COLOURS
+
     ax = result.plot_timeline()
-    assert len(ax.get_lines()) >= 8 + 1  # the groups, and the deploy line
-    assert ax.get_title() == "Error events per minute by group"
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "NameError: name 'redis' is not defined"  # the root cause on top, then symptoms, ruled out last
+    assert labels[-2:] == ["POST /auth/validate 403", "sqlalchemy.exc.OperationalError…"]
+    assert ax.get_title(loc="left") == "Incident 1: netra-backend-staging — events per minute by group"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:3] == ["root cause", "symptom", "ruled out"] and any(t.startswith("deploy netra-backend") for t in legend)
+    assert any(t.startswith("onset 14:20:02") for t in legend)
+    bars = ax.patches
+    assert len(bars) > 300
+    red = [b for b in bars if matplotlib.colors.to_hex(b.get_facecolor()) == COLOURS["root-cause"]]
+    assert sum(b.get_height() for b in red) > 0 and len(red) == 30  # one bar per minute with a NameError
+    assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["14:00", "14:10", "14:20"]
     rate = result.plot_error_rate()
     assert {t.get_text() for t in rate.get_legend().get_texts()} >= {"netra-backend-staging", "netra-auth-service"}
+
+
+def test_groups_frame_leads_with_label_and_class(result):
+    columns = list(result.groups.columns)
+    assert columns[:4] == ["label", "class", "role", "count"] and columns[-1] == "fingerprint"
+
+
+def test_classification_repr_is_one_readable_line():
+    result = rca.classify_text("Traceback (most recent call last):\n  File \"/app/svc/limiter.py\", line 22, in __init__\n"
+                               "    self.redis = redis.Redis()\nNameError: name 'redis' is not defined")
+    text = repr(result)
+    assert "\n" not in text and len(text) < 300
+    assert text.startswith("<Classification missing_import 0.95 by rule missing-import.name-used-as-module | "
+                           "name='redis', at limiter.py:22")
+    assert "also: " in text and "np.str_" not in text and "Rule(" not in text
+    assert "<table>" in result._repr_html_() and "missing_import" in result._repr_html_()
+    by_model = repr(rca.classify_text("paramiko.ssh_exception.AuthenticationException: Authentication failed."))
+    assert by_model.startswith("<Classification auth_rejection ") and " by the model" in by_model
 
 
 def test_classify_text():

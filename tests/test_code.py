@@ -156,4 +156,4 @@ def test_html_report_with_code(story_repo, tmp_path):
     result = run_rca("analyze", str(INCIDENT / "logs.jsonl"), "--repo", str(repo), "--format", "html", "--out", str(out))
     assert result.returncode == 0, result.stderr
     page = out.read_text()
-    assert "<h2>In the code</h2>" in page and suspect[:10] in page and "confirmed in code: `redis` is used on line 22" in page
+    assert "<h2>In the code</h2>" in page and suspect[:10] in page and "Confirmed in code: `redis` is used on line 22" in page  # a sentence, as in Markdown

@@ -46,6 +46,41 @@ class Classification:
             return None
         return fill_template(self.rule.explanation, self.fields)
 
+    def __repr__(self) -> str:
+        """One line a person reads: class, confidence, how it was decided, captured fields, the runners-up."""
+        by = f"rule {self.rule.id}" if self.rule is not None else ("the model" if self.method == "model" else "neither rule nor model")
+        fields = ", ".join(f"{name}={_short(value)!r}" for name, value in self.fields.items()
+                           if name not in ("exception", "message", "file", "line", "function"))
+        also = "; ".join(_alternative(a) for a in self.runners_up())
+        if self.fields.get("file"):
+            where = f"{str(self.fields['file']).rsplit('/', 1)[-1]}:{self.fields.get('line', '?')}"
+            fields = f"{fields}, at {where}" if fields else f"at {where}"
+        return (f"<Classification {self.cls} {self.confidence:.2f} by {by}" + (f" | {fields}" if fields else "")
+                + (f" | also: {also}" if also else "") + ">")
+
+    def runners_up(self, top: int = 3) -> list[dict]:
+        """The best alternative of each other class, best first."""
+        seen, out = {self.cls}, []
+        ranked = sorted(self.alternatives, key=lambda a: -float(a.get("model", a.get("confidence", 0)) or 0))
+        for item in ranked:
+            if str(item["class"]) not in seen:
+                seen.add(str(item["class"]))
+                out.append(item)
+        return out[:top]
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = [("class", f"<b>{html.escape(self.cls)}</b> ({html.escape(self.role)})"),
+                ("confidence", f"{self.confidence:.2f}"),
+                ("decided by", html.escape(f"rule {self.rule.id}" if self.rule is not None else self.method)),
+                ("explanation", html.escape(self.explanation or "")),
+                ("captured", html.escape(", ".join(f"{k}={_short(v)!r}" for k, v in self.fields.items()))),
+                ("alternatives", html.escape("; ".join(_alternative(a) for a in self.runners_up())))]
+        body = "".join(f"<tr><th style='text-align:left'>{name}</th><td style='text-align:left'>{value}</td></tr>"
+                       for name, value in rows if value)
+        return f"<table>{body}</table>"
+
     def as_dict(self) -> dict:
         return {
             "class": self.cls, "confidence": round(self.confidence, 4), "method": self.method,
@@ -53,6 +88,19 @@ class Classification:
             "fields": {k: v for k, v in self.fields.items()}, "explanation": self.explanation,
             "alternatives": self.alternatives,
         }
+
+
+def _short(value, limit: int = 40):
+    """A captured value for a one-line repr: plain str or int (not np.str_), cut."""
+    value = value if isinstance(value, (int, float)) else str(value)
+    return value if not isinstance(value, str) or len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _alternative(item: dict) -> str:
+    """`db_session_failure 0.03 (model)` or `timeout 0.80 (rule timeout.x)`."""
+    if "model" in item:
+        return f"{item['class']} {float(item['model']):.2f} (model)"
+    return f"{item['class']} {float(item.get('confidence', 0)):.2f} (rule {item.get('rule')})"
 
 
 def read_packs(extra: Iterable[str | Path], shipped: bool) -> tuple[list[Rule], list[Cascade], list[str]]:
