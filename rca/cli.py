@@ -132,6 +132,7 @@ def analyze(
     baseline_since: Annotated[str | None, typer.Option("--baseline-since", help="Start of a stretch of normal operation (same forms as --since): a group is new only if it rose well above its rate there.", show_default=False)] = None,
     baseline_until: Annotated[str | None, typer.Option("--baseline-until", help="End of the baseline (default: --since, or the onset of nothing: give both for clarity).", show_default=False)] = None,
     service_map: Annotated[list[str] | None, typer.Option("--service-map", help="TEXT=SERVICE: a group that names no service of its own (a load balancer's backend, a cluster event) and whose label holds TEXT concerns SERVICE. Without it, such groups are tied by the trace ids they share.", show_default=False)] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="The time zone Markdown and HTML show times in, e.g. Europe/Paris (default UTC; JSON is always UTC).", show_default=False)] = None,
     fail_on_incident: Annotated[bool, typer.Option("--fail-on-incident", help="Exit with status 1 when an incident is found (for CI and alerting).")] = False,
 ) -> None:
     """Find the root cause: group the failures, tell the cause from its symptoms, and write the five whys.
@@ -155,6 +156,7 @@ def analyze(
     maps = [_path_map(item) for item in path_map or config.path_maps]
     services = dict(_pair(item, "--service-map") for item in service_map or config.service_map)
     baseline = _baseline(baseline_since, baseline_until, since)
+    zone = _zone(tz)
     stats = ReadStats()
     window = {"since": parse_moment(since) if since else None, "until": parse_moment(until) if until else None}
     records = None
@@ -171,9 +173,9 @@ def analyze(
     if output_format is ReportFormat.json:
         text = orjson.dumps(scrub(to_dict(result, redacted=False)), option=orjson.OPT_INDENT_2).decode() + "\n"
     elif output_format is ReportFormat.html:
-        text = to_html(result, redacted=not no_redact, pii=redact_pii)
+        text = to_html(result, redacted=not no_redact, pii=redact_pii, tz=zone)
     else:
-        text = to_markdown(result, redacted=not no_redact, pii=redact_pii)
+        text = to_markdown(result, redacted=not no_redact, pii=redact_pii, tz=zone)
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -190,6 +192,19 @@ def analyze(
     _finish(stats, scrub)
     if fail_on_incident and result.incidents:
         raise typer.Exit(1)
+
+
+def _zone(name: str | None) -> str | None:
+    """A zone name the reports can use, checked before the analysis rather than after it."""
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"{name!r} is not a time zone name such as Europe/Paris or UTC", param_hint="--tz") from None
+    return name
 
 
 def _baseline(since: str | None, until: str | None, analysis_since: str | None) -> tuple[float, float] | None:

@@ -55,3 +55,10 @@ def test_summary_reports_skips_by_reason(tmp_path):
 def test_help_explains_inputs_and_formats():
     out = run_rca("events", "--help").stdout.decode()
     assert "glob" in out and "jsonl" in out and "standard input" in out
+
+
+def test_tz_shows_times_in_the_zone_asked_and_refuses_an_unknown_one():
+    paris = run_rca("analyze", str(INCIDENT / "logs.jsonl"), "--model", "none", "--tz", "Europe/Paris")
+    assert paris.returncode == 0 and "16:20:02" in paris.stdout.decode()
+    wrong = run_rca("analyze", str(INCIDENT / "logs.jsonl"), "--tz", "Nowhere/City")
+    assert wrong.returncode == 2 and b"not a time zone name" in wrong.stderr
