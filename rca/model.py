@@ -133,7 +133,7 @@ def out_of_fold_probabilities(rows: list[dict], folds: int = 5) -> np.ndarray:
     from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
 
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
-    groups = [r.get("library") for r in rows]
+    groups = [r.get("library") or r.get("repo") for r in rows]  # generated rows: library; real excerpts: repo
     if None in groups or len(set(groups)) < folds:
         return cross_val_predict(make_pipeline(), texts, labels, cv=StratifiedKFold(folds), method="predict_proba")
     return cross_val_predict(make_pipeline(), texts, labels, groups=groups, cv=GroupKFold(folds), method="predict_proba")
