@@ -27,7 +27,10 @@ MAX_TEXT = 8000
 _SUFFIX = (r"Error|Exception|Exceeded|Expired|Denied|Configured|Unavailable|Unauthenticated|Unauthorized|Forbidden"
            r"|Exhausted|NotFound|DoesNotExist|Failure|Timeout|TimeoutError|Refused|Exit|Interrupt|Warning")
 EXCEPTION_NAME = re.compile(
-    r"(?<![\w.\-/])((?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*?(?:" + _SUFFIX + r")|socket\.timeout|socket\.gaierror))(?![\w\-/])")
+    r"(?<![\w.\-/])((?:[A-Za-z_]\w*\.)*(?:_?(?:[A-Z]\w*?)?(?:" + _SUFFIX + r"|Found)|socket\.timeout|socket\.gaierror))(?![\w\-/])")
+BARE_WORDS = frozenset(_SUFFIX.split("|")) | {"Found"}  # `503 Service Unavailable` names no exception
+# a line that prints an exception, whatever its name: `hvac.exceptions.Forbidden: ...`
+LINE_EXCEPTION = re.compile(r"(?m)(?:^|\] |\| |\"message\": \")((?:[A-Za-z_]\w*\.)+_?[A-Z]\w*)(?=: |:$|$)")
 ERRNO_NUMBER = re.compile(r"\[(?:Errno|WinError) (-?\d+)\]|\berrno[ =:]+(-?\d+)|\((\d{2,3}): [A-Z][a-z]")
 ERRNO_NAME = re.compile(r"\b(E[A-Z]{3,14}|EAI_[A-Z]+)\b")
 STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on their own
@@ -39,7 +42,7 @@ STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on 
     "no address associated with hostname": "EAI_NODATA", "getaddrinfo failed": "EAI_NONAME",
     "out of memory": "ENOMEM", "resource temporarily unavailable": "EAGAIN",
 }
-STRERROR = re.compile("|".join(re.escape(s) for s in STRERRORS), re.IGNORECASE)
+STRERROR = re.compile("|".join(re.escape(s) for s in STRERRORS))  # searched in the lower-cased text
 EXIT_CODE = re.compile(r"(?:exit(?:ed)?(?: with)?(?: exit)? (?:code|status)|exit_?code|exitCode|returned non-zero exit status"
                        r"|exit status)[\s:=\"']*(-?\d{1,3})\b", re.IGNORECASE)
 SIGNAL = re.compile(r"\b(SIG[A-Z]{3,6})\b|\bsignal[ :]+(\d{1,2})\b|\b(OOMKilled)\b|^\s*(Killed)\s*$|\b(Killed) process\b",
@@ -59,7 +62,8 @@ SYMPTOM = re.compile(r"probe failed|\bcode=H\d\d\b|Back-off restarting|CrashLoop
 FRAME_FILE = re.compile(r'^\s*File "([^"]+)", line \d+', re.MULTILINE)
 PACKAGE = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z_]\w*)")
 STDLIB_PACKAGE = re.compile(r"[/\\]lib[/\\]python[\d.]*[/\\]([A-Za-z_]\w*)")
-ENVIRON = re.compile(r"\bos\.environ\b|\bgetenv\(")
+ENVIRON = re.compile(r"\bos\.environ\b|\bgetenv\(|\bself\.ENVIRON\[")
+ENVIRON_FRAME = re.compile(r'File "[^"]*(?:[/\\]os\.py|UserDict\.py|[/\\]environ[/\\]environ\.py)"')
 UNDEFINED_NAME = re.compile(r"NameError: name '(\w+)' is not defined")
 QUOTED_KEY = re.compile(r"^KeyError: ['\"]([A-Z][A-Z0-9_]{2,})['\"]$", re.MULTILINE)
 
@@ -118,14 +122,35 @@ ERRNO_NAMES = errno_module.errorcode
 
 def parse(text: str, exceptions=None, prose: bool = False) -> Signals:
     """The signals of one text. `exceptions`: the chain the traceback parser found (ParsedException,
-    innermost first), when there is one; `prose`: also exceptions quoted anywhere in the text."""
-    text = text[:MAX_TEXT]
-    if exceptions:
-        names = [e.type for e in exceptions]
-        if prose:
-            names += EXCEPTION_NAME.findall(text)
+    innermost first), for a log event; `prose` (a pasted snippet): every exception named in the text,
+    in the order printed (a chain prints its innermost cause first). Snippets are parsed once and
+    remembered, so that the rules and the model share the work."""
+    if prose:
+        return _parse_prose(text[:MAX_TEXT])
+    return _parse(text[:MAX_TEXT], [e.type for e in exceptions] if exceptions else None)
+
+
+@lru_cache(maxsize=4096)
+def _parse_prose(text: str) -> Signals:
+    return _parse(text, None, prose=True)
+
+
+GRPC_WORDS = ("DEADLINE_EXCEEDED", "UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+              "CANCELLED", "INTERNAL", "NOT_FOUND", "INVALID_ARGUMENT", "ABORTED", "UNKNOWN")
+THREE_DIGITS = re.compile(r"(?<!\d)[1-5]\d\d(?!\d)")
+SIGNAL_HINTS = ("SIG", "signal", "Killed", "OOM")
+SYMPTOM_HINTS = ("probe failed", "code=h", "back-off", "crashloop", "failed to boot", "to crashed", "app crashed",
+                 "failed to start", "failed with result")
+
+
+def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
+    lower = text.lower()
+    if chain and not prose:
+        names = list(chain)
     elif prose:
-        names = EXCEPTION_NAME.findall(text)
+        found = [(m.start(1), m.group(1)) for m in EXCEPTION_NAME.finditer(text)]
+        found += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)]
+        names = [name for _, name in sorted(found) if name not in BARE_WORDS]
     else:  # a log line: exceptions named where a line prints them (`pkg.Error: message`)
         names = [m.group(1) for m in EXCEPTION_NAME.finditer(text) if text[m.end():m.end() + 1] in (":", "") or
                  text[m.start() - 1:m.start()] in ("(", "<", "'")]
@@ -134,36 +159,46 @@ def parse(text: str, exceptions=None, prose: bool = False) -> Signals:
         number = int(next(g for g in match.groups() if g))
         errnos.append(ERRNO_NAMES.get(abs(number)))
     errnos += [name for name in ERRNO_NAME.findall(text) if name in ERRNO_NAME_SET]
-    errnos += [STRERRORS[m.group(0).lower()] for m in STRERROR.finditer(text)]
+    errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(lower)]
     signals = []
-    for match in SIGNAL.finditer(text):
-        name, number, oom, killed, killed_process = match.groups()
-        if number:
-            name = {9: "SIGKILL", 15: "SIGTERM", 11: "SIGSEGV", 6: "SIGABRT"}.get(int(number))
-        signals.append(name or oom or killed or killed_process)
+    if any(hint in text for hint in SIGNAL_HINTS):
+        for match in SIGNAL.finditer(text):
+            name, number, oom, killed, killed_process = match.groups()
+            if number:
+                name = {9: "SIGKILL", 15: "SIGTERM", 11: "SIGSEGV", 6: "SIGABRT"}.get(int(number))
+            signals.append(name or oom or killed or killed_process)
     http = []
-    for match in HTTP_STATUS.finditer(text):
-        http.append(int(next(g for g in match.groups() if g)))
+    if any(not text.endswith("line ", 0, m.start()) for m in THREE_DIGITS.finditer(text)):
+        for match in HTTP_STATUS.finditer(text):
+            http.append(int(next(g for g in match.groups() if g)))
     mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)]
-    files = FRAME_FILE.findall(text)
+    files = FRAME_FILE.findall(text) if 'File "' in text else []
     packages = []
     for file in reversed(files):
         found = PACKAGE.search(file) or STDLIB_PACKAGE.search(file)
         if found:
             packages.append(found.group(1))
     packages += [name.split(".")[0] for name in names if "." in name]
-    code_lines = [line for line in text.splitlines() if line.startswith("    ") and not line.lstrip().startswith("File ")]
-    key = QUOTED_KEY.search(text)
+    environ = env_key = undefined = None
+    if "environ" in text or "getenv" in text or "ENVIRON" in text:
+        code_lines = [line for line in text.splitlines() if line.startswith("    ") and not line.lstrip().startswith("File ")]
+        # the failing line reads the environment (os.py's own __getitem__ frame may follow it)
+        environ = any(ENVIRON.search(line) for line in code_lines[-3:]) or bool(ENVIRON.search("\n".join(text.splitlines()[-4:])))
+    if "KeyError" in text and (key := QUOTED_KEY.search(text)):
+        if not files or ENVIRON_FRAME.search(f'File "{files[-1]}"'):
+            env_key = key.group(1)
+    if "NameError" in text and (found := UNDEFINED_NAME.search(text)):
+        undefined = found.group(1)
     return Signals(
         exceptions=_unique(names), errnos=_unique(errnos),
-        exit_codes=_unique(int(c) for c in EXIT_CODE.findall(text)),
+        exit_codes=_unique(int(c) for c in EXIT_CODE.findall(text)) if "exit" in lower else (),
         signals=_unique(signals), http=_unique(h for h in http if 100 <= h <= 599),
-        grpc=_unique(GRPC_CODE.findall(text)), sqlstates=_unique(SQLSTATE.findall(text)),
+        grpc=_unique(GRPC_CODE.findall(text)) if any(word in text for word in GRPC_WORDS) else (),
+        sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
         mysql=_unique(m for m in mysql if 1000 <= m <= 9999), packages=_unique(packages),
-        environ=bool(code_lines and ENVIRON.search(code_lines[-1])),  # the failing line reads the environment
-        env_key=key.group(1) if key and not code_lines else None,
-        phrases=knowledge().phrase_classes(text), symptom=bool(SYMPTOM.search(text)),
-        undefined=undefined.group(1) if (undefined := UNDEFINED_NAME.search(text)) else None,
+        environ=bool(environ), env_key=env_key, undefined=undefined,
+        phrases=knowledge().phrase_classes(text, lower),
+        symptom=any(hint in lower for hint in SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
     )
 
 
@@ -191,10 +226,14 @@ class Knowledge:
     exit_codes: dict
     signals: dict
     stdlib: frozenset
-    phrases: list  # (compiled pattern, class), strongest first
+    phrases: list  # (compiled pattern, class, anchors), strongest first
 
-    def phrase_classes(self, text: str) -> tuple[str, ...]:
-        return tuple(f"{cls}" for pattern, cls in self.phrases if pattern.search(text))
+    def phrase_classes(self, text: str, lower: str | None = None) -> tuple[str, ...]:
+        """The classes of the phrases in `text`; a phrase's pattern runs only when one of its literal
+        anchors is in the lower-cased text (a case-insensitive alternation is slow to scan)."""
+        lower = text.lower() if lower is None else lower
+        return tuple(cls for pattern, cls, anchors in self.phrases
+                     if (anchors is None or any(a in lower for a in anchors)) and pattern.search(text))
 
 
 @lru_cache(maxsize=1)
@@ -220,8 +259,28 @@ def knowledge() -> Knowledge:
         mysql={int(k): v for k, v in codes["mysql"].items()}, grpc=dict(codes["grpc"]),
         http={int(k): v for k, v in codes["http"].items()}, exit_codes={int(k): v for k, v in codes["exit_codes"].items()},
         signals=dict(codes["signals"]), stdlib=frozenset(sys.stdlib_module_names),
-        phrases=[(re.compile(p["pattern"], re.IGNORECASE), p["class"]) for p in codes["phrases"]],
+        phrases=[(re.compile(p["pattern"], re.IGNORECASE), p["class"], anchors_of(p["pattern"])) for p in codes["phrases"]],
     )
+
+
+def anchors_of(pattern: str) -> tuple[str, ...] | None:
+    """The literal start of each top-level alternative, lower-cased; None when one has none."""
+    alternatives, depth, current = [], 0, ""
+    for char in pattern:
+        depth += char in "([" and 1 or (char in ")]" and -1 or 0)
+        if char == "|" and depth == 0:
+            alternatives.append(current)
+            current = ""
+        else:
+            current += char
+    alternatives.append(current)
+    anchors = []
+    for alternative in alternatives:
+        literal = re.match(r"[A-Za-z0-9 _:'=,-]*", alternative).group(0)
+        if len(literal) < 3:
+            return None
+        anchors.append(literal.lower())
+    return tuple(anchors)
 
 
 def exception_class(name: str, table: Knowledge | None = None) -> str | None:
@@ -236,6 +295,7 @@ STRONG_HTTP = (401, 407, 429)
 STRONG_ERRNOS = ("EDQUOT", "ENOSPC", "EMFILE", "ENFILE", "ENOMEM")
 
 
+@lru_cache(maxsize=4096)
 def decide(signals: Signals) -> tuple[str, str] | None:
     """(class, why) from the signals and the tables, or None: the codes that decide a class wherever
     they appear first, then the innermost exception the tables know, then the codes that need context."""

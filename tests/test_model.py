@@ -41,7 +41,10 @@ def test_grouped_holdout_figures_stay_above_the_floor(model, holdout):
     only_rules = evaluate(holdout, "rules", rules, model)
     assert hybrid["macro_f1_causes"] >= HYBRID_CAUSES_FLOOR
     assert alone["macro_f1"] >= MODEL_FLOOR
-    assert hybrid["macro_f1"] > only_rules["macro_f1"]  # the model adds something
+    # The model never costs the hybrid anything here. Since the knowledge rules (issue 16) the rules
+    # alone cover the generated holdout's causes, so the model adds on the real excerpts instead
+    # (`rca eval fixtures/real-corpus/excerpts.jsonl --cv-groups repo`), which this test cannot afford.
+    assert hybrid["macro_f1"] >= only_rules["macro_f1"]
     assert hybrid["unknown_given_a_cause"] <= 0.05
 
 
@@ -92,7 +95,7 @@ def test_cli_train_eval_and_classify_with_the_model(tmp_path):
     snippets = tmp_path / "s.jsonl"
     snippets.write_text("\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate([
         "asyncpg.exceptions.TooManyConnectionsError: sorry, too many clients already",  # a rule decides
-        "httpx.RemoteProtocolError: Server disconnected without sending a response.",   # no rule: the model
+        "nats.errors.NoServersError: nats: no servers available for connection",         # no rule: the model
         "RecursionError: maximum recursion depth exceeded",                               # an application bug
     ])) + "\n")
     classified = [json.loads(line) for line in run_rca("classify", "--snippets", str(snippets), "--model", str(out),
