@@ -423,31 +423,42 @@ def evaluate_command(
     model_path: Annotated[str, typer.Option("--model", help="A model file from `rca train`, or `default`.")] = "default",
     rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
     output_format: Annotated[ClassifyFormat, typer.Option("--format", "-f", help="table: scikit-learn's report; jsonl: one JSON object per method.")] = ClassifyFormat.table,
+    cv_groups: Annotated[str | None, typer.Option("--cv-groups", help="Grouped cross-validation over this field of the corpus (e.g. `repo`): per fold the model is refitted on --train plus the other folds; the rules stay fixed.", show_default=False)] = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Folds of --cv-groups.")] = 5,
+    train_path: Annotated[Path | None, typer.Option("--train", help="With --cv-groups: the base training corpus (default: the shipped fixtures/corpus/train.jsonl).", show_default=False)] = None,
 ) -> None:
     """Per-class precision, recall and F1, the confusion matrix and the coverage of rules, model and hybrid.
 
     Example: rca eval fixtures/corpus/holdout.jsonl --method hybrid
+    Example: rca eval fixtures/real-corpus/excerpts.jsonl --cv-groups repo --folds 5
     """
-    from .evaluate import METHODS, evaluate
-    from .model import read_corpus
+    from .evaluate import METHODS, confusion_text, cross_validate, evaluate, summary_line
+    from .model import read_corpus, shipped_corpus_dir
 
     rows = read_corpus(corpus)
     rules = _load_rules_or_exit(rules_dirs or [])
     methods = METHODS if method is EvalMethod.all else (method.value,)
-    model = _load_model_or_exit(model_path) if set(methods) & {"model", "hybrid"} else None
-    for name in methods:
-        result = evaluate(rows, name, rules, model)
+    if cv_groups:
+        missing = sum(1 for r in rows if r.get(cv_groups) is None)
+        if missing:
+            stderr.print(f"rca: error: --cv-groups {cv_groups}: {missing} rows have no `{cv_groups}` field")
+            raise typer.Exit(2)
+        base = read_corpus(train_path or shipped_corpus_dir() / "train.jsonl")
+        try:
+            results = cross_validate(rows, base, rules, cv_groups, folds, methods)
+        except ValueError as error:
+            stderr.print(f"rca: error: {error}")
+            raise typer.Exit(2) from None
+    else:
+        model = _load_model_or_exit(model_path) if set(methods) & {"model", "hybrid"} else None
+        results = [evaluate(rows, name, rules, model) for name in methods]
+    for result in results:
         if output_format is ClassifyFormat.jsonl:
             print(orjson.dumps({k: v for k, v in result.items() if k != "report_text"}).decode())
             continue
-        print(f"== {name}: macro-F1 {result['macro_f1']:.3f} (cause classes {result['macro_f1_causes']:.3f}), "
-              f"coverage {result['coverage']:.1%}" + (f", unknown given a cause {result['unknown_given_a_cause']:.1%}"
-                                                      if result["unknown_given_a_cause"] is not None else ""))
+        print(summary_line(result))
         print(result["report_text"])
-        width = max(len(label) for label in result["labels"])
-        print("confusion (rows: truth, columns: predicted, in the order above)")
-        for label, counts in zip(result["labels"], result["confusion"]):
-            print(f"  {label:>{width}}  " + " ".join(f"{c:4d}" for c in counts))
+        print(confusion_text(result))
 
 
 rules_app = typer.Typer(help="List, test and validate rule packs.", no_args_is_help=True)

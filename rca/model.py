@@ -1,9 +1,12 @@
 """The learned half of classification: a small scikit-learn text classifier for what no rule knows.
 
-A Pipeline: normalise the text (mask numbers, hex ids, UUIDs, addresses, URLs, paths and timestamps; keep exception
-types and dotted module names) -> TF-IDF over sub-word tokens (`DeadlineExceeded` and
-`DEADLINE_EXCEEDED` both give `deadline exceeded`, so a wording from a library the corpus never saw
-still shares words with one it did) -> a linear SVM calibrated (sigmoid, cross-validated) so that
+A Pipeline: two feature sets side by side (a FeatureUnion) -> a linear SVM. The words: normalise
+the text (mask numbers, hex ids, UUIDs, addresses, URLs, paths and timestamps; keep exception types
+and dotted module names) -> TF-IDF over sub-word tokens (`DeadlineExceeded` and `DEADLINE_EXCEEDED`
+both give `deadline exceeded`, so a wording from a library the corpus never saw still shares words
+with one it did). The structure: rca.signals parses the text (exception chain, errno, exit code,
+HTTP/gRPC/SQLSTATE codes, packages of the frames, the class the knowledge tables decide) into
+`exc:…`, `errno:…`, `knows:…` words, counted. Then the SVM calibrated (sigmoid, cross-validated) so that
 predict_proba means something. The threshold under which the answer is `unknown` is tuned on
 out-of-fold predictions with whole libraries held out. Saved with skops, which does not execute code
 on load; a file holding any type this module does not expect is refused.
@@ -22,6 +25,7 @@ import numpy as np
 
 from .classes import UNKNOWN
 from .masks import MASKS, mask
+from . import signals as signal_reader
 from .errors import RcaError
 
 CORPUS_FILES = ("train.jsonl", "holdout.jsonl")
@@ -58,16 +62,38 @@ def subword_tokens(text: str) -> list[str]:
     return tokens
 
 
+def signal_documents(texts):
+    """The second feature set's first step: each text's signals as a list of words (rca.signals)."""
+    return [signal_reader.parse(str(text), prose=True).tokens() for text in texts]
+
+
+def signal_words(document):
+    """The signals' analyzer: the words as they are."""
+    return document
+
+
+SIGNAL_WEIGHT = 1.0  # chosen on the generated corpus (train -> holdout), never on the real excerpts
+FEATURES = "words+signals-1"  # part of the default model's cache key: a change of features is a new model
+
+
 def make_pipeline():
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import Pipeline
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
     from sklearn.preprocessing import FunctionTransformer
     from sklearn.svm import LinearSVC
 
-    return Pipeline([
+    words = Pipeline([
         ("normalise", FunctionTransformer(normalise_texts)),
         ("tfidf", TfidfVectorizer(analyzer=subword_tokens, sublinear_tf=True, min_df=2)),
+    ])
+    structure = Pipeline([
+        ("parse", FunctionTransformer(signal_documents)),
+        ("count", CountVectorizer(analyzer=signal_words, binary=True)),
+    ])
+    return Pipeline([
+        ("features", FeatureUnion([("words", words), ("signals", structure)],
+                                  transformer_weights={"words": 1.0, "signals": SIGNAL_WEIGHT})),
         ("classify", CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced"), method="sigmoid", cv=3,
                                             ensemble=False)),
     ])
@@ -133,7 +159,7 @@ def out_of_fold_probabilities(rows: list[dict], folds: int = 5) -> np.ndarray:
     from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
 
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
-    groups = [r.get("library") for r in rows]
+    groups = [r.get("library") or r.get("repo") for r in rows]  # generated rows: library; real excerpts: repo
     if None in groups or len(set(groups)) < folds:
         return cross_val_predict(make_pipeline(), texts, labels, cv=StratifiedKFold(folds), method="predict_proba")
     return cross_val_predict(make_pipeline(), texts, labels, groups=groups, cv=GroupKFold(folds), method="predict_proba")
@@ -170,7 +196,8 @@ def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndar
 
 # ---- persistence ----------------------------------------------------------------------------------
 
-EXPECTED_TYPES_PREFIXES = ("sklearn.", "numpy.", "scipy.", "rca.model.normalise_texts", "rca.model.subword_tokens", "builtins.")
+EXPECTED_TYPES_PREFIXES = ("sklearn.", "numpy.", "scipy.", "rca.model.normalise_texts", "rca.model.subword_tokens",
+                           "rca.model.signal_documents", "rca.model.signal_words", "builtins.")
 
 
 def save(model: TextModel, path: str | Path) -> Path:
@@ -234,6 +261,9 @@ def default_model_path() -> Path:
         digest.update((shipped_corpus_dir() / name).read_bytes())
     digest.update(f"{sklearn.__version__}|{np.__version__}|{version('rca')}".encode())
     digest.update("|".join(pattern.pattern for _, pattern in MASKS).encode())  # a new mask means a new model
+    digest.update(FEATURES.encode())
+    for table in sorted(signal_reader.knowledge_dir().glob("*.yaml")):  # the signal features read the tables
+        digest.update(table.read_bytes())
     return cache_dir() / f"model-{digest.hexdigest()[:16]}.skops"
 
 

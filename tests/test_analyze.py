@@ -185,15 +185,17 @@ def test_canary_crash_leaves_the_old_revision_serving():
 
 
 def test_analyze_uses_the_classifier_for_what_no_rule_claims(tmp_path):
-    """No rule knows paramiko; the default model calls its failure an auth rejection, says so
-    (`method: model`), and `--model none` leaves it unknown."""
+    """No rule (nor the knowledge tables) knows the NATS client; the default model calls its failure a
+    dependency connection failure, says so (`method: model`), and `--model none` leaves it unknown.
+    (Until issue 16 this was paramiko's AuthenticationException: the knowledge tables now give it
+    auth_rejection through the short name it shares with a known library's exception.)"""
     lines = []
     for second in range(6):
-        lines += [f"2025-09-12 14:25:{second:02d},120 ERROR [deploy.sync] upload to the build host failed",
+        lines += [f"2025-09-12 14:25:{second:02d},120 ERROR [events.publish] publishing the order event failed",
                   "Traceback (most recent call last):",
-                  '  File "/app/deploy/sync.py", line 41, in push',
-                  "    client.connect(host, username=user, pkey=key)",
-                  "paramiko.ssh_exception.AuthenticationException: Authentication failed."]
+                  '  File "/app/events/publish.py", line 41, in push',
+                  "    await nc.connect(servers=[url])",
+                  "nats.errors.NoServersError: nats: no servers available for connection"]
     log = tmp_path / "deploy.log"
     log.write_text("\n".join(lines) + "\n")
     groups = {}
@@ -202,6 +204,6 @@ def test_analyze_uses_the_classifier_for_what_no_rule_claims(tmp_path):
         assert result.returncode == 0, result.stderr
         (groups[model],) = json.loads(result.stdout)["groups"]
     assert groups["default"]["count"] == 6
-    assert (groups["default"]["class"], groups["default"]["method"], groups["default"]["rule"]) == ("auth_rejection", "model", None)
+    assert (groups["default"]["class"], groups["default"]["method"], groups["default"]["rule"]) == ("dependency_connection_failure", "model", None)
     assert groups["default"]["confidence"] >= 0.5
     assert (groups["none"]["class"], groups["none"]["method"]) == ("unknown", "none")

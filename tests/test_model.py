@@ -41,7 +41,10 @@ def test_grouped_holdout_figures_stay_above_the_floor(model, holdout):
     only_rules = evaluate(holdout, "rules", rules, model)
     assert hybrid["macro_f1_causes"] >= HYBRID_CAUSES_FLOOR
     assert alone["macro_f1"] >= MODEL_FLOOR
-    assert hybrid["macro_f1"] > only_rules["macro_f1"]  # the model adds something
+    # The model never costs the hybrid anything here. Since the knowledge rules (issue 16) the rules
+    # alone cover the generated holdout's causes, so the model adds on the real excerpts instead
+    # (`rca eval fixtures/real-corpus/excerpts.jsonl --cv-groups repo`), which this test cannot afford.
+    assert hybrid["macro_f1"] >= only_rules["macro_f1"]
     assert hybrid["unknown_given_a_cause"] <= 0.05
 
 
@@ -92,10 +95,46 @@ def test_cli_train_eval_and_classify_with_the_model(tmp_path):
     snippets = tmp_path / "s.jsonl"
     snippets.write_text("\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate([
         "asyncpg.exceptions.TooManyConnectionsError: sorry, too many clients already",  # a rule decides
-        "httpx.RemoteProtocolError: Server disconnected without sending a response.",   # no rule: the model
+        "nats.errors.NoServersError: nats: no servers available for connection",         # no rule: the model
         "RecursionError: maximum recursion depth exceeded",                               # an application bug
     ])) + "\n")
     classified = [json.loads(line) for line in run_rca("classify", "--snippets", str(snippets), "--model", str(out),
                                                         "--format", "jsonl").stdout.splitlines()]
     assert [c["method"] for c in classified] == ["rule", "model", "none"]
     assert classified[1]["class"] == "dependency_connection_failure" and classified[2]["class"] == UNKNOWN
+
+
+def test_grouped_cross_validation_keeps_groups_apart_and_reports_every_figure():
+    from rca.evaluate import cross_validate, fold_indices
+    from rca.rules import RuleSet
+
+    rows = [{"text": f"ModuleNotFoundError: No module named 'm{i}'", "label": "missing_import", "repo": f"o/r{i % 7}"}
+            for i in range(14)]
+    rows += [{"text": f"TypeError: f() got an unexpected keyword argument 'x{i}'", "label": "unknown", "repo": f"o/r{i % 7}"}
+             for i in range(14)]
+    folds = fold_indices(rows, "repo", 5)
+    assert sorted(i for fold in folds for i in fold) == list(range(len(rows)))
+    for fold in folds:
+        assert not {rows[i]["repo"] for i in fold} & {r["repo"] for j, r in enumerate(rows) if j not in fold}
+    seen = []
+
+    def fit(training, rules):
+        seen.append(len(training))
+        return _ConstantModel()
+
+    results = cross_validate(rows, [{"text": "x", "label": "unknown"}], RuleSet.load(), "repo", 5, fit=fit)
+    assert len(seen) == 5 and all(n > 1 for n in seen)
+    by_method = {r["method"]: r for r in results}
+    assert by_method["rules"]["causes_left_unknown"] == 0.0
+    assert by_method["model"]["causes_left_unknown"] == 1.0
+    assert set(by_method["hybrid"]["f1"]) == {"missing_import", "unknown"}
+
+
+class _ConstantModel:
+    classes = ["missing_import", "unknown"]
+    threshold = 0.5
+
+    def predict_proba(self, texts):
+        import numpy as np
+
+        return np.tile([0.0, 1.0], (len(texts), 1))

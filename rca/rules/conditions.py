@@ -7,7 +7,7 @@ pattern costs its rule (the engine counts and reports it), never the run.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import regex
@@ -15,9 +15,11 @@ import regex
 from ..record import SEVERITY_RANK
 from ..frames import application_frame, module_of
 from ..tracebacks import ParsedException
+from .. import signals as signal_reader
 
 REGEX_TIMEOUT_SECONDS = 0.05
 SCOPES = ("root", "last", "any")
+PROSE_SOURCES = ("snippet", "example")  # rca.rules.snippets: never a log file read by ingestion
 
 
 class ConditionError(Exception):
@@ -72,6 +74,15 @@ class Facts:
     log_name: str | None
     resource_type: str | None
     has_traceback: bool
+    prose: bool = False  # a pasted excerpt or a rule example: exceptions quoted in sentences count too
+    _signals: object = field(default=None, repr=False)
+
+    @property
+    def signals(self) -> "signal_reader.Signals":
+        """The text's structure (rca.signals), read once, on first use."""
+        if self._signals is None:
+            self._signals = signal_reader.parse(self.text, self.exceptions, prose=self.prose)
+        return self._signals
 
     @classmethod
     def of(cls, event) -> "Facts":
@@ -86,6 +97,7 @@ class Facts:
             severity_rank=max(r.severity_rank for r in event.records),
             service=first.service, log_name=first.log_name, resource_type=first.resource_type,
             has_traceback=tb is not None,
+            prose=first.source in PROSE_SOURCES,
         )
 
     def scoped(self, scope: str) -> list[tuple[int, ParsedException]]:
@@ -241,6 +253,20 @@ class SeverityLeaf(Condition):
         return Hit(1) if facts.severity_rank >= self.minimum else None
 
 
+class KnowledgeLeaf(Condition):
+    """The class rca.signals decides from the text's structure and the knowledge tables."""
+
+    def __init__(self, cls: str):
+        self.cls = cls
+
+    def evaluate(self, facts, fields):
+        decided = signal_reader.decide(facts.signals)
+        if decided is None or decided[0] != self.cls:
+            return None
+        fields["signal"] = decided[1]
+        return Hit(1)
+
+
 class TracebackLeaf(Condition):
     def __init__(self, wanted: bool):
         self.wanted = wanted
@@ -294,7 +320,7 @@ class Not(Condition):
 
 ATTRIBUTE_LEAVES = {"text": "text", "url": "http_url", "service": "service", "log_name": "log_name",
                     "resource_type": "resource_type"}
-LEAVES = ("exception", "message", "frame", "http_status", "severity", "has_traceback") + tuple(ATTRIBUTE_LEAVES)
+LEAVES = ("exception", "message", "frame", "http_status", "severity", "has_traceback", "knowledge") + tuple(ATTRIBUTE_LEAVES)
 
 
 def compile_condition(spec, path: str = "") -> Condition:
@@ -329,6 +355,10 @@ def compile_condition(spec, path: str = "") -> Condition:
         if not isinstance(value, bool):
             raise ConditionError(where, "true or false")
         return TracebackLeaf(value)
+    if key == "knowledge":
+        if not isinstance(value, str) or not value:
+            raise ConditionError(where, "a class name: the class the knowledge tables must decide")
+        return KnowledgeLeaf(value)
     if key in ATTRIBUTE_LEAVES:
         return AttributeLeaf(ATTRIBUTE_LEAVES[key], _regex(value, where))
     raise ConditionError(where, f"unknown condition (allowed: all, any, not, {', '.join(LEAVES)})")

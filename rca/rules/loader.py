@@ -98,6 +98,9 @@ def strip_lines(value):
     return value
 
 
+KNOWLEDGE_DIR = "knowledge"  # rules/knowledge/: tables read by rca.signals, not rule packs
+
+
 def pack_files(path: Path) -> list[Path]:
     """The rule packs at `path`: the file itself, or every YAML file under a directory except the
     cascade files (cascades.yaml holds cascade relations, not rules)."""
@@ -105,7 +108,8 @@ def pack_files(path: Path) -> list[Path]:
     if path.is_file():
         return [] if path.name == CASCADES_FILE else [path]
     return sorted(p for p in path.rglob("*")
-                  if p.suffix in (".yaml", ".yml") and p.is_file() and p.name != CASCADES_FILE)
+                  if p.suffix in (".yaml", ".yml") and p.is_file() and p.name != CASCADES_FILE
+                  and KNOWLEDGE_DIR not in p.relative_to(path).parts[:-1])
 
 
 def read_yaml(path: Path, problems: list[str]):
