@@ -106,12 +106,7 @@ def test_existing_truth_files_convert():
     assert score(truth, _perfect_report(truth))["ok"]
 
 
-# Issue 16's work: the 403 inside a chained google.resumable_media InvalidResponse is still `unknown`.
-KNOWN_MISSES = {"cloud-run-function": "the chained 403 Forbidden is classified unknown"}
-
-
-@pytest.mark.parametrize("shape", [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[s]))
-                                   if s in KNOWN_MISSES else s for s in SHAPES])
+@pytest.mark.parametrize("shape", SHAPES)
 def test_rca_finds_the_truth(shape, tmp_path):
     """Seed 0 of every shape, healthy ones included (no incident): `bench_scenarios.py --seeds 5` for all."""
     from rca import analyze
