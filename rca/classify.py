@@ -9,7 +9,6 @@ from functools import lru_cache
 from .events import ErrorEvent
 from .rules import Classification, RuleSet, event_from_text
 
-
 MODEL_BATCH = 512
 
 

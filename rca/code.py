@@ -7,11 +7,11 @@ import ast
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from .groups import Group
 from .frames import is_library_frame
+from .groups import Group
 
 CONTEXT_LINES = 3
 GIT_TIMEOUT_SECONDS = 20
@@ -234,7 +234,7 @@ def _describe(repo: Path, commit: str, why: str) -> Suspect | None:
 
 
 def _epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso).astimezone(timezone.utc).timestamp()
+    return datetime.fromisoformat(iso).astimezone(UTC).timestamp()
 
 
 def _git(repo: Path, *args: str) -> str:

@@ -14,11 +14,10 @@ Flags override it. Relative paths are read from the file's directory.
 
 from __future__ import annotations
 
-from typing import Any
-
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import RcaError
 

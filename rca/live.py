@@ -15,16 +15,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 
 from .errors import RcaError
 from .ingest.logentry import SERVICE_LABELS, read_entry
-from .stats import ReadStats
 from .output import OutputError, atomic_write
 from .record import LogRecord
+from .stats import ReadStats
 
 ENDPOINT_VARIABLE = "RCA_LOGGING_ENDPOINT"
 DEFAULT_ENDPOINT = "https://logging.googleapis.com"
@@ -78,7 +78,7 @@ def build_filter(since: float, until: float | None = None, service: str | None =
 
 
 def _utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def make_session(project: str | None, endpoint: str | None = None):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 # Cloud Logging's LogSeverity names, in order; text logs map onto them.
 SEVERITIES = ("DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
@@ -54,7 +53,7 @@ def parse_timestamp(value: object) -> float | None:
     except ValueError:
         return _epoch(value) if value[:1].isdigit() and value.replace(".", "", 1).isdigit() else None
     if moment.tzinfo is None:  # text logs without a zone are taken as UTC, as Cloud Run writes them
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     try:
         return moment.timestamp()
     except (OverflowError, ValueError):  # year 1 or 9999 moved out of range by its offset
@@ -89,18 +88,18 @@ def parse_moment(value) -> float | None:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
     text = str(value).strip()
     if text[:-1].isdigit() and text[-1:] in SPAN_UNITS:
-        return (datetime.now(timezone.utc) - timedelta(seconds=int(text[:-1]) * SPAN_UNITS[text[-1]])).timestamp()
+        return (datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * SPAN_UNITS[text[-1]])).timestamp()
     moment = datetime.fromisoformat(text)  # ValueError names what it could not read
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def format_timestamp(epoch: float | None) -> str | None:
     if epoch is None:
         return None
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass(slots=True)

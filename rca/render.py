@@ -10,9 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from .events import ErrorEvent
-from .record import format_timestamp
 from .frames import application_location
-
+from .record import format_timestamp
 
 
 def _same(value):

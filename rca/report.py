@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-
 from .analysis import Analysis
-from .groups import Group
-from .record import format_timestamp
 from .escape import html_text, md_code, md_fence, md_text
-from .view import build_view, plural, traceback_lines
-from .redact import redact, redact_tree
 from .fingerprint import STRATEGY
 from .frames import chain_application_frame
+from .groups import Group
+from .record import format_timestamp
+from .redact import redact, redact_tree
+from .view import build_view, plural, traceback_lines
 
 SCHEMA_VERSION = 2  # 2: incidents[].candidates, onset_kind, verdict; findings[]; fingerprints
 

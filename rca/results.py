@@ -87,7 +87,7 @@ class AnalysisResult:
         return build_view(self.analysis, to_dict(self.analysis), tz=tz)
 
     @cached_property
-    def incidents(self) -> list["IncidentView"]:
+    def incidents(self) -> list[IncidentView]:
         views = self.view["incidents"]
         return [IncidentView(item, views[n] if n < len(views) else None, self.view["zone"])
                 for n, item in enumerate(to_dict(self.analysis)["incidents"])]
@@ -96,7 +96,7 @@ class AnalysisResult:
     def stats(self):
         return self.analysis.stats
 
-    def group(self, label_or_fingerprint: str) -> "GroupView":
+    def group(self, label_or_fingerprint: str) -> GroupView:
         """The group whose label or fingerprint is given."""
         for group in self.analysis.groups:
             if label_or_fingerprint in (group.label, group.key):

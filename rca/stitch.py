@@ -23,8 +23,7 @@ from dataclasses import dataclass
 
 from .record import ERROR_RANK, LogRecord, has_log_prefix, level_in_text
 from .stats import ReadStats
-from .tracebacks import (CHAIN_LINES, FRAME_LINE, GROUP_BOX, TRACEBACK_HEADER, is_exception_line,
-                         is_familiar_exception_line)
+from .tracebacks import CHAIN_LINES, FRAME_LINE, GROUP_BOX, TRACEBACK_HEADER, is_exception_line, is_familiar_exception_line
 
 RUN_GAP_SECONDS = 2.0  # a longer silence on one key ends its run
 BLOCK_GAP_SECONDS = 1.0  # lines of one traceback are printed within this of each other

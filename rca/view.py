@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from .analysis import Analysis
 from .frames import chain_application_frame, is_library_frame
@@ -42,7 +42,7 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 def zone_of(tz: str | tzinfo | None) -> tzinfo:
     """A zone name (`"Europe/Paris"`), a tzinfo, or None / "UTC"."""
     if tz is None or (isinstance(tz, str) and tz.upper() in ("UTC", "Z", "")):
-        return timezone.utc
+        return UTC
     if isinstance(tz, tzinfo):
         return tz
     from zoneinfo import ZoneInfo
@@ -51,7 +51,7 @@ def zone_of(tz: str | tzinfo | None) -> tzinfo:
 
 
 def zone_name(zone: tzinfo) -> str:
-    return "UTC" if zone is timezone.utc else str(getattr(zone, "key", zone))
+    return "UTC" if zone is UTC else str(getattr(zone, "key", zone))
 
 
 def span_text(seconds: float) -> str:

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from .frames import application_location
 from .groups import Group
 from .incidents import Incident, cascade_between
 from .record import format_timestamp
-from .frames import application_location
 from .rules import Cascade, fill_template
 
 MAX_INSERT_IDS = 5

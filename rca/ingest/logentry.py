@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import re
+from typing import Any
 
 from ..record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
 from ..stats import ReadStats

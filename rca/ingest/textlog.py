@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import orjson
-from datetime import datetime, timezone
 
 from ..record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
 from ..stats import ReadStats
@@ -107,7 +107,7 @@ def _leading_time(match: re.Match) -> float | None:
 
 def _clf_time(text: str) -> float | None:
     try:
-        return datetime.strptime(text, "%d/%b/%Y:%H:%M:%S %z").astimezone(timezone.utc).timestamp()
+        return datetime.strptime(text, "%d/%b/%Y:%H:%M:%S %z").astimezone(UTC).timestamp()
     except ValueError:
         return None
 

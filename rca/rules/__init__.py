@@ -1,7 +1,7 @@
 """Declarative rules: YAML packs that name a failure class and say why, with examples beside each rule."""
 
 from .cascades import Cascade
-from .engine import Classification, RuleSet, UNCLASSIFIED, fill_template, shipped_rules_dir
+from .engine import UNCLASSIFIED, Classification, RuleSet, fill_template, shipped_rules_dir
 from .loader import Rule, RuleError, write_pack
 from .snippets import event_from_text
 

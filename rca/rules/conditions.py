@@ -12,10 +12,10 @@ from functools import lru_cache
 
 import regex
 
-from ..record import SEVERITY_RANK
-from ..frames import application_frame, module_of
-from ..tracebacks import ParsedException
 from .. import signals as signal_reader
+from ..frames import application_frame, module_of
+from ..record import SEVERITY_RANK
+from ..tracebacks import ParsedException
 
 REGEX_TIMEOUT_SECONDS = 0.05
 SCOPES = ("root", "last", "any")
@@ -78,14 +78,14 @@ class Facts:
     _signals: object = field(default=None, repr=False)
 
     @property
-    def signals(self) -> "signal_reader.Signals":
+    def signals(self) -> signal_reader.Signals:
         """The text's structure (rca.signals), read once, on first use."""
         if self._signals is None:
             self._signals = signal_reader.parse(self.text, self.exceptions, prose=self.prose)
         return self._signals
 
     @classmethod
-    def of(cls, event) -> "Facts":
+    def of(cls, event) -> Facts:
         request = event.request
         first = event.first
         tb = event.traceback

@@ -178,7 +178,7 @@ class RuleSet:
         self.timeouts: Counter = Counter()
 
     @classmethod
-    def load(cls, extra: Iterable[str | Path] = (), shipped: bool = True) -> "RuleSet":
+    def load(cls, extra: Iterable[str | Path] = (), shipped: bool = True) -> RuleSet:
         """The shipped packs plus every pack (and cascades.yaml) in `extra`, directories or files;
         RuleError lists every problem found."""
         rules, cascades, problems = read_packs(extra, shipped)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import RcaError
 from ..classes import KNOWN_CLASSES, ROLES, role_of
+from ..errors import RcaError
 from .conditions import Condition, ConditionError, compile_condition
 from .snippets import ASSERTIONS, EXAMPLE_FIELDS
 
@@ -59,7 +59,7 @@ class Rule:
         return role_of(self.cls, self.declared_role)
 
     @classmethod
-    def from_yaml(cls, text: str, source: str = "<text>") -> "Rule":
+    def from_yaml(cls, text: str, source: str = "<text>") -> Rule:
         """One rule from YAML text (a single rule mapping, or a pack holding one rule)."""
         try:
             document = yaml.load(text, Loader=_LineLoader)
