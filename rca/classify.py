@@ -37,7 +37,8 @@ def _with_model(decided: Classification, model, probabilities) -> Classification
     label, probability = model.classes[order[0]], float(probabilities[order[0]])
     if label != UNKNOWN and probability >= model.threshold:
         return Classification(label, probability, "model", None, {}, alternatives[1:])
-    return Classification(UNKNOWN, probability if label == UNKNOWN else 0.0, "none", None, {}, alternatives)
+    # The confidence is in the answer given; for `unknown` there is none (the model's guesses are the alternatives).
+    return Classification(UNKNOWN, 0.0, "none", None, {}, alternatives)
 
 
 def classify_events(events: Iterable[ErrorEvent], rules: RuleSet | None = None, model=None) -> Iterator[tuple[ErrorEvent, Classification]]:

@@ -101,6 +101,7 @@ def parse_moment(text: str) -> float:
     return moment
 
 
+MAX_SKIP_LINES = 20  # skipped snippet lines named one by one; the rest are counted
 NO_REDACT_HELP = "Keep secrets found in log text (tokens, keys, passwords) instead of masking them."
 PII_HELP = "Also mask e-mail addresses, IP addresses and user ids, for output pasted into a public issue."
 PROJECT_HELP = "Pull the entries live from this Google Cloud project instead of reading files (Application Default Credentials)."
@@ -159,6 +160,8 @@ def analyze(
     zone = _zone(tz)
     stats = ReadStats()
     window = {"since": parse_moment(since) if since else None, "until": parse_moment(until) if until else None}
+    if window["since"] is not None and window["until"] is not None and window["since"] >= window["until"]:
+        raise typer.BadParameter("--since must come before --until", param_hint="--since")
     records = None
     if project:
         records = _live_records(project, window, service, query_filter, everything, limit, endpoint, stats)
@@ -186,7 +189,10 @@ def analyze(
         root = incident.root_cause
         stderr.print(scrub(f"incident on {incident.service}: root cause {root.cls + ' — ' + root.label if root else 'not found'}"),
                      markup=False)
-    if not result.incidents:
+    if service and not result.groups:
+        stderr.print(f"no error event of service {service} in these logs: check the name (--service matches the "
+                     "Cloud Run service, App Engine module, GKE workload or function exactly)", markup=False)
+    elif not result.incidents:
         stderr.print("no incident found")
     _report_timeouts(rules)
     _finish(stats, scrub)
@@ -359,7 +365,10 @@ def classify(
 
 
 def _classify_snippets(path: Path, rules: RuleSet, model=None, scrub=lambda value: value) -> None:
-    lines = path.read_bytes().splitlines()  # an OSError reaches main()'s handler, naming the file
+    data = path.read_bytes()  # an OSError reaches main()'s handler, naming the file
+    if data.startswith(b"\x1f\x8b") or b"\x00" in data[:4096]:
+        raise RcaError(f"{path}: not JSON lines of {{id, text}} (a gzip or binary file): decompress it first")
+    lines = data.splitlines()
     out = typer.get_binary_stream("stdout")
     skipped = 0
     for number, line in enumerate(lines, 1):
@@ -370,11 +379,12 @@ def _classify_snippets(path: Path, rules: RuleSet, model=None, scrub=lambda valu
             text = item["text"]
         except (orjson.JSONDecodeError, KeyError, TypeError):
             skipped += 1
-            stderr.print(f"rca: {path}:{number}: skipped: not a JSON object with a text key")
+            if skipped <= MAX_SKIP_LINES:
+                stderr.print(f"rca: {path}:{number}: skipped: not a JSON object with a text key", markup=False)
             continue
         out.write(orjson.dumps(scrub(snippet_result(item.get("id", number), classify_text(str(text), rules, model)))) + b"\n")
     if skipped:
-        stderr.print(f"{skipped} line(s) skipped")
+        stderr.print(f"{skipped} line(s) skipped" + (f" (the first {MAX_SKIP_LINES} named above)" if skipped > MAX_SKIP_LINES else ""))
 
 
 def _load_model_or_exit(name: str):

@@ -62,3 +62,26 @@ def test_tz_shows_times_in_the_zone_asked_and_refuses_an_unknown_one():
     assert paris.returncode == 0 and "16:20:02" in paris.stdout.decode()
     wrong = run_rca("analyze", str(INCIDENT / "logs.jsonl"), "--tz", "Nowhere/City")
     assert wrong.returncode == 2 and b"not a time zone name" in wrong.stderr
+
+
+def test_service_that_matches_nothing_says_so(tmp_path):
+    result = run_rca("analyze", str(INCIDENT / "logs.jsonl"), "--model", "none", "--service", "no-such-service")
+    assert result.returncode == 0 and b"no error event of service no-such-service" in result.stderr
+
+
+def test_since_after_until_is_a_usage_error():
+    result = run_rca("analyze", str(INCIDENT / "logs.jsonl"), "--since", "2025-09-12T15:00Z", "--until", "2025-09-12T14:00Z")
+    assert result.returncode == 2 and b"--since must come before --until" in result.stderr
+
+
+def test_snippets_from_a_gzip_file_are_one_error_and_unknown_has_no_confidence(tmp_path):
+    import gzip
+
+    packed = tmp_path / "snippets.jsonl.gz"
+    packed.write_bytes(gzip.compress(b'{"id": 1, "text": "boom"}\n' * 3000))
+    result = run_rca("classify", "--snippets", str(packed), "--model", "none")
+    assert result.returncode == 2 and result.stderr.count(b"\n") <= 2 and b"gzip or binary" in result.stderr
+    plain = tmp_path / "snippets.jsonl"
+    plain.write_text(json.dumps({"id": 1, "text": "the weather is fine"}) + "\n")
+    (row,) = [json.loads(line) for line in run_rca("classify", "--snippets", str(plain)).stdout.splitlines()]
+    assert row["class"] == "unknown" and row["confidence"] == 0
