@@ -87,7 +87,7 @@ def cross_validate(rows: list[dict], base: list[dict], rules: RuleSet, group: st
     are fixed. Returns `scores` for each method over the pooled out-of-fold answers."""
     fit = fit or (lambda training, ruleset: train(training, rules=ruleset))
     decided = rule_decisions(rows, rules)
-    predicted = {method: [None] * len(rows) for method in methods}
+    predicted: dict[str, list[str | None]] = {method: [None] * len(rows) for method in methods}
     for test in fold_indices(rows, group, folds):
         held = set(test)
         model = fit(base + [r for i, r in enumerate(rows) if i not in held], rules) if set(methods) != {"rules"} else None
@@ -96,7 +96,15 @@ def cross_validate(rows: list[dict], base: list[dict], rules: RuleSet, group: st
             for i, answer in zip(test, combine(method, [decided[i] for i in test], model, probabilities)):
                 predicted[method][i] = answer
     truth = [r["label"] for r in rows]
-    return [scores(truth, predicted[method], method) for method in methods]
+    return [scores(truth, _every_answer(predicted[method]), method) for method in methods]
+
+
+def _every_answer(predicted: list[str | None]) -> list[str]:
+    """The pooled out-of-fold answers: GroupKFold's test folds cover every row once, so none is left None."""
+    filled = [answer for answer in predicted if answer is not None]
+    if len(filled) != len(predicted):
+        raise TypeError(f"{len(predicted) - len(filled)} rows in no held-out fold")  # sorted() in scores failed on a None too
+    return filled
 
 
 def summary_line(result: dict) -> str:

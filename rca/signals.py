@@ -148,16 +148,16 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
     if chain and not prose:
         names = list(chain)
     elif prose:
-        found = [(m.start(1), m.group(1)) for m in EXCEPTION_NAME.finditer(text)]
-        found += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)]
-        names = [name for _, name in sorted(found) if name not in BARE_WORDS]
+        named = [(m.start(1), m.group(1)) for m in EXCEPTION_NAME.finditer(text)]
+        named += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)]
+        names = [name for _, name in sorted(named) if name not in BARE_WORDS]
     else:  # a log line: exceptions named where a line prints them (`pkg.Error: message`)
         names = [m.group(1) for m in EXCEPTION_NAME.finditer(text) if text[m.end():m.end() + 1] in (":", "") or
                  text[m.start() - 1:m.start()] in ("(", "<", "'")]
     errnos = []
     for match in ERRNO_NUMBER.finditer(text):
-        number = int(next(g for g in match.groups() if g))
-        errnos.append(ERRNO_NAMES.get(abs(number)))
+        errno_number = int(next(g for g in match.groups() if g))
+        errnos.append(ERRNO_NAMES.get(abs(errno_number)))
     errnos += [name for name in ERRNO_NAME.findall(text) if name in ERRNO_NAME_SET]
     errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(lower)]
     signals = []
@@ -276,7 +276,9 @@ def anchors_of(pattern: str) -> tuple[str, ...] | None:
     alternatives.append(current)
     anchors = []
     for alternative in alternatives:
-        literal = re.match(r"[A-Za-z0-9 _:'=,-]*", alternative).group(0)
+        # the pattern can match the empty string, so re.match always finds it; the check narrows the Optional
+        head = re.match(r"[A-Za-z0-9 _:'=,-]*", alternative)
+        literal = head.group(0) if head is not None else ""
         if len(literal) < 3:
             return None
         anchors.append(literal.lower())
@@ -326,9 +328,9 @@ def decide(signals: Signals) -> tuple[str, str] | None:
     for code in signals.exit_codes:
         if code in table.exit_codes:
             return table.exit_codes[code], f"exit code {code}"
-    for code in signals.grpc:
-        if code in table.grpc:
-            return table.grpc[code], f"gRPC {code}"
+    for grpc_code in signals.grpc:
+        if grpc_code in table.grpc:
+            return table.grpc[grpc_code], f"gRPC {grpc_code}"
     for name in signals.exceptions:
         short = name.rsplit(".", 1)[-1]
         if short in ("KeyError", "ValueError", "TypeError") and (signals.environ or signals.env_key):

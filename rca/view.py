@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from .analysis import Analysis
 from .frames import chain_application_frame, is_library_frame
@@ -82,7 +83,7 @@ class Clock:
         self.zone = zone_of(tz)
         self.name = zone_name(self.zone)
 
-    def moment(self, epoch: float | None, relative: str = "") -> dict | None:
+    def moment(self, epoch: float | None, relative: str = "") -> dict[str, Any] | None:
         if epoch is None:
             return None
         when = datetime.fromtimestamp(epoch, tz=self.zone)
@@ -95,11 +96,12 @@ class Clock:
             return None
         return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
-    def prose(self, text: str | None) -> list[dict]:
+    def prose(self, text: str | None) -> list[dict[str, Any]]:
         """A text as segments, each {"text": …} or {"time": moment}: its ISO timestamps become moments."""
         if not text:
             return []
-        segments, at = [], 0
+        segments: list[dict[str, Any]] = []
+        at = 0
         for found in ISO_STAMP.finditer(text):
             if found.start() > at:
                 segments.append({"text": text[at:found.start()]})
@@ -173,6 +175,14 @@ def build_view(analysis: Analysis, report: dict, *, tz=None, redacted: bool = Tr
     return view
 
 
+def _present(moment: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    """A moment the report always has (to_dict writes every incident's onset and every group onset's time):
+    without it the report is malformed, and a TypeError says so, as unpacking or indexing None did."""
+    if moment is None:
+        raise TypeError(f"the report has no {what}")
+    return moment
+
+
 def _groups_sentence(total: int, above: int) -> str:
     if not total:
         return "No error groups."
@@ -198,7 +208,7 @@ def _incident(number: int, data: dict, incident, analysis: Analysis, groups: dic
             return relative_text(epoch - deploy_time, "deploy")
         return relative_text(epoch - onset_time, "onset") if onset_time is not None else ""
 
-    view = {
+    view: dict[str, Any] = {
         "number": number,
         "service": data["service"] or "unknown service",
         "callers": [s for s in (data.get("services") or [])[1:] if s],
@@ -206,7 +216,7 @@ def _incident(number: int, data: dict, incident, analysis: Analysis, groups: dic
                  + (root["class"] if root else "cause not found"),
         "root": None if root is None else _root(root, root_group, clock, relative, scrub),
         "verdict": None if root else (data.get("verdict") or "no cause-class error changed near the onset"),
-        "onset": {**clock.moment(onset_time, relative(onset_time) if deploy_time is not None else ""),
+        "onset": {**_present(clock.moment(onset_time, relative(onset_time) if deploy_time is not None else ""), "incident onset"),
                   "kind": data.get("onset_kind") or "began"},
         "before_window": data.get("onset_kind") == "before-window",
         "deploy": None if deploy is None else {"revision": deploy["revision"], "service": deploy["service"],
@@ -268,8 +278,8 @@ def _impact(data: dict, incident, symptoms: list[Group], root: Group | None, clo
     requests = [g for g in symptoms if g.statuses or g.fingerprint.kind == "request"]
     routes = set()
     for group in requests:
-        parts = {c["id"]: c["value"] for c in group.fingerprint.as_dict()["components"]}
-        routes.add((parts.get("method"), parts.get("route")) if "route" in parts else group.label)
+        components = {c["id"]: c["value"] for c in group.fingerprint.as_dict()["components"]}
+        routes.add((components.get("method"), components.get("route")) if "route" in components else group.label)
     startups = [g for g in symptoms if g.cls == "startup_failure"]
     instances = set().union(*(g.instances for g in symptoms + ([root] if root else []))) if symptoms or root else set()
     onset = clock.parse(data["onset"])
@@ -372,7 +382,8 @@ def _group_row(summary: dict, clock: Clock, onset: float | None = None) -> dict:
         "tied_by": summary.get("tied_by"), "muted": summary.get("muted", False),
         "first_seen": clock.moment(first, relative_text(first - onset, "onset") if onset is not None and first else ""),
         "last_seen": clock.moment(clock.parse(summary["last_seen"])),
-        "onset": ("steady" if not row_onset else f"{row_onset['kind']} {clock.moment(clock.parse(row_onset['time']))['short']}"),
+        "onset": ("steady" if not row_onset else
+                  f"{row_onset['kind']} {_present(clock.moment(clock.parse(row_onset['time'])), 'group onset time')['short']}"),
         "method": summary.get("method"), "confidence": summary.get("confidence"),
     }
 
@@ -479,7 +490,10 @@ def _ticks(start: float, end: float, clock: Clock) -> list[dict]:
     span = end - start
     step = next((s for s in (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
                  if span / s <= 10), 86400 * math.ceil(span / 86400 / 10))
-    offset = datetime.fromtimestamp(start, tz=clock.zone).utcoffset().total_seconds()
+    utc_offset = datetime.fromtimestamp(start, tz=clock.zone).utcoffset()
+    if utc_offset is None:  # only a caller's own tzinfo can say so: UTC and ZoneInfo always give an offset
+        raise AttributeError(f"the zone {clock.name} gives no UTC offset")  # what .total_seconds() on None raised
+    offset = utc_offset.total_seconds()
     first = math.ceil((start + offset) / step) * step - offset
     ticks = []
     moment = first

@@ -75,7 +75,7 @@ class Facts:
     resource_type: str | None
     has_traceback: bool
     prose: bool = False  # a pasted excerpt or a rule example: exceptions quoted in sentences count too
-    _signals: object = field(default=None, repr=False)
+    _signals: signal_reader.Signals | None = field(default=None, repr=False)
 
     @property
     def signals(self) -> signal_reader.Signals:
