@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 from collections import Counter
@@ -57,8 +58,7 @@ class Group:
         first = event.first
         self.per_second[(None if when is None else int(when), first.service, first.revision, first.instance)] += 1
         if len(self.sample) < SAMPLE_EVENTS or _earlier(event, self.sample[-1][0]):
-            self.sample.append((event, classification))
-            self.sample.sort(key=lambda pair: _order(pair[0]))
+            bisect.insort(self.sample, (event, classification), key=_sample_order)  # after its equals, as a stable sort puts it
             del self.sample[SAMPLE_EVENTS:]
         self._sketch(r.trace for r in event.records if r.trace)
         if event.request is not None and event.request.http_status is not None:
@@ -181,6 +181,10 @@ class Group:
 def _order(event: ErrorEvent) -> tuple:
     """Time, then where the event was read: a total order, so that merging in any order keeps the same sample."""
     return (event.time is None, event.time or 0.0, event.first.source, event.first.position)
+
+
+def _sample_order(pair: tuple) -> tuple:
+    return _order(pair[0])
 
 
 def _earlier(event: ErrorEvent, than: ErrorEvent) -> bool:

@@ -61,6 +61,7 @@ class Part:
     start: int = 0
     end: int | None = None
     reader: str | None = None
+    overlap: int = OVERLAP_BYTES  # the margins read on either side of a range
 
 
 @dataclass
@@ -109,9 +110,9 @@ def map_part(part: Part, scope: Scope) -> Partial:
         stats.sources.append(part.source)
     size = os.path.getsize(part.source)
     scratch = ReadStats()  # the margins are counted by the parts that own them
-    before = _Range(part.source, _line_start(part.source, max(0, part.start - OVERLAP_BYTES)), part.start)
+    before = _Range(part.source, _line_start(part.source, max(0, part.start - part.overlap)), part.start)
     core = _Range(part.source, part.start, part.end)
-    after = _Range(part.source, part.end, _line_start(part.source, min(size, part.end + OVERLAP_BYTES)))
+    after = _Range(part.source, part.end, _line_start(part.source, min(size, part.end + part.overlap)))
     # Positions run on through the three: the margin before is read whole before the range begins,
     # and the range before the margin after.
     records = itertools.chain(
@@ -217,23 +218,26 @@ def _noting_project(events, found: list[str]):
 # ---- planning -------------------------------------------------------------------------------------
 
 
-def plan(files: list[str], workers: int) -> list[Part]:
+def plan(files: list[str], workers: int, split_min: int | None = None, overlap: int | None = None) -> list[Part]:
     """Parts for `workers` processes: every file, large JSON-lines and text files cut in byte ranges
-    at line boundaries so that the parts come out about even (arrays, CSV and gzip stay whole)."""
+    at line boundaries so that the parts come out about even (arrays, CSV and gzip stay whole).
+    `split_min` and `overlap` default to SPLIT_MIN_BYTES and OVERLAP_BYTES."""
+    split_min = SPLIT_MIN_BYTES if split_min is None else split_min
+    overlap = OVERLAP_BYTES if overlap is None else overlap
     sizes = {path: _size(path) for path in files}
     total = sum(sizes.values())
-    piece = max(SPLIT_MIN_BYTES, total // max(1, 2 * workers))
+    piece = max(split_min, total // max(1, 2 * workers))
     parts: list[Part] = []
     for path in files:
         size = sizes[path]
-        reader = _splittable(path) if workers > 1 and size >= SPLIT_MIN_BYTES + piece // 2 else None
+        reader = _splittable(path) if workers > 1 and size >= split_min + piece // 2 else None
         if reader is None:
             parts.append(Part(path))
             continue
         count = max(2, round(size / piece))
         cuts = sorted({_line_start(path, size * i // count) for i in range(1, count)} - {0, size})
         edges = [0, *cuts, size]
-        parts.extend(Part(path, a, b, reader) for a, b in zip(edges, edges[1:]) if b > a)
+        parts.extend(Part(path, a, b, reader, overlap) for a, b in zip(edges, edges[1:]) if b > a)
     return parts
 
 
@@ -331,26 +335,73 @@ def signature(event: ErrorEvent) -> tuple:
 
 
 def classify_samples(groups: list[Group], rules: RuleSet, model=None) -> int:
-    """Classify the events the summaries keep, each distinct signature once (the model scores the
-    distinct texts in batches; a lazy model is loaded only if there is any). Returns how many
-    signatures were classified."""
-    pending: dict[tuple, ErrorEvent] = {}
+    """Classify the events the summaries keep, each distinct signature once. What the decision and
+    the report read — each group's first event — is classified now (the model scoring the distinct
+    texts in batches; a lazy model is loaded only if there is any); the rest of each sample (shown
+    only in `result.events`) is classified when first asked for, all at once. Returns how many
+    signatures were classified now."""
+    batch = _Batch(rules, model)
+    now = {signature(group.sample[0][0]): group.sample[0][0] for group in groups if group.sample and group.sample[0][1] is None}
+    batch.classify(now)
     for group in groups:
-        for event, known in group.sample:
-            if known is None:
-                pending.setdefault(signature(event), event)
-    decided = {key: rules.classify(event) for key, event in pending.items()}
-    if model is not None and pending:
-        keys = list(pending)
-        for at in range(0, len(keys), MODEL_BATCH):
-            batch = keys[at: at + MODEL_BATCH]
-            rows = model.predict_proba([pending[key].text for key in batch])
-            for key, row in zip(batch, rows):
-                decided[key] = _with_model(decided[key], model, row)
-    for group in groups:
-        group.sample = [(event, known if known is not None else _copy(decided[signature(event)]))
-                        for event, known in group.sample]
-    return len(pending)
+        group.sample = [(event, known if known is not None else
+                         (_copy(batch.decided[signature(event)]) if index == 0 else batch.later(event)))
+                        for index, (event, known) in enumerate(group.sample)]
+    return len(now)
+
+
+class _Batch:
+    """Classifications by signature, made in batches, shared by the deferred ones of one analysis."""
+
+    def __init__(self, rules: RuleSet, model):
+        self.rules, self.model = rules, model
+        self.decided: dict[tuple, Classification] = {}
+        self.pending: dict[tuple, ErrorEvent] = {}
+
+    def classify(self, events: dict[tuple, ErrorEvent]) -> None:
+        fresh = {key: event for key, event in events.items() if key not in self.decided}
+        for key, event in fresh.items():
+            self.decided[key] = self.rules.classify(event)
+        if self.model is not None and fresh:
+            keys = list(fresh)
+            for at in range(0, len(keys), MODEL_BATCH):
+                part = keys[at: at + MODEL_BATCH]
+                rows = self.model.predict_proba([fresh[key].text for key in part])
+                for key, row in zip(part, rows):
+                    self.decided[key] = _with_model(self.decided[key], self.model, row)
+
+    def later(self, event: ErrorEvent) -> "DeferredClassification":
+        key = signature(event)
+        if key not in self.decided:
+            self.pending.setdefault(key, event)
+        return DeferredClassification(self, key)
+
+    def resolve(self, key: tuple) -> Classification:
+        if key not in self.decided:
+            pending, self.pending = self.pending, {}
+            self.classify(pending)
+        return self.decided[key]
+
+
+class DeferredClassification:
+    """The classification of an event kept in a sample, made (with every other pending one) when
+    one of its attributes is first read."""
+
+    __slots__ = ("_batch", "_key", "_made")
+
+    def __init__(self, batch: _Batch, key: tuple):
+        self._batch, self._key, self._made = batch, key, None
+
+    def get(self) -> Classification:
+        if self._made is None:
+            self._made = _copy(self._batch.resolve(self._key))
+        return self._made
+
+    def __getattr__(self, name):
+        return getattr(self.get(), name)
+
+    def __repr__(self) -> str:
+        return repr(self.get())
 
 
 def _copy(classification: Classification) -> Classification:
