@@ -19,6 +19,7 @@ and no worker loads the model.
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import os
@@ -83,7 +84,18 @@ class Partial:
 
 def map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, owned=None) -> Partial:
     """Records (already counted in `stats`) into a Partial. `owned(unit)` says which stitched units
-    are this part's (all of them by default)."""
+    are this part's (all of them by default). The cyclic garbage collector is paused meanwhile: the
+    map makes millions of short-lived objects and no cycles, and the pauses cost it ~10%."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _map_records(records, scope, stats, owned)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, owned) -> Partial:
     tracker = DeployTracker()
     kept = _within(tracker.watch(records), scope)
     found: list[str] = []
