@@ -15,7 +15,7 @@ from .incidents import Finding, Incident, Onset, find_incidents
 from .model import resolve as resolve_model
 from .ingest import STDIN, expand_inputs
 from .parallel import (Scope, classify_samples, in_window, map_inputs, map_records, merge_partials, plan, run_parts,
-                       tracker_of)
+                       tracker_of, worth_parallel)
 from .rules import RuleSet
 from .stats import ReadStats
 from .whys import Why, five_whys
@@ -62,7 +62,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
         partial = map_records(_counted(records, stats), scope, stats)
     else:
         files = expand_inputs([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs, stats)
-        if workers > 1 and STDIN not in files:
+        if workers > 1 and STDIN not in files and worth_parallel(files):
             partial = merge_partials(run_parts(plan(files, workers), scope, workers), stats)
         else:
             partial = map_inputs(files, scope, stats)

@@ -289,6 +289,12 @@ def plan(files: list[str], workers: int, split_min: int | None = None, overlap: 
     return parts
 
 
+def worth_parallel(files: list[str]) -> bool:
+    """Whether the inputs are large enough (SPLIT_MIN_BYTES together) to pay for starting processes:
+    below that one process reads them faster than a pool starts."""
+    return sum(_size(path) for path in files) >= SPLIT_MIN_BYTES
+
+
 def _size(path: str) -> int:
     try:
         return os.path.getsize(path)
@@ -474,4 +480,4 @@ def run_parts(parts: list[Part], scope: Scope, workers: int) -> list[Partial]:
 
 
 __all__ = ["Part", "Partial", "Scope", "classify_samples", "map_inputs", "map_part", "map_records", "merge_partials",
-           "merge_stats", "plan", "run_parts", "signature"]
+           "merge_stats", "plan", "run_parts", "signature", "worth_parallel"]

@@ -38,16 +38,23 @@ def test_byte_ranges_of_the_seed_give_the_one_process_report(small_ranges):
     assert one["incidents"][0]["root_cause"]["class"] == "missing_import"
 
 
-def test_a_traceback_across_a_cut_is_stitched_once(monkeypatch, tmp_path):
+def test_a_traceback_across_a_cut_is_stitched_once(monkeypatch, small_ranges, tmp_path):
     """Cut right inside the first stitched traceback: the owner of its first line reads it whole."""
     lines = SEED.read_bytes().splitlines(keepends=True)
     at = next(i for i, line in enumerate(lines) if b"Traceback (most recent call last)" in line)
     cut = sum(len(line) for line in lines[:at + 2])
     path = tmp_path / "logs.jsonl"
     path.write_bytes(b"".join(lines))
-    monkeypatch.setattr(parallel, "plan", lambda files, workers: [
-        parallel.Part(str(path), 0, cut, "jsonl", 50_000), parallel.Part(str(path), cut, path.stat().st_size, "jsonl", 50_000)])
+    planned = []
+
+    def two_parts(files, workers):
+        planned.append(files)
+        return [parallel.Part(str(path), 0, cut, "jsonl", 50_000),
+                parallel.Part(str(path), cut, path.stat().st_size, "jsonl", 50_000)]
+
+    monkeypatch.setattr("rca.analysis.plan", two_parts)
     assert report([str(path)], 2) == report([str(path)], 1)
+    assert planned == [[str(path)]]
 
 
 def test_a_multi_file_export_gives_the_one_process_report(small_ranges, tmp_path):
