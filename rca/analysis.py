@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
 from pathlib import Path
 
 from .code import CodeFindings, inspect_root_cause
-from .classify import classify_events, default_rules
-from .events import events_from_records
-from .groups import Deploy, DeployTracker, Group, group_events, tie_orphans
+from .classify import default_rules
+from .groups import Deploy, DeployTracker, Group, tie_orphans
 from .incidents import Finding, Incident, Onset, find_incidents
 from .model import resolve as resolve_model
-from .ingest import iter_records
+from .ingest import STDIN, expand_inputs
+from .parallel import (Scope, classify_samples, in_window, map_inputs, map_records, merge_partials, plan, run_parts,
+                       tracker_of, worth_parallel)
 from .rules import RuleSet
 from .stats import ReadStats
 from .whys import Why, five_whys
@@ -40,34 +42,44 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
             rules: RuleSet | None = None, stats: ReadStats | None = None, records=None,
             repo: str | Path | None = None, path_maps: list[tuple[str, str]] = (), model="default",
             mute: list[str] = (), baseline: tuple[float, float] | None = None,
-            service_map: dict[str, str] | None = None) -> Analysis:
+            service_map: dict[str, str] | None = None, workers: int = 1) -> Analysis:
     """Analyse log files (or an iterable of LogRecords given as `records`). With `repo`, a checkout
     of the service's code, each root cause is traced to its file, confirmed, and blamed. `model`
     classifies what no rule claims (see `rca.model.resolve`; None for rules only). `mute` names known
     noise (fingerprints, rule ids, or patterns searched in a group's label): muted groups are shown,
     marked, and take no part in incidents. `baseline` (since, until) is a stretch of normal operation
     against which onsets are judged; its records are read even when `since` is later. `service_map`
-    ties groups that name no service (load balancer logs) to one: {text in the label: service}."""
+    ties groups that name no service (load balancer logs) to one: {text in the label: service}.
+    `workers` processes read the inputs (files, and byte ranges of large ones) in parallel; the
+    result is the one a single process gives (DESIGN.md: map, merge, decide)."""
     started = time.perf_counter()
     stats = stats if stats is not None else ReadStats()
     rules = rules or default_rules()
-    tracker = DeployTracker()
-    source = _counted(records, stats) if records is not None else iter_records(inputs, stats, prefilter="deploys")
     read_since = since if baseline is None or since is None else min(since, baseline[0])
-    kept = _within(tracker.watch(source), read_since, until, service)
-    projects: list[str] = []
-    events = _noting_project(events_from_records(kept, stats), projects)
-    groups = group_events(classify_events(events, rules, resolve_model(model)))  # streamed: groups are summaries
+    scope = Scope(read_since, until, service)
+    # map and merge: group summaries, the deploy tracker's state and the counts, per part
+    if records is not None:
+        partial = map_records(_counted(records, stats), scope, stats)
+    else:
+        files = expand_inputs([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs, stats)
+        if workers > 1 and STDIN not in files and worth_parallel(files):
+            partial = merge_partials(run_parts(plan(files, workers), scope, workers), stats)
+        else:
+            partial = map_inputs(files, scope, stats)
+    groups = partial.groups
+    classify_samples(groups, rules, resolve_model(model))  # what the summaries keep, once per signature
+    # decide
     for group in groups:
         group.muted = _muted(group, mute)
     tie_orphans(groups, service_map)
+    tracker = tracker_of(partial)
     first, last = _window(tracker, stats)
     start = read_since if read_since is not None else first
     end = until if until is not None else last
-    deploys = [d for d in tracker.deploys() if _in_window(d.time, since, until) and (service is None or d.service == service)]
+    deploys = [d for d in tracker.deploys() if in_window(d.time, since, until) and (service is None or d.service == service)]
     incidents, onsets, findings = ([], {}, []) if start is None else find_incidents(
         groups, deploys, rules.cascades, start, end, baseline)
-    project = projects[0] if projects else None
+    project = partial.project
     code = [inspect_root_cause(i.root_cause, Path(repo), path_maps, i.deploy.time if i.deploy else None)
             if repo is not None and i.root_cause is not None else None for i in incidents]
     return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c, rules.cascades) for i, c in zip(incidents, code)],
@@ -110,28 +122,4 @@ def _counted(records, stats: ReadStats):
         stats.records += 1
         yield record
 
-
-def _within(records, since, until, service):
-    for record in records:
-        if service is not None and record.service != service:
-            continue
-        if record.time is not None and not _in_window(record.time, since, until):
-            continue
-        yield record
-
-
-def _in_window(moment: float | None, since, until) -> bool:
-    if moment is None:
-        return True
-    return (since is None or moment >= since) and (until is None or moment < until)
-
-
-def _noting_project(events, found: list[str]):
-    """Pass events through, noting the first GCP project a log name names."""
-    for event in events:
-        if not found:
-            log_name = event.first.log_name or ""
-            if log_name.startswith("projects/"):
-                found.append(log_name.split("/")[1])
-        yield event
 

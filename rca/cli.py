@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 from typing import Annotated
 
 import typer
@@ -107,6 +108,8 @@ PII_HELP = "Also mask e-mail addresses, IP addresses and user ids, for output pa
 PROJECT_HELP = "Pull the entries live from this Google Cloud project instead of reading files (Application Default Credentials)."
 MODEL_HELP = ("The classifier for what no rule claims: `default` (built from the shipped corpus on first use, "
               "then cached), a file from `rca train`, or `none` for rules only.")
+WORKERS_HELP = ("Processes that read the logs (files, and byte ranges of large JSON-lines and text files); "
+                "default: the machine's cores. The report is the same whatever the number.")
 ENDPOINT_HELP = f"Cloud Logging API endpoint, e.g. a proxy or a local server speaking the API (default: ${{{'RCA_LOGGING_ENDPOINT'}}} or Google's)."
 
 
@@ -135,6 +138,7 @@ def analyze(
     service_map: Annotated[list[str] | None, typer.Option("--service-map", help="TEXT=SERVICE: a group that names no service of its own (a load balancer's backend, a cluster event) and whose label holds TEXT concerns SERVICE. Without it, such groups are tied by the trace ids they share.", show_default=False)] = None,
     tz: Annotated[str | None, typer.Option("--tz", help="The time zone Markdown and HTML show times in, e.g. Europe/Paris (default UTC; JSON is always UTC).", show_default=False)] = None,
     fail_on_incident: Annotated[bool, typer.Option("--fail-on-incident", help="Exit with status 1 when an incident is found (for CI and alerting).")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help=WORKERS_HELP, show_default=False)] = None,
 ) -> None:
     """Find the root cause: group the failures, tell the cause from its symptoms, and write the five whys.
 
@@ -171,7 +175,7 @@ def analyze(
     with _progress(stats):
         result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps,
                               records=records, model=model, mute=mute or config.mute, baseline=baseline,
-                              service_map=services, **window)
+                              service_map=services, workers=workers or os.cpu_count() or 1, **window)
     scrub = _scrubber(no_redact, redact_pii)
     if output_format is ReportFormat.json:
         text = orjson.dumps(scrub(to_dict(result, redacted=False)), option=orjson.OPT_INDENT_2).decode() + "\n"

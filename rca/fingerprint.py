@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from .events import ErrorEvent
@@ -84,18 +85,27 @@ def fingerprint_of(event: ErrorEvent) -> Fingerprint:
 
 
 def _traceback_fingerprint(root, label: str) -> Fingerprint:
-    components = [Component("type", root.type, True)]
-    application = [f for f in root.frames if not is_library_frame(f)]
-    for frame in root.frames:
-        if frame in application:
-            components.append(Component("frame", _frame_value(frame), True))
-        elif not application and frame is root.frames[-1]:
-            components.append(Component("frame", _frame_value(frame), True))  # all library: the innermost
-        else:
-            components.append(Component("frame", _frame_value(frame), False, "library frame"))
+    parts = _frame_parts(root.type, tuple((f.file, f.line, f.function, f.source) for f in root.frames))
+    components = [Component(*part) for part in parts]
     components.append(Component("message", root.message[:MESSAGE_LIMIT * 2], False,
                                 "a traceback's frames identify the bug; its message carries ids", raw=True))
     return Fingerprint("traceback", components, label)
+
+
+@lru_cache(maxsize=1 << 14)  # an incident raises the same chain from the same frames thousands of times
+def _frame_parts(kind: str, frames: tuple) -> tuple[tuple, ...]:
+    """The type's and the frames' components, as (id, value, contributes, reason) tuples."""
+    frames = [Frame(*frame) for frame in frames]
+    parts = [("type", kind, True, None)]
+    application = [f for f in frames if not is_library_frame(f)]
+    for frame in frames:
+        if frame in application:
+            parts.append(("frame", _frame_value(frame), True, None))
+        elif not application and frame is frames[-1]:
+            parts.append(("frame", _frame_value(frame), True, None))  # all library: the innermost
+        else:
+            parts.append(("frame", _frame_value(frame), False, "library frame"))
+    return tuple(parts)
 
 
 def _shown(text: str) -> str:

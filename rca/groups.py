@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 from collections import Counter
@@ -42,9 +43,15 @@ class Group:
     muted: bool = False  # known noise the user muted: shown, never an incident's symptom or cause
     tied_to: str | None = None  # the service a group with none of its own concerns (see tie_orphans)
     tied_by: str = ""  # the evidence for it
+    # What the decision asks of a summary again and again (its service, its times), worked out once;
+    # emptied whenever the counts change.
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def add(self, event: ErrorEvent, classification: Classification) -> None:
+    def add(self, event: ErrorEvent, classification: Classification | None) -> None:
+        """Count one event. `classification` may be None: the analysis classifies only the events a
+        summary keeps (its sample), once the summaries are merged (`rca.parallel.classify_samples`)."""
         when = event.time
+        self._derived.clear()
         self.count += 1
         if when is not None:
             self.earliest = min(self.earliest, when)
@@ -52,8 +59,7 @@ class Group:
         first = event.first
         self.per_second[(None if when is None else int(when), first.service, first.revision, first.instance)] += 1
         if len(self.sample) < SAMPLE_EVENTS or _earlier(event, self.sample[-1][0]):
-            self.sample.append((event, classification))
-            self.sample.sort(key=lambda pair: _order(pair[0]))
+            bisect.insort(self.sample, (event, classification), key=_sample_order)  # after its equals, as a stable sort puts it
             del self.sample[SAMPLE_EVENTS:]
         self._sketch(r.trace for r in event.records if r.trace)
         if event.request is not None and event.request.http_status is not None:
@@ -113,6 +119,11 @@ class Group:
     @property
     def times(self) -> list[float]:
         """Event times to the second (the first exact), sorted: what onsets and rates are tested on."""
+        if "times" not in self._derived:
+            self._derived["times"] = self._times()
+        return list(self._derived["times"])
+
+    def _times(self) -> list[float]:
         seconds: Counter = Counter()
         for (second, *_), count in self.per_second.items():
             if second is not None:
@@ -124,10 +135,12 @@ class Group:
 
     def counts_by(self, part: int) -> Counter:
         """Events per service (part 1), revision (2) or instance (3)."""
-        counts: Counter = Counter()
-        for key, count in self.per_second.items():
-            counts[key[part]] += count
-        return counts
+        known = self._derived.get(part)
+        if known is None:
+            known = self._derived[part] = Counter()
+            for key, count in self.per_second.items():
+                known[key[part]] += count
+        return Counter(known)
 
     def distinct(self, part: int) -> list[str]:
         return sorted(name for name in self.counts_by(part) if name is not None)
@@ -147,13 +160,18 @@ class Group:
     @property
     def service(self) -> str | None:
         """The service the group concerns: its own (the busiest), else the one it was tied to."""
-        counts = self.counts_by(1)
-        counts.pop(None, None)
-        return counts.most_common(1)[0][0] if counts else self.tied_to
+        if "service" not in self._derived:
+            counts = self.counts_by(1)
+            counts.pop(None, None)
+            self._derived["service"] = counts.most_common(1)[0][0] if counts else None
+        own = self._derived["service"]
+        return own if own is not None else self.tied_to
 
     @property
-    def traces(self) -> set[str]:
-        return set(self.trace_sketch)
+    def traces(self) -> frozenset[str]:
+        if "traces" not in self._derived:
+            self._derived["traces"] = frozenset(self.trace_sketch)
+        return self._derived["traces"]
 
     def rate_per_minute(self, start: float, end: float) -> float:
         if end <= start:
@@ -164,6 +182,10 @@ class Group:
 def _order(event: ErrorEvent) -> tuple:
     """Time, then where the event was read: a total order, so that merging in any order keeps the same sample."""
     return (event.time is None, event.time or 0.0, event.first.source, event.first.position)
+
+
+def _sample_order(pair: tuple) -> tuple:
+    return _order(pair[0])
 
 
 def _earlier(event: ErrorEvent, than: ErrorEvent) -> bool:

@@ -21,8 +21,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from .classes import UNKNOWN
 from .masks import MASKS, mask
 from . import signals as signal_reader
@@ -110,10 +108,12 @@ class TextModel:
     def classes(self) -> list[str]:
         return list(self.pipeline.classes_)
 
-    def predict_proba(self, texts) -> np.ndarray:
+    def predict_proba(self, texts) -> "np.ndarray":
         return self.pipeline.predict_proba(list(texts))
 
     def top(self, text: str, k: int = 3) -> list[tuple[str, float]]:
+        import numpy as np
+
         probabilities = self.predict_proba([text])[0]
         order = np.argsort(probabilities)[::-1][:k]
         return [(self.classes[i], float(probabilities[i])) for i in order]
@@ -153,7 +153,7 @@ def train(rows: list[dict], holdout: list[dict] | None = None, rules=None) -> Te
     return TextModel(pipeline, threshold)
 
 
-def out_of_fold_probabilities(rows: list[dict], folds: int = 5) -> np.ndarray:
+def out_of_fold_probabilities(rows: list[dict], folds: int = 5) -> "np.ndarray":
     """Each row scored by a model that never saw its library (its `library` field, when the corpus
     has one): how sure the model is on wordings it has not seen is what the threshold needs."""
     from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
@@ -174,17 +174,20 @@ def claimed_by_rules(texts: list[str], rules=None) -> list[str | None]:
     return [d.cls if d.method == "rule" else None for d in decided]
 
 
-def answers(classes: list[str], probabilities: np.ndarray, threshold: float) -> list[str]:
+def answers(classes: list[str], probabilities: "np.ndarray", threshold: float) -> list[str]:
     """The model's answer for each row: its likeliest class when that clears `threshold`, else unknown."""
+    import numpy as np
+
     best = probabilities.argmax(axis=1)
     top = probabilities[np.arange(len(best)), best]
     return np.where(top >= threshold, np.asarray(classes)[best], UNKNOWN).tolist()
 
 
-def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndarray, claimed: list[str | None]) -> float:
+def best_threshold(classes: list[str], labels: list[str], probabilities: "np.ndarray", claimed: list[str | None]) -> float:
     """The threshold with the best hybrid macro-F1 (unknown included, so that calling application
     bugs causes costs as much as missing causes): rules decide what they claim, the model the rest
     when its probability clears the threshold."""
+    import numpy as np
     from sklearn.metrics import f1_score
 
     scores = {}
@@ -252,14 +255,14 @@ def cache_dir() -> Path:
 
 
 def default_model_path() -> Path:
-    import sklearn
-
     from importlib.metadata import version
 
+    # The installed versions, read from the package metadata: importing scikit-learn and numpy to
+    # ask them costs a run that never reaches the model a quarter of a second.
     digest = hashlib.sha256()
     for name in CORPUS_FILES:
         digest.update((shipped_corpus_dir() / name).read_bytes())
-    digest.update(f"{sklearn.__version__}|{np.__version__}|{version('rca')}".encode())
+    digest.update(f"{version('scikit-learn')}|{version('numpy')}|{version('rca')}".encode())
     digest.update("|".join(pattern.pattern for _, pattern in MASKS).encode())  # a new mask means a new model
     digest.update(FEATURES.encode())
     for table in sorted(signal_reader.knowledge_dir().glob("*.yaml")):  # the signal features read the tables
@@ -267,14 +270,37 @@ def default_model_path() -> Path:
     return cache_dir() / f"model-{digest.hexdigest()[:16]}.skops"
 
 
-def resolve(model) -> TextModel | None:
+def resolve(model) -> "TextModel | LazyModel | None":
     """A model from what a caller may pass: a TextModel, `"default"`, a model file, or None/`"none"`
-    for rules only."""
-    if model is None or isinstance(model, TextModel):
+    for rules only. `"default"` comes back as a LazyModel: it is read (and scikit-learn imported)
+    only when an event reaches it."""
+    if model is None or isinstance(model, (TextModel, LazyModel)):
         return model
     if str(model) == "none":
         return None
-    return default_model() if str(model) == "default" else load(model)
+    return LazyModel(default_model) if str(model) == "default" else load(model)
+
+
+class LazyModel:
+    """A TextModel loaded on first use: a run with no error event never pays for scikit-learn."""
+
+    def __init__(self, load):
+        self._load = load
+        self._model: TextModel | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def get(self) -> TextModel:
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.get(), name)
 
 
 def default_model() -> TextModel:

@@ -199,16 +199,40 @@ def _choose_reader(stream, source: str, stats: ReadStats):
         return None
     if head.startswith(b"\xef\xbb\xbf"):
         stream.read(3)
+    kind = _format_of(body, lines)
+    if kind == "json-array":
+        return lambda prefilter: read_json_array(stream, source, stats, prefilter)
+    if kind == "jsonl":
+        return lambda prefilter: read_json_lines(stream, source, stats, prefilter)
+    if kind == "csv":
+        return lambda prefilter: read_csv(stream, source, stats)
+    return lambda prefilter: read_text(stream, source, stats)
+
+
+def _format_of(body: bytes, lines: list[bytes]) -> str:
     # A `#` comment header or a junk line decides nothing: the first line that is neither does (the
     # readers then count those lines as skipped, with their reason).
     body = body[sum(len(line) + 1 for line in itertools.takewhile(_says_nothing, lines)):] or body
     if body.startswith(b"[") and body[1:].lstrip()[:1] in (b"{", b"]"):
-        return lambda prefilter: read_json_array(stream, source, stats, prefilter)
+        return "json-array"
     if body.startswith(b"{") and body[1:].lstrip()[:1] in (b'"', b"}"):
-        return lambda prefilter: read_json_lines(stream, source, stats, prefilter)
+        return "jsonl"
     if looks_like_csv(body):
-        return lambda prefilter: read_csv(stream, source, stats)
-    return lambda prefilter: read_text(stream, source, stats)
+        return "csv"
+    return "text"
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The format of a source from its first bytes (gzip already undone): "json-array", "jsonl",
+    "csv" or "text"; None for an empty or binary one. What a reader is chosen by, for a caller that
+    cuts a file in byte ranges and reads each with the same reader."""
+    body = head[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not body:
+        return None
+    lines = body[:8192].split(b"\n")[:50]
+    if _is_binary(lines) and not any(_looks_like_entry(line) for line in lines):
+        return None
+    return _format_of(body, lines)
 
 
 def _is_binary(lines: list[bytes]) -> bool:
