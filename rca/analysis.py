@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-
 from pathlib import Path
 
-from .code import CodeFindings, inspect_root_cause
 from .classify import default_rules
+from .code import CodeFindings, inspect_root_cause
 from .groups import Deploy, DeployTracker, Group, tie_orphans
 from .incidents import Finding, Incident, Onset, find_incidents
-from .model import resolve as resolve_model
 from .ingest import STDIN, expand_inputs
-from .parallel import (Scope, classify_samples, in_window, map_inputs, map_records, merge_partials, plan, run_parts,
-                       tracker_of, worth_parallel)
+from .model import resolve as resolve_model
+from .parallel import (
+    Scope,
+    classify_samples,
+    in_window,
+    map_inputs,
+    map_records,
+    merge_partials,
+    plan,
+    run_parts,
+    tracker_of,
+    worth_parallel,
+)
 from .rules import RuleSet
 from .stats import ReadStats
 from .whys import Why, five_whys
@@ -40,8 +50,8 @@ class Analysis:
 
 def analyze(inputs, *, since: float | None = None, until: float | None = None, service: str | None = None,
             rules: RuleSet | None = None, stats: ReadStats | None = None, records=None,
-            repo: str | Path | None = None, path_maps: list[tuple[str, str]] = (), model="default",
-            mute: list[str] = (), baseline: tuple[float, float] | None = None,
+            repo: str | Path | None = None, path_maps: Sequence[tuple[str, str]] = (), model="default",
+            mute: Sequence[str] = (), baseline: tuple[float, float] | None = None,
             service_map: dict[str, str] | None = None, workers: int = 1) -> Analysis:
     """Analyse log files (or an iterable of LogRecords given as `records`). With `repo`, a checkout
     of the service's code, each root cause is traced to its file, confirmed, and blamed. `model`
@@ -77,7 +87,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     start = read_since if read_since is not None else first
     end = until if until is not None else last
     deploys = [d for d in tracker.deploys() if in_window(d.time, since, until) and (service is None or d.service == service)]
-    incidents, onsets, findings = ([], {}, []) if start is None else find_incidents(
+    incidents, onsets, findings = ([], {}, []) if start is None or end is None else find_incidents(
         groups, deploys, rules.cascades, start, end, baseline)
     project = partial.project
     code = [inspect_root_cause(i.root_cause, Path(repo), path_maps, i.deploy.time if i.deploy else None)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 Inputs = str | os.PathLike | Iterable[str | os.PathLike]
 
 
-def read_logs(inputs: Inputs, stats: ReadStats | None = None) -> "pandas.DataFrame":
+def read_logs(inputs: Inputs, stats: ReadStats | None = None) -> pandas.DataFrame:
     """Read log files (paths, globs, directories, `-`) into a DataFrame, one row per record.
 
     The columns are documented in the README. Records that could not be read are counted in
@@ -57,7 +57,7 @@ def _warn_about(stats: ReadStats) -> None:
 
 
 def analyze(source, *, since=None, until=None, service: str | None = None, rules=None, repo=None,
-            path_maps=(), stats: ReadStats | None = None, model="default", workers: int = 1) -> "AnalysisResult":
+            path_maps=(), stats: ReadStats | None = None, model="default", workers: int = 1) -> AnalysisResult:
     """Find the root cause: what `rca analyze` prints, as a Python object.
 
     `source` is a path, a glob, a directory, a list of them, a DataFrame from `read_logs` (filtered
@@ -99,7 +99,7 @@ def _records_or_paths(source):
     return None, ([] if first is None else [first, *items])
 
 
-def match_rule(rule: "Rule", logs) -> "pandas.DataFrame":
+def match_rule(rule: Rule, logs) -> pandas.DataFrame:
     """The events of `logs` (paths, a DataFrame from `read_logs`, or a list of ErrorEvents) that `rule`
     matches, with what it captured: time, service, message, fields and explanation. For trying a
     rule in a notebook before adding it to a pack."""

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import enum
 import os
+from pathlib import Path
 from typing import Annotated
 
+import orjson
 import typer
 from rich.console import Console
 
-from pathlib import Path
-
-import orjson
-
 from .api import read_events
+from .classify import classify_events, classify_text, snippet_result
 from .config import find_config
 from .errors import RcaError
-from .output import atomic_write
-from .redact import redact_tree
-from .classify import classify_events, classify_text, snippet_result
 from .live import PullError
-from .render import print_classified_table, print_table, write_json, write_jsonl
+from .output import atomic_write
 from .record import parse_moment as record_moment
-from .rules import RuleError, RuleSet
+from .redact import redact_tree
+from .render import print_classified_table, print_table, write_json, write_jsonl
+from .rules import RuleSet
 from .stats import ReadStats
 
 app = typer.Typer(
@@ -411,7 +409,8 @@ def train(
     """
     import time
 
-    from .model import default_model_path, read_corpus, save, shipped_corpus_dir, train as fit
+    from .model import default_model_path, read_corpus, save, shipped_corpus_dir
+    from .model import train as fit
 
     shipped = shipped_corpus_dir()
     rows = read_corpus(corpus or shipped / "train.jsonl")

@@ -95,13 +95,13 @@ def _traceback_fingerprint(root, label: str) -> Fingerprint:
 @lru_cache(maxsize=1 << 14)  # an incident raises the same chain from the same frames thousands of times
 def _frame_parts(kind: str, frames: tuple) -> tuple[tuple, ...]:
     """The type's and the frames' components, as (id, value, contributes, reason) tuples."""
-    frames = [Frame(*frame) for frame in frames]
-    parts = [("type", kind, True, None)]
-    application = [f for f in frames if not is_library_frame(f)]
-    for frame in frames:
+    made = [Frame(*frame) for frame in frames]
+    parts: list[tuple[str, str, bool, str | None]] = [("type", kind, True, None)]
+    application = [f for f in made if not is_library_frame(f)]
+    for frame in made:
         if frame in application:
             parts.append(("frame", _frame_value(frame), True, None))
-        elif not application and frame is frames[-1]:
+        elif not application and frame is made[-1]:
             parts.append(("frame", _frame_value(frame), True, None))  # all library: the innermost
         else:
             parts.append(("frame", _frame_value(frame), False, "library frame"))

@@ -8,6 +8,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from .events import ErrorEvent
@@ -37,7 +38,7 @@ class Group:
     earliest: float = math.inf  # the first event's time (inf: no event had a time)
     latest: float = -math.inf
     per_second: Counter = field(default_factory=Counter)  # (UTC second, service, revision, instance) -> events
-    sample: list[tuple[ErrorEvent, Classification]] = field(default_factory=list)  # earliest first
+    sample: list[tuple[ErrorEvent, Any]] = field(default_factory=list)  # earliest first
     trace_sketch: dict[str, int] = field(default_factory=dict)  # trace id -> its hash, the smallest kept
     statuses: Counter = field(default_factory=Counter)
     muted: bool = False  # known noise the user muted: shown, never an incident's symptom or cause
@@ -65,7 +66,7 @@ class Group:
         if event.request is not None and event.request.http_status is not None:
             self.statuses[event.request.http_status] += 1
 
-    def merge(self, other: "Group") -> "Group":
+    def merge(self, other: Group) -> Group:
         """This summary and another of the same fingerprint, as one (associative and commutative)."""
         merged = Group(self.key, self.label, self.fingerprint, self.count + other.count,
                        min(self.earliest, other.earliest), max(self.latest, other.latest),
@@ -184,7 +185,7 @@ def _order(event: ErrorEvent) -> tuple:
     return (event.time is None, event.time or 0.0, event.first.source, event.first.position)
 
 
-def _sample_order(pair: tuple) -> tuple:
+def _sample_order(pair: tuple[ErrorEvent, Any]) -> tuple:
     return _order(pair[0])
 
 
@@ -196,7 +197,7 @@ def _hash(trace: str) -> int:
     return int.from_bytes(hashlib.blake2b(trace.encode(), digest_size=8).digest(), "big")
 
 
-def group_events(classified: Iterable[tuple[ErrorEvent, Classification]]) -> list[Group]:
+def group_events(classified: Iterable[tuple[ErrorEvent, Classification | None]]) -> list[Group]:
     """Events into group summaries, in any order; the groups come out by first seen."""
     groups: dict[str, Group] = {}
     for event, classification in classified:

@@ -20,11 +20,15 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .classes import UNKNOWN
-from .masks import MASKS, mask
 from . import signals as signal_reader
+from .classes import UNKNOWN
 from .errors import RcaError
+from .masks import MASKS, mask
+
+if TYPE_CHECKING:  # numpy is imported where it is used: a run with no error event never loads it
+    import numpy as np
 
 CORPUS_FILES = ("train.jsonl", "holdout.jsonl")
 DEFAULT_THRESHOLD = 0.5
@@ -101,14 +105,14 @@ def make_pipeline():
 class TextModel:
     """A fitted pipeline and the probability above which its answer is taken."""
 
-    pipeline: object
+    pipeline: Any  # a fitted scikit-learn Pipeline
     threshold: float = DEFAULT_THRESHOLD
 
     @property
     def classes(self) -> list[str]:
         return list(self.pipeline.classes_)
 
-    def predict_proba(self, texts) -> "np.ndarray":
+    def predict_proba(self, texts) -> np.ndarray:
         return self.pipeline.predict_proba(list(texts))
 
     def top(self, text: str, k: int = 3) -> list[tuple[str, float]]:
@@ -153,7 +157,7 @@ def train(rows: list[dict], holdout: list[dict] | None = None, rules=None) -> Te
     return TextModel(pipeline, threshold)
 
 
-def out_of_fold_probabilities(rows: list[dict], folds: int = 5) -> "np.ndarray":
+def out_of_fold_probabilities(rows: list[dict], folds: int = 5) -> np.ndarray:
     """Each row scored by a model that never saw its library (its `library` field, when the corpus
     has one): how sure the model is on wordings it has not seen is what the threshold needs."""
     from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
@@ -174,7 +178,7 @@ def claimed_by_rules(texts: list[str], rules=None) -> list[str | None]:
     return [d.cls if d.method == "rule" else None for d in decided]
 
 
-def answers(classes: list[str], probabilities: "np.ndarray", threshold: float) -> list[str]:
+def answers(classes: list[str], probabilities: np.ndarray, threshold: float) -> list[str]:
     """The model's answer for each row: its likeliest class when that clears `threshold`, else unknown."""
     import numpy as np
 
@@ -183,7 +187,7 @@ def answers(classes: list[str], probabilities: "np.ndarray", threshold: float) -
     return np.where(top >= threshold, np.asarray(classes)[best], UNKNOWN).tolist()
 
 
-def best_threshold(classes: list[str], labels: list[str], probabilities: "np.ndarray", claimed: list[str | None]) -> float:
+def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndarray, claimed: list[str | None]) -> float:
     """The threshold with the best hybrid macro-F1 (unknown included, so that calling application
     bugs causes costs as much as missing causes): rules decide what they claim, the model the rest
     when its probability clears the threshold."""
@@ -194,7 +198,7 @@ def best_threshold(classes: list[str], labels: list[str], probabilities: "np.nda
     for threshold in np.arange(0.2, 0.9, 0.05):
         predicted = [rule or answer for rule, answer in zip(claimed, answers(classes, probabilities, threshold))]
         scores[round(float(threshold), 2)] = f1_score(labels, predicted, average="macro", zero_division=0)
-    return max(scores, key=scores.get)
+    return max(scores, key=lambda threshold: scores[threshold])
 
 
 # ---- persistence ----------------------------------------------------------------------------------
@@ -270,7 +274,7 @@ def default_model_path() -> Path:
     return cache_dir() / f"model-{digest.hexdigest()[:16]}.skops"
 
 
-def resolve(model) -> "TextModel | LazyModel | None":
+def resolve(model) -> TextModel | LazyModel | None:
     """A model from what a caller may pass: a TextModel, `"default"`, a model file, or None/`"none"`
     for rules only. `"default"` comes back as a LazyModel: it is read (and scikit-learn imported)
     only when an event reaches it."""

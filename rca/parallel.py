@@ -23,8 +23,8 @@ import copyreg
 import gc
 import io
 import itertools
-from collections import Counter
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 
@@ -424,7 +424,7 @@ class _Batch:
                 for key, row in zip(part, rows):
                     self.decided[key] = _with_model(self.decided[key], self.model, row)
 
-    def later(self, event: ErrorEvent) -> "DeferredClassification":
+    def later(self, event: ErrorEvent) -> DeferredClassification:
         key = signature(event)
         if key not in self.decided:
             self.pending.setdefault(key, event)
@@ -444,7 +444,8 @@ class DeferredClassification:
     __slots__ = ("_batch", "_key", "_made")
 
     def __init__(self, batch: _Batch, key: tuple):
-        self._batch, self._key, self._made = batch, key, None
+        self._batch, self._key = batch, key
+        self._made: Classification | None = None
 
     def get(self) -> Classification:
         if self._made is None:

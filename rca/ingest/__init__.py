@@ -6,8 +6,6 @@ from its name. Unreadable sources are reported in `ReadStats.errors` and the run
 
 from __future__ import annotations
 
-from typing import Any
-
 import glob
 import gzip
 import io
@@ -17,6 +15,7 @@ import re
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ..errors import RcaError
 from ..record import LogRecord
