@@ -240,7 +240,12 @@ def load(path: str | Path) -> TextModel:
     document = sio.load(path, trusted=unknown)
     if not isinstance(document, dict) or document.get("format") != "rca-text-model-1":
         raise UntrustedModelError(f"{path}: not an rca model (no format marker)")
-    return TextModel(document["pipeline"], float(document["threshold"]))
+    pipeline, threshold = document.get("pipeline"), document.get("threshold")
+    if not (hasattr(pipeline, "predict_proba") and hasattr(pipeline, "classes_")) or \
+            not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise UntrustedModelError(f"{path}: has rca's marker but not a fitted classifier and a threshold in [0, 1]; "
+                                  "train one with `rca train`")
+    return TextModel(pipeline, float(threshold))
 
 
 # ---- the default model ----------------------------------------------------------------------------

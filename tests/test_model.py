@@ -138,3 +138,16 @@ class _ConstantModel:
         import numpy as np
 
         return np.tile([0.0, 1.0], (len(texts), 1))
+
+
+def test_a_model_file_with_the_marker_but_no_classifier_is_one_error(tmp_path):
+    import skops.io as sio
+
+    from conftest import run_rca
+
+    bad = tmp_path / "bad.skops"
+    sio.dump({"format": "rca-text-model-1", "pipeline": "not a pipeline", "threshold": 0.5}, bad)
+    snippets = tmp_path / "s.jsonl"
+    snippets.write_text('{"id": 1, "text": "KeyError: x"}\n')
+    result = run_rca("classify", "--snippets", str(snippets), "--model", str(bad))
+    assert result.returncode == 2 and b"not a fitted classifier" in result.stderr and b"Traceback" not in result.stderr
