@@ -16,7 +16,7 @@ from .classify import classify_events, classify_text, snippet_result
 from .config import find_config
 from .errors import RcaError
 from .live import PullError
-from .output import atomic_write
+from .output import write_text_atomically
 from .record import parse_moment as record_moment
 from .redact import redact_tree
 from .render import print_classified_table, print_table, write_json, write_jsonl
@@ -184,8 +184,7 @@ def analyze(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        with atomic_write(out) as handle:  # an existing report survives a failed write
-            handle.write(text)
+        write_text_atomically(out, text)  # an existing report survives a failed write
         stderr.print(f"report written to {out}")
     for incident in result.incidents:
         root = incident.root_cause

@@ -297,10 +297,6 @@ class LazyModel:
         self._load = load
         self._model: TextModel | None = None
 
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
-
     def get(self) -> TextModel:
         if self._model is None:
             self._model = self._load()
