@@ -143,6 +143,16 @@ class Group:
                 known[key[part]] += count
         return Counter(known)
 
+    @property
+    def at_startup(self) -> bool:
+        """Raised while importing or starting the application (frames at module level or in importlib).
+        The decision asks it for every pair of a cause and a symptom: worked out once."""
+        if "at_startup" not in self._derived:
+            tb = self.representative.traceback
+            frames = [f for e in tb.exceptions for f in e.frames] if tb is not None else []
+            self._derived["at_startup"] = any(f.function == "<module>" or "importlib" in f.file for f in frames)
+        return self._derived["at_startup"]
+
     def distinct(self, part: int) -> list[str]:
         return sorted(name for name in self.counts_by(part) if name is not None)
 

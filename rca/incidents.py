@@ -346,7 +346,7 @@ def cascade_between(cause: Group, symptom: Group, cascades: Sequence[Cascade]) -
     for cascade in cascades:
         if cascade.symptom != symptom.cls or cause.cls not in cascade.causes:
             continue
-        if cascade.when == "startup" and not _at_startup(cause):
+        if cascade.when == "startup" and not cause.at_startup:
             continue
         if cascade.same == "service" and _service(cause) == _service(symptom):
             return cascade
@@ -355,18 +355,9 @@ def cascade_between(cause: Group, symptom: Group, cascades: Sequence[Cascade]) -
         if cascade.same == "trace" and cause.traces & symptom.traces:
             return cascade
     # two steps: the cause brings down the start-up, which brings the service down (the second step says why)
-    if cause.cls == "startup_failure" or not _at_startup(cause) or _service(cause) != _service(symptom):
+    if cause.cls == "startup_failure" or _service(cause) != _service(symptom) or not cause.at_startup:
         return None
     return next((c for c in cascades if c.symptom == symptom.cls and "startup_failure" in c.causes), None)
-
-
-def _at_startup(group: Group) -> bool:
-    """Raised while importing or starting the application (frames at module level or in importlib)."""
-    tb = group.representative.traceback
-    if tb is None:
-        return False
-    frames = [f for e in tb.exceptions for f in e.frames]
-    return any(f.function == "<module>" or "importlib" in f.file for f in frames)
 
 
 def _service(group: Group) -> str | None:
