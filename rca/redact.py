@@ -81,11 +81,22 @@ PII = (
 )
 
 
+def _any_needle(patterns) -> re.Pattern:
+    return re.compile("|".join(re.escape(needle) for needles, _, _ in patterns for needle in needles))
+
+
+# One search for every needle at once: most strings in a report hold none and are passed over whole.
+SECRET_NEEDLES = _any_needle(SECRETS)
+ALL_NEEDLES = _any_needle(SECRETS + PII)
+
+
 def redact(text: str, pii: bool = False) -> str:
     """`text` with every secret masked, and with `pii` every e-mail address, IP address and user id.
     Each pattern is tried only where one of its needles (lowercase words it cannot match without)
     occurs: most log text holds none, and a substring test is far cheaper than a regex search."""
     lowered = text.lower()
+    if not (ALL_NEEDLES if pii else SECRET_NEEDLES).search(lowered):
+        return text
     for needles, pattern, replacement in SECRETS + PII if pii else SECRETS:
         if any(needle in lowered for needle in needles):
             text = pattern.sub(replacement, text)
@@ -97,12 +108,20 @@ SECRET_KEY = re.compile(SECRET_NAME + r"$", re.I)
 
 def redact_tree(value, pii: bool = False):
     """Every string in a JSON-like tree, redacted; the string value of a key named like a secret
-    ({"password": "…"}) is masked whole, as its name is not in the string to tell."""
+    ({"password": "…"}) is masked whole, as its name is not in the string to tell. A report repeats
+    its strings (a group's label in every incident that rules it out): each distinct one is redacted once."""
+    return _redact_tree(value, pii, {})
+
+
+def _redact_tree(value, pii: bool, done: dict[str, str]):
     if isinstance(value, str):
-        return redact(value, pii)
+        known = done.get(value)
+        if known is None:
+            known = done[value] = redact(value, pii)
+        return known
     if isinstance(value, dict):
         return {key: REDACTED if isinstance(item, str) and isinstance(key, str) and SECRET_KEY.search(key)
-                else redact_tree(item, pii) for key, item in value.items()}
+                else _redact_tree(item, pii, done) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [redact_tree(item, pii) for item in value]
+        return [_redact_tree(item, pii, done) for item in value]
     return value
