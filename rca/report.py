@@ -11,7 +11,8 @@ from .record import format_timestamp
 from .redact import redact, redact_tree
 from .view import build_view, plural, traceback_lines
 
-SCHEMA_VERSION = 2  # 2: incidents[].candidates, onset_kind, verdict; findings[]; fingerprints
+SCHEMA_VERSION = 3  # 2: incidents[].candidates, onset_kind, verdict; findings[]; fingerprints
+# 3: incidents[].ruled_out[] refer to groups[] by key (a flood rules out thousands of groups per incident)
 
 
 def group_summary(group: Group, onset=None) -> dict:
@@ -51,6 +52,14 @@ def group_summary(group: Group, onset=None) -> dict:
     }
 
 
+def ruled_out_entry(group: Group, reason: str) -> dict:
+    """A ruled-out group by reference: its key in `groups[]`, what a reader scans for, and why. Each
+    incident of a flood rules out nearly every group, and the whole summary in each would repeat
+    `groups[]` once per incident."""
+    return {"group": group.key, "label": group.label, "class": group.cls, "service": group.service,
+            "count": group.count, "reason": reason}
+
+
 def to_dict(analysis: Analysis, redacted: bool = True, pii: bool = False) -> dict:
     onsets = analysis.onsets
     incidents = []
@@ -68,7 +77,7 @@ def to_dict(analysis: Analysis, redacted: bool = True, pii: bool = False) -> dic
                 "time": format_timestamp(incident.deploy.time)},
             "root_cause": None if incident.root_cause is None else group_summary(incident.root_cause, onsets.get(incident.root_cause.key)),
             "symptoms": [group_summary(g, onsets.get(g.key)) for g in incident.symptoms],
-            "ruled_out": [{**group_summary(g, onsets.get(g.key)), "reason": reason} for g, reason in incident.ruled_out],
+            "ruled_out": [ruled_out_entry(g, reason) for g, reason in incident.ruled_out],
             "candidates": [{"group": c.group.key, "label": c.group.label, "class": c.group.cls, "score": c.score,
                             "terms": c.terms, "reasons": c.reasons} for c in incident.candidates],
             "five_whys": [w.as_dict() for w in whys],
