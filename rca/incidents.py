@@ -248,10 +248,11 @@ def _before_window(symptoms: list[Group], start: float) -> Onset | None:
 def _incident(service, onset: Onset, members, groups, deploys, cascades, start, end) -> Incident:
     deploy = next((d for d in reversed(deploys) if d.service == service and d.time <= onset.time + MINUTE), None)
     candidates, ruled_out = [], []
+    symptoms = _Symptoms(members, cascades)
     for group in groups:
         if group.role != "cause":
             continue
-        verdict = _judge(group, service, onset, members, deploy, cascades, start, end)
+        verdict = _judge(group, service, onset, symptoms, deploy, cascades, start, end)
         if isinstance(verdict, str):
             ruled_out.append((group, verdict))
         else:
@@ -308,8 +309,8 @@ def _judge(group, service, onset: Onset, symptoms, deploy, cascades, start, end)
         after = group.rate_per_minute(onset.time, min(end + 1, onset.time + 30 * MINUTE))
         return (f"{_name(group)}: {before:.1f}/min before the onset, {after:.1f}/min after — "
                 "unchanged, not part of this incident")
-    linked = [s for s in symptoms if cascade_between(group, s, cascades)]
-    shares_traces = any(group.traces & s.traces for s in symptoms)
+    linked = [s for s in symptoms.could_link(group) if cascade_between(group, s, cascades)]
+    shares_traces = bool(group.traces & symptoms.traces)
     if not linked and not shares_traces and _service(group) != service:
         return f"{_name(group)}: on another service, with no cascade link to {service}'s symptoms"
     terms, reasons = _evidence(group, service, onset, near, linked, shares_traces, deploy)
@@ -339,6 +340,27 @@ def _evidence(group, service, onset: Onset, near, linked, shares_traces, deploy)
         reasons.append("shares trace ids with the symptoms")
     terms["volume"] = round(min(VOLUME_CAP, math.log10(1 + len(near))), 2)
     return terms, reasons
+
+
+class _Symptoms(list):
+    """An incident's symptoms, indexed by what a cascade needs a cause to share with them: a flood's
+    incident weighs thousands of groups against hundreds of symptoms, and a cause is tested only
+    against those of its own service or revisions."""
+
+    def __init__(self, symptoms: list[Group], cascades: Sequence[Cascade]):
+        super().__init__(symptoms)
+        self.any_trace = any(c.same == "trace" for c in cascades)  # a trace can cross services: test all
+        self.traces = frozenset().union(*(s.traces for s in symptoms))
+        self.at: dict[tuple[str, str | None], list[int]] = {}
+        for index, symptom in enumerate(symptoms):
+            for key in {("service", symptom.service), *(("revision", r) for r in symptom.revisions)}:
+                self.at.setdefault(key, []).append(index)
+
+    def could_link(self, cause: Group) -> list[Group]:
+        if self.any_trace:
+            return list(self)
+        keys = [("service", cause.service), *(("revision", r) for r in cause.revisions)]
+        return [self[index] for index in sorted({i for key in keys for i in self.at.get(key, ())})]
 
 
 def cascade_between(cause: Group, symptom: Group, cascades: Sequence[Cascade]) -> Cascade | None:
