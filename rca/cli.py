@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import heapq
 import os
 from pathlib import Path
 from typing import Annotated
@@ -11,10 +12,11 @@ import orjson
 import typer
 from rich.console import Console
 
-from .api import read_events
+from .api import iter_events, read_events
 from .classify import classify_events, classify_text, snippet_result
 from .config import find_config
 from .errors import RcaError
+from .events import ErrorEvent
 from .live import PullError
 from .output import write_text_atomically
 from .record import parse_moment as record_moment
@@ -62,8 +64,8 @@ class EventFormat(str, enum.Enum):
 @app.command()
 def events(
     inputs: Annotated[list[str], typer.Argument(help=INPUTS_HELP, show_default=False)],
-    output_format: Annotated[EventFormat, typer.Option("--format", "-f", help="table for people; jsonl (one event per line) or json for scripts.")] = EventFormat.table,
-    limit: Annotated[int | None, typer.Option(min=1, help="Show at most this many events (the earliest).")] = None,
+    output_format: Annotated[EventFormat, typer.Option("--format", "-f", help="table for people, in time order; jsonl (one event per line) or json for scripts, streamed in the order the events are found (a traceback once its run of lines ends): pipe through `jq -s 'sort_by(.time)'` for time order.")] = EventFormat.table,
+    limit: Annotated[int | None, typer.Option(min=1, help="Show at most this many events: the earliest, in time order.")] = None,
     no_redact: Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)] = False,
     redact_pii: Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)] = False,
 ) -> None:
@@ -73,15 +75,20 @@ def events(
     """
     stats = ReadStats()
     scrub = _scrubber(no_redact, redact_pii)
-    found = _read_events_or_exit(inputs, stats)
-    shown = found[:limit] if limit else found
+    found = iter_events(inputs, stats)
+    if limit:  # the earliest, holding no more than `limit` at a time
+        found = iter(heapq.nsmallest(limit, found, key=_event_order))
     if output_format is EventFormat.jsonl:
-        write_jsonl(shown, scrub=scrub)
+        write_jsonl(found, scrub=scrub)  # streamed: a flood's events are written as they are found
     elif output_format is EventFormat.json:
-        write_json(shown, stats.as_dict(), scrub=scrub)
+        write_json(found, stats.as_dict, scrub=scrub)
     else:
-        print_table(shown, _stdout_console(), scrub)
+        print_table(sorted(found, key=_event_order), _stdout_console(), scrub)
     _finish(stats, scrub)
+
+
+def _event_order(event: ErrorEvent) -> tuple:
+    return (event.time is None, event.time or 0.0)
 
 
 class ReportFormat(str, enum.Enum):

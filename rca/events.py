@@ -49,11 +49,11 @@ class ErrorEvent:
             return "platform"
         return "log"
 
-    @property
+    @cached_property  # asked for again and again while grouping: worked out once
     def time(self) -> float | None:
         return min((r.time for r in self.records if r.time is not None), default=None)
 
-    @property
+    @cached_property
     def last_time(self) -> float | None:
         return max((r.time for r in self.records if r.time is not None), default=None)
 
@@ -61,7 +61,7 @@ class ErrorEvent:
     def severity(self) -> str | None:
         return max(self.records, key=lambda r: r.severity_rank).severity
 
-    @property
+    @cached_property
     def request(self) -> LogRecord | None:
         return next((r for r in self.records if r.http_status is not None), None)
 
@@ -124,3 +124,4 @@ def events_from_records(records: Iterable[LogRecord], stats: ReadStats | None = 
             if stats is not None:
                 stats.events += 1
             yield ErrorEvent(unit)
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable, Iterable
 
@@ -26,11 +27,20 @@ def write_jsonl(events: Iterable[ErrorEvent], out=None, scrub: Callable = _same)
     out.flush()
 
 
-def write_json(events: Iterable[ErrorEvent], stats: dict, out=None, scrub: Callable = _same) -> None:
+def write_json(events: Iterable[ErrorEvent], stats: Callable[[], dict], out=None, scrub: Callable = _same) -> None:
+    """`{"events": [...], "stats": {...}}`, indented, written one event at a time (the same bytes as
+    dumping the whole document): `stats()` is asked for once the events are written."""
     out = out or sys.stdout.buffer
-    document = {"events": [e.as_dict() for e in events], "stats": stats}
-    out.write(orjson.dumps(scrub(document), option=orjson.OPT_INDENT_2))
-    out.write(b"\n")
+    events = iter(events)
+    first = next(events, None)  # reading begins (and an unreadable input fails) before anything is written
+    out.write(b'{\n  "events": [')
+    separator = b"\n    "
+    for event in itertools.chain([first], events) if first is not None else ():
+        out.write(separator + orjson.dumps(scrub(event.as_dict()), option=orjson.OPT_INDENT_2).replace(b"\n", b"\n    "))
+        separator = b",\n    "
+    out.write(b"\n  ],\n" if separator != b"\n    " else b"],\n")
+    tail = orjson.dumps(scrub({"stats": stats()}), option=orjson.OPT_INDENT_2)
+    out.write(tail[2:] + b"\n")
 
 
 def print_table(events: list[ErrorEvent], console: Console, scrub: Callable = _same) -> None:

@@ -27,8 +27,9 @@ def test_jsonl_names_frames_service_revision_and_source_entries():
     assert len(crash["records"]) > 20 and all(r["insert_id"] for r in crash["records"])
     positions = [r["position"] for r in crash["records"]]
     assert positions == sorted(positions)
-    times = [e["time"] for e in events]
-    assert times == sorted(times)
+    table = run_rca("events", SEED).stdout.decode()  # the table is in time order; jsonl streams as found
+    shown = [line.split("│")[1].strip() for line in table.splitlines() if line.startswith("│ 2025-")]
+    assert len(shown) == len(events) and shown == sorted(shown)
 
 
 def test_stdin_directory_and_glob_inputs(tmp_path):
@@ -85,3 +86,38 @@ def test_snippets_from_a_gzip_file_are_one_error_and_unknown_has_no_confidence(t
     plain.write_text(json.dumps({"id": 1, "text": "the weather is fine"}) + "\n")
     (row,) = [json.loads(line) for line in run_rca("classify", "--snippets", str(plain)).stdout.splitlines()]
     assert row["class"] == "unknown" and row["confidence"] == 0
+
+
+def test_jsonl_streams_each_event_before_the_input_ends():
+    """A flood is written as it is read, not held until the end: the first event comes out while
+    standard input is still open."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    proc = subprocess.Popen([sys.executable, "-m", "rca", "events", "-", "--format", "jsonl"], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    lines = ["2025-09-12 14:00:00,000 ERROR app: payment failed for order 1\n"] + \
+            [f"2025-09-12 14:00:{10 + i // 1000:02d},{i % 1000:03d} INFO app: still running {i}\n" for i in range(3000)]
+    try:
+        proc.stdin.write("".join(lines).encode())
+        proc.stdin.flush()
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(proc.stdout.readline).result(timeout=60)  # stdin is still open
+        assert json.loads(first)["message"] == "2025-09-12 14:00:00,000 ERROR app: payment failed for order 1"
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+        proc.stdout.close()
+    assert proc.returncode == 0
+
+
+def test_limit_writes_the_earliest_in_time_order():
+    everything = [json.loads(line) for line in run_rca("events", SEED, "--format", "jsonl").stdout.splitlines()]
+    limited = [json.loads(line) for line in run_rca("events", SEED, "--format", "jsonl", "--limit", "5").stdout.splitlines()]
+    assert [e["time"] for e in limited] == sorted(e["time"] for e in everything)[:5]
+
+
+def test_json_streamed_is_one_document_with_every_event_and_the_stats():
+    document = json.loads(run_rca("events", SEED, "--format", "json").stdout)
+    assert len(document["events"]) == document["stats"]["events"] == 1684
