@@ -309,14 +309,46 @@ class LazyModel:
 
 
 def default_model() -> TextModel:
-    """The model built from the shipped corpus: trained on first use, then read from the cache."""
+    """The model built from the shipped corpus: trained on first use, then read from the cache,
+    through its numbers alone (rca.scoring) when they were exported: scikit-learn is then not
+    imported at all."""
+    from .scoring import LinearScorer
+
     path = default_model_path()
+    scorer = LinearScorer.load(scorer_path(path), SCORER_FUNCTIONS)
+    if scorer is not None and isinstance(scorer.notes.get("threshold"), float):
+        return TextModel(scorer, scorer.notes["threshold"])
+    model = None
     if path.is_file():
         try:
-            return load(path)
+            model = load(path)
         except UntrustedModelError:
             path.unlink()  # a stale or damaged cache entry: build it again
-    corpus = shipped_corpus_dir()
-    model = train(read_corpus(corpus / "train.jsonl"))
-    save(model, path)
+    if model is None:
+        model = train(read_corpus(shipped_corpus_dir() / "train.jsonl"))
+        save(model, path)
+    _export_scorer(model, scorer_path(path))
     return model
+
+
+# The functions a scorer file may name: those of make_pipeline.
+SCORER_FUNCTIONS = {"normalise_texts": normalise_texts, "subword_tokens": subword_tokens,
+                    "signal_documents": signal_documents, "signal_words": signal_words}
+
+
+def scorer_path(model_path: Path) -> Path:
+    return model_path.with_suffix(".scorer.npz")
+
+
+def _export_scorer(model: TextModel, path: Path) -> None:
+    from .scoring import LinearScorer
+
+    scorer = LinearScorer.export(model.pipeline, SCORER_FUNCTIONS, {"threshold": float(model.threshold)})
+    if scorer is None:
+        return  # a pipeline of another shape is used through scikit-learn
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        scorer.save(partial)
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)  # a read-only cache: the next run loads through scikit-learn again

@@ -151,3 +151,54 @@ def test_a_model_file_with_the_marker_but_no_classifier_is_one_error(tmp_path):
     snippets.write_text('{"id": 1, "text": "KeyError: x"}\n')
     result = run_rca("classify", "--snippets", str(snippets), "--model", str(bad))
     assert result.returncode == 2 and b"not a fitted classifier" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_the_scorer_gives_the_pipelines_probabilities_on_every_corpus_text(model, holdout):
+    """rca.scoring reads the fitted numbers out of the Pipeline and applies them with numpy: on every
+    text of the shipped and real corpora it must give scikit-learn's predict_proba."""
+    import numpy as np
+
+    from rca.model import SCORER_FUNCTIONS
+    from rca.scoring import LinearScorer
+
+    real = [json.loads(line)["text"] for line in (CORPUS.parents[1] / "fixtures" / "real-corpus" / "excerpts.jsonl")
+            .read_text().splitlines() if line.strip()] if (CORPUS.parents[1] / "fixtures" / "real-corpus").is_dir() else []
+    texts = [r["text"] for r in read_corpus(CORPUS / "train.jsonl") + holdout] + real + ["", "\x00 binary \udcff junk"]
+    scorer = LinearScorer.export(model.pipeline, SCORER_FUNCTIONS)
+    assert scorer is not None and scorer.classes_ == model.classes
+    assert np.abs(scorer.predict_proba(texts) - model.pipeline.predict_proba(texts)).max() < 1e-9
+
+
+def test_the_default_model_is_then_read_without_scikit_learn(tmp_path):
+    """Once cached, the default model loads through its numbers alone: a run that reaches the model
+    imports neither scikit-learn nor skops (2.5 s and 150 MB saved). A damaged scorer file is rebuilt."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys; from rca.model import default_model; m = default_model(); "
+              "print(type(m.pipeline).__name__, any(n.startswith(('sklearn', 'skops')) for n in sys.modules), "
+              "m.top('redis.exceptions.ConnectionError: Error 111 connecting to localhost:6379.')[0][0])")
+    env = {**os.environ, "RCA_CACHE_DIR": str(tmp_path)}
+
+    def run() -> str:
+        return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout.split()
+
+    assert run() == ["Pipeline", "True", "dependency_connection_failure"]  # built, and its scorer exported
+    assert run() == ["LinearScorer", "False", "dependency_connection_failure"]
+    (scorer,) = tmp_path.glob("model-*.scorer.npz")
+    scorer.write_bytes(b"not an archive")
+    assert run() == ["Pipeline", "True", "dependency_connection_failure"]
+    assert run() == ["LinearScorer", "False", "dependency_connection_failure"]
+
+
+def test_a_pipeline_of_another_shape_is_not_exported():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from rca.model import SCORER_FUNCTIONS
+    from rca.scoring import LinearScorer
+
+    other = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(["alpha beta", "gamma delta", "epsilon zeta"], ["x", "y", "z"])
+    assert LinearScorer.export(other, SCORER_FUNCTIONS) is None
