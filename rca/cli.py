@@ -560,7 +560,14 @@ def _scrubber(no_redact: bool, pii: bool):
     on whole values before anything is cut; nothing with --no-redact."""
     if no_redact:
         return lambda value: value
-    return lambda value: redact_tree(value, pii)
+    done: dict[str, str] = {}  # strings repeat from event to event (services, frames, messages)
+
+    def scrub(value):
+        if len(done) > 100_000:
+            done.clear()  # bounded (strings of at most rca.redact.MEMO_CHARS): a flood's texts do not pile up
+        return redact_tree(value, pii, done)
+
+    return scrub
 
 
 def _finish(stats: ReadStats, scrub=lambda value: value) -> None:

@@ -103,18 +103,22 @@ def redact(text: str, pii: bool = False) -> str:
     return text
 
 
+MEMO_CHARS = 1024  # strings remembered by redact_tree are at most this long, so that its memory stays small
 SECRET_KEY = re.compile(SECRET_NAME + r"$", re.I)
 
 
-def redact_tree(value, pii: bool = False):
+def redact_tree(value, pii: bool = False, done: dict[str, str] | None = None):
     """Every string in a JSON-like tree, redacted; the string value of a key named like a secret
     ({"password": "…"}) is masked whole, as its name is not in the string to tell. A report repeats
-    its strings (a group's label in every incident that rules it out): each distinct one is redacted once."""
-    return _redact_tree(value, pii, {})
+    its strings (a group's label in every incident that rules it out): each distinct one is redacted
+    once, remembered in `done` (pass one dict to share it between trees)."""
+    return _redact_tree(value, pii, {} if done is None else done)
 
 
 def _redact_tree(value, pii: bool, done: dict[str, str]):
     if isinstance(value, str):
+        if len(value) > MEMO_CHARS:
+            return redact(value, pii)  # a long text (a traceback) is seldom repeated: not worth keeping
         known = done.get(value)
         if known is None:
             known = done[value] = redact(value, pii)
