@@ -30,11 +30,11 @@ def _distributed():
 def connect(address: str) -> Iterator:
     """A Dask client of the scheduler at `address` (tcp://HOST:8786, …), or of a LocalCluster for
     `local:N`, closed (the local cluster stopped) on leaving."""
+    count = address[len(LOCAL):] if address.startswith(LOCAL) else None
+    if count is not None and (not count.isdigit() or int(count) < 1):
+        raise RcaError(f"--dask {address}: expected local:N with N workers, e.g. local:4")
     distributed = _distributed()
-    if address.startswith(LOCAL):
-        count = address[len(LOCAL):]
-        if not count.isdigit() or int(count) < 1:
-            raise RcaError(f"--dask {address}: expected local:N with N workers, e.g. local:4")
+    if count is not None:
         with distributed.LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
                                       dashboard_address=None) as cluster, distributed.Client(cluster) as client:
             yield client
