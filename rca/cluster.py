@@ -36,7 +36,7 @@ def connect(address: str) -> Iterator:
     distributed = _distributed()
     if count is not None:
         with distributed.LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                                      dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                      dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
             yield client
         return
     try:

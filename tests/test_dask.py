@@ -24,7 +24,7 @@ SEED = ROOT / "fixtures" / "incidents" / "missing-import" / "logs.jsonl"
 def client(sink):  # noqa: F811 - after the emulator: the workers inherit STORAGE_EMULATOR_HOST
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as made:
         yield made
 

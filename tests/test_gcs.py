@@ -201,3 +201,11 @@ def test_an_entry_is_known_by_its_log_time_and_insert_id():
     assert entry_key(line) != entry_key(line.replace(b'"a1"', b'"a2"'))
     assert entry_key(line) != entry_key(line.replace(b"logs/l", b"logs/k"))
     assert entry_key(b'{"textPayload":"no id"}') is None
+
+
+def test_two_processes_read_the_bucket_like_one(sink, monkeypatch):
+    """The process pool (forked after this process listed the bucket) opens the objects itself."""
+    import rca.parallel as parallel
+
+    monkeypatch.setattr(parallel, "SPLIT_MIN_BYTES", 1000)  # the bucket is then large enough for --workers
+    assert report(["gs://sink-a", "gs://sink-b"], workers=2) == report(["gs://sink-a", "gs://sink-b"], workers=1)
