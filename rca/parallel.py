@@ -119,7 +119,8 @@ def map_inputs(inputs, scope: Scope, stats: ReadStats | None = None) -> Partial:
 
 
 def map_part(part: Part, scope: Scope) -> Partial:
-    """The map of one part, in a worker: a whole file, or a byte range read with its margins."""
+    """The map of one part, in a worker: a whole file, a byte range read with its margins, or a log
+    sink's objects of one log and hour."""
     stats = ReadStats()
     if part.objects:
         return compact(map_records(iter_sink_records(part.objects, stats), scope, stats))
