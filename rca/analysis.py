@@ -10,9 +10,10 @@ from pathlib import Path
 
 from .classify import default_rules
 from .code import CodeFindings, inspect_root_cause
+from .errors import RcaError
 from .groups import Deploy, DeployTracker, Group, tie_orphans
 from .incidents import Finding, Incident, Onset, find_incidents
-from .ingest import STDIN, expand_inputs
+from .ingest import STDIN, expand_inputs, is_gcs
 from .model import resolve as resolve_model
 from .parallel import (
     Scope,
@@ -23,6 +24,7 @@ from .parallel import (
     merge_partials,
     plan,
     run_parts,
+    sink_parts,
     tracker_of,
     worth_parallel,
 )
@@ -52,7 +54,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
             rules: RuleSet | None = None, stats: ReadStats | None = None, records=None,
             repo: str | Path | None = None, path_maps: Sequence[tuple[str, str]] = (), model="default",
             mute: Sequence[str] = (), baseline: tuple[float, float] | None = None,
-            service_map: dict[str, str] | None = None, workers: int = 1) -> Analysis:
+            service_map: dict[str, str] | None = None, workers: int = 1, client=None) -> Analysis:
     """Analyse log files (or an iterable of LogRecords given as `records`). With `repo`, a checkout
     of the service's code, each root cause is traced to its file, confirmed, and blamed. `model`
     classifies what no rule claims (see `rca.model.resolve`; None for rules only). `mute` names known
@@ -61,7 +63,9 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     against which onsets are judged; its records are read even when `since` is later. `service_map`
     ties groups that name no service (load balancer logs) to one: {text in the label: service}.
     `workers` processes read the inputs (files, and byte ranges of large ones) in parallel; the
-    result is the one a single process gives (DESIGN.md: map, merge, decide)."""
+    result is the one a single process gives (DESIGN.md: map, merge, decide). A Dask `client` runs
+    that map on its cluster's workers instead, which must reach the inputs themselves. Inputs may be
+    log sink buckets, gs://BUCKET/PREFIX: only their objects whose hour overlaps the window are read."""
     started = time.perf_counter()
     stats = stats if stats is not None else ReadStats()
     rules = rules or default_rules()
@@ -71,11 +75,9 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     if records is not None:
         partial = map_records(_counted(records, stats), scope, stats)
     else:
-        files = expand_inputs([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs, stats)
-        if workers > 1 and STDIN not in files and worth_parallel(files):
-            partial = merge_partials(run_parts(plan(files, workers), scope, workers), stats)
-        else:
-            partial = map_inputs(files, scope, stats)
+        named = [os.fspath(item) for item in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
+        files = expand_inputs([name for name in named if not is_gcs(name)], stats)
+        partial = _mapped(files, [name for name in named if is_gcs(name)], scope, stats, workers, client)
     groups = partial.groups
     classify_samples(groups, rules, resolve_model(model))  # what the summaries keep, once per signature
     # decide
@@ -95,6 +97,34 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c, rules.cascades) for i, c in zip(incidents, code)],
                     stats, project, start, end, time.perf_counter() - started,
                     {"since": since, "until": until, "service": service}, code, findings)
+
+
+def _mapped(files: list[str], buckets: list[str], scope: Scope, stats: ReadStats, workers: int, client):
+    """The map of every input, merged: on a Dask cluster, on `workers` processes when the inputs are
+    large enough to pay for them, or in this process. A bucket's objects are always parts of their
+    own (`rca.ingest.gcs.hour_groups`), so that copies of one entry are told apart the same way."""
+    sinks, groups = _sink_objects(buckets, scope, stats)
+    if client is not None:
+        from .cluster import cluster_size, run_on_cluster
+
+        if STDIN in files:
+            raise RcaError("standard input cannot be read by Dask workers: give files they can reach, or gs:// URLs")
+        return merge_partials(run_on_cluster(client, plan(files, cluster_size(client)) + sink_parts(groups), scope), stats)
+    many = workers > 1 and STDIN not in files and worth_parallel(files, sum(item.size for item in sinks))
+    if not groups and not many:
+        return map_inputs(files, scope, stats)
+    processes = workers if many else 1
+    return merge_partials(run_parts(plan(files, processes) + sink_parts(groups), scope, processes), stats)
+
+
+def _sink_objects(buckets: list[str], scope: Scope, stats: ReadStats):
+    """The objects of the buckets' prefixes in the window, and their groups (`hour_groups`)."""
+    if not buckets:
+        return [], []
+    from .ingest.gcs import hour_groups, list_objects
+
+    sinks = [item for prefix in buckets for item in list_objects(prefix, scope.since, scope.until, stats)]
+    return sinks, hour_groups(sinks)
 
 
 def _window(tracker: DeployTracker, stats: ReadStats) -> tuple[float | None, float | None]:

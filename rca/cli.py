@@ -38,6 +38,9 @@ INPUTS_HELP = (
     "gzip of any of these, and plain-text logs."
 )
 
+BUCKET_HELP = (" Or a log sink's bucket, gs://BUCKET/PREFIX: only its hourly objects that overlap --since/--until are read, "
+               "with the credentials Google's own tools use.")
+
 
 def _print_version(wanted: bool) -> None:
     if wanted:
@@ -115,12 +118,14 @@ MODEL_HELP = ("The classifier for what no rule claims: `default` (built from the
               "then cached), a file from `rca train`, or `none` for rules only.")
 WORKERS_HELP = ("Processes that read the logs (files, and byte ranges of large JSON-lines and text files); "
                 "default: the machine's cores. The report is the same whatever the number.")
+DASK_HELP = ("Run the reading on a Dask cluster: its scheduler's address (tcp://HOST:8786), or local:N for N worker "
+             "processes here. The workers must reach the inputs themselves: gs:// URLs, or a file system they share.")
 ENDPOINT_HELP = f"Cloud Logging API endpoint, e.g. a proxy or a local server speaking the API (default: ${{{'RCA_LOGGING_ENDPOINT'}}} or Google's)."
 
 
 @app.command()
 def analyze(
-    inputs: Annotated[list[str] | None, typer.Argument(help=INPUTS_HELP + " Not needed with --project.", show_default=False)] = None,
+    inputs: Annotated[list[str] | None, typer.Argument(help=INPUTS_HELP + BUCKET_HELP + " Not needed with --project.", show_default=False)] = None,
     output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="md: Markdown to paste into an issue; json: the documented schema; html: a self-contained page with a timeline.")] = ReportFormat.md,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output.", show_default=False)] = None,
     since: Annotated[str | None, typer.Option(help="Only records at or after this time: 2025-09-12T14:00Z, or a span back from now such as 2h.", show_default=False)] = None,
@@ -144,6 +149,7 @@ def analyze(
     tz: Annotated[str | None, typer.Option("--tz", help="The time zone Markdown and HTML show times in, e.g. Europe/Paris (default UTC; JSON is always UTC).", show_default=False)] = None,
     fail_on_incident: Annotated[bool, typer.Option("--fail-on-incident", help="Exit with status 1 when an incident is found (for CI and alerting).")] = False,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help=WORKERS_HELP, show_default=False)] = None,
+    dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP, show_default=False)] = None,
 ) -> None:
     """Find the root cause: group the failures, tell the cause from its symptoms, and write the five whys.
 
@@ -177,10 +183,10 @@ def analyze(
     elif not inputs:
         stderr.print("rca: error: give log files to analyse, or --project to pull them live")
         raise typer.Exit(2)
-    with _progress(stats):
+    with _cluster(dask) as client, _progress(stats):
         result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps,
                               records=records, model=model, mute=mute or config.mute, baseline=baseline,
-                              service_map=services, workers=workers or os.cpu_count() or 1, **window)
+                              service_map=services, workers=workers or os.cpu_count() or 1, client=client, **window)
     scrub = _scrubber(no_redact, redact_pii)
     if output_format is ReportFormat.json:
         text = orjson.dumps(scrub(to_dict(result, redacted=False)), option=orjson.OPT_INDENT_2).decode() + "\n"
@@ -206,6 +212,17 @@ def analyze(
     _finish(stats, scrub)
     if fail_on_incident and result.incidents:
         raise typer.Exit(1)
+
+
+def _cluster(address: str | None):
+    """A Dask client for --dask, or none."""
+    import contextlib
+
+    if address is None:
+        return contextlib.nullcontext()
+    from .cluster import connect
+
+    return connect(address)
 
 
 def _zone(name: str | None) -> str | None:

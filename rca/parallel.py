@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, fields, replace
 from .classify import MODEL_BATCH, _with_model
 from .events import ErrorEvent, events_from_records, is_error_unit
 from .groups import DeployTracker, Group, group_events, merge_groups
-from .ingest import GZIP_MAGIC, iter_records, sniff_format
+from .ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
 from .ingest.jsonlog import read_json_lines
 from .ingest.splits import join_split_entries
 from .ingest.textlog import read_text
@@ -65,6 +65,9 @@ class Part:
     end: int | None = None
     reader: str | None = None
     overlap: int = OVERLAP_BYTES  # the margins read on either side of a range
+    # A log sink's objects of one log and hour (gs:// URLs; `source` is the first), opened by the
+    # worker itself and read together so that an entry written to several counts once.
+    objects: tuple[str, ...] = ()
 
 
 @dataclass
@@ -116,8 +119,11 @@ def map_inputs(inputs, scope: Scope, stats: ReadStats | None = None) -> Partial:
 
 
 def map_part(part: Part, scope: Scope) -> Partial:
-    """The map of one part, in a worker: a whole file, or a byte range read with its margins."""
+    """The map of one part, in a worker: a whole file, a byte range read with its margins, or a log
+    sink's objects of one log and hour."""
     stats = ReadStats()
+    if part.objects:
+        return compact(map_records(iter_sink_records(part.objects, stats), scope, stats))
     if part.end is None:
         return compact(map_inputs([part.source], scope, stats))
     if part.start == 0:
@@ -289,10 +295,17 @@ def plan(files: list[str], workers: int, split_min: int | None = None, overlap: 
     return parts
 
 
-def worth_parallel(files: list[str]) -> bool:
-    """Whether the inputs are large enough (SPLIT_MIN_BYTES together) to pay for starting processes:
-    below that one process reads them faster than a pool starts."""
-    return sum(_size(path) for path in files) >= SPLIT_MIN_BYTES
+def sink_parts(groups: Iterable[tuple[str, ...]]) -> list[Part]:
+    """A part for each group of a log sink's objects (`rca.ingest.gcs.hour_groups`, in hour order),
+    which a worker opens itself."""
+    return [Part(group[0], objects=tuple(group)) for group in groups]
+
+
+def worth_parallel(files: list[str], more_bytes: int = 0) -> bool:
+    """Whether the inputs (files, and `more_bytes` of a bucket's objects) are large enough
+    (SPLIT_MIN_BYTES together) to pay for starting processes: below that one process reads them
+    faster than a pool starts."""
+    return sum(_size(path) for path in files) + more_bytes >= SPLIT_MIN_BYTES
 
 
 def _size(path: str) -> int:
@@ -481,4 +494,5 @@ def run_parts(parts: list[Part], scope: Scope, workers: int) -> list[Partial]:
 
 
 __all__ = ["Part", "Partial", "Scope", "classify_samples", "map_inputs", "map_part", "map_records", "merge_partials",
-           "merge_stats", "plan", "run_parts", "signature", "worth_parallel"]
+           "merge_stats", "plan", "run_parts", "signature", "sink_parts",
+           "worth_parallel"]

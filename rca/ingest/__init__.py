@@ -30,6 +30,11 @@ SNIFF_BYTES = 1 << 16
 STDIN = "-"
 
 
+def is_gcs(name) -> bool:
+    """A Cloud Storage URL, gs://BUCKET/PREFIX (read by `.gcs`, imported only for one: gcsfs is slow to import)."""
+    return isinstance(name, str) and name.startswith("gs://")
+
+
 class InputError(RcaError):
     """A named input that does not exist or matches nothing."""
 
@@ -62,6 +67,9 @@ def expand_inputs(inputs: Iterable[str | os.PathLike], stats: ReadStats | None =
 def _expand(name: str, missing: list[tuple[str, str]]) -> list[str]:
     if name == STDIN:
         return [STDIN]
+    if is_gcs(name):
+        missing.append((name, "a bucket is read by `rca analyze` (and rca.analyze) only"))
+        return []
     if os.path.isdir(name):
         return sorted(path for _, files in _tree(name) for path in files)
     if os.path.exists(name):
@@ -163,9 +171,19 @@ def iter_records(inputs: Iterable[str | os.PathLike] | str | os.PathLike, stats:
         yield from join_split_entries(_read_source(source, stats, mode), stats)
 
 
-def _read_source(source: str, stats: ReadStats, prefilter: str) -> Iterator[LogRecord]:
+def iter_sink_records(objects: Iterable[str], stats: ReadStats, prefilter: str = "deploys") -> Iterator[LogRecord]:
+    """The records of a log sink's objects of one log and hour (gs:// URLs, see `gcs.hour_groups`),
+    read in turn; an entry written to several of them counts once. The keys that tell so are this
+    hour's alone, dropped when it is read."""
+    seen: set[int] = set()
+    for source in objects:
+        stats.sources.append(source)
+        yield from join_split_entries(_read_source(source, stats, prefilter, seen), stats)
+
+
+def _read_source(source: str, stats: ReadStats, prefilter: str, seen: set[int] | None = None) -> Iterator[LogRecord]:
     try:
-        stream = _open(source)
+        stream = _open(source, stats, seen)
     except OSError as error:
         stats.error(source, f"cannot open: {error.strerror or error}")
         return
@@ -178,11 +196,18 @@ def _read_source(source: str, stats: ReadStats, prefilter: str) -> Iterator[LogR
             stats.skip(f"truncated or corrupt gzip ({error})", source, "end of readable data")
 
 
-def _open(source: str):
-    raw: Any = sys.stdin.buffer if source == STDIN else open(source, "rb")
-    stream = io.BufferedReader(raw, SNIFF_BYTES) if source == STDIN else raw
+def _open(source: str, stats: ReadStats, seen: set[int] | None = None):
+    """A buffered binary stream of the source's bytes, gzip undone; with `seen`, without the
+    entries whose keys it holds (a sink's objects, see `gcs.UniqueEntries`)."""
+    remote = is_gcs(source)
+    if remote:
+        from .gcs import UniqueEntries, open_object
+    raw: Any = sys.stdin.buffer if source == STDIN else open_object(source) if remote else open(source, "rb")
+    stream = io.BufferedReader(raw, SNIFF_BYTES) if source == STDIN or remote else raw
     if stream.peek(2)[:2] == GZIP_MAGIC:
         stream = io.BufferedReader(gzip.GzipFile(fileobj=stream), SNIFF_BYTES)
+    if seen is not None and remote:
+        stream = io.BufferedReader(UniqueEntries(stream, seen, stats), SNIFF_BYTES)
     return stream
 
 
@@ -190,7 +215,8 @@ def _choose_reader(stream, source: str, stats: ReadStats):
     head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not body:
-        stats.note("empty source", source, 0)
+        if not getattr(stream.raw, "copies", 0):  # an object that held only copies is not empty
+            stats.note("empty source", source, 0)
         return None
     lines = body[:8192].split(b"\n")[:50]
     if _is_binary(lines) and not any(_looks_like_entry(line) for line in lines):

@@ -1,0 +1,266 @@
+"""A log sink's bucket read in place: `gs://BUCKET/PREFIX` listed, opened and streamed through gcsfs.
+
+Cloud Logging sinks write hourly JSON-lines objects, `LOG_ID/YYYY/MM/DD/HH:00:00_HH:59:59_S<n>.json`,
+and late arrivals in `A<n>` shards beside them. With a window only the objects whose hour overlaps it
+are listed (date folders outside it are not even entered) and read. Objects are streamed in blocks,
+never saved whole to disk.
+
+Sinks do not de-duplicate, and two sinks of overlapping queries hold the same entries: an entry is
+known by its (`logName`, `timestamp`, `insertId`), and since its timestamp names its hour, every copy
+of it lies in objects of the same log folder and hour. Those objects are read together
+(`hour_groups`) with one set of keys, dropped when the hour is done, so memory holds one hour of one
+log at most.
+
+gcsfs (and through it aiohttp and google-auth) costs most of a second to import: it is imported
+only when a gs:// source is read, and this module only when one is named (`rca.ingest.is_gcs`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..errors import RcaError
+from ..stats import ReadStats
+
+SCHEME = "gs://"
+HOUR = 3600.0
+# gcsfs 2026 first asks a gRPC storage-layout API for the bucket's type, which a local emulator
+# cannot answer, and waits 60 s before falling back (../shared/GCP-NOTES.md).
+LAYOUT_PROBE = "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"
+SINK_OBJECT = re.compile(r"(?:^|/)(\d{4})/(\d\d)/(\d\d)/(\d\d):00:00_\d\d:59:59_[SA]\d+\.json(?:\.gz)?$")
+DATE_FOLDER = re.compile(r"(?:^|/)(\d{4})(?:/(\d\d)(?:/(\d\d))?)?/?$")
+_CHUNK = 1 << 20
+COPIES = "copies of an entry already read, passed over"  # the note that counts them
+
+
+class StorageError(RcaError):
+    """A bucket that cannot be read: missing, forbidden, or gcsfs not installed."""
+
+
+@dataclass(frozen=True)
+class SinkObject:
+    url: str
+    size: int
+    log: str  # the folder that holds the dates (the log id); "" for an object not named by a sink
+    hour: float | None  # the start of its hour, epoch seconds; None for an object not named by a sink
+
+
+def filesystem():
+    """gcsfs, with credentials found as Google's own clients find them (Application Default
+    Credentials), or anonymous when `STORAGE_EMULATOR_HOST` points at an emulator, as they do."""
+    os.environ.setdefault(LAYOUT_PROBE, "false")
+    try:
+        import gcsfs
+    except ImportError:
+        raise StorageError("reading gs:// sources needs gcsfs: pip install 'rca[gcs]'") from None
+    emulator = os.environ.get("STORAGE_EMULATOR_HOST", "")
+    if emulator in ("", "default"):
+        return gcsfs.GCSFileSystem()
+    # Named, not left for gcsfs to read, so that its cache of file systems keys on the emulator.
+    endpoint = emulator if emulator.startswith(("http://", "https://")) else f"http://{emulator}"
+    return gcsfs.GCSFileSystem(token="anon", endpoint_url=endpoint)
+
+
+# ---- listing --------------------------------------------------------------------------------------
+
+
+def list_objects(prefix: str, since: float | None = None, until: float | None = None, stats: ReadStats | None = None) -> list[SinkObject]:
+    """The objects under `prefix` (a gs:// URL) whose hour overlaps [since, until), and those not
+    named by a sink (their hour is unknown, so they are read and their records filtered). A prefix
+    that holds nothing is an error in `stats`, like a pattern that matches no file; one whose objects
+    all lie outside the window is a note there: the window, not the bucket, is what to check."""
+    fs = filesystem()
+    root = prefix[len(SCHEME):].rstrip("/")
+    try:
+        listed, passed = _listing(fs, root, since, until)
+    except FileNotFoundError:
+        listed, passed = [], 0
+    except Exception as error:  # gcsfs raises OSError, HttpError or google-auth's errors
+        raise _storage_error(prefix, error) from None
+    if not listed and not passed and not _bucket_exists(fs, root):
+        raise StorageError(f"{prefix}: no bucket named {root.split('/', 1)[0]} (or the credentials may not see it)")
+    objects = [_sink_object(info) for info in listed]
+    kept = [o for o in objects if o.hour is None or _overlaps(o.hour, o.hour + HOUR, since, until)]
+    if stats is not None and not kept:
+        if objects or passed:
+            stats.note("sink prefixes with no object in the window", prefix, 0)
+        else:
+            stats.error(prefix, "no object under this prefix")
+    return kept
+
+
+def _listing(fs, root: str, since: float | None, until: float | None) -> tuple[list[dict], int]:
+    """Every object under `root` in one recursive listing; with a window, a walk that leaves out
+    the year, month and day folders outside it (one listing per folder entered). Also returns how
+    many folders were left out."""
+    if since is None and until is None:
+        return [info for info in fs.find(root, detail=True).values() if _is_object(info)], 0
+    found: list[dict] = []
+    passed = 0
+    waiting = [root]
+    while waiting:
+        folder = waiting.pop()
+        for info in fs.ls(folder, detail=True):
+            name = info["name"].rstrip("/")
+            if info["type"] != "directory":
+                found.extend([info] if _is_object(info) else [])
+            elif name == folder:
+                continue
+            elif _may_hold(name, since, until):
+                waiting.append(name)
+            else:
+                passed += 1
+    return found, passed
+
+
+def _is_object(info: dict) -> bool:
+    """Not a folder, nor the empty placeholder object some tools write for one."""
+    return info["type"] != "directory" and not info["name"].endswith("/")
+
+
+def _may_hold(folder: str, since: float | None, until: float | None) -> bool:
+    """Whether a folder can hold objects of the window: a year, month or day folder outside it cannot."""
+    match = DATE_FOLDER.search(folder)
+    if match is None:
+        return True
+    year, month, day = (int(part) if part else None for part in match.groups())
+    try:
+        start = datetime(year or 1, month or 1, day or 1, tzinfo=UTC)
+    except ValueError:
+        return True  # not a date after all
+    if day is not None:
+        end = start + timedelta(days=1)
+    elif month is not None:
+        end = (start + timedelta(days=31)).replace(day=1)
+    else:
+        end = start + timedelta(days=366)  # a day late at worst: one folder entered that need not be
+    return _overlaps(start.timestamp(), end.timestamp(), since, until)
+
+
+def _overlaps(start: float, end: float, since: float | None, until: float | None) -> bool:
+    return (until is None or start < until) and (since is None or end > since)
+
+
+def _sink_object(info: dict) -> SinkObject:
+    name = info["name"]
+    url = SCHEME + name
+    match = SINK_OBJECT.search(name)
+    if match is None:
+        return SinkObject(url, int(info.get("size") or 0), "", None)
+    year, month, day, hour = map(int, match.groups())
+    try:
+        start = datetime(year, month, day, hour, tzinfo=UTC).timestamp()
+    except ValueError:
+        return SinkObject(url, int(info.get("size") or 0), "", None)
+    log = name[: match.start()].rsplit("/", 1)[-1]
+    return SinkObject(url, int(info.get("size") or 0), log, start)
+
+
+def _bucket_exists(fs, root: str) -> bool:
+    try:
+        return bool(fs.exists(root.split("/", 1)[0]))
+    except Exception:
+        return False
+
+
+def _storage_error(prefix: str, error: Exception) -> StorageError:
+    """One line for what stopped a listing: no permission, or anything else gcsfs raised."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    code = getattr(error, "code", None)
+    if isinstance(error, PermissionError) or code in (401, 403) or text.startswith("Forbidden"):
+        return StorageError(f"{prefix}: permission denied ({text}): the credentials need "
+                            "storage.objects.list and storage.objects.get on the bucket (roles/storage.objectViewer)")
+    return StorageError(f"{prefix}: cannot list the bucket: {text}")
+
+
+def hour_groups(objects: Iterable[SinkObject]) -> list[tuple[str, ...]]:
+    """Objects that can hold copies of one entry — the same log folder and hour, from any prefix —
+    as one group each, in hour order; an object not named by a sink is a group of its own."""
+    groups: dict[tuple, list[str]] = {}
+    for item in objects:
+        key = (item.hour, item.log) if item.hour is not None else (None, item.url)
+        urls = groups.setdefault(key, [])
+        if item.url not in urls:
+            urls.append(item.url)
+    order = sorted(groups, key=lambda key: (key[0] is None, key[0] or 0.0, key[1]))
+    return [tuple(sorted(groups[key])) for key in order]
+
+
+# ---- reading --------------------------------------------------------------------------------------
+
+
+def open_object(url: str):
+    """An object's bytes, streamed in blocks (gzip is undone by the caller, from its first bytes)."""
+    return filesystem().open(url[len(SCHEME):], "rb", block_size=8 * _CHUNK, cache_type="readahead")
+
+
+class UniqueEntries(io.RawIOBase):
+    """The JSON lines of a stream without the entries already in `seen` (keys of one log's hour,
+    shared by the objects read with it); the copies passed over are counted in `stats.notes`. The
+    key is found without decoding: sink lines are compact JSON, and a key written inside a string
+    would be escaped (`\\"insertId\\"`), so only real keys match. A line without an insertId is
+    always kept. Keys are held as 64-bit hashes, so that an hour of a million entries costs tens of
+    megabytes."""
+
+    def __init__(self, stream, seen: set[int], stats: ReadStats):
+        self.stream, self.seen, self.stats = stream, seen, stats
+        self.pending = memoryview(b"")
+        self.tail = b""  # a line not yet ended at the end of the last chunk
+        self.copies = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            chunk = self.stream.read(_CHUNK)
+            if not chunk and not self.tail:
+                return 0
+            lines = (self.tail + chunk).split(b"\n")
+            self.tail = lines.pop() if chunk else b""
+            self.pending = memoryview(self._unique(lines))
+        count = min(len(buffer), len(self.pending))
+        buffer[:count] = self.pending[:count]
+        self.pending = self.pending[count:]
+        return count
+
+    def _unique(self, lines: list[bytes]) -> bytes:
+        seen = self.seen
+        kept = []
+        for line in lines:
+            key = entry_key(line)
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+            kept.append(line)
+        if len(kept) < len(lines):
+            self.copies += len(lines) - len(kept)
+            self.stats.notes[COPIES] += len(lines) - len(kept)
+        return b"\n".join(kept) + b"\n" if kept else b""
+
+    def close(self) -> None:
+        self.stream.close()
+        super().close()
+
+
+def entry_key(line: bytes) -> int | None:
+    """hash((logName, timestamp, insertId)) of a compact JSON line, or None without an insertId."""
+    insert_id = _value(line, b'"insertId":"')
+    if insert_id is None:
+        return None
+    return hash((insert_id, _value(line, b'"timestamp":"'), _value(line, b'"logName":"')))
+
+
+def _value(line: bytes, key: bytes) -> bytes | None:
+    at = line.find(key)
+    if at < 0:
+        return None
+    start = at + len(key)
+    return line[start: line.find(b'"', start)]
