@@ -151,3 +151,15 @@ def test_a_model_file_with_the_marker_but_no_classifier_is_one_error(tmp_path):
     snippets.write_text('{"id": 1, "text": "KeyError: x"}\n')
     result = run_rca("classify", "--snippets", str(snippets), "--model", str(bad))
     assert result.returncode == 2 and b"not a fitted classifier" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_the_model_reads_the_shared_masks_exactly():
+    """normalise runs rca.masks' patterns on another engine, skipping those whose shape cannot occur:
+    the text out is still mask()'s on every corpus text."""
+    from rca.masks import mask
+    from rca.model import FRAME_FILE, MAX_TEXT, normalise
+
+    texts = [r["text"] for name in ("train.jsonl", "holdout.jsonl") for r in read_corpus(CORPUS / name)]
+    texts += [r["text"] for r in read_corpus(CORPUS.parent / "real-corpus" / "excerpts.jsonl")]
+    for text in texts:
+        assert normalise(text) == mask(FRAME_FILE.sub(r"File \1.py", text[:MAX_TEXT]), " {} ", leave=("str",))
