@@ -56,7 +56,9 @@ MODEL_MASKS = _model_masks()
 def normalise(text: str) -> str:
     """The text the model reads: a frame's file keeps its name (`redis/connection.py` is a clue), its
     path goes; then the shared masks (rca.masks), quoted strings left as they are."""
-    text = FRAME_FILE.sub(r"File \1.py", text[:MAX_TEXT])
+    text = text[:MAX_TEXT]
+    if 'File "' in text:
+        text = FRAME_FILE.sub(r"File \1.py", text)
     for name, needed, pattern in MODEL_MASKS:
         if needed is None or needed in text:
             text = pattern.sub(f" {name} ", text)
