@@ -29,12 +29,13 @@ def hybrid(rules: RuleSet, model, event: ErrorEvent) -> Classification:
 def _with_model(decided: Classification, model, probabilities) -> Classification:
     from .classes import UNKNOWN
 
+    classes = model.classes  # a new list each time it is read
     order = probabilities.argsort()[::-1][:3]
-    alternatives = [{"class": model.classes[i], "model": round(float(probabilities[i]), 4)} for i in order]
+    alternatives = [{"class": classes[i], "model": round(float(probabilities[i]), 4)} for i in order]
     if decided.method == "rule":
         decided.alternatives += alternatives
         return decided
-    label, probability = model.classes[order[0]], float(probabilities[order[0]])
+    label, probability = classes[order[0]], float(probabilities[order[0]])
     if label != UNKNOWN and probability >= model.threshold:
         return Classification(label, probability, "model", None, {}, alternatives[1:])
     # The confidence is in the answer given; for `unknown` there is none (the model's guesses are the alternatives).

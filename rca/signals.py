@@ -24,6 +24,12 @@ from pathlib import Path
 
 MAX_TEXT = 8000
 
+# Speed (issue 16): re scans fast for a pattern that starts with a literal character, and slowly for
+# one that starts with `\b`, a lookbehind, or letters under IGNORECASE. So where a word must start at a
+# boundary, the pattern starts with the word's first letter and checks the boundary behind it:
+# `E(?<!\wE)RROR` is `\bERROR`; and case-insensitive patterns run case-sensitively on the lower-cased
+# text (see _lower_case), which gives the same matches at the same places in an ASCII text.
+
 _SUFFIX = (r"Error|Exception|Exceeded|Expired|Denied|Configured|Unavailable|Unauthenticated|Unauthorized|Forbidden"
            r"|Exhausted|NotFound|DoesNotExist|Failure|Timeout|TimeoutError|Refused|Exit|Interrupt|Warning")
 EXCEPTION_NAME = re.compile(
@@ -31,8 +37,8 @@ EXCEPTION_NAME = re.compile(
 BARE_WORDS = frozenset(_SUFFIX.split("|")) | {"Found"}  # `503 Service Unavailable` names no exception
 # a line that prints an exception, whatever its name: `hvac.exceptions.Forbidden: ...`
 LINE_EXCEPTION = re.compile(r"(?m)(?:^|\] |\| |\"message\": \")((?:[A-Za-z_]\w*\.)+_?[A-Z]\w*)(?=: |:$|$)")
-ERRNO_NUMBER = re.compile(r"\[(?:Errno|WinError) (-?\d+)\]|\berrno[ =:]+(-?\d+)|\((\d{2,3}): [A-Z][a-z]")
-ERRNO_NAME = re.compile(r"\b(E[A-Z]{3,14}|EAI_[A-Z]+)\b")
+ERRNO_NUMBER = re.compile(r"\[(?:Errno|WinError) (-?\d+)\]|e(?<!\we)rrno[ =:]+(-?\d+)|\((\d{2,3}): [A-Z][a-z]")
+ERRNO_NAME = re.compile(r"(E(?<!\wE)(?:[A-Z]{3,14}|AI_[A-Z]+))\b")
 STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on their own
     "connection refused": "ECONNREFUSED", "connection timed out": "ETIMEDOUT", "too many open files": "EMFILE",
     "no space left on device": "ENOSPC", "disk quota exceeded": "EDQUOT", "cannot allocate memory": "ENOMEM",
@@ -56,7 +62,7 @@ HTTP_STATUS = re.compile(
 GRPC_CODE = re.compile(r"\b(?:StatusCode\.)?(DEADLINE_EXCEEDED|UNAVAILABLE|UNAUTHENTICATED|PERMISSION_DENIED"
                        r"|RESOURCE_EXHAUSTED|CANCELLED|INTERNAL|NOT_FOUND|INVALID_ARGUMENT|ABORTED|UNKNOWN)\b")
 SQLSTATE = re.compile(r"(?:SQLSTATE|sqlstate|pgcode|SQL state|sql_state)[\s\[\]:=\"']*([0-9A-Z]{5})\b")
-MYSQL_ERROR = re.compile(r"\((\d{4}), u?[\"']|\bERROR (\d{4}) \(|\bError(?: Code)?:? (\d{4})\b|\berrno (\d{4})\b")
+MYSQL_ERROR = re.compile(r"\((\d{4}), u?[\"']|E(?<!\wE)(?:RROR (\d{4}) \(|rror(?: Code)?:? (\d{4})\b)|e(?<!\we)rrno (\d{4})\b")
 SYMPTOM = re.compile(r"probe failed|\bcode=H\d\d\b|Back-off restarting|CrashLoopBackOff|Worker failed to boot"
                      r"|State changed from \w+ to crashed|App crashed|failed to start|Failed with result", re.IGNORECASE)
 FRAME_FILE = re.compile(r'^\s*File "([^"]+)", line \d+', re.MULTILINE)
@@ -137,7 +143,7 @@ def _parse_prose(text: str) -> Signals:
 
 GRPC_WORDS = ("DEADLINE_EXCEEDED", "UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
               "CANCELLED", "INTERNAL", "NOT_FOUND", "INVALID_ARGUMENT", "ABORTED", "UNKNOWN")
-THREE_DIGITS = re.compile(r"(?<!\d)[1-5]\d\d(?!\d)")
+THREE_DIGITS = re.compile(r"[1-5](?<!\d[1-5])\d\d(?!\d)")  # (?<!\d)[1-5]\d\d(?!\d)
 SIGNAL_HINTS = ("SIG", "signal", "Killed", "OOM")
 SYMPTOM_HINTS = ("probe failed", "code=h", "back-off", "crashloop", "failed to boot", "to crashed", "app crashed",
                  "failed to start", "failed with result")
@@ -148,18 +154,19 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
     if chain and not prose:
         names = list(chain)
     elif prose:
-        named = [(m.start(1), m.group(1)) for m in EXCEPTION_NAME.finditer(text)]
+        named = [(m.start(1), m.group(1)) for m in exception_names(text)]
         named += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)]
         names = [name for _, name in sorted(named) if name not in BARE_WORDS]
     else:  # a log line: exceptions named where a line prints them (`pkg.Error: message`)
-        names = [m.group(1) for m in EXCEPTION_NAME.finditer(text) if text[m.end():m.end() + 1] in (":", "") or
+        names = [m.group(1) for m in exception_names(text) if text[m.end():m.end() + 1] in (":", "") or
                  text[m.start() - 1:m.start()] in ("(", "<", "'")]
     errnos = []
     for match in ERRNO_NUMBER.finditer(text):
         errno_number = int(next(g for g in match.groups() if g))
         errnos.append(ERRNO_NAMES.get(abs(errno_number)))
     errnos += [name for name in ERRNO_NAME.findall(text) if name in ERRNO_NAME_SET]
-    errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(lower)]
+    if any(wording in lower for wording in STRERRORS):  # most texts hold none: a few look-ups beat the scan
+        errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(lower)]
     signals = []
     if any(hint in text for hint in SIGNAL_HINTS):
         for match in SIGNAL.finditer(text):
@@ -169,7 +176,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
             signals.append(name or oom or killed or killed_process)
     http = []
     if any(not text.endswith("line ", 0, m.start()) for m in THREE_DIGITS.finditer(text)):
-        for match in HTTP_STATUS.finditer(text):
+        for match in _finditer_folded(HTTP_STATUS, text, lower):
             http.append(int(next(g for g in match.groups() if g)))
     mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)]
     files = FRAME_FILE.findall(text) if 'File "' in text else []
@@ -191,7 +198,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
         undefined = found.group(1)
     return Signals(
         exceptions=_unique(names), errnos=_unique(errnos),
-        exit_codes=_unique(int(c) for c in EXIT_CODE.findall(text)) if "exit" in lower else (),
+        exit_codes=_unique(int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)) if "exit" in lower else (),
         signals=_unique(signals), http=_unique(h for h in http if 100 <= h <= 599),
         grpc=_unique(GRPC_CODE.findall(text)) if any(word in text for word in GRPC_WORDS) else (),
         sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
@@ -203,6 +210,41 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
 
 
 ERRNO_NAME_SET = frozenset(ERRNO_NAMES.values()) | {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA"}
+
+# EXCEPTION_NAME's word endings, found by one scan for literals
+NAME_ENDING = re.compile("|".join(sorted(BARE_WORDS)) + r"|socket\.")
+
+
+def exception_names(text: str) -> list[re.Match]:
+    """EXCEPTION_NAME.finditer(text), without trying the pattern at every word. A match starts where
+    a run of word characters, dots, hyphens and slashes starts (its lookbehind), so there is at most one per run,
+    and it ends in one of the words of NAME_ENDING; so the pattern is tried only at the start of the
+    runs that hold such a word."""
+    starts = dict.fromkeys(_run_start(text, m.start()) for m in NAME_ENDING.finditer(text))
+    return [m for m in (EXCEPTION_NAME.match(text, start) for start in starts) if m is not None]
+
+
+def _run_start(text: str, at: int) -> int:
+    while at > 0 and (text[at - 1].isalnum() or text[at - 1] in "_.-/"):  # re's \w: str.isalnum() or _
+        at -= 1
+    return at
+
+
+def _lower_case(pattern: re.Pattern) -> re.Pattern:
+    """A case-insensitive pattern, lower-cased, for the lower-cased text (none of its escapes is an
+    upper-case letter, so only its letters change)."""
+    if re.search(r"\\[A-Z]", pattern.pattern):
+        raise ValueError(f"cannot lower-case {pattern.pattern!r}: an escape would change meaning")
+    return re.compile(pattern.pattern.lower(), pattern.flags & ~re.IGNORECASE)
+
+
+LOWER_CASE = {pattern: _lower_case(pattern) for pattern in (HTTP_STATUS, EXIT_CODE)}
+
+
+def _finditer_folded(pattern: re.Pattern, text: str, lower: str):
+    """pattern.finditer(text) for a case-insensitive pattern, several times faster on an ASCII text,
+    where lower-casing keeps every character in its place and case-folding agrees with it."""
+    return LOWER_CASE[pattern].finditer(lower) if text.isascii() else pattern.finditer(text)
 
 
 # ---- the knowledge tables ------------------------------------------------------------------------
@@ -228,12 +270,17 @@ class Knowledge:
     stdlib: frozenset
     phrases: list  # (compiled pattern, class, anchors), strongest first
 
+    def __post_init__(self):
+        # every anchor once, with the phrases it opens: one flat loop of substring tests per text
+        self.anchored = [(anchor, index) for index, (_, _, anchors) in enumerate(self.phrases) for anchor in anchors or ()]
+        self.unanchored = {index for index, (_, _, anchors) in enumerate(self.phrases) if anchors is None}
+
     def phrase_classes(self, text: str, lower: str | None = None) -> tuple[str, ...]:
         """The classes of the phrases in `text`; a phrase's pattern runs only when one of its literal
         anchors is in the lower-cased text (a case-insensitive alternation is slow to scan)."""
         lower = text.lower() if lower is None else lower
-        return tuple(cls for pattern, cls, anchors in self.phrases
-                     if (anchors is None or any(a in lower for a in anchors)) and pattern.search(text))
+        opened = self.unanchored | {index for anchor, index in self.anchored if anchor in lower}
+        return tuple(self.phrases[i][1] for i in sorted(opened) if self.phrases[i][0].search(text))
 
 
 @lru_cache(maxsize=1)

@@ -88,7 +88,8 @@ class Traceback:
 
 
 def has_traceback(text: str) -> bool:
-    return "Traceback (most recent call last)" in text or ANY_FRAME_LINE.search(text) is not None
+    # the substring test first: scanning every line start for a frame is slow, and most texts have none
+    return "Traceback (most recent call last)" in text or ('File "' in text and ANY_FRAME_LINE.search(text) is not None)
 
 
 def exception_parts(line: str) -> tuple[str, str] | None:

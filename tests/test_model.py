@@ -202,3 +202,15 @@ def test_a_pipeline_of_another_shape_is_not_exported():
 
     other = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(["alpha beta", "gamma delta", "epsilon zeta"], ["x", "y", "z"])
     assert LinearScorer.export(other, SCORER_FUNCTIONS) is None
+
+
+def test_the_model_reads_the_shared_masks_exactly():
+    """normalise runs rca.masks' patterns on another engine, skipping those whose shape cannot occur:
+    the text out is still mask()'s on every corpus text."""
+    from rca.masks import mask
+    from rca.model import FRAME_FILE, MAX_TEXT, normalise
+
+    texts = [r["text"] for name in ("train.jsonl", "holdout.jsonl") for r in read_corpus(CORPUS / name)]
+    texts += [r["text"] for r in read_corpus(CORPUS.parent / "real-corpus" / "excerpts.jsonl")]
+    for text in texts:
+        assert normalise(text) == mask(FRAME_FILE.sub(r"File \1.py", text[:MAX_TEXT]), " {} ", leave=("str",))

@@ -6,9 +6,10 @@ pattern costs its rule (the engine counts and reports it), never the run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import regex
 
@@ -16,6 +17,7 @@ from .. import signals as signal_reader
 from ..frames import application_frame, module_of
 from ..record import SEVERITY_RANK
 from ..tracebacks import ParsedException
+from .literals import Needles, all_of, any_of, needles
 
 REGEX_TIMEOUT_SECONDS = 0.05
 BUILTIN_REGEX_TIMEOUT_SECONDS = 1.0
@@ -56,10 +58,22 @@ BARE_EXCEPTION = regex.compile(
 )
 
 
+# What BARE_EXCEPTION cannot match without: a name of its first or second kind, or an ending of its
+# third kind right before a colon or the end of a line. Looked for first: a text with none of them
+# (most excerpts without a traceback) is not scanned by the slower pattern at all.
+BARE_EXCEPTION_NEEDS = ("errors.", "exceptions.", "exc.", "err.", "socket.")
+BARE_EXCEPTION_ENDING = re.compile(r"(?:Error|Exception|Exit|Interrupt|Timeout|Denied|Failure|Exceeded|Configured"
+                                   r"|Unavailable|Forbidden|Unauthenticated|Exhausted|Unauthorized|Expired|NotFound)(?::|$)",
+                                   re.MULTILINE)
+
+
 def bare_exceptions(text: str) -> list[ParsedException]:
     """The first exception named in loose text, as a frameless exception, when there is no traceback."""
+    text = text[:20000]
+    if not any(name in text for name in BARE_EXCEPTION_NEEDS) and not BARE_EXCEPTION_ENDING.search(text):
+        return []
     try:  # our own pattern on at most 20,000 characters: the timeout (wall clock) only guards a loaded machine
-        match = BARE_EXCEPTION.search(text[:20000], timeout=BUILTIN_REGEX_TIMEOUT_SECONDS)
+        match = BARE_EXCEPTION.search(text, timeout=BUILTIN_REGEX_TIMEOUT_SECONDS)
     except TimeoutError:
         return []  # the event is still classified, by what the rest of its text says
     return [ParsedException(match.group(1), (match.group(2) or "").strip(), [])] if match else []
@@ -104,6 +118,17 @@ class Facts:
             prose=first.source in PROSE_SOURCES,
         )
 
+    @cached_property
+    def decided(self) -> tuple[str, str] | None:
+        """The class the knowledge tables give the signals, and why (read by every `knowledge:` rule)."""
+        return signal_reader.decide(self.signals)
+
+    @cached_property
+    def type_names(self) -> frozenset[str]:
+        """Every name an exception of the chain goes by: `a.b.Error`, `b.Error`, `Error`."""
+        parts = (exception.type.split(".") for exception in self.exceptions)
+        return frozenset(".".join(names[i:]) for names in parts for i in range(len(names)))
+
     def scoped(self, scope: str) -> list[tuple[int, ParsedException]]:
         if not self.exceptions:
             return []
@@ -124,11 +149,45 @@ class Condition:
     def evaluate(self, facts: Facts, fields: dict) -> Hit | None:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def needles(self) -> Needles | None:
+        """Strings one of which the event's text holds whenever this condition can hit (None: no
+        such strings), so that the engine skips a rule on a text that holds none of them."""
+        return None
 
-def search(pattern: regex.Pattern, text: str | None, fields: dict) -> bool:
+
+# A traceback's exception types, messages, files and functions are pieces of the event's text, one
+# line at most (rca.tracebacks: a message's lines are joined with "\n", a CRLF line loses its "\r",
+# and a group's box is taken off lines split at these characters): a needle with none of them in it
+# found in a message is found in the text.
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _within_a_line(found: Needles | None) -> Needles | None:
+    if found is None or any(char in string for string in found.strings for char in LINE_BREAKS):
+        return None
+    return found
+
+
+class RulePattern:
+    """A rule's compiled regex, searched only in texts holding one of its literals (rca.rules.literals):
+    most texts hold none of the words a rule looks for, and a substring test is cheap beside a search."""
+
+    __slots__ = ("compiled", "needles")
+
+    def __init__(self, source: str):
+        self.compiled = regex.compile(source)
+        self.needles: Needles | None = needles(source)
+
+    def search(self, text: str):
+        if self.needles is not None and not self.needles.may_match(text):
+            return None
+        return self.compiled.search(text, timeout=REGEX_TIMEOUT_SECONDS)
+
+
+def search(pattern: RulePattern, text: str | None, fields: dict) -> bool:
     if text is None:
         return False
-    match = pattern.search(text, timeout=REGEX_TIMEOUT_SECONDS)
+    match = pattern.search(text)
     if match is None:
         return False
     fields.update({k: v for k, v in match.groupdict().items() if v is not None})
@@ -169,25 +228,31 @@ class ExceptionLeaf(Condition):
             return Hit(specificity, depth)
         return None
 
+    def needles(self):
+        # a type matches by its full name, its short name or a dotted tail: each is in the text
+        types = Needles(self.types, types=True) if self.types else None
+        message = _within_a_line(self.message.needles) if self.message is not None else None
+        return all_of([types, message, self.frame.needles() if self.frame is not None else None])
+
 
 def _type_matches(qualified: str, wanted: tuple[str, ...]) -> bool:
     short = qualified.rsplit(".", 1)[-1]
     return any(qualified == w or short == w or qualified.endswith("." + w) for w in wanted)
 
 
-def _templated(source: str, fields: dict) -> regex.Pattern:
+def _templated(source: str, fields: dict) -> RulePattern:
     """A `source:` pattern may name fields captured before it: `\\b{name}\\.` (values are escaped)."""
     values = tuple(sorted((k, str(v)) for k, v in fields.items()))
     return _compile_templated(source, values)
 
 
 @lru_cache(maxsize=4096)
-def _compile_templated(source: str, values: tuple) -> regex.Pattern:
+def _compile_templated(source: str, values: tuple) -> RulePattern:
     escaped = {k: regex.escape(v) for k, v in values}
     try:
-        return regex.compile(source.format_map(_Missing(escaped)))
+        return RulePattern(source.format_map(_Missing(escaped)))
     except (regex.error, ValueError, IndexError):
-        return regex.compile(r"(?!)")  # a field it names was not captured: never matches
+        return RulePattern(r"(?!)")  # a field it names was not captured: never matches
 
 
 class _Missing(dict):
@@ -209,6 +274,9 @@ class MessageLeaf(Condition):
                 return Hit(1, depth)
         return None
 
+    def needles(self):
+        return _within_a_line(self.pattern.needles)
+
 
 class FrameLeaf(Condition):
     def __init__(self, file, function, module):
@@ -226,6 +294,9 @@ class FrameLeaf(Condition):
             if any(self.matches_frame(frame, fields) for frame in exception.frames):
                 return Hit(1, depth)
         return None
+
+    def needles(self):  # a frame's module is made from its file's path: not a piece of the text
+        return all_of([_within_a_line(p.needles) for p in (self.file, self.function) if p is not None])
 
 
 class StatusLeaf(Condition):
@@ -248,6 +319,9 @@ class AttributeLeaf(Condition):
     def evaluate(self, facts, fields):
         return Hit(1) if search(self.pattern, getattr(facts, self.attribute), fields) else None
 
+    def needles(self):
+        return self.pattern.needles if self.attribute == "text" else None
+
 
 class SeverityLeaf(Condition):
     def __init__(self, minimum: int):
@@ -264,7 +338,7 @@ class KnowledgeLeaf(Condition):
         self.cls = cls
 
     def evaluate(self, facts, fields):
-        decided = signal_reader.decide(facts.signals)
+        decided = facts.decided
         if decided is None or decided[0] != self.cls:
             return None
         fields["signal"] = decided[1]
@@ -297,6 +371,9 @@ class AllOf(Condition):
         fields.update(captured)
         return Hit(total, depth)
 
+    def needles(self):
+        return all_of([child.needles() for child in self.children])
+
 
 class AnyOf(Condition):
     def __init__(self, children):
@@ -310,6 +387,9 @@ class AnyOf(Condition):
                 fields.update(captured)
                 return hit
         return None
+
+    def needles(self):
+        return any_of([child.needles() for child in self.children])
 
 
 class Not(Condition):
@@ -420,10 +500,10 @@ def _statuses(value, where) -> frozenset[int]:
     return frozenset(statuses)
 
 
-def _regex(pattern, where) -> regex.Pattern:
+def _regex(pattern, where) -> RulePattern:
     if not isinstance(pattern, str) or not pattern:
         raise ConditionError(where, "a regular expression (a non-empty string)")
     try:
-        return regex.compile(pattern)
+        return RulePattern(pattern)
     except regex.error as error:
         raise ConditionError(where, f"invalid regular expression: {error}") from None

@@ -13,6 +13,7 @@ from ..classes import KNOWN_CLASSES, UNKNOWN, role_of
 from ..events import ErrorEvent
 from .cascades import Cascade, cascade_files, load_cascades, unknown_classes
 from .conditions import Facts
+from .literals import Screen
 from .loader import Rule, RuleError, load_pack, pack_files
 from .snippets import event_from_example
 
@@ -176,6 +177,14 @@ class RuleSet:
         self.rules = rules
         self.cascades = list(shipped_cascades() if cascades is None else cascades)
         self.timeouts: Counter = Counter()
+        self._screen: tuple[list[Rule], Screen] | None = None
+
+    def screen(self) -> Screen:
+        """Which rules may match a text, from the literals each rule needs (rca.rules.literals);
+        built again when `rules` has been replaced or grown."""
+        if self._screen is None or self._screen[0] is not self.rules or len(self._screen[1].items) != len(self.rules):
+            self._screen = (self.rules, Screen([rule.match.needles() for rule in self.rules]))
+        return self._screen[1]
 
     @classmethod
     def load(cls, extra: Iterable[str | Path] = (), shipped: bool = True) -> RuleSet:
@@ -195,8 +204,10 @@ class RuleSet:
         """Every rule that matches, best first: (rank, rule, captured fields)."""
         facts = facts or Facts.of(event)
         found = []
-        for rule in self.rules:
-            if self.timeouts[rule.id] >= MAX_TIMEOUTS_PER_RULE:
+        rules = self.rules
+        for index in self.screen().candidates(facts.text, facts.type_names):
+            rule = rules[index]
+            if self.timeouts.get(rule.id, 0) >= MAX_TIMEOUTS_PER_RULE:  # (not [ ]: Counter.__missing__ is a Python call per rule)
                 continue
             fields: dict = {}
             try:
