@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,17 +41,18 @@ class Block:
     weight: float
 
     def transform(self, texts: Sequence[str], functions: dict[str, Callable], out: np.ndarray) -> None:
-        analyze, vocabulary = functions[self.analyzer], self.vocabulary
+        analyze, find = functions[self.analyzer], self.vocabulary.get
+        rows: list[int] = []
+        columns: list[int] = []
+        values: list[int] = []
         for row, document in enumerate(functions[self.prepare](texts)):
-            counts: dict[int, int] = {}
-            for token in analyze(document):
-                index = vocabulary.get(token)
-                if index is not None:
-                    counts[index] = counts.get(index, 0) + 1
-            if counts:
-                columns = np.fromiter(counts, dtype=np.intp, count=len(counts))
-                values = np.ones(len(counts)) if self.binary else np.fromiter(counts.values(), dtype=float, count=len(counts))
-                out[row, columns] = values
+            # counted in C, each distinct token then looked up once
+            found = [(index, count) for token, count in Counter(analyze(document)).items()
+                     if (index := find(token)) is not None]
+            rows += [row] * len(found)
+            columns += [index for index, _ in found]
+            values += [count for _, count in found]
+        out[rows, columns] = 1.0 if self.binary else values
         if self.sublinear:
             counted = out > 0
             np.log(out, out=out, where=counted)

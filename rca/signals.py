@@ -288,8 +288,9 @@ def knowledge() -> Knowledge:
     import yaml
 
     directory = knowledge_dir()
-    table = yaml.safe_load((directory / "exceptions.yaml").read_text(encoding="utf-8"))["exceptions"]
-    codes = yaml.safe_load((directory / "codes.yaml").read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 0.04 s instead of 0.4 s for these tables
+    table = yaml.load((directory / "exceptions.yaml").read_text(encoding="utf-8"), Loader=loader)["exceptions"]
+    codes = yaml.load((directory / "codes.yaml").read_text(encoding="utf-8"), Loader=loader)
     exceptions = {name: entry["class"] for name, entry in table.items()}
     exceptions.update({name: cls for name, cls in (codes.get("exceptions") or {}).items() if cls})
     by_short: dict[str, set] = {}
