@@ -7,7 +7,7 @@ from functools import cached_property
 import pandas as pd
 
 from .analysis import Analysis
-from .groups import Group
+from .groups import SAMPLE_EVENTS, Group
 from .record import SEVERITIES
 from .report import group_summary, incident_markdown, render_markdown, to_dict, to_markdown
 from .report_html import COLOURS, render_html
@@ -63,6 +63,10 @@ class AnalysisResult:
             frame[column] = frame[column].astype("category")
         frame["severity"] = pd.Categorical(frame["severity"], categories=SEVERITIES, ordered=True)
         frame["http_status"] = frame["http_status"].astype("Int64")
+        kept, total = len(rows), sum(group.count for group in self.analysis.groups)
+        if kept < total:  # said where a notebook shows it: frame.attrs survives filtering
+            frame.attrs["note"] = (f"{kept:,} of {total:,} error events: the earliest {SAMPLE_EVENTS} of each group "
+                                   "(result.rates counts them all)")
         return frame.sort_values("time", ignore_index=True)
 
     @cached_property
