@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import enum
 import heapq
 import os
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 
 from .api import iter_events, read_events
-from .classify import classify_events, classify_text, snippet_result
+from .classify import classify_events, snippet_result
 from .config import find_config
 from .errors import RcaError
 from .events import ErrorEvent
@@ -22,7 +23,7 @@ from .output import write_text_atomically
 from .record import parse_moment as record_moment
 from .redact import redact_tree
 from .render import print_classified_table, print_table, write_json, write_jsonl
-from .rules import RuleSet
+from .rules import RuleSet, event_from_text
 from .stats import ReadStats
 
 app = typer.Typer(
@@ -393,23 +394,30 @@ def _classify_snippets(path: Path, rules: RuleSet, model=None, scrub=lambda valu
     data = path.read_bytes()  # an OSError reaches main()'s handler, naming the file
     if data.startswith(b"\x1f\x8b") or b"\x00" in data[:4096]:
         raise RcaError(f"{path}: not JSON lines of {{id, text}} (a gzip or binary file): decompress it first")
-    lines = data.splitlines()
     out = typer.get_binary_stream("stdout")
-    skipped = 0
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = orjson.loads(line)
-            text = item["text"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            skipped += 1
-            if skipped <= MAX_SKIP_LINES:
-                stderr.print(f"rca: {path}:{number}: skipped: not a JSON object with a text key", markup=False)
-            continue
-        out.write(orjson.dumps(scrub(snippet_result(item.get("id", number), classify_text(str(text), rules, model)))) + b"\n")
-    if skipped:
-        stderr.print(f"{skipped} line(s) skipped" + (f" (the first {MAX_SKIP_LINES} named above)" if skipped > MAX_SKIP_LINES else ""))
+    skipped = [0]
+    ids: collections.deque = collections.deque()
+
+    def events():
+        for number, line in enumerate(data.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = orjson.loads(line)
+                text = item["text"]
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                skipped[0] += 1
+                if skipped[0] <= MAX_SKIP_LINES:
+                    stderr.print(f"rca: {path}:{number}: skipped: not a JSON object with a text key", markup=False)
+                continue
+            ids.append(item.get("id", number))
+            yield event_from_text(str(text))
+
+    # In batches, as log events are: the model scores a batch in one call (rca.classify.classify_events).
+    for _, result in classify_events(events(), rules, model):
+        out.write(orjson.dumps(scrub(snippet_result(ids.popleft(), result))) + b"\n")
+    if skipped[0]:
+        stderr.print(f"{skipped[0]} line(s) skipped" + (f" (the first {MAX_SKIP_LINES} named above)" if skipped[0] > MAX_SKIP_LINES else ""))
 
 
 def _load_model_or_exit(name: str):
