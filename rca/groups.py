@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import heapq
 import math
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -42,7 +44,9 @@ class Group:
     latest: float = -math.inf
     per_second: Counter = field(default_factory=Counter)  # (UTC second, service, revision, instance) -> events
     sample: list[tuple[ErrorEvent, Any]] = field(default_factory=list)  # earliest first
-    trace_sketch: dict[str, int] = field(default_factory=dict)  # trace id -> its hash, the smallest kept
+    # A bottom-k sketch of its trace ids: the 64-bit hashes of the TRACE_SKETCH smallest, so that two
+    # groups' sketches meet where their traces do. Hashes, not ids: a flood's ids cost 100 bytes each.
+    trace_sketch: set[int] = field(default_factory=set)
     statuses: Counter = field(default_factory=Counter)
     muted: bool = False  # known noise the user muted: shown, never an incident's symptom or cause
     tied_to: str | None = None  # the service a group with none of its own concerns (see tie_orphans)
@@ -50,6 +54,8 @@ class Group:
     # What the decision asks of a summary again and again (its service, its times), worked out once;
     # emptied whenever the counts change.
     _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Once the sketch is full, a hash at or above its largest kept one can never be kept: not stored.
+    _ceiling: int = field(default=1 << 64, init=False, repr=False, compare=False)
 
     def add(self, event: ErrorEvent, classification: Classification | None) -> None:
         """Count one event. `classification` may be None: the analysis classifies only the events a
@@ -61,7 +67,9 @@ class Group:
             self.earliest = min(self.earliest, when)
             self.latest = max(self.latest, event.last_time or when)
         first = event.first
-        self.per_second[(None if when is None else int(when), first.service, first.revision, first.instance)] += 1
+        # The names interned: a flood's counts hold hundreds of thousands of keys, each naming the same few.
+        self.per_second[(None if when is None else int(when), _interned(first.service), _interned(first.revision),
+                         _interned(first.instance))] += 1
         if len(self.sample) < SAMPLE_EVENTS or _earlier(event, self.sample[-1][0]):
             bisect.insort(self.sample, (event, classification), key=_sample_order)  # after its equals, as a stable sort puts it
             del self.sample[SAMPLE_EVENTS:]
@@ -75,20 +83,22 @@ class Group:
                        min(self.earliest, other.earliest), max(self.latest, other.latest),
                        self.per_second + other.per_second,
                        sorted(self.sample + other.sample, key=lambda pair: _order(pair[0]))[:SAMPLE_EVENTS],
-                       dict(self.trace_sketch), self.statuses + other.statuses)
-        merged._sketch_hashed(other.trace_sketch)
+                       self.trace_sketch | other.trace_sketch, self.statuses + other.statuses)
+        merged._trim_sketch(TRACE_SKETCH)
         if _order(other.representative) < _order(self.representative):
             merged.label, merged.fingerprint = other.label, other.fingerprint
         return merged
 
     def _sketch(self, traces) -> None:
-        self._sketch_hashed({trace: _hash(trace) for trace in traces})
+        ceiling = self._ceiling
+        self.trace_sketch.update(hashed for hashed in map(_hash, traces) if hashed < ceiling)
+        if len(self.trace_sketch) > 2 * TRACE_SKETCH:  # trimmed now and then, not on every trace
+            self._trim_sketch(TRACE_SKETCH)
 
-    def _sketch_hashed(self, hashed: dict[str, int]) -> None:
-        self.trace_sketch.update(hashed)
-        if len(self.trace_sketch) > TRACE_SKETCH:
-            kept = sorted(self.trace_sketch.items(), key=lambda item: (item[1], item[0]))[:TRACE_SKETCH]
-            self.trace_sketch = dict(kept)
+    def _trim_sketch(self, size: int) -> None:
+        if len(self.trace_sketch) > size:
+            kept = heapq.nsmallest(size, self.trace_sketch)
+            self.trace_sketch, self._ceiling = set(kept), kept[-1]
 
     @property
     def first_seen(self) -> float:
@@ -182,8 +192,10 @@ class Group:
         return own if own is not None else self.tied_to
 
     @property
-    def traces(self) -> frozenset[str]:
+    def traces(self) -> frozenset[int]:
+        """The sketch of the group's trace ids (their hashes): intersect it with another's."""
         if "traces" not in self._derived:
+            self._trim_sketch(TRACE_SKETCH)
             self._derived["traces"] = frozenset(self.trace_sketch)
         return self._derived["traces"]
 
@@ -210,6 +222,10 @@ def _hash(trace: str) -> int:
     return int.from_bytes(hashlib.blake2b(trace.encode(), digest_size=8).digest(), "big")
 
 
+def _interned(name: str | None) -> str | None:
+    return name if name is None else sys.intern(name)
+
+
 def group_events(classified: Iterable[tuple[ErrorEvent, Classification | None]]) -> list[Group]:
     """Events into group summaries, in any order; the groups come out by first seen."""
     groups: dict[str, Group] = {}
@@ -226,7 +242,7 @@ def tie_orphans(groups: list[Group], service_map: dict[str, str] | None = None) 
     """Tie groups that name no service (load balancer request logs, cluster events) to the service
     they concern: the user's --service-map first (matched in the label), else the service whose
     groups share the most trace ids with them."""
-    traced: dict[str, set[str]] = {}
+    traced: dict[str, set[int]] = {}
     for group in groups:
         if group.service is not None:
             traced.setdefault(group.service, set()).update(group.traces)
