@@ -588,7 +588,7 @@ def _scrubber(no_redact: bool, pii: bool):
     done: dict[str, str] = {}  # strings repeat from event to event (services, frames, messages)
 
     def scrub(value):
-        if len(done) > 100_000:
+        if len(done) > 20_000:
             done.clear()  # bounded (strings of at most rca.redact.MEMO_CHARS): a flood's texts do not pile up
         return redact_tree(value, pii, done)
 

@@ -30,7 +30,8 @@ BLOCK_GAP_SECONDS = 1.0  # lines of one traceback are printed within this of eac
 BURST_GAP_SECONDS = 0.01  # lines of one write are this close, or as close as the block's own lines
 MAX_LEAD_IN = 500  # records looked back at for the start of a traceback printed without a header
 NEWEST_FIRST_RATIO = 3  # steps back per step forward before a run is read as newest first
-MAX_RUN_RECORDS = 10_000  # bounds memory on a key that never falls silent
+SETTLE_EVERY = 2_000  # a key that never falls silent gives out its settled units this often (see _settle)
+MAX_RUN_RECORDS = 10_000  # a run that nothing settles in (not in time order) is cut here
 STALE_CHECK_EVERY = 4096
 _BOX = re.compile(r"^ +[|+] ")  # an exception group's box around a line
 _CHAIN_MARKER = re.compile(r"^[ |+]*(?:" + "|".join(map(re.escape, CHAIN_LINES)) + r")\s*$", re.MULTILINE)
@@ -39,17 +40,27 @@ Unit = list[LogRecord]
 
 
 def stitch(records: Iterable[LogRecord], stats: ReadStats | None = None) -> Iterator[Unit]:
-    """Units (lists of records) in the order their runs close; see the module docstring. A run cut
-    at MAX_RUN_RECORDS is noted in `stats`: what spans the cut is read as two events."""
+    """Units (lists of records) in the order their runs close; see the module docstring. A key that
+    never falls silent (a flood) is settled every SETTLE_EVERY records: the units that nothing later
+    can change are given out, and the rest of the run goes on (`_settle`), so memory stays bounded.
+    A run that is not in time order settles nothing and is cut at MAX_RUN_RECORDS, noted in `stats`:
+    what spans the cut is read as two events."""
     runs: dict[tuple, list[LogRecord]] = {}
     latest: float | None = None
     for count, record in enumerate(records, 1):
         key = record.stitch_key
         run = runs.get(key)
-        if run is not None and len(run) >= MAX_RUN_RECORDS and stats is not None:
-            stats.note(f"a run of {MAX_RUN_RECORDS:,} lines cut: a traceback across the cut reads as two events",
-                       record.source, record.position)
-        if run is not None and (len(run) >= MAX_RUN_RECORDS or _gap(run[-1].time, record.time) > RUN_GAP_SECONDS):
+        if run is not None and len(run) % SETTLE_EVERY == 0 and _gap(run[-1].time, record.time) <= RUN_GAP_SECONDS:
+            settled, pending = _settle(run)
+            yield from settled
+            if len(pending) >= MAX_RUN_RECORDS:  # nothing settled (a newest-first or unordered run): cut it
+                if stats is not None:
+                    stats.note(f"a run of {MAX_RUN_RECORDS:,} lines cut: a traceback across the cut reads as two events",
+                               record.source, record.position)
+                yield from segment(pending)
+                pending = []
+            run = runs[key] = pending
+        elif run is not None and _gap(run[-1].time, record.time) > RUN_GAP_SECONDS:
             yield from segment(runs.pop(key))
             run = None
         if run is None:
@@ -76,11 +87,37 @@ class _Block:
         self.state = state
 
 
+def _settle(run: list[LogRecord]) -> tuple[list[Unit], list[LogRecord]]:
+    """The units of an oldest-first run that the records still to come cannot change, and the
+    records that must wait for them: the block still open (it may go on), or the loose records at the
+    end that a later traceback may take as its lead-in, with the two before either (the lead-in's
+    look-back tests them). Nothing settles in a run that is not in time order."""
+    if _in_time_order(run) is not run:
+        return [], run
+    units, pending_from = _segment(run)
+    cut = max(0, pending_from - 2)
+    settled, count = [], 0
+    for unit in units:
+        if count + len(unit) > cut:
+            break
+        settled.append(unit)
+        count += len(unit)
+    return settled, run[count:]
+
+
 def segment(run: list[LogRecord]) -> Iterator[Unit]:
     """Cut one key's run into traceback blocks and single records."""
+    return iter(_segment(run)[0])
+
+
+def _segment(run: list[LogRecord]) -> tuple[list[Unit], int]:
+    """The run's units, and where (an index in time order) its unfinished part begins: the open
+    block's first record, else the first of the loose records at its end that a traceback still to
+    come could take as its lead-in (at most MAX_LEAD_IN)."""
     units: list[Unit] = []
     loose: list[LogRecord] = []  # records since the last block that belong to none (yet)
     block: _Block | None = None
+    done = 0  # records in units that nothing later can change
     for record in _in_time_order(run):
         if block is not None:
             state = _continue(block, record)
@@ -88,6 +125,7 @@ def segment(run: list[LogRecord]) -> Iterator[Unit]:
                 block.add(record, state)
                 continue
             units.append(block.records)
+            done += len(block.records)
             block = None
         state = _opening(record)
         if not state:
@@ -95,12 +133,14 @@ def segment(run: list[LogRecord]) -> Iterator[Unit]:
             continue
         lead = _lead_in(loose, record)
         units.extend([r] for r in loose[:len(loose) - len(lead)])
+        done += len(loose) - len(lead)
         loose = []
         block = _Block(lead + [record], state)
     if block is not None:
         units.append(block.records)
+        return units, done
     units.extend([r] for r in loose)
-    return iter(units)
+    return units, max(done, len(run) - MAX_LEAD_IN)
 
 
 def _in_time_order(run: list[LogRecord]) -> list[LogRecord]:

@@ -167,3 +167,47 @@ def test_a_request_line_stamped_to_the_second_does_not_turn_a_traceback_over(tmp
         assert event.records[0].text.endswith("ERROR in app: Exception on /api/entries [POST]")
         assert [x.type for x in event.traceback.exceptions] == ["KeyError"]
         assert event.traceback.exceptions[0].frames[0].line == 64
+
+
+def _flood_of_one_instance(seed: int) -> list[LogRecord]:
+    """7,000 lines of one instance that never falls silent: log lines every 0.2 s, and tracebacks
+    (some announced by an ERROR line printed in the same burst, some chained) placed at random,
+    several of them across the points where a long run settles."""
+    import random
+
+    rng = random.Random(seed)
+    lines: list[tuple[str | None, str]] = []
+    while len(lines) < 7_000:
+        pick = rng.random()
+        if pick < 0.04 or 1990 <= len(lines) % 2000 <= 2005:
+            block = [("ERROR", "Exception in ASGI application")] if rng.random() < 0.5 else []
+            block += [(None, line) for line in TRACEBACK]
+            if rng.random() < 0.3:
+                block += [(None, ""), (None, "During handling of the above exception, another exception occurred:"),
+                          (None, "")] + [(None, line) for line in TRACEBACK]
+            lines += block
+        else:
+            lines.append(("INFO", f"GET /api/items/{len(lines)} 200"))
+    records, now = [], 1000.0
+    for index, (severity, text) in enumerate(lines):
+        now += 0.00001 if severity is None else 0.2  # a traceback is one burst
+        records.append(LogRecord(time=now, severity=severity, text=text, source="s", position=index + 1,
+                                 service="api", revision="api-1", instance="a"))
+    return records
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.integers(0, 10_000))
+def test_a_key_that_never_falls_silent_settles_into_the_units_of_one_whole_run(seed):
+    """A flood keeps a key busy: its run is settled every SETTLE_EVERY records (memory stays
+    bounded), and the units are exactly those of segmenting the whole run at once, tracebacks across
+    the settling points and their lead-ins included; nothing is cut."""
+    from rca.stitch import SETTLE_EVERY, segment
+
+    records = _flood_of_one_instance(seed)
+    stats = rca.ReadStats()
+    settled = [[r.position for r in unit] for unit in stitch(records, stats)]
+    whole = [[r.position for r in unit] for unit in segment(records)]
+    assert len(records) > 3 * SETTLE_EVERY
+    assert sorted(settled) == sorted(whole) and not stats.notes
+    assert sum(len(unit) > 1 for unit in whole) > 100  # tracebacks, not only single lines
