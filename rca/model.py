@@ -241,6 +241,7 @@ def save(model: TextModel, path: str | Path) -> Path:
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")  # two processes building the cache at once
     sio.dump({"pipeline": model.pipeline, "threshold": model.threshold, "format": "rca-text-model-1"}, partial)
     os.replace(partial, path)
+    scorer_path(path).unlink(missing_ok=True)  # the numbers of the model this file held before (`rca train` into the cache)
     return path
 
 

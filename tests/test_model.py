@@ -214,3 +214,15 @@ def test_the_model_reads_the_shared_masks_exactly():
     texts += [r["text"] for r in read_corpus(CORPUS.parent / "real-corpus" / "excerpts.jsonl")]
     for text in texts:
         assert normalise(text) == mask(FRAME_FILE.sub(r"File \1.py", text[:MAX_TEXT]), " {} ", leave=("str",))
+
+
+def test_a_model_trained_into_the_cache_is_the_one_the_default_reads(model, monkeypatch, tmp_path):
+    """`rca train` without --out saves over the cached default model: the numbers exported from the
+    model that was there before must not shadow it."""
+    from rca.model import TextModel, default_model_path, scorer_path
+
+    monkeypatch.setenv("RCA_CACHE_DIR", str(tmp_path))
+    default_model()  # builds the cache and exports its scorer
+    assert scorer_path(default_model_path()).is_file()
+    save(TextModel(model.pipeline, 0.42), default_model_path())
+    assert default_model().threshold == 0.42
