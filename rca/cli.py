@@ -395,10 +395,11 @@ def _classify_snippets(path: Path, rules: RuleSet, model=None, scrub=lambda valu
     if data.startswith(b"\x1f\x8b") or b"\x00" in data[:4096]:
         raise RcaError(f"{path}: not JSON lines of {{id, text}} (a gzip or binary file): decompress it first")
     out = typer.get_binary_stream("stdout")
-    skipped = [0]
+    skipped = 0
     ids: collections.deque = collections.deque()
 
     def events():
+        nonlocal skipped
         for number, line in enumerate(data.splitlines(), 1):
             if not line.strip():
                 continue
@@ -406,8 +407,8 @@ def _classify_snippets(path: Path, rules: RuleSet, model=None, scrub=lambda valu
                 item = orjson.loads(line)
                 text = item["text"]
             except (orjson.JSONDecodeError, KeyError, TypeError):
-                skipped[0] += 1
-                if skipped[0] <= MAX_SKIP_LINES:
+                skipped += 1
+                if skipped <= MAX_SKIP_LINES:
                     stderr.print(f"rca: {path}:{number}: skipped: not a JSON object with a text key", markup=False)
                 continue
             ids.append(item.get("id", number))
@@ -416,8 +417,8 @@ def _classify_snippets(path: Path, rules: RuleSet, model=None, scrub=lambda valu
     # In batches, as log events are: the model scores a batch in one call (rca.classify.classify_events).
     for _, result in classify_events(events(), rules, model):
         out.write(orjson.dumps(scrub(snippet_result(ids.popleft(), result))) + b"\n")
-    if skipped[0]:
-        stderr.print(f"{skipped[0]} line(s) skipped" + (f" (the first {MAX_SKIP_LINES} named above)" if skipped[0] > MAX_SKIP_LINES else ""))
+    if skipped:
+        stderr.print(f"{skipped} line(s) skipped" + (f" (the first {MAX_SKIP_LINES} named above)" if skipped > MAX_SKIP_LINES else ""))
 
 
 def _load_model_or_exit(name: str):

@@ -24,7 +24,6 @@ import gc
 import io
 import itertools
 import os
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 
@@ -148,17 +147,10 @@ def map_part(part: Part, scope: Scope) -> Partial:
 
 
 def compact(partial: Partial) -> Partial:
-    """A partial made smaller to send between processes (a third of its pickled size on the flood):
-    the names in its counts as one string object each, so that pickle writes each once, and its
-    sample events without what they parsed (their text and traceback are read again where needed)."""
-    names: dict[str, str] = {}
-
-    def one(name):
-        return name if name is None else names.setdefault(name, name)
-
+    """A partial made smaller to send between processes: its sample events without what they parsed
+    (their text and traceback are read again where needed). The names in its counts are already one
+    string object each (interned by Group.add), so that pickle writes each once."""
     for group in partial.groups:
-        group.per_second = Counter({(second, one(service), one(revision), one(instance)): count
-                                    for (second, service, revision, instance), count in group.per_second.items()})
         for event, _ in group.sample:
             event.__dict__.pop("traceback", None)
             event.__dict__.pop("text", None)

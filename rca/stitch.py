@@ -94,7 +94,7 @@ def _settle(run: list[LogRecord]) -> tuple[list[Unit], list[LogRecord]]:
     look-back tests them). Nothing settles in a run that is not in time order."""
     if _in_time_order(run) is not run:
         return [], run
-    units, pending_from = _segment(run)
+    units, pending_from = _segment(run)  # in time order already
     cut = max(0, pending_from - 2)
     settled, count = [], 0
     for unit in units:
@@ -107,18 +107,18 @@ def _settle(run: list[LogRecord]) -> tuple[list[Unit], list[LogRecord]]:
 
 def segment(run: list[LogRecord]) -> Iterator[Unit]:
     """Cut one key's run into traceback blocks and single records."""
-    return iter(_segment(run)[0])
+    return iter(_segment(_in_time_order(run))[0])
 
 
 def _segment(run: list[LogRecord]) -> tuple[list[Unit], int]:
-    """The run's units, and where (an index in time order) its unfinished part begins: the open
+    """The units of a run in time order, and where its unfinished part begins: the open
     block's first record, else the first of the loose records at its end that a traceback still to
     come could take as its lead-in (at most MAX_LEAD_IN)."""
     units: list[Unit] = []
     loose: list[LogRecord] = []  # records since the last block that belong to none (yet)
     block: _Block | None = None
     done = 0  # records in units that nothing later can change
-    for record in _in_time_order(run):
+    for record in run:
         if block is not None:
             state = _continue(block, record)
             if state:
