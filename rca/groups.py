@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import heapq
 import math
-import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
+
 from .events import ErrorEvent
 from .fingerprint import Fingerprint, fingerprint_of
 from .record import LogRecord
 from .rules import Classification
+from .tallies import HashSketch, SecondCounts, shared, union
 
 MINUTE = 60.0
 
@@ -32,7 +33,8 @@ TRACE_SKETCH = 4096  # trace ids a group keeps: the smallest by hash, so that tw
 class Group:
     """A group of events with one fingerprint, kept as a summary of bounded size rather than as its
     events: counts per second (and so per minute) by service, revision and instance, first and last
-    seen, the earliest events whole, and a sketch of its trace ids. Two summaries of disjoint parts
+    seen, the earliest events whole, and a sketch of its trace ids (rca.tallies: numpy arrays, a
+    few bytes an item). Two summaries of disjoint parts
     of the logs merge exactly and in any order (`merge`), so that the decision made on merged
     summaries is the one a single pass would make (DESIGN.md: map, merge, decide)."""
 
@@ -42,11 +44,11 @@ class Group:
     count: int = 0
     earliest: float = math.inf  # the first event's time (inf: no event had a time)
     latest: float = -math.inf
-    per_second: Counter = field(default_factory=Counter)  # (UTC second, service, revision, instance) -> events
+    per_second: SecondCounts = field(default_factory=SecondCounts)  # (UTC second, service, revision, instance) -> events
     sample: list[tuple[ErrorEvent, Any]] = field(default_factory=list)  # earliest first
     # A bottom-k sketch of its trace ids: the 64-bit hashes of the TRACE_SKETCH smallest, so that two
     # groups' sketches meet where their traces do. Hashes, not ids: a flood's ids cost 100 bytes each.
-    trace_sketch: set[int] = field(default_factory=set)
+    trace_sketch: HashSketch = field(default_factory=lambda: HashSketch(TRACE_SKETCH))
     statuses: Counter = field(default_factory=Counter)
     muted: bool = False  # known noise the user muted: shown, never an incident's symptom or cause
     tied_to: str | None = None  # the service a group with none of its own concerns (see tie_orphans)
@@ -54,8 +56,6 @@ class Group:
     # What the decision asks of a summary again and again (its service, its times), worked out once;
     # emptied whenever the counts change.
     _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-    # Once the sketch is full, a hash at or above its largest kept one can never be kept: not stored.
-    _ceiling: int = field(default=1 << 64, init=False, repr=False, compare=False)
 
     def add(self, event: ErrorEvent, classification: Classification | None) -> None:
         """Count one event. `classification` may be None: the analysis classifies only the events a
@@ -67,13 +67,11 @@ class Group:
             self.earliest = min(self.earliest, when)
             self.latest = max(self.latest, event.last_time or when)
         first = event.first
-        # The names interned: a flood's counts hold hundreds of thousands of keys, each naming the same few.
-        self.per_second[(None if when is None else int(when), _interned(first.service), _interned(first.revision),
-                         _interned(first.instance))] += 1
+        self.per_second.add(None if when is None else int(when), (first.service, first.revision, first.instance))
         if len(self.sample) < SAMPLE_EVENTS or _earlier(event, self.sample[-1][0]):
             bisect.insort(self.sample, (event, classification), key=_sample_order)  # after its equals, as a stable sort puts it
             del self.sample[SAMPLE_EVENTS:]
-        self._sketch(r.trace for r in event.records if r.trace)
+        self.trace_sketch.update(_hash(r.trace) for r in event.records if r.trace)
         if event.request is not None and event.request.http_status is not None:
             self.statuses[event.request.http_status] += 1
 
@@ -81,24 +79,12 @@ class Group:
         """This summary and another of the same fingerprint, as one (associative and commutative)."""
         merged = Group(self.key, self.label, self.fingerprint, self.count + other.count,
                        min(self.earliest, other.earliest), max(self.latest, other.latest),
-                       self.per_second + other.per_second,
+                       self.per_second.merged(other.per_second),
                        sorted(self.sample + other.sample, key=lambda pair: _order(pair[0]))[:SAMPLE_EVENTS],
-                       self.trace_sketch | other.trace_sketch, self.statuses + other.statuses)
-        merged._trim_sketch(TRACE_SKETCH)
+                       self.trace_sketch.merged(other.trace_sketch), self.statuses + other.statuses)
         if _order(other.representative) < _order(self.representative):
             merged.label, merged.fingerprint = other.label, other.fingerprint
         return merged
-
-    def _sketch(self, traces) -> None:
-        ceiling = self._ceiling
-        self.trace_sketch.update(hashed for hashed in map(_hash, traces) if hashed < ceiling)
-        if len(self.trace_sketch) > 2 * TRACE_SKETCH:  # trimmed now and then, not on every trace
-            self._trim_sketch(TRACE_SKETCH)
-
-    def _trim_sketch(self, size: int) -> None:
-        if len(self.trace_sketch) > size:
-            kept = heapq.nsmallest(size, self.trace_sketch)
-            self.trace_sketch, self._ceiling = set(kept), kept[-1]
 
     @property
     def first_seen(self) -> float:
@@ -131,29 +117,26 @@ class Group:
         return self.classification.role
 
     @property
-    def times(self) -> list[float]:
-        """Event times to the second (the first exact), sorted: what onsets and rates are tested on."""
+    def times(self) -> np.ndarray:
+        """Event times to the second (the first exact), sorted: what onsets and rates are tested on.
+        Read-only: the array is worked out once and shared."""
         if "times" not in self._derived:
-            self._derived["times"] = self._times()
-        return list(self._derived["times"])
-
-    def _times(self) -> list[float]:
-        seconds: Counter = Counter()
-        for (second, *_), count in self.per_second.items():
-            if second is not None:
-                seconds[second] += count
-        times = [float(second) for second in sorted(seconds) for _ in range(seconds[second])]
-        if times:
-            times[0] = self.first_seen
-        return times
+            seconds, counts = self.per_second.per_second()
+            times = np.repeat(seconds.astype(float), counts)
+            if len(times):
+                times[0] = self.first_seen
+                times.sort()  # the exact first time may lie after others of its second
+            times.flags.writeable = False
+            self._derived["times"] = times
+        return self._derived["times"]
 
     def counts_by(self, part: int) -> Counter:
         """Events per service (part 1), revision (2) or instance (3)."""
         known = self._derived.get(part)
         if known is None:
             known = self._derived[part] = Counter()
-            for key, count in self.per_second.items():
-                known[key[part]] += count
+            for lane, count in self.per_second.by_lane().items():
+                known[lane[part - 1]] += count
         return Counter(known)
 
     @property
@@ -192,17 +175,19 @@ class Group:
         return own if own is not None else self.tied_to
 
     @property
-    def traces(self) -> frozenset[int]:
-        """The sketch of the group's trace ids (their hashes): intersect it with another's."""
-        if "traces" not in self._derived:
-            self._trim_sketch(TRACE_SKETCH)
-            self._derived["traces"] = frozenset(self.trace_sketch)
-        return self._derived["traces"]
+    def traces(self) -> np.ndarray:
+        """The sketch of the group's trace ids (their hashes, sorted): see rca.tallies.shared."""
+        return self.trace_sketch.values()
 
     def rate_per_minute(self, start: float, end: float) -> float:
         if end <= start:
             return 0.0
-        return sum(start <= t < end for t in self.times) / ((end - start) / MINUTE)
+        return count_within(self.times, start, end) / ((end - start) / MINUTE)
+
+
+def count_within(times: np.ndarray, start: float, end: float) -> int:
+    """How many of the sorted times fall in [start, end)."""
+    return int(np.searchsorted(times, end, "left") - np.searchsorted(times, start, "left"))
 
 
 def _order(event: ErrorEvent) -> tuple:
@@ -222,10 +207,6 @@ def _hash(trace: str) -> int:
     return int.from_bytes(hashlib.blake2b(trace.encode(), digest_size=8).digest(), "big")
 
 
-def _interned(name: str | None) -> str | None:
-    return name if name is None else sys.intern(name)
-
-
 def group_events(classified: Iterable[tuple[ErrorEvent, Classification | None]]) -> list[Group]:
     """Events into group summaries, in any order; the groups come out by first seen."""
     groups: dict[str, Group] = {}
@@ -242,10 +223,11 @@ def tie_orphans(groups: list[Group], service_map: dict[str, str] | None = None) 
     """Tie groups that name no service (load balancer request logs, cluster events) to the service
     they concern: the user's --service-map first (matched in the label), else the service whose
     groups share the most trace ids with them."""
-    traced: dict[str, set[int]] = {}
+    by_service: dict[str, list[np.ndarray]] = {}
     for group in groups:
         if group.service is not None:
-            traced.setdefault(group.service, set()).update(group.traces)
+            by_service.setdefault(group.service, []).append(group.traces)
+    traced = {service: union(sketches) for service, sketches in by_service.items()}
     for group in groups:
         if group.service is not None:
             continue
@@ -253,10 +235,10 @@ def tie_orphans(groups: list[Group], service_map: dict[str, str] | None = None) 
         if mapped:
             group.tied_to, group.tied_by = mapped, "the service map"
             continue
-        shared = {service: len(group.traces & traces) for service, traces in traced.items()}
-        best = max(shared, key=lambda s: shared[s], default=None)
-        if best is not None and shared[best] > 0:
-            group.tied_to, group.tied_by = best, f"{shared[best]} trace id(s) shared with {best}"
+        common = {service: shared(group.traces, traces) for service, traces in traced.items()}
+        best = max(common, key=lambda s: common[s], default=None)
+        if best is not None and common[best] > 0:
+            group.tied_to, group.tied_by = best, f"{common[best]} trace id(s) shared with {best}"
             continue
         named = _named_service(group.representative, traced)
         if named:

@@ -14,8 +14,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .groups import MINUTE, Deploy, Group
+import numpy as np
+
+from .groups import MINUTE, Deploy, Group, count_within
 from .rules import Cascade
+from .tallies import shared, union
 
 # An onset: the rate after a point is this unlikely under the rate before it. The test is run at
 # every minute of the window, so the level is strict; a few steady events can never reach it.
@@ -57,20 +60,20 @@ def tail_log_p(total: int, after: int, share: float) -> float:
     return -total * kl
 
 
-def onset_of_times(times: list[float], start: float, end: float) -> Onset | None:
+def onset_of_times(times, start: float, end: float) -> Onset | None:
     """The point where a series of event times changes for the worse, if a test of counts says it did."""
     if len(times) < MIN_ONSET_EVENTS or end <= start:
         return None
-    times = sorted(times)
+    times = np.sort(np.asarray(times, dtype=float))
     span = end - start
     # No minimum gap before the first event: the test itself says whether an empty stretch that long
     # is unlikely at the rate that follows (32 s before 1,000 events in 30 min is; 2 s is not).
     return _began(times, start, end) or _jumped(times, start, end, span)
 
 
-def _began(times: list[float], start: float, end: float) -> Onset | None:
+def _began(times: np.ndarray, start: float, end: float) -> Onset | None:
     """A series absent at first: all its events after its first one, which a steady rate would spread."""
-    first = times[0]
+    first = float(times[0])
     share = (end - first) / (end - start)
     log_p = tail_log_p(len(times), len(times), share)
     if log_p > ONSET_LOG_P:
@@ -78,22 +81,19 @@ def _began(times: list[float], start: float, end: float) -> Onset | None:
     return Onset(first, "began", 0.0, len(times) / max((end - first) / MINUTE, 1 / MINUTE), log_p)
 
 
-def _jumped(times: list[float], start: float, end: float, span: float) -> Onset | None:
+def _jumped(times: np.ndarray, start: float, end: float, span: float) -> Onset | None:
     """The minute boundary after which the rate rose most unlikely, if it rose enough."""
     best: Onset | None = None
-    index = 0
-    minutes = int(span // MINUTE)
-    for minute in range(1, minutes):
-        split = start + minute * MINUTE
-        while index < len(times) and times[index] < split:
-            index += 1
+    splits = [start + minute * MINUTE for minute in range(1, int(span // MINUTE))]
+    # how many events come before each split, found by one binary search of them all
+    for split, index in zip(splits, np.searchsorted(times, splits, "left").tolist()):
         before, after = index, len(times) - index
         rate_before, rate_after = before / (split - start) * MINUTE, after / (end - split) * MINUTE
         if after < MIN_ONSET_EVENTS or rate_after < MIN_EFFECT * max(rate_before, 1 / (span / MINUTE)):
             continue
         log_p = tail_log_p(len(times), after, (end - split) / span)
         if log_p <= ONSET_LOG_P and (best is None or log_p < best.log_p):
-            best = Onset(times[index], "jumped", rate_before, rate_after, log_p)
+            best = Onset(float(times[index]), "jumped", rate_before, rate_after, log_p)
     return best
 
 
@@ -191,17 +191,17 @@ def _call_evidence(group: Group, incident: Incident) -> str:
     callee, cause = incident.service, incident.root_cause
     if callee and re.search(rf"https?://{re.escape(callee)}[-.]", group.representative.text):
         return f"its error names {callee}'s URL"
-    theirs = set().union(*(g.traces for g in [cause, *incident.symptoms] if g is not None))
-    if cause is not None and group.traces & theirs and cause.first_seen <= group.first_seen:
+    theirs = union(g.traces for g in [cause, *incident.symptoms] if g is not None)
+    if cause is not None and shared(group.traces, theirs) and cause.first_seen <= group.first_seen:
         return f"it shares trace ids with {callee}'s failures, which come first"
     return ""
 
 
-def _known(times: list[float], onset: Onset, baseline: tuple[float, float] | None) -> bool:
+def _known(times: np.ndarray, onset: Onset, baseline: tuple[float, float] | None) -> bool:
     """The rate after the onset is not well above the rate in the user's baseline: known background."""
     if baseline is None or baseline[1] <= baseline[0]:
         return False
-    usual = sum(baseline[0] <= t < baseline[1] for t in times) / ((baseline[1] - baseline[0]) / MINUTE)
+    usual = count_within(times, *baseline) / ((baseline[1] - baseline[0]) / MINUTE)
     return usual > 0 and onset.after < MIN_EFFECT * usual
 
 
@@ -225,7 +225,7 @@ def _episodes(symptoms: list[Group], onsets: dict[str, Onset], start: float, end
         else:
             episodes.append((onsets[group.key], [group]))
     if not episodes:
-        times = [t for g in symptoms for t in g.times]
+        times = np.sort(np.concatenate([g.times for g in symptoms])) if symptoms else np.empty(0)
         together = onset_of_times(times, start, end) or _before_window(symptoms, start)
         return [] if together is None or _known(times, together, baseline) else [(together, [g for g in symptoms if _changed_at(g, together, start, end)])]
     for group in symptoms:
@@ -292,14 +292,15 @@ def _change_log_p(group: Group, moment: float, start: float, end: float) -> floa
     if end <= start or split <= start:
         return 0.0
     times = group.times
-    after = sum(t >= split for t in times)
+    after = len(times) - int(np.searchsorted(times, split, "left"))
     return tail_log_p(len(times), after, (end - split) / (end - start))
 
 
 def _judge(group, service, onset: Onset, symptoms, deploy, cascades, start, end) -> Candidate | str:
     """A scored candidate, or the reason (with figures) why the group is not part of the incident."""
-    near = [t for t in group.times if onset.time - NEAR_ONSET <= t <= onset.time + NEAR_ONSET]
-    if not near:
+    times = group.times
+    near = times[np.searchsorted(times, onset.time - NEAR_ONSET, "left"):np.searchsorted(times, onset.time + NEAR_ONSET, "right")]
+    if not len(near):
         when = "before" if group.first_seen < onset.time else "after"
         return (f"{_name(group)}: {group.count} events, starting {_minutes(group.first_seen - onset.time)} {when} "
                 f"the onset, with none within {NEAR_ONSET / MINUTE:.0f} min of it — not part of this incident")
@@ -310,7 +311,7 @@ def _judge(group, service, onset: Onset, symptoms, deploy, cascades, start, end)
         return (f"{_name(group)}: {before:.1f}/min before the onset, {after:.1f}/min after — "
                 "unchanged, not part of this incident")
     linked = [s for s in symptoms.could_link(group) if cascade_between(group, s, cascades)]
-    shares_traces = bool(group.traces & symptoms.traces)
+    shares_traces = shared(group.traces, symptoms.traces) > 0
     if not linked and not shares_traces and _service(group) != service:
         return f"{_name(group)}: on another service, with no cascade link to {service}'s symptoms"
     terms, reasons = _evidence(group, service, onset, near, linked, shares_traces, deploy)
@@ -325,7 +326,7 @@ def _evidence(group, service, onset: Onset, near, linked, shares_traces, deploy)
         reasons.append("cascades to " + ", ".join(sorted({s.cls for s in linked})))
     if _service(group) == service:
         terms["same_service"] = 1.0
-    first_near = min(near)
+    first_near = float(near[0])
     if onset.kind == "before-window" or first_near <= onset.time + STAMP_TOLERANCE:
         terms["precedes"] = 2.0
         reasons.append("present from the first record" if onset.kind == "before-window" else "precedes the onset")
@@ -350,7 +351,7 @@ class _Symptoms(list):
     def __init__(self, symptoms: list[Group], cascades: Sequence[Cascade]):
         super().__init__(symptoms)
         self.any_trace = any(c.same == "trace" for c in cascades)  # a trace can cross services: test all
-        self.traces = frozenset().union(*(s.traces for s in symptoms))
+        self.traces = union(s.traces for s in symptoms)
         self.at: dict[tuple[str, str | None], list[int]] = {}
         for index, symptom in enumerate(symptoms):
             for key in {("service", symptom.service), *(("revision", r) for r in symptom.revisions)}:
@@ -374,7 +375,7 @@ def cascade_between(cause: Group, symptom: Group, cascades: Sequence[Cascade]) -
             return cascade
         if cascade.same == "revision" and set(cause.revisions) & set(symptom.revisions):
             return cascade
-        if cascade.same == "trace" and cause.traces & symptom.traces:
+        if cascade.same == "trace" and shared(cause.traces, symptom.traces):
             return cascade
     # two steps: the cause brings down the start-up, which brings the service down (the second step says why)
     if cause.cls == "startup_failure" or _service(cause) != _service(symptom) or not cause.at_startup:

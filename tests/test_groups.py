@@ -19,8 +19,8 @@ def classified():
 
 def state(groups):
     """Everything a decision or a report reads from the summaries."""
-    return [(g.key, g.label, g.count, g.first_seen, g.last_seen, dict(g.per_second), dict(g.statuses),
-             sorted(g.traces), [(e.first.source, e.first.position) for e in g.events], g.cls)
+    return [(g.key, g.label, g.count, g.first_seen, g.last_seen, dict(g.per_second.items()), dict(g.statuses),
+             g.traces.tolist(), [(e.first.source, e.first.position) for e in g.events], g.cls)
             for g in groups]
 
 
