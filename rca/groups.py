@@ -263,9 +263,14 @@ def merge_groups(*parts: list[Group]) -> list[Group]:
     """Group summaries from disjoint parts of the logs (files, byte ranges, workers), as one list."""
     merged: dict[str, Group] = {}
     for part in parts:
-        for group in part:
-            merged[group.key] = merged[group.key].merge(group) if group.key in merged else group
+        merge_into(merged, part)
     return sorted(merged.values(), key=lambda g: g.first_seen)
+
+
+def merge_into(merged: dict[str, Group], groups: Iterable[Group]) -> None:
+    """Fold group summaries into `merged` (fingerprint key -> summary)."""
+    for group in groups:
+        merged[group.key] = merged[group.key].merge(group) if group.key in merged else group
 
 
 @dataclass

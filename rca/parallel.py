@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from .classify import MODEL_BATCH, _with_model
 from .events import ErrorEvent, events_from_records, is_error_unit
-from .groups import DeployTracker, Group, group_events, merge_groups
+from .groups import DeployTracker, Group, group_events, merge_into
 from .ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
 from .ingest.jsonlog import read_json_lines
 from .ingest.splits import join_split_entries
@@ -148,8 +148,7 @@ def map_part(part: Part, scope: Scope) -> Partial:
 
 def compact(partial: Partial) -> Partial:
     """A partial made smaller to send between processes: its sample events without what they parsed
-    (their text and traceback are read again where needed). The names in its counts are already one
-    string object each (interned by Group.add), so that pickle writes each once."""
+    (their text and traceback are read again where needed)."""
     for group in partial.groups:
         for event, _ in group.sample:
             event.__dict__.pop("traceback", None)
@@ -323,11 +322,12 @@ def _splittable(path: str) -> str | None:
 # ---- merge ----------------------------------------------------------------------------------------
 
 
-def merge_partials(partials: list[Partial], stats: ReadStats) -> Partial:
+def merge_partials(partials: Iterable[Partial], stats: ReadStats) -> Partial:
     """Partials of consecutive parts, in their order, as one (into `stats`, which may already hold
-    what the parent counted, such as inputs that match nothing)."""
+    what the parent counted, such as inputs that match nothing). Each is folded in as it comes and
+    then let go, so that the parent holds the merged summaries and one partial, not all of them."""
     offsets: dict[str, int] = {}
-    groups: list[list[Group]] = []
+    merged: dict[str, Group] = {}
     first: dict = {}
     start = end = None
     project = None
@@ -335,7 +335,8 @@ def merge_partials(partials: list[Partial], stats: ReadStats) -> Partial:
         if partial.source is not None:
             _renumber(partial, offsets.get(partial.source, 0))
             offsets[partial.source] = offsets.get(partial.source, 0) + partial.lines
-        groups.append(partial.groups)
+        merge_into(merged, partial.groups)
+        partial.groups = []
         for key, record in partial.first.items():
             known = first.get(key)
             if known is None or (record.time is not None and known.time is not None and record.time < known.time):
@@ -344,7 +345,7 @@ def merge_partials(partials: list[Partial], stats: ReadStats) -> Partial:
         end = partial.end if end is None else (end if partial.end is None else max(end, partial.end))
         project = project or partial.project
         merge_stats(stats, partial.stats)
-    return Partial(merge_groups(*groups), first, start, end, stats, project)
+    return Partial(sorted(merged.values(), key=lambda g: g.first_seen), first, start, end, stats, project)
 
 
 def _renumber(partial: Partial, offset: int, examples: bool = True) -> None:
@@ -474,14 +475,16 @@ def tracker_of(partial: Partial) -> DeployTracker:
     return tracker
 
 
-def run_parts(parts: list[Part], scope: Scope, workers: int) -> list[Partial]:
-    """The map of every part, on `workers` processes (in this one when there is a single part)."""
+def run_parts(parts: list[Part], scope: Scope, workers: int) -> Iterator[Partial]:
+    """The map of every part, in part order as each is ready, on `workers` processes (in this one
+    when there is a single part)."""
     if workers <= 1 or len(parts) <= 1:
-        return [map_part(part, scope) for part in parts]
+        yield from (map_part(part, scope) for part in parts)
+        return
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=min(workers, len(parts))) as pool:
-        return list(pool.map(map_part, parts, itertools.repeat(scope)))
+        yield from pool.map(map_part, parts, itertools.repeat(scope))
 
 
 
