@@ -34,9 +34,9 @@ class Group:
     """A group of events with one fingerprint, kept as a summary of bounded size rather than as its
     events: counts per second (and so per minute) by service, revision and instance, first and last
     seen, the earliest events whole, and a sketch of its trace ids (rca.tallies: numpy arrays, a
-    few bytes an item). Two summaries of disjoint parts
-    of the logs merge exactly and in any order (`merge`), so that the decision made on merged
-    summaries is the one a single pass would make (DESIGN.md: map, merge, decide)."""
+    few bytes an item). Two summaries of disjoint parts of the logs merge exactly and in any order
+    (`merge`), so that the decision made on merged summaries is the one a single pass would make
+    (DESIGN.md: map, merge, decide)."""
 
     key: str
     label: str
