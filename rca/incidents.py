@@ -310,7 +310,7 @@ def _judge(group, service, onset: Onset, symptoms, deploy, cascades, start, end)
         after = group.rate_per_minute(onset.time, min(end + 1, onset.time + 30 * MINUTE))
         return (f"{_name(group)}: {before:.1f}/min before the onset, {after:.1f}/min after — "
                 "unchanged, not part of this incident")
-    linked = [s for s in symptoms.could_link(group) if cascade_between(group, s, cascades)]
+    linked = symptoms.linked_to(group, cascades)
     shares_traces = shared(group.traces, symptoms.traces) > 0
     if not linked and not shares_traces and _service(group) != service:
         return f"{_name(group)}: on another service, with no cascade link to {service}'s symptoms"
@@ -353,15 +353,29 @@ class _Symptoms(list):
         self.any_trace = any(c.same == "trace" for c in cascades)  # a trace can cross services: test all
         self.traces = union(s.traces for s in symptoms)
         self.at: dict[tuple[str, str | None], list[int]] = {}
+        # Without a trace cascade, whether one links a cause to a symptom depends on the symptom's
+        # class, service and revisions alone: a flood's hundreds of symptoms are a few such kinds.
+        self.kinds = [(s.cls, s.service, tuple(s.revisions)) for s in symptoms]
         for index, symptom in enumerate(symptoms):
             for key in {("service", symptom.service), *(("revision", r) for r in symptom.revisions)}:
                 self.at.setdefault(key, []).append(index)
 
-    def could_link(self, cause: Group) -> list[Group]:
+    def _could_link(self, cause: Group) -> list[int]:
         if self.any_trace:
-            return list(self)
+            return list(range(len(self)))
         keys = [("service", cause.service), *(("revision", r) for r in cause.revisions)]
-        return [self[index] for index in sorted({i for key in keys for i in self.at.get(key, ())})]
+        return sorted({i for key in keys for i in self.at.get(key, ())})
+
+    def linked_to(self, cause: Group, cascades: Sequence[Cascade]) -> list[Group]:
+        """The symptoms a cascade links `cause` to, asked once per kind of symptom."""
+        candidates = self._could_link(cause)
+        if self.any_trace:
+            return [self[i] for i in candidates if cascade_between(cause, self[i], cascades)]
+        answers: dict[tuple, bool] = {}
+        for index in candidates:
+            if self.kinds[index] not in answers:
+                answers[self.kinds[index]] = cascade_between(cause, self[index], cascades) is not None
+        return [self[i] for i in candidates if answers[self.kinds[i]]]
 
 
 def cascade_between(cause: Group, symptom: Group, cascades: Sequence[Cascade]) -> Cascade | None:
