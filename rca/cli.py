@@ -189,8 +189,10 @@ def analyze(
                               records=records, model=model, mute=mute or config.mute, baseline=baseline,
                               service_map=services, workers=workers or os.cpu_count() or 1, client=client, **window)
     scrub = _scrubber(no_redact, redact_pii)
+    text: str | bytes
     if output_format is ReportFormat.json:
-        text = orjson.dumps(scrub(to_dict(result, redacted=False)), option=orjson.OPT_INDENT_2).decode() + "\n"
+        # bytes as orjson writes them: a flood's report runs to megabytes, and every text copy costs as much again
+        text = orjson.dumps(scrub(to_dict(result, redacted=False)), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     elif output_format is ReportFormat.html:
         text = to_html(result, redacted=not no_redact, pii=redact_pii, tz=zone)
     else:

@@ -60,9 +60,9 @@ def atomic_write(path: str | os.PathLike, *, binary: bool = False, keep_partial:
         raise
 
 
-def write_text_atomically(path: str | os.PathLike, text: str) -> None:
-    """`path.write_text(text)`, through `atomic_write`."""
-    with atomic_write(path) as handle:
+def write_text_atomically(path: str | os.PathLike, text: str | bytes) -> None:
+    """`path.write_text(text)` (or `write_bytes`), through `atomic_write`."""
+    with atomic_write(path, binary=isinstance(text, bytes)) as handle:
         handle.write(text)
 
 
