@@ -108,7 +108,7 @@ def _frame_parts(kind: str, frames: tuple) -> tuple[tuple, ...]:
     return tuple(parts)
 
 
-@lru_cache(maxsize=1 << 14)  # a message-keyed group repeats its text: redact and mask it once
+@lru_cache(maxsize=1 << 12)  # a message-keyed group repeats its text in bursts: redact and mask it once
 def _shown(text: str) -> str:
     """Free text as a component holds it: secrets masked before anything else (masking first would
     cut a token into pieces that redaction no longer recognises), then the variable parts."""
