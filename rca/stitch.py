@@ -30,7 +30,7 @@ BLOCK_GAP_SECONDS = 1.0  # lines of one traceback are printed within this of eac
 BURST_GAP_SECONDS = 0.01  # lines of one write are this close, or as close as the block's own lines
 MAX_LEAD_IN = 500  # records looked back at for the start of a traceback printed without a header
 NEWEST_FIRST_RATIO = 3  # steps back per step forward before a run is read as newest first
-SETTLE_EVERY = 2_000  # a key that never falls silent gives out its settled units this often (see _settle)
+SETTLE_EVERY = 256  # a key that never falls silent gives out its settled units this often (see _settle)
 MAX_RUN_RECORDS = 10_000  # a run that nothing settles in (not in time order) is cut here
 STALE_CHECK_EVERY = 4096
 _BOX = re.compile(r"^ +[|+] ")  # an exception group's box around a line
@@ -140,7 +140,20 @@ def _segment(run: list[LogRecord]) -> tuple[list[Unit], int]:
         units.append(block.records)
         return units, done
     units.extend([r] for r in loose)
-    return units, max(done, len(run) - MAX_LEAD_IN)
+    return units, max(done, len(run) - _waiting(loose))
+
+
+def _waiting(loose: list[LogRecord]) -> int:
+    """How many of the loose records at the end of a run a traceback still to come could take as
+    its lead-in (see _lead_in): the burst they end with, walked back as _lead_in walks, and the
+    record before it, which may announce it. A flood's lines are seldom a burst: few wait."""
+    start, later = len(loose) - 1, loose[-1] if loose else None  # the last one may join whatever comes
+    while later is not None and start > 0 and len(loose) - start < MAX_LEAD_IN:
+        candidate = loose[start - 1]
+        if _opens_record(candidate, loose[start - 2] if start > 1 else None) or _gap(candidate.time, later.time) > BURST_GAP_SECONDS:
+            break
+        start, later = start - 1, candidate
+    return min(len(loose), len(loose) - start + 1)
 
 
 def _in_time_order(run: list[LogRecord]) -> list[LogRecord]:

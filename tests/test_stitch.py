@@ -171,16 +171,24 @@ def test_a_request_line_stamped_to_the_second_does_not_turn_a_traceback_over(tmp
 
 def _flood_of_one_instance(seed: int) -> list[LogRecord]:
     """7,000 lines of one instance that never falls silent: log lines every 0.2 s, and tracebacks
-    (some announced by an ERROR line printed in the same burst, some chained) placed at random,
-    several of them across the points where a long run settles."""
+    (some announced by an ERROR line printed in the same burst, some chained, some after a burst of
+    plain lines or a cause printed without a header) placed at random, several of them across the
+    points where a long run settles."""
     import random
+
+    from rca.stitch import SETTLE_EVERY
 
     rng = random.Random(seed)
     lines: list[tuple[str | None, str]] = []
     while len(lines) < 7_000:
         pick = rng.random()
-        if pick < 0.04 or 1990 <= len(lines) % 2000 <= 2005:
+        if pick < 0.04 or len(lines) % SETTLE_EVERY >= SETTLE_EVERY - 10:  # just before a settling point
             block = [("ERROR", "Exception in ASGI application")] if rng.random() < 0.5 else []
+            if rng.random() < 0.3:  # a burst the traceback's lead-in may reach back into
+                block = [(None, f"worker {n} state dump") for n in range(rng.randint(1, 30))] + block
+            if rng.random() < 0.2:
+                block += [(None, "KeyError: 'user'"), (None, ""),
+                          (None, "During handling of the above exception, another exception occurred:"), (None, "")]
             block += [(None, line) for line in TRACEBACK]
             if rng.random() < 0.3:
                 block += [(None, ""), (None, "During handling of the above exception, another exception occurred:"),
