@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from ..record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
@@ -34,6 +35,12 @@ RPC_CODES = {
 }
 
 
+def _shared(name):
+    """One string object for each of the few names every entry repeats (service, instance, log...):
+    the records a summary keeps then hold, and pickle writes, each name once rather than once a record."""
+    return sys.intern(name) if type(name) is str else name
+
+
 def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | None = None) -> LogRecord:
     """Fields of the wrong type (a string `httpRequest`, a list of `labels`, a status of 10^30) are
     ignored and, given `stats`, noted: the rest of the entry is still worth reading."""
@@ -57,11 +64,11 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
         text=text,
         source=source,
         position=position,
-        service=first_of(resource_labels, SERVICE_LABELS) or labels.get("k8s-pod/app"),
-        revision=first_of(resource_labels, REVISION_LABELS),
-        instance=labels.get("instanceId") or first_of(resource_labels, INSTANCE_LABELS),
-        resource_type=resource.get("type"),
-        log_name=entry.get("logName"),
+        service=_shared(first_of(resource_labels, SERVICE_LABELS) or labels.get("k8s-pod/app")),
+        revision=_shared(first_of(resource_labels, REVISION_LABELS)),
+        instance=_shared(labels.get("instanceId") or first_of(resource_labels, INSTANCE_LABELS)),
+        resource_type=_shared(resource.get("type")),
+        log_name=_shared(entry.get("logName")),
         http_method=http.get("requestMethod"),
         http_url=http.get("requestUrl"),
         http_status=_int(http.get("status"), MAX_HTTP_STATUS),
