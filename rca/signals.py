@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .substrings import Substrings
+
 MAX_TEXT = 8000
 
 # Speed (issue 16): re scans fast for a pattern that starts with a literal character, and slowly for
@@ -141,12 +143,15 @@ def _parse_prose(text: str) -> Signals:
     return _parse(text, None, prose=True)
 
 
-GRPC_WORDS = ("DEADLINE_EXCEEDED", "UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-              "CANCELLED", "INTERNAL", "NOT_FOUND", "INVALID_ARGUMENT", "ABORTED", "UNKNOWN")
+# Literals without which a pattern cannot match: the pattern runs only on a text holding one (sets,
+# compared with the few literals literals() finds in a text)
+GRPC_WORDS = frozenset({"DEADLINE_EXCEEDED", "UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                        "CANCELLED", "INTERNAL", "NOT_FOUND", "INVALID_ARGUMENT", "ABORTED", "UNKNOWN"})
 THREE_DIGITS = re.compile(r"[1-5](?<!\d[1-5])\d\d(?!\d)")  # (?<!\d)[1-5]\d\d(?!\d)
-SIGNAL_HINTS = ("SIG", "signal", "Killed", "OOM")
-SYMPTOM_HINTS = ("probe failed", "code=h", "back-off", "crashloop", "failed to boot", "to crashed", "app crashed",
-                 "failed to start", "failed with result")
+SIGNAL_HINTS = frozenset({"SIG", "signal", "Killed", "OOM"})
+SYMPTOM_HINTS = frozenset({"probe failed", "code=h", "back-off", "crashloop", "failed to boot", "to crashed", "app crashed",
+                           "failed to start", "failed with result"})
+STRERROR_WORDINGS = frozenset(STRERRORS)
 
 
 def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
@@ -165,10 +170,11 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
         errno_number = int(next(g for g in match.groups() if g))
         errnos.append(ERRNO_NAMES.get(abs(errno_number)))
     errnos += [name for name in ERRNO_NAME.findall(text) if name in ERRNO_NAME_SET]
-    if any(wording in lower for wording in STRERRORS):  # most texts hold none: a few look-ups beat the scan
+    held, folded_held = literals().find(text, lower)
+    if not folded_held.isdisjoint(STRERROR_WORDINGS):  # most texts hold none: the scan runs only where one is
         errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(lower)]
     signals = []
-    if any(hint in text for hint in SIGNAL_HINTS):
+    if not held.isdisjoint(SIGNAL_HINTS):
         for match in SIGNAL.finditer(text):
             name, number, oom, killed, killed_process = match.groups()
             if number:
@@ -200,13 +206,21 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
         exceptions=_unique(names), errnos=_unique(errnos),
         exit_codes=_unique(int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)) if "exit" in lower else (),
         signals=_unique(signals), http=_unique(h for h in http if 100 <= h <= 599),
-        grpc=_unique(GRPC_CODE.findall(text)) if any(word in text for word in GRPC_WORDS) else (),
+        grpc=_unique(GRPC_CODE.findall(text)) if not held.isdisjoint(GRPC_WORDS) else (),
         sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
         mysql=_unique(m for m in mysql if 1000 <= m <= 9999), packages=_unique(packages),
         environ=bool(environ), env_key=env_key, undefined=undefined,
-        phrases=knowledge().phrase_classes(text, lower),
-        symptom=any(hint in lower for hint in SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
+        phrases=knowledge().phrase_classes(text, folded_held),
+        symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
     )
+
+
+@lru_cache(maxsize=1)
+def literals() -> Substrings:
+    """The literals _parse asks every text about, found in one scan (rca.substrings): the signal
+    hints and gRPC code names as written; the strerror wordings, the symptom hints and the knowledge
+    phrases' anchors in the lower-cased text."""
+    return Substrings(exact=(*SIGNAL_HINTS, *GRPC_WORDS), folded=(*STRERRORS, *SYMPTOM_HINTS, *knowledge().anchors))
 
 
 ERRNO_NAME_SET = frozenset(ERRNO_NAMES.values()) | {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA"}
@@ -271,15 +285,18 @@ class Knowledge:
     phrases: list  # (compiled pattern, class, anchors), strongest first
 
     def __post_init__(self):
-        # every anchor once, with the phrases it opens: one flat loop of substring tests per text
-        self.anchored = [(anchor, index) for index, (_, _, anchors) in enumerate(self.phrases) for anchor in anchors or ()]
+        # every anchor once, with the phrases it opens
+        self.anchors: dict[str, list[int]] = {}
+        for index, (_, _, anchors) in enumerate(self.phrases):
+            for anchor in anchors or ():
+                self.anchors.setdefault(anchor, []).append(index)
         self.unanchored = {index for index, (_, _, anchors) in enumerate(self.phrases) if anchors is None}
 
-    def phrase_classes(self, text: str, lower: str | None = None) -> tuple[str, ...]:
+    def phrase_classes(self, text: str, held: set[str]) -> tuple[str, ...]:
         """The classes of the phrases in `text`; a phrase's pattern runs only when one of its literal
-        anchors is in the lower-cased text (a case-insensitive alternation is slow to scan)."""
-        lower = text.lower() if lower is None else lower
-        opened = self.unanchored | {index for anchor, index in self.anchored if anchor in lower}
+        anchors is in the lower-cased text (a case-insensitive alternation is slow to scan). `held`:
+        the strings the lower-cased text holds, among them every anchor it holds (see literals())."""
+        opened = self.unanchored.union(*(self.anchors[s] for s in held if s in self.anchors))
         return tuple(self.phrases[i][1] for i in sorted(opened) if self.phrases[i][0].search(text))
 
 
