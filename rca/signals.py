@@ -55,9 +55,10 @@ EXIT_CODE = re.compile(r"(?:exit(?:ed)?(?: with)?(?: exit)? (?:code|status)|exit
                        r"|exit status)[\s:=\"']*(-?\d{1,3})\b", re.IGNORECASE)
 SIGNAL = re.compile(r"\b(SIG[A-Z]{3,6})\b|\bsignal[ :]+(\d{1,2})\b|\b(OOMKilled)\b|^\s*(Killed)\s*$|\b(Killed) process\b",
                     re.MULTILINE)
-HTTP_STATUS = re.compile(
-    r"(?:\bHTTP(?:/\d(?:\.\d)?)?|\bstatus(?:[ _]?code)?|\bresponse code|\bcode|<Response \[|\bError code)[\s:=\"'\[(]*([1-5]\d\d)\b"
-    r"|\b([1-5]\d\d) (?:Client Error|Server Error|Too Many Requests|Unauthorized|Forbidden|Service Unavailable"
+HTTP_STATUS = re.compile(  # (`H(?<!\wH)TTP` is `\bHTTP`, as above: each alternative starts with a literal)
+    r"(?:H(?<!\wH)TTP(?:/\d(?:\.\d)?)?|s(?<!\ws)tatus(?:[ _]?code)?|r(?<!\wr)esponse code|c(?<!\wc)ode|<Response \["
+    r"|E(?<!\wE)rror code)[\s:=\"'\[(]*([1-5]\d\d)\b"
+    r"|([1-5](?<!\w[1-5])\d\d) (?:Client Error|Server Error|Too Many Requests|Unauthorized|Forbidden|Service Unavailable"
     r"|Bad Gateway|Gateway Time-?out|Internal Server Error|Not Found|Bad Request|Slow Down|Deadline Exceeded)"
     r"|(?:Error|Exception|Exceeded|Denied|Forbidden|Unavailable|Unauthorized|Unauthenticated|TooManyRequests"
     r"|Exhausted|Gateway|Timeout): ([1-5]\d\d)\b", re.IGNORECASE)
