@@ -39,6 +39,7 @@ EXCEPTION_NAME = re.compile(
 BARE_WORDS = frozenset(_SUFFIX.split("|")) | {"Found"}  # `503 Service Unavailable` names no exception
 # a line that prints an exception, whatever its name: `hvac.exceptions.Forbidden: ...`
 LINE_EXCEPTION = re.compile(r"(?m)(?:^|\] |\| |\"message\": \")((?:[A-Za-z_]\w*\.)+_?[A-Z]\w*)(?=: |:$|$)")
+DOTTED_TYPE = re.compile(r"\._?[A-Z]")  # what LINE_EXCEPTION cannot match without; a third of the texts hold it
 ERRNO_NUMBER = re.compile(r"\[(?:Errno|WinError) (-?\d+)\]|e(?<!\we)rrno[ =:]+(-?\d+)|\((\d{2,3}): [A-Z][a-z]")
 ERRNO_NAME = re.compile(r"(E(?<!\wE)(?:[A-Z]{3,14}|AI_[A-Z]+))\b")
 STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on their own
@@ -161,7 +162,8 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
         names = list(chain)
     elif prose:
         named = [(m.start(1), m.group(1)) for m in exception_names(text)]
-        named += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)]
+        if DOTTED_TYPE.search(text):
+            named += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)]
         names = [name for _, name in sorted(named) if name not in BARE_WORDS]
     else:  # a log line: exceptions named where a line prints them (`pkg.Error: message`)
         names = [m.group(1) for m in exception_names(text) if text[m.end():m.end() + 1] in (":", "") or
@@ -235,14 +237,23 @@ def exception_names(text: str) -> list[re.Match]:
     a run of word characters, dots, hyphens and slashes starts (its lookbehind), so there is at most one per run,
     and it ends in one of the words of NAME_ENDING; so the pattern is tried only at the start of the
     runs that hold such a word."""
-    starts = dict.fromkeys(_run_start(text, m.start()) for m in NAME_ENDING.finditer(text))
+    ends = [m.start() for m in NAME_ENDING.finditer(text)]
+    if not ends:
+        return []
+    backwards = text[::-1]
+    starts = dict.fromkeys(_run_start(backwards, at) for at in ends)
     return [m for m in (EXCEPTION_NAME.match(text, start) for start in starts) if m is not None]
 
 
-def _run_start(text: str, at: int) -> int:
-    while at > 0 and (text[at - 1].isalnum() or text[at - 1] in "_.-/"):  # re's \w: str.isalnum() or _
-        at -= 1
-    return at
+RUN = re.compile(r"[\w.\-/]*")
+
+
+def _run_start(backwards: str, at: int) -> int:
+    """Where the run of word characters, dots, hyphens and slashes that ends at `at` starts: the run
+    read forwards in the reversed text (`backwards`), by re rather than a Python loop."""
+    size = len(backwards)
+    run = RUN.match(backwards, size - at)  # (it matches the empty run, so always: the check narrows the Optional)
+    return size - run.end() if run is not None else at
 
 
 def _lower_case(pattern: re.Pattern) -> re.Pattern:
