@@ -59,8 +59,8 @@ BARE_EXCEPTION = regex.compile(
 
 
 # What BARE_EXCEPTION cannot match without: a name of its first or second kind, or an ending of its
-# third kind right before a colon or the end of a line. Looked for first: a text with none of them
-# (most excerpts without a traceback) is not scanned by the slower pattern at all.
+# third kind right before a colon or the end of a line. Looked for first: a line with none of them
+# (most lines of excerpts without a traceback) is not scanned by the slower pattern at all.
 BARE_EXCEPTION_NEEDS = ("errors.", "exceptions.", "exc.", "err.", "socket.")
 BARE_EXCEPTION_ENDING = re.compile(r"(?:Error|Exception|Exit|Interrupt|Timeout|Denied|Failure|Exceeded|Configured"
                                    r"|Unavailable|Forbidden|Unauthenticated|Exhausted|Unauthorized|Expired|NotFound)(?::|$)",
@@ -69,14 +69,36 @@ BARE_EXCEPTION_ENDING = re.compile(r"(?:Error|Exception|Exit|Interrupt|Timeout|D
 
 def bare_exceptions(text: str) -> list[ParsedException]:
     """The first exception named in loose text, as a frameless exception, when there is no traceback."""
-    text = text[:20000]
-    if not any(name in text for name in BARE_EXCEPTION_NEEDS) and not BARE_EXCEPTION_ENDING.search(text):
-        return []
     try:  # our own pattern on at most 20,000 characters: the timeout (wall clock) only guards a loaded machine
-        match = BARE_EXCEPTION.search(text, timeout=BUILTIN_REGEX_TIMEOUT_SECONDS)
+        match = _first_bare_exception(text[:20000])
     except TimeoutError:
         return []  # the event is still classified, by what the rest of its text says
     return [ParsedException(match.group(1), (match.group(2) or "").strip(), [])] if match else []
+
+
+def _first_bare_exception(text: str):
+    """BARE_EXCEPTION.search(text), line by line: a match lies within one line (a name holds no line
+    break and `.*` stops at one; searching up to a line's end, `$` matches there as before its
+    `\n`), so only the lines holding what the pattern needs are searched, in order."""
+    at = 0
+    while (needed := _next_needed(text, at)) >= 0:
+        start = text.rfind("\n", 0, needed) + 1
+        end = text.find("\n", needed)
+        end = len(text) if end < 0 else end
+        match = BARE_EXCEPTION.search(text, start, end, timeout=BUILTIN_REGEX_TIMEOUT_SECONDS)
+        if match is not None:
+            return match
+        at = end + 1
+    return None
+
+
+def _next_needed(text: str, at: int) -> int:
+    """The first place from `at` on of something BARE_EXCEPTION cannot match without, or -1."""
+    found = [i for i in (text.find(name, at) for name in BARE_EXCEPTION_NEEDS) if i >= 0]
+    ending = BARE_EXCEPTION_ENDING.search(text, at)
+    if ending is not None:
+        found.append(ending.start())
+    return min(found, default=-1)
 
 
 @dataclass
