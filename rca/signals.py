@@ -123,8 +123,13 @@ class Signals:
         return words
 
 
-def _unique(items) -> tuple:
-    return tuple(dict.fromkeys(i for i in items if i is not None))
+def _unique(items: list) -> tuple:
+    """The items in order, each once, None left out (most lists are empty: nothing to do)."""
+    if not items:
+        return ()
+    unique = dict.fromkeys(items)
+    unique.pop(None, None)
+    return tuple(unique)
 
 
 ERRNO_NAMES = errno_module.errorcode
@@ -207,11 +212,11 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
         undefined = found.group(1)
     return Signals(
         exceptions=_unique(names), errnos=_unique(errnos),
-        exit_codes=_unique(int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)) if "exit" in lower else (),
-        signals=_unique(signals), http=_unique(h for h in http if 100 <= h <= 599),
+        exit_codes=_unique([int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)]) if "exit" in lower else (),
+        signals=_unique(signals), http=_unique([h for h in http if 100 <= h <= 599]),
         grpc=_unique(GRPC_CODE.findall(text)) if not held.isdisjoint(GRPC_WORDS) else (),
         sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
-        mysql=_unique(m for m in mysql if 1000 <= m <= 9999), packages=_unique(packages),
+        mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=_unique(packages),
         environ=bool(environ), env_key=env_key, undefined=undefined,
         phrases=knowledge().phrase_classes(text, folded_held),
         symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
