@@ -63,6 +63,15 @@ HTTP_STATUS = re.compile(  # (`H(?<!\wH)TTP` is `\bHTTP`, as above: each alterna
     r"|Bad Gateway|Gateway Time-?out|Internal Server Error|Not Found|Bad Request|Slow Down|Deadline Exceeded)"
     r"|(?:Error|Exception|Exceeded|Denied|Forbidden|Unavailable|Unauthorized|Unauthenticated|TooManyRequests"
     r"|Exhausted|Gateway|Timeout): ([1-5]\d\d)\b", re.IGNORECASE)
+# Where an HTTP_STATUS match can start in the lower-cased text: at one of its words, or three
+# characters (a status) before a space and one of its reasons. Each string, with how far before it.
+HTTP_STARTS = {word: 0 for word in ("http", "status", "response code", "code", "<response [", "error code")}
+HTTP_STARTS |= {f"{word}: ": 0 for word in ("error", "exception", "exceeded", "denied", "forbidden", "unavailable", "unauthorized",
+                                             "unauthenticated", "toomanyrequests", "exhausted", "gateway", "timeout")}
+HTTP_STARTS |= {f" {reason}": 3 for reason in ("client error", "server error", "too many requests", "unauthorized", "forbidden",
+                                               "service unavailable", "bad gateway", "gateway time", "internal server error",
+                                               "not found", "bad request", "slow down", "deadline exceeded")}
+HTTP_WORDS = Substrings(folded=HTTP_STARTS)
 GRPC_CODE = re.compile(r"\b(?:StatusCode\.)?(DEADLINE_EXCEEDED|UNAVAILABLE|UNAUTHENTICATED|PERMISSION_DENIED"
                        r"|RESOURCE_EXHAUSTED|CANCELLED|INTERNAL|NOT_FOUND|INVALID_ARGUMENT|ABORTED|UNKNOWN)\b")
 SQLSTATE = re.compile(r"(?:SQLSTATE|sqlstate|pgcode|SQL state|sql_state)[\s\[\]:=\"']*([0-9A-Z]{5})\b")
@@ -190,7 +199,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
             signals.append(name or oom or killed or killed_process)
     http = []
     if any(not text.endswith("line ", 0, m.start()) for m in THREE_DIGITS.finditer(text)):
-        for match in _finditer_folded(HTTP_STATUS, text, lower):
+        for match in _http_statuses(text, lower):
             http.append(int(next(g for g in match.groups() if g)))
     mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)]
     files = FRAME_FILE.findall(text) if 'File "' in text else []
@@ -276,6 +285,20 @@ def _finditer_folded(pattern: re.Pattern, text: str, lower: str):
     """pattern.finditer(text) for a case-insensitive pattern, several times faster on an ASCII text,
     where lower-casing keeps every character in its place and case-folding agrees with it."""
     return LOWER_CASE[pattern].finditer(lower) if text.isascii() else pattern.finditer(text)
+
+
+def _http_statuses(text: str, lower: str) -> list[re.Match]:
+    """HTTP_STATUS.finditer(text). On an ASCII text the pattern is tried only where a match can start
+    (HTTP_STARTS), in order and past the previous match, as finditer would come to them: its scan
+    of every position costs as much as the rest of the parse."""
+    if not text.isascii():
+        return list(HTTP_STATUS.finditer(text))
+    pattern, found, after = LOWER_CASE[HTTP_STATUS], [], 0
+    for start in sorted({at - HTTP_STARTS[word] for at, word in HTTP_WORDS.occurrences(lower)}):
+        if start >= after and (match := pattern.match(lower, start)) is not None:
+            found.append(match)
+            after = match.end()
+    return found
 
 
 # ---- the knowledge tables ------------------------------------------------------------------------

@@ -39,6 +39,12 @@ class Substrings:
             self._automaton.make_automaton()
         self._empty = not owners
 
+    def occurrences(self, lower: str) -> list[tuple[int, str]]:
+        """(start, string) of every place where a folded string occurs in `lower`."""
+        if self._empty:
+            return []
+        return [(end - len(key) + 1, key) for end, (key, _) in self._automaton.iter(lower) if key is not None]
+
     def find(self, text: str, lower: str) -> tuple[set[str], set[str]]:
         """(the exact strings `text` holds, the folded strings `lower` holds); `lower` is text.lower()."""
         exact = {s for s in self._unchecked if s in text}

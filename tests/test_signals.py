@@ -58,23 +58,26 @@ def test_a_probe_or_router_line_is_left_to_the_symptom_rules():
     assert decide(parse("Readiness probe failed: HTTP probe failed with statuscode: 503", prose=True)) is None
 
 
-def test_the_http_pattern_starts_with_literals_and_matches_as_its_word_boundary_spelling():
-    """HTTP_STATUS writes `\\bstatus` as `s(?<!\\ws)tatus` (re scans faster for a literal): the same
-    matches, in both cases and on the lower-cased text, on every real excerpt and at the edges."""
+def test_the_http_statuses_are_those_the_word_boundary_spelling_finds_everywhere():
+    """HTTP_STATUS writes `\\bstatus` as `s(?<!\\ws)tatus` (re scans faster for a literal), and is tried
+    only where a match can start: the same matches, in both cases and on the lower-cased text, on
+    every real excerpt and at the edges."""
     import json
     import re
 
     from conftest import FIXTURES
-    from rca.signals import HTTP_STATUS, LOWER_CASE
+    from rca.signals import HTTP_STATUS, LOWER_CASE, _http_statuses
 
     spelled = re.compile(re.sub(r"(\[1-5\]|\w)\(\?<!\\w(?:\[1-5\]|\w)\)", r"\\b\1", HTTP_STATUS.pattern), re.IGNORECASE)
     assert r"\bstatus" in spelled.pattern and "(?<!" not in spelled.pattern
     lines = (FIXTURES / "real-corpus" / "excerpts.jsonl").read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in lines if line.strip()]
     texts += ["HTTP/1.1 503", "xhttp 200", "\u017ftatus 404", "\u212aode 500", "foo.status 500", "_code 500", "a503 Bad Gateway",
-              "<Response [503]>", "http200", "http/1.1200", "\u0130status 500", "9503 Not Found"]
+              "<Response [503]>", "http200", "http/1.1200", "\u0130status 500", "9503 Not Found", "503 503 Bad Gateway",
+              "Error: Error: 500", "code code 404", "03 Not Found", "HTTP Error code: 418"]
     for text in texts + [text.upper() for text in texts]:
         found = [(m.span(), m.groups()) for m in spelled.finditer(text)]
         assert [(m.span(), m.groups()) for m in HTTP_STATUS.finditer(text)] == found
+        assert [(m.span(), m.groups()) for m in _http_statuses(text, text.lower())] == found
         if text.isascii():
             assert [(m.span(), m.groups()) for m in LOWER_CASE[HTTP_STATUS].finditer(text.lower())] == found
