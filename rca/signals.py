@@ -76,6 +76,11 @@ GRPC_CODE = re.compile(r"\b(?:StatusCode\.)?(DEADLINE_EXCEEDED|UNAVAILABLE|UNAUT
                        r"|RESOURCE_EXHAUSTED|CANCELLED|INTERNAL|NOT_FOUND|INVALID_ARGUMENT|ABORTED|UNKNOWN)\b")
 SQLSTATE = re.compile(r"(?:SQLSTATE|sqlstate|pgcode|SQL state|sql_state)[\s\[\]:=\"']*([0-9A-Z]{5})\b")
 MYSQL_ERROR = re.compile(r"\((\d{4}), u?[\"']|E(?<!\wE)(?:RROR (\d{4}) \(|rror(?: Code)?:? (\d{4})\b)|e(?<!\we)rrno (\d{4})\b")
+# What ERRNO_NUMBER and MYSQL_ERROR cannot match without, alternative by alternative. Both stop at
+# every `e` of a text; these look for literals, and a tenth of the texts hold one.
+ERRNO_PAREN = re.compile(r"\(\d\d\d?: [A-Z][a-z]")
+MYSQL_PAREN = re.compile(r"\(\d{4}, u?[\"']")
+MYSQL_CODE = re.compile(r"rror(?: Code)?:? \d{4}")
 SYMPTOM = re.compile(r"probe failed|\bcode=H\d\d\b|Back-off restarting|CrashLoopBackOff|Worker failed to boot"
                      r"|State changed from \w+ to crashed|App crashed|failed to start|Failed with result", re.IGNORECASE)
 FRAME_FILE = re.compile(r'^\s*File "([^"]+)", line \d+', re.MULTILINE)
@@ -183,9 +188,10 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
         names = [m.group(1) for m in exception_names(text) if text[m.end():m.end() + 1] in (":", "") or
                  text[m.start() - 1:m.start()] in ("(", "<", "'")]
     errnos = []
-    for match in ERRNO_NUMBER.finditer(text):
-        errno_number = int(next(g for g in match.groups() if g))
-        errnos.append(ERRNO_NAMES.get(abs(errno_number)))
+    if _may_name_errno(text):
+        for match in ERRNO_NUMBER.finditer(text):
+            errno_number = int(next(g for g in match.groups() if g))
+            errnos.append(ERRNO_NAMES.get(abs(errno_number)))
     errnos += [name for name in ERRNO_NAME.findall(text) if name in ERRNO_NAME_SET]
     held, folded_held = literals().find(text, lower)
     if not folded_held.isdisjoint(STRERROR_WORDINGS):  # most texts hold none: the scan runs only where one is
@@ -201,7 +207,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
     if any(not text.endswith("line ", 0, m.start()) for m in THREE_DIGITS.finditer(text)):
         for match in _http_statuses(text, lower):
             http.append(int(next(g for g in match.groups() if g)))
-    mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)]
+    mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)] if _may_name_mysql(text) else []
     files = FRAME_FILE.findall(text) if 'File "' in text else []
     packages = []
     for file in reversed(files):
@@ -285,6 +291,14 @@ def _finditer_folded(pattern: re.Pattern, text: str, lower: str):
     """pattern.finditer(text) for a case-insensitive pattern, several times faster on an ASCII text,
     where lower-casing keeps every character in its place and case-folding agrees with it."""
     return LOWER_CASE[pattern].finditer(lower) if text.isascii() else pattern.finditer(text)
+
+
+def _may_name_errno(text: str) -> bool:
+    return "errno" in text or "[Errno " in text or "[WinError " in text or ERRNO_PAREN.search(text) is not None
+
+
+def _may_name_mysql(text: str) -> bool:
+    return "RROR " in text or "errno " in text or MYSQL_PAREN.search(text) is not None or MYSQL_CODE.search(text) is not None
 
 
 def _http_statuses(text: str, lower: str) -> list[re.Match]:

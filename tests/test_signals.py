@@ -81,3 +81,19 @@ def test_the_http_statuses_are_those_the_word_boundary_spelling_finds_everywhere
         assert [(m.span(), m.groups()) for m in _http_statuses(text, text.lower())] == found
         if text.isascii():
             assert [(m.span(), m.groups()) for m in LOWER_CASE[HTTP_STATUS].finditer(text.lower())] == found
+
+
+def test_the_errno_and_mysql_guards_pass_every_text_their_patterns_match():
+    import json
+
+    from conftest import FIXTURES
+    from rca.signals import ERRNO_NUMBER, MYSQL_ERROR, _may_name_errno, _may_name_mysql
+
+    lines = (FIXTURES / "real-corpus" / "excerpts.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines if line.strip()]
+    texts += ["[Errno 111] x", "[WinError 10061] x", "errno=28", "(110: Connection timed out)", "(2013, 'Lost')", "ERROR 1045 (28000)",
+              "Error Code: 1205", "Error: 1040", "mysql errno 1213", "Error 1062", "(99: x)", "(1234, u'x')"]
+    assert sum(bool(ERRNO_NUMBER.search(text)) for text in texts) > 20 and sum(bool(MYSQL_ERROR.search(text)) for text in texts) > 10
+    for text in texts:
+        assert _may_name_errno(text) or not ERRNO_NUMBER.search(text), text
+        assert _may_name_mysql(text) or not MYSQL_ERROR.search(text), text
