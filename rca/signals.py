@@ -168,7 +168,8 @@ def _parse_prose(text: str) -> Signals:
 # compared with the few literals literals() finds in a text)
 GRPC_WORDS = frozenset({"DEADLINE_EXCEEDED", "UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
                         "CANCELLED", "INTERNAL", "NOT_FOUND", "INVALID_ARGUMENT", "ABORTED", "UNKNOWN"})
-THREE_DIGITS = re.compile(r"[1-5](?<!\d[1-5])\d\d(?!\d)")  # (?<!\d)[1-5]\d\d(?!\d)
+# a number that may be a status: three digits, not part of a longer number nor a frame's `line 123`
+STATUS_LIKE = re.compile(r"[1-5](?<!\d[1-5])(?<!line [1-5])\d\d(?!\d)")  # (?<!\d)(?<!line )[1-5]\d\d(?!\d)
 SIGNAL_HINTS = frozenset({"SIG", "signal", "Killed", "OOM"})
 SYMPTOM_HINTS = frozenset({"probe failed", "code=h", "back-off", "crashloop", "failed to boot", "to crashed", "app crashed",
                            "failed to start", "failed with result"})
@@ -204,7 +205,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
                 name = {9: "SIGKILL", 15: "SIGTERM", 11: "SIGSEGV", 6: "SIGABRT"}.get(int(number))
             signals.append(name or oom or killed or killed_process)
     http = []
-    if any(not text.endswith("line ", 0, m.start()) for m in THREE_DIGITS.finditer(text)):
+    if STATUS_LIKE.search(text):
         for match in _http_statuses(text, lower):
             http.append(int(next(g for g in match.groups() if g)))
     mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)] if _may_name_mysql(text) else []
