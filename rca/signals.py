@@ -72,6 +72,9 @@ HTTP_STARTS |= {f" {reason}": 3 for reason in ("client error", "server error", "
                                                "service unavailable", "bad gateway", "gateway time", "internal server error",
                                                "not found", "bad request", "slow down", "deadline exceeded")}
 HTTP_WORDS = Substrings(folded=HTTP_STARTS)
+# a number that may be a status: three digits, not part of a longer number nor a frame's `line 123`;
+# a text without one is not searched for statuses
+STATUS_LIKE = re.compile(r"[1-5](?<!\d[1-5])(?<!line [1-5])\d\d(?!\d)")  # (?<!\d)(?<!line )[1-5]\d\d(?!\d)
 GRPC_CODE = re.compile(r"\b(?:StatusCode\.)?(DEADLINE_EXCEEDED|UNAVAILABLE|UNAUTHENTICATED|PERMISSION_DENIED"
                        r"|RESOURCE_EXHAUSTED|CANCELLED|INTERNAL|NOT_FOUND|INVALID_ARGUMENT|ABORTED|UNKNOWN)\b")
 SQLSTATE = re.compile(r"(?:SQLSTATE|sqlstate|pgcode|SQL state|sql_state)[\s\[\]:=\"']*([0-9A-Z]{5})\b")
@@ -168,8 +171,6 @@ def _parse_prose(text: str) -> Signals:
 # compared with the few literals literals() finds in a text)
 GRPC_WORDS = frozenset({"DEADLINE_EXCEEDED", "UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
                         "CANCELLED", "INTERNAL", "NOT_FOUND", "INVALID_ARGUMENT", "ABORTED", "UNKNOWN"})
-# a number that may be a status: three digits, not part of a longer number nor a frame's `line 123`
-STATUS_LIKE = re.compile(r"[1-5](?<!\d[1-5])(?<!line [1-5])\d\d(?!\d)")  # (?<!\d)(?<!line )[1-5]\d\d(?!\d)
 SIGNAL_HINTS = frozenset({"SIG", "signal", "Killed", "OOM"})
 SYMPTOM_HINTS = frozenset({"probe failed", "code=h", "back-off", "crashloop", "failed to boot", "to crashed", "app crashed",
                            "failed to start", "failed with result"})
@@ -304,8 +305,8 @@ def _may_name_mysql(text: str) -> bool:
 
 def _http_statuses(text: str, lower: str) -> list[re.Match]:
     """HTTP_STATUS.finditer(text). On an ASCII text the pattern is tried only where a match can start
-    (HTTP_STARTS), in order and past the previous match, as finditer would come to them: its scan
-    of every position costs as much as the rest of the parse."""
+    (HTTP_STARTS), in order and past the previous match, as finditer would come to them, instead of
+    at every position of the text."""
     if not text.isascii():
         return list(HTTP_STATUS.finditer(text))
     pattern, found, after = LOWER_CASE[HTTP_STATUS], [], 0
