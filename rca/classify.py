@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
+from .classes import UNKNOWN
 from .events import ErrorEvent
 from .rules import Classification, RuleSet, event_from_text
 
@@ -27,15 +28,14 @@ def hybrid(rules: RuleSet, model, event: ErrorEvent) -> Classification:
 
 
 def _with_model(decided: Classification, model, probabilities) -> Classification:
-    from .classes import UNKNOWN
-
     classes = model.classes  # a new list each time it is read
-    order = probabilities.argsort()[::-1][:3]
-    alternatives = [{"class": classes[i], "model": round(float(probabilities[i]), 4)} for i in order]
+    order = probabilities.argsort()[::-1][:3].tolist()
+    row = probabilities.tolist()  # Python floats at once: indexing a numpy row one item at a time is slow
+    alternatives = [{"class": classes[i], "model": round(row[i], 4)} for i in order]
     if decided.method == "rule":
         decided.alternatives += alternatives
         return decided
-    label, probability = classes[order[0]], float(probabilities[order[0]])
+    label, probability = classes[order[0]], row[order[0]]
     if label != UNKNOWN and probability >= model.threshold:
         return Classification(label, probability, "model", None, {}, alternatives[1:])
     # The confidence is in the answer given; for `unknown` there is none (the model's guesses are the alternatives).

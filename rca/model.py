@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,14 +40,35 @@ MAX_TEXT = 4000
 FRAME_FILE = re.compile(r'File "[^"]*?(\w+)\.py"')
 
 
-def _model_masks() -> list[tuple[str, str | None, re.Pattern | regex.Pattern]]:
+def _holds(literal: str) -> Callable[[str], bool]:
+    return lambda text: literal in text
+
+
+# What a mask's shape cannot match without, looked for before the mask runs: most texts hold no hex
+# id, prefixed id, duration or size, and these masks start with `\b`, which is slow to scan for. A
+# hex id is `0x…` or a run of ten hex digits (under IGNORECASE `[0-9a-f]` and `x` match no other
+# characters); a prefixed id has a letter, `_` or `-`, then a digit after letters and digits; a
+# duration or a size is a digit, maybe a space, then the first letter of a unit. Each guard is
+# compiled by its mask's engine, so that `\d` and `\s` mean the same.
+HEX_RUN = re.compile(r"[0-9a-fA-F]{10}")
+ID_HEAD = re.compile(r"[_-](?<=[A-Za-z][_-])[0-9a-z]*\d")
+DURATION_HEAD = regex.compile(r"\d\s?[mnsuhµ]")
+SIZE_HEAD = regex.compile(r"\d\s?[KMGTbB]")
+MASK_GUARDS: dict[str, Callable[[str], object]] = {
+    "url": _holds("://"), "uuid": _holds("-"), "time": _holds("-"), "ip": _holds("."), "path": _holds("/"),
+    "hex": lambda text: "0x" in text or "0X" in text or HEX_RUN.search(text), "id": ID_HEAD.search,
+    "duration": DURATION_HEAD.search, "size": SIZE_HEAD.search,
+}
+
+
+def _model_masks() -> list[tuple[str, Callable[[str], object] | None, re.Pattern | regex.Pattern]]:
     """The shared masks (rca.masks) in their order, quoted strings left as they are. Each is compiled
     by whichever engine scans its shape faster (the `regex` package, several times faster on most of
     these; `re` on the hex and id shapes); tests/test_model.py checks the text out is mask()'s on
-    every corpus text. A mask whose shape needs a character the text lacks is not run at all."""
+    every corpus text. A mask whose guard finds nothing its shape needs is not run at all."""
     faster_in_re = ("hex", "id")
-    needs = {"url": "://", "uuid": "-", "time": "-", "ip": ".", "path": "/"}
-    return [(name, needs.get(name), pattern if name in faster_in_re else regex.compile(pattern.pattern, pattern.flags & ~re.UNICODE))
+    return [(name, MASK_GUARDS.get(name),
+             pattern if name in faster_in_re else regex.compile(pattern.pattern, pattern.flags & ~re.UNICODE))
             for name, pattern in MASKS if name != "str"]
 
 
@@ -59,8 +81,8 @@ def normalise(text: str) -> str:
     text = text[:MAX_TEXT]
     if 'File "' in text:
         text = FRAME_FILE.sub(r"File \1.py", text)
-    for name, needed, pattern in MODEL_MASKS:
-        if needed is None or needed in text:
+    for name, guard, pattern in MODEL_MASKS:
+        if guard is None or guard(text):
             text = pattern.sub(f" {name} ", text)
     return text
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .substrings import Substrings
+
 MAX_TEXT = 8000
 
 # Speed (issue 16): re scans fast for a pattern that starts with a literal character, and slowly for
@@ -37,6 +39,7 @@ EXCEPTION_NAME = re.compile(
 BARE_WORDS = frozenset(_SUFFIX.split("|")) | {"Found"}  # `503 Service Unavailable` names no exception
 # a line that prints an exception, whatever its name: `hvac.exceptions.Forbidden: ...`
 LINE_EXCEPTION = re.compile(r"(?m)(?:^|\] |\| |\"message\": \")((?:[A-Za-z_]\w*\.)+_?[A-Z]\w*)(?=: |:$|$)")
+DOTTED_TYPE = re.compile(r"\._?[A-Z]")  # what LINE_EXCEPTION cannot match without; a third of the texts hold it
 ERRNO_NUMBER = re.compile(r"\[(?:Errno|WinError) (-?\d+)\]|e(?<!\we)rrno[ =:]+(-?\d+)|\((\d{2,3}): [A-Z][a-z]")
 ERRNO_NAME = re.compile(r"(E(?<!\wE)(?:[A-Z]{3,14}|AI_[A-Z]+))\b")
 STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on their own
@@ -53,16 +56,34 @@ EXIT_CODE = re.compile(r"(?:exit(?:ed)?(?: with)?(?: exit)? (?:code|status)|exit
                        r"|exit status)[\s:=\"']*(-?\d{1,3})\b", re.IGNORECASE)
 SIGNAL = re.compile(r"\b(SIG[A-Z]{3,6})\b|\bsignal[ :]+(\d{1,2})\b|\b(OOMKilled)\b|^\s*(Killed)\s*$|\b(Killed) process\b",
                     re.MULTILINE)
-HTTP_STATUS = re.compile(
-    r"(?:\bHTTP(?:/\d(?:\.\d)?)?|\bstatus(?:[ _]?code)?|\bresponse code|\bcode|<Response \[|\bError code)[\s:=\"'\[(]*([1-5]\d\d)\b"
-    r"|\b([1-5]\d\d) (?:Client Error|Server Error|Too Many Requests|Unauthorized|Forbidden|Service Unavailable"
+HTTP_STATUS = re.compile(  # (`H(?<!\wH)TTP` is `\bHTTP`, as above: each alternative starts with a literal)
+    r"(?:H(?<!\wH)TTP(?:/\d(?:\.\d)?)?|s(?<!\ws)tatus(?:[ _]?code)?|r(?<!\wr)esponse code|c(?<!\wc)ode|<Response \["
+    r"|E(?<!\wE)rror code)[\s:=\"'\[(]*([1-5]\d\d)\b"
+    r"|([1-5](?<!\w[1-5])\d\d) (?:Client Error|Server Error|Too Many Requests|Unauthorized|Forbidden|Service Unavailable"
     r"|Bad Gateway|Gateway Time-?out|Internal Server Error|Not Found|Bad Request|Slow Down|Deadline Exceeded)"
     r"|(?:Error|Exception|Exceeded|Denied|Forbidden|Unavailable|Unauthorized|Unauthenticated|TooManyRequests"
     r"|Exhausted|Gateway|Timeout): ([1-5]\d\d)\b", re.IGNORECASE)
+# Where an HTTP_STATUS match can start in the lower-cased text: at one of its words, or three
+# characters (a status) before a space and one of its reasons. Each string, with how far before it.
+HTTP_STARTS = {word: 0 for word in ("http", "status", "response code", "code", "<response [", "error code")}
+HTTP_STARTS |= {f"{word}: ": 0 for word in ("error", "exception", "exceeded", "denied", "forbidden", "unavailable", "unauthorized",
+                                             "unauthenticated", "toomanyrequests", "exhausted", "gateway", "timeout")}
+HTTP_STARTS |= {f" {reason}": 3 for reason in ("client error", "server error", "too many requests", "unauthorized", "forbidden",
+                                               "service unavailable", "bad gateway", "gateway time", "internal server error",
+                                               "not found", "bad request", "slow down", "deadline exceeded")}
+HTTP_WORDS = Substrings(folded=HTTP_STARTS)
+# a number that may be a status: three digits, not part of a longer number nor a frame's `line 123`;
+# a text without one is not searched for statuses
+STATUS_LIKE = re.compile(r"[1-5](?<!\d[1-5])(?<!line [1-5])\d\d(?!\d)")  # (?<!\d)(?<!line )[1-5]\d\d(?!\d)
 GRPC_CODE = re.compile(r"\b(?:StatusCode\.)?(DEADLINE_EXCEEDED|UNAVAILABLE|UNAUTHENTICATED|PERMISSION_DENIED"
                        r"|RESOURCE_EXHAUSTED|CANCELLED|INTERNAL|NOT_FOUND|INVALID_ARGUMENT|ABORTED|UNKNOWN)\b")
 SQLSTATE = re.compile(r"(?:SQLSTATE|sqlstate|pgcode|SQL state|sql_state)[\s\[\]:=\"']*([0-9A-Z]{5})\b")
 MYSQL_ERROR = re.compile(r"\((\d{4}), u?[\"']|E(?<!\wE)(?:RROR (\d{4}) \(|rror(?: Code)?:? (\d{4})\b)|e(?<!\we)rrno (\d{4})\b")
+# What ERRNO_NUMBER and MYSQL_ERROR cannot match without, alternative by alternative. Both stop at
+# every `e` of a text; these look for literals, and a tenth of the texts hold one.
+ERRNO_PAREN = re.compile(r"\(\d\d\d?: [A-Z][a-z]")
+MYSQL_PAREN = re.compile(r"\(\d{4}, u?[\"']")
+MYSQL_CODE = re.compile(r"rror(?: Code)?:? \d{4}")
 SYMPTOM = re.compile(r"probe failed|\bcode=H\d\d\b|Back-off restarting|CrashLoopBackOff|Worker failed to boot"
                      r"|State changed from \w+ to crashed|App crashed|failed to start|Failed with result", re.IGNORECASE)
 FRAME_FILE = re.compile(r'^\s*File "([^"]+)", line \d+', re.MULTILINE)
@@ -119,8 +140,13 @@ class Signals:
         return words
 
 
-def _unique(items) -> tuple:
-    return tuple(dict.fromkeys(i for i in items if i is not None))
+def _unique(items: list) -> tuple:
+    """The items in order, each once, None left out (most lists are empty: nothing to do)."""
+    if not items:
+        return ()
+    unique = dict.fromkeys(items)
+    unique.pop(None, None)
+    return tuple(unique)
 
 
 ERRNO_NAMES = errno_module.errorcode
@@ -141,12 +167,14 @@ def _parse_prose(text: str) -> Signals:
     return _parse(text, None, prose=True)
 
 
-GRPC_WORDS = ("DEADLINE_EXCEEDED", "UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-              "CANCELLED", "INTERNAL", "NOT_FOUND", "INVALID_ARGUMENT", "ABORTED", "UNKNOWN")
-THREE_DIGITS = re.compile(r"[1-5](?<!\d[1-5])\d\d(?!\d)")  # (?<!\d)[1-5]\d\d(?!\d)
-SIGNAL_HINTS = ("SIG", "signal", "Killed", "OOM")
-SYMPTOM_HINTS = ("probe failed", "code=h", "back-off", "crashloop", "failed to boot", "to crashed", "app crashed",
-                 "failed to start", "failed with result")
+# Literals without which a pattern cannot match: the pattern runs only on a text holding one (sets,
+# compared with the few literals literals() finds in a text)
+GRPC_WORDS = frozenset({"DEADLINE_EXCEEDED", "UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                        "CANCELLED", "INTERNAL", "NOT_FOUND", "INVALID_ARGUMENT", "ABORTED", "UNKNOWN"})
+SIGNAL_HINTS = frozenset({"SIG", "signal", "Killed", "OOM"})
+SYMPTOM_HINTS = frozenset({"probe failed", "code=h", "back-off", "crashloop", "failed to boot", "to crashed", "app crashed",
+                           "failed to start", "failed with result"})
+STRERROR_WORDINGS = frozenset(STRERRORS)
 
 
 def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
@@ -155,30 +183,33 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
         names = list(chain)
     elif prose:
         named = [(m.start(1), m.group(1)) for m in exception_names(text)]
-        named += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)]
+        if DOTTED_TYPE.search(text):
+            named += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)]
         names = [name for _, name in sorted(named) if name not in BARE_WORDS]
     else:  # a log line: exceptions named where a line prints them (`pkg.Error: message`)
         names = [m.group(1) for m in exception_names(text) if text[m.end():m.end() + 1] in (":", "") or
                  text[m.start() - 1:m.start()] in ("(", "<", "'")]
     errnos = []
-    for match in ERRNO_NUMBER.finditer(text):
-        errno_number = int(next(g for g in match.groups() if g))
-        errnos.append(ERRNO_NAMES.get(abs(errno_number)))
+    if _may_name_errno(text):
+        for match in ERRNO_NUMBER.finditer(text):
+            errno_number = int(next(g for g in match.groups() if g))
+            errnos.append(ERRNO_NAMES.get(abs(errno_number)))
     errnos += [name for name in ERRNO_NAME.findall(text) if name in ERRNO_NAME_SET]
-    if any(wording in lower for wording in STRERRORS):  # most texts hold none: a few look-ups beat the scan
+    held, folded_held = literals().find(text, lower)
+    if not folded_held.isdisjoint(STRERROR_WORDINGS):  # most texts hold none: the scan runs only where one is
         errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(lower)]
     signals = []
-    if any(hint in text for hint in SIGNAL_HINTS):
+    if not held.isdisjoint(SIGNAL_HINTS):
         for match in SIGNAL.finditer(text):
             name, number, oom, killed, killed_process = match.groups()
             if number:
                 name = {9: "SIGKILL", 15: "SIGTERM", 11: "SIGSEGV", 6: "SIGABRT"}.get(int(number))
             signals.append(name or oom or killed or killed_process)
     http = []
-    if any(not text.endswith("line ", 0, m.start()) for m in THREE_DIGITS.finditer(text)):
-        for match in _finditer_folded(HTTP_STATUS, text, lower):
+    if STATUS_LIKE.search(text):
+        for match in _http_statuses(text, lower):
             http.append(int(next(g for g in match.groups() if g)))
-    mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)]
+    mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)] if _may_name_mysql(text) else []
     files = FRAME_FILE.findall(text) if 'File "' in text else []
     packages = []
     for file in reversed(files):
@@ -198,15 +229,23 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
         undefined = found.group(1)
     return Signals(
         exceptions=_unique(names), errnos=_unique(errnos),
-        exit_codes=_unique(int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)) if "exit" in lower else (),
-        signals=_unique(signals), http=_unique(h for h in http if 100 <= h <= 599),
-        grpc=_unique(GRPC_CODE.findall(text)) if any(word in text for word in GRPC_WORDS) else (),
+        exit_codes=_unique([int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)]) if "exit" in lower else (),
+        signals=_unique(signals), http=_unique([h for h in http if 100 <= h <= 599]),
+        grpc=_unique(GRPC_CODE.findall(text)) if not held.isdisjoint(GRPC_WORDS) else (),
         sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
-        mysql=_unique(m for m in mysql if 1000 <= m <= 9999), packages=_unique(packages),
+        mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=_unique(packages),
         environ=bool(environ), env_key=env_key, undefined=undefined,
-        phrases=knowledge().phrase_classes(text, lower),
-        symptom=any(hint in lower for hint in SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
+        phrases=knowledge().phrase_classes(text, folded_held),
+        symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
     )
+
+
+@lru_cache(maxsize=1)
+def literals() -> Substrings:
+    """The literals _parse asks every text about, found in one scan (rca.substrings): the signal
+    hints and gRPC code names as written; the strerror wordings, the symptom hints and the knowledge
+    phrases' anchors in the lower-cased text."""
+    return Substrings(exact=(*SIGNAL_HINTS, *GRPC_WORDS), folded=(*STRERRORS, *SYMPTOM_HINTS, *knowledge().anchors))
 
 
 ERRNO_NAME_SET = frozenset(ERRNO_NAMES.values()) | {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA"}
@@ -220,14 +259,23 @@ def exception_names(text: str) -> list[re.Match]:
     a run of word characters, dots, hyphens and slashes starts (its lookbehind), so there is at most one per run,
     and it ends in one of the words of NAME_ENDING; so the pattern is tried only at the start of the
     runs that hold such a word."""
-    starts = dict.fromkeys(_run_start(text, m.start()) for m in NAME_ENDING.finditer(text))
+    ends = [m.start() for m in NAME_ENDING.finditer(text)]
+    if not ends:
+        return []
+    backwards = text[::-1]
+    starts = dict.fromkeys(_run_start(backwards, at) for at in ends)
     return [m for m in (EXCEPTION_NAME.match(text, start) for start in starts) if m is not None]
 
 
-def _run_start(text: str, at: int) -> int:
-    while at > 0 and (text[at - 1].isalnum() or text[at - 1] in "_.-/"):  # re's \w: str.isalnum() or _
-        at -= 1
-    return at
+RUN = re.compile(r"[\w.\-/]*")
+
+
+def _run_start(backwards: str, at: int) -> int:
+    """Where the run of word characters, dots, hyphens and slashes that ends at `at` starts: the run
+    read forwards in the reversed text (`backwards`), by re rather than a Python loop."""
+    size = len(backwards)
+    run = RUN.match(backwards, size - at)  # (it matches the empty run, so always: the check narrows the Optional)
+    return size - run.end() if run is not None else at
 
 
 def _lower_case(pattern: re.Pattern) -> re.Pattern:
@@ -245,6 +293,28 @@ def _finditer_folded(pattern: re.Pattern, text: str, lower: str):
     """pattern.finditer(text) for a case-insensitive pattern, several times faster on an ASCII text,
     where lower-casing keeps every character in its place and case-folding agrees with it."""
     return LOWER_CASE[pattern].finditer(lower) if text.isascii() else pattern.finditer(text)
+
+
+def _may_name_errno(text: str) -> bool:
+    return "errno" in text or "[Errno " in text or "[WinError " in text or ERRNO_PAREN.search(text) is not None
+
+
+def _may_name_mysql(text: str) -> bool:
+    return "RROR " in text or "errno " in text or MYSQL_PAREN.search(text) is not None or MYSQL_CODE.search(text) is not None
+
+
+def _http_statuses(text: str, lower: str) -> list[re.Match]:
+    """HTTP_STATUS.finditer(text). On an ASCII text the pattern is tried only where a match can start
+    (HTTP_STARTS), in order and past the previous match, as finditer would come to them, instead of
+    at every position of the text."""
+    if not text.isascii():
+        return list(HTTP_STATUS.finditer(text))
+    pattern, found, after = LOWER_CASE[HTTP_STATUS], [], 0
+    for start in sorted({at - HTTP_STARTS[word] for at, word in HTTP_WORDS.occurrences(lower)}):
+        if start >= after and (match := pattern.match(lower, start)) is not None:
+            found.append(match)
+            after = match.end()
+    return found
 
 
 # ---- the knowledge tables ------------------------------------------------------------------------
@@ -271,15 +341,18 @@ class Knowledge:
     phrases: list  # (compiled pattern, class, anchors), strongest first
 
     def __post_init__(self):
-        # every anchor once, with the phrases it opens: one flat loop of substring tests per text
-        self.anchored = [(anchor, index) for index, (_, _, anchors) in enumerate(self.phrases) for anchor in anchors or ()]
+        # every anchor once, with the phrases it opens
+        self.anchors: dict[str, list[int]] = {}
+        for index, (_, _, anchors) in enumerate(self.phrases):
+            for anchor in anchors or ():
+                self.anchors.setdefault(anchor, []).append(index)
         self.unanchored = {index for index, (_, _, anchors) in enumerate(self.phrases) if anchors is None}
 
-    def phrase_classes(self, text: str, lower: str | None = None) -> tuple[str, ...]:
+    def phrase_classes(self, text: str, held: set[str]) -> tuple[str, ...]:
         """The classes of the phrases in `text`; a phrase's pattern runs only when one of its literal
-        anchors is in the lower-cased text (a case-insensitive alternation is slow to scan)."""
-        lower = text.lower() if lower is None else lower
-        opened = self.unanchored | {index for anchor, index in self.anchored if anchor in lower}
+        anchors is in the lower-cased text (a case-insensitive alternation is slow to scan). `held`:
+        the strings the lower-cased text holds, among them every anchor it holds (see literals())."""
+        opened = self.unanchored.union(*(self.anchors[s] for s in held if s in self.anchors))
         return tuple(self.phrases[i][1] for i in sorted(opened) if self.phrases[i][0].search(text))
 
 

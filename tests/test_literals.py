@@ -58,3 +58,18 @@ def test_the_screen_never_drops_a_rule_that_matches():
         facts = Facts.of(event)
         matching = {i for i, rule in enumerate(rules.rules) if rule.match.evaluate(facts, {}) is not None}
         assert matching <= set(screen.candidates(facts.text, facts.type_names)), event.text[:200]
+
+
+def test_a_bare_exception_is_the_one_a_search_of_the_whole_text_finds():
+    """bare_exceptions tries its pattern only at the start of the names holding what it needs: the
+    same first match as one search of the whole text, on every real excerpt and at the edges."""
+    from rca.rules.conditions import BARE_EXCEPTION, bare_exceptions
+
+    texts = [json.loads(line)["text"] for line in (FIXTURES / "real-corpus" / "excerpts.jsonl").open() if line.strip()]
+    texts += ["a\nredis.exceptions.ConnectionError\nb", "x ConnectTimeout:\r\nValueError: y", "note\u2028socket.timeout: t",
+              ": FooError", "FooError tail\nBarError", "requests.exceptions.X\n", "\nmy.err.Y: z", "(requests.exceptions.X: y",
+              "a\u0301errors.Foo: x", "[x]redis.exceptions.E: m", "foo.bar.BazError tail\n  q.QuxError", "x_y.errors.Z"]
+    for text in texts + [text.replace("\n", "\r\n") for text in texts]:
+        match = BARE_EXCEPTION.search(text[:20000])
+        expected = [(match.group(1), (match.group(2) or "").strip())] if match else []
+        assert [(e.type, e.message) for e in bare_exceptions(text)] == expected

@@ -212,6 +212,9 @@ def test_the_model_reads_the_shared_masks_exactly():
 
     texts = [r["text"] for name in ("train.jsonl", "holdout.jsonl") for r in read_corpus(CORPUS / name)]
     texts += [r["text"] for r in read_corpus(CORPUS.parent / "real-corpus" / "excerpts.jsonl")]
+    # the shapes the masks' guards look for, at their edges: case, other scripts' digits and spaces
+    texts += ["id 0XAB and 0x1f", "ABCDEF0123 abcdef012 deadbeef0", "user_\u0663\u0664\u0665 run-8f3 x_1", "\u0663\u0664ms 5\u00a0s 7µs",
+              "12 KiB, 3\u2003bytes, 4B 5 b", "request-id: req-7f3c9a after 250ms"]
     for text in texts:
         assert normalise(text) == mask(FRAME_FILE.sub(r"File \1.py", text[:MAX_TEXT]), " {} ", leave=("str",))
 

@@ -56,3 +56,44 @@ def test_prose_quotes_count_for_snippets_only():
 
 def test_a_probe_or_router_line_is_left_to_the_symptom_rules():
     assert decide(parse("Readiness probe failed: HTTP probe failed with statuscode: 503", prose=True)) is None
+
+
+def test_the_http_statuses_are_those_the_word_boundary_spelling_finds_everywhere():
+    """HTTP_STATUS writes `\\bstatus` as `s(?<!\\ws)tatus` (re scans faster for a literal), and is tried
+    only where a match can start: the same matches, in both cases and on the lower-cased text, on
+    every real excerpt and at the edges."""
+    import json
+    import re
+
+    from conftest import FIXTURES
+    from rca.signals import HTTP_STATUS, LOWER_CASE, _http_statuses
+
+    spelled = re.compile(re.sub(r"(\[1-5\]|\w)\(\?<!\\w(?:\[1-5\]|\w)\)", r"\\b\1", HTTP_STATUS.pattern), re.IGNORECASE)
+    assert r"\bstatus" in spelled.pattern and "(?<!" not in spelled.pattern
+    lines = (FIXTURES / "real-corpus" / "excerpts.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines if line.strip()]
+    texts += ["HTTP/1.1 503", "xhttp 200", "\u017ftatus 404", "\u212aode 500", "foo.status 500", "_code 500", "a503 Bad Gateway",
+              "<Response [503]>", "http200", "http/1.1200", "\u0130status 500", "9503 Not Found", "503 503 Bad Gateway",
+              "Error: Error: 500", "code code 404", "03 Not Found", "HTTP Error code: 418"]
+    for text in texts + [text.upper() for text in texts]:
+        found = [(m.span(), m.groups()) for m in spelled.finditer(text)]
+        assert [(m.span(), m.groups()) for m in HTTP_STATUS.finditer(text)] == found
+        assert [(m.span(), m.groups()) for m in _http_statuses(text, text.lower())] == found
+        if text.isascii():
+            assert [(m.span(), m.groups()) for m in LOWER_CASE[HTTP_STATUS].finditer(text.lower())] == found
+
+
+def test_the_errno_and_mysql_guards_pass_every_text_their_patterns_match():
+    import json
+
+    from conftest import FIXTURES
+    from rca.signals import ERRNO_NUMBER, MYSQL_ERROR, _may_name_errno, _may_name_mysql
+
+    lines = (FIXTURES / "real-corpus" / "excerpts.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines if line.strip()]
+    texts += ["[Errno 111] x", "[WinError 10061] x", "errno=28", "(110: Connection timed out)", "(2013, 'Lost')", "ERROR 1045 (28000)",
+              "Error Code: 1205", "Error: 1040", "mysql errno 1213", "Error 1062", "(99: x)", "(1234, u'x')"]
+    assert sum(bool(ERRNO_NUMBER.search(text)) for text in texts) > 20 and sum(bool(MYSQL_ERROR.search(text)) for text in texts) > 10
+    for text in texts:
+        assert _may_name_errno(text) or not ERRNO_NUMBER.search(text), text
+        assert _may_name_mysql(text) or not MYSQL_ERROR.search(text), text

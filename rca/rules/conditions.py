@@ -59,8 +59,8 @@ BARE_EXCEPTION = regex.compile(
 
 
 # What BARE_EXCEPTION cannot match without: a name of its first or second kind, or an ending of its
-# third kind right before a colon or the end of a line. Looked for first: a text with none of them
-# (most excerpts without a traceback) is not scanned by the slower pattern at all.
+# third kind right before a colon or the end of a line. Looked for first: the slower pattern is tried
+# only at the start of the names that hold one (most excerpts without a traceback hold none).
 BARE_EXCEPTION_NEEDS = ("errors.", "exceptions.", "exc.", "err.", "socket.")
 BARE_EXCEPTION_ENDING = re.compile(r"(?:Error|Exception|Exit|Interrupt|Timeout|Denied|Failure|Exceeded|Configured"
                                    r"|Unavailable|Forbidden|Unauthenticated|Exhausted|Unauthorized|Expired|NotFound)(?::|$)",
@@ -69,14 +69,44 @@ BARE_EXCEPTION_ENDING = re.compile(r"(?:Error|Exception|Exit|Interrupt|Timeout|D
 
 def bare_exceptions(text: str) -> list[ParsedException]:
     """The first exception named in loose text, as a frameless exception, when there is no traceback."""
-    text = text[:20000]
-    if not any(name in text for name in BARE_EXCEPTION_NEEDS) and not BARE_EXCEPTION_ENDING.search(text):
-        return []
     try:  # our own pattern on at most 20,000 characters: the timeout (wall clock) only guards a loaded machine
-        match = BARE_EXCEPTION.search(text, timeout=BUILTIN_REGEX_TIMEOUT_SECONDS)
+        match = _first_bare_exception(text[:20000])
     except TimeoutError:
         return []  # the event is still classified, by what the rest of its text says
     return [ParsedException(match.group(1), (match.group(2) or "").strip(), [])] if match else []
+
+
+def _first_bare_exception(text: str):
+    """BARE_EXCEPTION.search(text), tried only where a match can start. Its name is a run of word
+    characters and dots holding something the pattern needs (_next_needed), and it starts where
+    that run does (after a space, a colon, a `]` or a line break, none of them in a run): so the
+    pattern is tried at the start of each such run, in order, and the first match is the search's."""
+    at, size, backwards = 0, len(text), ""
+    while (needed := _next_needed(text, at)) >= 0:
+        backwards = backwards or text[::-1]
+        start = size - _run_end(backwards, size - needed)  # the run read forwards in the reversed text
+        match = BARE_EXCEPTION.match(text, start, timeout=BUILTIN_REGEX_TIMEOUT_SECONDS)
+        if match is not None:
+            return match
+        at = max(_run_end(text, needed), needed + 1)  # (a needed string starts with a letter: the run is never empty)
+    return None
+
+
+NAME_RUN = regex.compile(r"[\w.]*")  # by the engine BARE_EXCEPTION runs on, so that \w means the same
+
+
+def _run_end(text: str, at: int) -> int:
+    run = NAME_RUN.match(text, at)  # (it matches the empty run, so always: the check narrows the Optional)
+    return run.end() if run is not None else at
+
+
+def _next_needed(text: str, at: int) -> int:
+    """The first place from `at` on of something BARE_EXCEPTION cannot match without, or -1."""
+    found = [i for i in (text.find(name, at) for name in BARE_EXCEPTION_NEEDS) if i >= 0]
+    ending = BARE_EXCEPTION_ENDING.search(text, at)
+    if ending is not None:
+        found.append(ending.start())
+    return min(found, default=-1)
 
 
 @dataclass

@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 
+from ..substrings import Substrings
+
 REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
 # syntax the regex package reads but the standard parser would take as literal text: POSIX classes
 # `[[:alpha:]]`, fuzzy constraints `(?:x){e<=1}`
@@ -151,7 +153,7 @@ def all_of(options: list[Needles | None]) -> Needles | None:
 
 class Screen:
     """Which of a list of items (rules) may match a text: each item's needles (None: always a
-    candidate), looked up needle by needle, so that a needle shared by several items is looked for once."""
+    candidate), all found in one scan of the text (rca.substrings)."""
 
     def __init__(self, needles_of_items: list[Needles | None]):
         self.items = needles_of_items
@@ -165,20 +167,19 @@ class Screen:
                 for string in found.strings:
                     table.setdefault(string, []).append(index)
         self.all_folded = sorted({i for owners in self.folded.values() for i in owners})
+        self.substrings = Substrings(self.exact, self.folded)
 
     def candidates(self, text: str, type_names: frozenset[str]) -> list[int]:
         """The indexes of the items that may match `text`, whose exceptions go by `type_names`, in order."""
         chosen = set(self.always)
         for name in type_names:
             chosen.update(self.types.get(name, ()))
-        for string, owners in self.exact.items():
-            if string in text:
-                chosen.update(owners)
+        exact, folded = self.substrings.find(text, text.lower())
+        for string in exact:
+            chosen.update(self.exact[string])
         if not text.isascii():
-            chosen.update(self.all_folded)
-        elif self.folded:
-            lower = text.lower()
-            for string, owners in self.folded.items():
-                if string in lower:
-                    chosen.update(owners)
+            chosen.update(self.all_folded)  # outside ASCII, `str.lower` and the regex's case-folding may differ
+        else:
+            for string in folded:
+                chosen.update(self.folded[string])
         return sorted(chosen)
