@@ -6,6 +6,7 @@ import collections
 import enum
 import heapq
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -198,7 +199,7 @@ def analyze(
     else:
         text = to_markdown(result, redacted=not no_redact, pii=redact_pii, tz=zone)
     if out is None:
-        typer.echo(text, nl=False)
+        _echo(text)
     else:
         write_text_atomically(out, text)  # an existing report survives a failed write
         stderr.print(f"report written to {out}")
@@ -596,6 +597,17 @@ def _scrubber(no_redact: bool, pii: bool):
         return redact_tree(value, pii, done)
 
     return scrub
+
+
+def _echo(report: str | bytes) -> None:
+    """A report to stdout: bytes to its binary buffer, or decoded where it has none (a StringIO)."""
+    binary = getattr(sys.stdout, "buffer", None) if isinstance(report, bytes) else None
+    if binary is None:
+        typer.echo(report.decode() if isinstance(report, bytes) else report, nl=False)
+        return
+    sys.stdout.flush()
+    binary.write(report)
+    binary.flush()
 
 
 def _finish(stats: ReadStats, scrub=lambda value: value) -> None:
