@@ -8,16 +8,17 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import numpy as np
 
 from .events import ErrorEvent
 from .fingerprint import Fingerprint, fingerprint_of
 from .record import LogRecord
 from .rules import Classification
-from .tallies import HashSketch, SecondCounts, shared, union
+from .tallies import HashSketch, SecondCounts, count_within, event_times, shared, union
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MINUTE = 60.0
 
@@ -121,13 +122,7 @@ class Group:
         """Event times to the second (the first exact), sorted: what onsets and rates are tested on.
         Read-only: the array is worked out once and shared."""
         if "times" not in self._derived:
-            seconds, counts = self.per_second.per_second()
-            times = np.repeat(seconds.astype(float), counts)
-            if len(times):
-                times[0] = self.first_seen
-                times.sort()  # the exact first time may lie after others of its second
-            times.flags.writeable = False
-            self._derived["times"] = times
+            self._derived["times"] = event_times(self.per_second, self.first_seen)
         return self._derived["times"]
 
     def counts_by(self, part: int) -> Counter:
@@ -183,11 +178,6 @@ class Group:
         if end <= start:
             return 0.0
         return count_within(self.times, start, end) / ((end - start) / MINUTE)
-
-
-def count_within(times: np.ndarray, start: float, end: float) -> int:
-    """How many of the sorted times fall in [start, end)."""
-    return int(np.searchsorted(times, end, "left") - np.searchsorted(times, start, "left"))
 
 
 def _order(event: ErrorEvent) -> tuple:

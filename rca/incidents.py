@@ -13,12 +13,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from .groups import MINUTE, Deploy, Group, count_within
+from .groups import MINUTE, Deploy, Group
 from .rules import Cascade
-from .tallies import shared, union
+from .tallies import as_sorted, count_from, count_within, counts_before, merged_times, shared, union, within
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # An onset: the rate after a point is this unlikely under the rate before it. The test is run at
 # every minute of the window, so the level is strict; a few steady events can never reach it.
@@ -64,7 +66,7 @@ def onset_of_times(times, start: float, end: float) -> Onset | None:
     """The point where a series of event times changes for the worse, if a test of counts says it did."""
     if len(times) < MIN_ONSET_EVENTS or end <= start:
         return None
-    times = np.sort(np.asarray(times, dtype=float))
+    times = as_sorted(times)
     span = end - start
     # No minimum gap before the first event: the test itself says whether an empty stretch that long
     # is unlikely at the rate that follows (32 s before 1,000 events in 30 min is; 2 s is not).
@@ -86,7 +88,7 @@ def _jumped(times: np.ndarray, start: float, end: float, span: float) -> Onset |
     best: Onset | None = None
     splits = [start + minute * MINUTE for minute in range(1, int(span // MINUTE))]
     # how many events come before each split, found by one binary search of them all
-    for split, index in zip(splits, np.searchsorted(times, splits, "left").tolist()):
+    for split, index in zip(splits, counts_before(times, splits)):
         before, after = index, len(times) - index
         rate_before, rate_after = before / (split - start) * MINUTE, after / (end - split) * MINUTE
         if after < MIN_ONSET_EVENTS or rate_after < MIN_EFFECT * max(rate_before, 1 / (span / MINUTE)):
@@ -225,7 +227,7 @@ def _episodes(symptoms: list[Group], onsets: dict[str, Onset], start: float, end
         else:
             episodes.append((onsets[group.key], [group]))
     if not episodes:
-        times = np.sort(np.concatenate([g.times for g in symptoms])) if symptoms else np.empty(0)
+        times = merged_times([g.times for g in symptoms])
         together = onset_of_times(times, start, end) or _before_window(symptoms, start)
         return [] if together is None or _known(times, together, baseline) else [(together, [g for g in symptoms if _changed_at(g, together, start, end)])]
     for group in symptoms:
@@ -292,14 +294,14 @@ def _change_log_p(group: Group, moment: float, start: float, end: float) -> floa
     if end <= start or split <= start:
         return 0.0
     times = group.times
-    after = len(times) - int(np.searchsorted(times, split, "left"))
+    after = count_from(times, split)
     return tail_log_p(len(times), after, (end - split) / (end - start))
 
 
 def _judge(group, service, onset: Onset, symptoms, deploy, cascades, start, end) -> Candidate | str:
     """A scored candidate, or the reason (with figures) why the group is not part of the incident."""
     times = group.times
-    near = times[np.searchsorted(times, onset.time - NEAR_ONSET, "left"):np.searchsorted(times, onset.time + NEAR_ONSET, "right")]
+    near = within(times, onset.time - NEAR_ONSET, onset.time + NEAR_ONSET)
     if not len(near):
         when = "before" if group.first_seen < onset.time else "after"
         return (f"{_name(group)}: {group.count} events, starting {_minutes(group.first_seen - onset.time)} {when} "

@@ -12,17 +12,27 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 LANE_BITS = 24  # a key is second << LANE_BITS | lane: room for 16M lanes per group, seconds to 2**39
 LANE_MASK = (1 << LANE_BITS) - 1
 MIN_FLUSH = 512  # counts added between two sorts, at least (and at most as many as are kept)
 
 
+def _numpy():
+    """numpy, imported when the first summary is made: a run that finds no error never pays for it."""
+    import numpy
+
+    return numpy
+
+
 def _summed(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Keys made unique, their counts added up."""
+    np = _numpy()
     unique, inverse = np.unique(keys, return_inverse=True)
     return unique, np.bincount(inverse, weights=counts, minlength=len(unique)).astype(np.int64)
 
@@ -36,6 +46,7 @@ class SecondCounts:
     __slots__ = ("lanes", "_lane_ids", "keys", "counts", "_pending", "_untimed")
 
     def __init__(self) -> None:
+        np = _numpy()
         self.lanes: list[tuple] = []
         self._lane_ids: dict[tuple, int] = {}
         self.keys = np.empty(0, np.int64)
@@ -57,6 +68,7 @@ class SecondCounts:
 
     def _flush(self) -> None:
         if self._pending:
+            np = _numpy()
             added = np.frombuffer(self._pending, dtype=np.int64)
             self.keys, self.counts = _summed(np.concatenate([self.keys, added]),
                                              np.concatenate([self.counts, np.ones(len(added), np.int64)]))
@@ -66,6 +78,7 @@ class SecondCounts:
         """Both tallies as one; neither is changed."""
         self._flush()
         other._flush()
+        np = _numpy()
         out = SecondCounts()
         for lane in (*self.lanes, *other.lanes):
             if lane not in out._lane_ids:
@@ -100,7 +113,7 @@ class SecondCounts:
     def by_lane(self) -> Counter:
         """Events per lane, with or without a time."""
         self._flush()
-        totals = np.bincount(self.keys & LANE_MASK, weights=self.counts, minlength=len(self.lanes))
+        totals = _numpy().bincount(self.keys & LANE_MASK, weights=self.counts, minlength=len(self.lanes))
         counts = Counter({self.lanes[n]: int(c) for n, c in enumerate(totals.tolist()) if c})
         for number, count in self._untimed.items():
             counts[self.lanes[number]] += count
@@ -124,6 +137,7 @@ class HashSketch:
     __slots__ = ("size", "kept", "_pending", "_ceiling")
 
     def __init__(self, size: int) -> None:
+        np = _numpy()
         self.size = size
         self.kept = np.empty(0, np.uint64)
         self._pending = array("Q")
@@ -137,17 +151,18 @@ class HashSketch:
 
     def _flush(self) -> None:
         if self._pending:
+            np = _numpy()
             self._keep(np.concatenate([self.kept, np.frombuffer(self._pending, dtype=np.uint64)]))
             self._pending = array("Q")
 
     def _keep(self, hashes: np.ndarray) -> None:
-        self.kept = np.unique(hashes)[: self.size]
+        self.kept = _numpy().unique(hashes)[: self.size]
         if len(self.kept) == self.size:
             self._ceiling = int(self.kept[-1])
 
     def merged(self, other: HashSketch) -> HashSketch:
         out = HashSketch(min(self.size, other.size))
-        out._keep(np.concatenate([self.values(), other.values()]))
+        out._keep(_numpy().concatenate([self.values(), other.values()]))
         return out
 
     def values(self) -> np.ndarray:
@@ -169,6 +184,7 @@ class HashSketch:
 
 def union(sets: Iterable[np.ndarray]) -> np.ndarray:
     """Sorted unique hashes of several sketches' values."""
+    np = _numpy()
     arrays = list(sets)
     return np.unique(np.concatenate(arrays)) if arrays else np.empty(0, np.uint64)
 
@@ -177,4 +193,52 @@ def shared(a: np.ndarray, b: np.ndarray) -> int:
     """How many hashes two sorted unique arrays have in common."""
     if not len(a) or not len(b) or a[-1] < b[0] or b[-1] < a[0]:
         return 0
-    return int(np.intersect1d(a, b, assume_unique=True).size)
+    return int(_numpy().intersect1d(a, b, assume_unique=True).size)
+
+
+# ---- event times (sorted float arrays: Group.times), as the onset tests read them ----------------
+
+def event_times(counts: SecondCounts, first: float) -> np.ndarray:
+    """One time per event, to the second, the first exact, sorted and read-only."""
+    np = _numpy()
+    seconds, events = counts.per_second()
+    times = np.repeat(seconds.astype(float), events)
+    if len(times):
+        times[0] = first
+        times.sort()  # the exact first time may lie after others of its second
+    times.flags.writeable = False
+    return times
+
+
+def as_sorted(times) -> np.ndarray:
+    """A series of times (any sequence of numbers) as a sorted float array."""
+    np = _numpy()
+    return np.sort(np.asarray(times, dtype=float))
+
+
+def merged_times(series: Sequence[np.ndarray]) -> np.ndarray:
+    """Several series of times as one sorted float array."""
+    np = _numpy()
+    return np.sort(np.concatenate(series)) if len(series) else np.empty(0)
+
+
+def count_within(times: np.ndarray, start: float, end: float) -> int:
+    """How many of the sorted times fall in [start, end)."""
+    np = _numpy()
+    return int(np.searchsorted(times, end, "left") - np.searchsorted(times, start, "left"))
+
+
+def count_from(times: np.ndarray, moment: float) -> int:
+    """How many of the sorted times are at or after `moment`."""
+    return len(times) - int(_numpy().searchsorted(times, moment, "left"))
+
+
+def counts_before(times: np.ndarray, moments: list[float]) -> list[int]:
+    """For each moment, how many of the sorted times come before it: one binary search of them all."""
+    return _numpy().searchsorted(times, moments, "left").tolist()
+
+
+def within(times: np.ndarray, low: float, high: float) -> np.ndarray:
+    """The sorted times in [low, high]."""
+    np = _numpy()
+    return times[np.searchsorted(times, low, "left"):np.searchsorted(times, high, "right")]

@@ -80,3 +80,20 @@ def test_a_flood_of_one_second_costs_a_key_not_an_entry():
         counts.add(1_700_000_000, LANES[0])
     assert len(counts) == 1 and counts.keys.nbytes + counts.counts.nbytes == 16
     assert list(counts.items()) == [((1_700_000_000, *LANES[0]), 100_000)]
+
+
+def test_a_run_that_finds_no_error_imports_neither_numpy_nor_the_model(tmp_path):
+    """The summaries' numpy is imported with the first group: `rca analyze` of a quiet export does
+    without it, as it does without pandas and scikit-learn (issue 15: load only what the run needs)."""
+    import subprocess
+    import sys
+
+    healthy = tmp_path / "healthy.jsonl"
+    healthy.write_text('{"timestamp":"2025-09-12T14:00:00Z","severity":"INFO","textPayload":"GET /health 200",'
+                       '"resource":{"type":"cloud_run_revision","labels":{"service_name":"web"}}}\n')
+    script = ("import sys\nfrom rca.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+              "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'pandas', 'sklearn'}), file=sys.stderr)")
+    run = subprocess.run([sys.executable, "-c", script, "analyze", str(healthy), "--format", "json"],
+                         capture_output=True, text=True, check=True)
+    assert '"groups": []' in run.stdout
+    assert run.stderr.strip().splitlines()[-1] == "[]"
