@@ -121,3 +121,19 @@ def test_limit_writes_the_earliest_in_time_order():
 def test_json_streamed_is_one_document_with_every_event_and_the_stats():
     document = json.loads(run_rca("events", SEED, "--format", "json").stdout)
     assert len(document["events"]) == document["stats"]["events"] == 1684
+
+
+def test_the_json_report_reaches_a_stdout_that_takes_only_text(monkeypatch, capsys):
+    """Run in-process with stdout a text-only stream (a notebook's, a StringIO), the report is written
+    as text; on a real stdout its bytes go to the binary buffer."""
+    import contextlib
+    import io
+    import sys
+
+    from rca.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["rca", "analyze", str(INCIDENT / "logs.jsonl"), "--format", "json", "--model", "none"])
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text), contextlib.suppress(SystemExit):
+        main()
+    assert json.loads(text.getvalue())["incidents"][0]["root_cause"]["class"] == "missing_import"
