@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 LANE_BITS = 24  # a key is second << LANE_BITS | lane: room for 16M lanes per group, seconds to 2**39
 LANE_MASK = (1 << LANE_BITS) - 1
+MAX_SECOND = 1 << 38  # beyond the year 9999 (what a parsed timestamp can be): counted as without a time
 MIN_FLUSH = 512  # counts added between two sorts, at least (and at most as many as are kept)
 
 
@@ -59,7 +60,7 @@ class SecondCounts:
         if number is None:
             number = self._lane_ids[lane] = len(self.lanes)
             self.lanes.append(lane)
-        if second is None:
+        if second is None or not -MAX_SECOND < second < MAX_SECOND:  # none, or no time a timestamp can be
             self._untimed[number] += 1
             return
         self._pending.append(second << LANE_BITS | number)

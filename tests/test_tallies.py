@@ -80,6 +80,8 @@ def test_a_flood_of_one_second_costs_a_key_not_an_entry():
         counts.add(1_700_000_000, LANES[0])
     assert len(counts) == 1 and counts.keys.nbytes + counts.counts.nbytes == 16
     assert list(counts.items()) == [((1_700_000_000, *LANES[0]), 100_000)]
+    counts.add(10**15, LANES[0])  # a time no timestamp can be (a record made by hand): kept, as without a time
+    assert dict(counts.items())[(None, *LANES[0])] == 1
 
 
 def test_a_run_that_finds_no_error_imports_neither_numpy_nor_the_model(tmp_path):
