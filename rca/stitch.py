@@ -145,14 +145,11 @@ def _segment(run: list[LogRecord]) -> tuple[list[Unit], int]:
 
 def _waiting(loose: list[LogRecord]) -> int:
     """How many of the loose records at the end of a run a traceback still to come could take as
-    its lead-in (see _lead_in): the burst they end with, walked back as _lead_in walks, and the
-    record before it, which may announce it. A flood's lines are seldom a burst: few wait."""
-    start, later = len(loose) - 1, loose[-1] if loose else None  # the last one may join whatever comes
-    while later is not None and start > 0 and len(loose) - start < MAX_LEAD_IN:
-        candidate = loose[start - 1]
-        if _opens_record(candidate, loose[start - 2] if start > 1 else None) or _gap(candidate.time, later.time) > BURST_GAP_SECONDS:
-            break
-        start, later = start - 1, candidate
+    its lead-in (see _lead_in): the burst they end with, and the record before it, which may
+    announce it. A flood's lines are seldom a burst: few wait."""
+    if not loose:
+        return 0
+    start, _ = _burst(loose, len(loose) - 1, loose[-1])  # the last one may join whatever comes
     return min(len(loose), len(loose) - start + 1)
 
 
@@ -243,12 +240,7 @@ def _opens_record(record: LogRecord, previous: LogRecord | None) -> bool:
 def _lead_in(loose: list[LogRecord], record: LogRecord) -> list[LogRecord]:
     """The records just before a traceback that belong to it: back to the record that announced it
     (an error line such as logging's message), or else to a cause printed without a header."""
-    start, later = len(loose), record
-    while start > 0 and len(loose) - start < MAX_LEAD_IN:
-        candidate = loose[start - 1]
-        if _opens_record(candidate, loose[start - 2] if start > 1 else None) or _gap(candidate.time, later.time) > BURST_GAP_SECONDS:
-            break
-        start, later = start - 1, candidate
+    start, later = _burst(loose, len(loose), record)
     if start > 0 and _announces(loose[start - 1], later):
         return loose[start - 1:]
     # Before a chain marker there must be an exception (any name, or a group's box); before a
@@ -256,6 +248,18 @@ def _lead_in(loose: list[LogRecord], record: LogRecord) -> list[LogRecord]:
     opens = _opens_chain if _chain_before_header(record.text) else is_familiar_exception_line
     first = next((i for i in range(start, len(loose)) if opens(loose[i].text.split("\n", 1)[0])), None)
     return loose[first:] if first is not None else []
+
+
+def _burst(loose: list[LogRecord], start: int, later: LogRecord) -> tuple[int, LogRecord]:
+    """Where the burst that `later` continues begins among loose[:start], walked back record by
+    record (at most MAX_LEAD_IN) until one opens a record of its own or a gap is wider than a burst's;
+    and the burst's first record."""
+    while start > 0 and len(loose) - start < MAX_LEAD_IN:
+        candidate = loose[start - 1]
+        if _opens_record(candidate, loose[start - 2] if start > 1 else None) or _gap(candidate.time, later.time) > BURST_GAP_SECONDS:
+            break
+        start, later = start - 1, candidate
+    return start, later
 
 
 def _opens_chain(line: str) -> bool:
