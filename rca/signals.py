@@ -263,19 +263,20 @@ def exception_names(text: str) -> list[re.Match]:
     if not ends:
         return []
     backwards = text[::-1]
-    starts = dict.fromkeys(_run_start(backwards, at) for at in ends)
+    starts = dict.fromkeys(run_start(backwards, at, RUN) for at in ends)
     return [m for m in (EXCEPTION_NAME.match(text, start) for start in starts) if m is not None]
 
 
 RUN = re.compile(r"[\w.\-/]*")
 
 
-def _run_start(backwards: str, at: int) -> int:
-    """Where the run of word characters, dots, hyphens and slashes that ends at `at` starts: the run
-    read forwards in the reversed text (`backwards`), by re rather than a Python loop."""
+def run_start(backwards: str, at: int, run) -> int:
+    """Where the run of characters `run` matches (a pattern of one repeated class, such as
+    `[\\w.]*`) that ends at `at` starts: the run read forwards in the reversed text (`backwards`),
+    by the regular expression engine rather than a Python loop."""
     size = len(backwards)
-    run = RUN.match(backwards, size - at)  # (it matches the empty run, so always: the check narrows the Optional)
-    return size - run.end() if run is not None else at
+    found = run.match(backwards, size - at)  # (it matches the empty run, so always: the check narrows the Optional)
+    return size - found.end() if found is not None else at
 
 
 def _lower_case(pattern: re.Pattern) -> re.Pattern:

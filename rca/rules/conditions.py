@@ -81,10 +81,10 @@ def _first_bare_exception(text: str):
     characters and dots holding something the pattern needs (_next_needed), and it starts where
     that run does (after a space, a colon, a `]` or a line break, none of them in a run): so the
     pattern is tried at the start of each such run, in order, and the first match is the search's."""
-    at, size, backwards = 0, len(text), ""
+    at, backwards = 0, ""
     while (needed := _next_needed(text, at)) >= 0:
         backwards = backwards or text[::-1]
-        start = size - _run_end(backwards, size - needed)  # the run read forwards in the reversed text
+        start = signal_reader.run_start(backwards, needed, NAME_RUN)
         match = BARE_EXCEPTION.match(text, start, timeout=BUILTIN_REGEX_TIMEOUT_SECONDS)
         if match is not None:
             return match
