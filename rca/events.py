@@ -124,4 +124,3 @@ def events_from_records(records: Iterable[LogRecord], stats: ReadStats | None = 
             if stats is not None:
                 stats.events += 1
             yield ErrorEvent(unit)
-

@@ -206,7 +206,7 @@ def group_events(classified: Iterable[tuple[ErrorEvent, Classification | None]])
         if group.sample and _earlier(event, group.representative):
             group.label, group.fingerprint = made.label, made
         group.add(event, classification)
-    return sorted(groups.values(), key=lambda g: g.first_seen)
+    return by_first_seen(groups.values())
 
 
 def tie_orphans(groups: list[Group], service_map: dict[str, str] | None = None) -> None:
@@ -254,7 +254,12 @@ def merge_groups(*parts: list[Group]) -> list[Group]:
     merged: dict[str, Group] = {}
     for part in parts:
         merge_into(merged, part)
-    return sorted(merged.values(), key=lambda g: g.first_seen)
+    return by_first_seen(merged.values())
+
+
+def by_first_seen(groups: Iterable[Group]) -> list[Group]:
+    """Groups in the order the report lists them: the earliest failure first."""
+    return sorted(groups, key=lambda g: g.first_seen)
 
 
 def merge_into(merged: dict[str, Group], groups: Iterable[Group]) -> None:

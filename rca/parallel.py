@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from .classify import MODEL_BATCH, _with_model
 from .events import ErrorEvent, events_from_records, is_error_unit
-from .groups import DeployTracker, Group, group_events, merge_into
+from .groups import DeployTracker, Group, by_first_seen, group_events, merge_into
 from .ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
 from .ingest.jsonlog import read_json_lines
 from .ingest.splits import join_split_entries
@@ -345,7 +345,7 @@ def merge_partials(partials: Iterable[Partial], stats: ReadStats) -> Partial:
         end = partial.end if end is None else (end if partial.end is None else max(end, partial.end))
         project = project or partial.project
         merge_stats(stats, partial.stats)
-    return Partial(sorted(merged.values(), key=lambda g: g.first_seen), first, start, end, stats, project)
+    return Partial(by_first_seen(merged.values()), first, start, end, stats, project)
 
 
 def _renumber(partial: Partial, offset: int, examples: bool = True) -> None:
@@ -487,7 +487,5 @@ def run_parts(parts: list[Part], scope: Scope, workers: int) -> Iterator[Partial
         yield from pool.map(map_part, parts, itertools.repeat(scope))
 
 
-
 __all__ = ["Part", "Partial", "Scope", "classify_samples", "map_inputs", "map_part", "map_records", "merge_partials",
-           "merge_stats", "plan", "run_parts", "signature", "sink_parts",
-           "worth_parallel"]
+           "merge_stats", "plan", "run_parts", "signature", "sink_parts", "worth_parallel"]
