@@ -123,7 +123,7 @@ def test_json_streamed_is_one_document_with_every_event_and_the_stats():
     assert len(document["events"]) == document["stats"]["events"] == 1684
 
 
-def test_the_json_report_reaches_a_stdout_that_takes_only_text(monkeypatch, capsys):
+def test_the_json_report_reaches_a_stdout_that_takes_only_text(monkeypatch):
     """Run in-process with stdout a text-only stream (a notebook's, a StringIO), the report is written
     as text; on a real stdout its bytes go to the binary buffer."""
     import contextlib
