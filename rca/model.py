@@ -251,8 +251,13 @@ def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndar
 
 # ---- persistence ----------------------------------------------------------------------------------
 
-EXPECTED_TYPES_PREFIXES = ("sklearn.", "numpy.", "scipy.", "rca.model.normalise_texts", "rca.model.subword_tokens",
-                           "rca.model.signal_documents", "rca.model.signal_words", "builtins.")
+# The types an rca model may name beyond those skops trusts by default: the Pipeline's own
+# functions and the calibration pieces. An exact list, never a prefix: a prefix such as `builtins.`
+# admits `builtins.exec`, which skops would call with the file's arguments while loading.
+EXPECTED_TYPES = frozenset({
+    "rca.model.normalise_texts", "rca.model.subword_tokens", "rca.model.signal_documents", "rca.model.signal_words",
+    "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
+})
 
 
 def save(model: TextModel, path: str | Path) -> Path:
@@ -283,7 +288,7 @@ def load(path: str | Path) -> TextModel:
         unknown = sio.get_untrusted_types(file=path)
     except Exception as error:
         raise UntrustedModelError(f"{path}: not a model file rca can read ({type(error).__name__}: {error})") from None
-    unexpected = [t for t in unknown if not t.startswith(EXPECTED_TYPES_PREFIXES)]
+    unexpected = sorted(set(unknown) - EXPECTED_TYPES)
     if unexpected:
         raise UntrustedModelError(f"{path}: refused, it holds types rca does not expect: {', '.join(unexpected[:5])}")
     document = sio.load(path, trusted=unknown)

@@ -74,6 +74,43 @@ def test_untrusted_or_foreign_files_are_refused(tmp_path):
     assert result.returncode == 2 and b"not a model file rca can read" in result.stderr
 
 
+def _model_file_calling(path, module: str, name: str, argument: str) -> None:
+    """A skops file whose loading calls `module.name(argument)`, as a crafted model file would."""
+    import json
+    import zipfile
+
+    def text(value):
+        return {"__class__": "str", "__module__": "builtins", "__loader__": "JsonNode",
+                "content": json.dumps(value), "is_json": True, "__id__": id(value)}
+
+    call = {"__class__": name, "__module__": module, "__loader__": "ConstructorFromReduceNode", "__id__": 1,
+            "content": {"__class__": "tuple", "__module__": "builtins", "__loader__": "TupleNode",
+                        "content": [text(argument)], "__id__": 2}}
+    schema = {"__class__": "dict", "__module__": "builtins", "__loader__": "DictNode", "__id__": 3,
+              "content": {"format": text("rca-text-model-1"), "pipeline": call, "threshold": text(0.5)},
+              "key_types": {"__class__": "list", "__module__": "builtins", "__loader__": "ListNode", "__id__": 4,
+                            "content": [{"__class__": "str", "__module__": "builtins", "__loader__": "TypeNode",
+                                         "__id__": 5}] * 3},
+              "protocol": 2, "_skops_version": "0.16.0"}
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("schema.json", json.dumps(schema))
+
+
+@pytest.mark.parametrize("module, name", [("builtins", "exec"), ("builtins", "eval"), ("os", "system")])
+def test_a_model_file_never_runs_code(tmp_path, module, name):
+    witness = tmp_path / "ran"
+    payload = {"exec": f"open({str(witness)!r}, 'w').write('x')",
+               "eval": f"open({str(witness)!r}, 'w').write('x')",
+               "system": f"touch {witness}"}[name]
+    crafted = tmp_path / f"{name}.skops"
+    _model_file_calling(crafted, module, name, payload)
+    with pytest.raises(UntrustedModelError, match=f"refused, it holds types rca does not expect: {module}.{name}"):
+        load(crafted)
+    result = run_rca("classify", "--snippets", str(crafted), "--model", str(crafted))
+    assert result.returncode == 2 and f"{module}.{name}".encode() in result.stderr
+    assert not witness.exists()
+
+
 def test_default_model_is_built_once_then_cached(monkeypatch, tmp_path):
     monkeypatch.setenv("RCA_CACHE_DIR", str(tmp_path))
     first = default_model()
