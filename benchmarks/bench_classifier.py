@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rca.api import read_events  # noqa: E402
-from rca.classes import CAUSE_CLASSES, UNKNOWN  # noqa: E402
-from rca.classify import classify_events  # noqa: E402
-from rca.model import (  # noqa: E402
+from rca.classify.classes import CAUSE_CLASSES, UNKNOWN  # noqa: E402
+from rca.classify.hybrid import classify_events  # noqa: E402
+from rca.classify.model import (  # noqa: E402
     TextModel,
     answers,
     claimed_by_rules,
@@ -50,7 +50,7 @@ from rca.model import (  # noqa: E402
     shipped_corpus_dir,
     train,
 )
-from rca.rules import RuleSet  # noqa: E402
+from rca.classify.rules import RuleSet  # noqa: E402
 
 REPEATS = 3  # this machine is shared and noisy: report the best of a few runs
 
@@ -112,7 +112,7 @@ def real_like_texts(count: int = 10_000, seed: int = 16) -> list[str]:
 
 
 def real_like_speed(model: TextModel, count: int = 10_000) -> float:
-    from rca.rules import event_from_text
+    from rca.classify.rules import event_from_text
 
     texts = real_like_texts(count)
     rules = RuleSet.load()
@@ -135,9 +135,9 @@ def stage_costs(model: TextModel, texts: list[str], rules: RuleSet) -> None:
     reading the event (lines, traceback, the facts the rules test), the signals (parsed once and
     shared by rules and model), the rules, and the model (its words and classifier, the signals of
     each batch parsed beforehand, as the rules leave them)."""
-    from rca import signals
-    from rca.rules import event_from_text
-    from rca.rules.conditions import Facts
+    from rca.classify import signals
+    from rca.classify.rules import event_from_text
+    from rca.classify.rules.conditions import Facts
 
     def timed(function) -> float:
         started = time.process_time()
@@ -149,7 +149,7 @@ def stage_costs(model: TextModel, texts: list[str], rules: RuleSet) -> None:
     signals._parse_prose.cache_clear()
     parsing = timed(lambda: [f.signals for f in facts])
     deciding = timed(lambda: [rules.matches(None, f) for f in facts])
-    from rca.masks import mask
+    from rca.events.masks import mask
 
     mask.cache_clear()  # (the model read masked text through this cache before issue 16's speed work)
     scoring = 0.0
@@ -186,7 +186,7 @@ def grouped_cross_validation(rows: list[dict], threshold: float) -> None:
 def main() -> None:
     corpus = shipped_corpus_dir()
     if "--real-only" in sys.argv:
-        from rca.model import default_model
+        from rca.classify.model import default_model
 
         real_like_speed(default_model())
         return

@@ -55,7 +55,7 @@ def workers_cpu(client) -> float:
 
 def timed(inputs, client=None, **options) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds of this process and the workers, error events) of one analysis."""
-    from rca.analysis import analyze
+    from rca.analyze.analysis import analyze
 
     cpu_before, workers_before = cpu_seconds(), workers_cpu(client)
     started = time.perf_counter()

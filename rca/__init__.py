@@ -1,13 +1,14 @@
 """rca: find the root cause of a service failure in its logs."""
 
-from .api import analyze, iter_events, match_rule, read_events, read_logs
-from .classify import classify_text
-from .events import ErrorEvent
-from .ingest import InputError, iter_records
-from .record import LogRecord
-from .rules import Rule, RuleSet, write_pack
-from .stats import ReadStats
-from .tracebacks import Traceback, parse_traceback
+import rca.analyze  # noqa: F401  the stage package, loaded before `analyze` below names the function
+from rca.api import analyze, iter_events, match_rule, read_events, read_logs
+from rca.classify.hybrid import classify_text
+from rca.classify.rules import Rule, RuleSet, write_pack
+from rca.events.error_event import ErrorEvent
+from rca.events.tracebacks import Traceback, parse_traceback
+from rca.ingest import InputError, iter_records
+from rca.ingest.record import LogRecord
+from rca.ingest.stats import ReadStats
 
 __all__ = [
     "ErrorEvent", "InputError", "LogRecord", "ReadStats", "Rule", "RuleSet", "Traceback",

@@ -1,3 +1,3 @@
-from .cli import main
+from rca.cli import main
 
 main()

@@ -7,15 +7,15 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from .events import ErrorEvent, events_from_records
-from .ingest import iter_records
-from .stats import ReadStats
+from rca.events.error_event import ErrorEvent, events_from_records
+from rca.ingest import iter_records
+from rca.ingest.stats import ReadStats
 
 if TYPE_CHECKING:
     import pandas
 
-    from .results import AnalysisResult
-    from .rules import Rule
+    from rca.classify.rules import Rule
+    from rca.report.results import AnalysisResult
 
 Inputs = str | os.PathLike | Iterable[str | os.PathLike]
 
@@ -27,7 +27,7 @@ def read_logs(inputs: Inputs, stats: ReadStats | None = None) -> pandas.DataFram
     `stats`: pass a `ReadStats` to inspect them; without one, a warning names any source that
     could not be read at all.
     """
-    from .dataframe import records_frame  # pandas is imported only when a frame is wanted: it costs the CLI ~0.7 s
+    from rca.ingest.dataframe import records_frame  # pandas is imported only when a frame is wanted: it costs the CLI ~0.7 s
 
     counted = stats if stats is not None else ReadStats()
     frame = records_frame(iter_records(inputs, counted))
@@ -73,10 +73,10 @@ def analyze(source, *, since=None, until=None, service: str | None = None, rules
     """
     import pandas as pd
 
-    from .analysis import analyze as run_analysis
-    from .dataframe import records_from_frame
-    from .record import parse_moment
-    from .results import AnalysisResult
+    from rca.analyze.analysis import analyze as run_analysis
+    from rca.ingest.dataframe import records_from_frame
+    from rca.ingest.record import parse_moment
+    from rca.report.results import AnalysisResult
 
     records = None
     if isinstance(source, pd.DataFrame):
@@ -93,7 +93,7 @@ def _records_or_paths(source):
     """(records, None) when `source` yields LogRecords, else (None, the paths it holds)."""
     import itertools
 
-    from .record import LogRecord
+    from rca.ingest.record import LogRecord
 
     items = iter(source)
     first = next(items, None)
@@ -108,8 +108,8 @@ def match_rule(rule: Rule, logs) -> pandas.DataFrame:
     rule in a notebook before adding it to a pack."""
     import pandas as pd
 
-    from .dataframe import records_from_frame
-    from .rules import Classification, RuleSet
+    from rca.classify.rules import Classification, RuleSet
+    from rca.ingest.dataframe import records_from_frame
 
     if isinstance(logs, pd.DataFrame):
         events = list(events_from_records(records_from_frame(logs)))

@@ -14,18 +14,18 @@ import orjson
 import typer
 from rich.console import Console
 
-from .api import iter_events, read_events
-from .classify import classify_events, snippet_result
-from .config import find_config
-from .errors import RcaError
-from .events import ErrorEvent
-from .live import PullError
-from .output import write_text_atomically
-from .record import parse_moment as record_moment
-from .redact import redact_tree
-from .render import print_classified_table, print_table, write_json, write_jsonl
-from .rules import RuleSet, event_from_text
-from .stats import ReadStats
+from rca.api import iter_events, read_events
+from rca.classify.hybrid import classify_events, snippet_result
+from rca.classify.rules import RuleSet, event_from_text
+from rca.config import find_config
+from rca.errors import RcaError
+from rca.events.error_event import ErrorEvent
+from rca.events.redact import redact_tree
+from rca.ingest.atomic import write_text_atomically
+from rca.ingest.live import PullError
+from rca.ingest.record import parse_moment as record_moment
+from rca.ingest.stats import ReadStats
+from rca.report.terminal import print_classified_table, print_table, write_json, write_jsonl
 
 app = typer.Typer(
     help="Find the root cause of a service failure in its logs (GCP exports, text logs, live Cloud Logging).",
@@ -46,7 +46,7 @@ BUCKET_HELP = (" Or a log sink's bucket, gs://BUCKET/PREFIX: only its hourly obj
 
 def _print_version(wanted: bool) -> None:
     if wanted:
-        from . import __version__
+        from rca import __version__
 
         print(f"rca {__version__}")
         raise typer.Exit()
@@ -160,9 +160,9 @@ def analyze(
 
     Example: rca analyze fixtures/incidents/missing-import/logs.jsonl
     """
-    from .analysis import analyze as run_analysis
-    from .report import to_dict, to_markdown
-    from .report_html import to_html
+    from rca.analyze.analysis import analyze as run_analysis
+    from rca.report.html import to_html
+    from rca.report.markdown import to_dict, to_markdown
 
     config = find_config()
     rules = _load_rules_or_exit(rules_dirs or config.rules)
@@ -224,7 +224,7 @@ def _cluster(address: str | None):
 
     if address is None:
         return contextlib.nullcontext()
-    from .cluster import connect
+    from rca.analyze.dask_cluster import connect
 
     return connect(address)
 
@@ -257,7 +257,7 @@ def _baseline(since: str | None, until: str | None, analysis_since: str | None) 
 
 
 def _live_records(project, window, service, query_filter, everything, limit, endpoint, stats: ReadStats):
-    from .live import build_filter, pull_entries, records_from_entries
+    from rca.ingest.live import build_filter, pull_entries, records_from_entries
 
     since = window["since"] if window["since"] is not None else parse_moment("1h")
     window["since"] = since
@@ -290,7 +290,7 @@ def pull(
 
     Example: rca pull --project netra-staging --since 2h --service backend --out incident.jsonl.gz
     """
-    from .live import build_filter, pull_entries, save_entries
+    from rca.ingest.live import build_filter, pull_entries, save_entries
 
     query = build_filter(parse_moment(since), parse_moment(until) if until else None, service=service,
                          severity=severity, resource_type=resource_type, extra=query_filter, everything=everything)
@@ -417,7 +417,7 @@ def _classify_snippets(path: Path, rules: RuleSet, model=None, scrub=lambda valu
             ids.append(item.get("id", number))
             yield event_from_text(str(text))
 
-    # In batches, as log events are: the model scores a batch in one call (rca.classify.classify_events).
+    # In batches, as log events are: the model scores a batch in one call (rca.classify.hybrid.classify_events).
     for _, result in classify_events(events(), rules, model):
         out.write(orjson.dumps(scrub(snippet_result(ids.popleft(), result))) + b"\n")
     if skipped:
@@ -425,7 +425,7 @@ def _classify_snippets(path: Path, rules: RuleSet, model=None, scrub=lambda valu
 
 
 def _load_model_or_exit(name: str):
-    from .model import default_model_path, resolve
+    from rca.classify.model import default_model_path, resolve
 
     if name == "default" and not default_model_path().is_file():
         stderr.print("rca: building the classifier from the shipped corpus (first use only, about 10 s)")
@@ -444,8 +444,8 @@ def train(
     """
     import time
 
-    from .model import default_model_path, read_corpus, save, shipped_corpus_dir
-    from .model import train as fit
+    from rca.classify.model import default_model_path, read_corpus, save, shipped_corpus_dir
+    from rca.classify.model import train as fit
 
     shipped = shipped_corpus_dir()
     rows = read_corpus(corpus or shipped / "train.jsonl")
@@ -480,8 +480,8 @@ def evaluate_command(
     Example: rca eval fixtures/corpus/holdout.jsonl --method hybrid
     Example: rca eval fixtures/real-corpus/excerpts.jsonl --cv-groups repo --folds 5
     """
-    from .evaluate import METHODS, confusion_text, cross_validate, evaluate, summary_line
-    from .model import read_corpus, shipped_corpus_dir
+    from rca.classify.evaluate import METHODS, confusion_text, cross_validate, evaluate, summary_line
+    from rca.classify.model import read_corpus, shipped_corpus_dir
 
     rows = read_corpus(corpus)
     rules = _load_rules_or_exit(rules_dirs or [])
@@ -593,7 +593,7 @@ def _scrubber(no_redact: bool, pii: bool):
 
     def scrub(value):
         if len(done) > 20_000:
-            done.clear()  # bounded (strings of at most rca.redact.MEMO_CHARS): a flood's texts do not pile up
+            done.clear()  # bounded (strings of at most rca.events.redact.MEMO_CHARS): a flood's texts do not pile up
         return redact_tree(value, pii, done)
 
     return scrub

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import RcaError
+from rca.errors import RcaError
 
 KEYS = ("rules", "path_maps", "service_map", "mute", "project")
 

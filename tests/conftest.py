@@ -11,6 +11,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/logging_server
 FIXTURES = ROOT / "fixtures"
 INCIDENT = FIXTURES / "incidents" / "missing-import"
 # Real Logs Explorer downloads live beside the repository and are read in place, never copied in.
+# Fixtures that tests in several stage folders use, from their own modules.
+pytest_plugins = ["gcs_sink"]
 REAL_EXPORTS = Path(os.environ.get("RCA_REAL_EXPORTS", ROOT.parent / "shared" / "real-gcp-exports"))
 
 

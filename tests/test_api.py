@@ -6,11 +6,11 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from conftest import INCIDENT  # noqa: E402
 
 import rca  # noqa: E402
-from rca.groups import SAMPLE_EVENTS  # noqa: E402
-from rca.dataframe import records_from_frame  # noqa: E402
-from conftest import INCIDENT  # noqa: E402
+from rca.analyze.groups import SAMPLE_EVENTS  # noqa: E402
+from rca.ingest.dataframe import records_from_frame  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_a_filtered_dataframe_is_analysed_as_filtered(logs):
 
 def test_records_survive_the_round_trip_through_a_dataframe(logs):
     records = list(records_from_frame(logs.head(50)))
-    frame = rca.dataframe.records_frame(records)
+    frame = rca.ingest.dataframe.records_frame(records)
     pd.testing.assert_frame_equal(frame, logs.head(50).reset_index(drop=True), check_categorical=False)
 
 
@@ -73,7 +73,7 @@ def test_display_and_repr(result):
 
 
 def test_plots_return_axes_with_the_data(result):
-    from rca.report_html import COLOURS
+    from rca.report.html import COLOURS
 
     ax = result.plot_timeline()
     labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -117,7 +117,7 @@ def test_classify_text():
 
 
 def test_rule_from_yaml_refuses_a_bad_rule():
-    with pytest.raises(rca.rules.RuleError, match="field `class`: missing"):
+    with pytest.raises(rca.classify.rules.RuleError, match="field `class`: missing"):
         rca.Rule.from_yaml("id: x\nrole: cause\n")
 
 

@@ -4,9 +4,9 @@ import gzip
 import json
 
 import pytest
+from conftest import INCIDENT, run_rca
 
 import rca
-from conftest import INCIDENT, run_rca
 
 GOOD_LINES = (INCIDENT / "logs.jsonl").read_bytes().splitlines(keepends=True)[:200]
 

@@ -6,11 +6,11 @@ import os
 import tracemalloc
 
 import pytest
+from conftest import INCIDENT, run_rca
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import rca
-from conftest import INCIDENT, run_rca
 
 GOOD_LINES = (INCIDENT / "logs.jsonl").read_bytes().splitlines(keepends=True)[:200]
 GOOD_ENTRIES = [json.loads(line) for line in GOOD_LINES]

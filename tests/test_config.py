@@ -3,12 +3,12 @@
 import json
 
 import pytest
-
-from rca.analysis import analyze
-from rca.config import ConfigError, find_config
-from rca.record import parse_moment
-from rca.report import to_dict
 from conftest import FIXTURES, INCIDENT, run_rca
+
+from rca.analyze.analysis import analyze
+from rca.config import ConfigError, find_config
+from rca.ingest.record import parse_moment
+from rca.report.markdown import to_dict
 
 SEED = str(INCIDENT / "logs.jsonl")
 

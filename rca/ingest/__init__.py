@@ -1,4 +1,6 @@
-"""Ingestion: turn paths, globs, directories and `-` into one stream of LogRecords.
+"""Ingest: takes paths, globs, directories, `-`, `gs://` prefixes or a live Cloud Logging query and
+gives one stream of LogRecords with the ReadStats that count what was read and skipped.
+May import: rca.errors only.
 
 The format of each source is sniffed from its first bytes (after gzip is undone), never guessed
 from its name. Unreadable sources are reported in `ReadStats.errors` and the run goes on.
@@ -17,13 +19,13 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..errors import RcaError
-from ..record import LogRecord
-from ..stats import ReadStats
-from .csvlog import looks_like_csv, read_csv
-from .jsonlog import read_json_array, read_json_lines
-from .splits import join_split_entries
-from .textlog import control_share, read_text
+from rca.errors import RcaError
+from rca.ingest.csvlog import looks_like_csv, read_csv
+from rca.ingest.jsonlog import read_json_array, read_json_lines
+from rca.ingest.record import LogRecord
+from rca.ingest.splits import join_split_entries
+from rca.ingest.stats import ReadStats
+from rca.ingest.textlog import control_share, read_text
 
 # What a truncated or corrupt gzip raises.
 INFLATE_ERRORS: tuple[type[BaseException], ...] = (EOFError, zlib.error, gzip.BadGzipFile)
@@ -211,7 +213,7 @@ def _open(source: str, stats: ReadStats, seen: set[int] | None = None):
     entries whose keys it holds (a sink's objects, see `gcs.UniqueEntries`)."""
     remote = is_gcs(source)
     if remote:
-        from .gcs import UniqueEntries, open_object
+        from rca.ingest.gcs import UniqueEntries, open_object
     raw: Any = sys.stdin.buffer if source == STDIN else open_object(source) if remote else open(source, "rb")
     stream = io.BufferedReader(raw, SNIFF_BYTES) if source == STDIN or remote else raw
     if stream.peek(2)[:2] == GZIP_MAGIC:

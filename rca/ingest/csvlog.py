@@ -12,10 +12,10 @@ import io
 import re
 from collections.abc import Iterator
 
-from ..record import LogRecord
-from ..stats import ReadStats
-from .lines import MAX_LINE_BYTES, OVERLONG_REASON
-from .logentry import read_entry
+from rca.ingest.lines import MAX_LINE_BYTES, OVERLONG_REASON
+from rca.ingest.logentry import read_entry
+from rca.ingest.record import LogRecord
+from rca.ingest.stats import ReadStats
 
 PATH_PART = re.compile(r'"([^"]*)"|([^.]+)')
 HEADER_HINTS = ("logName", "timestamp", "insertId", "textPayload", "severity", "resource.type")

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..errors import RcaError
-from ..stats import ReadStats
+from rca.errors import RcaError
+from rca.ingest.stats import ReadStats
 
 SCHEME = "gs://"
 HOUR = 3600.0

@@ -8,11 +8,11 @@ from typing import Any
 
 import orjson
 
-from ..record import LogRecord
-from ..stats import ReadStats
-from .lines import MAX_ENTRY_BYTES, MAX_LINE_BYTES, is_overlong, iter_lines, skip_overlong
-from .logentry import read_entry
-from .prefilter import compact_cannot_matter, indented_cannot_matter, keeping_first_of_each_revision, stamp_in
+from rca.ingest.lines import MAX_ENTRY_BYTES, MAX_LINE_BYTES, is_overlong, iter_lines, skip_overlong
+from rca.ingest.logentry import read_entry
+from rca.ingest.prefilter import compact_cannot_matter, indented_cannot_matter, keeping_first_of_each_revision, stamp_in
+from rca.ingest.record import LogRecord
+from rca.ingest.stats import ReadStats
 
 
 def choose_prefilter(mode: str, indented: bool):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..stats import ReadStats
+from rca.ingest.stats import ReadStats
 
 # A LogEntry is at most 256 KB; escaped as JSON it can roughly double. Anything past this is not a log line.
 MAX_LINE_BYTES = 4 * 1024 * 1024

@@ -6,9 +6,9 @@ import re
 import sys
 from typing import Any
 
-from ..record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
-from ..stats import ReadStats
-from .workloads import content_decides_severity, kubernetes_identity
+from rca.ingest.record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
+from rca.ingest.stats import ReadStats
+from rca.ingest.workloads import content_decides_severity, kubernetes_identity
 
 # jsonPayload keys that hold the human message, in order of preference.
 MESSAGE_KEYS = ("message", "msg", "textPayload", "text", "log", "event")

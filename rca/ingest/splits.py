@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..record import LogRecord
-from ..stats import ReadStats
+from rca.ingest.record import LogRecord
+from rca.ingest.stats import ReadStats
 
 
 def join_split_entries(records: Iterator[LogRecord], stats: ReadStats) -> Iterator[LogRecord]:

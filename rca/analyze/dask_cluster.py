@@ -1,0 +1,59 @@
+"""Past one machine: the map of every part on a Dask cluster's workers, merged on the client.
+
+Each worker runs `rca.analyze.mapping.map_part` on the parts it is given and opens their sources itself
+(a bucket's objects, or files on a file system the workers share), so that only the small partial
+summaries cross the network. Classification stays on the client, after the merge: workers never
+load the model. dask.distributed is imported only when a cluster is asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from rca.analyze.mapping import Part, Partial, Scope, map_part
+from rca.errors import RcaError
+
+LOCAL = "local:"  # `--dask local:N`: a LocalCluster of N worker processes on this machine
+CONNECT_SECONDS = 30
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise RcaError("--dask needs dask.distributed: pip install 'rca[dask]'") from None
+    return distributed
+
+
+@contextlib.contextmanager
+def connect(address: str) -> Iterator:
+    """A Dask client of the scheduler at `address` (tcp://HOST:8786, …), or of a LocalCluster for
+    `local:N`, closed (the local cluster stopped) on leaving."""
+    count = address[len(LOCAL):] if address.startswith(LOCAL) else None
+    if count is not None and (not count.isdigit() or int(count) < 1):
+        raise RcaError(f"--dask {address}: expected local:N with N workers, e.g. local:4")
+    distributed = _distributed()
+    if count is not None:
+        with distributed.LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
+                                      dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = distributed.Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise RcaError(f"--dask {address}: cannot reach the Dask scheduler ({error})") from None
+    with client:
+        yield client
+
+
+def cluster_size(client) -> int:
+    """The threads the cluster's workers run tasks on: what the parts are cut for."""
+    return max(1, sum(client.nthreads().values()))
+
+
+def run_on_cluster(client, parts: list[Part], scope: Scope) -> list[Partial]:
+    """The map of every part on the cluster, its partials returned in part order (as the merge
+    wants them). `pure=False`: a bucket's objects may have changed since an earlier run."""
+    futures = client.map(map_part, parts, scope=scope, pure=False)
+    return client.gather(futures)

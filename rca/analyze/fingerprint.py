@@ -1,0 +1,153 @@
+"""Fingerprints: the same bug gets the same key across instances, revisions, installs and line shifts,
+and two bugs get two keys.
+
+Like Sentry's grouping components, a fingerprint says how it was made: which parts of the event
+contributed to the key and, for each part left out, why. The strategy carries a version: a change in
+how keys are made changes `STRATEGY`, so stored reports say which keys they hold and are never
+silently regrouped.
+
+- A traceback: the innermost cause's type, then each of its application frames as (module path
+  relative to the application root, function, the normalised source line). The source line rather
+  than the line number: an edit above the failing line moves the number but not the line, while
+  two failing lines in one function stay apart. Library frames are left out (an extra decorator in a
+  dependency is not a new bug), and so is the message (its ids vary).
+- A request: service, method, route (id segments masked) and status.
+- Anything else: the masked message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from rca.events.error_event import ErrorEvent
+from rca.events.frames import APP_ROOTS, is_library_frame
+from rca.events.masks import mask
+from rca.events.redact import redact
+from rca.events.tracebacks import Frame
+
+STRATEGY = "rca-fingerprint-2"
+ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Za-z0-9_-]{20,}|[a-z]+[-_]\d+)$", re.I)
+# A directory that one install has and another lacks: a release stamp, a version, a commit hash.
+INSTALL_SEGMENT = re.compile(r"^(?:\d[\w.-]{2,}|v\d+(?:\.\d+)+|(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40})$", re.I)
+INSTALL_DIRS = ("releases", "release", "versions", "deploy", "deployments", "current", ".venv", "venv", "env")
+MESSAGE_LIMIT = 300
+
+
+@dataclass
+class Component:
+    """One part of an event that may count toward its key."""
+
+    id: str  # type, frame, message, service, method, route, status
+    value: str
+    contributes: bool
+    reason: str | None = None  # why a part does not contribute
+    raw: bool = False  # the value is the event's own text, masked only when shown (it does not count)
+
+    def as_dict(self) -> dict:
+        value = _shown(self.value) if self.raw else self.value
+        item = {"id": self.id, "value": value, "contributes": self.contributes}
+        return item if self.reason is None else {**item, "reason": self.reason}
+
+
+@dataclass
+class Fingerprint:
+    kind: str  # traceback, request or message
+    components: list[Component] = field(default_factory=list)
+    label: str = ""  # the group's name for people: a request's method, route and status; else the first event's words
+
+    @property
+    def key(self) -> str:
+        parts = "\n".join(f"{c.id}={c.value}" for c in self.components if c.contributes)
+        return f"{self.kind}:{hashlib.sha1(parts.encode()).hexdigest()[:16]}"
+
+    def as_dict(self) -> dict:
+        return {"strategy": STRATEGY, "kind": self.kind, "components": [c.as_dict() for c in self.components]}
+
+
+def fingerprint_of(event: ErrorEvent) -> Fingerprint:
+    tb = event.traceback
+    if tb is not None and tb.root is not None:
+        return _traceback_fingerprint(tb.root, event.message[:MESSAGE_LIMIT])
+    request = event.request
+    if request is not None and request.http_status is not None:
+        path = route(request.http_url)
+        return Fingerprint("request", [
+            Component("service", event.first.service or "", True),
+            Component("method", request.http_method or "", True),
+            Component("route", path, True),
+            Component("status", str(request.http_status), True),
+        ], f"{request.http_method or ''} {path} {request.http_status}".strip())
+    return Fingerprint("message", [Component("message", _shown(event.message), True)], event.message[:MESSAGE_LIMIT])
+
+
+def _traceback_fingerprint(root, label: str) -> Fingerprint:
+    parts = _frame_parts(root.type, tuple((f.file, f.line, f.function, f.source) for f in root.frames))
+    components = [Component(*part) for part in parts]
+    components.append(Component("message", root.message[:MESSAGE_LIMIT * 2], False,
+                                "a traceback's frames identify the bug; its message carries ids", raw=True))
+    return Fingerprint("traceback", components, label)
+
+
+@lru_cache(maxsize=1 << 14)  # an incident raises the same chain from the same frames thousands of times
+def _frame_parts(kind: str, frames: tuple) -> tuple[tuple, ...]:
+    """The type's and the frames' components, as (id, value, contributes, reason) tuples."""
+    made = [Frame(*frame) for frame in frames]
+    parts: list[tuple[str, str, bool, str | None]] = [("type", kind, True, None)]
+    application = [f for f in made if not is_library_frame(f)]
+    for frame in made:
+        if frame in application:
+            parts.append(("frame", _frame_value(frame), True, None))
+        elif not application and frame is made[-1]:
+            parts.append(("frame", _frame_value(frame), True, None))  # all library: the innermost
+        else:
+            parts.append(("frame", _frame_value(frame), False, "library frame"))
+    return tuple(parts)
+
+
+@lru_cache(maxsize=1 << 12)  # a message-keyed group repeats its text in bursts: redact and mask it once
+def _shown(text: str) -> str:
+    """Free text as a component holds it: secrets masked before anything else (masking first would
+    cut a token into pieces that redaction no longer recognises), then the variable parts."""
+    return mask(redact(text))[:MESSAGE_LIMIT]
+
+
+def _frame_value(frame: Frame) -> str:
+    """module:function:source. Without the source line (not printed), the function alone."""
+    source = " ".join(mask(frame.source).split()) if frame.source else ""
+    return f"{app_module(frame.file)}:{frame.function or '?'}:{source}"
+
+
+def app_module(path: str) -> str:
+    """A frame's file as a dotted module path relative to the application root: site-packages, app
+    roots (/app, /srv, ...), virtualenvs and install directories (releases/20250912-1420/) stripped,
+    so that the same code installed in two places gives the same module."""
+    if path.startswith("<frozen "):
+        return path[len("<frozen "):].rstrip(">")
+    for marker in ("site-packages/", "dist-packages/"):
+        if marker in path:
+            return _dotted(path.split(marker, 1)[1])
+    parts = [p for p in path.replace("\\", "/").split("/") if p]
+    directories = parts[:-1]
+    cut = max((i + 1 for i, part in enumerate(directories)
+               if INSTALL_SEGMENT.match(part) or part.lower() in INSTALL_DIRS), default=0)
+    parts = parts[cut:]
+    while len(parts) > 1 and parts[0] in APP_ROOTS:
+        parts.pop(0)
+    return _dotted("/".join(parts))
+
+
+def _dotted(path: str) -> str:
+    path = path[:-3] if path.endswith(".py") else path
+    return path.replace("/", ".").removesuffix(".__init__")
+
+
+def route(url: str | None) -> str:
+    """The URL's path with id-like segments masked: /api/users/u-1842 -> /api/users/{id}."""
+    if not url:
+        return ""
+    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
+    return "/".join("{id}" if ID_SEGMENT.match(segment) else segment for segment in path.split("/")) or "/"

@@ -1,0 +1,305 @@
+"""Groups of recurring failures, and the deploys (new revisions) seen in the logs."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from rca.analyze.fingerprint import Fingerprint, fingerprint_of
+from rca.analyze.group_counts import HashSketch, SecondCounts, count_within, event_times, shared, union
+from rca.classify.rules import Classification
+from rca.events.error_event import ErrorEvent
+from rca.ingest.record import LogRecord
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MINUTE = 60.0
+
+
+# The earliest events a group keeps whole: what the report shows of it (the evidence of a why names
+# five insert ids), and result.events in a notebook. Each costs a flood's summaries its records:
+# 20 made the partials sent between processes twice as large and the map 25% slower on two cores.
+SAMPLE_EVENTS = 5
+TRACE_SKETCH = 4096  # trace ids a group keeps: the smallest by hash, so that two sketches still meet
+
+
+@dataclass
+class Group:
+    """A group of events with one fingerprint, kept as a summary of bounded size rather than as its
+    events: counts per second (and so per minute) by service, revision and instance, first and last
+    seen, the earliest events whole, and a sketch of its trace ids (rca.analyze.group_counts: numpy arrays, a
+    few bytes an item). Two summaries of disjoint parts of the logs merge exactly and in any order
+    (`merge`), so that the decision made on merged summaries is the one a single pass would make
+    (docs/DESIGN.md: map, merge, decide)."""
+
+    key: str
+    label: str
+    fingerprint: Fingerprint  # how the key was made: the first event's components
+    count: int = 0
+    earliest: float = math.inf  # the first event's time (inf: no event had a time)
+    latest: float = -math.inf
+    per_second: SecondCounts = field(default_factory=SecondCounts)  # (UTC second, service, revision, instance) -> events
+    sample: list[tuple[ErrorEvent, Any]] = field(default_factory=list)  # earliest first
+    # A bottom-k sketch of its trace ids: the 64-bit hashes of the TRACE_SKETCH smallest, so that two
+    # groups' sketches meet where their traces do. Hashes, not ids: a flood's ids cost 100 bytes each.
+    trace_sketch: HashSketch = field(default_factory=lambda: HashSketch(TRACE_SKETCH))
+    statuses: Counter = field(default_factory=Counter)
+    muted: bool = False  # known noise the user muted: shown, never an incident's symptom or cause
+    tied_to: str | None = None  # the service a group with none of its own concerns (see tie_orphans)
+    tied_by: str = ""  # the evidence for it
+    # What the decision asks of a summary again and again (its service, its times), worked out once;
+    # emptied whenever the counts change.
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def add(self, event: ErrorEvent, classification: Classification | None) -> None:
+        """Count one event. `classification` may be None: the analysis classifies only the events a
+        summary keeps (its sample), once the summaries are merged (`rca.analyze.mapping.classify_samples`)."""
+        when = event.time
+        self._derived.clear()
+        self.count += 1
+        if when is not None:
+            self.earliest = min(self.earliest, when)
+            self.latest = max(self.latest, event.last_time or when)
+        first = event.first
+        self.per_second.add(None if when is None else int(when), (first.service, first.revision, first.instance))
+        if len(self.sample) < SAMPLE_EVENTS or _earlier(event, self.sample[-1][0]):
+            bisect.insort(self.sample, (event, classification), key=_sample_order)  # after its equals, as a stable sort puts it
+            del self.sample[SAMPLE_EVENTS:]
+        self.trace_sketch.update(_hash(r.trace) for r in event.records if r.trace)
+        if event.request is not None and event.request.http_status is not None:
+            self.statuses[event.request.http_status] += 1
+
+    def merge(self, other: Group) -> Group:
+        """This summary and another of the same fingerprint, as one (associative and commutative)."""
+        merged = Group(self.key, self.label, self.fingerprint, self.count + other.count,
+                       min(self.earliest, other.earliest), max(self.latest, other.latest),
+                       self.per_second.merged(other.per_second),
+                       sorted(self.sample + other.sample, key=lambda pair: _order(pair[0]))[:SAMPLE_EVENTS],
+                       self.trace_sketch.merged(other.trace_sketch), self.statuses + other.statuses)
+        if _order(other.representative) < _order(self.representative):
+            merged.label, merged.fingerprint = other.label, other.fingerprint
+        return merged
+
+    @property
+    def first_seen(self) -> float:
+        return self.earliest if self.earliest != math.inf else 0.0
+
+    @property
+    def last_seen(self) -> float:
+        return self.latest if self.latest != -math.inf else 0.0
+
+    @property
+    def events(self) -> list[ErrorEvent]:
+        """The earliest events, whole (at most SAMPLE_EVENTS)."""
+        return [event for event, _ in self.sample]
+
+    @property
+    def representative(self) -> ErrorEvent:
+        """The first event: the one closest to how the failure began."""
+        return self.sample[0][0]
+
+    @property
+    def classification(self) -> Classification:
+        return self.sample[0][1]
+
+    @property
+    def cls(self) -> str:
+        return self.classification.cls
+
+    @property
+    def role(self) -> str:
+        return self.classification.role
+
+    @property
+    def times(self) -> np.ndarray:
+        """Event times to the second (the first exact), sorted: what onsets and rates are tested on.
+        Read-only: the array is worked out once and shared."""
+        if "times" not in self._derived:
+            self._derived["times"] = event_times(self.per_second, self.first_seen)
+        return self._derived["times"]
+
+    def counts_by(self, part: int) -> Counter:
+        """Events per service (part 1), revision (2) or instance (3)."""
+        known = self._derived.get(part)
+        if known is None:
+            known = self._derived[part] = Counter()
+            for lane, count in self.per_second.by_lane().items():
+                known[lane[part - 1]] += count
+        return Counter(known)
+
+    @property
+    def at_startup(self) -> bool:
+        """Raised while importing or starting the application (frames at module level or in importlib).
+        The decision asks it for every pair of a cause and a symptom: worked out once."""
+        if "at_startup" not in self._derived:
+            tb = self.representative.traceback
+            frames = [f for e in tb.exceptions for f in e.frames] if tb is not None else []
+            self._derived["at_startup"] = any(f.function == "<module>" or "importlib" in f.file for f in frames)
+        return self._derived["at_startup"]
+
+    def distinct(self, part: int) -> list[str]:
+        return sorted(name for name in self.counts_by(part) if name is not None)
+
+    @property
+    def services(self) -> list[str]:
+        return self.distinct(1)
+
+    @property
+    def revisions(self) -> list[str]:
+        return self.distinct(2)
+
+    @property
+    def instances(self) -> list[str]:
+        return self.distinct(3)
+
+    @property
+    def service(self) -> str | None:
+        """The service the group concerns: its own (the busiest), else the one it was tied to."""
+        if "service" not in self._derived:
+            counts = self.counts_by(1)
+            counts.pop(None, None)
+            self._derived["service"] = counts.most_common(1)[0][0] if counts else None
+        own = self._derived["service"]
+        return own if own is not None else self.tied_to
+
+    @property
+    def traces(self) -> np.ndarray:
+        """The sketch of the group's trace ids (their hashes, sorted): see rca.analyze.group_counts.shared."""
+        return self.trace_sketch.values()
+
+    def rate_per_minute(self, start: float, end: float) -> float:
+        if end <= start:
+            return 0.0
+        return count_within(self.times, start, end) / ((end - start) / MINUTE)
+
+
+def _order(event: ErrorEvent) -> tuple:
+    """Time, then where the event was read: a total order, so that merging in any order keeps the same sample."""
+    return (event.time is None, event.time or 0.0, event.first.source, event.first.position)
+
+
+def _sample_order(pair: tuple[ErrorEvent, Any]) -> tuple:
+    return _order(pair[0])
+
+
+def _earlier(event: ErrorEvent, than: ErrorEvent) -> bool:
+    return _order(event) < _order(than)
+
+
+def _hash(trace: str) -> int:
+    return int.from_bytes(hashlib.blake2b(trace.encode(), digest_size=8).digest(), "big")
+
+
+def group_events(classified: Iterable[tuple[ErrorEvent, Classification | None]]) -> list[Group]:
+    """Events into group summaries, in any order; the groups come out by first seen."""
+    groups: dict[str, Group] = {}
+    for event, classification in classified:
+        made = fingerprint_of(event)
+        group = groups.get(made.key) or groups.setdefault(made.key, Group(made.key, made.label, made))
+        if group.sample and _earlier(event, group.representative):
+            group.label, group.fingerprint = made.label, made
+        group.add(event, classification)
+    return by_first_seen(groups.values())
+
+
+def tie_orphans(groups: list[Group], service_map: dict[str, str] | None = None) -> None:
+    """Tie groups that name no service (load balancer request logs, cluster events) to the service
+    they concern: the user's --service-map first (matched in the label), else the service whose
+    groups share the most trace ids with them."""
+    by_service: dict[str, list[np.ndarray]] = {}
+    for group in groups:
+        if group.service is not None:
+            by_service.setdefault(group.service, []).append(group.traces)
+    traced = {service: union(sketches) for service, sketches in by_service.items()}
+    for group in groups:
+        if group.service is not None:
+            continue
+        mapped = next((service for key, service in (service_map or {}).items() if key in group.label), None)
+        if mapped:
+            group.tied_to, group.tied_by = mapped, "the service map"
+            continue
+        common = {service: shared(group.traces, traces) for service, traces in traced.items()}
+        best = max(common, key=lambda s: common[s], default=None)
+        if best is not None and common[best] > 0:
+            group.tied_to, group.tied_by = best, f"{common[best]} trace id(s) shared with {best}"
+            continue
+        named = _named_service(group.representative, traced)
+        if named:
+            group.tied_to, group.tied_by = named
+
+
+def _named_service(event: ErrorEvent, services) -> tuple[str, str] | None:
+    """(service, how) when the record names a service by its load balancer backend (GKE names one
+    `k8s1-<hash>-<namespace>-<service>-<port>-<hash>`) or its URL's host (`checkout.example.com`)."""
+    first = event.first
+    backend = first.extra.get("backend") or ""
+    host = urlsplit(first.http_url).hostname or "" if first.http_url and "://" in first.http_url else ""
+    for service in sorted(services, key=len, reverse=True):  # the longest name: `web-bff` before `web`
+        if backend == service or f"-{service}-" in backend:
+            return service, f"its load balancer backend {backend} names {service}"
+        if host == service or host.startswith(f"{service}.") or host.startswith(f"{service}-"):
+            return service, f"its URL's host {host} names {service}"
+    return None
+
+
+def merge_groups(*parts: list[Group]) -> list[Group]:
+    """Group summaries from disjoint parts of the logs (files, byte ranges, workers), as one list."""
+    merged: dict[str, Group] = {}
+    for part in parts:
+        merge_into(merged, part)
+    return by_first_seen(merged.values())
+
+
+def by_first_seen(groups: Iterable[Group]) -> list[Group]:
+    """Groups in the order the report lists them: the earliest failure first."""
+    return sorted(groups, key=lambda g: g.first_seen)
+
+
+def merge_into(merged: dict[str, Group], groups: Iterable[Group]) -> None:
+    """Fold group summaries into `merged` (fingerprint key -> summary)."""
+    for group in groups:
+        merged[group.key] = merged[group.key].merge(group) if group.key in merged else group
+
+
+@dataclass
+class Deploy:
+    service: str | None
+    revision: str
+    time: float  # the first record of the revision in the logs
+    record: LogRecord
+
+
+class DeployTracker:
+    """Watches records go by and keeps the first record of each (service, revision)."""
+
+    def __init__(self):
+        self.first: dict[tuple, LogRecord] = {}
+        self.start: float | None = None
+        self.end: float | None = None
+
+    def watch(self, records: Iterable[LogRecord]) -> Iterator[LogRecord]:
+        for record in records:
+            if record.time is not None:
+                self.start = record.time if self.start is None else min(self.start, record.time)
+                self.end = record.time if self.end is None else max(self.end, record.time)
+            if record.revision:
+                key = (record.service, record.revision)
+                known = self.first.get(key)
+                if known is None or (record.time is not None and known.time is not None and record.time < known.time):
+                    self.first[key] = record
+            yield record
+
+    def deploys(self, settle_seconds: float = MINUTE) -> list[Deploy]:
+        """Revisions that first appear after the logs begin: those were deployed inside the window."""
+        if self.start is None:
+            return []
+        found = [Deploy(service, revision, record.time, record) for (service, revision), record in self.first.items()
+                 if record.time is not None and record.time > self.start + settle_seconds]
+        return sorted(found, key=lambda d: d.time)

@@ -1,0 +1,413 @@
+"""Incidents: when failure starts, which group is the root cause, which are its symptoms, and which
+groups are ruled out, with the reason in figures.
+
+Trust comes first (docs/DESIGN.md): an onset is a change that a group's own background makes unlikely,
+decided by a test of counts, never a first event that happens to fall inside the window; an incident
+needs a user-visible symptom that changed; and when no candidate is convincing the report says so
+and shows the candidates instead of naming one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rca.analyze.group_counts import as_sorted, count_from, count_within, counts_before, merged_times, shared, union, within
+from rca.analyze.groups import MINUTE, Deploy, Group
+from rca.classify.rules import Cascade
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# An onset: the rate after a point is this unlikely under the rate before it. The test is run at
+# every minute of the window, so the level is strict; a few steady events can never reach it.
+ONSET_LOG_P = math.log(1e-4)
+MIN_EFFECT = 3.0  # and the rate after is at least this many times the rate before
+MIN_ONSET_EVENTS = 5  # and at least this many events follow the onset
+SETTLED = MINUTE  # a series whose first event comes this soon after the logs begin was already there
+BEFORE_WINDOW_MIN_EVENTS = 3  # start-up failures present from the first record: an incident already under way
+STAMP_TOLERANCE = 10.0  # request logs are stamped when the request starts, seconds before the error that ends it
+NEAR_ONSET = 10 * MINUTE  # causes and symptoms that start this close together belong together
+LEAD = 2 * MINUTE  # a cause that first appears at most this long before the onset began with it
+DEPLOY_WINDOW = 15 * MINUTE  # a group beginning this soon after a deploy of its service is linked to it
+CHANGE_LOG_P = math.log(1e-3)  # a candidate cause must itself change at the onset, at this level
+MIN_ROOT_SCORE = 5.0  # below this, no candidate is named the root cause
+VOLUME_CAP = 2.0  # the most a candidate's event count can add to its score (log10 scale)
+
+
+@dataclass
+class Onset:
+    time: float
+    kind: str  # "began", "jumped" or "before-window"
+    before: float  # events per minute before
+    after: float
+    log_p: float = 0.0  # natural log of the chance of so many events after under the rate before
+
+
+def tail_log_p(total: int, after: int, share: float) -> float:
+    """log P(at least `after` of `total` events fall in a span holding `share` of the time), under a
+    steady rate: the Chernoff bound of the binomial tail, exp(-n·KL(k/n‖share)). It never
+    understates the chance, so it errs toward 'no change'."""
+    if total == 0 or after <= share * total:
+        return 0.0
+    if share <= 0.0:
+        return -math.inf
+    q = after / total
+    if q >= 1.0:
+        return total * math.log(share)
+    kl = q * math.log(q / share) + (1 - q) * math.log((1 - q) / (1 - share))
+    return -total * kl
+
+
+def onset_of_times(times, start: float, end: float) -> Onset | None:
+    """The point where a series of event times changes for the worse, if a test of counts says it did."""
+    if len(times) < MIN_ONSET_EVENTS or end <= start:
+        return None
+    times = as_sorted(times)
+    span = end - start
+    # No minimum gap before the first event: the test itself says whether an empty stretch that long
+    # is unlikely at the rate that follows (32 s before 1,000 events in 30 min is; 2 s is not).
+    return _began(times, start, end) or _jumped(times, start, end, span)
+
+
+def _began(times: np.ndarray, start: float, end: float) -> Onset | None:
+    """A series absent at first: all its events after its first one, which a steady rate would spread."""
+    first = float(times[0])
+    share = (end - first) / (end - start)
+    log_p = tail_log_p(len(times), len(times), share)
+    if log_p > ONSET_LOG_P:
+        return None
+    return Onset(first, "began", 0.0, len(times) / max((end - first) / MINUTE, 1 / MINUTE), log_p)
+
+
+def _jumped(times: np.ndarray, start: float, end: float, span: float) -> Onset | None:
+    """The minute boundary after which the rate rose most unlikely, if it rose enough."""
+    best: Onset | None = None
+    splits = [start + minute * MINUTE for minute in range(1, int(span // MINUTE))]
+    # how many events come before each split, found by one binary search of them all
+    for split, index in zip(splits, counts_before(times, splits)):
+        before, after = index, len(times) - index
+        rate_before, rate_after = before / (split - start) * MINUTE, after / (end - split) * MINUTE
+        if after < MIN_ONSET_EVENTS or rate_after < MIN_EFFECT * max(rate_before, 1 / (span / MINUTE)):
+            continue
+        log_p = tail_log_p(len(times), after, (end - split) / span)
+        if log_p <= ONSET_LOG_P and (best is None or log_p < best.log_p):
+            best = Onset(float(times[index]), "jumped", rate_before, rate_after, log_p)
+    return best
+
+
+def onset_of(group: Group, start: float, end: float) -> Onset | None:
+    return onset_of_times(group.times, start, end)
+
+
+@dataclass
+class Candidate:
+    group: Group
+    score: float
+    reasons: list[str]
+    linked: bool
+    terms: dict[str, float] = field(default_factory=dict)  # what each piece of evidence added to the score
+
+
+@dataclass
+class Incident:
+    service: str | None
+    onset: float
+    root_cause: Group | None
+    symptoms: list[Group]
+    ruled_out: list[tuple[Group, str]]
+    deploy: Deploy | None
+    candidates: list[Candidate] = field(default_factory=list)
+    onset_kind: str = "began"  # began, jumped, or before-window: the logs start mid-incident
+    verdict: str = ""  # why no root cause was named, when none was
+    callers: list[str | None] = field(default_factory=list)  # services that failed because they call this one
+
+    @property
+    def services(self) -> list[str | None]:
+        return [self.service, *self.callers]
+
+    @property
+    def impact(self) -> int:
+        """Failed requests plus failed start-ups: the blast radius the report shows."""
+        return sum(g.count for g in self.symptoms)
+
+
+@dataclass
+class Finding:
+    """A cause-class group that changed with no user-visible symptom: worth a look, not an incident."""
+
+    group: Group
+    onset: Onset
+
+
+def find_incidents(groups: list[Group], deploys: list[Deploy], cascades: list[Cascade],
+                   start: float, end: float, baseline: tuple[float, float] | None = None,
+                   ) -> tuple[list[Incident], dict[str, Onset], list[Finding]]:
+    """Incidents, the onsets of every group, and findings. Muted groups take no part. With a
+    `baseline` (since, until), a group whose rate after its onset is not MIN_EFFECT times its rate
+    in the baseline is known background, not an onset."""
+    onsets = {g.key: o for g in groups if (o := onset_of(g, start, end)) is not None
+              and not _known(g.times, o, baseline)}
+    groups = [g for g in groups if not g.muted]
+    incidents = []
+    for service, symptoms in _symptoms_by_service(groups).items():
+        for onset, members in _episodes(symptoms, onsets, start, end, baseline):
+            incidents.append(_incident(service, onset, members, groups, deploys, cascades, start, end))
+    incidents = _join_callers(incidents)
+    incidents.sort(key=lambda i: -i.impact)
+    involved = {id(g) for i in incidents for g in ([i.root_cause] if i.root_cause else []) + i.symptoms}
+    findings = [Finding(g, onsets[g.key]) for g in groups
+                if g.role == "cause" and g.key in onsets and id(g) not in involved]
+    return incidents, onsets, findings
+
+
+def _join_callers(incidents: list[Incident]) -> list[Incident]:
+    """An incident whose root cause is its calls to another failing service joins that service's
+    incident: the callee's failure is the cause of its callers' symptoms. The logs must show the call:
+    a URL naming the callee in the caller's error, or trace ids they share, the callee's error coming
+    first (a callee answers before its caller logs the failure)."""
+    joined: set[int] = set()
+    for caller in sorted(incidents, key=lambda i: i.onset):
+        root = caller.root_cause
+        if root is None:
+            continue
+        for callee in incidents:
+            if callee is caller or id(callee) in joined or callee.root_cause is None or callee.callers and caller.service in callee.callers:
+                continue
+            evidence = _call_evidence(root, callee)
+            if evidence and abs(callee.onset - caller.onset) <= NEAR_ONSET:
+                callee.symptoms = sorted(callee.symptoms + caller.symptoms, key=lambda g: -g.count)
+                callee.ruled_out.append((root, f"{_name(root)}: the callers' side of {callee.service}'s failure "
+                                               f"({evidence}), not a cause of its own"))
+                callee.callers.append(caller.service)
+                joined.add(id(caller))
+                break
+    return [i for i in incidents if id(i) not in joined]
+
+
+def _call_evidence(group: Group, incident: Incident) -> str:
+    """How the logs show that `group` failed calling the incident's service; empty when they do not."""
+    callee, cause = incident.service, incident.root_cause
+    if callee and re.search(rf"https?://{re.escape(callee)}[-.]", group.representative.text):
+        return f"its error names {callee}'s URL"
+    theirs = union(g.traces for g in [cause, *incident.symptoms] if g is not None)
+    if cause is not None and shared(group.traces, theirs) and cause.first_seen <= group.first_seen:
+        return f"it shares trace ids with {callee}'s failures, which come first"
+    return ""
+
+
+def _known(times: np.ndarray, onset: Onset, baseline: tuple[float, float] | None) -> bool:
+    """The rate after the onset is not well above the rate in the user's baseline: known background."""
+    if baseline is None or baseline[1] <= baseline[0]:
+        return False
+    usual = count_within(times, *baseline) / ((baseline[1] - baseline[0]) / MINUTE)
+    return usual > 0 and onset.after < MIN_EFFECT * usual
+
+
+def _symptoms_by_service(groups: list[Group]) -> dict[str | None, list[Group]]:
+    by_service: dict[str | None, list[Group]] = {}
+    for group in groups:
+        if group.role == "symptom":
+            by_service.setdefault(_service(group), []).append(group)
+    return by_service
+
+
+def _episodes(symptoms: list[Group], onsets: dict[str, Onset], start: float, end: float,
+              baseline: tuple[float, float] | None = None) -> list[tuple[Onset, list[Group]]]:
+    """A service's failures, one (onset, symptom groups) per episode: symptoms whose own onsets lie
+    within NEAR_ONSET of each other fail together; one further apart is a second incident. Symptoms
+    too sparse to have an onset alone are tested together, and join the episode they rose at."""
+    episodes: list[tuple[Onset, list[Group]]] = []
+    for group in sorted((g for g in symptoms if g.key in onsets), key=lambda g: onsets[g.key].time):
+        if episodes and onsets[group.key].time - episodes[-1][0].time <= NEAR_ONSET:
+            episodes[-1][1].append(group)
+        else:
+            episodes.append((onsets[group.key], [group]))
+    if not episodes:
+        times = merged_times([g.times for g in symptoms])
+        together = onset_of_times(times, start, end) or _before_window(symptoms, start)
+        return [] if together is None or _known(times, together, baseline) else [(together, [g for g in symptoms if _changed_at(g, together, start, end)])]
+    for group in symptoms:
+        if group.key not in onsets:
+            joined = next((members for onset, members in episodes if _changed_at(group, onset, start, end)), None)
+            if joined is not None:
+                joined.append(group)
+    return episodes
+
+
+def _before_window(symptoms: list[Group], start: float) -> Onset | None:
+    """Start-ups already failing at the first record: the incident began before the export."""
+    failing = [g for g in symptoms if g.cls == "startup_failure" and g.first_seen - start < SETTLED
+               and g.count >= BEFORE_WINDOW_MIN_EVENTS]
+    if not failing:
+        return None
+    return Onset(start, "before-window", 0.0, 0.0)
+
+
+def _incident(service, onset: Onset, members, groups, deploys, cascades, start, end) -> Incident:
+    deploy = next((d for d in reversed(deploys) if d.service == service and d.time <= onset.time + MINUTE), None)
+    candidates, ruled_out = [], []
+    symptoms = _Symptoms(members, cascades)
+    for group in groups:
+        if group.role != "cause":
+            continue
+        verdict = _judge(group, service, onset, symptoms, deploy, cascades, start, end)
+        if isinstance(verdict, str):
+            ruled_out.append((group, verdict))
+        else:
+            candidates.append(verdict)
+    candidates.sort(key=lambda c: (c.score, -c.group.first_seen), reverse=True)
+    root, verdict = _root(candidates)
+    for other in candidates:
+        if other.group is not root:
+            ruled_out.append((other.group, f"{_name(other.group)}: scored {other.score:.1f}"
+                                           f"{f' against {candidates[0].score:.1f} for the root cause' if root else ''} "
+                                           f"({'; '.join(other.reasons) or 'no link to the symptoms'})"))
+    return Incident(service, onset.time, root, sorted(members, key=lambda g: -g.count), ruled_out, deploy,
+                    candidates, onset.kind, verdict)
+
+
+def _root(candidates: list[Candidate]) -> tuple[Group | None, str]:
+    if not candidates:
+        return None, "no cause-class error changed near the onset"
+    best = candidates[0]
+    if best.score < MIN_ROOT_SCORE:
+        return None, (f"no candidate is convincing: the best, {_name(best.group)}, scored {best.score:.1f} "
+                      f"(at least {MIN_ROOT_SCORE:.0f} is needed)")
+    return best.group, ""
+
+
+def _changed_at(group: Group, onset: Onset, start: float, end: float) -> bool:
+    """A symptom group belongs to the incident when it rose at the onset, not when it was already there."""
+    if onset.kind == "before-window":
+        return True
+    return _change_log_p(group, onset.time, start, end) <= CHANGE_LOG_P or \
+        (group.first_seen >= onset.time - STAMP_TOLERANCE and group.first_seen <= onset.time + NEAR_ONSET)
+
+
+def _change_log_p(group: Group, moment: float, start: float, end: float) -> float:
+    """How unlikely the group's count from `moment - STAMP_TOLERANCE` on is, under its rate before."""
+    split = max(start, moment - STAMP_TOLERANCE)
+    if end <= start or split <= start:
+        return 0.0
+    times = group.times
+    after = count_from(times, split)
+    return tail_log_p(len(times), after, (end - split) / (end - start))
+
+
+def _judge(group, service, onset: Onset, symptoms, deploy, cascades, start, end) -> Candidate | str:
+    """A scored candidate, or the reason (with figures) why the group is not part of the incident."""
+    times = group.times
+    near = within(times, onset.time - NEAR_ONSET, onset.time + NEAR_ONSET)
+    if not len(near):
+        when = "before" if group.first_seen < onset.time else "after"
+        return (f"{_name(group)}: {group.count} events, starting {_minutes(group.first_seen - onset.time)} {when} "
+                f"the onset, with none within {NEAR_ONSET / MINUTE:.0f} min of it — not part of this incident")
+    began_with_it = group.first_seen >= onset.time - LEAD  # nothing of it in the background before
+    if onset.kind != "before-window" and not began_with_it and _change_log_p(group, onset.time, start, end) > CHANGE_LOG_P:
+        before = group.rate_per_minute(max(start, onset.time - 30 * MINUTE), onset.time)
+        after = group.rate_per_minute(onset.time, min(end + 1, onset.time + 30 * MINUTE))
+        return (f"{_name(group)}: {before:.1f}/min before the onset, {after:.1f}/min after — "
+                "unchanged, not part of this incident")
+    linked = symptoms.linked_to(group, cascades)
+    shares_traces = shared(group.traces, symptoms.traces) > 0
+    if not linked and not shares_traces and _service(group) != service:
+        return f"{_name(group)}: on another service, with no cascade link to {service}'s symptoms"
+    terms, reasons = _evidence(group, service, onset, near, linked, shares_traces, deploy)
+    return Candidate(group, round(sum(terms.values()), 2), reasons, bool(linked), terms)
+
+
+def _evidence(group, service, onset: Onset, near, linked, shares_traces, deploy) -> tuple[dict, list[str]]:
+    terms = {"class": 2.0 if group.cls != "unknown" else 1.0}
+    reasons = []
+    if linked:
+        terms["cascade"] = 3.0
+        reasons.append("cascades to " + ", ".join(sorted({s.cls for s in linked})))
+    if _service(group) == service:
+        terms["same_service"] = 1.0
+    first_near = float(near[0])
+    if onset.kind == "before-window" or first_near <= onset.time + STAMP_TOLERANCE:
+        terms["precedes"] = 2.0
+        reasons.append("present from the first record" if onset.kind == "before-window" else "precedes the onset")
+    elif first_near > onset.time + MINUTE:
+        terms["precedes"] = -2.0
+        reasons.append(f"begins {_minutes(first_near - onset.time)} after the onset")
+    if deploy and deploy.revision in group.revisions and 0 <= first_near - deploy.time <= DEPLOY_WINDOW:
+        terms["deploy"] = 2.0
+        reasons.append(f"begins {_minutes(first_near - deploy.time)} after revision {deploy.revision} appeared")
+    if shares_traces:
+        terms["traces"] = 2.0
+        reasons.append("shares trace ids with the symptoms")
+    terms["volume"] = round(min(VOLUME_CAP, math.log10(1 + len(near))), 2)
+    return terms, reasons
+
+
+class _Symptoms(list):
+    """An incident's symptoms, indexed by what a cascade needs a cause to share with them: a flood's
+    incident weighs thousands of groups against hundreds of symptoms, and a cause is tested only
+    against those of its own service or revisions."""
+
+    def __init__(self, symptoms: list[Group], cascades: Sequence[Cascade]):
+        super().__init__(symptoms)
+        self.any_trace = any(c.same == "trace" for c in cascades)  # a trace can cross services: test all
+        self.traces = union(s.traces for s in symptoms)
+        self.at: dict[tuple[str, str | None], list[int]] = {}
+        # Without a trace cascade, whether one links a cause to a symptom depends on the symptom's
+        # class, service and revisions alone: a flood's hundreds of symptoms are a few such kinds.
+        self.kinds = [(s.cls, s.service, tuple(s.revisions)) for s in symptoms]
+        for index, symptom in enumerate(symptoms):
+            for key in {("service", symptom.service), *(("revision", r) for r in symptom.revisions)}:
+                self.at.setdefault(key, []).append(index)
+
+    def _could_link(self, cause: Group) -> list[int]:
+        if self.any_trace:
+            return list(range(len(self)))
+        keys = [("service", cause.service), *(("revision", r) for r in cause.revisions)]
+        return sorted({i for key in keys for i in self.at.get(key, ())})
+
+    def linked_to(self, cause: Group, cascades: Sequence[Cascade]) -> list[Group]:
+        """The symptoms a cascade links `cause` to, asked once per kind of symptom."""
+        candidates = self._could_link(cause)
+        if self.any_trace:
+            return [self[i] for i in candidates if cascade_between(cause, self[i], cascades)]
+        answers: dict[tuple, bool] = {}
+        for index in candidates:
+            if self.kinds[index] not in answers:
+                answers[self.kinds[index]] = cascade_between(cause, self[index], cascades) is not None
+        return [self[i] for i in candidates if answers[self.kinds[i]]]
+
+
+def cascade_between(cause: Group, symptom: Group, cascades: Sequence[Cascade]) -> Cascade | None:
+    """The cascade that links `cause` to `symptom` (its `why` says how), or None when none does."""
+    for cascade in cascades:
+        if cascade.symptom != symptom.cls or cause.cls not in cascade.causes:
+            continue
+        if cascade.when == "startup" and not cause.at_startup:
+            continue
+        if cascade.same == "service" and _service(cause) == _service(symptom):
+            return cascade
+        if cascade.same == "revision" and set(cause.revisions) & set(symptom.revisions):
+            return cascade
+        if cascade.same == "trace" and shared(cause.traces, symptom.traces):
+            return cascade
+    # two steps: the cause brings down the start-up, which brings the service down (the second step says why)
+    if cause.cls == "startup_failure" or _service(cause) != _service(symptom) or not cause.at_startup:
+        return None
+    return next((c for c in cascades if c.symptom == symptom.cls and "startup_failure" in c.causes), None)
+
+
+def _service(group: Group) -> str | None:
+    return group.service
+
+
+def _name(group: Group) -> str:
+    where = f" from {', '.join(group.services)}" if group.services else ""
+    return f"{group.label}{where}"
+
+
+def _minutes(seconds: float) -> str:
+    seconds = abs(seconds)
+    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / MINUTE:.0f} min"

@@ -1,0 +1,491 @@
+"""Map and merge (docs/DESIGN.md "Scale: map, merge, decide"): a part of the input (a file, or a byte range
+of a large JSON-lines or text file) becomes a `Partial` — group summaries, the deploy tracker's
+state, read statistics — and partials merge, in part order, into what one pass over the whole input
+gives. The decision is then made once, on the merged summaries (`rca.analyze.analysis`).
+
+`map_part` is a plain module-level function of picklable arguments, so that a process pool here, or
+a Dask cluster later, can run it where the data is.
+
+A byte range is read with a margin on either side (`OVERLAP_BYTES`): the records before it give
+stitching the context it would have had in one pass, and those after it finish a traceback that
+starts inside the range. A unit (a stitched traceback or a single record) belongs to the part whose
+range holds its first record, so that each is counted once. Positions (line numbers) are counted
+from the range's start inside a worker and moved to the file's numbering when the parts merge.
+
+Classification is not part of the map: only the events a summary keeps (its sample) are ever
+shown, so they are classified after the merge, once per distinct signature (`classify_samples`),
+and no worker loads the model.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import gc
+import io
+import itertools
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields, replace
+
+from rca.analyze.groups import DeployTracker, Group, by_first_seen, group_events, merge_into
+from rca.classify.hybrid import MODEL_BATCH, _with_model
+from rca.classify.rules import Classification, RuleSet
+from rca.events.error_event import ErrorEvent, events_from_records, is_error_unit
+from rca.events.stitch import stitch
+from rca.ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
+from rca.ingest.jsonlog import read_json_lines
+from rca.ingest.record import LogRecord
+from rca.ingest.splits import join_split_entries
+from rca.ingest.stats import MAX_EXAMPLES_PER_REASON, ReadStats
+from rca.ingest.textlog import read_text
+
+SPLIT_MIN_BYTES = 32 * 1024 * 1024  # a file smaller than this is read whole by one worker
+OVERLAP_BYTES = 4 * 1024 * 1024  # read before and after a byte range, for stitching's context
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What every part keeps: the records' window (`since` already moved back to a baseline's start)
+    and service."""
+
+    since: float | None = None
+    until: float | None = None
+    service: str | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    """A whole file (`end` None) or the byte range [start, end) of one, cut at line boundaries;
+    `reader` says how to read a range ("jsonl" or "text": its format is told from the file's head)."""
+
+    source: str
+    start: int = 0
+    end: int | None = None
+    reader: str | None = None
+    overlap: int = OVERLAP_BYTES  # the margins read on either side of a range
+    # A log sink's objects of one log and hour (gs:// URLs; `source` is the first), opened by the
+    # worker itself and read together so that an entry written to several counts once.
+    objects: tuple[str, ...] = ()
+
+
+@dataclass
+class Partial:
+    """What the map of one part gives: mergeable, and bounded in size whatever the part's."""
+
+    groups: list[Group]
+    first: dict = field(default_factory=dict)  # DeployTracker.first: (service, revision) -> its first record
+    start: float | None = None
+    end: float | None = None
+    stats: ReadStats = field(default_factory=ReadStats)
+    project: str | None = None
+    source: str | None = None  # a byte range's file, whose
+    lines: int = 0  # lines the range holds (its records' positions are counted from its start)
+
+
+# ---- map ------------------------------------------------------------------------------------------
+
+
+def map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, owned=None) -> Partial:
+    """Records (already counted in `stats`) into a Partial. `owned(unit)` says which stitched units
+    are this part's (all of them by default). The cyclic garbage collector is paused meanwhile: the
+    map makes millions of short-lived objects and no cycles, and the pauses cost it ~10%."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _map_records(records, scope, stats, owned)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, owned) -> Partial:
+    tracker = DeployTracker()
+    kept = _within(tracker.watch(records), scope)
+    found: list[str] = []
+    if owned is None:
+        events = events_from_records(kept, stats)
+    else:
+        events = _owned_events(kept, stats, owned)
+    groups = group_events((event, None) for event in _noting_project(events, found))
+    return Partial(groups, tracker.first, tracker.start, tracker.end, stats, found[0] if found else None)
+
+
+def map_inputs(inputs, scope: Scope, stats: ReadStats | None = None) -> Partial:
+    """Every input (paths, globs, directories, `-`) in one pass: the one-process map."""
+    stats = stats if stats is not None else ReadStats()
+    return map_records(iter_records(inputs, stats, prefilter="deploys"), scope, stats)
+
+
+def map_part(part: Part, scope: Scope) -> Partial:
+    """The map of one part, in a worker: a whole file, a byte range read with its margins, or a log
+    sink's objects of one log and hour."""
+    stats = ReadStats()
+    if part.objects:
+        return compact(map_records(iter_sink_records(part.objects, stats), scope, stats))
+    if part.end is None:
+        return compact(map_inputs([part.source], scope, stats))
+    if part.start == 0:
+        stats.sources.append(part.source)
+    size = os.path.getsize(part.source)
+    scratch = ReadStats()  # the margins are counted by the parts that own them
+    before = _Range(part.source, _line_start(part.source, max(0, part.start - part.overlap)), part.start)
+    core = _Range(part.source, part.start, part.end)
+    after = _Range(part.source, part.end, _line_start(part.source, min(size, part.end + part.overlap)))
+    # Positions run on through the three: the margin before is read whole before the range begins,
+    # and the range before the margin after.
+    records = itertools.chain(
+        _read_range(before, part, scratch),
+        _shifted(_read_range(core, part, stats), lambda: before.lines),
+        _shifted(_read_range(after, part, scratch), lambda: before.lines + core.lines),
+    )
+    partial = map_records(join_split_entries(records, stats), scope, stats,
+                          owned=lambda unit: before.lines < unit[0].position <= before.lines + core.lines)
+    _renumber(partial, -before.lines, examples=False)  # the range's own stats counted from its start already
+    partial.source, partial.lines = part.source, core.lines
+    return compact(partial)
+
+
+def compact(partial: Partial) -> Partial:
+    """A partial made smaller to send between processes: its sample events without what they parsed
+    (their text and traceback are read again where needed)."""
+    for group in partial.groups:
+        for event, _ in group.sample:
+            event.__dict__.pop("traceback", None)
+            event.__dict__.pop("text", None)
+    return partial
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(LogRecord))
+
+
+def _record(*values) -> LogRecord:
+    return LogRecord(*values)
+
+
+def _reduce_record(record: LogRecord):
+    """A record pickled as its values alone (not a dict of its 18 field names each time): partials
+    carry tens of thousands of them between processes."""
+    return _record, tuple(getattr(record, name) for name in _RECORD_FIELDS)
+
+
+copyreg.pickle(LogRecord, _reduce_record)
+
+
+def _read_range(stream, part: Part, stats: ReadStats) -> Iterator[LogRecord]:
+    with stream:
+        buffered = io.BufferedReader(stream, _CHUNK)
+        if part.reader == "text":
+            yield from read_text(buffered, part.source, stats)
+        else:
+            yield from read_json_lines(buffered, part.source, stats, "deploys")
+
+
+def _shifted(records: Iterator[LogRecord], offset) -> Iterator[LogRecord]:
+    """Records numbered on from the lines before them (`offset()`, final once they are read)."""
+    for record in records:
+        record.position += offset()
+        yield record
+
+
+def _owned_events(records, stats: ReadStats, owned) -> Iterator[ErrorEvent]:
+    for unit in stitch(records, None):
+        if is_error_unit(unit) and owned(unit):
+            stats.events += 1
+            yield ErrorEvent(unit)
+
+
+class _Range(io.RawIOBase):
+    """The bytes [start, end) of a file, counting the newlines read."""
+
+    def __init__(self, path: str, start: int, end: int):
+        self.file = open(path, "rb")
+        self.file.seek(start)
+        self.left = max(0, end - start)
+        self.lines = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.left <= 0:
+            return 0
+        view = memoryview(buffer)[: min(len(buffer), self.left)]
+        count = self.file.readinto(view)
+        self.left -= count
+        self.lines += view[:count].tobytes().count(b"\n")
+        return count
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
+def _line_start(path: str, offset: int) -> int:
+    """The first line boundary at or after `offset` (the start of the line after it), or the file's end."""
+    if offset == 0:
+        return 0
+    with open(path, "rb") as stream:
+        stream.seek(offset - 1)
+        while chunk := stream.read(65536):
+            at = chunk.find(b"\n")
+            if at >= 0:
+                return stream.tell() - len(chunk) + at + 1
+    return os.path.getsize(path)
+
+
+def _within(records, scope: Scope):
+    since, until, service = scope.since, scope.until, scope.service
+    for record in records:
+        if service is not None and record.service != service:
+            continue
+        if record.time is not None and not in_window(record.time, since, until):
+            continue
+        yield record
+
+
+def in_window(moment: float | None, since, until) -> bool:
+    if moment is None:
+        return True
+    return (since is None or moment >= since) and (until is None or moment < until)
+
+
+def _noting_project(events, found: list[str]):
+    """Pass events through, noting the first GCP project a log name names."""
+    for event in events:
+        if not found:
+            log_name = event.first.log_name or ""
+            if log_name.startswith("projects/"):
+                found.append(log_name.split("/")[1])
+        yield event
+
+
+# ---- planning -------------------------------------------------------------------------------------
+
+
+def plan(files: list[str], workers: int, split_min: int | None = None, overlap: int | None = None) -> list[Part]:
+    """Parts for `workers` processes: every file, large JSON-lines and text files cut in byte ranges
+    at line boundaries so that the parts come out about even (arrays, CSV and gzip stay whole).
+    `split_min` and `overlap` default to SPLIT_MIN_BYTES and OVERLAP_BYTES."""
+    split_min = SPLIT_MIN_BYTES if split_min is None else split_min
+    overlap = OVERLAP_BYTES if overlap is None else overlap
+    sizes = {path: _size(path) for path in files}
+    total = sum(sizes.values())
+    piece = max(split_min, total // max(1, 2 * workers))
+    parts: list[Part] = []
+    for path in files:
+        size = sizes[path]
+        reader = _splittable(path) if workers > 1 and size >= split_min + piece // 2 else None
+        if reader is None:
+            parts.append(Part(path))
+            continue
+        count = max(2, round(size / piece))
+        cuts = sorted({_line_start(path, size * i // count) for i in range(1, count)} - {0, size})
+        edges = [0, *cuts, size]
+        parts.extend(Part(path, a, b, reader, overlap) for a, b in zip(edges, edges[1:]) if b > a)
+    return parts
+
+
+def sink_parts(groups: Iterable[tuple[str, ...]]) -> list[Part]:
+    """A part for each group of a log sink's objects (`rca.ingest.gcs.hour_groups`, in hour order),
+    which a worker opens itself."""
+    return [Part(group[0], objects=tuple(group)) for group in groups]
+
+
+def worth_parallel(files: list[str], more_bytes: int = 0) -> bool:
+    """Whether the inputs (files, and `more_bytes` of a bucket's objects) are large enough
+    (SPLIT_MIN_BYTES together) to pay for starting processes: below that one process reads them
+    faster than a pool starts."""
+    return sum(_size(path) for path in files) + more_bytes >= SPLIT_MIN_BYTES
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _splittable(path: str) -> str | None:
+    """"jsonl" or "text" for a file that can be cut at line boundaries; None for one read whole."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(1 << 16)
+    except OSError:
+        return None
+    if head[:2] == GZIP_MAGIC or head.startswith(b"\xef\xbb\xbf"):
+        return None
+    kind = sniff_format(head)
+    return kind if kind in ("jsonl", "text") else None
+
+
+# ---- merge ----------------------------------------------------------------------------------------
+
+
+def merge_partials(partials: Iterable[Partial], stats: ReadStats) -> Partial:
+    """Partials of consecutive parts, in their order, as one (into `stats`, which may already hold
+    what the parent counted, such as inputs that match nothing). Each is folded in as it comes and
+    then let go, so that the parent holds the merged summaries and one partial, not all of them."""
+    offsets: dict[str, int] = {}
+    merged: dict[str, Group] = {}
+    first: dict = {}
+    start = end = None
+    project = None
+    for partial in partials:
+        if partial.source is not None:
+            _renumber(partial, offsets.get(partial.source, 0))
+            offsets[partial.source] = offsets.get(partial.source, 0) + partial.lines
+        merge_into(merged, partial.groups)
+        partial.groups = []
+        for key, record in partial.first.items():
+            known = first.get(key)
+            if known is None or (record.time is not None and known.time is not None and record.time < known.time):
+                first[key] = record
+        start = partial.start if start is None else (start if partial.start is None else min(start, partial.start))
+        end = partial.end if end is None else (end if partial.end is None else max(end, partial.end))
+        project = project or partial.project
+        merge_stats(stats, partial.stats)
+    return Partial(by_first_seen(merged.values()), first, start, end, stats, project)
+
+
+def _renumber(partial: Partial, offset: int, examples: bool = True) -> None:
+    """Move a byte range's positions by `offset` lines (to the file's numbering)."""
+    if not offset:
+        return
+    seen: set[int] = set()
+    records = [r for g in partial.groups for e, _ in g.sample for r in e.records] + list(partial.first.values())
+    for record in records:
+        if id(record) not in seen:
+            seen.add(id(record))
+            record.position += offset
+    for reason, where in partial.stats.examples.items() if examples else ():
+        partial.stats.examples[reason] = [_moved(item, offset) for item in where]
+
+
+def _moved(where: str, offset: int) -> str:
+    source, _, position = where.rpartition(":")
+    return f"{source}:{int(position) + offset}" if position.isdigit() else where
+
+
+def merge_stats(into: ReadStats, other: ReadStats) -> None:
+    into.records += other.records
+    into.events += other.events
+    into.skipped.update(other.skipped)
+    for reason, where in other.examples.items():
+        kept = into.examples.setdefault(reason, [])
+        kept.extend(where[: max(0, MAX_EXAMPLES_PER_REASON - len(kept))])
+    into.notes.update(other.notes)
+    into.errors.extend(other.errors)
+    into.sources.extend(other.sources)
+    for stamp in (other.passed_first, other.passed_last):
+        into.passed_over(stamp)
+
+
+# ---- classification, after the merge ----------------------------------------------------------------
+
+
+def signature(event: ErrorEvent) -> tuple:
+    """Everything the rules and the model read of an event (rca.classify.rules.conditions.Facts): its text
+    (exception chain, messages, frames), request status and URL, top severity, service, log and
+    resource. Two events with one signature get one classification, fields included."""
+    request = event.request
+    first = event.first
+    return (event.text, request.http_status if request else None, request.http_url if request else None,
+            max(r.severity_rank for r in event.records), first.service, first.log_name, first.resource_type)
+
+
+def classify_samples(groups: list[Group], rules: RuleSet, model=None) -> int:
+    """Classify the events the summaries keep, each distinct signature once. What the decision and
+    the report read — each group's first event — is classified now (the model scoring the distinct
+    texts in batches; a lazy model is loaded only if there is any); the rest of each sample (shown
+    only in `result.events`) is classified when first asked for, all at once. Returns how many
+    signatures were classified now."""
+    batch = _Batch(rules, model)
+    now = {signature(group.sample[0][0]): group.sample[0][0] for group in groups if group.sample and group.sample[0][1] is None}
+    batch.classify(now)
+    for group in groups:
+        group.sample = [(event, known if known is not None else
+                         (_copy(batch.decided[signature(event)]) if index == 0 else batch.later(event)))
+                        for index, (event, known) in enumerate(group.sample)]
+    return len(now)
+
+
+class _Batch:
+    """Classifications by signature, made in batches, shared by the deferred ones of one analysis."""
+
+    def __init__(self, rules: RuleSet, model):
+        self.rules, self.model = rules, model
+        self.decided: dict[tuple, Classification] = {}
+        self.pending: dict[tuple, ErrorEvent] = {}
+
+    def classify(self, events: dict[tuple, ErrorEvent]) -> None:
+        fresh = {key: event for key, event in events.items() if key not in self.decided}
+        for key, event in fresh.items():
+            self.decided[key] = self.rules.classify(event)
+        if self.model is not None and fresh:
+            keys = list(fresh)
+            for at in range(0, len(keys), MODEL_BATCH):
+                part = keys[at: at + MODEL_BATCH]
+                rows = self.model.predict_proba([fresh[key].text for key in part])
+                for key, row in zip(part, rows):
+                    self.decided[key] = _with_model(self.decided[key], self.model, row)
+
+    def later(self, event: ErrorEvent) -> DeferredClassification:
+        key = signature(event)
+        if key not in self.decided:
+            self.pending.setdefault(key, event)
+        return DeferredClassification(self, key)
+
+    def resolve(self, key: tuple) -> Classification:
+        if key not in self.decided:
+            pending, self.pending = self.pending, {}
+            self.classify(pending)
+        return self.decided[key]
+
+
+class DeferredClassification:
+    """The classification of an event kept in a sample, made (with every other pending one) when
+    one of its attributes is first read."""
+
+    __slots__ = ("_batch", "_key", "_made")
+
+    def __init__(self, batch: _Batch, key: tuple):
+        self._batch, self._key = batch, key
+        self._made: Classification | None = None
+
+    def get(self) -> Classification:
+        if self._made is None:
+            self._made = _copy(self._batch.resolve(self._key))
+        return self._made
+
+    def __getattr__(self, name):
+        return getattr(self.get(), name)
+
+    def __repr__(self) -> str:
+        return repr(self.get())
+
+
+def _copy(classification: Classification) -> Classification:
+    return replace(classification, fields=dict(classification.fields), alternatives=list(classification.alternatives))
+
+
+def tracker_of(partial: Partial) -> DeployTracker:
+    tracker = DeployTracker()
+    tracker.first, tracker.start, tracker.end = partial.first, partial.start, partial.end
+    return tracker
+
+
+def run_parts(parts: list[Part], scope: Scope, workers: int) -> Iterator[Partial]:
+    """The map of every part, in part order as each is ready, on `workers` processes (in this one
+    when there is a single part)."""
+    if workers <= 1 or len(parts) <= 1:
+        yield from (map_part(part, scope) for part in parts)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(workers, len(parts))) as pool:
+        yield from pool.map(map_part, parts, itertools.repeat(scope))
+
+
+__all__ = ["Part", "Partial", "Scope", "classify_samples", "map_inputs", "map_part", "map_records", "merge_partials",
+           "merge_stats", "plan", "run_parts", "signature", "sink_parts", "worth_parallel"]

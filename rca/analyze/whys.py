@@ -1,0 +1,147 @@
+"""The five whys: from what users saw down to the root cause, each answer backed by log evidence;
+then the whys that logs cannot answer, left as prompts from the root cause's rule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from rca.analyze.groups import Group
+from rca.analyze.incidents import Incident, cascade_between
+from rca.classify.rules import Cascade, fill_template
+from rca.events.frames import application_location
+from rca.ingest.record import format_timestamp
+
+MAX_INSERT_IDS = 5
+
+
+@dataclass
+class Why:
+    question: str
+    answer: str
+    evidence: list[dict] = field(default_factory=list)
+    prompt: bool = False  # True when a person must answer it: the logs cannot
+
+    def as_dict(self) -> dict:
+        return {"question": self.question, "answer": self.answer, "evidence": self.evidence, "prompt": self.prompt}
+
+
+def evidence(group: Group, project: str | None) -> dict:
+    event = group.representative
+    insert_ids = [r.insert_id for e in group.events[:MAX_INSERT_IDS] for r in e.records[:1] if r.insert_id]
+    item = {
+        "group": group.label, "count": group.count,
+        "first_seen": format_timestamp(group.first_seen), "last_seen": format_timestamp(group.last_seen),
+        "sample": event.text if len(event.text) < 4000 else event.text[:4000] + "\n…",
+        "insert_ids": insert_ids,
+        "records": [r.reference() for r in event.records[:3]],
+    }
+    if project and insert_ids:
+        query = " OR ".join(f'insertId="{i}"' for i in insert_ids)
+        item["link"] = (f"https://console.cloud.google.com/logs/query;query={quote(query)};"
+                        f"cursorTimestamp={format_timestamp(group.first_seen)}?project={project}")
+    return item
+
+
+def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequence[Cascade] = ()) -> list[Why]:
+    """`cascades` (the rule set's) say, in the why that links a symptom to what caused it, how one led to the other."""
+    whys: list[Why] = []
+    root = incident.root_cause
+    unavailable = [g for g in incident.symptoms if g.cls == "service_unavailable"]
+    startup = [g for g in incident.symptoms if g.cls == "startup_failure"]
+    service = incident.service or "the service"
+    if unavailable:
+        total = sum(g.count for g in unavailable)
+        statuses = sorted({s for g in unavailable for s in g.statuses})
+        first = min(g.first_seen for g in unavailable)
+        last = max(g.last_seen for g in unavailable)
+        whys.append(Why(
+            f"Why did requests to {service} fail?",
+            f"{total} requests answered HTTP {', '.join(map(str, statuses)) or '5xx'} from {format_timestamp(first)} "
+            f"to {format_timestamp(last)}, on {len(unavailable)} route(s).",
+            [evidence(g, project) for g in sorted(unavailable, key=lambda g: g.first_seen)[:1]],
+        ))
+    if startup:
+        instances = {i for g in startup for i in g.instances}
+        revisions = sorted({r for g in startup for r in g.revisions})
+        whys.append(Why(
+            f"Why could {service} not serve them?" if unavailable else f"Why did {service} stop?",
+            _because(startup[0], unavailable[:1], cascades, {"service": service}) +
+            f"Its instances did not start: {len(instances) or 'several'} instance(s) of revision "
+            f"{', '.join(revisions) or '?'} failed — " + "; ".join(f"{g.label} ×{g.count}" for g in startup) + ".",
+            [evidence(g, project) for g in startup[:2]],
+        ))
+    if root is not None:
+        because = _because(root, startup[:1] or unavailable[:1], cascades, {**root.classification.fields, "service": service})
+        whys.append(_cause_why(root, incident, bool(startup), project, because))
+        whys.extend(_prompts(root, incident, code))
+    else:
+        whys.append(_no_cause_why(incident, service))
+    if incident.onset_kind == "before-window":
+        whys.append(Why(f"When did {service} start failing?",
+                        f"Before these logs begin: it was already failing at the first record "
+                        f"({format_timestamp(incident.onset)}). Pull the hours before it to see the start and the "
+                        f"deploy that began it, e.g. `rca pull --service {service} --since <earlier time>`.", [],
+                        prompt=True))
+    return whys
+
+
+def _no_cause_why(incident: Incident, service: str) -> Why:
+    shortlist = "; ".join(f"{c.group.label} ({c.score:.1f})" for c in incident.candidates[:3])
+    answer = (f"Not named: {incident.verdict or 'no cause-class error changed near the onset'}."
+              + (f" Candidates: {shortlist}." if shortlist else "")
+              + " Look at logs the export did not include (other services, the platform).")
+    return Why(f"What made {service} fail?", answer, [], prompt=True)
+
+
+def _because(cause: Group, symptoms: list[Group], cascades: Sequence[Cascade], fields: dict) -> str:
+    """"Because <why>. ", from the cascade that links `cause` to the symptom above it; "" when none does."""
+    cascade = cascade_between(cause, symptoms[0], cascades) if symptoms else None
+    return f"Because {fill_template(cascade.why, fields)}. " if cascade and cascade.why else ""
+
+
+def _cause_why(root: Group, incident: Incident, at_startup: bool, project: str | None, because: str = "") -> Why:
+    classification = root.classification
+    event = root.representative
+    where = application_location(event.traceback.exceptions) if event.traceback else None
+    revisions = ", ".join(root.revisions) or "?"
+    question = f"Why did {incident.service or 'it'} fail to start?" if at_startup else f"Why did {incident.service or 'it'} fail?"
+    explanation = classification.explanation or root.label
+    answer = (f"{because}{event.message}" + (f" at {where}" if where else "") +
+              f" — {explanation}. Raised {root.count} time(s) on revision {revisions}, "
+              f"first at {format_timestamp(root.first_seen)}, last at {format_timestamp(root.last_seen)}"
+              + (f" (rule {classification.rule.id}, confidence {classification.confidence:.2f})." if classification.rule else "."))
+    return Why(question, answer, [evidence(root, project)])
+
+
+def _prompts(root: Group, incident: Incident, code=None) -> list[Why]:
+    """The whys the logs cannot answer, from the rule's questions, with what the logs do say."""
+    rule = root.classification.rule
+    questions = rule.questions if rule else ["Which change introduced this failure?", "Why was it not caught before it reached users?"]
+    fields = root.classification.fields
+    facts = []
+    if incident.deploy is not None:
+        deploy = incident.deploy
+        facts.append(f"revision {deploy.revision} first appears at {format_timestamp(deploy.time)}, "
+                     f"{(root.first_seen - deploy.time):.1f}s before the first {root.label.split(':')[0]}")
+    facts.append(f"the failure first appears at {format_timestamp(root.first_seen)}")
+    said = "What the logs say: " + "; ".join(facts) + "."
+    whys = []
+    for question in questions[:2]:
+        text = fill_template(question, fields)
+        whys.append(Why(text, f"To be answered from the code and its history. {said}", [], prompt=True))
+    if code is not None:  # the checkout answers the first of them, with evidence
+        if code.confirmation:
+            whys[0].answer = f"{code.confirmation[0].upper()}{code.confirmation[1:]}. " + whys[0].answer
+        if code.suspect is not None:
+            suspect = code.suspect
+            whys[0].answer = (f"Suspect commit {suspect.commit[:10]} ({suspect.date}, {suspect.author}): "
+                              f"\"{suspect.subject}\" — it {suspect.why}. " + whys[0].answer)
+            whys[0].evidence.append({"commit": suspect.commit, "date": suspect.date, "subject": suspect.subject})
+        elif code.suspect_note:
+            whys[0].answer += f" ({code.suspect_note}.)"
+    if rule and rule.remedy:
+        whys[-1].answer += f" Remedy: {fill_template(rule.remedy, fields)}"
+    return whys
+

@@ -1,0 +1,3 @@
+"""Classify: takes ErrorEvents (rca.events) and gives each a failure class: the rule packs first,
+the scikit-learn model for what no rule claims, `unknown` when neither is sure; and `rca eval`.
+May import: rca.events, rca.ingest, rca.errors."""

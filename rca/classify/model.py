@@ -1,0 +1,406 @@
+"""The learned half of classification: a small scikit-learn text classifier for what no rule knows.
+
+A Pipeline: two feature sets side by side (a FeatureUnion) -> a linear SVM. The words: normalise
+the text (mask numbers, hex ids, UUIDs, addresses, URLs, paths and timestamps; keep exception types
+and dotted module names) -> TF-IDF over sub-word tokens (`DeadlineExceeded` and `DEADLINE_EXCEEDED`
+both give `deadline exceeded`, so a wording from a library the corpus never saw still shares words
+with one it did). The structure: rca.classify.signals parses the text (exception chain, errno, exit code,
+HTTP/gRPC/SQLSTATE codes, packages of the frames, the class the knowledge tables decide) into
+`exc:…`, `errno:…`, `knows:…` words, counted. Then the SVM calibrated (sigmoid, cross-validated) so that
+predict_proba means something. The threshold under which the answer is `unknown` is tuned on
+out-of-fold predictions with whole libraries held out. Saved with skops, which does not execute code
+on load; a file holding any type this module does not expect is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import regex
+
+from rca.classify import signals as signal_reader
+from rca.classify.classes import UNKNOWN
+from rca.classify.shipped import shipped_dir
+from rca.errors import RcaError
+from rca.events.masks import MASKS
+
+if TYPE_CHECKING:  # numpy is imported where it is used: a run with no error event never loads it
+    import numpy as np
+
+CORPUS_FILES = ("train.jsonl", "holdout.jsonl")
+DEFAULT_THRESHOLD = 0.5
+MAX_TEXT = 4000
+FRAME_FILE = re.compile(r'File "[^"]*?(\w+)\.py"')
+
+
+def _holds(literal: str) -> Callable[[str], bool]:
+    return lambda text: literal in text
+
+
+# What a mask's shape cannot match without, looked for before the mask runs: most texts hold no hex
+# id, prefixed id, duration or size, and these masks start with `\b`, which is slow to scan for. A
+# hex id is `0x…` or a run of ten hex digits (under IGNORECASE `[0-9a-f]` and `x` match no other
+# characters); a prefixed id has a letter, `_` or `-`, then a digit after letters and digits; a
+# duration or a size is a digit, maybe a space, then the first letter of a unit. Each guard is
+# compiled by its mask's engine, so that `\d` and `\s` mean the same.
+HEX_RUN = re.compile(r"[0-9a-fA-F]{10}")
+ID_HEAD = re.compile(r"[_-](?<=[A-Za-z][_-])[0-9a-z]*\d")
+DURATION_HEAD = regex.compile(r"\d\s?[mnsuhµ]")
+SIZE_HEAD = regex.compile(r"\d\s?[KMGTbB]")
+MASK_GUARDS: dict[str, Callable[[str], object]] = {
+    "url": _holds("://"), "uuid": _holds("-"), "time": _holds("-"), "ip": _holds("."), "path": _holds("/"),
+    "hex": lambda text: "0x" in text or "0X" in text or HEX_RUN.search(text), "id": ID_HEAD.search,
+    "duration": DURATION_HEAD.search, "size": SIZE_HEAD.search,
+}
+
+
+def _model_masks() -> list[tuple[str, Callable[[str], object] | None, re.Pattern | regex.Pattern]]:
+    """The shared masks (rca.events.masks) in their order, quoted strings left as they are. Each is compiled
+    by whichever engine scans its shape faster (the `regex` package, several times faster on most of
+    these; `re` on the hex and id shapes); tests/classify/test_model.py checks the text out is mask()'s on
+    every corpus text. A mask whose guard finds nothing its shape needs is not run at all."""
+    faster_in_re = ("hex", "id")
+    return [(name, MASK_GUARDS.get(name),
+             pattern if name in faster_in_re else regex.compile(pattern.pattern, pattern.flags & ~re.UNICODE))
+            for name, pattern in MASKS if name != "str"]
+
+
+MODEL_MASKS = _model_masks()
+
+
+def normalise(text: str) -> str:
+    """The text the model reads: a frame's file keeps its name (`redis/connection.py` is a clue), its
+    path goes; then the shared masks (rca.events.masks), quoted strings left as they are."""
+    text = text[:MAX_TEXT]
+    if 'File "' in text:
+        text = FRAME_FILE.sub(r"File \1.py", text)
+    for name, guard, pattern in MODEL_MASKS:
+        if guard is None or guard(text):
+            text = pattern.sub(f" {name} ", text)
+    return text
+
+
+def normalise_texts(texts):
+    """The Pipeline's first step (a module-level function, so that skops can name it on load)."""
+    return [normalise(str(text)) for text in texts]
+
+
+CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+NAME_PIECE = re.compile(r"[._]")
+
+
+def subword_tokens(text: str) -> list[str]:
+    """The TF-IDF analyzer: every name split at dots, underscores and case changes, lower-cased; a
+    dotted or compound name is also kept whole (`redis.exceptions.ConnectionError`)."""
+    tokens: list[str] = []
+    for name in NAME.findall(text):
+        tokens.extend(_subwords(name))
+    return tokens
+
+
+@lru_cache(maxsize=1 << 16)  # error texts name the same exceptions and modules over and over
+def _subwords(name: str) -> tuple[str, ...]:
+    parts = tuple(word.lower() for piece in NAME_PIECE.split(name) for word in CAMEL_BOUNDARY.sub(" ", piece).split())
+    return parts + (name,) if len(parts) > 1 else parts
+
+
+def signal_documents(texts):
+    """The second feature set's first step: each text's signals as a list of words (rca.classify.signals)."""
+    return [signal_reader.parse(str(text), prose=True).tokens() for text in texts]
+
+
+def signal_words(document):
+    """The signals' analyzer: the words as they are."""
+    return document
+
+
+SIGNAL_WEIGHT = 1.0  # chosen on the generated corpus (train -> holdout), never on the real excerpts
+FEATURES = "words+signals-1"  # part of the default model's cache key: a change of features is a new model
+
+
+def make_pipeline():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.svm import LinearSVC
+
+    words = Pipeline([
+        ("normalise", FunctionTransformer(normalise_texts)),
+        ("tfidf", TfidfVectorizer(analyzer=subword_tokens, sublinear_tf=True, min_df=2)),
+    ])
+    structure = Pipeline([
+        ("parse", FunctionTransformer(signal_documents)),
+        ("count", CountVectorizer(analyzer=signal_words, binary=True)),
+    ])
+    return Pipeline([
+        ("features", FeatureUnion([("words", words), ("signals", structure)],
+                                  transformer_weights={"words": 1.0, "signals": SIGNAL_WEIGHT})),
+        ("classify", CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced"), method="sigmoid", cv=3,
+                                            ensemble=False)),
+    ])
+
+
+@dataclass
+class TextModel:
+    """A fitted pipeline and the probability above which its answer is taken."""
+
+    pipeline: Any  # a fitted scikit-learn Pipeline
+    threshold: float = DEFAULT_THRESHOLD
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.pipeline.classes_)
+
+    def predict_proba(self, texts) -> np.ndarray:
+        return self.pipeline.predict_proba(list(texts))
+
+    def top(self, text: str, k: int = 3) -> list[tuple[str, float]]:
+        import numpy as np
+
+        probabilities = self.predict_proba([text])[0]
+        order = np.argsort(probabilities)[::-1][:k]
+        return [(self.classes[i], float(probabilities[i])) for i in order]
+
+
+def read_corpus(path: str | Path) -> list[dict]:
+    """Labelled rows {text, label, ...}; any unreadable line is an error naming file and line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CorpusError(f"{path}: cannot read the corpus: {getattr(error, 'strerror', None) or error}") from None
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as error:
+            raise CorpusError(f"{path}:{number}: not JSON: {error}") from None
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not isinstance(row.get("label"), str):
+            raise CorpusError(f"{path}:{number}: a corpus line is an object with text and label strings")
+        rows.append(row)
+    if not rows:
+        raise CorpusError(f"{path}: the corpus is empty")
+    return rows
+
+
+def train(rows: list[dict], holdout: list[dict] | None = None, rules=None) -> TextModel:
+    """Fit on `rows`. The threshold is tuned for the hybrid decision (a rule decides what it claims,
+    the model the rest): on `holdout` if given, else on `rows` scored out of fold."""
+    texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
+    pipeline = make_pipeline().fit(texts, labels)
+    tuning = holdout or rows
+    probabilities = pipeline.predict_proba([r["text"] for r in holdout]) if holdout else out_of_fold_probabilities(rows)
+    threshold = best_threshold(list(pipeline.classes_), [r["label"] for r in tuning], probabilities,
+                               claimed_by_rules([r["text"] for r in tuning], rules))
+    return TextModel(pipeline, threshold)
+
+
+def out_of_fold_probabilities(rows: list[dict], folds: int = 5) -> np.ndarray:
+    """Each row scored by a model that never saw its library (its `library` field, when the corpus
+    has one): how sure the model is on wordings it has not seen is what the threshold needs."""
+    from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
+
+    texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
+    groups = [r.get("library") or r.get("repo") for r in rows]  # generated rows: library; real excerpts: repo
+    if None in groups or len(set(groups)) < folds:
+        return cross_val_predict(make_pipeline(), texts, labels, cv=StratifiedKFold(folds), method="predict_proba")
+    return cross_val_predict(make_pipeline(), texts, labels, groups=groups, cv=GroupKFold(folds), method="predict_proba")
+
+
+def claimed_by_rules(texts: list[str], rules=None) -> list[str | None]:
+    """The class a rule gives each text, or None where no rule claims it."""
+    from rca.classify.rules import RuleSet, event_from_text
+
+    rules = rules or RuleSet.load()
+    decided = (rules.classify(event_from_text(text)) for text in texts)
+    return [d.cls if d.method == "rule" else None for d in decided]
+
+
+def answers(classes: list[str], probabilities: np.ndarray, threshold: float) -> list[str]:
+    """The model's answer for each row: its likeliest class when that clears `threshold`, else unknown."""
+    import numpy as np
+
+    best = probabilities.argmax(axis=1)
+    top = probabilities[np.arange(len(best)), best]
+    return np.where(top >= threshold, np.asarray(classes)[best], UNKNOWN).tolist()
+
+
+def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndarray, claimed: list[str | None]) -> float:
+    """The threshold with the best hybrid macro-F1 (unknown included, so that calling application
+    bugs causes costs as much as missing causes): rules decide what they claim, the model the rest
+    when its probability clears the threshold."""
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    scores = {}
+    for threshold in np.arange(0.2, 0.9, 0.05):
+        predicted = [rule or answer for rule, answer in zip(claimed, answers(classes, probabilities, threshold))]
+        scores[round(float(threshold), 2)] = f1_score(labels, predicted, average="macro", zero_division=0)
+    return max(scores, key=lambda threshold: scores[threshold])
+
+
+# ---- persistence ----------------------------------------------------------------------------------
+
+# The types an rca model may name beyond those skops trusts by default: the Pipeline's own
+# functions and the calibration pieces. An exact list, never a prefix: a prefix such as `builtins.`
+# admits `builtins.exec`, which skops would call with the file's arguments while loading.
+EXPECTED_TYPES = frozenset({
+    "rca.classify.model.normalise_texts", "rca.classify.model.subword_tokens", "rca.classify.model.signal_documents", "rca.classify.model.signal_words",
+    "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
+})
+
+
+def save(model: TextModel, path: str | Path) -> Path:
+    import skops.io as sio
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")  # two processes building the cache at once
+    sio.dump({"pipeline": model.pipeline, "threshold": model.threshold, "format": "rca-text-model-1"}, partial)
+    os.replace(partial, path)
+    scorer_path(path).unlink(missing_ok=True)  # the numbers of the model this file held before (`rca train` into the cache)
+    return path
+
+
+class CorpusError(RcaError):
+    """A corpus file that cannot be read as labelled JSON lines."""
+
+
+class UntrustedModelError(RcaError):
+    """A model file that holds types rca does not expect: it is not loaded."""
+
+
+def load(path: str | Path) -> TextModel:
+    import skops.io as sio
+
+    path = Path(path)
+    try:
+        unknown = sio.get_untrusted_types(file=path)
+    except Exception as error:
+        raise UntrustedModelError(f"{path}: not a model file rca can read ({type(error).__name__}: {error})") from None
+    unexpected = sorted(set(unknown) - EXPECTED_TYPES)
+    if unexpected:
+        raise UntrustedModelError(f"{path}: refused, it holds types rca does not expect: {', '.join(unexpected[:5])}")
+    document = sio.load(path, trusted=unknown)
+    if not isinstance(document, dict) or document.get("format") != "rca-text-model-1":
+        raise UntrustedModelError(f"{path}: not an rca model (no format marker)")
+    pipeline, threshold = document.get("pipeline"), document.get("threshold")
+    if not (hasattr(pipeline, "predict_proba") and hasattr(pipeline, "classes_")) or \
+            not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise UntrustedModelError(f"{path}: has rca's marker but not a fitted classifier and a threshold in [0, 1]; "
+                                  "train one with `rca train`")
+    return TextModel(pipeline, float(threshold))
+
+
+# ---- the default model ----------------------------------------------------------------------------
+
+
+def shipped_corpus_dir() -> Path:
+    return shipped_dir("rca.corpus")
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("RCA_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rca")
+    return Path(base)
+
+
+def default_model_path() -> Path:
+    from importlib.metadata import version
+
+    # The installed versions, read from the package metadata: importing scikit-learn and numpy to
+    # ask them costs a run that never reaches the model a quarter of a second.
+    digest = hashlib.sha256()
+    for name in CORPUS_FILES:
+        digest.update((shipped_corpus_dir() / name).read_bytes())
+    digest.update(f"{version('scikit-learn')}|{version('numpy')}|{version('rca')}".encode())
+    digest.update("|".join(pattern.pattern for _, pattern in MASKS).encode())  # a new mask means a new model
+    digest.update(FEATURES.encode())
+    for table in sorted(signal_reader.knowledge_dir().glob("*.yaml")):  # the signal features read the tables
+        digest.update(table.read_bytes())
+    return cache_dir() / f"model-{digest.hexdigest()[:16]}.skops"
+
+
+def resolve(model) -> TextModel | LazyModel | None:
+    """A model from what a caller may pass: a TextModel, `"default"`, a model file, or None/`"none"`
+    for rules only. `"default"` comes back as a LazyModel: it is read (and scikit-learn imported)
+    only when an event reaches it."""
+    if model is None or isinstance(model, (TextModel, LazyModel)):
+        return model
+    if str(model) == "none":
+        return None
+    return LazyModel(default_model) if str(model) == "default" else load(model)
+
+
+class LazyModel:
+    """A TextModel loaded on first use: a run with no error event never pays for scikit-learn."""
+
+    def __init__(self, load):
+        self._load = load
+        self._model: TextModel | None = None
+
+    def get(self) -> TextModel:
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.get(), name)
+
+
+def default_model() -> TextModel:
+    """The model built from the shipped corpus: trained on first use, then read from the cache,
+    through its numbers alone (rca.classify.scoring) when they were exported: scikit-learn is then not
+    imported at all."""
+    from rca.classify.scoring import LinearScorer
+
+    path = default_model_path()
+    scorer = LinearScorer.load(scorer_path(path), SCORER_FUNCTIONS)
+    if scorer is not None and isinstance(scorer.notes.get("threshold"), float):
+        return TextModel(scorer, scorer.notes["threshold"])
+    model = None
+    if path.is_file():
+        try:
+            model = load(path)
+        except UntrustedModelError:
+            path.unlink()  # a stale or damaged cache entry: build it again
+    if model is None:
+        model = train(read_corpus(shipped_corpus_dir() / "train.jsonl"))
+        save(model, path)
+    _export_scorer(model, scorer_path(path))
+    return model
+
+
+# The functions a scorer file may name: those of make_pipeline.
+SCORER_FUNCTIONS = {"normalise_texts": normalise_texts, "subword_tokens": subword_tokens,
+                    "signal_documents": signal_documents, "signal_words": signal_words}
+
+
+def scorer_path(model_path: Path) -> Path:
+    return model_path.with_suffix(".scorer.npz")
+
+
+def _export_scorer(model: TextModel, path: Path) -> None:
+    from rca.classify.scoring import LinearScorer
+
+    scorer = LinearScorer.export(model.pipeline, SCORER_FUNCTIONS, {"threshold": float(model.threshold)})
+    if scorer is None:
+        return  # a pipeline of another shape is used through scikit-learn
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        scorer.save(partial)
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)  # a read-only cache: the next run loads through scikit-learn again

@@ -1,0 +1,476 @@
+"""The structure of an error text, read before its words: the signals that decide a failure class.
+
+`parse(text, exceptions=None, prose=False)` gives, for a traceback, a log line, a JSON line or an
+issue comment: the exception chain's qualified types (innermost first), errno names, exit codes and
+signals, HTTP statuses, gRPC status codes, SQLSTATEs and MySQL error numbers, the library packages of
+the innermost frames, and whether the failing code reads the environment. With `prose=True`
+(pasted snippets and `classify_text` only; never log ingestion) exceptions quoted in sentences or
+backticks count too.
+
+`decide(signals)` reads them against the knowledge tables in `rules/knowledge/` (exception
+hierarchies of the libraries services use, built by fixtures/knowledge/build.py; errno, SQLSTATE,
+MySQL, gRPC and HTTP tables) and gives (class, why) or None. The `knowledge:` rule condition and
+the model's signal features both use it.
+"""
+
+from __future__ import annotations
+
+import errno as errno_module
+import re
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rca.classify.shipped import shipped_dir
+from rca.classify.substrings import Substrings
+
+MAX_TEXT = 8000
+
+# Speed (issue 16): re scans fast for a pattern that starts with a literal character, and slowly for
+# one that starts with `\b`, a lookbehind, or letters under IGNORECASE. So where a word must start at a
+# boundary, the pattern starts with the word's first letter and checks the boundary behind it:
+# `E(?<!\wE)RROR` is `\bERROR`; and case-insensitive patterns run case-sensitively on the lower-cased
+# text (see _lower_case), which gives the same matches at the same places in an ASCII text.
+
+_SUFFIX = (r"Error|Exception|Exceeded|Expired|Denied|Configured|Unavailable|Unauthenticated|Unauthorized|Forbidden"
+           r"|Exhausted|NotFound|DoesNotExist|Failure|Timeout|TimeoutError|Refused|Exit|Interrupt|Warning")
+EXCEPTION_NAME = re.compile(
+    r"(?<![\w.\-/])((?:[A-Za-z_]\w*\.)*(?:_?(?:[A-Z]\w*?)?(?:" + _SUFFIX + r"|Found)|socket\.timeout|socket\.gaierror))(?![\w\-/])")
+BARE_WORDS = frozenset(_SUFFIX.split("|")) | {"Found"}  # `503 Service Unavailable` names no exception
+# a line that prints an exception, whatever its name: `hvac.exceptions.Forbidden: ...`
+LINE_EXCEPTION = re.compile(r"(?m)(?:^|\] |\| |\"message\": \")((?:[A-Za-z_]\w*\.)+_?[A-Z]\w*)(?=: |:$|$)")
+DOTTED_TYPE = re.compile(r"\._?[A-Z]")  # what LINE_EXCEPTION cannot match without; a third of the texts hold it
+ERRNO_NUMBER = re.compile(r"\[(?:Errno|WinError) (-?\d+)\]|e(?<!\we)rrno[ =:]+(-?\d+)|\((\d{2,3}): [A-Z][a-z]")
+ERRNO_NAME = re.compile(r"(E(?<!\wE)(?:[A-Z]{3,14}|AI_[A-Z]+))\b")
+STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on their own
+    "connection refused": "ECONNREFUSED", "connection timed out": "ETIMEDOUT", "too many open files": "EMFILE",
+    "no space left on device": "ENOSPC", "disk quota exceeded": "EDQUOT", "cannot allocate memory": "ENOMEM",
+    "connection reset by peer": "ECONNRESET", "broken pipe": "EPIPE", "network is unreachable": "ENETUNREACH",
+    "no route to host": "EHOSTUNREACH", "name or service not known": "EAI_NONAME",
+    "temporary failure in name resolution": "EAI_AGAIN", "nodename nor servname provided": "EAI_NONAME",
+    "no address associated with hostname": "EAI_NODATA", "getaddrinfo failed": "EAI_NONAME",
+    "out of memory": "ENOMEM", "resource temporarily unavailable": "EAGAIN",
+}
+STRERROR = re.compile("|".join(re.escape(s) for s in STRERRORS))  # searched in the lower-cased text
+EXIT_CODE = re.compile(r"(?:exit(?:ed)?(?: with)?(?: exit)? (?:code|status)|exit_?code|exitCode|returned non-zero exit status"
+                       r"|exit status)[\s:=\"']*(-?\d{1,3})\b", re.IGNORECASE)
+SIGNAL = re.compile(r"\b(SIG[A-Z]{3,6})\b|\bsignal[ :]+(\d{1,2})\b|\b(OOMKilled)\b|^\s*(Killed)\s*$|\b(Killed) process\b",
+                    re.MULTILINE)
+HTTP_STATUS = re.compile(  # (`H(?<!\wH)TTP` is `\bHTTP`, as above: each alternative starts with a literal)
+    r"(?:H(?<!\wH)TTP(?:/\d(?:\.\d)?)?|s(?<!\ws)tatus(?:[ _]?code)?|r(?<!\wr)esponse code|c(?<!\wc)ode|<Response \["
+    r"|E(?<!\wE)rror code)[\s:=\"'\[(]*([1-5]\d\d)\b"
+    r"|([1-5](?<!\w[1-5])\d\d) (?:Client Error|Server Error|Too Many Requests|Unauthorized|Forbidden|Service Unavailable"
+    r"|Bad Gateway|Gateway Time-?out|Internal Server Error|Not Found|Bad Request|Slow Down|Deadline Exceeded)"
+    r"|(?:Error|Exception|Exceeded|Denied|Forbidden|Unavailable|Unauthorized|Unauthenticated|TooManyRequests"
+    r"|Exhausted|Gateway|Timeout): ([1-5]\d\d)\b", re.IGNORECASE)
+# Where an HTTP_STATUS match can start in the lower-cased text: at one of its words, or three
+# characters (a status) before a space and one of its reasons. Each string, with how far before it.
+HTTP_STARTS = {word: 0 for word in ("http", "status", "response code", "code", "<response [", "error code")}
+HTTP_STARTS |= {f"{word}: ": 0 for word in ("error", "exception", "exceeded", "denied", "forbidden", "unavailable", "unauthorized",
+                                             "unauthenticated", "toomanyrequests", "exhausted", "gateway", "timeout")}
+HTTP_STARTS |= {f" {reason}": 3 for reason in ("client error", "server error", "too many requests", "unauthorized", "forbidden",
+                                               "service unavailable", "bad gateway", "gateway time", "internal server error",
+                                               "not found", "bad request", "slow down", "deadline exceeded")}
+HTTP_WORDS = Substrings(folded=HTTP_STARTS)
+# a number that may be a status: three digits, not part of a longer number nor a frame's `line 123`;
+# a text without one is not searched for statuses
+STATUS_LIKE = re.compile(r"[1-5](?<!\d[1-5])(?<!line [1-5])\d\d(?!\d)")  # (?<!\d)(?<!line )[1-5]\d\d(?!\d)
+GRPC_CODE = re.compile(r"\b(?:StatusCode\.)?(DEADLINE_EXCEEDED|UNAVAILABLE|UNAUTHENTICATED|PERMISSION_DENIED"
+                       r"|RESOURCE_EXHAUSTED|CANCELLED|INTERNAL|NOT_FOUND|INVALID_ARGUMENT|ABORTED|UNKNOWN)\b")
+SQLSTATE = re.compile(r"(?:SQLSTATE|sqlstate|pgcode|SQL state|sql_state)[\s\[\]:=\"']*([0-9A-Z]{5})\b")
+MYSQL_ERROR = re.compile(r"\((\d{4}), u?[\"']|E(?<!\wE)(?:RROR (\d{4}) \(|rror(?: Code)?:? (\d{4})\b)|e(?<!\we)rrno (\d{4})\b")
+# What ERRNO_NUMBER and MYSQL_ERROR cannot match without, alternative by alternative. Both stop at
+# every `e` of a text; these look for literals, and a tenth of the texts hold one.
+ERRNO_PAREN = re.compile(r"\(\d\d\d?: [A-Z][a-z]")
+MYSQL_PAREN = re.compile(r"\(\d{4}, u?[\"']")
+MYSQL_CODE = re.compile(r"rror(?: Code)?:? \d{4}")
+SYMPTOM = re.compile(r"probe failed|\bcode=H\d\d\b|Back-off restarting|CrashLoopBackOff|Worker failed to boot"
+                     r"|State changed from \w+ to crashed|App crashed|failed to start|Failed with result", re.IGNORECASE)
+FRAME_FILE = re.compile(r'^\s*File "([^"]+)", line \d+', re.MULTILINE)
+PACKAGE = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z_]\w*)")
+STDLIB_PACKAGE = re.compile(r"[/\\]lib[/\\]python[\d.]*[/\\]([A-Za-z_]\w*)")
+ENVIRON = re.compile(r"\bos\.environ\b|\bgetenv\(|\bself\.ENVIRON\[")
+ENVIRON_FRAME = re.compile(r'File "[^"]*(?:[/\\]os\.py|UserDict\.py|[/\\]environ[/\\]environ\.py)"')
+UNDEFINED_NAME = re.compile(r"NameError: name '(\w+)' is not defined")
+QUOTED_KEY = re.compile(r"^KeyError: ['\"]([A-Z][A-Z0-9_]{2,})['\"]$", re.MULTILINE)
+
+# packages whose frames say which kind of dependency a connection error belongs to
+DB_PACKAGES = frozenset({"psycopg2", "psycopg", "asyncpg", "pymysql", "MySQLdb", "mysql", "sqlalchemy", "django",
+                         "aiomysql", "aiopg", "sqlite3", "cx_Oracle", "oracledb", "pyodbc",
+                         "tortoise", "peewee", "databases"})
+
+
+@dataclass(frozen=True)
+class Signals:
+    exceptions: tuple[str, ...] = ()  # qualified types, innermost first
+    errnos: tuple[str, ...] = ()  # ECONNREFUSED, ...
+    exit_codes: tuple[int, ...] = ()
+    signals: tuple[str, ...] = ()  # SIGKILL, OOMKilled, Killed
+    http: tuple[int, ...] = ()
+    grpc: tuple[str, ...] = ()
+    sqlstates: tuple[str, ...] = ()
+    mysql: tuple[int, ...] = ()
+    packages: tuple[str, ...] = ()  # of the frames, innermost first
+    environ: bool = False
+    env_key: str | None = None  # KeyError: 'DATABASE_URL'
+    undefined: str | None = None  # NameError: name 'os' is not defined
+    phrases: tuple[str, ...] = ()  # the classes of the knowledge phrases the text holds, in table order
+    symptom: bool = False  # a probe, a crash loop, a router error: the service's own state
+
+    def tokens(self) -> list[str]:
+        """The signals as words for the model (`exc:…`, `errno:…`, `knows:…`)."""
+        words = [f"exc:{name}" for name in self.exceptions[:4]]
+        words += [f"exc:{name.rsplit('.', 1)[-1]}" for name in self.exceptions[:4] if "." in name]
+        words += [f"errno:{e}" for e in self.errnos] + [f"exit:{c}" for c in self.exit_codes]
+        words += [f"sig:{s}" for s in self.signals] + [f"http:{h}" for h in self.http] + [f"http:{h // 100}xx" for h in self.http]
+        words += [f"grpc:{g}" for g in self.grpc] + [f"sqlstate:{s}" for s in self.sqlstates]
+        words += [f"sqlstate:{s[:2]}" for s in self.sqlstates] + [f"mysql:{m}" for m in self.mysql]
+        words += [f"pkg:{p}" for p in self.packages[:3]]
+        if self.environ:
+            words.append("environ")
+        if self.env_key:
+            words.append("envkey")
+        if self.undefined:
+            words.append("undefined:module" if self.undefined in knowledge().stdlib else "undefined:name")
+        decided = decide(self)
+        words += [f"phrase:{p}" for p in self.phrases]
+        if self.symptom:
+            words.append("symptom")
+        words.append(f"knows:{decided[0] if decided else 'nothing'}")
+        return words
+
+
+def _unique(items: list) -> tuple:
+    """The items in order, each once, None left out (most lists are empty: nothing to do)."""
+    if not items:
+        return ()
+    unique = dict.fromkeys(items)
+    unique.pop(None, None)
+    return tuple(unique)
+
+
+ERRNO_NAMES = errno_module.errorcode
+
+
+def parse(text: str, exceptions=None, prose: bool = False) -> Signals:
+    """The signals of one text. `exceptions`: the chain the traceback parser found (ParsedException,
+    innermost first), for a log event; `prose` (a pasted snippet): every exception named in the text,
+    in the order printed (a chain prints its innermost cause first). Snippets are parsed once and
+    remembered, so that the rules and the model share the work."""
+    if prose:
+        return _parse_prose(text[:MAX_TEXT])
+    return _parse(text[:MAX_TEXT], [e.type for e in exceptions] if exceptions else None)
+
+
+@lru_cache(maxsize=4096)
+def _parse_prose(text: str) -> Signals:
+    return _parse(text, None, prose=True)
+
+
+# Literals without which a pattern cannot match: the pattern runs only on a text holding one (sets,
+# compared with the few literals literals() finds in a text)
+GRPC_WORDS = frozenset({"DEADLINE_EXCEEDED", "UNAVAILABLE", "UNAUTHENTICATED", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                        "CANCELLED", "INTERNAL", "NOT_FOUND", "INVALID_ARGUMENT", "ABORTED", "UNKNOWN"})
+SIGNAL_HINTS = frozenset({"SIG", "signal", "Killed", "OOM"})
+SYMPTOM_HINTS = frozenset({"probe failed", "code=h", "back-off", "crashloop", "failed to boot", "to crashed", "app crashed",
+                           "failed to start", "failed with result"})
+STRERROR_WORDINGS = frozenset(STRERRORS)
+
+
+def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
+    lower = text.lower()
+    if chain and not prose:
+        names = list(chain)
+    elif prose:
+        named = [(m.start(1), m.group(1)) for m in exception_names(text)]
+        if DOTTED_TYPE.search(text):
+            named += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)]
+        names = [name for _, name in sorted(named) if name not in BARE_WORDS]
+    else:  # a log line: exceptions named where a line prints them (`pkg.Error: message`)
+        names = [m.group(1) for m in exception_names(text) if text[m.end():m.end() + 1] in (":", "") or
+                 text[m.start() - 1:m.start()] in ("(", "<", "'")]
+    errnos = []
+    if _may_name_errno(text):
+        for match in ERRNO_NUMBER.finditer(text):
+            errno_number = int(next(g for g in match.groups() if g))
+            errnos.append(ERRNO_NAMES.get(abs(errno_number)))
+    errnos += [name for name in ERRNO_NAME.findall(text) if name in ERRNO_NAME_SET]
+    held, folded_held = literals().find(text, lower)
+    if not folded_held.isdisjoint(STRERROR_WORDINGS):  # most texts hold none: the scan runs only where one is
+        errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(lower)]
+    signals = []
+    if not held.isdisjoint(SIGNAL_HINTS):
+        for match in SIGNAL.finditer(text):
+            name, number, oom, killed, killed_process = match.groups()
+            if number:
+                name = {9: "SIGKILL", 15: "SIGTERM", 11: "SIGSEGV", 6: "SIGABRT"}.get(int(number))
+            signals.append(name or oom or killed or killed_process)
+    http = []
+    if STATUS_LIKE.search(text):
+        for match in _http_statuses(text, lower):
+            http.append(int(next(g for g in match.groups() if g)))
+    mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)] if _may_name_mysql(text) else []
+    files = FRAME_FILE.findall(text) if 'File "' in text else []
+    packages = []
+    for file in reversed(files):
+        found = PACKAGE.search(file) or STDLIB_PACKAGE.search(file)
+        if found:
+            packages.append(found.group(1))
+    packages += [name.split(".")[0] for name in names if "." in name]
+    environ = env_key = undefined = None
+    if "environ" in text or "getenv" in text or "ENVIRON" in text:
+        code_lines = [line for line in text.splitlines() if line.startswith("    ") and not line.lstrip().startswith("File ")]
+        # the failing line reads the environment (os.py's own __getitem__ frame may follow it)
+        environ = any(ENVIRON.search(line) for line in code_lines[-3:]) or bool(ENVIRON.search("\n".join(text.splitlines()[-4:])))
+    if "KeyError" in text and (key := QUOTED_KEY.search(text)):
+        if not files or ENVIRON_FRAME.search(f'File "{files[-1]}"'):
+            env_key = key.group(1)
+    if "NameError" in text and (found := UNDEFINED_NAME.search(text)):
+        undefined = found.group(1)
+    return Signals(
+        exceptions=_unique(names), errnos=_unique(errnos),
+        exit_codes=_unique([int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)]) if "exit" in lower else (),
+        signals=_unique(signals), http=_unique([h for h in http if 100 <= h <= 599]),
+        grpc=_unique(GRPC_CODE.findall(text)) if not held.isdisjoint(GRPC_WORDS) else (),
+        sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
+        mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=_unique(packages),
+        environ=bool(environ), env_key=env_key, undefined=undefined,
+        phrases=knowledge().phrase_classes(text, folded_held),
+        symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
+    )
+
+
+@lru_cache(maxsize=1)
+def literals() -> Substrings:
+    """The literals _parse asks every text about, found in one scan (rca.classify.substrings): the signal
+    hints and gRPC code names as written; the strerror wordings, the symptom hints and the knowledge
+    phrases' anchors in the lower-cased text."""
+    return Substrings(exact=(*SIGNAL_HINTS, *GRPC_WORDS), folded=(*STRERRORS, *SYMPTOM_HINTS, *knowledge().anchors))
+
+
+ERRNO_NAME_SET = frozenset(ERRNO_NAMES.values()) | {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA"}
+
+# EXCEPTION_NAME's word endings, found by one scan for literals
+NAME_ENDING = re.compile("|".join(sorted(BARE_WORDS)) + r"|socket\.")
+
+
+def exception_names(text: str) -> list[re.Match]:
+    """EXCEPTION_NAME.finditer(text), without trying the pattern at every word. A match starts where
+    a run of word characters, dots, hyphens and slashes starts (its lookbehind), so there is at most one per run,
+    and it ends in one of the words of NAME_ENDING; so the pattern is tried only at the start of the
+    runs that hold such a word."""
+    ends = [m.start() for m in NAME_ENDING.finditer(text)]
+    if not ends:
+        return []
+    backwards = text[::-1]
+    starts = dict.fromkeys(run_start(backwards, at, RUN) for at in ends)
+    return [m for m in (EXCEPTION_NAME.match(text, start) for start in starts) if m is not None]
+
+
+RUN = re.compile(r"[\w.\-/]*")
+
+
+def run_start(backwards: str, at: int, run) -> int:
+    """Where the run of characters `run` matches (a pattern of one repeated class, such as
+    `[\\w.]*`) that ends at `at` starts: the run read forwards in the reversed text (`backwards`),
+    by the regular expression engine rather than a Python loop."""
+    size = len(backwards)
+    found = run.match(backwards, size - at)  # (it matches the empty run, so always: the check narrows the Optional)
+    return size - found.end() if found is not None else at
+
+
+def _lower_case(pattern: re.Pattern) -> re.Pattern:
+    """A case-insensitive pattern, lower-cased, for the lower-cased text (none of its escapes is an
+    upper-case letter, so only its letters change)."""
+    if re.search(r"\\[A-Z]", pattern.pattern):
+        raise ValueError(f"cannot lower-case {pattern.pattern!r}: an escape would change meaning")
+    return re.compile(pattern.pattern.lower(), pattern.flags & ~re.IGNORECASE)
+
+
+LOWER_CASE = {pattern: _lower_case(pattern) for pattern in (HTTP_STATUS, EXIT_CODE)}
+
+
+def _finditer_folded(pattern: re.Pattern, text: str, lower: str):
+    """pattern.finditer(text) for a case-insensitive pattern, several times faster on an ASCII text,
+    where lower-casing keeps every character in its place and case-folding agrees with it."""
+    return LOWER_CASE[pattern].finditer(lower) if text.isascii() else pattern.finditer(text)
+
+
+def _may_name_errno(text: str) -> bool:
+    return "errno" in text or "[Errno " in text or "[WinError " in text or ERRNO_PAREN.search(text) is not None
+
+
+def _may_name_mysql(text: str) -> bool:
+    return "RROR " in text or "errno " in text or MYSQL_PAREN.search(text) is not None or MYSQL_CODE.search(text) is not None
+
+
+def _http_statuses(text: str, lower: str) -> list[re.Match]:
+    """HTTP_STATUS.finditer(text). On an ASCII text the pattern is tried only where a match can start
+    (HTTP_STARTS), in order and past the previous match, as finditer would come to them, instead of
+    at every position of the text."""
+    if not text.isascii():
+        return list(HTTP_STATUS.finditer(text))
+    pattern, found, after = LOWER_CASE[HTTP_STATUS], [], 0
+    for start in sorted({at - HTTP_STARTS[word] for at, word in HTTP_WORDS.occurrences(lower)}):
+        if start >= after and (match := pattern.match(lower, start)) is not None:
+            found.append(match)
+            after = match.end()
+    return found
+
+
+# ---- the knowledge tables ------------------------------------------------------------------------
+
+def knowledge_dir() -> Path:
+    return shipped_dir("rca.packs") / "knowledge"
+
+
+@dataclass
+class Knowledge:
+    exceptions: dict  # qualified name -> class
+    short: dict  # short name -> class, where every qualified name with that short name agrees
+    errno: dict
+    sqlstate: dict
+    mysql: dict
+    grpc: dict
+    http: dict
+    exit_codes: dict
+    signals: dict
+    stdlib: frozenset
+    phrases: list  # (compiled pattern, class, anchors), strongest first
+
+    def __post_init__(self):
+        # every anchor once, with the phrases it opens
+        self.anchors: dict[str, list[int]] = {}
+        for index, (_, _, anchors) in enumerate(self.phrases):
+            for anchor in anchors or ():
+                self.anchors.setdefault(anchor, []).append(index)
+        self.unanchored = {index for index, (_, _, anchors) in enumerate(self.phrases) if anchors is None}
+
+    def phrase_classes(self, text: str, held: set[str]) -> tuple[str, ...]:
+        """The classes of the phrases in `text`; a phrase's pattern runs only when one of its literal
+        anchors is in the lower-cased text (a case-insensitive alternation is slow to scan). `held`:
+        the strings the lower-cased text holds, among them every anchor it holds (see literals())."""
+        opened = self.unanchored.union(*(self.anchors[s] for s in held if s in self.anchors))
+        return tuple(self.phrases[i][1] for i in sorted(opened) if self.phrases[i][0].search(text))
+
+
+@lru_cache(maxsize=1)
+def knowledge() -> Knowledge:
+    import yaml
+
+    directory = knowledge_dir()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 0.04 s instead of 0.4 s for these tables
+    table = yaml.load((directory / "exceptions.yaml").read_text(encoding="utf-8"), Loader=loader)["exceptions"]
+    codes = yaml.load((directory / "codes.yaml").read_text(encoding="utf-8"), Loader=loader)
+    exceptions = {name: entry["class"] for name, entry in table.items()}
+    exceptions.update({name: cls for name, cls in (codes.get("exceptions") or {}).items() if cls})
+    by_short: dict[str, set] = {}
+    for name, cls in exceptions.items():
+        by_short.setdefault(name.rsplit(".", 1)[-1], set()).add(cls)
+    import builtins
+
+    shadowing = {name for name in dir(builtins) if name not in ("TimeoutError", "ConnectionError", "MemoryError")}
+    short = {name: next(iter(classes)) for name, classes in by_short.items()
+             if len(classes) == 1 and (name not in shadowing or f"builtins.{name}" in exceptions)}
+    return Knowledge(
+        exceptions=exceptions, short=short,
+        errno={str(k): v for k, v in codes["errno"].items()}, sqlstate={str(k): v for k, v in codes["sqlstate"].items()},
+        mysql={int(k): v for k, v in codes["mysql"].items()}, grpc=dict(codes["grpc"]),
+        http={int(k): v for k, v in codes["http"].items()}, exit_codes={int(k): v for k, v in codes["exit_codes"].items()},
+        signals=dict(codes["signals"]), stdlib=frozenset(sys.stdlib_module_names),
+        phrases=[(re.compile(p["pattern"], re.IGNORECASE), p["class"], anchors_of(p["pattern"])) for p in codes["phrases"]],
+    )
+
+
+def anchors_of(pattern: str) -> tuple[str, ...] | None:
+    """The literal start of each top-level alternative, lower-cased; None when one has none."""
+    alternatives, depth, current = [], 0, ""
+    for char in pattern:
+        depth += char in "([" and 1 or (char in ")]" and -1 or 0)
+        if char == "|" and depth == 0:
+            alternatives.append(current)
+            current = ""
+        else:
+            current += char
+    alternatives.append(current)
+    anchors = []
+    for alternative in alternatives:
+        # the pattern can match the empty string, so re.match always finds it; the check narrows the Optional
+        head = re.match(r"[A-Za-z0-9 _:'=,-]*", alternative)
+        literal = head.group(0) if head is not None else ""
+        if len(literal) < 3:
+            return None
+        anchors.append(literal.lower())
+    return tuple(anchors)
+
+
+def exception_class(name: str, table: Knowledge | None = None) -> str | None:
+    """The class the table gives a qualified exception name: exact, then by its short name."""
+    table = table or knowledge()
+    if name in table.exceptions:
+        return table.exceptions[name]
+    return table.short.get(name.rsplit(".", 1)[-1])
+
+
+STRONG_HTTP = (401, 407, 429)
+STRONG_ERRNOS = ("EDQUOT", "ENOSPC", "EMFILE", "ENFILE", "ENOMEM")
+
+
+@lru_cache(maxsize=4096)
+def decide(signals: Signals) -> tuple[str, str] | None:
+    """(class, why) from the signals and the tables, or None: the codes that decide a class wherever
+    they appear first, then the innermost exception the tables know, then the codes that need context."""
+    table = knowledge()
+    database = bool(set(signals.packages) & DB_PACKAGES)
+    if signals.symptom and not signals.exceptions:
+        return None  # the service's own state: the symptom rules and the model read it
+    if signals.phrases:
+        return signals.phrases[0], "a known wording"
+    for status in signals.http:
+        if status in STRONG_HTTP:
+            return table.http[status], f"HTTP {status}"
+    for name in signals.errnos:
+        if name in STRONG_ERRNOS:
+            return table.errno[name], f"errno {name}"
+    for number in signals.mysql:
+        if number in table.mysql:
+            return table.mysql[number], f"MySQL error {number}"
+    if signals.mysql:
+        return None  # a MySQL error the table does not know: its words decide, not the driver's class
+    for state in signals.sqlstates:
+        cls = table.sqlstate.get(state) or table.sqlstate.get(state[:2])
+        if cls:
+            return cls, f"SQLSTATE {state}"
+    for name in signals.signals:
+        if name in table.signals:
+            return table.signals[name], f"signal {name}"
+    for code in signals.exit_codes:
+        if code in table.exit_codes:
+            return table.exit_codes[code], f"exit code {code}"
+    for grpc_code in signals.grpc:
+        if grpc_code in table.grpc:
+            return table.grpc[grpc_code], f"gRPC {grpc_code}"
+    for name in signals.exceptions:
+        short = name.rsplit(".", 1)[-1]
+        if short in ("KeyError", "ValueError", "TypeError") and (signals.environ or signals.env_key):
+            return "config_error", f"{short} reading the environment"
+        if short == "NameError" and signals.undefined in table.stdlib:
+            return "missing_import", f"NameError for the standard module {signals.undefined}"
+        cls = exception_class(name, table)
+        if cls is None:
+            continue
+        if cls == "dependency_connection_failure" and database:
+            return "db_session_failure", f"{name} in a database driver"
+        return cls, name
+    for name in signals.errnos:
+        cls = table.errno.get(name)
+        if cls:
+            if cls == "dependency_connection_failure" and database:
+                return "db_session_failure", f"errno {name} from a database driver"
+            return cls, f"errno {name}"
+    if signals.exceptions:  # a client's error carrying the status an upstream answered
+        for status in signals.http:
+            if status in table.http:
+                return table.http[status], f"HTTP {status}"
+    return None

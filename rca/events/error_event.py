@@ -1,0 +1,126 @@
+"""Error events: the stitched units that describe a failure. Everything else is context."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from rca.events.stitch import stitch
+from rca.events.tracebacks import Traceback, has_traceback, parse_traceback
+from rca.ingest.record import ERROR_RANK, LogRecord, format_timestamp
+from rca.ingest.stats import ReadStats
+
+ERROR_STATUSES = frozenset({401, 403, 429})
+# Platform messages that mean a process or instance failed, whatever severity they were logged at.
+PLATFORM_FAILURES = re.compile(
+    r"Container called exit\(|STARTUP (?:TCP|HTTP|GRPC) probe failed|(?:Liveness|Readiness|Startup) probe failed"
+    r"|Worker failed to boot|WORKER TIMEOUT|Memory limit of \S+ exceeded|OOMKilled|Out of memory: Kill"
+    r"|oom-kill|Back-off restarting failed container|Worker \(pid:\d+\) was sent SIGKILL"
+)
+
+
+@dataclass
+class ErrorEvent:
+    """One failure: the records it spans (in order), and its parsed traceback if it has one."""
+
+    records: list[LogRecord]
+
+    @cached_property
+    def text(self) -> str:
+        return "\n".join(record.text for record in self.records)
+
+    @cached_property
+    def traceback(self) -> Traceback | None:
+        return parse_traceback(self.text) if has_traceback(self.text) else None
+
+    @property
+    def first(self) -> LogRecord:
+        return self.records[0]
+
+    @property
+    def kind(self) -> str:
+        if self.traceback is not None:
+            return "traceback"
+        if any(_is_error_request(r) for r in self.records):
+            return "request"
+        if PLATFORM_FAILURES.search(self.text):
+            return "platform"
+        return "log"
+
+    @cached_property  # asked for again and again while grouping: worked out once
+    def time(self) -> float | None:
+        return min((r.time for r in self.records if r.time is not None), default=None)
+
+    @cached_property
+    def last_time(self) -> float | None:
+        return max((r.time for r in self.records if r.time is not None), default=None)
+
+    @property
+    def severity(self) -> str | None:
+        return max(self.records, key=lambda r: r.severity_rank).severity
+
+    @cached_property
+    def request(self) -> LogRecord | None:
+        return next((r for r in self.records if r.http_status is not None), None)
+
+    @property
+    def message(self) -> str:
+        """One line that names the failure: the final exception, or the first line of text."""
+        if self.traceback is not None and self.traceback.last is not None:
+            last = self.traceback.last
+            first_line = last.message.split("\n", 1)[0]
+            return f"{last.type}: {first_line}" if first_line else last.type
+        request = self.request
+        if request is not None and not request.text.strip():
+            return f"{request.http_method} {request.http_url} {request.http_status}"
+        return self.text.split("\n", 1)[0]
+
+    def as_dict(self) -> dict:
+        first, request = self.first, self.request
+        return {
+            "kind": self.kind,
+            "time": format_timestamp(self.time),
+            "last_time": format_timestamp(self.last_time),
+            "severity": self.severity,
+            "service": first.service,
+            "revision": first.revision,
+            "instance": first.instance,
+            "resource_type": first.resource_type,
+            "log_name": first.log_name,
+            "message": self.message,
+            "http": None if request is None else {
+                "method": request.http_method, "url": request.http_url,
+                "status": request.http_status, "latency_ms": request.http_latency_ms,
+            },
+            "trace": next((r.trace for r in self.records if r.trace), None),
+            "traceback": None if self.traceback is None else self.traceback.as_dict(),
+            "text": self.text,
+            "records": [r.reference() for r in self.records],
+        }
+
+
+def is_error_unit(unit: list[LogRecord]) -> bool:
+    if len(unit) > 1:
+        return True  # only traceback blocks span several records
+    record = unit[0]
+    return (
+        record.severity_rank >= ERROR_RANK
+        or _is_error_request(record)
+        or has_traceback(record.text)
+        or PLATFORM_FAILURES.search(record.text) is not None
+    )
+
+
+def _is_error_request(record: LogRecord) -> bool:
+    status = record.http_status
+    return status is not None and (status >= 500 or status in ERROR_STATUSES)
+
+
+def events_from_records(records: Iterable[LogRecord], stats: ReadStats | None = None) -> Iterator[ErrorEvent]:
+    for unit in stitch(records, stats):
+        if is_error_unit(unit):
+            if stats is not None:
+                stats.events += 1
+            yield ErrorEvent(unit)

@@ -1,0 +1,290 @@
+"""Stitch tracebacks that Cloud Run and GKE split one line per entry back into one block.
+
+Records are grouped by `LogRecord.stitch_key` (source, service, revision, instance, log), so two
+instances crashing at once never interleave. Within a key, records close in time form a run; a
+run is put in time order (exports may be newest-first) and cut into units: a traceback block with
+every record it spans, or a single record. Every record ends up in exactly one unit.
+
+A block follows CPython's layout (see `tracebacks.py`): while in the frames, a line that cannot be
+part of a traceback ends it; after the first exception line, what comes next may be message, notes
+or the rest of a chain, so every line of the same burst belongs to the block until a record that
+opens a log record of its own (a log prefix, a request, or a severity of its own: Cloud Run gives
+one to a write's first line and to a line that starts `Traceback`, not to the others) or a pause
+longer than the burst's. Right after a chain marker only a log prefix or a pause ends the block.
+What was printed just before the traceback in the same burst (the log message that announced it,
+a cause printed without a `Traceback` header) is taken into the block too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from rca.events.tracebacks import (
+    CHAIN_LINES,
+    FRAME_LINE,
+    GROUP_BOX,
+    TRACEBACK_HEADER,
+    is_exception_line,
+    is_familiar_exception_line,
+)
+from rca.ingest.record import ERROR_RANK, LogRecord, has_log_prefix, level_in_text
+from rca.ingest.stats import ReadStats
+
+RUN_GAP_SECONDS = 2.0  # a longer silence on one key ends its run
+BLOCK_GAP_SECONDS = 1.0  # lines of one traceback are printed within this of each other
+BURST_GAP_SECONDS = 0.01  # lines of one write are this close, or as close as the block's own lines
+MAX_LEAD_IN = 500  # records looked back at for the start of a traceback printed without a header
+NEWEST_FIRST_RATIO = 3  # steps back per step forward before a run is read as newest first
+SETTLE_EVERY = 256  # a key that never falls silent gives out its settled units this often (see _settle)
+MAX_RUN_RECORDS = 10_000  # a run that nothing settles in (not in time order) is cut here
+STALE_CHECK_EVERY = 4096
+_BOX = re.compile(r"^ +[|+] ")  # an exception group's box around a line
+_CHAIN_MARKER = re.compile(r"^[ |+]*(?:" + "|".join(map(re.escape, CHAIN_LINES)) + r")\s*$", re.MULTILINE)
+
+Unit = list[LogRecord]
+
+
+def stitch(records: Iterable[LogRecord], stats: ReadStats | None = None) -> Iterator[Unit]:
+    """Units (lists of records) in the order their runs close; see the module docstring. A key that
+    never falls silent (a flood) is settled every SETTLE_EVERY records: the units that nothing later
+    can change are given out, and the rest of the run goes on (`_settle`), so memory stays bounded.
+    A run that is not in time order settles nothing and is cut at MAX_RUN_RECORDS, noted in `stats`:
+    what spans the cut is read as two events."""
+    runs: dict[tuple, list[LogRecord]] = {}
+    latest: float | None = None
+    for count, record in enumerate(records, 1):
+        key = record.stitch_key
+        run = runs.get(key)
+        if run is not None and len(run) % SETTLE_EVERY == 0 and _gap(run[-1].time, record.time) <= RUN_GAP_SECONDS:
+            settled, pending = _settle(run)
+            yield from settled
+            if len(pending) >= MAX_RUN_RECORDS:  # nothing settled (a newest-first or unordered run): cut it
+                if stats is not None:
+                    stats.note(f"a run of {MAX_RUN_RECORDS:,} lines cut: a traceback across the cut reads as two events",
+                               record.source, record.position)
+                yield from segment(pending)
+                pending = []
+            run = runs[key] = pending
+        elif run is not None and _gap(run[-1].time, record.time) > RUN_GAP_SECONDS:
+            yield from segment(runs.pop(key))
+            run = None
+        if run is None:
+            run = runs[key] = []
+        run.append(record)
+        if record.time is not None:
+            latest = record.time if latest is None else max(latest, record.time)
+        if count % STALE_CHECK_EVERY == 0 and latest is not None:
+            for stale in [k for k, r in runs.items() if r[-1].time is not None and latest - r[-1].time > RUN_GAP_SECONDS]:
+                yield from segment(runs.pop(stale))
+    for run in runs.values():
+        yield from segment(run)
+
+
+@dataclass
+class _Block:
+    records: list[LogRecord]
+    state: str  # "frames", "message" or "chain": see _advance
+    widest_gap: float = 0.0
+
+    def add(self, record: LogRecord, state: str) -> None:
+        self.widest_gap = max(self.widest_gap, _gap(self.records[-1].time, record.time))
+        self.records.append(record)
+        self.state = state
+
+
+def _settle(run: list[LogRecord]) -> tuple[list[Unit], list[LogRecord]]:
+    """The units of an oldest-first run that the records still to come cannot change, and the
+    records that must wait for them: the block still open (it may go on), or the loose records at the
+    end that a later traceback may take as its lead-in, with the two before either (the lead-in's
+    look-back tests them). Nothing settles in a run that is not in time order."""
+    if _in_time_order(run) is not run:
+        return [], run
+    units, pending_from = _segment(run)  # in time order already
+    cut = max(0, pending_from - 2)
+    settled, count = [], 0
+    for unit in units:
+        if count + len(unit) > cut:
+            break
+        settled.append(unit)
+        count += len(unit)
+    return settled, run[count:]
+
+
+def segment(run: list[LogRecord]) -> Iterator[Unit]:
+    """Cut one key's run into traceback blocks and single records."""
+    return iter(_segment(_in_time_order(run))[0])
+
+
+def _segment(run: list[LogRecord]) -> tuple[list[Unit], int]:
+    """The units of a run in time order, and where its unfinished part begins: the open
+    block's first record, else the first of the loose records at its end that a traceback still to
+    come could take as its lead-in (at most MAX_LEAD_IN)."""
+    units: list[Unit] = []
+    loose: list[LogRecord] = []  # records since the last block that belong to none (yet)
+    block: _Block | None = None
+    done = 0  # records in units that nothing later can change
+    for record in run:
+        if block is not None:
+            state = _continue(block, record)
+            if state:
+                block.add(record, state)
+                continue
+            units.append(block.records)
+            done += len(block.records)
+            block = None
+        state = _opening(record)
+        if not state:
+            loose.append(record)
+            continue
+        lead = _lead_in(loose, record)
+        units.extend([r] for r in loose[:len(loose) - len(lead)])
+        done += len(loose) - len(lead)
+        loose = []
+        block = _Block(lead + [record], state)
+    if block is not None:
+        units.append(block.records)
+        return units, done
+    units.extend([r] for r in loose)
+    return units, max(done, len(run) - _waiting(loose))
+
+
+def _waiting(loose: list[LogRecord]) -> int:
+    """How many of the loose records at the end of a run a traceback still to come could take as
+    its lead-in (see _lead_in): the burst they end with, and the record before it, which may
+    announce it. A flood's lines are seldom a burst: few wait."""
+    if not loose:
+        return 0
+    start, _ = _burst(loose, len(loose) - 1, loose[-1])  # the last one may join whatever comes
+    return min(len(loose), len(loose) - start + 1)
+
+
+def _in_time_order(run: list[LogRecord]) -> list[LogRecord]:
+    times = [r.time for r in run if r.time is not None]
+    descending = sum(a > b for a, b in zip(times, times[1:]))
+    ascending = sum(a < b for a, b in zip(times, times[1:]))
+    # Newest first throughout: reversed, so that records sharing a stamp keep their printed order.
+    # Steps back among steps forward do not say so: a text log stamps its request line to the second
+    # (14:17:40) just after the traceback it ends (14:17:40,839), one step back per request, and
+    # reversing would turn every traceback over. A newest-first export steps back nearly always.
+    if descending >= 2 and descending > NEWEST_FIRST_RATIO * ascending:
+        return run[::-1]
+    if descending:  # neither way throughout: a stable sort keeps ties in place
+        return sorted(run, key=lambda r: r.time if r.time is not None else float("-inf"))
+    return run
+
+
+def _opening(record: LogRecord) -> str:
+    """The block state after this record if it opens a traceback block, else ''."""
+    text = record.text
+    if "Traceback (most recent call last)" in text or FRAME_LINE.match(text.split("\n", 1)[0]):
+        return _advance("frames", text.split("\n"))
+    if "exception" in text and _CHAIN_MARKER.search(text):  # the exception before it had no header
+        return _advance("chain", text.split("\n"))
+    return ""
+
+
+def _continue(block: _Block, record: LogRecord) -> str:
+    """The block state after appending `record`, or '' when it does not belong."""
+    previous = block.records[-1]
+    gap = _gap(previous.time, record.time)
+    lines = record.text.split("\n")
+    if block.state == "chain":  # CPython prints the next exception right after a chain marker;
+        # Cloud Run gives its `Traceback` line a severity of its own, so only a log prefix counts
+        fits = gap <= BLOCK_GAP_SECONDS and not has_log_prefix(lines[0])
+    elif _opens_record(record, previous):
+        fits = False
+    elif block.state == "frames":
+        fits = gap <= BLOCK_GAP_SECONDS and _line_kind(lines[0]) != "other"
+    else:
+        fits = gap <= min(BLOCK_GAP_SECONDS, max(BURST_GAP_SECONDS, 2 * block.widest_gap))
+    return _advance(block.state, lines) if fits else ""
+
+
+def _advance(state: str, lines: list[str]) -> str:
+    """The state after these lines: `frames` until the first exception line, `message` after it
+    (CPython prints the rest raw), `chain` right after a chain marker."""
+    for line in lines:
+        kind = _line_kind(line)
+        if kind == "chain":
+            state = "chain"
+        elif kind == "blank":
+            continue
+        elif state == "chain" or (state == "frames" and kind == "exception"):
+            state = "frames" if kind in ("header", "frame") else "message"
+    return state
+
+
+def _line_kind(line: str) -> str:
+    content = _BOX.sub("", line, count=1)
+    stripped = content.strip()
+    if not stripped:
+        return "blank"
+    if TRACEBACK_HEADER.match(stripped):
+        return "header"
+    if stripped in CHAIN_LINES:
+        return "chain"
+    if FRAME_LINE.match(content):
+        return "frame"
+    if content[0].isspace():
+        return "indented"
+    if is_exception_line(content):
+        return "exception"
+    return "other"
+
+
+def _opens_record(record: LogRecord, previous: LogRecord | None) -> bool:
+    """A log prefix, or a severity of its own: the record is not the continuation of a printout.
+    A level read from the text itself proves nothing; GKE gives every stderr line the same severity."""
+    first = record.text.split("\n", 1)[0]
+    if has_log_prefix(first) or record.http_status is not None:  # a request log is never a message line
+        return True
+    own = record.severity is not None and record.severity != level_in_text(first)
+    return own and (previous is None or previous.severity != record.severity)
+
+
+def _lead_in(loose: list[LogRecord], record: LogRecord) -> list[LogRecord]:
+    """The records just before a traceback that belong to it: back to the record that announced it
+    (an error line such as logging's message), or else to a cause printed without a header."""
+    start, later = _burst(loose, len(loose), record)
+    if start > 0 and _announces(loose[start - 1], later):
+        return loose[start - 1:]
+    # Before a chain marker there must be an exception (any name, or a group's box); before a
+    # `Traceback` line only a familiar name is worth taking (a _RemoteTraceback, say).
+    opens = _opens_chain if _chain_before_header(record.text) else is_familiar_exception_line
+    first = next((i for i in range(start, len(loose)) if opens(loose[i].text.split("\n", 1)[0])), None)
+    return loose[first:] if first is not None else []
+
+
+def _burst(loose: list[LogRecord], start: int, later: LogRecord) -> tuple[int, LogRecord]:
+    """Where the burst that `later` continues begins among loose[:start], walked back record by
+    record (at most MAX_LEAD_IN) until one opens a record of its own or a gap is wider than a burst's;
+    and the burst's first record."""
+    while start > 0 and len(loose) - start < MAX_LEAD_IN:
+        candidate = loose[start - 1]
+        if _opens_record(candidate, loose[start - 2] if start > 1 else None) or _gap(candidate.time, later.time) > BURST_GAP_SECONDS:
+            break
+        start, later = start - 1, candidate
+    return start, later
+
+
+def _opens_chain(line: str) -> bool:
+    return is_exception_line(line) or GROUP_BOX.match(line) is not None
+
+
+def _chain_before_header(text: str) -> bool:
+    """A chain marker comes first: the exception printed before it had no `Traceback` header."""
+    marker, header = _CHAIN_MARKER.search(text), text.find("Traceback (most recent call last)")
+    return marker is not None and (header < 0 or marker.start() < header)
+
+
+def _announces(candidate: LogRecord, later: LogRecord) -> bool:
+    """An error line printed just before a traceback ("Exception in ASGI application") is its header."""
+    return candidate.severity_rank >= ERROR_RANK and _gap(candidate.time, later.time) <= BLOCK_GAP_SECONDS
+
+
+def _gap(earlier: float | None, later: float | None) -> float:
+    if earlier is None or later is None:
+        return 0.0
+    return abs(later - earlier)

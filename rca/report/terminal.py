@@ -1,0 +1,83 @@
+"""Terminal and machine-readable renderings of error events."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Callable, Iterable
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from rca.events.error_event import ErrorEvent
+from rca.events.frames import application_location
+from rca.ingest.record import format_timestamp
+
+
+def _same(value):
+    return value
+
+
+# `scrub` (rca.events.redact.redact_tree, or nothing with --no-redact) runs on whole values before any is cut.
+def write_jsonl(events: Iterable[ErrorEvent], out=None, scrub: Callable = _same) -> None:
+    out = out or sys.stdout.buffer
+    for event in events:
+        out.write(orjson.dumps(scrub(event.as_dict())) + b"\n")
+    out.flush()
+
+
+def write_json(events: Iterable[ErrorEvent], stats: Callable[[], dict], out=None, scrub: Callable = _same) -> None:
+    """`{"events": [...], "stats": {...}}`, indented, written one event at a time (the same bytes as
+    dumping the whole document): `stats()` is asked for once the events are written."""
+    out = out or sys.stdout.buffer
+    events = iter(events)
+    first = next(events, None)  # reading begins (and an unreadable input fails) before anything is written
+    out.write(b'{\n  "events": [')
+    separator = b"\n    "
+    for event in itertools.chain([first], events) if first is not None else ():
+        out.write(separator + orjson.dumps(scrub(event.as_dict()), option=orjson.OPT_INDENT_2).replace(b"\n", b"\n    "))
+        separator = b",\n    "
+    out.write(b"\n  ],\n" if separator != b"\n    " else b"],\n")
+    tail = orjson.dumps(scrub({"stats": stats()}), option=orjson.OPT_INDENT_2)
+    out.write(tail[2:] + b"\n")
+
+
+def print_table(events: list[ErrorEvent], console: Console, scrub: Callable = _same) -> None:
+    table = Table(title=f"{len(events)} error events", title_justify="left", expand=False)
+    table.add_column("time (UTC)", no_wrap=True)
+    table.add_column("service / revision", overflow="fold", max_width=36)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("what failed", overflow="fold", ratio=3)
+    table.add_column("where", overflow="fold", ratio=2)
+    table.add_column("records", justify="right", no_wrap=True)
+    for event in events:
+        first = event.first
+        table.add_row(
+            (format_timestamp(event.time) or "?")[:23].replace("T", " "),
+            first.revision or first.service or first.source,
+            event.kind,
+            scrub(event.message)[:200],
+            application_location(event.traceback.exceptions) if event.traceback else "",
+            str(len(event.records)),
+        )
+    console.print(table)
+
+
+def print_classified_table(classified: list, console: Console, scrub: Callable = _same) -> None:
+    table = Table(title=f"{len(classified)} error events", title_justify="left", expand=False)
+    table.add_column("time (UTC)", no_wrap=True)
+    table.add_column("service / revision", overflow="fold", max_width=36)
+    table.add_column("class", no_wrap=True)
+    table.add_column("by", no_wrap=True)
+    table.add_column("why", overflow="fold", ratio=3)
+    for event, result in classified:
+        first = event.first
+        table.add_row(
+            (format_timestamp(event.time) or "?")[:23].replace("T", " "),
+            first.revision or first.service or first.source,
+            result.cls,
+            result.rule.id if result.rule else result.method,
+            scrub(result.explanation or event.message)[:200],
+        )
+    console.print(table)

@@ -1,9 +1,0 @@
-"""Declarative rules: YAML packs that name a failure class and say why, with examples beside each rule."""
-
-from .cascades import Cascade
-from .engine import UNCLASSIFIED, Classification, RuleSet, fill_template, shipped_rules_dir
-from .loader import Rule, RuleError, write_pack
-from .snippets import event_from_text
-
-__all__ = ["Cascade", "Classification", "Rule", "RuleError", "RuleSet", "UNCLASSIFIED", "event_from_text", "fill_template",
-           "shipped_rules_dir", "write_pack"]

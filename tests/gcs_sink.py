@@ -1,0 +1,100 @@
+"""A log sink's bucket in the local storage emulator, and the report helpers the gs:// and Dask tests share."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pytest
+from storage_emulator import filesystem, running_emulator, sink_layout, upload
+
+from rca.analyze.analysis import analyze
+from rca.ingest.record import parse_moment
+from rca.report.markdown import to_dict
+
+ROOT = Path(__file__).resolve().parents[1]  # the checkout
+SEED = ROOT / "fixtures" / "incidents" / "missing-import" / "logs.jsonl"
+WINDOW = {"since": parse_moment("2025-09-12T13:30Z"), "until": parse_moment("2025-09-12T15:00Z")}
+
+
+@dataclass
+class Sink:
+    export: Path  # the same entries in one local file, each once
+    objects: list[str]  # gs:// URLs of the first sink's objects, in the order rca reads them
+    overlapping: list[str]  # those of a second sink whose query overlaps the first one's
+    overlapping_entries: int  # the entries the second sink holds (each one a copy of the first's)
+
+
+def moved(line: bytes, day_hour: str, index: int) -> bytes:
+    """A healthy request of the seed, moved to another hour (`2025-09-11T10`), with an id of its own."""
+    entry = orjson.loads(line)
+    entry["timestamp"] = entry["receiveTimestamp"] = day_hour + entry["timestamp"][13:]
+    entry["insertId"] = f"moved-{day_hour}-{index}"
+    return orjson.dumps(entry) + b"\n"
+
+
+def late(entry: dict) -> bool:
+    """Late arrivals, written to the A0 shard: the last minutes of the incident."""
+    return entry["timestamp"] >= "2025-09-12T14:21:30"
+
+
+def seed_with_other_hours() -> list[bytes]:
+    """The seed incident (all in 14:00-15:00), and healthy requests on 11 Sept at 10:00 and on
+    12 Sept at 10:00 and 13:00 (the window takes 13:30 to 15:00: it overlaps 13:00-14:00)."""
+    lines = SEED.read_bytes().splitlines(keepends=True)
+    healthy = [line for line in lines if b'"status":200' in line][:30]
+    hours = ["2025-09-11T10", "2025-09-12T10", "2025-09-12T13"]
+    extra = [moved(line, hours[index % 3], index) for index, line in enumerate(healthy)]
+    return sorted(extra, key=lambda line: orjson.loads(line)["timestamp"]) + lines  # in time order, as an export is
+
+
+def hour_order(url: str) -> tuple:
+    """The order rca reads a sink's objects in: by hour, then log, then name."""
+    dated = re.search(r"/(\d{4}/\d\d/\d\d/\d\d):", url)
+    assert dated is not None
+    return dated.group(1), url[:dated.start()].rsplit("/", 1)[-1], url
+
+
+@pytest.fixture(scope="module")
+def sink(tmp_path_factory):
+    lines = seed_with_other_hours()
+    export = tmp_path_factory.mktemp("gcs") / "export.jsonl"
+    export.write_bytes(b"".join(lines))
+    layout = sink_layout(lines, late)
+    requests = "run.googleapis.com/requests/2025/09/12/14:00:00_14:59:59_"
+    # A sink delivers at least once: three entries of the S0 shard again in the A0 one.
+    layout[requests + "A0.json"] += b"".join(layout[requests + "S0.json"].splitlines(keepends=True)[:3])
+    # An object gzipped (a sink does not, but an export copied into a bucket may be).
+    stdout = "run.googleapis.com/stdout/2025/09/12/14:00:00_14:59:59_S0.json"
+    layout[stdout + ".gz"] = gzip.compress(layout.pop(stdout))
+    with running_emulator("sink-a"):
+        fs = filesystem()
+        objects = upload(fs, "sink-a", layout)
+        fs.mkdir("sink-b")
+        second = {name: body for name, body in layout.items() if "/stderr/" in name or "/requests/" in name}
+        overlapping = upload(fs, "sink-b", second)
+        yield Sink(export, sorted(objects, key=hour_order), sorted(overlapping, key=hour_order),
+                   sum(body.count(b"\n") for body in second.values()))
+
+
+def report(inputs, **options) -> dict:
+    made = to_dict(analyze(inputs, model=None, **options), redacted=False)
+    made.pop("seconds", None)
+    made["stats"].pop("seconds", None)
+    return made
+
+
+def verdict(made: dict) -> dict:
+    """A report without where its records were read (a file and line, or an object and line), nor
+    the notes that count the copies passed over."""
+    def strip(value):
+        if isinstance(value, dict):
+            return {key: strip(item) for key, item in value.items() if key not in ("source", "position", "sources", "notes")}
+        if isinstance(value, list):
+            return [strip(item) for item in value]
+        return value
+
+    return strip(made)
