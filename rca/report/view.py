@@ -332,7 +332,6 @@ def _traceback(group: Group, scrub) -> dict | None:
     return {"chain": chain, "text": scrub(event.text), "truncated": tb.truncated}
 
 
-PROMPT_OPENING = "To be answered from the code and its history."
 RELATIONS = {"cause": "The above exception was the direct cause of the following exception:",
              "context": "During handling of the above exception, another exception occurred:",
              "group-member": "A member of the exception group above:"}
@@ -395,21 +394,9 @@ def _finding(item: dict, clock: Clock) -> dict:
 
 
 def _whys(whys: list[dict], clock: Clock) -> list[dict]:
-    """The five whys as written, except that a sentence an earlier prompt already said is not said
-    again: the prompts answered "from the code and its history" share what the logs say."""
-    said: set[str] = set()
     out = []
     for number, why in enumerate(whys, 1):
         answer = why["answer"]
-        if why["prompt"]:
-            sentences = SENTENCE_END.split(answer)
-            kept = [s for s in sentences if s not in said]
-            said.update(sentences)
-            if len(kept) < len(sentences):
-                first_prompt = next(n for n, w in enumerate(whys, 1) if w["prompt"])
-                kept = [s for s in kept if s != PROMPT_OPENING]
-                kept.insert(0, f"{PROMPT_OPENING[:-1]}; what the logs say is under why {first_prompt}.")
-            answer = " ".join(kept)
         out.append({"number": number, "question": why["question"], "answer": answer,
                     "prose": clock.prose(answer), "prompt": why["prompt"],
                     "evidence": [_evidence(item, clock) for item in why["evidence"]]})
