@@ -69,6 +69,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     started = time.perf_counter()
     stats = stats if stats is not None else ReadStats()
     rules = rules or default_rules()
+    rules.start_run()
     read_since = since if baseline is None or since is None else min(since, baseline[0])
     scope = Scope(read_since, until, service)
     # map and merge: group summaries, the deploy tracker's state and the counts, per part
