@@ -128,7 +128,7 @@ def _prompts(root: Group, incident: Incident, code=None, first_number: int = 1) 
                      f"{(root.first_seen - deploy.time):.1f}s before the first {root.label.split(':')[0]}")
     facts.append(f"the failure first appears at {format_timestamp(root.first_seen)}")
     said = "What the logs say: " + "; ".join(facts) + "."
-    whys = []
+    whys: list[Why] = []
     for question in questions[:2]:
         answer = (f"To be answered from the code and its history. {said}" if not whys else
                   f"To be answered from the code and its history; what the logs say is under why {first_number}.")
