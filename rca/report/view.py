@@ -20,7 +20,7 @@ from typing import Any
 
 from rca.analyze.analysis import Analysis
 from rca.analyze.groups import MINUTE, Group
-from rca.events.frames import chain_application_frame, is_library_frame
+from rca.events.frames import chain_application_frame, is_library_frame, package_of
 from rca.events.redact import redact
 
 # The limits every rendering shares.
@@ -322,7 +322,7 @@ def _traceback(group: Group, scrub) -> dict | None:
             if block["library"]:
                 modules = []
                 for item in block["frames"]:
-                    top = library_name(item["file"])
+                    top = package_of(item["file"])
                     if top not in modules:
                         modules.append(top)
                 block["summary"] = (f"{plural(len(block['frames']), 'library frame')}: "
@@ -357,19 +357,6 @@ def traceback_lines(traceback: dict) -> list[tuple[str, str]]:
                     lines.append((kind, f"    {frame['source']}"))
         lines.append(("text", f"{exception['type']}: {exception['message']}" if exception["message"] else exception["type"]))
     return lines
-
-
-def library_name(path: str) -> str:
-    """The package a library frame belongs to: click, uvicorn, importlib."""
-    if path.startswith("<frozen "):
-        return path[len("<frozen "):].rstrip(">").split(".")[0].lstrip("_") or path
-    for marker in ("site-packages/", "dist-packages/"):
-        if marker in path:
-            return path.split(marker, 1)[1].split("/")[0].removesuffix(".py")
-    found = re.search(r"/lib/python3[.\d]*/([^/]+)", path)
-    if found:
-        return found.group(1).removesuffix(".py")
-    return path.rsplit("/", 1)[-1].removesuffix(".py") or path
 
 
 def _group_row(summary: dict, clock: Clock, onset: float | None = None) -> dict:
