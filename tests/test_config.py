@@ -7,7 +7,7 @@ from conftest import FIXTURES, INCIDENT, run_rca
 
 from rca.analyze.analysis import analyze
 from rca.config import ConfigError, find_config
-from rca.ingest.record import parse_moment
+from rca.ingest.times import parse_moment
 from rca.report.markdown import to_dict
 
 SEED = str(INCIDENT / "logs.jsonl")

@@ -130,7 +130,7 @@ def _sink_objects(buckets: list[str], scope: Scope, stats: ReadStats):
 
 def _window(tracker: DeployTracker, stats: ReadStats) -> tuple[float | None, float | None]:
     """The first and last record's times, counting the healthy entries passed over undecoded."""
-    from rca.ingest.record import parse_timestamp
+    from rca.ingest.times import parse_timestamp
 
     first, last = tracker.start, tracker.end
     if stats.passed_first is not None:

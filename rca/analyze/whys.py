@@ -11,7 +11,7 @@ from rca.analyze.groups import Group
 from rca.analyze.incidents import Incident, cascade_between
 from rca.classify.rules import Cascade, fill_template
 from rca.events.frames import application_location
-from rca.ingest.record import format_timestamp
+from rca.ingest.times import format_timestamp
 
 MAX_INSERT_IDS = 5
 

@@ -9,8 +9,9 @@ from functools import cached_property
 
 from rca.events.stitch import stitch
 from rca.events.tracebacks import Traceback, has_traceback, parse_traceback
-from rca.ingest.record import ERROR_RANK, LogRecord, format_timestamp
+from rca.ingest.record import ERROR_RANK, LogRecord
 from rca.ingest.stats import ReadStats
+from rca.ingest.times import format_timestamp
 
 ERROR_STATUSES = frozenset({401, 403, 429})
 # Platform messages that mean a process or instance failed, whatever severity they were logged at.

@@ -10,8 +10,9 @@ import orjson
 
 from rca.ingest.lines import iter_lines
 from rca.ingest.logentry import LEVEL_KEYS, first_of, json_payload_text
-from rca.ingest.record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
+from rca.ingest.record import MALFORMED, LogRecord, level_in_text, normalise_severity
 from rca.ingest.stats import ReadStats
+from rca.ingest.times import parse_timestamp
 
 # `kubectl logs --timestamps` puts an RFC 3339 stamp with nanoseconds before every line.
 KUBECTL_STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")

@@ -7,7 +7,7 @@ from rca.analyze.fingerprint import STRATEGY
 from rca.analyze.groups import Group
 from rca.events.frames import chain_application_frame
 from rca.events.redact import redact, redact_tree
-from rca.ingest.record import format_timestamp
+from rca.ingest.times import format_timestamp
 from rca.report.escape import html_text, md_code, md_fence, md_text
 from rca.report.view import build_view, plural, traceback_lines
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
 from rca.analyze.analysis import Analysis
 from rca.analyze.groups import MINUTE, Group
 from rca.events.frames import chain_application_frame, is_library_frame, package_of
 from rca.events.redact import redact
+from rca.ingest.times import parse_timestamp, zone_name, zone_of
 
 # The limits every rendering shares.
 MAX_SYMPTOMS = 10
@@ -39,21 +40,6 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 
 # ---- time ---------------------------------------------------------------------------------------
-
-def zone_of(tz: str | tzinfo | None) -> tzinfo:
-    """A zone name (`"Europe/Paris"`), a tzinfo, or None / "UTC"."""
-    if tz is None or (isinstance(tz, str) and tz.upper() in ("UTC", "Z", "")):
-        return UTC
-    if isinstance(tz, tzinfo):
-        return tz
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(tz)
-
-
-def zone_name(zone: tzinfo) -> str:
-    return "UTC" if zone is UTC else str(getattr(zone, "key", zone))
-
 
 def span_text(seconds: float) -> str:
     """A duration as a person says it: 1.7 s, 42 s, 12 min, 2 h 5 min."""
@@ -92,9 +78,7 @@ class Clock:
                 "exact": exact, "relative": relative}
 
     def parse(self, stamp: str | None) -> float | None:
-        if not stamp:
-            return None
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+        return parse_timestamp(stamp)
 
     def prose(self, text: str | None) -> list[dict[str, Any]]:
         """A text as segments, each {"text": …} or {"time": moment}: its ISO timestamps become moments."""

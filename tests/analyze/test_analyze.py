@@ -10,7 +10,7 @@ import pytest
 from conftest import FIXTURES, INCIDENT, ROOT, run_rca
 
 from rca.analyze.analysis import analyze
-from rca.ingest.record import parse_timestamp
+from rca.ingest.times import parse_timestamp
 from rca.report.html import to_html
 from rca.report.markdown import to_dict, to_markdown
 

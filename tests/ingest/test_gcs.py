@@ -13,7 +13,7 @@ from gcs_sink import ROOT, SEED, WINDOW, hour_order, late, moved, report, seed_w
 
 from rca.errors import RcaError
 from rca.ingest.gcs import COPIES, StorageError, entry_key, list_objects
-from rca.ingest.record import parse_moment
+from rca.ingest.times import parse_moment
 
 
 def test_the_bucket_gives_the_report_of_the_local_export(sink):
