@@ -9,9 +9,13 @@ lines. The severity is the level word the message opens with (Python logging's `
 `[error]`) when it has one, else the syslog priority (`<PRI>`, `PRIORITY`): a service's stdout
 reaches the journal at one priority whatever it logs.
 
-Year-less stamps (`short`, RFC 3164) take the year that puts them at or before the moment the file
-was last written (its modification time; now for stdin or a bucket), so that a December line read in
-January falls in the year before; `short` prints the host's local time without a zone, read as UTC.
+Year-less stamps (`short`, RFC 3164) take their year from the file's context: a message in the first
+64 KiB that carries a full date of the same month and day as its own prefix (an nginx or Python
+logging line, an access line's `[10/Nov/2025:…]`) dates the file, and later stamps take the year that
+puts them at or after it. Without one, they take the year that puts them at or before the moment the
+file was last written (its modification time; now for stdin or a bucket). Either way a December
+line next to a January one falls in the year before. `short` prints the host's local time without a
+zone: it is read as UTC.
 """
 
 from __future__ import annotations
@@ -52,15 +56,21 @@ NGINX_LEVEL = re.compile(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(debug|info|notice|w
 NGINX_SEVERITIES = {"debug": "DEBUG", "info": "INFO", "notice": "NOTICE", "warn": "WARNING", "error": "ERROR",
                     "crit": "CRITICAL", "alert": "ALERT", "emerg": "EMERGENCY"}
 # systemd's messages about a unit (`orders-api.service: Main process exited, …`) belong to that unit's service.
-UNIT_MESSAGE = re.compile(r"(?P<unit>[\w@.:-]+)\.service: ")
+UNIT_MESSAGE = re.compile(r"(?:(?:Started|Starting|Stopping|Stopped|Reloading|Reloaded|Failed to start) )?"
+                          r"(?P<unit>[\w@.:-]+)\.service(?:: | - |\.{0,3}$)")
+# A full date in a message: ISO or nginx (`2025-11-10 `, `2025/11/10 `), or an access line's `[10/Nov/2025:`.
+DATED = re.compile(r"(?P<year>(?:19|20)\d\d)[-/](?P<month>[01]\d)[-/](?P<day>[0-3]\d)[ T]"
+                   r"|\[(?P<clf_day>[0-3]\d)/(?P<clf_month>" + "|".join(MONTHS) + r")/(?P<clf_year>(?:19|20)\d\d):")
 SNIFF_LINES = 50
+HEAD_BYTES = 1 << 16
 YEAR_SLACK = timedelta(days=1)  # a host's local time may run ahead of the reference by its zone
 
 
 def looks_like_journal(lines: list[bytes]) -> bool:
     """Most of the head's non-blank lines open with a journal or syslog prefix (a header line such as
     `-- Boot … --` or a wrapped message line may sit among them)."""
-    texts = [line.decode("utf-8", errors="replace").rstrip("\r") for line in lines[:SNIFF_LINES] if line.strip()]
+    texts = [line.decode("utf-8", errors="replace").rstrip("\r") for line in lines[:SNIFF_LINES]
+             if line.strip() and not line[:1].isspace() and not line.startswith(b"-- ")]  # wrapped lines, markers
     matched = sum(1 for text in texts if _match(text) is not None)
     return matched > 0 and matched * 2 > len(texts)
 
@@ -79,23 +89,48 @@ def _match(line: str) -> re.Match | None:
 
 
 class YearGuess:
-    """The year of a year-less stamp: the latest that puts it no later than the reference moment."""
+    """The year of a year-less stamp: the earliest that puts it at or after the date the file's head
+    gives (`anchor`), else the latest that puts it at or before the file's modification time."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, head: bytes = b""):
+        self.anchor = _dated_head(head)
         self.reference = _written_at(source)
 
     def moment(self, month: int, day: int, clock: str) -> float | None:
         hours, minutes, seconds = clock.split(":")
         whole, _, fraction = seconds.partition(".")
         micros = int((fraction + "000000")[:6]) if fraction else 0
-        for year in range(self.reference.year, self.reference.year - 5, -1):
+        anchor = self.anchor
+        years = range(anchor.year, anchor.year + 5) if anchor else range(self.reference.year, self.reference.year - 5, -1)
+        for year in years:
             try:
                 moment = datetime(year, month, day, int(hours), int(minutes), int(whole), micros, tzinfo=UTC)
             except ValueError:  # 29 February of a year that has none, or a clock out of range
                 continue
-            if moment <= self.reference + YEAR_SLACK:
+            fits = moment >= anchor - YEAR_SLACK if anchor else moment <= self.reference + YEAR_SLACK
+            if fits:
                 return moment.timestamp()
         return None
+
+
+def _dated_head(head: bytes) -> datetime | None:
+    """The first moment of the head whose year-less prefix a full date in its own message confirms."""
+    for line in head.decode("utf-8", errors="replace").split("\n")[:-1]:
+        prefix = SHORT.match(line)
+        if prefix is None:
+            continue
+        month, day = MONTHS[prefix.group("month")], int(prefix.group("day"))
+        for found in DATED.finditer(prefix.group("msg") or ""):
+            year, their_month, their_day = _date_of(found)
+            if (their_month, their_day) == (month, day):
+                return datetime(year, month, day, tzinfo=UTC)
+    return None
+
+
+def _date_of(found: re.Match) -> tuple[int, int, int]:
+    if found.group("clf_year"):
+        return int(found.group("clf_year")), MONTHS[found.group("clf_month")], int(found.group("clf_day"))
+    return int(found.group("year")), int(found.group("month")), int(found.group("day"))
 
 
 def _written_at(source: str) -> datetime:
@@ -164,8 +199,8 @@ def _rfc3339(stamp: str) -> str:
 def read_journal_text(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
     """One record per prefixed line. A line without a prefix continues the record before it when it is
     indented past that record's prefix (journalctl's wrapping of a multi-line message), else it is a
-    plain line (`-- Boot … --`) with the time and stream of the record before it."""
-    years = YearGuess(source)
+    plain line (`-- Boot … --`). A record without a time (RFC 5424's `-`) takes the one before it."""
+    years = YearGuess(source, stream.peek(HEAD_BYTES)[:HEAD_BYTES] if hasattr(stream, "peek") else b"")
     upstreams = Upstreams()
     previous: LogRecord | None = None
     width = 0  # the previous prefixed line's prefix, in characters
@@ -175,18 +210,15 @@ def read_journal_text(stream, source: str, stats: ReadStats) -> Iterator[LogReco
         if line is None:
             continue
         record = parse_journal_line(line, source, position, years)
-        if record is None and previous is not None and width and line[:width].isspace() and len(line) > width:
+        if record is None and previous is not None and width and len(line) > width and line[:width].isspace():
             previous.text += "\n" + line[width:]
             stats.records -= 1  # one entry, printed on several lines
             continue
+        width = len(line) - len(record.text) if record is not None else 0
+        record = record or parse_text_line(line, source, position)
         if previous is not None:
+            record.time = record.time if record.time is not None else previous.time
             yield upstreams.tie(previous)
-        if record is None:
-            record = parse_text_line(line, source, position)
-            record.time = record.time if record.time is not None else previous.time if previous else None
-            width = 0
-        else:
-            width = len(line) - len(record.text)
         previous = record
     if previous is not None:
         yield upstreams.tie(previous)
