@@ -179,5 +179,7 @@ def test_analyze_names_the_journal_crash_as_the_root_cause():
     assert root["first_seen"] == "2025-11-10T04:12:31.000000Z"
     assert incident["service"] == "orders-api"
     assert incident["symptoms"] and {s["service"] for s in incident["symptoms"]} == {"orders-api"}
-    assert {s["class"] for s in incident["symptoms"]} == {"service_unavailable"}
+    by_class = {s["class"]: s["count"] for s in incident["symptoms"]}
+    # systemd's account of each failed start is a symptom too, one per crash
+    assert set(by_class) == {"service_unavailable", "startup_failure"} and by_class["startup_failure"] == 30
 
