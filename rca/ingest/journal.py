@@ -5,7 +5,7 @@ RFC 5424 lines.
 Each line's prefix gives the time, the host and the identifier[pid]: the identifier is the service and
 `host/pid` the instance, so that the lines one process printed share a stitch key and a traceback
 printed one line per journal entry stitches back whole, whatever other processes wrote between its
-lines. The severity is the level word the message opens with (Python logging's `ERROR`, nginx's
+lines. The severity is the level word at the head of the message (Python logging's `ERROR`, nginx's
 `[error]`) when it has one, else the syslog priority (`<PRI>`, `PRIORITY`): a service's stdout
 reaches the journal at one priority whatever it logs.
 
