@@ -19,6 +19,7 @@ PLATFORM_FAILURES = re.compile(
     r"Container called exit\(|STARTUP (?:TCP|HTTP|GRPC) probe failed|(?:Liveness|Readiness|Startup) probe failed"
     r"|Worker failed to boot|WORKER TIMEOUT|Memory limit of \S+ exceeded|OOMKilled|Out of memory: Kill"
     r"|oom-kill|Back-off restarting failed container|Worker \(pid:\d+\) was sent SIGKILL"
+    r"|\.service: Main process exited, code=(?:exited, status=[1-9]|killed|dumped)"  # systemd, at NOTICE
 )
 
 
