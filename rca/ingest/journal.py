@@ -29,9 +29,10 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from rca.ingest.lines import iter_lines
-from rca.ingest.record import MALFORMED, LogRecord, level_in_text, parse_timestamp
+from rca.ingest.record import MALFORMED, LogRecord, level_in_text
 from rca.ingest.stats import ReadStats
 from rca.ingest.textlog import REQUEST_LINE, decode_line, parse_text_line
+from rca.ingest.times import parse_timestamp
 from rca.ingest.upstreams import Upstreams
 
 # Syslog severities 0-7 (RFC 5424 section 6.2.1, journald's PRIORITY) as LogSeverity names.
