@@ -202,12 +202,33 @@ def _fix(root: Group, deployed: Deployed, target: _Target | None, repo: Path | N
             if verdict == "fixed":
                 return found, ""
             changed = found
+    variable = root.classification.fields.get("variable") if root.cls == "config_error" else None
+    defined = _defined_later(repo, base, tip, variable) if variable else None
+    if defined is not None:
+        return defined, ""
     if changed is not None:
         return changed, ""
     where = branch or "the checked-out branch"
     if not later:
         return None, f"no commit after the deployed {base[:7]} on {where} touches {target.path}"
     return None, f"none of the {len(later)} commit(s) after the deployed {base[:7]} on {where} that touch {target.path} removes the failure"
+
+
+def _defined_later(repo: Path, base: str, tip: str, variable: str) -> FixCommit | None:
+    """The first commit after the deployed one that defines the setting outside Python code: a line it
+    adds to a deploy file (`VAR=…`, `VAR: …`, `- name: VAR`, `ENV VAR …`, `--set-env-vars VAR=…`)."""
+    definition = re.compile(rf"^\+(?!\+\+ ).*(?:\b{re.escape(variable)}\s*[:=]|name:\s*[\"']?{re.escape(variable)}\b"
+                            rf"|\bENV\s+{re.escape(variable)}\b)")
+    touching = git_output(repo, "log", "--reverse", "--format=%H", "-G", re.escape(variable), f"{base}..{tip}").split()
+    for commit in touching[:FIX_SCAN_LIMIT]:
+        shown = git_output(repo, "show", "--format=", "--unified=0", commit, "--", ".", ":(exclude)*.py")
+        where = ""
+        for line in shown.splitlines():
+            if line.startswith("+++ b/"):
+                where = line[len("+++ b/"):]
+            elif definition.match(line):
+                return _fix_commit(repo, commit, base, "fixed", f"`{variable}` is defined in {where} there")
+    return None
 
 
 def _source_line(root: Group, target: _Target, repo: Path, base: str) -> str:

@@ -185,3 +185,67 @@ def test_name_bound_at_reads_scopes_as_python_does():
     assert import_position('"""Doc."""\nimport logging\nimport time\n\nfrom x import y\n', "redis") == 2
     assert import_position('"""Doc."""\nfrom x import y\n', "redis") == 2
     assert import_position('"""Doc."""\n\nx = 1\n', "redis") == 1
+
+
+NOTIFIER_CONFIG = '''"""Settings of the notifier, read from the environment at import."""
+import os
+
+
+class Settings:
+    pass
+
+
+settings = Settings()
+settings.FROM_ADDRESS = os.environ.get("FROM_ADDRESS", "noreply@example.com")
+settings.REGION = os.environ.get("REGION", "us-central1")
+SENDGRID_API_KEY = os.environ["SENDGRID_API_KEY"]
+'''
+
+
+def notifier_repo(repo: Path) -> str:
+    """A notifier whose config.py reads SENDGRID_API_KEY with no default at line 12; the deployed commit."""
+    (repo / "notifier").mkdir(parents=True)
+    (repo / "notifier" / "config.py").write_text(NOTIFIER_CONFIG)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Notifier settings", date="2025-09-12T13:00:00Z")
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.mark.parametrize("how", ["default", "deploy file"])
+def test_a_missing_setting_is_fixed_by_a_default_or_a_definition(tmp_path, how):
+    repo = tmp_path / "notifier-repo"
+    deployed = notifier_repo(repo)
+    (repo / "README.md").write_text("notes\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Notes", date="2025-09-12T14:30:00Z")
+    if how == "default":
+        fixed = NOTIFIER_CONFIG.replace('os.environ["SENDGRID_API_KEY"]', 'os.environ.get("SENDGRID_API_KEY", "")')
+        (repo / "notifier" / "config.py").write_text(fixed)
+    else:
+        (repo / "service.yaml").write_text("env:\n  - name: SENDGRID_API_KEY\n    valueFrom: {secretKeyRef: {name: sendgrid}}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Give the notifier its key", date="2025-09-12T14:40:00Z")
+    fix = git(repo, "rev-parse", "HEAD")
+    remedy = analyze(FIXTURES / "incidents" / "missing-env-var" / "logs.jsonl", repo=repo, deployed_commit=deployed).remedies[0]
+    assert remedy.fix is not None and (remedy.fix.commit, remedy.fix.verdict, remedy.fix.commits_after) == (fix, "fixed", 2)
+    why = ("`SENDGRID_API_KEY` is read with a default there (line 12)" if how == "default"
+           else "`SENDGRID_API_KEY` is defined in service.yaml there")
+    assert remedy.fix.text == f"fixed in `{fix[:9]}` (2 commits after the deployed `{deployed[:7]}`), not deployed: {why}"
+    assert remedy.patch.read_at == "notifier/config.py:12"
+
+
+def test_the_html_report_shows_the_remedy_under_the_verdict(fixed_story, tmp_path):
+    repo, deployed, fix = fixed_story
+    out = tmp_path / "incident.html"
+    result = run_rca("analyze", str(INCIDENT / "logs.jsonl"), "--repo", str(repo), "--deployed-commit", deployed,
+                     "--format", "html", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    page = out.read_text()
+    verdict_end, remedy, traceback = page.index("</section>"), page.index('<h2 id="remedy-1">Remedy</h2>'), page.index('id="traceback-1"')
+    assert verdict_end < remedy < traceback
+    section = page[remedy:traceback]
+    assert f"fixed in <code>{fix[:9]}</code> (2 commits after the deployed <code>{deployed[:7]}</code>), not deployed" in section
+    assert f"--to-revisions={GOOD_REVISION}=100 --region=us-central1 --project=netra-staging</pre>" in section
+    assert '<pre class="diff">--- a/netra_backend/app/services/tool_permissions/rate_limiter.py' in section
+    assert f"{BAD_REVISION} · commit {deployed[:9]}" in page[:verdict_end]
