@@ -339,10 +339,14 @@ def patch_of(root: Group, deployed: Deployed, target: _Target | None, repo: Path
     if root.cls != "missing_import":
         return Patch("none", f"no patch: rca writes patches for a module used without import and for a missing "
                              f"environment variable, not for {root.cls}")
-    if not fields.get("name"):
-        module = fields.get("module") or "the module"
-        return Patch("none", f"no patch: `{module}` is imported but not installed; add it to the service's "
+    if not fields.get("name") and fields.get("module"):
+        return Patch("none", f"no patch: `{fields['module']}` is imported but not installed; add it to the service's "
                              "dependencies and rebuild the image")
+    if not fields.get("name") and fields.get("library"):
+        return Patch("none", f"no patch: the shared library `{fields['library']}` is missing from the image; install it "
+                             "in the image and rebuild")
+    if not fields.get("name"):
+        return Patch("none", "no patch: the failure names no module used without import (a patch adds an import only)")
     if repo is None or target is None:
         return Patch("none", "no patch: --repo is needed to write one and check it against the code"
                      if repo is None else "no patch: no frame of the traceback maps to a file of the checkout")
@@ -401,10 +405,11 @@ def _env_patch(root: Group, variable: str, deployed: Deployed, target: _Target |
     service = deployed.service or "SERVICE"
     if deployed.platform == "cloud-run":
         where = f" --region={deployed.location or 'REGION'} --project={project or 'PROJECT'}"
-        command = (f"gcloud run services update {service} --update-secrets={variable}=SECRET_NAME:latest{where}" if secret
-                   else f"gcloud run services update {service} --update-env-vars={variable}=VALUE{where}")
+        # placeholders a secret's redaction leaves alone: `=…` and `=<secret-name>`
+        command = (f"gcloud run services update {service} --update-secrets={variable}=<secret-name>:latest{where}" if secret
+                   else f"gcloud run services update {service} --update-env-vars={variable}=…{where}")
     elif deployed.platform == "gke":
-        command = f"kubectl set env deployment/{service} {variable}=VALUE -n {deployed.namespace or 'default'}"
+        command = f"kubectl set env deployment/{service} {variable}=… -n {deployed.namespace or 'default'}"
     elif deployed.platform == "app-engine":
         command = f"add {variable} under env_variables in app.yaml, then gcloud app deploy --project={project or 'PROJECT'}"
     else:

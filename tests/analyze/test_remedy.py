@@ -14,6 +14,7 @@ from rca.analyze.analysis import analyze
 from rca.analyze.bindings import import_position, name_bound_at
 from rca.analyze.remedy import Deployed, _commit, _rollback_command
 from rca.ingest.logentry import entry_to_record
+from rca.report.markdown import to_markdown
 
 RATE_LIMITER_PATH = "netra_backend/app/services/tool_permissions/rate_limiter.py"
 BAD_REVISION, GOOD_REVISION = "netra-backend-staging-00042-q9m", "netra-backend-staging-00041-kx7"
@@ -134,12 +135,13 @@ def test_deployed_commit_must_look_like_one():
 
 
 def test_missing_environment_variable_names_it_and_the_command():
-    remedy = analyze(FIXTURES / "incidents" / "missing-env-var" / "logs.jsonl").remedies[0]
-    patch = remedy.patch
+    analysis = analyze(FIXTURES / "incidents" / "missing-env-var" / "logs.jsonl")
+    patch = analysis.remedies[0].patch
     assert (patch.kind, patch.variable, patch.read_at) == ("env", "SENDGRID_API_KEY", "/app/notifier/config.py:12")
-    assert patch.command == ("gcloud run services update netra-notifier --update-secrets=SENDGRID_API_KEY=SECRET_NAME:latest "
-                             "--region=us-central1 --project=netra-staging")
-    assert patch.diff is None
+    command = ("gcloud run services update netra-notifier --update-secrets=SENDGRID_API_KEY=<secret-name>:latest "
+               "--region=us-central1 --project=netra-staging")
+    assert patch.command == command and patch.diff is None
+    assert f"```sh\n{command}\n```" in to_markdown(analysis)  # a placeholder, not a secret to mask
 
 
 def test_other_classes_get_no_patch_and_the_report_says_so():
