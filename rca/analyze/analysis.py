@@ -104,7 +104,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     running = [deployed_of(i, revisions, deployed_commit) for i in incidents]  # the commit each failing revision runs
     code = [inspect_root_cause(i.root_cause, Path(repo), path_maps, i.deploy.time if i.deploy else None, d.commit)
             if repo is not None and i.root_cause is not None else None for i, d in zip(incidents, running)]
-    remedies = [remedy_of(i, d, revisions, groups, project, c, Path(repo) if repo is not None else None, branch)
+    remedies = [remedy_of(i, d, revisions, groups, project, c, Path(repo) if repo is not None else None, branch, start)
                 for i, d, c in zip(incidents, running, code)]
     return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c, rules.cascades) for i, c in zip(incidents, code)],
                     stats, project, start, end, time.perf_counter() - started,

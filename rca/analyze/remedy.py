@@ -101,15 +101,16 @@ class Remedy:
 
 
 def remedy_of(incident: Incident, deployed: Deployed, revisions: list[Deploy], groups: list[Group], project: str | None,
-              code: CodeFindings | None = None, repo: Path | None = None, branch: str | None = None) -> Remedy | None:
+              code: CodeFindings | None = None, repo: Path | None = None, branch: str | None = None,
+              start: float | None = None) -> Remedy | None:
     """The remedy of an incident whose root cause is named (None otherwise). `deployed` is what
-    `deployed_of` says the failing revision runs."""
+    `deployed_of` says the failing revision runs; `start` is the start of the window analysed."""
     root = incident.root_cause
     if root is None:
         return None
     target = _failing_file(code)
     fix, note = _fix(root, deployed, target, repo, branch)
-    return Remedy(deployed, fix, note, rollback_of(incident, revisions, groups, deployed, project),
+    return Remedy(deployed, fix, note, rollback_of(incident, revisions, groups, deployed, project, start),
                   patch_of(root, deployed, target, repo, project))
 
 
@@ -272,9 +273,11 @@ def _fix_commit(repo: Path, commit: str, base: str, verdict: str, why: str) -> F
 # ---- rollback -----------------------------------------------------------------------------------
 
 def rollback_of(incident: Incident, revisions: list[Deploy], groups: list[Group], deployed: Deployed,
-                project: str | None) -> Rollback:
+                project: str | None, start: float | None = None) -> Rollback:
     """The service's last revision that served before the deploy, without the root cause, and the command
-    that sends it all traffic; or why there is none."""
+    that sends it all traffic; or why there is none. Its figures count from `start`, the window's start,
+    when it was first seen earlier: records read before the window (a sink's whole hour, a file's
+    earlier days) say that it ran, but whether they were read depends on the source."""
     deploy, service = incident.deploy, incident.service
     if deploy is None:
         if incident.onset_kind == "before-window":
@@ -292,13 +295,14 @@ def rollback_of(incident: Incident, revisions: list[Deploy], groups: list[Group]
     if same:
         return Rollback(False, f"no rollback: the previous revision {previous.revision} failed the same way ({same} events)",
                         previous.revision)
-    events, failed = _errors_on(groups, previous.revision, previous.time, deploy.time)
-    minutes = max((deploy.time - previous.time) / MINUTE, 1 / MINUTE)
+    since = previous.time if start is None else max(previous.time, start)
+    events, failed = _errors_on(groups, previous.revision, since, deploy.time)
+    minutes = max((deploy.time - since) / MINUTE, 1 / MINUTE)
     command, replica_set = _rollback_command(deployed, previous, project)
     text = (f"roll back to {previous.revision}, the revision that served before the deploy: "
             f"{failed} failed request{'s' if failed != 1 else ''} and {events} error event{'s' if events != 1 else ''} "
             f"in the {minutes:.0f} min before it ({events / minutes:.1f}/min)")
-    return Rollback(True, text, previous.revision, previous.time, deploy.time, events, failed, round(events / minutes, 2),
+    return Rollback(True, text, previous.revision, since, deploy.time, events, failed, round(events / minutes, 2),
                     command, replica_set)
 
 
