@@ -302,6 +302,8 @@ def rollback_of(incident: Incident, revisions: list[Deploy], groups: list[Group]
     text = (f"roll back to {previous.revision}, the revision that served before the deploy: "
             f"{failed} failed request{'s' if failed != 1 else ''} and {events} error event{'s' if events != 1 else ''} "
             f"in the {minutes:.0f} min before it ({events / minutes:.1f}/min)")
+    if command is None:
+        text += f"; no command: rca writes them for Cloud Run, GKE and App Engine, not for {deployed.platform or 'this platform'}"
     return Rollback(True, text, previous.revision, since, deploy.time, events, failed, round(events / minutes, 2),
                     command, replica_set)
 
