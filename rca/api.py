@@ -58,7 +58,7 @@ def _warn_about(stats: ReadStats) -> None:
 
 def analyze(source, *, since=None, until=None, service: str | None = None, rules=None, repo=None,
             path_maps=(), stats: ReadStats | None = None, model="default", workers: int = 1,
-            client=None) -> AnalysisResult:
+            client=None, deployed_commit: str | None = None, branch: str | None = None) -> AnalysisResult:
     """Find the root cause: what `rca analyze` prints, as a Python object.
 
     `source` is a path, a glob, a directory, a log sink's bucket (`gs://BUCKET/PREFIX`: only the
@@ -68,7 +68,8 @@ def analyze(source, *, since=None, until=None, service: str | None = None, rules
     of the service's code (see the README's `--repo`); `model` classifies what no rule claims:
     `"default"` (built from the shipped corpus), a file from `rca train`, or None for rules only. `workers`
     processes read the files (the result is the same for any number); with a `dask.distributed.Client`
-    as `client`, its cluster's workers do, reading the sources themselves. The result has `groups` and `events`
+    as `client`, its cluster's workers do, reading the sources themselves. `deployed_commit` and `branch`
+    feed each incident's remedy (the README's "Remedy"). The result has `groups` and `events`
     DataFrames, `incidents`, `to_markdown()`, `plot_timeline()`, and renders in a notebook.
     """
     import pandas as pd
@@ -85,7 +86,7 @@ def analyze(source, *, since=None, until=None, service: str | None = None, rules
         records, source = _records_or_paths(source)
     analysis = run_analysis(source, since=parse_moment(since), until=parse_moment(until), service=service,
                             rules=rules, stats=stats, records=records, repo=repo, path_maps=list(path_maps),
-                            model=model, workers=workers, client=client)
+                            model=model, workers=workers, client=client, deployed_commit=deployed_commit, branch=branch)
     return AnalysisResult(analysis)
 
 

@@ -153,6 +153,9 @@ def analyze(
     fail_on_incident: Annotated[bool, typer.Option("--fail-on-incident", help="Exit with status 1 when an incident is found (for CI and alerting).")] = False,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help=WORKERS_HELP, show_default=False)] = None,
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP, show_default=False)] = None,
+    deployed_commit: Annotated[str | None, typer.Option("--deployed-commit", help="The commit the failing revision runs, when its logs carry no commit label or image tag: the remedy looks for a later fix after it (with --repo) and writes its patch against it.", show_default=False)] = None,
+    branch: Annotated[str | None, typer.Option("--branch", help="With --repo: the branch to look for a commit that already fixes the root cause (default: the checked-out one).", show_default=False)] = None,
+    patch_out: Annotated[Path | None, typer.Option("--patch-out", help="With --repo: write the remedy's checked patch (a unified diff for `git apply`) to this file, when there is one.", show_default=False)] = None,
 ) -> None:
     """Find the root cause: group the failures, tell the cause from its symptoms, and write the five whys.
 
@@ -189,7 +192,8 @@ def analyze(
     with _cluster(dask) as client, _progress(stats):
         result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps,
                               records=records, model=model, mute=mute or config.mute, baseline=baseline,
-                              service_map=services, workers=workers or os.cpu_count() or 1, client=client, **window)
+                              service_map=services, workers=workers or os.cpu_count() or 1, client=client,
+                              deployed_commit=deployed_commit, branch=branch, **window)
     scrub = _scrubber(no_redact, redact_pii)
     text: str | bytes
     if output_format is ReportFormat.json:
@@ -213,6 +217,10 @@ def analyze(
                      "Cloud Run service, App Engine module, GKE workload or function exactly)", markup=False)
     elif not result.incidents:
         stderr.print("no incident found")
+    if patch_out is not None:
+        from rca.report.remedy import write_patch
+
+        stderr.print(write_patch(patch_out, result), markup=False)
     _report_timeouts(rules)
     _finish(stats, scrub)
     if fail_on_incident and result.incidents:

@@ -23,6 +23,7 @@ from rca.analyze.groups import MINUTE, Group
 from rca.events.frames import chain_application_frame, is_library_frame, package_of
 from rca.events.redact import redact
 from rca.ingest.times import parse_timestamp, zone_name, zone_of
+from rca.report.remedy import remedy_view
 
 # The limits every rendering shares.
 MAX_SYMPTOMS = 10
@@ -208,6 +209,7 @@ def _incident(number: int, data: dict, incident, analysis: Analysis, groups: dic
         "impact": _impact(data, incident, symptom_groups, root_group, clock, analysis),
         "traceback": _traceback(root_group, scrub) if root_group is not None else None,
         "code": data.get("code"),
+        "remedy": remedy_view(data.get("remedy")),
         "symptoms": [_group_row(s, clock, onset_time) for s in data["symptoms"][:MAX_SYMPTOMS]],
         "symptoms_more": max(0, len(data["symptoms"]) - MAX_SYMPTOMS),
         "ruled_out": [{"label": r["label"], "class": r["class"], "reason": r["reason"], "group": r["group"]}
