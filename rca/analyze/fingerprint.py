@@ -29,7 +29,7 @@ from rca.events.masks import mask
 from rca.events.redact import redact
 from rca.events.tracebacks import Frame
 
-STRATEGY = "rca-fingerprint-2"
+STRATEGY = "rca-fingerprint-3"  # 3: ids joined to words masked in any case (issue 25)
 ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Za-z0-9_-]{20,}|[a-z]+[-_]\d+)$", re.I)
 # A directory that one install has and another lacks: a release stamp, a version, a commit hash.
 INSTALL_SEGMENT = re.compile(r"^(?:\d[\w.-]{2,}|v\d+(?:\.\d+)+|(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40})$", re.I)
