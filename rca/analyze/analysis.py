@@ -90,7 +90,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     end = until if until is not None else last
     deploys = [d for d in tracker.deploys() if in_window(d.time, since, until) and (service is None or d.service == service)]
     incidents, onsets, findings = ([], {}, []) if start is None or end is None else find_incidents(
-        groups, deploys, rules.cascades, start, end, baseline)
+        groups, deploys, rules.cascades, start, end, baseline, partial.requests)
     project = partial.project
     code = [inspect_root_cause(i.root_cause, Path(repo), path_maps, i.deploy.time if i.deploy else None)
             if repo is not None and i.root_cause is not None else None for i in incidents]
