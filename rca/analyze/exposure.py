@@ -2,12 +2,13 @@
 request of its service and traffic alone never makes an onset (docs/DESIGN.md "Trust").
 
 A group with request context (failed requests, or errors that carry the trace ids of requests) is
-measured against the requests its service served: those that did not fail with a 5xx (the map stage
-tallies them all: `rca.analyze.mapping`). Not the failed ones: clients retry what fails, so an outage
-multiplies requests, and one failure's retries would dilute another's rate. A group with no request
-context (a background job's line, a start-up failure, a service whose logs hold no requests) is
-measured against time, per minute, as before. A request exposure keeps a floor of FLOOR times the
-service's mean rate, so that a stretch in which nothing was served still counts for something.
+measured against its service's requests, failing or not (the map stage tallies them:
+`rca.analyze.mapping`). A group with no request context (a background job's line, a start-up
+failure, a service whose logs hold no requests) is measured against time, per minute, as before;
+so is a service whose logs hold fewer than MIN_REQUESTS requests that did not fail with a 5xx (a
+1st-gen function logs only its failed executions as requests: those alone would say every request
+fails). A request exposure keeps a floor of FLOOR times the service's mean rate, so that a stretch
+in which no request was logged still counts for something.
 """
 
 from __future__ import annotations
@@ -81,16 +82,13 @@ class Exposures:
         by_service: dict[str | None, dict[int, int]] = {}
         served: dict[str | None, int] = {}
         for (second, service, failed), count in requests.items():
-            if second is not None and self.start - 1 <= second <= self.end and not failed:
+            if second is not None and self.start - 1 <= second <= self.end:
                 counts = by_service.setdefault(service, {})
                 counts[second] = counts.get(second, 0) + count
-                served[service] = served.get(service, 0) + count
+                served[service] = served.get(service, 0) + (0 if failed else count)
         for service, counts in by_service.items():
-            # A load balancer's unnamed requests are no service's; a service whose logs hold too few
-            # requests that did not fail (a 1st-gen function logs only its failed executions as
-            # requests) has no request context to measure against.
             if service is None or served.get(service, 0) < MIN_REQUESTS:
-                continue
+                continue  # a load balancer's unnamed requests, or too few served to measure against
             ordered = sorted(counts)
             cumulative = numpy.cumsum([counts[second] for second in ordered]).astype(float)
             self.by_service[service] = Exposure(self.start, self.end, numpy.array(ordered, dtype=numpy.int64), cumulative)

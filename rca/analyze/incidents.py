@@ -324,25 +324,48 @@ def _episodes(symptoms: list[Group], onsets: dict[str, Onset], exposures: Exposu
               baseline: tuple[float, float] | None = None) -> list[tuple[Onset, list[Group]]]:
     """A service's failures, one (onset, symptom groups) per episode: symptoms whose own onsets lie
     within NEAR_ONSET of each other fail together; one further apart is a second incident. Symptoms
-    too sparse to have an onset alone are tested together, and join the episode they rose at."""
+    too sparse to have an onset alone join the episode they rose at; those that joined none are
+    tested together (a few minutes of 500s on two routes, before a crash loop's flood of 503s)."""
     episodes: list[tuple[Onset, list[Group]]] = []
     for group in sorted((g for g in symptoms if g.key in onsets), key=lambda g: onsets[g.key].time):
         if episodes and onsets[group.key].time - episodes[-1][0].time <= NEAR_ONSET:
             episodes[-1][1].append(group)
         else:
             episodes.append((onsets[group.key], [group]))
-    if not episodes:
-        times = merged_times([g.times for g in symptoms])
-        start, end = exposures.start, exposures.end
-        together = onset_of_times(times, start, end, exposures.of_groups(symptoms)) or _before_window(symptoms, start)
-        return [] if together is None or _known(times, together, baseline) else \
-            [(together, [g for g in symptoms if _changed_at(g, together, exposures.of_group(g))])]
+    left = []
     for group in symptoms:
         if group.key not in onsets:
-            joined = next((members for onset, members in episodes if _changed_at(group, onset, exposures.of_group(group))), None)
+            joined = next((members for onset, members in episodes
+                           if _changed_at(group, onset, exposures.of_group(group))), None)
             if joined is not None:
                 joined.append(group)
+            else:
+                left.append(group)
+    together = _together(left, exposures, baseline, alone=not episodes)
+    if together is not None:
+        onset, members = together
+        near = next((episode for episode in episodes if abs(episode[0].time - onset.time) <= NEAR_ONSET), None)
+        if near is not None:
+            near[1].extend(members)
+        elif members:
+            episodes = sorted([*episodes, together], key=lambda episode: episode[0].time)
     return episodes
+
+
+def _together(symptoms: list[Group], exposures: Exposures, baseline: tuple[float, float] | None,
+              alone: bool) -> tuple[Onset, list[Group]] | None:
+    """Symptoms too sparse for an onset of their own, tested as one series; `alone` when the service
+    has no other episode (then start-ups failing from the first record are one too)."""
+    if not symptoms:
+        return None
+    times = merged_times([g.times for g in symptoms])
+    start, end = exposures.start, exposures.end
+    together = onset_of_times(times, start, end, exposures.of_groups(symptoms))
+    if together is None and alone:
+        together = _before_window(symptoms, start)
+    if together is None or _known(times, together, baseline):
+        return None
+    return together, [g for g in symptoms if _changed_at(g, together, exposures.of_group(g))]
 
 
 def _before_window(symptoms: list[Group], start: float) -> Onset | None:

@@ -105,8 +105,8 @@ def map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, ow
 
 def _map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, owned) -> Partial:
     tracker = DeployTracker()
-    requests = SecondCounts()
-    kept = _counting_requests(_within(tracker.watch(records), scope), requests, owned)
+    tally: list[SecondCounts] = []  # made at the first request: a run with none never imports numpy
+    kept = _counting_requests(_within(tracker.watch(records), scope), tally, owned)
     found: list[str] = []
     if owned is None:
         events = events_from_records(kept, stats)
@@ -114,16 +114,18 @@ def _map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, o
         events = _owned_events(kept, stats, owned)
     groups = group_events((event, None) for event in _noting_project(events, found))
     return Partial(groups, tracker.first, tracker.start, tracker.end, stats, found[0] if found else None,
-                   requests=requests)
+                   requests=tally[0] if tally else None)
 
 
-def _counting_requests(records: Iterable[LogRecord], requests: SecondCounts, owned) -> Iterator[LogRecord]:
+def _counting_requests(records: Iterable[LogRecord], tally: list[SecondCounts], owned) -> Iterator[LogRecord]:
     """Pass records through, counting each request (a record with an HTTP status) per second, service
     and whether it failed with a 5xx. A byte range counts only the records it owns, not its margins'."""
     for record in records:
         status = record.http_status
         if status is not None and (owned is None or owned([record])):
-            requests.add(None if record.time is None else int(record.time), (record.service, status >= 500))
+            if not tally:
+                tally.append(SecondCounts())
+            tally[0].add(None if record.time is None else int(record.time), (record.service, status >= 500))
         yield record
 
 
