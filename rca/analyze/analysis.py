@@ -98,7 +98,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     end = until if until is not None else last
     deploys = [d for d in tracker.deploys() if in_window(d.time, since, until) and (service is None or d.service == service)]
     incidents, onsets, findings = ([], {}, []) if start is None or end is None else find_incidents(
-        groups, deploys, rules.cascades, start, end, baseline)
+        groups, deploys, rules.cascades, start, end, baseline, partial.requests)
     project = partial.project
     revisions = sorted((Deploy(s, r, record.time, record) for (s, r), record in tracker.first.items() if record.time is not None),
                        key=lambda d: d.time)

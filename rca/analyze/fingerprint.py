@@ -29,7 +29,8 @@ from rca.events.masks import mask
 from rca.events.redact import redact
 from rca.events.tracebacks import Frame
 
-# 3: standard-library frames are named by their module (asyncio.runners), wherever Python is installed.
+# 3: standard-library frames named by their module (asyncio.runners) wherever Python is installed;
+# ids joined to words masked in any case (issue 25).
 STRATEGY = "rca-fingerprint-3"
 ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Za-z0-9_-]{20,}|[a-z]+[-_]\d+)$", re.I)
 # A directory that one install has and another lacks: a release stamp, a version, a commit hash.

@@ -48,7 +48,8 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequ
     """`cascades` (the rule set's) say, in the why that links a symptom to what caused it, how one led to the other."""
     whys: list[Why] = []
     root = incident.root_cause
-    unavailable = [g for g in incident.symptoms if g.cls == "service_unavailable"]
+    # failed answers: 5xx, and 4xx that reached the users broadly (Group.failed_answer)
+    unavailable = [g for g in incident.symptoms if g.cls == "service_unavailable" or g.failed_answer]
     startup = [g for g in incident.symptoms if g.cls == "startup_failure"]
     service = incident.service or "the service"
     if unavailable:

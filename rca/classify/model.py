@@ -52,7 +52,7 @@ def _holds(literal: str) -> Callable[[str], bool]:
 # duration or a size is a digit, maybe a space, then the first letter of a unit. Each guard is
 # compiled by its mask's engine, so that `\d` and `\s` mean the same.
 HEX_RUN = re.compile(r"[0-9a-fA-F]{10}")
-ID_HEAD = re.compile(r"[_-](?<=[A-Za-z][_-])[0-9a-z]*\d")
+ID_HEAD = re.compile(r"[_-](?<=[A-Za-z][_-])[0-9A-Za-z]*\d")
 DURATION_HEAD = regex.compile(r"\d\s?[mnsuhµ]")
 SIZE_HEAD = regex.compile(r"\d\s?[KMGTbB]")
 MASK_GUARDS: dict[str, Callable[[str], object]] = {

@@ -42,6 +42,12 @@ SAME_BUG = {
         ("/usr/local/lib/python3.11/site-packages/tenacity/__init__.py", 382, "wrapped_f", "return self(f, *args, **kw)")])),
     "ids with prefixes in an ERROR line": ("payment failed for user_1842 in run_8f3a2b1",
                                            "payment failed for user_977 in run_0c1d2e3"),
+    "upper- and mixed-case ids joined to a word": ("export failed for run_8F3A2B1 (session sess_AbC123xY)",
+                                                   "export failed for run_0C1D2E3 (session sess_Zz9q8WkL)"),
+    "ids joined to several words": ("sync_run_8f3a2b1 failed on batch-job_1c0ffee",
+                                    "sync_run_77c01de failed on batch-job_9b8a7f6"),
+    "pod names with a template hash and a suffix": ("worker checkout-5d8f7c9b4-x7k2p lost its lease",
+                                                    "worker checkout-7f6b5c4d3-q2w9z lost its lease"),
     "ISO timestamps, durations and sizes": ("job stalled at 2025-09-12T14:20:03.123Z after 350ms holding 12 MB",
                                             "job stalled at 2025-09-13T09:01:59Z after 1.2s holding 640 KiB"),
 }
