@@ -223,7 +223,8 @@ def _verdict(root: RootCheck | None, recovery: Rise, diff: Diff, service: str) -
     if thin:
         return "too early", "; ".join(thin)
     return "fixed", (f"the root cause is gone and {service}'s failed requests are back to their rate before the incident "
-                     f"({recovery_text(recovery)})")
+                     f"({recovery_text(recovery)}; a rise to {100 * recovery.target:.2f}% would have shown with power "
+                     f"{recovery.power:.2f})")
 
 
 def recovery_text(recovery: Rise) -> str:
