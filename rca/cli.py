@@ -717,12 +717,10 @@ def _check_window(since: str | None, until: str | None) -> dict:
 def _check_records(project, inputs, window: dict, service, endpoint, stats: ReadStats):
     """Live records for --project (every request, and what the analysis needs), else None for the inputs."""
     if project:
-        from rca.ingest.live import ANALYSIS_SCOPE
+        from rca.ingest.live import ANALYSIS_SCOPE, build_filter, pull_entries, records_from_entries
 
         since = window["since"] if window["since"] is not None else parse_moment("1h")
         window["since"] = since
-        from rca.ingest.live import build_filter, pull_entries, records_from_entries
-
         query = build_filter(since, window["until"], service=service, everything=True,
                              extra=f"{ANALYSIS_SCOPE} OR httpRequest.status>0")
         return records_from_entries(pull_entries(project, query, endpoint=endpoint, progress=_pull_progress), project, stats)

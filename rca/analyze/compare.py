@@ -156,20 +156,16 @@ def analyse_with_requests(inputs=None, *, records: Iterable[LogRecord] | None = 
     stats = stats if stats is not None else ReadStats()
     requests = RequestCounts()
     read = [0]
+    own = records is None  # read here, by the readers that count what they read
     if records is None:
         named = [os.fspath(item) for item in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs or [])]
         records = _counting(_all_records(named, since, until, stats), read)
     analysis = analyze(None, records=requests.watch(records), since=since, until=until, service=service,
                        rules=rules, stats=stats, model=model)
-    if read[0] or named_sources(stats):
+    if own:
         stats.records -= read[0]  # counted by the readers already, and again by the analysis
-        if "records" in stats.sources:
-            stats.sources.remove("records")
+        stats.sources.remove("records")
     return analysis, requests
-
-
-def named_sources(stats: ReadStats) -> bool:
-    return any(source != "records" for source in stats.sources)
 
 
 def _counting(records: Iterable[LogRecord], read: list[int]) -> Iterator[LogRecord]:

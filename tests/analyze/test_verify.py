@@ -51,6 +51,8 @@ def test_the_fix_deployed_is_fixed_with_figures(report, continuation, generator)
     assert recovery["recovered"] and recovery["enough"] and recovery["before"]["failed"] == 0
     assert recovery["after"]["requests"] > 900 and recovery["after"]["failed"] == 0
     assert data["regressions"] == []
+    lines = len(continuation("fixed").read_text().splitlines())
+    assert data["stats"]["records"] == lines and f"{lines:,} records read from 1 source(s)" in result.stderr.decode()
 
 
 def test_a_redeploy_without_the_fix_is_not_fixed(report, continuation, generator):
@@ -139,3 +141,12 @@ def test_a_report_of_another_fingerprint_strategy_is_refused(report, tmp_path):
     old.write_text(json.dumps(data))
     with pytest.raises(RcaError, match="keyed by 'rca-fingerprint-1'"):
         load_report(old)
+
+
+def test_a_rollback_is_found_in_the_requests_and_fixes(report, continuation, generator):
+    """No new revision: the requests answered by the revision before the incident again mark the remedy."""
+    result, data = verify_json(report, continuation("rolled-back"))
+    assert (result.returncode, data["verdict"]) == (0, "fixed"), data["reason"]
+    assert data["remedy"]["how"] == f"requests answered by {generator.OLD_REVISION} again (a rollback)"
+    assert data["remedy"]["time"].startswith("2025-09-12T14:50:10")
+    assert [item["revision"] for item in data["serving"]] == [generator.OLD_REVISION]
