@@ -19,7 +19,9 @@ FAILED_STATUS = 500  # a failed request, as users see it: the service answered 5
 
 @dataclass(frozen=True)
 class Slice:
-    """Which records a count takes: a time window [since, until), a service, some revisions (None: any)."""
+    """Which records a count takes: a time window [since, until), a service, some revisions (None: any).
+    Counts are kept per second: a second belongs to the window that its start falls in, so that two
+    windows that meet never share one."""
 
     since: float | None = None
     until: float | None = None
@@ -29,7 +31,7 @@ class Slice:
     def holds(self, second: int | None, service: str | None, revision: str | None) -> bool:
         if second is None:
             return self.since is None and self.until is None
-        if (self.since is not None and second < int(self.since)) or (self.until is not None and second >= self.until):
+        if (self.since is not None and second < self.since) or (self.until is not None and second >= self.until):
             return False
         if self.service is not None and service != self.service:
             return False

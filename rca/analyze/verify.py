@@ -138,8 +138,8 @@ class Verification:
 def verify(analysis: Analysis, requests: RequestCounts, incident: IncidentRef, remedy_at: float | None = None) -> Verification:
     """Whether the incident is over, by the logs after the remedy against those before the incident."""
     service = incident.service
-    before = Side(None, incident.began)
-    if requests.count(Slice(None, incident.began, service)) == 0:
+    before = Side(None, math.floor(incident.began))  # the second in which it began is not "before"
+    if requests.count(before.requests_slice(service)) == 0:
         raise CompareError(f"the logs hold no request of {service} before the incident began at "
                            f"{format_timestamp(incident.began)}: give the logs from before it too (those the report "
                            "was made from), so that its rates then are known")
@@ -167,7 +167,7 @@ def find_remedy(analysis: Analysis, requests: RequestCounts, incident: IncidentR
              and d.revision != incident.deploy_revision]
     if later:
         newest = max(later, key=lambda d: d.time)
-        return Remedy(newest.time, f"the deploy of {newest.revision}")
+        return Remedy(math.floor(newest.time), f"the deploy of {newest.revision}")  # its first second is after
     if incident.deploy_revision:
         since = Slice(incident.onset, None, service)
         second = requests.first_second(since, revision_not=incident.deploy_revision)

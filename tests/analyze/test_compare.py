@@ -131,3 +131,20 @@ def test_power_grows_with_traffic_and_says_what_is_needed():
     rise = judge_rise(34, 690, 70, 700)
     assert rise.significant and rise.enough and rise.target == pytest.approx(2 * 34 / 690)
     assert exposure_needed(5, 0, 0.1) is None  # no before side: no amount of traffic after can tell
+
+
+def test_the_readme_examples_run_as_written_with_their_exit_codes(tmp_path):
+    """Every line of the README's `rca verify` / `rca diff` block, run from a copy of the fixtures' root,
+    exits as its comment says."""
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## After the fix: `rca verify` and `rca diff`")[1].split("```")[1]
+    lines = [line for line in block.splitlines() if line.startswith("rca ")]
+    assert len(lines) == 6
+    (tmp_path / "fixtures").symlink_to(ROOT / "fixtures")
+    for line in lines:
+        command, _, comment = line.partition("#")
+        expected = int(comment.split("exit ")[1][0]) if "exit " in comment else 0
+        result = run_rca(*command.split()[1:], "--model", "none", cwd=tmp_path)
+        assert result.returncode == expected, (line, result.stderr.decode()[-500:])
