@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from rca.analyze.analysis import Analysis, analyze
 from rca.analyze.groups import MINUTE, Group
 from rca.analyze.rates import ALPHA, Rise, fall_p_value, judge_rise, rise_p_value
-from rca.analyze.traffic import RequestCounts, Slice
+from rca.analyze.traffic import RequestCounts, Slice, count_in
 from rca.errors import RcaError
 from rca.ingest import is_gcs, iter_records, iter_sink_records
 from rca.ingest.record import LogRecord, format_timestamp, parse_moment
@@ -192,8 +192,7 @@ def _all_records(named: Sequence[str], since, until, stats: ReadStats) -> Iterat
 
 def events_in(group: Group, where: Slice) -> int:
     """A group's events in a slice, from its counts per (second, service, revision, instance)."""
-    return sum(count for (second, service, revision, _), count in group.per_second.items()
-               if where.holds(second, service, revision))
+    return count_in(group.per_second, where)
 
 
 def resolve(side: Side, analysis: Analysis, requests: RequestCounts) -> Side:
@@ -203,14 +202,22 @@ def resolve(side: Side, analysis: Analysis, requests: RequestCounts) -> Side:
         since = side.since if side.since is not None else analysis.start
         until = side.until if side.until is not None else (analysis.end + 1 if analysis.end is not None else None)
         return Side(since, until)
-    seconds = [second for group in analysis.groups for (second, _, revision, _), _ in group.per_second.items()
-               if revision == side.revision and second is not None]
     only = Slice(revisions=frozenset({side.revision}))
-    first, last = requests.first_second(only), requests.last_second(only)
-    seconds += [s for s in (first, last) if s is not None]
+    seconds = [second for group in analysis.groups for second in _seconds_of(group, side.revision)]
+    seconds += [s for s in (requests.first_second(only), requests.last_second(only)) if s is not None]
     if not seconds:
         raise CompareError(f"revision {side.revision} has no request and no error event in these logs")
     return Side(float(min(seconds)), float(max(seconds) + 1), side.revision)
+
+
+def _seconds_of(group: Group, revision: str) -> list[int]:
+    """The first and last second of a group's events on a revision (none when it has none there)."""
+    import numpy as np
+
+    seconds, lanes, _ = group.per_second.columns()
+    mine = [n for n, lane in enumerate(group.per_second.lanes) if lane[1] == revision]
+    on = seconds[np.isin(lanes, mine)] if mine else seconds[:0]
+    return [int(on.min()), int(on.max())] if len(on) else []
 
 
 def compare(analysis: Analysis, requests: RequestCounts, before: Side, after: Side, service: str | None = None,

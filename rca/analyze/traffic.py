@@ -28,14 +28,27 @@ class Slice:
     service: str | None = None
     revisions: frozenset[str] | None = None
 
-    def holds(self, second: int | None, service: str | None, revision: str | None) -> bool:
-        if second is None:
-            return self.since is None and self.until is None
-        if (self.since is not None and second < self.since) or (self.until is not None and second >= self.until):
-            return False
-        if self.service is not None and service != self.service:
-            return False
-        return self.revisions is None or revision in self.revisions
+    def takes(self, service: str | None, revision: str | None) -> bool:
+        """Whether the slice takes a lane's records (whatever their time)."""
+        return (self.service is None or service == self.service) and (self.revisions is None or revision in self.revisions)
+
+
+def count_in(counts: SecondCounts, where: Slice, lane_test=None) -> int:
+    """The timed events of a tally (lanes (service, revision, ...)) in the slice, and whose lane passes
+    `lane_test` too, counted with numpy: a query costs one pass over the tally's arrays."""
+    import numpy as np
+
+    seconds, lanes, values = counts.columns()
+    chosen = np.array([where.takes(lane[0], lane[1]) and (lane_test is None or lane_test(lane)) for lane in counts.lanes],
+                      dtype=bool)
+    if not len(values) or not chosen.any():
+        return 0
+    keep = chosen[lanes]
+    if where.since is not None:
+        keep &= seconds >= where.since
+    if where.until is not None:
+        keep &= seconds < where.until
+    return int(values[keep].sum())
 
 
 @dataclass
@@ -43,6 +56,7 @@ class RequestCounts:
     """Requests per (second, service, revision, failed)."""
 
     tally: SecondCounts = field(default_factory=SecondCounts)
+    _known: dict = field(default_factory=dict, repr=False)  # (slice, failed) -> count: groups of a service share slices
 
     def watch(self, records: Iterable[LogRecord]) -> Iterator[LogRecord]:
         """Pass the records through, counting each request."""
@@ -52,31 +66,44 @@ class RequestCounts:
                 second = None if record.time is None else int(record.time)
                 self.tally.add(second, (record.service, record.revision, status >= FAILED_STATUS))
             yield record
+        self._known.clear()
 
     def count(self, where: Slice, failed: bool | None = None) -> int:
         """Requests in the slice (only the failed ones, or only the others, when `failed` says so)."""
-        return sum(n for (second, service, revision, bad), n in self.tally.items()
-                   if where.holds(second, service, revision) and (failed is None or bad == failed))
+        key = (where, failed)
+        if key not in self._known:
+            self._known[key] = count_in(self.tally, where, None if failed is None else (lambda lane: lane[2] == failed))
+        return self._known[key]
 
     def by_revision(self, where: Slice) -> dict[str, int]:
         """Requests in the slice per revision (None for records that name none)."""
-        found: dict = {}
-        for (second, service, revision, _), n in self.tally.items():
-            if where.holds(second, service, revision):
-                found[revision] = found.get(revision, 0) + n
-        return found
+        revisions = {lane[1] for lane in self.tally.lanes if where.takes(lane[0], lane[1])}
+        found = {name: count_in(self.tally, where, lambda lane, name=name: lane[1] == name) for name in revisions}
+        return {name: n for name, n in found.items() if n}
 
     def services(self) -> set[str]:
-        return {service for (_, service, _, _), _ in self.tally.items() if service is not None}
+        return {lane[0] for lane in self.tally.lanes if lane[0] is not None}
 
     def last_second(self, where: Slice) -> int | None:
         """The last second in the slice that saw a request."""
-        seconds = [second for (second, service, revision, _), _ in self.tally.items()
-                   if second is not None and where.holds(second, service, revision)]
-        return max(seconds, default=None)
+        seconds = self._seconds(where)
+        return int(seconds.max()) if len(seconds) else None
 
     def first_second(self, where: Slice, revision_not: str | None = None) -> int | None:
         """The first second in the slice with a request, answered by another revision than `revision_not`."""
-        seconds = [second for (second, service, revision, _), _ in self.tally.items()
-                   if second is not None and where.holds(second, service, revision) and revision != revision_not]
-        return min(seconds, default=None)
+        seconds = self._seconds(where, revision_not)
+        return int(seconds.min()) if len(seconds) else None
+
+    def _seconds(self, where: Slice, revision_not: str | None = None):
+        import numpy as np
+
+        seconds, lanes, _ = self.tally.columns()
+        chosen = np.array([where.takes(lane[0], lane[1]) and lane[1] != revision_not for lane in self.tally.lanes], dtype=bool)
+        if not len(seconds) or not chosen.any():
+            return seconds[:0]
+        keep = chosen[lanes]
+        if where.since is not None:
+            keep &= seconds >= where.since
+        if where.until is not None:
+            keep &= seconds < where.until
+        return seconds[keep]
