@@ -697,7 +697,7 @@ def verify(
     window = _check_window(since, until)
     if project and window["since"] is None:
         window["since"] = ref.began - 3600
-    records = _check_records(project, inputs, window, None, endpoint, stats)
+    records = _check_records(project, inputs, window, ref.service, endpoint, stats)  # live: the incident's service only
     with _progress(stats):
         result = run_verify(report, inputs, incident=incident, remedy_at=parse_moment(remedy_at) if remedy_at else None,
                             records=records, rules=_load_rules_or_exit(rules_dirs or find_config().rules),

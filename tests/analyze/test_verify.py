@@ -150,3 +150,24 @@ def test_a_rollback_is_found_in_the_requests_and_fixes(report, continuation, gen
     assert data["remedy"]["how"] == f"requests answered by {generator.OLD_REVISION} again (a rollback)"
     assert data["remedy"]["time"].startswith("2025-09-12T14:50:10")
     assert [item["revision"] for item in data["serving"]] == [generator.OLD_REVISION]
+
+
+def test_verify_reads_live_logs_and_a_sink_bucket_as_it_reads_the_file(report, continuation):
+    """--project pulls every request (the rates' denominators) besides the analysis's scope; a sink's
+    bucket is read whole. Both give the file's verdict and figures."""
+    from logging_server import LoggingServer
+    from storage_emulator import filesystem, running_emulator, sink_layout, upload
+
+    path = continuation("fixed")
+    _, from_file = verify_json(report, path)
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    with LoggingServer(entries) as server:
+        live = run_rca("verify", str(report), "--project", "netra-staging", "--endpoint", server.endpoint,
+                       "--format", "json", "--model", "none")
+    with running_emulator("verify-sink"):
+        upload(filesystem(), "verify-sink", sink_layout(path.read_bytes().splitlines(keepends=True)))
+        bucket = run_rca("verify", str(report), "gs://verify-sink", "--format", "json", "--model", "none")
+    for result in (live, bucket):
+        data = json.loads(result.stdout)
+        assert result.returncode == 0 and data["verdict"] == "fixed", result.stderr.decode()
+        assert data["recovery"] == from_file["recovery"] and data["root_cause"] == from_file["root_cause"]
