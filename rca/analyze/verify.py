@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rca.analyze.analysis import Analysis
-from rca.analyze.compare import CompareError, Diff, GroupChange, Side, change_sentence, compare, events_in
+from rca.analyze.compare import EXIT_CODES, CompareError, Diff, GroupChange, Side, change_sentence, compare, events_in
 from rca.analyze.fingerprint import STRATEGY
 from rca.analyze.groups import MINUTE, Group
 from rca.analyze.rates import ALPHA, Rise, judge_rise
@@ -128,7 +128,7 @@ class Verification:
 
     @property
     def exit_code(self) -> int:
-        return {"fixed": 0, "not fixed": 1, "regressed": 1, "too early": 3}[self.verdict]
+        return EXIT_CODES[self.verdict]
 
     @property
     def regressions(self) -> list[GroupChange]:
