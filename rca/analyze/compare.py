@@ -19,7 +19,7 @@ from rca.analyze.rates import ALPHA, Rise, fall_p_value, judge_rise, rise_p_valu
 from rca.analyze.traffic import RequestCounts, Slice, count_in
 from rca.errors import RcaError
 from rca.ingest import is_gcs, iter_records, iter_sink_records
-from rca.ingest.record import LogRecord, format_timestamp, parse_moment
+from rca.ingest.record import LogRecord, parse_moment
 from rca.ingest.stats import ReadStats
 
 EXIT_CODES = {"no change": 0, "improved": 0, "fixed": 0, "regressed": 1, "not fixed": 1, "too early": 3}
@@ -51,10 +51,6 @@ class Side:
         if self.since is None or self.until is None:
             return 0.0
         return max(self.until - self.since, 0.0) / MINUTE
-
-    def describe(self) -> str:
-        window = f"{format_timestamp(self.since)} to {format_timestamp(self.until)}"
-        return f"revision {self.revision} ({window})" if self.revision else window
 
 
 def parse_window(text: str, option: str) -> tuple[float | None, float | None]:
@@ -291,7 +287,8 @@ def _verdict(changes: list[GroupChange], traffic: list[ServiceTraffic]) -> tuple
         return "too early", "neither side holds a request or an error event to compare"
     better = [c for c in changes if c.significant]
     if better:
-        return "improved", f"{_count(len(better), 'group')} lowered or gone, significantly, and none rose"
+        return "improved", f"{_count(len(better), 'group')} lowered or gone, significantly, and none rose: " + "; ".join(
+            change_sentence(c) for c in better[:3])
     return "no change", f"no group rose significantly (level {ALPHA}, {_count(len(changes), 'group')} compared)" + (
         "; " + "; ".join(traffic_sentence(t) for t in traffic) if traffic else "")
 

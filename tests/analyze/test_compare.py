@@ -148,3 +148,11 @@ def test_the_readme_examples_run_as_written_with_their_exit_codes(tmp_path):
         expected = int(comment.split("exit ")[1][0]) if "exit " in comment else 0
         result = run_rca(*command.split()[1:], "--model", "none", cwd=tmp_path)
         assert result.returncode == expected, (line, result.stderr.decode()[-500:])
+
+
+def test_the_doubled_deploy_read_backwards_is_improved(deploys, generator):
+    """Rolled back from the doubled revision: the time-out's rate halves, significantly, and nothing rose."""
+    found = rca.diff(deploys["doubled"], from_revision=generator.REVISION_B, to_revision=generator.OLD_REVISION, model=None)
+    assert found.verdict == "improved" and found.exit_code == 0, found.reason
+    (lowered,) = [c for c in found.groups if c.significant]
+    assert lowered.change == "lowered" and lowered.ratio < 0.7 and "lowered 'cache read timed out" in found.reason
