@@ -75,7 +75,7 @@ def analyze(source, *, since=None, until=None, service: str | None = None, rules
 
     from rca.analyze.analysis import analyze as run_analysis
     from rca.ingest.dataframe import records_from_frame
-    from rca.ingest.record import parse_moment
+    from rca.ingest.times import parse_moment
     from rca.report.results import AnalysisResult
 
     records = None

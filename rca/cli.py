@@ -23,8 +23,9 @@ from rca.events.error_event import ErrorEvent
 from rca.events.redact import redact_tree
 from rca.ingest.atomic import write_text_atomically
 from rca.ingest.live import PullError
-from rca.ingest.record import parse_moment as record_moment
 from rca.ingest.stats import ReadStats
+from rca.ingest.times import parse_moment as record_moment
+from rca.ingest.times import zone_of
 from rca.report.terminal import print_classified_table, print_table, write_json, write_jsonl
 
 app = typer.Typer(
@@ -233,12 +234,10 @@ def _zone(name: str | None) -> str | None:
     """A zone name the reports can use, checked before the analysis rather than after it."""
     if name is None:
         return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise typer.BadParameter(f"{name!r} is not a time zone name such as Europe/Paris or UTC", param_hint="--tz") from None
+        zone_of(name)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--tz") from None
     return name
 
 

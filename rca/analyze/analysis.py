@@ -69,6 +69,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     started = time.perf_counter()
     stats = stats if stats is not None else ReadStats()
     rules = rules or default_rules()
+    rules.start_run()
     read_since = since if baseline is None or since is None else min(since, baseline[0])
     scope = Scope(read_since, until, service)
     # map and merge: group summaries, the deploy tracker's state and the counts, per part
@@ -129,7 +130,7 @@ def _sink_objects(buckets: list[str], scope: Scope, stats: ReadStats):
 
 def _window(tracker: DeployTracker, stats: ReadStats) -> tuple[float | None, float | None]:
     """The first and last record's times, counting the healthy entries passed over undecoded."""
-    from rca.ingest.record import parse_timestamp
+    from rca.ingest.times import parse_timestamp
 
     first, last = tracker.start, tracker.end
     if stats.passed_first is not None:

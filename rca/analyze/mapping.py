@@ -19,13 +19,12 @@ and no worker loads the model.
 
 from __future__ import annotations
 
-import copyreg
 import gc
 import io
 import itertools
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 from rca.analyze.groups import DeployTracker, Group, by_first_seen, group_events, merge_into
 from rca.classify.hybrid import MODEL_BATCH, _with_model
@@ -154,22 +153,6 @@ def compact(partial: Partial) -> Partial:
             event.__dict__.pop("traceback", None)
             event.__dict__.pop("text", None)
     return partial
-
-
-_RECORD_FIELDS = tuple(f.name for f in fields(LogRecord))
-
-
-def _record(*values) -> LogRecord:
-    return LogRecord(*values)
-
-
-def _reduce_record(record: LogRecord):
-    """A record pickled as its values alone (not a dict of its 18 field names each time): partials
-    carry tens of thousands of them between processes."""
-    return _record, tuple(getattr(record, name) for name in _RECORD_FIELDS)
-
-
-copyreg.pickle(LogRecord, _reduce_record)
 
 
 def _read_range(stream, part: Part, stats: ReadStats) -> Iterator[LogRecord]:

@@ -7,11 +7,11 @@ import ast
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from rca.analyze.groups import Group
 from rca.events.frames import is_library_frame
+from rca.ingest.times import parse_timestamp
 
 CONTEXT_LINES = 3
 GIT_TIMEOUT_SECONDS = 20
@@ -234,7 +234,7 @@ def _describe(repo: Path, commit: str, why: str) -> Suspect | None:
 
 
 def _epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso).astimezone(UTC).timestamp()
+    return parse_timestamp(iso) or 0.0  # git's dates (%aI) always carry their offset
 
 
 def _git(repo: Path, *args: str) -> str:

@@ -311,8 +311,11 @@ def shipped_corpus_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("RCA_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rca")
-    return Path(base)
+    """RCA_CACHE_DIR, else the platform's cache folder for rca (platformdirs: ~/.cache/rca or
+    $XDG_CACHE_HOME/rca on Linux, ~/Library/Caches/rca on macOS, %LOCALAPPDATA%\\rca\\Cache on Windows)."""
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("RCA_CACHE_DIR") or user_cache_dir("rca", appauthor=False))
 
 
 def default_model_path() -> Path:

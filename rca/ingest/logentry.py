@@ -6,8 +6,9 @@ import re
 import sys
 from typing import Any
 
-from rca.ingest.record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
+from rca.ingest.record import MALFORMED, LogRecord, level_in_text, normalise_severity
 from rca.ingest.stats import ReadStats
+from rca.ingest.times import parse_timestamp
 from rca.ingest.workloads import content_decides_severity, kubernetes_identity
 
 # jsonPayload keys that hold the human message, in order of preference.

@@ -7,7 +7,7 @@ from rca.analyze.fingerprint import STRATEGY
 from rca.analyze.groups import Group
 from rca.events.frames import chain_application_frame
 from rca.events.redact import redact, redact_tree
-from rca.ingest.record import format_timestamp
+from rca.ingest.times import format_timestamp
 from rca.report.escape import html_text, md_code, md_fence, md_text
 from rca.report.view import build_view, plural, traceback_lines
 
@@ -271,5 +271,6 @@ def _groups_markdown(view: dict) -> list[str]:
 
 
 def _cell(text: str) -> str:
-    """Log text in a table cell: secrets masked on the whole text, then cut, then escaped."""
-    return md_text(redact(text), limit=160)
+    """Log text in a table cell, cut and escaped. Masking secrets is not its job: the view's texts are
+    already redacted, on the whole text before any cut, unless the reader asked for `--no-redact`."""
+    return md_text(text, limit=160)
