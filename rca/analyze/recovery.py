@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 ALPHA = 0.05
-EXPECTED_EVENTS = -math.log(ALPHA)  # ~3: P(no event | this many expected) < ALPHA
+EXPECTED_EVENTS = math.ceil(-math.log(ALPHA))  # 3: P(no event | 3 expected) = 0.0498 < ALPHA
 MIN_QUIET = 5 * MINUTE
 MIN_BEFORE = 10 * MINUTE
 

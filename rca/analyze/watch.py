@@ -15,6 +15,7 @@ before the onset (rca.analyze.recovery).
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -36,6 +37,8 @@ from rca.ingest.stats import ReadStats
 
 BUCKET = 5 * MINUTE  # the window is kept, and let go, in buckets this long
 HOLD = 2.0  # records this close to the newest wait for the next poll: a traceback's last lines may not be in yet
+CUT_GAP = 0.01  # a bucket's run of records ends at the first pause this long past its edge ...
+CUT_LATE = 1.0  # ... or this long past it
 CONFIRM = 2  # decisions in a row a changed root cause or verdict must last before it is announced
 STATE_VERSION = 1
 
@@ -61,14 +64,24 @@ class SlidingWindow:
         self.stats = ReadStats()
 
     def add(self, records: Iterable[LogRecord], final: bool = False) -> None:
-        """Map records into their buckets; unless `final`, those within HOLD of the newest wait for the next call."""
-        pending = sorted([*self.held, *records], key=lambda r: (r.time is None, r.time or 0.0))
-        newest = max((r.time for r in pending if r.time is not None), default=None)
-        cut = len(pending) if final or newest is None else next(
-            (i for i, r in enumerate(pending) if r.time is not None and r.time > newest - HOLD), len(pending))
-        self.held = pending[cut:]
-        for bucket, chunk in _chunks(pending[:cut]):
-            self._fold(bucket, chunk)
+        """Map records (in time order, as the API sends them) into their buckets, streaming; unless
+        `final`, those within HOLD of the newest wait for the next call."""
+        stream = heapq.merge(self.held, records, key=_when)
+        self.held = []
+        last: tuple[int, list[LogRecord]] | None = None
+        for chunk in _chunks(stream):
+            if last is not None:
+                self._fold(*last)
+            last = chunk
+        if last is None:
+            return
+        bucket, run = last
+        newest = max((r.time for r in run if r.time is not None), default=None)
+        if not final and newest is not None:
+            cut = next((i for i, r in enumerate(run) if r.time is not None and r.time > newest - HOLD), len(run))
+            run, self.held = run[:cut], run[cut:]
+        if run:
+            self._fold(bucket, run)
 
     def _fold(self, bucket: int, chunk: list[LogRecord]) -> None:
         stats = ReadStats()
@@ -107,23 +120,30 @@ class SlidingWindow:
         return tracker
 
 
-def _chunks(records: list[LogRecord]) -> Iterable[tuple[int, list[LogRecord]]]:
-    """Runs of records of one bucket; a record within HOLD of the one before stays in its run, so that a
-    traceback printed across a bucket's edge is stitched whole."""
+def _when(record: LogRecord) -> tuple:
+    return (record.time is None, record.time or 0.0)
+
+
+def _chunks(records: Iterable[LogRecord]) -> Iterable[tuple[int, list[LogRecord]]]:
+    """Runs of records of one bucket. A run ends past its bucket's edge at the first pause of CUT_GAP
+    between two records (the lines of one traceback are written together, microseconds apart, and
+    stay in one run to be stitched whole), or CUT_LATE past the edge whatever the pause: a flood may
+    never pause, and a bucket must not swallow the next."""
     run: list[LogRecord] = []
-    bucket = previous = None
+    bucket = 0
+    previous: float | None = None
     for record in records:
         moment = record.time if record.time is not None else previous
-        mine = None if moment is None else int(moment // BUCKET)
-        if run and mine != bucket and not (moment is not None and previous is not None and moment - previous < HOLD):
-            yield bucket if bucket is not None else 0, run
+        if run and moment is not None and moment >= (bucket + 1) * BUCKET and (
+                previous is None or moment - previous >= CUT_GAP or moment >= (bucket + 1) * BUCKET + CUT_LATE):
+            yield bucket, run
             run = []
         if not run:
-            bucket = mine
+            bucket = int(moment // BUCKET) if moment is not None else bucket
         run.append(record)
-        previous = moment if moment is not None else previous
+        previous = moment
     if run:
-        yield bucket if bucket is not None else 0, run
+        yield bucket, run
 
 
 def decide(window: SlidingWindow, now: float, project: str | None) -> Analysis:
@@ -346,7 +366,7 @@ class Watcher:
         """Poll what came since the last call, and decide again."""
         entries = self.source.poll()
         now = self.clock.now()
-        self.window.add(self._records(entries))
+        self.window.add(sorted(self._records(entries), key=_when))  # a late arrival may come after later entries
         return self.decide(now)
 
     def decide(self, now: float) -> list[Event]:
