@@ -13,6 +13,7 @@ same clock through RCA_WATCH_CLOCK). `shifted` moves a scenario's timestamps to 
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import threading
@@ -28,6 +29,7 @@ STATUS_NAMES = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOU
 class LoggingServer:
     def __init__(self, entries: list[dict], clock=None):
         self.entries = sorted(entries, key=lambda e: _normal(e.get("timestamp", "")))
+        self._stamps = [_normal(e.get("timestamp", "")) for e in self.entries]  # sorted: bounds found by bisection
         self.clock = clock  # replaying: an entry is served once the clock has passed its timestamp
         self.requests: list[dict] = []
         self.failures: list[tuple[int, str]] = []  # answered, in order, before any real page
@@ -55,19 +57,20 @@ class LoggingServer:
         Replaying, the entries the clock has reached: later pages' offsets hold, as entries only join at the end."""
         if self.clock is not None:
             now = _normal(datetime.fromtimestamp(self.clock.now(), UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-            return [e for e in self._select(query) if _normal(e.get("timestamp", "")) <= now]
+            return self._select(query, bisect.bisect_right(self._stamps, now))
         if query not in self._selections:
             self._selections[query] = self._select(query)
         return self._selections[query]
 
-    def _select(self, query: str) -> list[dict]:
+    def _select(self, query: str, visible: int | None = None) -> list[dict]:
         low = re.search(r'timestamp>="([^"]+)"', query)
         high = re.search(r'timestamp<"([^"]+)"', query)
         service = re.search(r'resource\.labels\.service_name="([^"]+)"', query)
         scoped = "severity>=WARNING OR httpRequest.status>=400" in query
         chosen = []
-        for entry in self.entries:
-            stamp = _normal(entry.get("timestamp", ""))
+        first = bisect.bisect_left(self._stamps, _normal(low.group(1))) if low else 0
+        last = len(self.entries) if visible is None else visible
+        for entry, stamp in zip(self.entries[first:last], self._stamps[first:last]):
             if low and stamp < _normal(low.group(1)) or high and stamp >= _normal(high.group(1)):
                 continue
             labels = entry.get("resource", {}).get("labels", {})

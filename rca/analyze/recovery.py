@@ -71,7 +71,7 @@ def recovery(series: Sequence[np.ndarray], onset: float, now: float, before: flo
         return Recovery(False, 0, quiet, reason="too early to tell: the quiet span would reach back before the onset",
                         **figures)
     recent = sum(count_within(times, now - quiet, now + 1) for times in series)
-    above = _poisson_at_least(recent, before * quiet)
+    above = poisson_at_least(recent, before * quiet)
     below = _poisson_at_most(recent, during * quiet)
     span = f"{recent} symptom event(s) in the last {quiet / MINUTE:.0f} min"
     if above < ALPHA:
@@ -84,7 +84,7 @@ def recovery(series: Sequence[np.ndarray], onset: float, now: float, before: flo
                     f"the incident's rate predicted {during * quiet:.0f} (p={below:.3g})", **figures)
 
 
-def _poisson_at_least(count: int, mean: float) -> float:
+def poisson_at_least(count: int, mean: float) -> float:
     from scipy.stats import poisson  # scipy (scikit-learn's own dependency) costs ~0.3 s to import
 
     return 1.0 if count <= 0 else float(poisson.sf(count - 1, mean))

@@ -24,9 +24,9 @@ from urllib.parse import quote
 
 from rca.analyze.analysis import Analysis
 from rca.analyze.groups import MINUTE, DeployTracker, Group, by_first_seen, tie_orphans
-from rca.analyze.incidents import NEAR_ONSET, Incident, find_incidents
+from rca.analyze.incidents import MIN_ONSET_EVENTS, NEAR_ONSET, Incident, find_incidents
 from rca.analyze.mapping import Partial, Scope, classify_samples, map_records, merge_partials, merge_stats
-from rca.analyze.recovery import rate_before, rate_during, recovery
+from rca.analyze.recovery import poisson_at_least, rate_before, rate_during, recovery
 from rca.analyze.whys import five_whys
 from rca.errors import RcaError
 from rca.ingest.atomic import write_text_atomically
@@ -39,6 +39,7 @@ BUCKET = 5 * MINUTE  # the window is kept, and let go, in buckets this long
 HOLD = 2.0  # records this close to the newest wait for the next poll: a traceback's last lines may not be in yet
 CUT_GAP = 0.01  # a bucket's run of records ends at the first pause this long past its edge ...
 CUT_LATE = 1.0  # ... or this long past it
+RECUR_P = 1e-4  # a resolved incident's symptoms are back when so many since are this unlikely at its rate before
 CONFIRM = 2  # decisions in a row a changed root cause or verdict must last before it is announced
 STATE_VERSION = 1
 
@@ -180,6 +181,7 @@ class Tracked:
     during: float = 0.0  # and during the incident
     status: str = "open"
     resolved: float | None = None
+    last: float = 0.0  # the last symptom event seen
     pending: list = field(default_factory=list)  # [root, verdict, decisions seen]: a change not yet announced
 
 
@@ -212,8 +214,8 @@ class WatchState:
         return [t for t in self.incidents.values() if t.status == "open"]
 
     def forget_before(self, moment: float) -> None:
-        """Resolved incidents whose onset no window can reach any more are let go: the file stays small."""
-        self.incidents = {k: t for k, t in self.incidents.items() if t.status == "open" or t.onset >= moment}
+        """Resolved incidents whose last symptom no window can reach any more are let go: the file stays small."""
+        self.incidents = {k: t for k, t in self.incidents.items() if t.status == "open" or max(t.last, t.onset) >= moment}
 
 
 # ---- the decision turned into events ---------------------------------------------------------------------
@@ -224,13 +226,21 @@ class Announcer:
 
     def __init__(self, state: WatchState, project: str | None, render: Render | None = None, confirm: int = CONFIRM):
         self.state, self.project, self.render, self.confirm = state, project, render, confirm
+        self.decisions = 0  # the first decision may announce an incident that is already over; later ones do not
 
     def judge(self, analysis: Analysis, now: float) -> list[Event]:
         events: list[Event] = []
+        by_key = {g.key: g for g in analysis.groups}
         for index, incident in enumerate(analysis.incidents):
             tracked = self._match(incident)
+            onset = before = None
+            if tracked is not None and tracked.status == "resolved":
+                onset = self._recurred(tracked, by_key, now)  # None: the same incident, already over
+                tracked, before = (None, tracked.before) if onset is not None else (tracked, None)
             if tracked is None:
-                tracked = self._open(incident, analysis, now)
+                if onset is None and self.decisions and self._over(incident, analysis, now):
+                    continue  # the tail of an incident forgotten long ago, not a new one
+                tracked = self._open(incident, analysis, now, onset, before)
                 events.append(self._event("incident.opened", tracked, now, report=self._report(analysis, index),
                                           deploy=_deploy(incident)))
             elif tracked.status == "open":
@@ -238,9 +248,15 @@ class Announcer:
                 if changes:
                     events.append(self._event("incident.updated", tracked, now, changes=changes,
                                               report=self._report(analysis, index)))
-        by_key = {g.key: g for g in analysis.groups}
+        events += self._resolutions(by_key, analysis, now)
+        self.decisions += 1
+        return events
+
+    def _resolutions(self, by_key: dict[str, Group], analysis: Analysis, now: float) -> list[Event]:
+        events = []
         for tracked in self.state.open:
-            series = [by_key[key].times for key in tracked.symptoms if key in by_key]
+            series = _series(tracked, by_key)
+            tracked.last = max([tracked.last, *(float(times[-1]) for times in series if len(times))])
             tracked.during = max(tracked.during, rate_during(series, max(tracked.onset, analysis.start or now), now))
             found = recovery(series, tracked.onset, now, tracked.before, tracked.during)
             if found.resolved:
@@ -249,28 +265,45 @@ class Announcer:
         return events
 
     def _match(self, incident: Incident) -> Tracked | None:
-        """The announced incident this one is (the latest occurrence), or None when it is new."""
+        """The announced incident this one is (its latest occurrence), or None when it is new."""
         root = incident.root_cause.key if incident.root_cause else None
         symptoms = {g.key for g in incident.symptoms}
         same = [t for t in self.state.incidents.values() if t.service == incident.service and (
             (root is not None and t.root == root) or symptoms & set(t.symptoms) or abs(t.onset - incident.onset) <= NEAR_ONSET)]
-        if not same:
-            return None
-        latest = max(same, key=lambda t: (t.status == "open", t.opened))
-        if latest.status == "resolved" and latest.resolved is not None and incident.onset > latest.resolved:
-            return None  # it came back after it was resolved: a new occurrence
-        return latest
+        return max(same, key=lambda t: (t.status == "open", t.opened), default=None)
 
-    def _open(self, incident: Incident, analysis: Analysis, now: float) -> Tracked:
-        root = incident.root_cause
-        base = f"{incident.service or '-'}/{root.key if root else 'no-root-cause'}"
-        taken = sum(1 for key in self.state.incidents if key == base or key.startswith(base + "#"))
+    def _recurred(self, tracked: Tracked, by_key: dict[str, Group], now: float) -> float | None:
+        """When a resolved incident's symptoms came back: the first of them after it was resolved, if
+        there have been so many since that its rate before makes them unlikely (as an onset is, at
+        RECUR_P), else None."""
+        assert tracked.resolved is not None
+        since = [times[times > tracked.resolved] for times in _series(tracked, by_key)]
+        count = sum(len(times) for times in since)
+        if count < MIN_ONSET_EVENTS or poisson_at_least(count, tracked.before * (now - tracked.resolved)) >= RECUR_P:
+            return None
+        return min(float(times[0]) for times in since if len(times))
+
+    def _over(self, incident: Incident, analysis: Analysis, now: float) -> bool:
+        """Whether an incident not announced yet already ended (by the test that resolves one)."""
         series = [g.times for g in incident.symptoms]
         start = analysis.start if analysis.start is not None else incident.onset
-        tracked = Tracked(base if not taken else f"{base}#{taken + 1}", incident.service, incident.onset, now,
+        during = rate_during(series, incident.onset, now)
+        return recovery(series, incident.onset, now, rate_before(series, start, incident.onset), during).resolved
+
+    def _open(self, incident: Incident, analysis: Analysis, now: float, onset: float | None = None,
+              before: float | None = None) -> Tracked:
+        """A new incident (or a new occurrence of one, from `onset`, with the rate `before` its first)."""
+        root = incident.root_cause
+        base = f"{incident.service or '-'}/{root.key if root else 'no-root-cause'}"
+        numbers = [_occurrence(key, base) for key in self.state.incidents]
+        number = max((n for n in numbers if n is not None), default=0) + 1
+        onset = incident.onset if onset is None else onset
+        series = [g.times for g in incident.symptoms]
+        start = analysis.start if analysis.start is not None else onset
+        tracked = Tracked(base if number == 1 else f"{base}#{number}", incident.service, onset, now,
                           root.key if root else None, root.label if root else None, root.cls if root else None,
                           incident.verdict, {g.key: g.label for g in incident.symptoms},
-                          rate_before(series, start, incident.onset), rate_during(series, incident.onset, now))
+                          rate_before(series, start, onset) if before is None else before, rate_during(series, onset, now))
         self.state.incidents[tracked.id] = tracked
         return tracked
 
@@ -310,6 +343,19 @@ class Announcer:
         event.update({key: value for key, value in more.items() if value is not None or key == "deploy"})
         event["text"] = event_text(event)
         return event
+
+
+def _series(tracked: Tracked, by_key: dict[str, Group]) -> list:
+    """The event times of a tracked incident's symptom groups still in the window."""
+    return [by_key[key].times for key in tracked.symptoms if key in by_key]
+
+
+def _occurrence(key: str, base: str) -> int | None:
+    """1 for `base`, n for `base#n`, None for another incident's id."""
+    if key == base:
+        return 1
+    head, sep, number = key.rpartition("#")
+    return int(number) if sep and head == base and number.isdigit() else None
 
 
 def _deploy(incident: Incident) -> dict | None:

@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 from conftest import INCIDENT
+from logging_server import shifted
 
 from rca.analyze.analysis import analyze
 from rca.analyze.groups import MINUTE
@@ -146,3 +147,23 @@ def test_the_loop_opens_the_seed_incident_within_a_minute_of_its_onset(rules):
     assert len(opened) == 1 and opened[0]["root_cause"]["class"] == "missing_import"
     assert parse_timestamp(opened[0]["time"]) - parse_timestamp(opened[0]["onset"]) <= 60
     assert all(e["event"] == "incident.updated" for e in events[1:])
+
+
+def test_an_incident_that_comes_back_after_it_was_resolved_is_a_new_occurrence(rules):
+    """The seed twice, 50 minutes apart: while the first crash loop is still in the window, the
+    decision keeps dating the symptoms' onset to it; the second is found by its symptoms' return."""
+    twice = ENTRIES + [dict(entry, insertId="2" + entry["insertId"]) for entry in shifted(ENTRIES, 50 * MINUTE)]
+    clock = StepClock(parse_timestamp("2025-09-12T14:01:00Z"))
+    events = []
+    watcher = Watcher(ListSource(twice, clock), SlidingWindow(7200.0, None, rules, None),
+                      Announcer(WatchState(), "netra-staging"), project="netra-staging", clock=clock, emit=events.append)
+    watcher.start()
+    while clock.moment < parse_timestamp("2025-09-12T15:50:00Z"):
+        clock.sleep(60)
+        watcher.step()
+    said = [(e["event"], e["id"].rpartition("/")[2], round((parse_timestamp(e["onset"]) - START) / MINUTE))
+            for e in events if e["event"] != "incident.updated"]
+    assert said == [("incident.opened", "traceback:1ef3e8636de6bfad", 20), ("incident.resolved", "traceback:1ef3e8636de6bfad", 20),
+                    ("incident.opened", "traceback:1ef3e8636de6bfad#2", 70), ("incident.resolved", "traceback:1ef3e8636de6bfad#2", 70)]
+    opened_again = [e for e in events if e["event"] == "incident.opened"][1]
+    assert parse_timestamp(opened_again["time"]) - parse_timestamp(opened_again["onset"]) <= 60

@@ -146,7 +146,7 @@ class Watching:
 
 
 def test_seed_incident_opens_once_and_resolves_after_the_fix_then_a_restart_is_silent(tmp_path, webhook):
-    replay = Replay(seed_then_fix(), at=parse_timestamp("2025-09-12T14:15:00Z"))
+    replay = Replay(seed_then_fix(), at=parse_timestamp("2025-09-12T14:08:00Z"))  # 12 s to start before the onset
     state, out = tmp_path / "state.json", tmp_path / "events.jsonl"
     with replay.server:
         watching = Watching(replay, "--state", str(state), "--out", str(out), "--notify", webhook.url)
@@ -255,3 +255,10 @@ def test_bad_options_are_one_line_and_exit_2(option, value):
     result = run_rca("watch", "--project", "p", "--endpoint", "http://127.0.0.1:9", option, value)
     err = result.stderr.decode()
     assert result.returncode == 2 and "Traceback" not in err and option in err
+
+
+def test_an_endpoint_unreachable_from_the_start_is_one_line():
+    result = run_rca("watch", "--project", "p", "--endpoint", "http://127.0.0.1:9", "--once", "--model", "none")
+    err = result.stderr.decode()
+    assert result.returncode == 1 and "Traceback" not in err
+    assert err.startswith("rca: error: could not reach Cloud Logging") and len(err.strip().splitlines()) == 1
