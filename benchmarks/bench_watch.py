@@ -61,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--speed", type=float, default=600.0)
+    parser.add_argument("--events", type=Path, help="Also keep the events the watch wrote in this file.")
     args = parser.parse_args()
     start = parse_timestamp("2025-09-12T14:00:00Z")
     entries = replayed_day(args.hours)
@@ -83,8 +84,16 @@ def main() -> None:
             time.sleep(1.0)
         process.terminate()
         process.wait(timeout=60)
-        kinds = Counter(json.loads(line)["event"] for line in out.read_text().splitlines())
+        events = [json.loads(line) for line in out.read_text().splitlines()]
+        if args.events:
+            args.events.write_text(out.read_text())
         requests = len(server.requests)
+    kinds = Counter(event["event"] for event in events)
+    delays = sorted(parse_timestamp(e["time"]) - parse_timestamp(e["onset"]) for e in events if e["event"] == "incident.opened")
+    expected = sum(1 for copy in range(int(args.hours * 3600 // PERIOD) + 1) if 60 < copy * PERIOD + 20 * 60 < args.hours * 3600)
+    kinds["occurrences replayed"] = expected
+    if delays:
+        kinds["opened after the onset, median / max (s)"] = f"{delays[len(delays) // 2]:.0f} / {delays[-1]:.0f}"
     report(args, entries, samples, kinds, requests, errors)
 
 

@@ -84,6 +84,11 @@ def recovery(series: Sequence[np.ndarray], onset: float, now: float, before: flo
                     f"the incident's rate predicted {during * quiet:.0f} (p={below:.3g})", **figures)
 
 
+def prepare() -> None:
+    """Import what the tests need now (scipy, ~60 MB), not at a long-running watch's first incident."""
+    from scipy.stats import poisson  # noqa: F401
+
+
 def poisson_at_least(count: int, mean: float) -> float:
     from scipy.stats import poisson  # scipy (scikit-learn's own dependency) costs ~0.3 s to import
 

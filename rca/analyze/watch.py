@@ -26,7 +26,7 @@ from rca.analyze.analysis import Analysis
 from rca.analyze.groups import MINUTE, DeployTracker, Group, by_first_seen, tie_orphans
 from rca.analyze.incidents import MIN_ONSET_EVENTS, NEAR_ONSET, Incident, find_incidents
 from rca.analyze.mapping import Partial, Scope, classify_samples, map_records, merge_partials, merge_stats
-from rca.analyze.recovery import poisson_at_least, rate_before, rate_during, recovery
+from rca.analyze.recovery import poisson_at_least, prepare, rate_before, rate_during, recovery
 from rca.analyze.whys import five_whys
 from rca.errors import RcaError
 from rca.ingest.atomic import write_text_atomically
@@ -394,13 +394,13 @@ def event_text(event: Event) -> str:
 
 class Watcher:
     """Reads the window from `source` (`read(since)`, then `poll()`; rca.ingest.follow.Follower), decides,
-    and hands each event to `emit`; the state is saved after every decision that changed it."""
+    and hands each event to `emit`. The state is saved after every decision, before its events go out:
+    a crash between the two loses an announcement rather than repeating one."""
 
     def __init__(self, source, window: SlidingWindow, announcer: Announcer, *, project: str, clock: Clock,
                  emit: Callable[[Event], None]):
         self.source, self.window, self.announcer = source, window, announcer
         self.project, self.clock, self.emit = project, clock, emit
-        self.decisions = 0
 
     def start(self, final: bool = False) -> list[Event]:
         """Read the last window and decide on it."""
@@ -419,7 +419,6 @@ class Watcher:
         self.window.drop_before(now - self.window.length)
         analysis = decide(self.window, now, self.project)
         events = self.announcer.judge(analysis, now)
-        self.decisions += 1
         state = self.announcer.state
         state.forget_before(now - self.window.length - BUCKET - NEAR_ONSET)
         state.save()  # also when nothing was announced: the rates of open incidents move on
@@ -429,6 +428,7 @@ class Watcher:
 
     def run(self, interval: float, once: bool = False) -> None:
         """One pass (`once`), or follow until interrupted."""
+        prepare()
         self.start(final=once)
         while not once:
             self.clock.sleep(interval)

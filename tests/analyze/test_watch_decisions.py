@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 
 import numpy as np
 import pytest
@@ -167,3 +168,24 @@ def test_an_incident_that_comes_back_after_it_was_resolved_is_a_new_occurrence(r
                     ("incident.opened", "traceback:1ef3e8636de6bfad#2", 70), ("incident.resolved", "traceback:1ef3e8636de6bfad#2", 70)]
     opened_again = [e for e in events if e["event"] == "incident.opened"][1]
     assert parse_timestamp(opened_again["time"]) - parse_timestamp(opened_again["onset"]) <= 60
+
+
+def test_the_python_api_runs_one_pass_and_hands_over_redacted_events(tmp_path):
+    from logging_server import LoggingServer
+
+    from rca.api import watcher
+    from rca.ingest.follow import ReplayClock
+
+    secret = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXZhbHVl"
+    leaky = [dict(e, textPayload=e["textPayload"] + f" (auth {secret})")
+             if e.get("textPayload", "").startswith("NameError") else e for e in ENTRIES]
+    clock = ReplayClock(parse_timestamp("2025-09-12T14:50:00Z"), time.time(), 1.0)
+    events = []
+    with LoggingServer(leaky, clock=clock) as server:
+        watch = watcher("netra-staging", on_event=events.append, endpoint=server.endpoint, state=tmp_path / "s.json",
+                        once=True, model=None, clock=clock)
+        watch.run(interval=30, once=True)
+    assert [e["event"] for e in events] == ["incident.opened"]
+    assert "eyJzdWIiOiIxIn0" not in json.dumps(events) and "NameError" in events[0]["root_cause"]["label"]
+    assert [t.id for t in watch.announcer.state.open] == [events[0]["id"]]
+    assert json.loads((tmp_path / "s.json").read_text())["incidents"][0]["id"] == events[0]["id"]
