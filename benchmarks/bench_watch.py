@@ -33,7 +33,8 @@ from rca.ingest.record import parse_timestamp  # noqa: E402
 
 SEED = ROOT / "fixtures" / "incidents" / "missing-import" / "logs.jsonl"
 PERIOD = 50 * 60.0  # the seed scenario's length
-MARKS = (1, 2, 6, 12, 24)  # replayed hours at which the memory is reported
+MARKS = (1, 2, 6, 12, 24)
+LEAD = 3600.0  # replayed hours at which the memory is reported
 
 
 def replayed_day(hours: float) -> list[dict]:
@@ -65,7 +66,9 @@ def main() -> None:
     args = parser.parse_args()
     start = parse_timestamp("2025-09-12T14:00:00Z")
     entries = replayed_day(args.hours)
-    clock = ReplayClock(start + 60, time.time(), args.speed)  # the watch starts one minute into the day
+    # The clock starts LEAD before the day: the watch process takes seconds of real time (many replayed
+    # minutes) to import and start, which must not eat into the day.
+    clock = ReplayClock(start - LEAD, time.time(), args.speed)
     samples: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as folder, LoggingServer(entries, clock=clock) as server:
         out = Path(folder) / "events.jsonl"
@@ -79,7 +82,7 @@ def main() -> None:
         end = start + args.hours * 3600
         while clock.now() < end and process.poll() is None:
             measured = rss_mb(process.pid)
-            if measured is not None:
+            if measured is not None and clock.now() >= start:
                 samples.append(((clock.now() - start) / 3600, measured))
             time.sleep(1.0)
         process.terminate()
@@ -90,7 +93,7 @@ def main() -> None:
         requests = len(server.requests)
     kinds = Counter(event["event"] for event in events)
     delays = sorted(parse_timestamp(e["time"]) - parse_timestamp(e["onset"]) for e in events if e["event"] == "incident.opened")
-    expected = sum(1 for copy in range(int(args.hours * 3600 // PERIOD) + 1) if 60 < copy * PERIOD + 20 * 60 < args.hours * 3600)
+    expected = sum(1 for copy in range(int(args.hours * 3600 // PERIOD) + 1) if copy * PERIOD + 20 * 60 < args.hours * 3600)
     kinds["occurrences replayed"] = expected
     if delays:
         kinds["opened after the onset, median / max (s)"] = f"{delays[len(delays) // 2]:.0f} / {delays[-1]:.0f}"
