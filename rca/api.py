@@ -134,7 +134,7 @@ def match_rule(rule: Rule, logs) -> pandas.DataFrame:
 def _window(value, option: str) -> tuple[float | None, float | None]:
     """A window given as "SINCE..UNTIL" or as a (since, until) pair of moments (either may be None)."""
     from rca.analyze.compare import parse_window
-    from rca.ingest.record import parse_moment
+    from rca.ingest.times import parse_moment
 
     if isinstance(value, str):
         return parse_window(value, option)
@@ -152,7 +152,7 @@ def diff(source=None, *, before=None, after=None, from_revision: str | None = No
     counts, exposures, change and test) and `traffic` per service. `source` is as for `analyze`
     (files, globs, gs:// prefixes); `records` an iterable of LogRecords instead. See the README's `rca diff`."""
     from rca.analyze.compare import CompareError, Side, analyse_with_requests, compare
-    from rca.ingest.record import parse_moment
+    from rca.ingest.times import parse_moment
 
     by_revision = from_revision is not None or to_revision is not None
     by_window = before is not None or after is not None
@@ -179,9 +179,53 @@ def verify(report, source=None, *, incident: int = 1, remedy_at=None, since=None
     from rca.analyze.compare import analyse_with_requests
     from rca.analyze.verify import load_report
     from rca.analyze.verify import verify as run_verify
-    from rca.ingest.record import parse_moment
+    from rca.ingest.times import parse_moment
 
     ref = load_report(report, incident)
     analysis, requests = analyse_with_requests(source, records=records, since=parse_moment(since), until=parse_moment(until),
                                                rules=rules, model=model, stats=stats)
     return run_verify(analysis, requests, ref, parse_moment(remedy_at))
+
+
+def watcher(project: str, *, on_event, service: str | None = None, query_filter: str | None = None,
+            window: float = 7200.0, endpoint: str | None = None, state=None, once: bool = False, rules=None,
+            model="default", clock=None, on_retry=None, redacted: bool = True):
+    """A `rca watch` ready to run (`.run(interval, once)`): it reads the last `window` seconds of the
+    project's logs, then follows them (rca.ingest.follow), and hands `on_event` each event as a dict
+    (`incident.opened`, `incident.updated`, `incident.resolved`; keys in the README). `state` is the
+    JSON file that remembers what was announced (None: this run only); `clock` a
+    rca.ingest.follow.Clock (real time by default)."""
+    from pathlib import Path
+
+    from rca.analyze.watch import CONFIRM, Announcer, SlidingWindow, Watcher, WatchState
+    from rca.classify.hybrid import default_rules
+    from rca.classify.model import resolve
+    from rca.events.redact import redact_tree
+    from rca.ingest.follow import Clock, Follower
+    from rca.ingest.live import build_filter
+
+    clock = clock or Clock()
+    rules = rules or default_rules()
+    rules.start_run()
+    follower = Follower(project, lambda since: build_filter(since, None, service=service, extra=query_filter),
+                        endpoint=endpoint, clock=clock, on_retry=on_retry)
+    sliding = SlidingWindow(window, service, rules, resolve(model))
+    announcer = Announcer(WatchState.load(Path(state) if state is not None else None), project,
+                          _watch_report(redacted), confirm=1 if once else CONFIRM)
+    emit = (lambda event: on_event(redact_tree(event))) if redacted else on_event
+    return Watcher(follower, sliding, announcer, project=project, clock=clock, emit=emit)
+
+
+def _watch_report(redacted: bool):
+    """The report's JSON for one incident of a watch's decision: what `rca analyze --format json` gives,
+    with that incident alone and without the list of every group."""
+    def render(analysis, index: int) -> dict:
+        from rca.report.markdown import to_dict
+
+        report = to_dict(analysis, redacted=redacted)
+        report["incidents"] = [report["incidents"][index]]
+        for bulky in ("groups", "findings"):
+            report.pop(bulky, None)
+        return report
+
+    return render

@@ -570,6 +570,124 @@ def rules_validate(
     print(f"{len(paths or [])} path(s) valid, with the shipped packs")
 
 
+WATCH_EXIT = {"SIGINT": 130, "SIGTERM": 143}
+
+
+class _Stopped(Exception):
+    """SIGTERM, raised where the watch is, so that it stops like Ctrl-C does."""
+
+
+@app.command()
+def watch(
+    project: Annotated[str | None, typer.Option("--project", help="The Google Cloud project to follow (default: the project set in pyproject.toml or rca.toml).", show_default=False)] = None,
+    service: Annotated[str | None, typer.Option(help="Only this service (Cloud Run service, App Engine module, GKE container, function).", show_default=False)] = None,
+    query_filter: Annotated[str | None, typer.Option("--filter", help="A Logging query ANDed into the one rca builds.", show_default=False)] = None,
+    window: Annotated[str, typer.Option(help="How far back each decision looks (30m, 2h, 1d); the first pass reads this much.")] = "2h",
+    interval: Annotated[str, typer.Option(help="How often to ask Cloud Logging for new entries (30s, 1m).")] = "30s",
+    endpoint: Annotated[str | None, typer.Option("--endpoint", help=ENDPOINT_HELP, show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Also append each event, as a JSON line, to this file.", show_default=False)] = None,
+    state: Annotated[Path | None, typer.Option("--state", help="A JSON file that remembers the incidents announced, so that a restart (or the next --once) does not announce them again. Without it, only this run remembers.", show_default=False)] = None,
+    notify: Annotated[str | None, typer.Option("--notify", help="POST each event as JSON, with a short `text` (Slack and Google Chat incoming webhooks), to this URL; 5 s time-out, 3 tries. A failing webhook is reported on stderr and the watch goes on.", show_default=False)] = None,
+    once: Annotated[bool, typer.Option("--once", help="One pass over the last window, then exit: 1 when an incident is open, else 0 (for cron or a scheduled job).")] = False,
+    rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
+    model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",
+    no_redact: Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)] = False,
+) -> None:
+    """Follow live Cloud Logging and announce incidents: when one opens, changes and is resolved, as JSON lines.
+
+    Cloud Logging's tail stream (tail_log_entries) is gRPC only, so rca watch polls entries.list every --interval, from the newest timestamp seen less 60 s, and drops entries it already has by insertId: an entry that reaches the API more than 60 s late is missed.
+
+    Events go to stdout, --out and --notify; the state file is written atomically. Exit status: 130 on Ctrl-C and 143 on SIGTERM (state saved), 1 when Cloud Logging refuses the query or the credentials, 2 for bad options; with --once, 1 when an incident is open, else 0.
+
+    Example: rca watch --project netra-staging --service backend --state watch.json --notify https://hooks.slack.com/services/...
+    """
+    from rca.api import watcher
+    from rca.ingest.follow import CLOCK_VARIABLE, clock_from
+
+    config = find_config()
+    project = project or config.project
+    if not project:
+        raise typer.BadParameter("give the project to follow (or set project in [tool.rca])", param_hint="--project")
+    length, every = _span(window, "--window"), _span(interval, "--interval")
+    hook = _webhook(notify)
+    emit = _event_writer(out, hook)
+    runner = watcher(project, on_event=emit, service=service, query_filter=query_filter, window=length,
+                     endpoint=endpoint, state=state, once=once, rules=_load_rules_or_exit(rules_dirs or config.rules),
+                     model=_load_model_or_exit(model_path), clock=clock_from(os.environ.get(CLOCK_VARIABLE)),
+                     on_retry=lambda message, seconds: stderr.print(
+                         f"rca: warning: {message}; asking again in {seconds:.0f} s", markup=False),
+                     redacted=not no_redact)
+    stopped = _run_watch(runner, every, once)
+    if stopped:
+        runner.announcer.state.save()
+        stderr.print(f"rca: watch stopped by {stopped}" + (f"; state saved to {state}" if state else ""), markup=False)
+        raise typer.Exit(WATCH_EXIT[stopped])
+    if once and runner.announcer.state.open:
+        raise typer.Exit(1)
+
+
+def _run_watch(runner, interval: float, once: bool) -> str | None:
+    """Run the watch; the signal's name when one stopped it."""
+    import signal
+
+    def terminate(signum, frame):
+        raise _Stopped()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        runner.run(interval, once)
+    except KeyboardInterrupt:
+        return "SIGINT"
+    except _Stopped:
+        return "SIGTERM"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return None
+
+
+def _span(text: str, option: str) -> float:
+    """A length of time such as 30s, 90m, 2h or 1d, in seconds."""
+    from rca.ingest.times import SPAN_UNITS
+
+    text = text.strip()
+    if text[:-1].isdigit() and text[-1:] in SPAN_UNITS and int(text[:-1]) > 0:
+        return float(int(text[:-1]) * SPAN_UNITS[text[-1]])
+    raise typer.BadParameter(f"{text!r} is not a length of time such as 30s, 90m, 2h or 1d", param_hint=option)
+
+
+def _webhook(url: str | None):
+    if url is None:
+        return None
+    from rca.report.webhook import Webhook
+
+    try:
+        return Webhook(url, lambda line: stderr.print(line, markup=False))
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--notify") from None
+
+
+def _event_writer(out: Path | None, hook):
+    """Each event as a JSON line on stdout, appended to `out`, and posted to the webhook."""
+    if out is not None:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.open("a").close()  # a file that cannot be written is found now, not at the first incident
+        except OSError as error:
+            raise RcaError(f"cannot write {out}: {error.strerror or error}") from None
+
+    def emit(event: dict) -> None:
+        line = orjson.dumps(event) + b"\n"
+        sys.stdout.buffer.write(line)
+        sys.stdout.flush()
+        if out is not None:
+            with out.open("ab") as appended:
+                appended.write(line)
+        if hook is not None:
+            hook.post(event)
+
+    return emit
+
+
 def _load_rules_or_exit(directories: list[Path]) -> RuleSet:
     return RuleSet.load(directories)  # a RuleError reaches main()'s handler
 

@@ -5,13 +5,19 @@ with `{"entries": [...], "nextPageToken": ...}` from the LogEntries it is given,
 error bodies when told to fail. Of the query language it understands what rca sends: the
 `timestamp` bounds, `resource.labels.service_name="..."`, and rca's analysis scope (warnings and
 errors, failed requests, system and stderr logs); other clauses are recorded but not applied.
+
+Given a `clock` (rca.ingest.follow.ReplayClock), it replays: an entry is served only once the clock
+has passed its timestamp, so that entries arrive as replayed time goes by (`rca watch` is given the
+same clock through RCA_WATCH_CLOCK). `shifted` moves a scenario's timestamps to start where wanted.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import threading
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SEVERITY_RANK = {"DEFAULT": 0, "DEBUG": 100, "INFO": 200, "NOTICE": 300, "WARNING": 400, "ERROR": 500,
@@ -21,8 +27,10 @@ STATUS_NAMES = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOU
 
 
 class LoggingServer:
-    def __init__(self, entries: list[dict]):
-        self.entries = sorted(entries, key=lambda e: e.get("timestamp", ""))
+    def __init__(self, entries: list[dict], clock=None):
+        self.entries = sorted(entries, key=lambda e: _normal(e.get("timestamp", "")))
+        self._stamps = [_normal(e.get("timestamp", "")) for e in self.entries]  # sorted: bounds found by bisection
+        self.clock = clock  # replaying: an entry is served once the clock has passed its timestamp
         self.requests: list[dict] = []
         self.failures: list[tuple[int, str]] = []  # answered, in order, before any real page
         self.fail_after_pages: int | None = None  # then fail every request once this many pages were served
@@ -45,20 +53,25 @@ class LoggingServer:
         self.httpd.server_close()
 
     def select(self, query: str) -> list[dict]:
-        """The entries the query selects, worked out once per query (paging asks the same one again)."""
+        """The entries the query selects, worked out once per query (paging asks the same one again).
+        Replaying, the entries the clock has reached: later pages' offsets hold, as entries only join at the end."""
+        if self.clock is not None:
+            now = _normal(datetime.fromtimestamp(self.clock.now(), UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+            return self._select(query, bisect.bisect_right(self._stamps, now))
         if query not in self._selections:
             self._selections[query] = self._select(query)
         return self._selections[query]
 
-    def _select(self, query: str) -> list[dict]:
+    def _select(self, query: str, visible: int | None = None) -> list[dict]:
         low = re.search(r'timestamp>="([^"]+)"', query)
         high = re.search(r'timestamp<"([^"]+)"', query)
         service = re.search(r'resource\.labels\.service_name="([^"]+)"', query)
         scoped = "severity>=WARNING OR httpRequest.status>=400" in query
         requests_too = "httpRequest.status>0" in query  # rca diff/verify: the scope, or any request
         chosen = []
-        for entry in self.entries:
-            stamp = _normal(entry.get("timestamp", ""))
+        first = bisect.bisect_left(self._stamps, _normal(low.group(1))) if low else 0
+        last = len(self.entries) if visible is None else visible
+        for entry, stamp in zip(self.entries[first:last], self._stamps[first:last]):
             if low and stamp < _normal(low.group(1)) or high and stamp >= _normal(high.group(1)):
                 continue
             labels = entry.get("resource", {}).get("labels", {})
@@ -68,6 +81,19 @@ class LoggingServer:
                 continue
             chosen.append(entry)
         return chosen
+
+
+def shifted(entries: list[dict], seconds: float) -> list[dict]:
+    """Copies of the entries with their timestamps moved by `seconds`."""
+    moved = []
+    for entry in entries:
+        copy = dict(entry)
+        for key in ("timestamp", "receiveTimestamp"):
+            if key in copy:
+                stamp = datetime.fromisoformat(copy[key].replace("Z", "+00:00")) + timedelta(seconds=seconds)
+                copy[key] = stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        moved.append(copy)
+    return moved
 
 
 def _normal(stamp: str) -> str:

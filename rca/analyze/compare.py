@@ -19,8 +19,9 @@ from rca.analyze.rates import ALPHA, Rise, fall_p_value, judge_rise, rise_p_valu
 from rca.analyze.traffic import RequestCounts, Slice, count_in
 from rca.errors import RcaError
 from rca.ingest import is_gcs, iter_records, iter_sink_records
-from rca.ingest.record import LogRecord, parse_moment
+from rca.ingest.record import LogRecord
 from rca.ingest.stats import ReadStats
+from rca.ingest.times import parse_moment
 
 EXIT_CODES = {"no change": 0, "improved": 0, "fixed": 0, "regressed": 1, "not fixed": 1, "too early": 3}
 

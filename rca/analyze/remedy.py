@@ -20,7 +20,7 @@ from rca.analyze.incidents import Incident
 from rca.analyze.repository import CodeFindings, git_output
 from rca.errors import RcaError
 from rca.events.frames import chain_application_frame
-from rca.ingest.record import format_timestamp
+from rca.ingest.times import format_timestamp
 
 FIX_SCAN_LIMIT = 200  # commits after the deployed one that touch the failing file, read at most
 # `image: REGISTRY/PATH:TAG` or `@sha256:DIGEST` in a record (a pull event, an audit log's spec)

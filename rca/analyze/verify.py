@@ -20,7 +20,7 @@ from rca.analyze.fingerprint import STRATEGY
 from rca.analyze.groups import MINUTE, Group
 from rca.analyze.rates import ALPHA, Rise, judge_rise
 from rca.analyze.traffic import RequestCounts, Slice
-from rca.ingest.record import format_timestamp, parse_timestamp
+from rca.ingest.times import format_timestamp, parse_timestamp
 
 SERVING_SECONDS = MINUTE  # the revisions that answered requests in the logs' last minute are "now serving"
 # The root cause's absence means something once its rate during the incident predicts this many events

@@ -43,9 +43,10 @@ class PullError(RcaError):
 
     exit_code = 1  # the user's command was right; the service or the credentials failed it
 
-    def __init__(self, message: str, pulled: int = 0):
+    def __init__(self, message: str, pulled: int = 0, transient: bool = False):
         super().__init__(message)
         self.pulled = pulled
+        self.transient = transient  # worth asking again later: a lost connection, or 429/5xx after every retry
         self.partial: Path | None = None  # set by save_entries: the file that holds what was pulled
 
     def __str__(self) -> str:
@@ -144,10 +145,10 @@ def _fetch_page(session, request: dict, project: str, state: PullProgress, sleep
             return _post(session, "/v2/entries:list", request)
         except retryable as error:
             if attempt == RETRYABLE_ATTEMPTS - 1:
-                raise PullError(_explain(error, project), state.entries) from None
+                raise PullError(_explain(error, project), state.entries, transient=True) from None
             sleep(BACKOFF_SECONDS * 2 ** attempt)
-        except Exception as error:
-            raise PullError(_explain(error, project), state.entries) from None
+        except Exception as error:  # requests' connection errors and time-outs are OSErrors: the network, not the query
+            raise PullError(_explain(error, project), state.entries, transient=isinstance(error, OSError)) from None
     raise AssertionError("unreachable")
 
 

@@ -8,7 +8,7 @@ from rca.analyze.compare import Diff, GroupChange, Rate, ServiceTraffic, Side, c
 from rca.analyze.rates import ALPHA, FLOOR, POWER, RATIO, Rise
 from rca.analyze.verify import RootCheck, Verification, recovery_text, recovery_wait, root_wait
 from rca.events.redact import redact, redact_tree
-from rca.ingest.record import format_timestamp
+from rca.ingest.times import format_timestamp
 from rca.report.escape import md_code, md_text
 
 SCHEMA_VERSION = 1
