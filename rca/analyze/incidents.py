@@ -258,7 +258,7 @@ def _join_ongoing(incidents: list[Incident], cascades: list[Cascade]) -> list[In
 
 def _continues(earlier: Incident, later: Incident, cascades: list[Cascade]) -> bool:
     root = earlier.root_cause
-    if root is None or earlier.service != later.service or later.root_cause not in (None, root):
+    if root is None or earlier.service != later.service or (later.root_cause is not None and later.root_cause is not root):
         return False
     if not len(within(root.times, later.onset - NEAR_ONSET, later.onset + NEAR_ONSET)):
         return False  # the earlier failure is over: this is a new one
