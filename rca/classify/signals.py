@@ -93,7 +93,7 @@ PACKAGE = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z_]\w*)")
 STDLIB_PACKAGE = re.compile(r"[/\\]lib[/\\]python[\d.]*[/\\]([A-Za-z_]\w*)")
 ENVIRON = re.compile(r"\bos\.environ\b|\bgetenv\(|\bself\.ENVIRON\[")
 ENVIRON_FRAME = re.compile(r'File "[^"]*(?:[/\\]os\.py|UserDict\.py|[/\\]environ[/\\]environ\.py)"')
-UNDEFINED_NAME = re.compile(r"NameError: name '(\w+)' is not defined")
+UNDEFINED_NAME = re.compile(r"NameError: (?:global )?name '(\w+)' is not defined")  # `global name`: Python 2
 QUOTED_KEY = re.compile(r"^KeyError: ['\"]([A-Z][A-Z0-9_]{2,})['\"]$", re.MULTILINE)
 
 # packages whose frames say which kind of dependency a connection error belongs to

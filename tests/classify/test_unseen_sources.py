@@ -36,6 +36,8 @@ def test_a_known_module_or_alias_is_a_missing_import_with_or_without_its_use():
     assert rules_say(used).cls == "missing_import"
     # before: unknown (numpy is no standard module, and no line showed its use)
     assert rules_say("NameError: name 'numpy' is not defined").cls == "missing_import"
+    # Python 2's wording: before, the structure reader did not see the name at all
+    assert rules_say("NameError: global name 'json' is not defined").cls == "missing_import"
 
 
 def test_a_status_inside_a_url_is_not_evidence():
