@@ -268,10 +268,12 @@ def cause_first(found: list[tuple[tuple, Rule, dict]]) -> int:
     """Which match decides: the best, unless it names a symptom and a rule that names a cause matched
     the same text too. A symptom is never the root cause when a cause explains it (docs/CLASSES.md):
     a KeyError on os.environ beats the "Worker failed to boot" it caused, a refused password the probe
-    it failed."""
+    it failed. A class the tables read off a bare HTTP status is no such cause: the status is the
+    symptom's own wording."""
     if found[0][1].role != "symptom":
         return 0
-    return next((index for index, (_, rule, _) in enumerate(found) if rule.role == "cause"), 0)
+    return next((index for index, (_, rule, fields) in enumerate(found)
+                 if rule.role == "cause" and not str(fields.get("signal", "")).startswith("HTTP ")), 0)
 
 
 def _check_example(rule: Rule, example, wanted: bool) -> list[str]:
