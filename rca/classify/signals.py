@@ -18,10 +18,11 @@ from __future__ import annotations
 import errno as errno_module
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from rca.classify.classes import SYMPTOM_CLASSES
 from rca.classify.shipped import shipped_dir
 from rca.classify.substrings import Substrings
 
@@ -92,7 +93,7 @@ PACKAGE = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z_]\w*)")
 STDLIB_PACKAGE = re.compile(r"[/\\]lib[/\\]python[\d.]*[/\\]([A-Za-z_]\w*)")
 ENVIRON = re.compile(r"\bos\.environ\b|\bgetenv\(|\bself\.ENVIRON\[")
 ENVIRON_FRAME = re.compile(r'File "[^"]*(?:[/\\]os\.py|UserDict\.py|[/\\]environ[/\\]environ\.py)"')
-UNDEFINED_NAME = re.compile(r"NameError: name '(\w+)' is not defined")
+UNDEFINED_NAME = re.compile(r"NameError: (?:global )?name '(\w+)' is not defined")  # `global name`: Python 2
 QUOTED_KEY = re.compile(r"^KeyError: ['\"]([A-Z][A-Z0-9_]{2,})['\"]$", re.MULTILINE)
 
 # packages whose frames say which kind of dependency a connection error belongs to
@@ -117,6 +118,7 @@ class Signals:
     undefined: str | None = None  # NameError: name 'os' is not defined
     phrases: tuple[str, ...] = ()  # the classes of the knowledge phrases the text holds, in table order
     symptom: bool = False  # a probe, a crash loop, a router error: the service's own state
+    platform: tuple[str, ...] = ()  # the classes of the platform codes the text holds (rules/knowledge/platforms.yaml)
 
     def tokens(self) -> list[str]:
         """The signals as words for the model (`exc:…`, `errno:…`, `knows:…`)."""
@@ -134,7 +136,7 @@ class Signals:
         if self.undefined:
             words.append("undefined:module" if self.undefined in knowledge().stdlib else "undefined:name")
         decided = decide(self)
-        words += [f"phrase:{p}" for p in self.phrases]
+        words += [f"phrase:{p}" for p in self.phrases] + [f"platform:{p}" for p in self.platform]
         if self.symptom:
             words.append("symptom")
         words.append(f"knows:{decided[0] if decided else 'nothing'}")
@@ -228,6 +230,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
             env_key = key.group(1)
     if "NameError" in text and (found := UNDEFINED_NAME.search(text)):
         undefined = found.group(1)
+    platform, phrases = knowledge().wordings(text, folded_held)
     return Signals(
         exceptions=_unique(names), errnos=_unique(errnos),
         exit_codes=_unique([int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)]) if "exit" in lower else (),
@@ -236,7 +239,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
         sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
         mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=_unique(packages),
         environ=bool(environ), env_key=env_key, undefined=undefined,
-        phrases=knowledge().phrase_classes(text, folded_held),
+        phrases=phrases, platform=platform,
         symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
     )
 
@@ -338,21 +341,27 @@ class Knowledge:
     signals: dict
     stdlib: frozenset
     phrases: list  # (compiled pattern, class, anchors), strongest first
+    platforms: list = field(default_factory=list)  # the same for platforms.yaml: a platform's own codes
+    modules: frozenset = frozenset()  # names a NameError shows a missing import for (modules.yaml)
 
     def __post_init__(self):
-        # every anchor once, with the phrases it opens
+        # every anchor once, with the wordings it opens: the platform codes first, then the phrases
+        self.wording = self.platforms + self.phrases
         self.anchors: dict[str, list[int]] = {}
-        for index, (_, _, anchors) in enumerate(self.phrases):
+        for index, (_, _, anchors) in enumerate(self.wording):
             for anchor in anchors or ():
                 self.anchors.setdefault(anchor, []).append(index)
-        self.unanchored = {index for index, (_, _, anchors) in enumerate(self.phrases) if anchors is None}
+        self.unanchored = {index for index, (_, _, anchors) in enumerate(self.wording) if anchors is None}
 
-    def phrase_classes(self, text: str, held: set[str]) -> tuple[str, ...]:
-        """The classes of the phrases in `text`; a phrase's pattern runs only when one of its literal
-        anchors is in the lower-cased text (a case-insensitive alternation is slow to scan). `held`:
-        the strings the lower-cased text holds, among them every anchor it holds (see literals())."""
+    def wordings(self, text: str, held: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The classes of the platform codes and of the phrases in `text`; a pattern runs only when one
+        of its literal anchors is in the lower-cased text (a case-insensitive alternation is slow to
+        scan). `held`: the strings the lower-cased text holds, among them every anchor it holds (see literals())."""
         opened = self.unanchored.union(*(self.anchors[s] for s in held if s in self.anchors))
-        return tuple(self.phrases[i][1] for i in sorted(opened) if self.phrases[i][0].search(text))
+        found = [i for i in sorted(opened) if self.wording[i][0].search(text)]
+        cut = len(self.platforms)
+        return (tuple(self.wording[i][1] for i in found if i < cut),
+                tuple(self.wording[i][1] for i in found if i >= cut))
 
 
 @lru_cache(maxsize=1)
@@ -363,6 +372,8 @@ def knowledge() -> Knowledge:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 0.04 s instead of 0.4 s for these tables
     table = yaml.load((directory / "exceptions.yaml").read_text(encoding="utf-8"), Loader=loader)["exceptions"]
     codes = yaml.load((directory / "codes.yaml").read_text(encoding="utf-8"), Loader=loader)
+    platforms = yaml.load((directory / "platforms.yaml").read_text(encoding="utf-8"), Loader=loader)["platforms"]
+    modules = yaml.load((directory / "modules.yaml").read_text(encoding="utf-8"), Loader=loader)
     exceptions = {name: entry["class"] for name, entry in table.items()}
     exceptions.update({name: cls for name, cls in (codes.get("exceptions") or {}).items() if cls})
     by_short: dict[str, set] = {}
@@ -379,8 +390,13 @@ def knowledge() -> Knowledge:
         mysql={int(k): v for k, v in codes["mysql"].items()}, grpc=dict(codes["grpc"]),
         http={int(k): v for k, v in codes["http"].items()}, exit_codes={int(k): v for k, v in codes["exit_codes"].items()},
         signals=dict(codes["signals"]), stdlib=frozenset(sys.stdlib_module_names),
-        phrases=[(re.compile(p["pattern"], re.IGNORECASE), p["class"], anchors_of(p["pattern"])) for p in codes["phrases"]],
+        phrases=[_wording(p) for p in codes["phrases"]], platforms=[_wording(p) for p in platforms],
+        modules=frozenset(sys.stdlib_module_names) | frozenset(modules["modules"]) | frozenset(modules["aliases"]),
     )
+
+
+def _wording(entry: dict) -> tuple:
+    return re.compile(entry["pattern"], re.IGNORECASE), entry["class"], anchors_of(entry["pattern"])
 
 
 def anchors_of(pattern: str) -> tuple[str, ...] | None:
@@ -423,8 +439,15 @@ def decide(signals: Signals) -> tuple[str, str] | None:
     they appear first, then the innermost exception the tables know, then the codes that need context."""
     table = knowledge()
     database = bool(set(signals.packages) & DB_PACKAGES)
+    # A platform's code that names a cause (Heroku's H12 or R14, the OOM killer) decides first; one
+    # that names a symptom (H10 App crashed) only when nothing else in the text names a cause.
+    for named in signals.platform:
+        if named not in SYMPTOM_CLASSES:
+            return named, "a platform's own code"
     if signals.symptom and not signals.exceptions:
-        return None  # the service's own state: the symptom rules and the model read it
+        # the service's own state: a cause's wording in the same text still comes first
+        cause = next((p for p in signals.phrases if p not in SYMPTOM_CLASSES), None)
+        return (cause, "a known wording") if cause else _platform_symptom(signals)
     if signals.phrases:
         return signals.phrases[0], "a known wording"
     for status in signals.http:
@@ -455,8 +478,9 @@ def decide(signals: Signals) -> tuple[str, str] | None:
         short = name.rsplit(".", 1)[-1]
         if short in ("KeyError", "ValueError", "TypeError") and (signals.environ or signals.env_key):
             return "config_error", f"{short} reading the environment"
-        if short == "NameError" and signals.undefined in table.stdlib:
-            return "missing_import", f"NameError for the standard module {signals.undefined}"
+        if short == "NameError" and signals.undefined in table.modules:
+            kind = "standard module" if signals.undefined in table.stdlib else "module"
+            return "missing_import", f"NameError for the {kind} {signals.undefined}"
         cls = exception_class(name, table)
         if cls is None:
             continue
@@ -473,4 +497,10 @@ def decide(signals: Signals) -> tuple[str, str] | None:
         for status in signals.http:
             if status in table.http:
                 return table.http[status], f"HTTP {status}"
-    return None
+    # an exception no table knows is a plain bug, and a plain bug explains the exit it caused
+    return None if signals.exceptions else _platform_symptom(signals)
+
+
+def _platform_symptom(signals: Signals) -> tuple[str, str] | None:
+    """The symptom a platform's code names (H10 App crashed: service_unavailable), when no cause did."""
+    return (signals.platform[0], "a platform's own code") if signals.platform else None

@@ -208,20 +208,48 @@ class RulePattern:
         self.compiled = regex.compile(source)
         self.needles: Needles | None = needles(source)
 
-    def search(self, text: str):
+    def search(self, text: str, start: int = 0):
         if self.needles is not None and not self.needles.may_match(text):
             return None
-        return self.compiled.search(text, timeout=REGEX_TIMEOUT_SECONDS)
+        return self.compiled.search(text, start, timeout=REGEX_TIMEOUT_SECONDS)
 
 
-def search(pattern: RulePattern, text: str | None, fields: dict) -> bool:
+MAX_SPAN_TRIES = 4  # matches tried past ones inside a URL or an identifier, before giving up
+
+
+def search(pattern: RulePattern, text: str | None, fields: dict, spans: bool = True) -> bool:
+    """Whether the pattern matches the text, its named groups captured into `fields`. With `spans`
+    (every message and text pattern), a match lying inside a URL or joined to an identifier by an
+    underscore does not count: `timeout` in `connect_timeout=`, `429` in `…/errors/429` are names,
+    not evidence (docs/CLASSES.md); the search goes on past it."""
     if text is None:
         return False
     match = pattern.search(text)
-    if match is None:
+    tries = 0
+    while match is not None and spans and not counts(text, match.start(), match.end()) and tries < MAX_SPAN_TRIES:
+        match, tries = pattern.search(text, match.start() + 1), tries + 1
+    if match is None or (spans and not counts(text, match.start(), match.end())):
         return False
     fields.update({k: v for k, v in match.groupdict().items() if v is not None})
     return True
+
+
+TOKEN_BREAKS = " \t\n\"'<>()[]{},;"
+
+
+def counts(text: str, start: int, end: int) -> bool:
+    """False for a span inside a URL (`scheme://` earlier in the same token) or glued to an identifier
+    by an underscore on either side (`connect_timeout`, `rate_limit_per_minute`)."""
+    if start == end:
+        return True  # an empty (optional) match says nothing about where it is
+    token_start = start
+    while token_start > 0 and text[token_start - 1] not in TOKEN_BREAKS:
+        token_start -= 1
+    if "://" in text[token_start:start]:
+        return False
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    return not ((before == "_" and text[start].isalnum()) or (after == "_" and text[end - 1].isalnum()))
 
 
 # ---- leaves -------------------------------------------------------------------------------------
@@ -242,7 +270,7 @@ class ExceptionLeaf(Condition):
             frame = application_frame(exception)
             if self.source is not None:
                 source = frame.source if frame else None
-                if not search(_templated(self.source, captured), source, captured):
+                if not search(_templated(self.source, captured), source, captured, spans=False):
                     continue
             if self.frame is not None and not any(self.frame.matches_frame(f, captured) for f in exception.frames):
                 continue
@@ -314,9 +342,9 @@ class FrameLeaf(Condition):
 
     def matches_frame(self, frame, fields) -> bool:
         return (
-            (self.file is None or search(self.file, frame.file, fields))
-            and (self.function is None or search(self.function, frame.function or "", fields))
-            and (self.module is None or search(self.module, module_of(frame.file), fields))
+            (self.file is None or search(self.file, frame.file, fields, spans=False))
+            and (self.function is None or search(self.function, frame.function or "", fields, spans=False))
+            and (self.module is None or search(self.module, module_of(frame.file), fields, spans=False))
         )
 
     def evaluate(self, facts, fields):

@@ -34,6 +34,8 @@ class Classification:
     rule: Rule | None = None
     fields: dict = field(default_factory=dict)
     alternatives: list[dict] = field(default_factory=list)
+    # what the text also shows but does not explain: the symptom a cause in the same text beat
+    secondary: list[dict] = field(default_factory=list)
 
     @property
     def role(self) -> str:
@@ -86,6 +88,7 @@ class Classification:
             "rule": self.rule.id if self.rule else None, "role": self.role,
             "fields": {k: v for k, v in self.fields.items()}, "explanation": self.explanation,
             "alternatives": self.alternatives,
+            **({"secondary": self.secondary} if self.secondary else {}),
         }
 
 
@@ -231,9 +234,12 @@ class RuleSet:
         found = self.matches(event)
         if not found:
             return UNCLASSIFIED
-        _, best, fields = found[0]
-        alternatives = [{"class": r.cls, "rule": r.id, "confidence": r.confidence} for _, r, _ in found[1:]]
-        return Classification(best.cls, best.confidence, "rule", best, fields, alternatives)
+        chosen = cause_first(found)
+        _, best, fields = found[chosen]
+        alternatives = [{"class": r.cls, "rule": r.id, "confidence": r.confidence}
+                        for index, (_, r, _) in enumerate(found) if index != chosen]
+        secondary = [{"class": r.cls, "rule": r.id, "role": "symptom"} for _, r, _ in found[:chosen]]
+        return Classification(best.cls, best.confidence, "rule", best, fields, alternatives, secondary)
 
     def test_examples(self) -> list[str]:
         """One line per failing example: a `match:` example the rule misses, or whose captured fields,
@@ -256,6 +262,18 @@ class RuleSet:
                 state = "matched now: move it to `match:`" if single.matches(event_from_example(example)) else "not matched yet"
                 lines.append(f"{rule.source}: rule {rule.id}: todo example {index} {state}: {_first_line(example)}")
         return lines
+
+
+def cause_first(found: list[tuple[tuple, Rule, dict]]) -> int:
+    """Which match decides: the best, unless it names a symptom and a rule that names a cause matched
+    the same text too. A symptom is never the root cause when a cause explains it (docs/CLASSES.md):
+    a KeyError on os.environ beats the "Worker failed to boot" it caused, a refused password the probe
+    it failed. A class the tables read off a bare HTTP status is no such cause: the status is the
+    symptom's own wording."""
+    if found[0][1].role != "symptom":
+        return 0
+    return next((index for index, (_, rule, fields) in enumerate(found)
+                 if rule.role == "cause" and not str(fields.get("signal", "")).startswith("HTTP ")), 0)
 
 
 def _check_example(rule: Rule, example, wanted: bool) -> list[str]:
