@@ -25,6 +25,7 @@ from rca.ingest.atomic import write_text_atomically
 from rca.ingest.live import PullError
 from rca.ingest.record import parse_moment as record_moment
 from rca.ingest.stats import ReadStats
+from rca.report.escape import json_printable, printable
 from rca.report.terminal import print_classified_table, print_table, write_json, write_jsonl
 
 app = typer.Typer(
@@ -193,7 +194,8 @@ def analyze(
     text: str | bytes
     if output_format is ReportFormat.json:
         # bytes as orjson writes them: a flood's report runs to megabytes, and every text copy costs as much again
-        text = orjson.dumps(scrub(to_dict(result, redacted=False)), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        text = json_printable(orjson.dumps(scrub(to_dict(result, redacted=False)),
+                                           option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
     elif output_format is ReportFormat.html:
         text = to_html(result, redacted=not no_redact, pii=redact_pii, tz=zone)
     else:
@@ -205,8 +207,8 @@ def analyze(
         stderr.print(f"report written to {out}")
     for incident in result.incidents:
         root = incident.root_cause
-        stderr.print(scrub(f"incident on {incident.service}: root cause {root.cls + ' — ' + root.label if root else 'not found'}"),
-                     markup=False)
+        stderr.print(printable(scrub(f"incident on {incident.service}: root cause "
+                                     f"{root.cls + ' — ' + root.label if root else 'not found'}")), markup=False)
     if service and not result.groups:
         stderr.print(f"no error event of service {service} in these logs: check the name (--service matches the "
                      "Cloud Run service, App Engine module, GKE workload or function exactly)", markup=False)
@@ -386,7 +388,7 @@ def classify(
         if output_format is ClassifyFormat.jsonl:
             out = typer.get_binary_stream("stdout")
             for event, result in classified:
-                out.write(orjson.dumps(scrub({**event.as_dict(), "classification": result.as_dict()})) + b"\n")
+                out.write(json_printable(orjson.dumps(scrub({**event.as_dict(), "classification": result.as_dict()}))) + b"\n")
         else:
             print_classified_table(classified, _stdout_console(), scrub)
         _finish(stats, scrub)
@@ -419,7 +421,7 @@ def _classify_snippets(path: Path, rules: RuleSet, model=None, scrub=lambda valu
 
     # In batches, as log events are: the model scores a batch in one call (rca.classify.hybrid.classify_events).
     for _, result in classify_events(events(), rules, model):
-        out.write(orjson.dumps(scrub(snippet_result(ids.popleft(), result))) + b"\n")
+        out.write(json_printable(orjson.dumps(scrub(snippet_result(ids.popleft(), result)))) + b"\n")
     if skipped:
         stderr.print(f"{skipped} line(s) skipped" + (f" (the first {MAX_SKIP_LINES} named above)" if skipped > MAX_SKIP_LINES else ""))
 
@@ -612,9 +614,9 @@ def _echo(report: str | bytes) -> None:
 
 def _finish(stats: ReadStats, scrub=lambda value: value) -> None:
     """The summary line on stderr; exit 2 when any named source could not be read."""
-    stderr.print(scrub(stats.summary()), markup=False)
+    stderr.print(printable(scrub(stats.summary())), markup=False)
     for error in stats.errors:
-        stderr.print(scrub(f"rca: error: {error}"), markup=False)
+        stderr.print(printable(scrub(f"rca: error: {error}")), markup=False)
     if stats.errors:
         raise typer.Exit(2)
 
