@@ -165,6 +165,7 @@ def analyze(
     from rca.report.html import to_html
     from rca.report.markdown import to_dict, to_markdown
 
+    _refuse_an_input_as_output(out, inputs or [])
     config = find_config()
     rules = _load_rules_or_exit(rules_dirs or config.rules)
     model = _load_model_or_exit(model_path)
@@ -218,6 +219,15 @@ def analyze(
     _finish(stats, scrub)
     if fail_on_incident and result.incidents:
         raise typer.Exit(1)
+
+
+def _refuse_an_input_as_output(out: Path | None, inputs: list[str]) -> None:
+    """--out naming one of the logs (by any name or link) would replace them with the report."""
+    from rca.ingest import input_named_by
+
+    named = input_named_by(out, inputs) if out is not None else None
+    if named is not None:
+        raise RcaError(f"--out {out} is the input {named}: the report would replace it; write the report elsewhere")
 
 
 def _cluster(address: str | None):

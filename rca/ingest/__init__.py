@@ -76,6 +76,21 @@ def expand_inputs(inputs: Iterable[str | os.PathLike], stats: ReadStats | None =
     return found
 
 
+def input_named_by(output: str | os.PathLike, inputs: Iterable[str | os.PathLike]) -> str | None:
+    """The input file that `output` names, by another name, a link or a hard link too, or None: a
+    report written there would replace the logs it was made from. Only a file that exists can be one."""
+    try:
+        target = os.stat(output)
+    except OSError:
+        return None
+    local = [name for name in inputs if not is_gcs(name) and os.fspath(name) != STDIN]
+    try:
+        files = expand_inputs(local, ReadStats())  # a missing input is the run's own error, later
+    except InputError:
+        return None
+    return next((path for path in files if _identity(path) == (target.st_dev, target.st_ino)), None)
+
+
 def _expand(name: str, missing: list[tuple[str, str]]) -> list[str]:
     if name == STDIN:
         return [STDIN]
