@@ -86,11 +86,11 @@ def _expand(name: str, missing: list[tuple[str, str]]) -> list[str]:
         missing.append((name, "a bucket is read by `rca analyze` (and rca.analyze) only"))
         return []
     if os.path.isdir(name):
-        return sorted(path for _, files in _tree(name) for path in files)
+        return sorted(path for _, files in _tree(name, missing) for path in files)
     if os.path.exists(name):
         return [name]
     if glob.has_magic(name):
-        matches = _glob(name)
+        matches = _glob(name, missing)
         if not matches:
             missing.append((name, "no file matches this pattern"))
         return matches
@@ -101,7 +101,7 @@ def _expand(name: str, missing: list[tuple[str, str]]) -> list[str]:
 RECURSIVE = re.compile(r"(?:^|/)\*\*(?:/|$)")
 
 
-def _glob(pattern: str) -> list[str]:
+def _glob(pattern: str, missing: list[tuple[str, str]]) -> list[str]:
     """Files that match `pattern`. The standard `glob` follows links to directories into loops
     (a two-file tree with one loop was read 41 times), so `**` is walked here: every real directory
     once, hidden ones skipped as `glob` skips them."""
@@ -113,16 +113,17 @@ def _glob(pattern: str) -> list[str]:
     roots = glob.glob(head) if glob.has_magic(head) else [head or os.curdir]
     found: set[str] = set()
     for root in roots:
-        for folder, _ in _tree(root):
+        for folder, _ in _tree(root, missing):
             inner = os.path.join(glob.escape(folder), tail)
-            matches = _glob(inner) if RECURSIVE.search(tail) else glob.glob(inner)
+            matches = _glob(inner, missing) if RECURSIVE.search(tail) else glob.glob(inner)
             found.update(_relative(path) if not head else path for path in matches if os.path.isfile(path))
     return sorted(found)
 
 
-def _tree(root: str) -> Iterator[tuple[str, list[str]]]:
+def _tree(root: str, missing: list[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
     """(folder, its files) for `root` and every folder under it. Links to directories are followed,
-    but each real directory is entered once, so a link loop ends where it starts; hidden names are skipped."""
+    but each real directory is entered once, so a link loop ends where it starts; hidden names are skipped.
+    A folder that cannot be listed is added to `missing` with the reason: its files are lost, and say so."""
     entered: set = set()
     waiting = [root]
     while waiting:
@@ -131,8 +132,9 @@ def _tree(root: str) -> Iterator[tuple[str, list[str]]]:
             key = _identity(folder)
             with os.scandir(folder) as scan:
                 entries = sorted((entry for entry in scan if not entry.name.startswith(".")), key=lambda e: e.name)
-        except OSError:
-            continue  # an unreadable folder: what it holds cannot be named, let alone read
+        except OSError as error:
+            missing.append((folder, f"cannot read this directory: {error.strerror or error}"))
+            continue
         if key in entered:
             continue
         entered.add(key)
