@@ -25,6 +25,7 @@ from rca.ingest.record import LogRecord
 from rca.ingest.splits import join_split_entries
 from rca.ingest.stats import ReadStats
 from rca.ingest.textlog import control_share, read_text
+from rca.ingest.transcode import Utf8Reader, utf16_without_bom, wide_encoding
 
 SNIFF_BYTES = 1 << 16
 STDIN = "-"
@@ -232,6 +233,10 @@ def _open(source: str, stats: ReadStats, seen: set[int] | None = None):
     if stream.peek(2)[:2] == GZIP_MAGIC:
         gunzip = Gunzip(stream)
         stream = io.BufferedReader(gunzip, SNIFF_BYTES)
+    wide = wide_encoding(stream.peek(4)[:4])
+    if wide is not None:  # UTF-16 or UTF-32 by its BOM: the readers see it as UTF-8
+        stream.read(wide[1])
+        stream = io.BufferedReader(Utf8Reader(stream, wide[0]), SNIFF_BYTES)
     if seen is not None and remote:
         stream = io.BufferedReader(UniqueEntries(stream, seen, stats), SNIFF_BYTES)
     return stream, gunzip
@@ -246,7 +251,9 @@ def _choose_reader(stream, source: str, stats: ReadStats):
         return None
     lines = body[:8192].split(b"\n")[:50]
     if _is_binary(lines) and not any(_looks_like_entry(line) for line in lines):
-        stats.error(source, "binary data, not a log file (not JSON, CSV or text)")
+        wide = utf16_without_bom(head)
+        stats.error(source, f"text in {wide} with no byte-order mark: convert it to UTF-8 (iconv -f {wide} -t UTF-8)"
+                    if wide else "binary data, not a log file (not JSON, CSV or text)")
         return None
     if head.startswith(b"\xef\xbb\xbf"):
         stream.read(3)
