@@ -17,7 +17,7 @@ from rich.console import Console
 from rca.api import iter_events, read_events
 from rca.classify.hybrid import classify_events, snippet_result
 from rca.classify.rules import RuleSet, event_from_text
-from rca.config import find_config
+from rca.config import find_config, split_pair
 from rca.errors import RcaError
 from rca.events.error_event import ErrorEvent
 from rca.events.redact import redact_tree
@@ -325,10 +325,10 @@ def _path_map(item: str) -> tuple[str, str]:
 
 def _pair(item: str, option: str) -> tuple[str, str]:
     """FROM=TO, as --path-map and --service-map take them."""
-    source, sep, target = item.partition("=")
-    if not sep or not source or (option == "--service-map" and not target):
+    pair = split_pair(item, target_required=option == "--service-map")
+    if pair is None:
         raise typer.BadParameter(f"{item!r}: expected FROM=TO", param_hint=option)
-    return source, target
+    return pair
 
 
 def _progress(stats: ReadStats):
