@@ -17,7 +17,7 @@ from rich.console import Console
 from rca.api import iter_events, read_events
 from rca.classify.hybrid import classify_events, snippet_result
 from rca.classify.rules import RuleSet, event_from_text
-from rca.config import find_config
+from rca.config import find_config, split_pair
 from rca.errors import RcaError
 from rca.events.error_event import ErrorEvent
 from rca.events.redact import redact_tree
@@ -26,6 +26,7 @@ from rca.ingest.live import PullError
 from rca.ingest.stats import ReadStats
 from rca.ingest.times import parse_moment as record_moment
 from rca.ingest.times import zone_of
+from rca.report.escape import json_printable, printable
 from rca.report.terminal import print_classified_table, print_table, write_json, write_jsonl
 
 app = typer.Typer(
@@ -168,6 +169,7 @@ def analyze(
     from rca.report.html import to_html
     from rca.report.markdown import to_dict, to_markdown
 
+    _refuse_an_input_as_output(out, inputs or [])
     config = find_config()
     rules = _load_rules_or_exit(rules_dirs or config.rules)
     model = _load_model_or_exit(model_path)
@@ -198,7 +200,8 @@ def analyze(
     text: str | bytes
     if output_format is ReportFormat.json:
         # bytes as orjson writes them: a flood's report runs to megabytes, and every text copy costs as much again
-        text = orjson.dumps(scrub(to_dict(result, redacted=False)), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        text = json_printable(orjson.dumps(scrub(to_dict(result, redacted=False)),
+                                           option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
     elif output_format is ReportFormat.html:
         text = to_html(result, redacted=not no_redact, pii=redact_pii, tz=zone)
     else:
@@ -210,8 +213,8 @@ def analyze(
         stderr.print(f"report written to {out}")
     for incident in result.incidents:
         root = incident.root_cause
-        stderr.print(scrub(f"incident on {incident.service}: root cause {root.cls + ' — ' + root.label if root else 'not found'}"),
-                     markup=False)
+        stderr.print(printable(scrub(f"incident on {incident.service}: root cause "
+                                     f"{root.cls + ' — ' + root.label if root else 'not found'}")), markup=False)
     if service and not result.groups:
         stderr.print(f"no error event of service {service} in these logs: check the name (--service matches the "
                      "Cloud Run service, App Engine module, GKE workload or function exactly)", markup=False)
@@ -225,6 +228,15 @@ def analyze(
     _finish(stats, scrub)
     if fail_on_incident and result.incidents:
         raise typer.Exit(1)
+
+
+def _refuse_an_input_as_output(out: Path | None, inputs: list[str]) -> None:
+    """--out naming one of the logs (by any name or link) would replace them with the report."""
+    from rca.ingest import input_named_by
+
+    named = input_named_by(out, inputs) if out is not None else None
+    if named is not None:
+        raise RcaError(f"--out {out} is the input {named}: the report would replace it; write the report elsewhere")
 
 
 def _cluster(address: str | None):
@@ -320,10 +332,10 @@ def _path_map(item: str) -> tuple[str, str]:
 
 def _pair(item: str, option: str) -> tuple[str, str]:
     """FROM=TO, as --path-map and --service-map take them."""
-    source, sep, target = item.partition("=")
-    if not sep or not source or (option == "--service-map" and not target):
+    pair = split_pair(item, target_required=option == "--service-map")
+    if pair is None:
         raise typer.BadParameter(f"{item!r}: expected FROM=TO", param_hint=option)
-    return source, target
+    return pair
 
 
 def _progress(stats: ReadStats):
@@ -393,7 +405,7 @@ def classify(
         if output_format is ClassifyFormat.jsonl:
             out = typer.get_binary_stream("stdout")
             for event, result in classified:
-                out.write(orjson.dumps(scrub({**event.as_dict(), "classification": result.as_dict()})) + b"\n")
+                out.write(json_printable(orjson.dumps(scrub({**event.as_dict(), "classification": result.as_dict()}))) + b"\n")
         else:
             print_classified_table(classified, _stdout_console(), scrub)
         _finish(stats, scrub)
@@ -426,7 +438,7 @@ def _classify_snippets(path: Path, rules: RuleSet, model=None, scrub=lambda valu
 
     # In batches, as log events are: the model scores a batch in one call (rca.classify.hybrid.classify_events).
     for _, result in classify_events(events(), rules, model):
-        out.write(orjson.dumps(scrub(snippet_result(ids.popleft(), result))) + b"\n")
+        out.write(json_printable(orjson.dumps(scrub(snippet_result(ids.popleft(), result)))) + b"\n")
     if skipped:
         stderr.print(f"{skipped} line(s) skipped" + (f" (the first {MAX_SKIP_LINES} named above)" if skipped > MAX_SKIP_LINES else ""))
 
@@ -737,9 +749,9 @@ def _echo(report: str | bytes) -> None:
 
 def _finish(stats: ReadStats, scrub=lambda value: value) -> None:
     """The summary line on stderr; exit 2 when any named source could not be read."""
-    stderr.print(scrub(stats.summary()), markup=False)
+    stderr.print(printable(scrub(stats.summary())), markup=False)
     for error in stats.errors:
-        stderr.print(scrub(f"rca: error: {error}"), markup=False)
+        stderr.print(printable(scrub(f"rca: error: {error}")), markup=False)
     if stats.errors:
         raise typer.Exit(2)
 

@@ -14,6 +14,7 @@ Flags override it. Relative paths are read from the file's directory.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,17 @@ class Config:
     source: Path | None = None  # the file it came from
 
 
+PAIR_EXAMPLES = {"path_maps": '"/app=."', "service_map": '"k8s1-abc-default-web-8080-xyz=web"'}
+
+
+def split_pair(item: str, target_required: bool) -> tuple[str, str] | None:
+    """FROM=TO, as path maps and service maps are written (a path map's TO may be empty), or None."""
+    source, sep, target = item.partition("=")
+    if not sep or not source or (target_required and not target):
+        return None
+    return source, target
+
+
 def find_config(start: Path | None = None) -> Config:
     """The settings of the nearest configuration file above `start` (the working directory), or none."""
     here = (start or Path.cwd()).resolve()
@@ -51,12 +63,24 @@ def find_config(start: Path | None = None) -> Config:
     return Config()
 
 
+# tomllib takes time quadratic in the depth of a dotted key (`a.a.a…`: 20,000 levels took 11 s, 100,000
+# crashed the interpreter); no settings file needs more than a few, so a line whose key part holds
+# more dots than this is refused before parsing. (Nested arrays end in a RecursionError, caught.)
+MAX_KEY_DOTS = 1000
+KEY_PART = re.compile(r"^[^=\n]*", re.M)
+
+
 def _table(path: Path, keys: tuple[str, ...]) -> dict | None:
     document: Any
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if any(part.count(".") > MAX_KEY_DOTS for part in KEY_PART.findall(text)):
+            raise ConfigError(f"{path}: not a TOML file rca can read: keys nested too deeply")
+        document = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: not a TOML file rca can read: {error}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables by recursion
+        raise ConfigError(f"{path}: not a TOML file rca can read: arrays or tables nested too deeply") from None
     for key in keys:
         document = document.get(key) if isinstance(document, dict) else None
     return document if isinstance(document, dict) else None
@@ -72,6 +96,10 @@ def _config(settings: dict, path: Path) -> Config:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise ConfigError(f"{path}: {key} must be a list of strings")
         lists[key] = value
+    for key, target_required in (("path_maps", False), ("service_map", True)):
+        for item in lists[key]:
+            if split_pair(item, target_required) is None:
+                raise ConfigError(f"{path}: {key}: {item!r} is not FROM=TO (like {PAIR_EXAMPLES[key]})")
     project = settings.get("project")
     if project is not None and not isinstance(project, str):
         raise ConfigError(f"{path}: project must be a string")

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -367,23 +368,37 @@ def default_model() -> TextModel:
     """The model built from the shipped corpus: trained on first use, then read from the cache,
     through its numbers alone (rca.classify.scoring) when they were exported: scikit-learn is then not
     imported at all."""
-    from rca.classify.scoring import LinearScorer
-
     path = default_model_path()
-    scorer = LinearScorer.load(scorer_path(path), SCORER_FUNCTIONS)
-    if scorer is not None and isinstance(scorer.notes.get("threshold"), float):
+    scorer = _cached_scorer(scorer_path(path))
+    if scorer is not None:
         return TextModel(scorer, scorer.notes["threshold"])
     model = None
     if path.is_file():
         try:
             model = load(path)
-        except UntrustedModelError:
+        except UntrustedModelError as error:
+            print(f"rca: note: the cached classifier cannot be used ({error}): rebuilding it", file=sys.stderr)
             path.unlink()  # a stale or damaged cache entry: build it again
     if model is None:
         model = train(read_corpus(shipped_corpus_dir() / "train.jsonl"))
         save(model, path)
     _export_scorer(model, scorer_path(path))
     return model
+
+
+def _cached_scorer(path: Path):
+    """The cached scorer, or None when there is none or it is damaged (then said on stderr, in one
+    line: it is rebuilt from the cached model, or the model from the corpus)."""
+    from rca.classify.scoring import DamagedScorer, LinearScorer
+
+    try:
+        scorer = LinearScorer.load(path, SCORER_FUNCTIONS)
+        if scorer is not None and not isinstance(scorer.notes.get("threshold"), float):
+            raise DamagedScorer("no threshold")
+    except DamagedScorer as damage:
+        print(f"rca: note: the cached classifier {path} cannot be used ({damage}): rebuilding it", file=sys.stderr)
+        return None
+    return scorer
 
 
 # The functions a scorer file may name: those of make_pipeline.

@@ -127,20 +127,67 @@ class LinearScorer:
 
     @classmethod
     def load(cls, path: Path, functions: dict[str, Callable]) -> LinearScorer | None:
-        """The scorer saved at `path`, or None if it is missing, damaged or of another format."""
+        """The scorer saved at `path`, or None if there is none. One that is damaged, of another
+        format, or whose numbers do not fit together raises DamagedScorer, saying why."""
         try:
             with np.load(path, allow_pickle=False) as archive:
                 meta = json.loads(archive["meta"].tobytes())
-                if meta.get("format") != FORMAT:
-                    return None
+                if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                    raise DamagedScorer(f"not of the format {FORMAT}")
                 blocks = [Block(b["prepare"], b["analyzer"], b["vocabulary"], archive[f"idf{i}"] if b["idf"] else None,
                                 b["binary"], b["sublinear"], b["l2"], b["weight"]) for i, b in enumerate(meta["blocks"])]
-                if any(b.prepare not in functions or b.analyzer not in functions for b in blocks):
-                    return None
-                return cls(meta["classes"], blocks, archive["coef"], archive["intercept"], archive["sigmoid_a"],
-                           archive["sigmoid_b"], functions, meta.get("notes") or {})
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+                scorer = cls(meta["classes"], blocks, archive["coef"], archive["intercept"], archive["sigmoid_a"],
+                             archive["sigmoid_b"], functions, meta.get("notes") or {})
+        except FileNotFoundError:
             return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as error:
+            first = str(error).split(". ")[0][:120]  # numpy explains pickles at length
+            raise DamagedScorer(f"unreadable ({type(error).__name__}: {first})") from None
+        scorer.check()
+        return scorer
+
+    def check(self) -> None:
+        """Raise DamagedScorer unless every number fits the others: a wrong-shaped array, an index
+        past its block or a name outside the registry would fail (or mislead) only when scoring."""
+        classes = len(self.classes_) if isinstance(self.classes_, list) else 0
+        width = sum(len(block.vocabulary) for block in self.blocks if isinstance(block.vocabulary, dict))
+        problems = [problem for block in self.blocks for problem in _block_problems(block, self.functions)]
+        if not classes or not all(isinstance(name, str) for name in self.classes_):
+            problems.append("no class names")
+        if not isinstance(self.notes, dict):
+            problems.append("notes are not a table")
+        for name, array, shape in (("coef", self.coef, (classes, width)), ("intercept", self.intercept, (classes,)),
+                                   ("sigmoid_a", self.sigmoid_a, (classes,)), ("sigmoid_b", self.sigmoid_b, (classes,))):
+            problems += _array_problems(name, array, shape)
+        if problems:
+            raise DamagedScorer("; ".join(problems[:3]))
+
+
+class DamagedScorer(ValueError):
+    """A saved scorer that cannot be used as it is; the message says why."""
+
+
+def _array_problems(name: str, array, shape: tuple[int, ...]) -> list[str]:
+    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+        return [f"{name} is not an array of numbers"]
+    if array.shape != shape:
+        return [f"{name} has the shape {array.shape}, not {shape}"]
+    return [] if np.isfinite(array).all() else [f"{name} holds a value that is not a finite number"]
+
+
+def _block_problems(block: Block, functions: dict[str, Callable]) -> list[str]:
+    if block.prepare not in functions or block.analyzer not in functions:
+        return [f"a block names functions rca does not know ({block.prepare}, {block.analyzer})"]
+    vocabulary = block.vocabulary if isinstance(block.vocabulary, dict) else {}
+    indices = [index for token, index in vocabulary.items() if isinstance(token, str) and type(index) is int]
+    if not vocabulary or sorted(indices) != list(range(len(vocabulary))):
+        return ["a vocabulary whose indices are not 0 to its size"]
+    width = len(vocabulary)
+    if not all(isinstance(flag, bool) for flag in (block.binary, block.sublinear, block.l2)):
+        return ["a block's settings are not true or false"]
+    if not isinstance(block.weight, (int, float)) or isinstance(block.weight, bool):
+        return ["a block's weight is not a number"]
+    return _array_problems("idf", block.idf, (width,)) if block.idf is not None else []
 
 
 class _Unsupported(Exception):

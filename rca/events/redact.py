@@ -16,6 +16,12 @@ REDACTED = "[REDACTED]"
 # word character (`\bpassword` never matched inside DB_PASSWORD or aws_secret_access_key).
 SECRET_NAME = (r"(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|[_-]key|private[_-]?key[_-]?id"
                r"|credentials?|session[_-]?id|authorization|auth)")
+# Query parameter names that say secret: whole words that are only ever secrets in a URL, and names
+# ending in one after `_` or `-` (`access_token`, `X-Goog-Signature`, `X-Amz-Credential`).
+QUERY_NAME = (r"(?:key|apikey|code|sig|signature|token|jwt|auth|session|sessionid|assertion|secret|password"
+              r"|(?:[\w-]*[_-])?(?:key|token|secret|signature|sig|credential|password|passwd|pwd|assertion))")
+QUERY_NEEDLES = ("key", "code", "sig", "token", "jwt", "auth", "session", "assertion", "secret", "credential",
+                 "pass", "pwd")
 # `=` or `:`, with the quotes around it of JSON, YAML, env files, JSON escaped inside a string, or
 # HTML-escaped text (a redaction that comes after escaping must still work).
 QUOTE = r"""(?:\\?["']|&quot;|&#x27;|&#39;)"""
@@ -37,9 +43,17 @@ SECRETS = (
     # HTTP basic auth: base64 of user:password (a word such as "Basic setup" has no digit, capital or =).
     (("basic",), re.compile(r"\b((?i:basic))\s+(?=[A-Za-z0-9+/]*[0-9A-Z+/=])[A-Za-z0-9+/]{8,}={0,2}"),
      r"\1 " + REDACTED),
-    # Passwords in URLs and DSNs: scheme://user:password@host (the last @ before the path ends it).
-    # Anchored on the literal `://`: a scheme pattern before it made the search quadratic on "a.a.a…".
-    (("://",), re.compile(r"(://[^:/\s@\"']*:)[^\s/\"']+@"), r"\1" + REDACTED + "@"),
+    # Passwords in URLs and DSNs: scheme://user:password@host. A password may hold any character but
+    # a space or `"` (`/` and `@` included, as DSNs written by hand do), so it runs to the last `@`
+    # that a host name follows; at most 256 characters, which keeps the search linear. A port and a
+    # path (`host:443/users/bob@example.com`) is no password. Anchored on the literal `://`: a scheme
+    # pattern before it made the search quadratic on "a.a.a…".
+    (("://",), re.compile(r"(://[^:/\s@\"']*:)(?!\d{1,5}/)[^\s\"]{1,256}@"
+                          r"(?=[A-Za-z0-9._-]{0,253}(?:[:/?#\s\"',;)\]]|$)|\[)"), r"\1" + REDACTED + "@"),
+    # Query parameters whose name says secret (`?key=`, `&sig=`, `X-Goog-Signature=`, OAuth's `code`),
+    # plain or URL-encoded (`%26sig%3D…`, `%3Fkey%3D…`), and after `&amp;` in HTML-escaped text.
+    (QUERY_NEEDLES, re.compile(r"(?i)((?:[?&;#]|%(?:25)?(?:3F|26))" + QUERY_NAME + r"(?:=|%(?:25)?3D))"
+                               r"(?!\[REDACTED\])(?:(?!%(?:25)?26)[^&\s\"'#<>,;\\])+"), r"\1" + REDACTED),
     # AWS access key ids
     (("akia", "asia", "agpa", "aida", "aroa", "anpa"), re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),
      REDACTED),

@@ -9,36 +9,25 @@ from its name. Unreadable sources are reported in `ReadStats.errors` and the run
 from __future__ import annotations
 
 import glob
-import gzip
 import io
 import itertools
 import os
 import re
 import sys
-import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rca.errors import RcaError
 from rca.ingest.csvlog import looks_like_csv, read_csv
+from rca.ingest.gunzip import GZIP_MAGIC, Gunzip
 from rca.ingest.journal import looks_like_journal, looks_like_journal_json, read_journal_json, read_journal_text
 from rca.ingest.jsonlog import read_json_array, read_json_lines
 from rca.ingest.record import LogRecord
 from rca.ingest.splits import join_split_entries
 from rca.ingest.stats import ReadStats
 from rca.ingest.textlog import control_share, read_text
+from rca.ingest.transcode import Utf8Reader, utf16_without_bom, wide_encoding
 
-# What a truncated or corrupt gzip raises.
-INFLATE_ERRORS: tuple[type[BaseException], ...] = (EOFError, zlib.error, gzip.BadGzipFile)
-try:  # ISA-L's inflate: a gzipped export is undone 3-4x faster than by zlib (0.075 s vs 0.28 s for 152 MB)
-    from isal import isal_zlib
-    from isal.igzip import IGzipFile as GzipReader
-
-    INFLATE_ERRORS += (isal_zlib.error,)  # type: ignore[operator]  # its stub types the class as an instance
-except ImportError:  # pragma: no cover - isal is a dependency; a platform without its wheel still reads gzip
-    GzipReader = gzip.GzipFile  # type: ignore[assignment, misc]
-
-GZIP_MAGIC = b"\x1f\x8b"
 SNIFF_BYTES = 1 << 16
 STDIN = "-"
 
@@ -77,6 +66,21 @@ def expand_inputs(inputs: Iterable[str | os.PathLike], stats: ReadStats | None =
     return found
 
 
+def input_named_by(output: str | os.PathLike, inputs: Iterable[str | os.PathLike]) -> str | None:
+    """The input file that `output` names, by another name, a link or a hard link too, or None: a
+    report written there would replace the logs it was made from. Only a file that exists can be one."""
+    try:
+        target = os.stat(output)
+    except OSError:
+        return None
+    local = [name for name in inputs if not is_gcs(name) and os.fspath(name) != STDIN]
+    try:
+        files = expand_inputs(local, ReadStats())  # a missing input is the run's own error, later
+    except InputError:
+        return None
+    return next((path for path in files if _identity(path) == (target.st_dev, target.st_ino)), None)
+
+
 def _expand(name: str, missing: list[tuple[str, str]]) -> list[str]:
     if name == STDIN:
         return [STDIN]
@@ -84,11 +88,11 @@ def _expand(name: str, missing: list[tuple[str, str]]) -> list[str]:
         missing.append((name, "a bucket is read by `rca analyze` (and rca.analyze) only"))
         return []
     if os.path.isdir(name):
-        return sorted(path for _, files in _tree(name) for path in files)
+        return sorted(path for _, files in _tree(name, missing) for path in files)
     if os.path.exists(name):
         return [name]
     if glob.has_magic(name):
-        matches = _glob(name)
+        matches = _glob(name, missing)
         if not matches:
             missing.append((name, "no file matches this pattern"))
         return matches
@@ -99,7 +103,7 @@ def _expand(name: str, missing: list[tuple[str, str]]) -> list[str]:
 RECURSIVE = re.compile(r"(?:^|/)\*\*(?:/|$)")
 
 
-def _glob(pattern: str) -> list[str]:
+def _glob(pattern: str, missing: list[tuple[str, str]]) -> list[str]:
     """Files that match `pattern`. The standard `glob` follows links to directories into loops
     (a two-file tree with one loop was read 41 times), so `**` is walked here: every real directory
     once, hidden ones skipped as `glob` skips them."""
@@ -111,16 +115,17 @@ def _glob(pattern: str) -> list[str]:
     roots = glob.glob(head) if glob.has_magic(head) else [head or os.curdir]
     found: set[str] = set()
     for root in roots:
-        for folder, _ in _tree(root):
+        for folder, _ in _tree(root, missing):
             inner = os.path.join(glob.escape(folder), tail)
-            matches = _glob(inner) if RECURSIVE.search(tail) else glob.glob(inner)
+            matches = _glob(inner, missing) if RECURSIVE.search(tail) else glob.glob(inner)
             found.update(_relative(path) if not head else path for path in matches if os.path.isfile(path))
     return sorted(found)
 
 
-def _tree(root: str) -> Iterator[tuple[str, list[str]]]:
+def _tree(root: str, missing: list[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
     """(folder, its files) for `root` and every folder under it. Links to directories are followed,
-    but each real directory is entered once, so a link loop ends where it starts; hidden names are skipped."""
+    but each real directory is entered once, so a link loop ends where it starts; hidden names are skipped.
+    A folder that cannot be listed is added to `missing` with the reason: its files are lost, and say so."""
     entered: set = set()
     waiting = [root]
     while waiting:
@@ -129,8 +134,9 @@ def _tree(root: str) -> Iterator[tuple[str, list[str]]]:
             key = _identity(folder)
             with os.scandir(folder) as scan:
                 entries = sorted((entry for entry in scan if not entry.name.startswith(".")), key=lambda e: e.name)
-        except OSError:
-            continue  # an unreadable folder: what it holds cannot be named, let alone read
+        except OSError as error:
+            missing.append((folder, f"cannot read this directory: {error.strerror or error}"))
+            continue
         if key in entered:
             continue
         entered.add(key)
@@ -196,32 +202,45 @@ def iter_sink_records(objects: Iterable[str], stats: ReadStats, prefilter: str =
 
 def _read_source(source: str, stats: ReadStats, prefilter: str, seen: set[int] | None = None) -> Iterator[LogRecord]:
     try:
-        stream = _open(source, stats, seen)
+        stream, gunzip = _open(source, stats, seen)
     except OSError as error:
         stats.error(source, f"cannot open: {error.strerror or error}")
         return
     with stream:
-        try:
-            reader = _choose_reader(stream, source, stats)
-            if reader is not None:
-                yield from reader(prefilter)
-        except INFLATE_ERRORS as error:
-            stats.skip(f"truncated or corrupt gzip ({error})", source, "end of readable data")
+        reader = _choose_reader(stream, source, stats)
+        if reader is not None:
+            yield from reader(prefilter)
+    if gunzip is not None and gunzip.damage is not None:
+        _count_the_cut(gunzip, source, stats)
+
+
+def _count_the_cut(gunzip: Gunzip, source: str, stats: ReadStats) -> None:
+    """Every line that inflated before the damage was read; the damage is one skip, and the line it
+    cut (held back by Gunzip) one record, as a broken line of a whole file is."""
+    stats.records += gunzip.cut_line
+    stats.skip(f"truncated or corrupt gzip ({gunzip.damage})", source, "end of readable data")
 
 
 def _open(source: str, stats: ReadStats, seen: set[int] | None = None):
-    """A buffered binary stream of the source's bytes, gzip undone; with `seen`, without the
-    entries whose keys it holds (a sink's objects, see `gcs.UniqueEntries`)."""
+    """A buffered binary stream of the source's bytes, gzip undone, and the Gunzip that undoes it
+    (None for a plain source); with `seen`, without the entries whose keys it holds (a sink's
+    objects, see `gcs.UniqueEntries`)."""
     remote = is_gcs(source)
     if remote:
         from rca.ingest.gcs import UniqueEntries, open_object
     raw: Any = sys.stdin.buffer if source == STDIN else open_object(source) if remote else open(source, "rb")
     stream = io.BufferedReader(raw, SNIFF_BYTES) if source == STDIN or remote else raw
+    gunzip = None
     if stream.peek(2)[:2] == GZIP_MAGIC:
-        stream = io.BufferedReader(GzipReader(fileobj=stream), SNIFF_BYTES)
+        gunzip = Gunzip(stream)
+        stream = io.BufferedReader(gunzip, SNIFF_BYTES)
+    wide = wide_encoding(stream.peek(4)[:4])
+    if wide is not None:  # UTF-16 or UTF-32 by its BOM: the readers see it as UTF-8
+        stream.read(wide[1])
+        stream = io.BufferedReader(Utf8Reader(stream, wide[0]), SNIFF_BYTES)
     if seen is not None and remote:
         stream = io.BufferedReader(UniqueEntries(stream, seen, stats), SNIFF_BYTES)
-    return stream
+    return stream, gunzip
 
 
 def _choose_reader(stream, source: str, stats: ReadStats):
@@ -233,7 +252,9 @@ def _choose_reader(stream, source: str, stats: ReadStats):
         return None
     lines = body[:8192].split(b"\n")[:50]
     if _is_binary(lines) and not any(_looks_like_entry(line) for line in lines):
-        stats.error(source, "binary data, not a log file (not JSON, CSV or text)")
+        wide = utf16_without_bom(head)
+        stats.error(source, f"text in {wide} with no byte-order mark: convert it to UTF-8 (iconv -f {wide} -t UTF-8)"
+                    if wide else "binary data, not a log file (not JSON, CSV or text)")
         return None
     if head.startswith(b"\xef\xbb\xbf"):
         stream.read(3)

@@ -48,6 +48,33 @@ def html_text(text: str, limit: int | None = None) -> str:
     return html.escape(_cut(str(text), limit), quote=True)
 
 
+# Characters a terminal acts on rather than shows: C0 controls but tab and newline (ESC starts CSI
+# sequences and OSC 52, which writes the clipboard; BEL ends an OSC), a carriage return that is not
+# part of CRLF (it overwrites the line), DEL, the C1 controls (U+009B is a one-character CSI), and the
+# bidirectional overrides and isolates that reorder what is shown (Trojan Source).
+CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
+# The same characters in UTF-8, less those JSON escapes itself (orjson writes every C0 control as \uXXXX).
+JSON_CONTROLS = re.compile(b"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+
+
+def printable(text: str) -> str:
+    """`text` with every control character shown as its escape (`\\x1b`, `\\r`, `\\u202e`) instead of
+    acted on: for whatever reaches a terminal or a file, applied last, once the text is rendered."""
+    return CONTROLS.sub(_shown, text) if CONTROLS.search(text) else text
+
+
+def json_printable(data: bytes) -> bytes:
+    """JSON text with the control characters that JSON leaves raw (DEL, C1, bidi) written as `\\uXXXX`
+    escapes: the same document once parsed, but nothing a terminal acts on when it is printed."""
+    if not JSON_CONTROLS.search(data):
+        return data
+    return JSON_CONTROLS.sub(lambda found: f"\\u{ord(found.group().decode()):04x}".encode(), data)
+
+
+def _shown(found: re.Match) -> str:
+    return repr(found.group())[1:-1]
+
+
 def _cut(text: str, limit: int | None) -> str:
     return text if limit is None or len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from rca.analyze.analysis import Analysis
 from rca.events.redact import redact
+from rca.report.escape import printable
 from rca.report.markdown import to_dict
 from rca.report.view import RELATIONS, build_view
 
@@ -57,7 +58,8 @@ def render_html(view: dict, standalone: bool = True, redacted: bool = True, pii:
             timeline["svg"] = timeline_geometry(timeline)
     page = _environment().get_template("report.html.j2").render(view=view, standalone=standalone, css=_css(),
                                                                 relations=RELATIONS, colours=COLOURS)
-    return redact(page, pii) if redacted else page  # masks a secret that escaping hid from the view's redaction
+    # masks a secret that escaping hid from the view's redaction; shows control characters as escapes
+    return printable(redact(page, pii) if redacted else page)
 
 
 def timeline_geometry(timeline: dict) -> dict | None:

@@ -8,7 +8,7 @@ from rca.analyze.groups import Group
 from rca.events.frames import chain_application_frame
 from rca.events.redact import redact, redact_tree
 from rca.ingest.times import format_timestamp
-from rca.report.escape import html_text, md_code, md_fence, md_text
+from rca.report.escape import html_text, md_code, md_fence, md_text, printable
 from rca.report.remedy import remedy_markdown
 from rca.report.view import build_view, plural, traceback_lines
 
@@ -121,7 +121,7 @@ def render_markdown(view: dict, redacted: bool = True, pii: bool = False) -> str
     lines += _groups_markdown(view)
     lines += ["---", "", f"*{md_text(view['footer'])}*", ""]
     text = "\n".join(lines)
-    return redact(text, pii) if redacted else text
+    return printable(redact(text, pii) if redacted else text)  # no escape from a log reaches the terminal
 
 
 def _when(moment: dict | None, relative: bool = True) -> str:

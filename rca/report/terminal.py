@@ -9,10 +9,12 @@ from collections.abc import Callable, Iterable
 import orjson
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rca.events.error_event import ErrorEvent
 from rca.events.frames import application_location
 from rca.ingest.times import format_timestamp
+from rca.report.escape import json_printable, printable
 
 
 def _same(value):
@@ -23,7 +25,7 @@ def _same(value):
 def write_jsonl(events: Iterable[ErrorEvent], out=None, scrub: Callable = _same) -> None:
     out = out or sys.stdout.buffer
     for event in events:
-        out.write(orjson.dumps(scrub(event.as_dict())) + b"\n")
+        out.write(json_printable(orjson.dumps(scrub(event.as_dict()))) + b"\n")
     out.flush()
 
 
@@ -36,10 +38,11 @@ def write_json(events: Iterable[ErrorEvent], stats: Callable[[], dict], out=None
     out.write(b'{\n  "events": [')
     separator = b"\n    "
     for event in itertools.chain([first], events) if first is not None else ():
-        out.write(separator + orjson.dumps(scrub(event.as_dict()), option=orjson.OPT_INDENT_2).replace(b"\n", b"\n    "))
+        text = json_printable(orjson.dumps(scrub(event.as_dict()), option=orjson.OPT_INDENT_2))
+        out.write(separator + text.replace(b"\n", b"\n    "))
         separator = b",\n    "
     out.write(b"\n  ],\n" if separator != b"\n    " else b"],\n")
-    tail = orjson.dumps(scrub({"stats": stats()}), option=orjson.OPT_INDENT_2)
+    tail = json_printable(orjson.dumps(scrub({"stats": stats()}), option=orjson.OPT_INDENT_2))
     out.write(tail[2:] + b"\n")
 
 
@@ -55,10 +58,10 @@ def print_table(events: list[ErrorEvent], console: Console, scrub: Callable = _s
         first = event.first
         table.add_row(
             (format_timestamp(event.time) or "?")[:23].replace("T", " "),
-            first.revision or first.service or first.source,
+            _cell(first.revision or first.service or first.source or ""),
             event.kind,
-            scrub(event.message)[:200],
-            application_location(event.traceback.exceptions) if event.traceback else "",
+            _cell(scrub(event.message)[:200]),
+            _cell((application_location(event.traceback.exceptions) if event.traceback else "") or ""),
             str(len(event.records)),
         )
     console.print(table)
@@ -75,9 +78,15 @@ def print_classified_table(classified: list, console: Console, scrub: Callable =
         first = event.first
         table.add_row(
             (format_timestamp(event.time) or "?")[:23].replace("T", " "),
-            first.revision or first.service or first.source,
+            _cell(first.revision or first.service or first.source or ""),
             result.cls,
             result.rule.id if result.rule else result.method,
-            scrub(result.explanation or event.message)[:200],
+            _cell(scrub(result.explanation or event.message)[:200]),
         )
     console.print(table)
+
+
+def _cell(text: str) -> Text:
+    """Log text in a table cell: shown as it is written, neither run as rich markup (`[link=…]`) nor
+    acted on by the terminal (escape sequences shown as `\\x1b[…`)."""
+    return Text(printable(text))

@@ -56,6 +56,33 @@ CORPUS = [
     (json.dumps({"private_key_id": "0123456789abcdef0123"}), "0123456789abcdef0123"),
 ]
 
+# Issue 29: query parameters whose name says secret, plain, URL-encoded and HTML-escaped, and DSN
+# passwords holding `/`, `@` and quotes.
+QUERY_AND_DSN = [
+    ("GET /v1/geocode?key=kq8Zbare0123value&address=x 403", "kq8Zbare0123value"),
+    ("GET /oauth/callback?code=4/0AVHEtk7oauthCodeValue&scope=email 400", "0AVHEtk7oauthCodeValue"),
+    ("GET /img?w=10&sig=hmacSIGvalue0123%3D%3D 403", "hmacSIGvalue0123"),
+    ("redirect to /next%3Fa%3D1%26sig%3DencodedSIG0123%26b%3D2 failed", "encodedSIG0123"),
+    ("link /dl%3Ftoken%3DencTOKENvalue0123 expired", "encTOKENvalue0123"),
+    ("GET /x?signature=plainSignature0123&y=1 403", "plainSignature0123"),
+    ("GET /cb#access_token=fragmentToken0123&expires_in=3600", "fragmentToken0123"),
+    ("403 on https://storage.googleapis.com/b/o?X-Goog-Algorithm=GOOG4-RSA-SHA256"
+     "&X-Goog-Credential=signer%40proj.iam.gserviceaccount.com%2F20250912%2Fauto%2Fstorage%2Fgoog4_request"
+     "&X-Goog-Date=20250912T142500Z&X-Goog-Expires=900&X-Goog-SignedHeaders=host"
+     "&X-Goog-Signature=5ab1c2d3e4f5a6b7c8d9e0f1goog", "5ab1c2d3e4f5a6b7c8d9e0f1goog"),
+    ("403 on https://storage.googleapis.com/b/o?X-Goog-Credential=signer%40proj.iam.gserviceaccount.com"
+     "%2F20250912&X-Goog-Signature=00ff", "signer%40proj.iam"),
+    ("S3 AccessDenied https://b.s3.amazonaws.com/o?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+     "&X-Amz-Signature=a1b2c3d4e5f6amzsig0123&X-Amz-SignedHeaders=host", "a1b2c3d4e5f6amzsig0123"),
+    ("S3 https://b.s3.amazonaws.com/o?X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLEsts0123&X-Amz-Expires=60",
+     "FwoGZXIvYXdzEXAMPLEsts0123"),
+    ("escaped &lt;a href=&quot;/x?a=1&amp;sig=htmlEscSig0123&amp;b=2&quot;&gt;", "htmlEscSig0123"),
+    ("sqlalchemy.exc.OperationalError: postgresql://app:pa/ss0rd9@db.internal:5432/app", "pa/ss0rd9"),
+    ("could not connect to mysql://root:sl@sh/and@t9@10.1.2.3:3306/shop", "sh/and@t9"),
+    ("DATABASE_URL='postgres://app:qu'ote#pw7@db/app' rejected", "ote#pw7"),
+]
+CORPUS += QUERY_AND_DSN
+
 ORDINARY = [
     "NameError: name 'redis' is not defined",
     'File "/app/rate_limiter.py", line 22, in check',
@@ -65,6 +92,9 @@ ORDINARY = [
     "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) could not connect to server",
     "2025-09-12 14:03:21,123 ERROR worker: task failed after 3 retries",
     "the cache key is missing",
+    "GET /v1/items?page=2&country_code=US&sort=asc 200",
+    "GET https://api.example.com:443/users/bob@example.com 404",
+    "status code=500 from the upstream",
 ]
 
 
@@ -120,19 +150,24 @@ def test_pii_mode_leaves_times_versions_and_code_alone(text):
     assert redact(text, pii=True) == text
 
 
+def leaky_incident(tmp_path, corpus=CORPUS):
+    """The bundled incident with one ERROR line per corpus entry from a service of its own."""
+    lines = (INCIDENT / "logs.jsonl").read_text().splitlines()
+    leaks = [json.dumps({"textPayload": f"ERROR request failed: {text}", "severity": "ERROR",
+                         "timestamp": f"2025-09-12T14:{25 + i // 60}:{i % 60:02d}Z", "logName": "projects/p/logs/app",
+                         "resource": {"type": "cloud_run_revision", "labels": {"service_name": "leaky"}}})
+             for i, (text, _) in enumerate(corpus)]
+    path = tmp_path / "leaky-incident.jsonl"
+    path.write_text("\n".join(lines + leaks) + "\n")
+    return path
+
+
 def test_reports_in_every_format_mask_the_corpus(tmp_path):
     from rca.analyze.analysis import analyze
     from rca.report.html import to_html
     from rca.report.markdown import to_dict, to_markdown
 
-    lines = (INCIDENT / "logs.jsonl").read_text().splitlines()
-    leaks = [json.dumps({"textPayload": f"ERROR request failed: {text}", "severity": "ERROR",
-                         "timestamp": f"2025-09-12T14:25:{i:02d}Z", "logName": "projects/p/logs/app",
-                         "resource": {"type": "cloud_run_revision", "labels": {"service_name": "leaky"}}})
-             for i, (text, _) in enumerate(CORPUS)]
-    path = tmp_path / "leaky.jsonl"
-    path.write_text("\n".join(lines + leaks) + "\n")
-    result = analyze(path)
+    result = analyze(leaky_incident(tmp_path))
     report = _without_group_keys(to_dict(result))  # see the next test
     for text in (to_markdown(result), json.dumps(report), to_html(result)):
         for _, secret in CORPUS:
@@ -166,11 +201,29 @@ def leaky_file(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("command", [["events", "--format", "jsonl"], ["events"], ["classify", "--format", "jsonl"]])
+@pytest.mark.parametrize("command", [["events", "--format", "jsonl"], ["events"], ["events", "--format", "json"],
+                                     ["classify", "--format", "jsonl"], ["classify"]])
 def test_every_command_masks_the_corpus(tmp_path, command):
     result = run_rca(command[0], str(leaky_file(tmp_path)), *command[1:])
     out = result.stdout.decode() + result.stderr.decode()
     assert result.returncode == 0 and not [secret for _, secret in CORPUS if secret in out]
+
+
+@pytest.mark.parametrize("output_format", ["md", "json", "html"])
+@pytest.mark.parametrize("half", [0, 1])
+def test_analyze_masks_query_secrets_and_dsn_passwords_in_every_format(tmp_path, output_format, half):
+    """Run by the CLI, in halves: a Markdown report lists ten ruled-out groups, and each shape must be
+    among them to be tested. With `--no-redact` most shapes reach the page whole (a long signed URL is
+    cut before its signature in Markdown and HTML labels), and every one reaches the JSON."""
+    shapes = QUERY_AND_DSN[half::2]
+    path = leaky_incident(tmp_path, shapes)
+    shown = run_rca("analyze", str(path), "--format", output_format, "--no-redact").stdout.decode()
+    masked = run_rca("analyze", str(path), "--format", output_format)
+    out = masked.stdout.decode() + masked.stderr.decode()
+    assert masked.returncode == 0 and REDACTED in out
+    visible = [secret for _, secret in shapes if secret in shown or secret.replace("&", "&amp;") in shown]
+    assert len(visible) == len(shapes) if output_format == "json" else len(visible) >= len(shapes) - 2
+    assert not [secret for _, secret in shapes if secret in out or secret.replace("&", "&amp;") in out]
 
 
 # --- Markdown and HTML escaping -------------------------------------------------------------------
@@ -207,7 +260,7 @@ def _visible(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", page)).replace("\\", "")
 
 
-@pytest.mark.parametrize("unit", ["a.", "ab-", "eyJaaaaa.", "a.b.c@", "://a:b", 'password="', "1.1.1.1.", "1:",
+@pytest.mark.parametrize("unit", ["?key=", "%26sig%3D", "://a:b/c@", "://a:@", "a.", "ab-", "eyJaaaaa.", "a.b.c@", "://a:b", 'password="', "1.1.1.1.", "1:",
                                   "-----BEGIN PRIVATE KEY-----", "Basic ", "user_id="])
 def test_redaction_stays_linear_on_hostile_text(unit):
     import time

@@ -61,15 +61,14 @@ class Rule:
     @classmethod
     def from_yaml(cls, text: str, source: str = "<text>") -> Rule:
         """One rule from YAML text (a single rule mapping, or a pack holding one rule)."""
-        try:
-            document = yaml.load(text, Loader=_LineLoader)
-        except yaml.YAMLError as error:
-            raise RuleError(f"{source}: not valid YAML: {getattr(error, 'problem', error)}") from None
+        problems: list[str] = []
+        document = _load_bounded(text, source, problems)
+        if problems:
+            raise RuleError(problems)
         if isinstance(document, dict) and isinstance(document.get("rules"), list):
             if len(document["rules"]) != 1:
                 raise RuleError(f"{source}: Rule.from_yaml takes one rule; load a pack with RuleSet.load")
             document = document["rules"][0]
-        problems: list[str] = []
         rule = _rule(document, "notebook", Path(source), problems)
         if rule is None:
             raise RuleError(problems)
@@ -120,15 +119,67 @@ def pack_files(path: Path) -> list[Path]:
 def read_yaml(path: Path, problems: list[str]):
     """A YAML document whose mappings carry `__line__` ({} for an empty file), or None with the problem added."""
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
-        return {} if document is None else document
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problems.append(f"{where}: not valid YAML: {getattr(error, 'problem', error)}")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         problems.append(f"{path}: cannot read: {error}")
-    return None
+        return None
+    known = len(problems)
+    document = _load_bounded(text, str(path), problems)
+    if len(problems) > known:
+        return None
+    return {} if document is None else document
+
+
+# A pack's tree with every alias expanded, in nodes: the largest shipped file (knowledge/exceptions.yaml)
+# has about 4,900. Aliases share a subtree where YAML is read, but every later step (checks, compiling,
+# saving) walks the tree as if copied: a "billion laughs" of nine nested aliases ended in a
+# MemoryError after 16 s.
+MAX_EXPANDED_NODES = 100_000
+
+
+def _load_bounded(text: str, source: str, problems: list[str]):
+    """The document of `text`, or None with the problem added: YAML that is not valid, nested past
+    Python's recursion limit, aliased in a loop, or larger than MAX_EXPANDED_NODES once expanded."""
+    try:
+        document = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        problems.append(f"{where}: not valid YAML: {getattr(error, 'problem', error)}")
+        return None
+    except RecursionError:
+        problems.append(f"{source}: not valid YAML for rca: nested too deeply")
+        return None
+    size = expanded_size(document)
+    if size is None or size > MAX_EXPANDED_NODES:
+        problems.append(f"{source}: refused: its aliases " + ("refer to themselves" if size is None else
+                        f"expand to {size:,} nodes (at most {MAX_EXPANDED_NODES:,})"))
+        return None
+    return document
+
+
+def expanded_size(document) -> int | None:
+    """The nodes of `document` with every alias expanded (a shared subtree counted each time it is
+    used), or None when one contains itself. Each distinct subtree is walked once, without recursion."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    waiting: list[tuple[object, bool]] = [(document, False)]
+    while waiting:
+        value, finished = waiting.pop()
+        if not isinstance(value, (dict, list)):
+            continue
+        key = id(value)
+        items = list(value.values()) if isinstance(value, dict) else value
+        if finished:
+            active.discard(key)
+            sizes[key] = 1 + sum(sizes.get(id(item), 1) if isinstance(item, (dict, list)) else 1 for item in items)
+        elif key in active:
+            return None  # a pending entry met again while its own subtree is walked: a loop
+        elif key not in sizes:
+            active.add(key)
+            waiting.append((value, True))
+            waiting.extend((item, False) for item in items)
+    return sizes.get(id(document), 1)
 
 
 def load_pack(path: Path, problems: list[str]) -> list[Rule]:
