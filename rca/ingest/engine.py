@@ -154,7 +154,8 @@ class Judged:
 
 def judge(connection, source: str, compressed: bool, deploys: bool) -> Judged:
     summary = SUMMARY.format(judged=judged_sql(deploys))
-    rows, firsts, passed, first, last = connection.execute(summary, _read_arguments(source, compressed)).fetchone()
+    # fetchall, not fetchone: the reject table is written only once the scan's result is read to its end.
+    rows, firsts, passed, first, last = connection.execute(summary, _read_arguments(source, compressed)).fetchall()[0]
     rejects = [line for (line,) in connection.execute("SELECT DISTINCT line FROM rejects ORDER BY line").fetchall()]
     return Judged(rows, rejects, firsts or [], passed, first, last, deploys)
 
