@@ -93,33 +93,26 @@ HEALTHY = """CASE
               OR contains(raw, 'finished with status: ''connection error'''))
   END"""
 
-# The revision a line names (prefilter.keeping_first_of_each_revision), or 'two' when SQL cannot
-# tell it as Python would: both keys, a key twice, or no closing quote within 256 bytes.
-REVISION = """CASE
-    WHEN rp > 0 AND vp > 0 THEN 'two'
-    WHEN rp > 0 THEN CASE WHEN contains(substr(raw, rp + 17), '"revision_name":"') THEN 'two'
-                          WHEN strpos(substr(raw, rp + 17), '"') BETWEEN 1 AND 256
-                          THEN 'r:' || substr(raw, rp + 17, strpos(substr(raw, rp + 17), '"') - 1) ELSE 'two' END
-    WHEN vp > 0 THEN CASE WHEN contains(substr(raw, vp + 14), '"version_id":"') THEN 'two'
-                          WHEN strpos(substr(raw, vp + 14), '"') BETWEEN 1 AND 256
-                          THEN 'v:' || substr(raw, vp + 14, strpos(substr(raw, vp + 14), '"') - 1) ELSE 'two' END
-  END"""
-REVISION_AT = """strpos(raw, '"revision_name":"') AS rp, strpos(raw, '"version_id":"') AS vp"""
+# The revision a line names (prefilter.keeping_first_of_each_revision: the value after the key, up
+# to the quote that ends it within 256 bytes, whichever key), by one search for either key: NULL when
+# it names none, '' when no quote ends it (then Python decides). Python looks for `revision_name`
+# first: a line naming both kinds could differ, which no platform writes.
+REVISION = """CASE WHEN found = '' THEN NULL WHEN suffix(found, ':"') THEN '' ELSE split_part(found, '":"', 2) END"""
+REVISION_FOUND = """regexp_extract(raw, '"(?:revision_name|version_id)":"(?:[^"]{0,255}")?', 0)"""
 
 # Each line judged where it is read, in parallel; rows are numbered after, in file order. A healthy
 # line whose stamp SQL cannot cut as Python would (the line ends inside it), or whose revision is
-# unclear, is left to Python.
-JUDGED_ROWS = """SELECT row_number() OVER () AS row, raw, passed, CASE WHEN passed THEN revision END AS revision,
-       CASE WHEN passed THEN stamp END AS stamp
+# unclear, is left to Python. The text is kept only for the rows Python will see.
+JUDGED = """CREATE TEMP TABLE judged AS
+SELECT row_number() OVER () AS row, CASE WHEN passed THEN NULL ELSE raw END AS raw, passed,
+       CASE WHEN passed THEN revision END AS revision,
+       CASE WHEN passed AND strlen(stamp) = 19 AND substr(stamp, 11, 1) = 'T' THEN stamp END AS stamp
 FROM (
-  SELECT raw, stamp, revision,
-         coalesce(healthy AND NOT (tp > 0 AND strlen(raw) < tp + 31) AND revision IS DISTINCT FROM 'two', false) AS passed
+  SELECT raw, stamp, revision, coalesce(healthy, false) AND strlen(stamp) NOT BETWEEN 1 AND 18
+                               AND (revision IS NULL OR revision <> '') AS passed
   FROM (
-    SELECT raw, {healthy} AS healthy, {revision} AS revision, tp,
-           CASE WHEN tp > 0 AND substr(raw, tp + 23, 1) = 'T' THEN substr(raw, tp + 13, 19) END AS stamp
-    FROM (SELECT raw, strpos(raw, '"status":') AS st, strpos(raw, 'Payload":') AS pl,
-                 strpos(raw, '"timestamp":"') AS tp, {positions}
-          FROM {lines})))"""
+    SELECT raw, {healthy} AS healthy, {revision} AS revision, regexp_extract(raw, '"timestamp":"(.{{0,19}})', 1) AS stamp
+    FROM (SELECT raw, strpos(raw, '"status":') AS st, strpos(raw, 'Payload":') AS pl, {found} AS found FROM {lines})))"""
 
 # The first healthy row of each revision is decoded by Python (a deploy is dated by it); the other
 # healthy rows are passed over: how many, and their first and last stamps.
@@ -128,15 +121,14 @@ SUMMARY = """SELECT count(*), list(row ORDER BY row) FILTER (WHERE first_of_revi
        min(stamp) FILTER (WHERE passed AND NOT first_of_revision), max(stamp) FILTER (WHERE passed AND NOT first_of_revision)
 FROM (SELECT row, passed, stamp, passed AND revision IS NOT NULL
              AND row_number() OVER (PARTITION BY passed, revision ORDER BY row) = 1 AS first_of_revision
-      FROM ({judged}))"""
-# The text of the rows Python decides on, judged again as the file streams by (a join with the
-# rows judged above would lose the file's order, and keeping their text would cost memory).
-CANDIDATES = "SELECT row, raw FROM ({judged}) WHERE NOT passed"
+      FROM judged)"""
+# The text of the rows Python decides on, in file order.
+CANDIDATES = "SELECT row, raw FROM judged WHERE NOT passed"
 
 
 def judged_sql(deploys: bool) -> str:
-    return JUDGED_ROWS.format(healthy=HEALTHY.format(split_size=SPLIT_SIZE), revision=REVISION if deploys else "NULL",
-                              positions=REVISION_AT if deploys else "0 AS rp, 0 AS vp", lines=READ_LINES)
+    return JUDGED.format(healthy=HEALTHY.format(split_size=SPLIT_SIZE), revision=REVISION if deploys else "NULL",
+                         found=REVISION_FOUND if deploys else "''", lines=READ_LINES)
 
 
 @dataclass
@@ -153,9 +145,8 @@ class Judged:
 
 
 def judge(connection, source: str, compressed: bool, deploys: bool) -> Judged:
-    summary = SUMMARY.format(judged=judged_sql(deploys))
-    # fetchall, not fetchone: the reject table is written only once the scan's result is read to its end.
-    rows, firsts, passed, first, last = connection.execute(summary, _read_arguments(source, compressed)).fetchall()[0]
+    connection.execute(judged_sql(deploys), _read_arguments(source, compressed))
+    rows, firsts, passed, first, last = connection.execute(SUMMARY).fetchall()[0]
     rejects = [line for (line,) in connection.execute("SELECT DISTINCT line FROM rejects ORDER BY line").fetchall()]
     return Judged(rows, rejects, firsts or [], passed, first, last, deploys)
 
@@ -227,7 +218,7 @@ def reread(stream, offsets: dict[int, int]) -> dict[int, object]:
 def candidates(connection, source: str, compressed: bool, judged: Judged,
                batch: int = 4096) -> Iterator[tuple[int, object]]:
     """(line number, text or None for an empty line) of every row SQL did not pass over, in file order."""
-    result = connection.execute(CANDIDATES.format(judged=judged_sql(judged.deploys)), _read_arguments(source, compressed))
+    result = connection.execute(CANDIDATES)
     numbers = LineNumbers(judged.rejects)
     previous = 0
     while rows := result.fetchmany(batch):
