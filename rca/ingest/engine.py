@@ -19,6 +19,7 @@ newlines (a carriage return splits lines in DuckDB but not in Python), the file 
 from __future__ import annotations
 
 import heapq
+import importlib.util
 import os
 import tempfile
 from collections.abc import Iterator
@@ -50,6 +51,8 @@ def engine_reads(source: str) -> bool:
     its name (not one with glob characters, which it would expand), large enough under "auto"."""
     engine = engine_name()
     if engine == "python" or not os.path.isfile(source) or any(char in source for char in "*?[{"):
+        return False
+    if importlib.util.find_spec("duckdb") is None:  # a platform without its wheel still reads, in Python
         return False
     return engine == "duckdb" or os.path.getsize(source) >= AUTO_MIN_BYTES
 
@@ -215,8 +218,7 @@ def reread(stream, offsets: dict[int, int]) -> dict[int, object]:
     return texts
 
 
-def candidates(connection, source: str, compressed: bool, judged: Judged,
-               batch: int = 4096) -> Iterator[tuple[int, object]]:
+def candidates(connection, judged: Judged, batch: int = 4096) -> Iterator[tuple[int, object]]:
     """(line number, text or None for an empty line) of every row SQL did not pass over, in file order."""
     result = connection.execute(CANDIDATES)
     numbers = LineNumbers(judged.rejects)
@@ -238,22 +240,27 @@ def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: 
     and counts. Python reads the file itself when DuckDB fails or its lines do not add up."""
     import duckdb
 
-    connection = _connect()
+    connection = judged = None
     try:
-        compressed = _is_gzip(source)
-        try:
-            judged = judge(connection, source, compressed, prefilter == "deploys")
-        except duckdb.Error:  # e.g. a gzip cut short: Python reads what it can and counts the rest
-            judged = None
+        connection = _connect()
+        judged = judge(connection, source, _is_gzip(source), prefilter == "deploys")
+    except duckdb.Error:  # e.g. a gzip cut short: Python reads what it can and counts the rest
+        judged = None
+    try:
         layout = None if judged is None else lay_out(stream, _wanted(judged))
-        if judged is None or layout is None or layout.carriage_return or layout.lines != judged.rows + len(judged.rejects):
+        if judged is None or layout is None or not _adds_up(judged, layout):
             stream.seek(0)
             yield from read_json_lines(stream, source, stats, prefilter)
             return
-        rows = candidates(connection, source, compressed, judged)
-        yield from _read_judged(rows, stream, source, stats, prefilter, judged, layout)
+        yield from _read_judged(candidates(connection, judged), stream, source, stats, prefilter, judged, layout)
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
+
+
+def _adds_up(judged: Judged, layout: Layout) -> bool:
+    """DuckDB's rows and rejects are the file's lines as Python splits them (`\r` splits in DuckDB only)."""
+    return not layout.carriage_return and layout.lines == judged.rows + len(judged.rejects)
 
 
 def _wanted(judged: Judged) -> list[int]:

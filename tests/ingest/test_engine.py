@@ -63,6 +63,7 @@ BAD_LINES = [
     b'{"severity":NaN,"textPayload":"x"}',
     b'{"severity":"INFO","textPayload":"caf\xc3\xa9 ok"}',  # non-ASCII: Python decides
     b'{"severity":"INFO","textPayload":"\xff\xfe invalid utf-8"}',  # a DuckDB reject
+    b'{"severity":"ERROR","textPayload":"a lone surrogate \xed\xa0\x80"}',  # rejected by DuckDB too
     b"\x00\x01\x02\x03 binary junk \x00\x00",
     b"[1, 2, 3]",  # not an object
     b'{"severity":"INFO","httpRequest":"GET /","resource":[1],"labels":"x","timestamp":12}',  # wrong types
@@ -107,6 +108,15 @@ def test_gzip_export_reads_alike_and_is_filtered_in_sql(tmp_path, monkeypatch, d
     packed.write_bytes(gzip.compress(plain.read_bytes()))
     assert read(packed, "duckdb", monkeypatch) == read(packed, "python", monkeypatch)
     assert 0 < decoded[0] < lines - 30
+
+
+def test_a_gzip_cut_short_reads_as_far_as_python_reads_it(tmp_path, monkeypatch):
+    packed = gzip.compress((FIXTURES / "incidents" / "missing-import" / "logs.jsonl").read_bytes())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    by_engine = read(path, "duckdb", monkeypatch)
+    assert by_engine == read(path, "python", monkeypatch)
+    assert len(by_engine[0]) > 100 and any(reason.startswith("truncated or corrupt gzip") for reason in by_engine[1].skipped)
 
 
 def test_carriage_returns_send_the_file_to_python(tmp_path, monkeypatch, decoded):
