@@ -31,8 +31,7 @@ from rca.ingest.lines import MAX_LINE_BYTES, OVERLONG_REASON
 from rca.ingest.record import LogRecord
 from rca.ingest.stats import ReadStats
 
-ENGINE_VARIABLE = "RCA_ENGINE"  # "python", "duckdb", or "auto" (the default): DuckDB for large files only
-AUTO_MIN_BYTES = 16 * 1024 * 1024  # below this, Python reads a file faster than DuckDB is imported and started
+ENGINE_VARIABLE = "RCA_ENGINE"  # "python" (the default) or "duckdb"; see engine_name
 MEMORY_VARIABLE = "RCA_ENGINE_MEMORY"  # DuckDB's memory limit, e.g. "512MB"
 DEFAULT_MEMORY = "256MB"
 LINE_LIMIT = 2 * 1024 * 1024  # longer lines are DuckDB's rejects, read again by Python (never over-long there)
@@ -41,20 +40,18 @@ _SCAN_CHUNK = 1 << 22
 
 
 def engine_name() -> str:
-    """The engine `RCA_ENGINE` asks for: "python", "duckdb" or "auto" (anything else)."""
-    name = os.environ.get(ENGINE_VARIABLE, "").strip().lower()
-    return name if name in ("python", "duckdb") else "auto"
+    """The engine `RCA_ENGINE` asks for: "duckdb", or "python" (the default). Python stays the default:
+    the records are the same either way, but on 1M-entry exports the SQL scan costs more CPU than
+    Python's byte prefilter (benchmarks/results/engine-issue24.md)."""
+    return "duckdb" if os.environ.get(ENGINE_VARIABLE, "").strip().lower() == "duckdb" else "python"
 
 
 def engine_reads(source: str) -> bool:
-    """Whether DuckDB passes over this JSON-lines source's healthy lines: a local file it can open by
-    its name (not one with glob characters, which it would expand), large enough under "auto"."""
-    engine = engine_name()
-    if engine == "python" or not os.path.isfile(source) or any(char in source for char in "*?[{"):
+    """Whether DuckDB passes over this JSON-lines source's healthy lines: when RCA_ENGINE=duckdb, for a
+    local file it can open by its name (not one with glob characters, which it would expand)."""
+    if engine_name() != "duckdb" or not os.path.isfile(source) or any(char in source for char in "*?[{"):
         return False
-    if importlib.util.find_spec("duckdb") is None:  # a platform without its wheel still reads, in Python
-        return False
-    return engine == "duckdb" or os.path.getsize(source) >= AUTO_MIN_BYTES
+    return importlib.util.find_spec("duckdb") is not None  # a platform without its wheel reads in Python
 
 
 def _connect():

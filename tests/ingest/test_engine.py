@@ -192,9 +192,9 @@ def test_real_exports_read_alike_with_either_engine(path, monkeypatch, decoded):
         assert 0 < decoded[0] <= by_engine[1].records
 
 
-@pytest.mark.parametrize("engine_name,imported", [("python", b"False"), ("auto", b"False"), ("duckdb", b"True")])
+@pytest.mark.parametrize("engine_name,imported", [("python", b"False"), ("", b"False"), ("duckdb", b"True")])
 def test_duckdb_is_imported_only_when_it_reads(tmp_path, engine_name, imported):
-    """`import rca` and small files do not pay DuckDB's import; RCA_ENGINE=duckdb forces it."""
+    """`import rca` and the default (Python) reader do not pay DuckDB's import; RCA_ENGINE=duckdb does."""
     path = tmp_path / "small.jsonl"
     bad_export(path)
     code = ("import sys; from rca.ingest import iter_records; list(iter_records([sys.argv[1]], prefilter='deploys'));"
