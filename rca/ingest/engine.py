@@ -33,7 +33,7 @@ from rca.ingest.stats import ReadStats
 
 ENGINE_VARIABLE = "RCA_ENGINE"  # "python" (the default) or "duckdb"; see engine_name
 MEMORY_VARIABLE = "RCA_ENGINE_MEMORY"  # DuckDB's memory limit, e.g. "512MB"
-DEFAULT_MEMORY = "256MB"
+DEFAULT_MEMORY = "128MB"
 LINE_LIMIT = 2 * 1024 * 1024  # longer lines are DuckDB's rejects, read again by Python (never over-long there)
 SPLIT_SIZE = 64 * 1024 - 1  # prefilter.SPLIT_ENTRY_MIN_BYTES, less the newline SQL does not see
 _SCAN_CHUNK = 1 << 22
