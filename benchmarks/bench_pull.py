@@ -39,7 +39,7 @@ def serve_only(endpoint: str, page_size: int) -> float:
     """Seconds for a bare client to page through everything (the server's own speed)."""
     started, token = time.perf_counter(), None
     from rca.ingest.live import build_filter
-    from rca.ingest.record import parse_moment
+    from rca.ingest.times import parse_moment
 
     query = build_filter(parse_moment(QUERY_WINDOW[0]), parse_moment(QUERY_WINDOW[1]), everything=True)
     while True:

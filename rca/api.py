@@ -58,7 +58,7 @@ def _warn_about(stats: ReadStats) -> None:
 
 def analyze(source, *, since=None, until=None, service: str | None = None, rules=None, repo=None,
             path_maps=(), stats: ReadStats | None = None, model="default", workers: int = 1,
-            client=None) -> AnalysisResult:
+            client=None, deployed_commit: str | None = None, branch: str | None = None) -> AnalysisResult:
     """Find the root cause: what `rca analyze` prints, as a Python object.
 
     `source` is a path, a glob, a directory, a log sink's bucket (`gs://BUCKET/PREFIX`: only the
@@ -68,14 +68,15 @@ def analyze(source, *, since=None, until=None, service: str | None = None, rules
     of the service's code (see the README's `--repo`); `model` classifies what no rule claims:
     `"default"` (built from the shipped corpus), a file from `rca train`, or None for rules only. `workers`
     processes read the files (the result is the same for any number); with a `dask.distributed.Client`
-    as `client`, its cluster's workers do, reading the sources themselves. The result has `groups` and `events`
+    as `client`, its cluster's workers do, reading the sources themselves. `deployed_commit` and `branch`
+    feed each incident's remedy (the README's "Remedy"). The result has `groups` and `events`
     DataFrames, `incidents`, `to_markdown()`, `plot_timeline()`, and renders in a notebook.
     """
     import pandas as pd
 
     from rca.analyze.analysis import analyze as run_analysis
     from rca.ingest.dataframe import records_from_frame
-    from rca.ingest.record import parse_moment
+    from rca.ingest.times import parse_moment
     from rca.report.results import AnalysisResult
 
     records = None
@@ -85,7 +86,7 @@ def analyze(source, *, since=None, until=None, service: str | None = None, rules
         records, source = _records_or_paths(source)
     analysis = run_analysis(source, since=parse_moment(since), until=parse_moment(until), service=service,
                             rules=rules, stats=stats, records=records, repo=repo, path_maps=list(path_maps),
-                            model=model, workers=workers, client=client)
+                            model=model, workers=workers, client=client, deployed_commit=deployed_commit, branch=branch)
     return AnalysisResult(analysis)
 
 
@@ -128,3 +129,59 @@ def match_rule(rule: Rule, logs) -> pandas.DataFrame:
     frame = pd.DataFrame(rows, columns=["time", "service", "message", "fields", "explanation"])
     frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True).dt.round("us")
     return frame
+
+
+def _window(value, option: str) -> tuple[float | None, float | None]:
+    """A window given as "SINCE..UNTIL" or as a (since, until) pair of moments (either may be None)."""
+    from rca.analyze.compare import parse_window
+    from rca.ingest.record import parse_moment
+
+    if isinstance(value, str):
+        return parse_window(value, option)
+    since, until = value
+    return parse_moment(since), parse_moment(until)
+
+
+def diff(source=None, *, before=None, after=None, from_revision: str | None = None, to_revision: str | None = None,
+         service: str | None = None, since=None, until=None, records=None, rules=None, model="default",
+         stats: ReadStats | None = None):
+    """Compare every error group's rate per request on two sides of a change: two revisions
+    (`from_revision`, `to_revision`) or two windows (`before`, `after`: "SINCE..UNTIL" with either end
+    left out for the logs' start or end, or (since, until) pairs). Returns a `Diff`: `verdict`
+    ("no change", "improved", "regressed", "too early"), `exit_code`, `reason`, `groups` (each with its
+    counts, exposures, change and test) and `traffic` per service. `source` is as for `analyze`
+    (files, globs, gs:// prefixes); `records` an iterable of LogRecords instead. See the README's `rca diff`."""
+    from rca.analyze.compare import CompareError, Side, analyse_with_requests, compare
+    from rca.ingest.record import parse_moment
+
+    by_revision = from_revision is not None or to_revision is not None
+    by_window = before is not None or after is not None
+    if by_revision == by_window or (by_revision and not (from_revision and to_revision)) or (by_window and not (before and after)):
+        raise CompareError("compare either two revisions (--from REV --to REV) or two windows (--before SINCE..UNTIL "
+                           "--after SINCE..UNTIL)")
+    if by_revision:
+        sides = Side(revision=from_revision), Side(revision=to_revision)
+    else:
+        sides = Side(*_window(before, "--before")), Side(*_window(after, "--after"))
+    analysis, requests = analyse_with_requests(source, records=records, since=parse_moment(since), until=parse_moment(until),
+                                               service=service, rules=rules, model=model, stats=stats)
+    return compare(analysis, requests, *sides, service=service)
+
+
+def verify(report, source=None, *, incident: int = 1, remedy_at=None, since=None, until=None, records=None, rules=None,
+           model="default", stats: ReadStats | None = None):
+    """Whether the incident of an earlier `rca analyze --format json` report (a path) is over, judged
+    from logs that reach from before the incident to after its fix: the root cause's fingerprint on the
+    revisions now serving, the service's failed-request rate against its rate before, and new or
+    raised groups. `remedy_at` says when the fix took effect (by default: the service's newest deploy
+    after the incident, else a rollback seen in its requests). Returns a `Verification`: `verdict`
+    ("fixed", "not fixed", "regressed", "too early"), `exit_code` (0, 1, 1, 3), `reason` and each check."""
+    from rca.analyze.compare import analyse_with_requests
+    from rca.analyze.verify import load_report
+    from rca.analyze.verify import verify as run_verify
+    from rca.ingest.record import parse_moment
+
+    ref = load_report(report, incident)
+    analysis, requests = analyse_with_requests(source, records=records, since=parse_moment(since), until=parse_moment(until),
+                                               rules=rules, model=model, stats=stats)
+    return run_verify(analysis, requests, ref, parse_moment(remedy_at))

@@ -23,8 +23,9 @@ from rca.events.error_event import ErrorEvent
 from rca.events.redact import redact_tree
 from rca.ingest.atomic import write_text_atomically
 from rca.ingest.live import PullError
-from rca.ingest.record import parse_moment as record_moment
 from rca.ingest.stats import ReadStats
+from rca.ingest.times import parse_moment as record_moment
+from rca.ingest.times import zone_of
 from rca.report.terminal import print_classified_table, print_table, write_json, write_jsonl
 
 app = typer.Typer(
@@ -152,6 +153,9 @@ def analyze(
     fail_on_incident: Annotated[bool, typer.Option("--fail-on-incident", help="Exit with status 1 when an incident is found (for CI and alerting).")] = False,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help=WORKERS_HELP, show_default=False)] = None,
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP, show_default=False)] = None,
+    deployed_commit: Annotated[str | None, typer.Option("--deployed-commit", help="The commit the failing revision runs, when its logs carry no commit label or image tag: the remedy looks for a later fix after it (with --repo) and writes its patch against it.", show_default=False)] = None,
+    branch: Annotated[str | None, typer.Option("--branch", help="With --repo: the branch to look for a commit that already fixes the root cause (default: the checked-out one).", show_default=False)] = None,
+    patch_out: Annotated[Path | None, typer.Option("--patch-out", help="With --repo: write the remedy's checked patch (a unified diff for `git apply`) to this file, when there is one.", show_default=False)] = None,
 ) -> None:
     """Find the root cause: group the failures, tell the cause from its symptoms, and write the five whys.
 
@@ -188,7 +192,8 @@ def analyze(
     with _cluster(dask) as client, _progress(stats):
         result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps,
                               records=records, model=model, mute=mute or config.mute, baseline=baseline,
-                              service_map=services, workers=workers or os.cpu_count() or 1, client=client, **window)
+                              service_map=services, workers=workers or os.cpu_count() or 1, client=client,
+                              deployed_commit=deployed_commit, branch=branch, **window)
     scrub = _scrubber(no_redact, redact_pii)
     text: str | bytes
     if output_format is ReportFormat.json:
@@ -212,6 +217,10 @@ def analyze(
                      "Cloud Run service, App Engine module, GKE workload or function exactly)", markup=False)
     elif not result.incidents:
         stderr.print("no incident found")
+    if patch_out is not None:
+        from rca.report.remedy import write_patch
+
+        stderr.print(write_patch(patch_out, result), markup=False)
     _report_timeouts(rules)
     _finish(stats, scrub)
     if fail_on_incident and result.incidents:
@@ -233,12 +242,10 @@ def _zone(name: str | None) -> str | None:
     """A zone name the reports can use, checked before the analysis rather than after it."""
     if name is None:
         return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise typer.BadParameter(f"{name!r} is not a time zone name such as Europe/Paris or UTC", param_hint="--tz") from None
+        zone_of(name)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--tz") from None
     return name
 
 
@@ -617,6 +624,137 @@ def _finish(stats: ReadStats, scrub=lambda value: value) -> None:
         stderr.print(scrub(f"rca: error: {error}"), markup=False)
     if stats.errors:
         raise typer.Exit(2)
+
+
+CHECK_FORMAT_HELP = "md: Markdown to paste into an issue or a CI log; json: the documented keys; html: a self-contained page."
+WINDOW_HELP = "SINCE..UNTIL, times like --since takes them (2025-09-12T14:00Z, or a span such as 2h); leave an end out for the logs' start or end."
+
+
+@app.command()
+def diff(
+    inputs: Annotated[list[str] | None, typer.Argument(help=INPUTS_HELP + BUCKET_HELP + " Not needed with --project.", show_default=False)] = None,
+    from_revision: Annotated[str | None, typer.Option("--from", help="The revision before the change (compare two revisions).", show_default=False)] = None,
+    to_revision: Annotated[str | None, typer.Option("--to", help="The revision after the change.", show_default=False)] = None,
+    before: Annotated[str | None, typer.Option("--before", help="The window before the change (compare two windows): " + WINDOW_HELP, show_default=False)] = None,
+    after: Annotated[str | None, typer.Option("--after", help="The window after the change: " + WINDOW_HELP, show_default=False)] = None,
+    service: Annotated[str | None, typer.Option(help="Only records of this service.", show_default=False)] = None,
+    since: Annotated[str | None, typer.Option(help="Only records at or after this time (with --project: default 1h ago).", show_default=False)] = None,
+    until: Annotated[str | None, typer.Option(help="Only records before this time.", show_default=False)] = None,
+    project: Annotated[str | None, typer.Option("--project", help=PROJECT_HELP + " Every request is pulled: they are the rates' denominators.", show_default=False)] = None,
+    endpoint: Annotated[str | None, typer.Option("--endpoint", help=ENDPOINT_HELP, show_default=False)] = None,
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help=CHECK_FORMAT_HELP)] = ReportFormat.md,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output.", show_default=False)] = None,
+    rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
+    model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",
+    no_redact: Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)] = False,
+    redact_pii: Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)] = False,
+) -> None:
+    """Compare each error group's rate per request before and after a change, with a significance test.
+
+    Exit 0: no significant rise (no change, or improved); 1: a group new or raised significantly;
+    3: too early (too little traffic after to tell a doubling); 2: bad input.
+
+    Example: rca diff logs.jsonl --from backend-00041-kx7 --to backend-00042-q9m
+    """
+    from rca.api import diff as run_diff
+    from rca.report.deploy_checks import diff_to_dict
+
+    stats = ReadStats()
+    window = _check_window(since, until)
+    records = _check_records(project, inputs, window, service, endpoint, stats)
+    with _progress(stats):
+        result = run_diff(inputs, before=before, after=after, from_revision=from_revision, to_revision=to_revision,
+                          service=service, records=records, rules=_load_rules_or_exit(rules_dirs or find_config().rules),
+                          model=_load_model_or_exit(model_path), stats=stats, **window)
+    _write_check(diff_to_dict(result, redacted=False), output_format, out, no_redact, redact_pii)
+    _finish(stats, _scrubber(no_redact, redact_pii))
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def verify(
+    report: Annotated[Path, typer.Argument(help="The incident's report, written by rca analyze --format json.", show_default=False)],
+    inputs: Annotated[list[str] | None, typer.Argument(help=INPUTS_HELP + BUCKET_HELP + " They must reach back before the incident. Not needed with --project.", show_default=False)] = None,
+    incident: Annotated[int, typer.Option("--incident", min=1, help="Which of the report's incidents (1 is the first, the largest).")] = 1,
+    remedy_at: Annotated[str | None, typer.Option("--remedy-at", help="When the fix took effect (default: the service's newest deploy after the incident, else a rollback seen in its requests).", show_default=False)] = None,
+    since: Annotated[str | None, typer.Option(help="Only records at or after this time (with --project: default an hour before the incident).", show_default=False)] = None,
+    until: Annotated[str | None, typer.Option(help="Only records before this time.", show_default=False)] = None,
+    project: Annotated[str | None, typer.Option("--project", help=PROJECT_HELP + " Every request is pulled: they are the rates' denominators.", show_default=False)] = None,
+    endpoint: Annotated[str | None, typer.Option("--endpoint", help=ENDPOINT_HELP, show_default=False)] = None,
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help=CHECK_FORMAT_HELP)] = ReportFormat.md,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output.", show_default=False)] = None,
+    rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
+    model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",
+    no_redact: Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)] = False,
+    redact_pii: Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)] = False,
+) -> None:
+    """After a deploy or a rollback: is the incident of an earlier report over?
+
+    Exit 0: fixed; 1: not fixed, or regressed (the fix brought new or raised errors); 3: too early
+    (too little traffic yet to tell); 2: bad input.
+
+    Example: rca verify report.json logs.jsonl
+    """
+    from rca.analyze.verify import load_report
+    from rca.api import verify as run_verify
+    from rca.report.deploy_checks import verify_to_dict
+
+    ref = load_report(report, incident)  # a bad report is one line and exit 2 before anything is read
+    stats = ReadStats()
+    window = _check_window(since, until)
+    if project and window["since"] is None:
+        window["since"] = ref.began - 3600
+    records = _check_records(project, inputs, window, ref.service, endpoint, stats)  # live: the incident's service only
+    with _progress(stats):
+        result = run_verify(report, inputs, incident=incident, remedy_at=parse_moment(remedy_at) if remedy_at else None,
+                            records=records, rules=_load_rules_or_exit(rules_dirs or find_config().rules),
+                            model=_load_model_or_exit(model_path), stats=stats, **window)
+    _write_check(verify_to_dict(result, redacted=False), output_format, out, no_redact, redact_pii)
+    _finish(stats, _scrubber(no_redact, redact_pii))
+    raise typer.Exit(result.exit_code)
+
+
+def _check_window(since: str | None, until: str | None) -> dict:
+    window = {"since": parse_moment(since) if since else None, "until": parse_moment(until) if until else None}
+    if window["since"] is not None and window["until"] is not None and window["since"] >= window["until"]:
+        raise typer.BadParameter("--since must come before --until", param_hint="--since")
+    return window
+
+
+def _check_records(project, inputs, window: dict, service, endpoint, stats: ReadStats):
+    """Live records for --project (every request, and what the analysis needs), else None for the inputs."""
+    if project:
+        from rca.ingest.live import ANALYSIS_SCOPE, build_filter, pull_entries, records_from_entries
+
+        since = window["since"] if window["since"] is not None else parse_moment("1h")
+        window["since"] = since
+        query = build_filter(since, window["until"], service=service, everything=True,
+                             extra=f"{ANALYSIS_SCOPE} OR httpRequest.status>0")
+        return records_from_entries(pull_entries(project, query, endpoint=endpoint, progress=_pull_progress), project, stats)
+    if not inputs:
+        stderr.print("rca: error: give log files, or --project to pull them live")
+        raise typer.Exit(2)
+    return None
+
+
+def _write_check(data: dict, output_format: ReportFormat, out: Path | None, no_redact: bool, pii: bool) -> None:
+    """A diff's or a verification's report, redacted unless --no-redact, to --out or stdout."""
+    from rca.report.deploy_checks import to_html, to_markdown
+
+    data = _scrubber(no_redact, pii)(data)
+    text: str | bytes
+    if output_format is ReportFormat.json:
+        text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    elif output_format is ReportFormat.html:
+        text = to_html(data, redacted=not no_redact, pii=pii)
+    else:
+        text = to_markdown(data, redacted=not no_redact, pii=pii)
+    if out is None:
+        _echo(text)
+    else:
+        write_text_atomically(out, text)
+        stderr.print(f"report written to {out}")
+    stderr.print(f"{data['kind']}: {data['verdict']} — {data['reason']}", markup=False)
 
 
 def main() -> None:

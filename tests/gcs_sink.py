@@ -12,7 +12,7 @@ import pytest
 from storage_emulator import filesystem, running_emulator, sink_layout, upload
 
 from rca.analyze.analysis import analyze
-from rca.ingest.record import parse_moment
+from rca.ingest.times import parse_moment
 from rca.report.markdown import to_dict
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout

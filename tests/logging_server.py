@@ -55,6 +55,7 @@ class LoggingServer:
         high = re.search(r'timestamp<"([^"]+)"', query)
         service = re.search(r'resource\.labels\.service_name="([^"]+)"', query)
         scoped = "severity>=WARNING OR httpRequest.status>=400" in query
+        requests_too = "httpRequest.status>0" in query  # rca diff/verify: the scope, or any request
         chosen = []
         for entry in self.entries:
             stamp = _normal(entry.get("timestamp", ""))
@@ -63,7 +64,7 @@ class LoggingServer:
             labels = entry.get("resource", {}).get("labels", {})
             if service and labels.get("service_name") != service.group(1):
                 continue
-            if scoped and not _in_scope(entry):
+            if scoped and not (_in_scope(entry) or requests_too and "httpRequest" in entry):
                 continue
             chosen.append(entry)
         return chosen

@@ -140,6 +140,13 @@ def test_wrong_types_pass_through_the_whole_cli(tmp_path):
         result = run_rca(*command)
         assert result.returncode == 0, result.stderr.decode()[-2000:]
         assert b"Traceback" not in result.stderr
+        # Every entry read; the one nested past the limit skipped and named; the rest are events
+        # (the severity of 10^30 is no error), each shown: the payload's message included.
+        assert b"13 records read from 1 source(s), 11 error events" in result.stderr
+        assert b"1 skipped \xe2\x80\x94 LogEntry nested too deeply: 1" in result.stderr
+        assert b"from the payload" in result.stdout
+    shown = [json.loads(line)["message"] for line in run_rca("events", str(path), "--format", "jsonl").stdout.splitlines()]
+    assert shown == [f"message {n}" for n in (10, 11, 12, 13, 14, 15, 16, 17, 19, 20)] + ["from the payload"]
 
 
 # --- One bad entry costs only itself -----------------------------------------------------------
@@ -296,7 +303,13 @@ def test_a_traceback_cut_by_the_stitcher_is_counted(tmp_path):
     path, count = long_traceback(tmp_path, 6000)
     stats = rca.ReadStats()
     events = rca.read_events(path, stats=stats)
-    assert len(events) == 1 or stats.skipped or stats.notes
+    # 12,002 lines are past the stitcher's bound of 10,000 a run: cut once, said once, nothing lost.
+    assert stats.notes == {"a run of 10,000 lines cut: a traceback across the cut reads as two events": 1}
+    assert len(events) == 2 and not stats.skipped and stats.records == count
+    # Both halves are events; only a frame's source line at the seam can fall between them (as context).
+    assert count - 1 <= sum(len(event.records) for event in events) <= count
+    assert events[0].traceback.truncated and events[0].records[0].position == 1
+    assert events[1].traceback.exceptions[-1].type == "RecursionError"
 
 
 # --- Property: valid entries survive any corruption, and the totals add up ----------------------

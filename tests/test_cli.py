@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import pytest
 from conftest import INCIDENT, ROOT, run_rca
 
 SEED = "fixtures/incidents/missing-import/logs.jsonl"
@@ -134,6 +135,7 @@ def test_the_json_report_reaches_a_stdout_that_takes_only_text(monkeypatch):
 
     monkeypatch.setattr(sys, "argv", ["rca", "analyze", str(INCIDENT / "logs.jsonl"), "--format", "json", "--model", "none"])
     text = io.StringIO()
-    with contextlib.redirect_stdout(text), contextlib.suppress(SystemExit):
+    with contextlib.redirect_stdout(text), pytest.raises(SystemExit) as exited:
         main()
+    assert exited.value.code in (0, None)
     assert json.loads(text.getvalue())["incidents"][0]["root_cause"]["class"] == "missing_import"

@@ -23,6 +23,7 @@ from rca.analyze.mapping import (
     tracker_of,
     worth_parallel,
 )
+from rca.analyze.remedy import Remedy, check_commit, deployed_of, remedy_of
 from rca.analyze.repository import CodeFindings, inspect_root_cause
 from rca.analyze.whys import Why, five_whys
 from rca.classify.hybrid import default_rules
@@ -48,13 +49,16 @@ class Analysis:
     filters: dict = field(default_factory=dict)
     code: list[CodeFindings | None] = field(default_factory=list)  # one per incident, with --repo
     findings: list[Finding] = field(default_factory=list)  # causes that changed with no symptom
+    revisions: list[Deploy] = field(default_factory=list)  # every revision's first record, those already there too
+    remedies: list[Remedy | None] = field(default_factory=list)  # one per incident with a root cause
 
 
 def analyze(inputs, *, since: float | None = None, until: float | None = None, service: str | None = None,
             rules: RuleSet | None = None, stats: ReadStats | None = None, records=None,
             repo: str | Path | None = None, path_maps: Sequence[tuple[str, str]] = (), model="default",
             mute: Sequence[str] = (), baseline: tuple[float, float] | None = None,
-            service_map: dict[str, str] | None = None, workers: int = 1, client=None) -> Analysis:
+            service_map: dict[str, str] | None = None, workers: int = 1, client=None,
+            deployed_commit: str | None = None, branch: str | None = None) -> Analysis:
     """Analyse log files (or an iterable of LogRecords given as `records`). With `repo`, a checkout
     of the service's code, each root cause is traced to its file, confirmed, and blamed. `model`
     classifies what no rule claims (see `rca.classify.model.resolve`; None for rules only). `mute` names known
@@ -65,10 +69,14 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     `workers` processes read the inputs (files, and byte ranges of large ones) in parallel; the
     result is the one a single process gives (docs/DESIGN.md: map, merge, decide). A Dask `client` runs
     that map on its cluster's workers instead, which must reach the inputs themselves. Inputs may be
-    log sink buckets, gs://BUCKET/PREFIX: only their objects whose hour overlaps the window are read."""
+    log sink buckets, gs://BUCKET/PREFIX: only their objects whose hour overlaps the window are read.
+    Each incident with a root cause gets a remedy (rca.analyze.remedy): `deployed_commit` names the commit
+    the failing revision runs when its logs do not, and `branch` the branch of `repo` a fix is looked for on."""
     started = time.perf_counter()
+    check_commit(deployed_commit)
     stats = stats if stats is not None else ReadStats()
     rules = rules or default_rules()
+    rules.start_run()
     read_since = since if baseline is None or since is None else min(since, baseline[0])
     scope = Scope(read_since, until, service)
     # map and merge: group summaries, the deploy tracker's state and the counts, per part
@@ -90,13 +98,18 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     end = until if until is not None else last
     deploys = [d for d in tracker.deploys() if in_window(d.time, since, until) and (service is None or d.service == service)]
     incidents, onsets, findings = ([], {}, []) if start is None or end is None else find_incidents(
-        groups, deploys, rules.cascades, start, end, baseline)
+        groups, deploys, rules.cascades, start, end, baseline, partial.requests)
     project = partial.project
-    code = [inspect_root_cause(i.root_cause, Path(repo), path_maps, i.deploy.time if i.deploy else None)
-            if repo is not None and i.root_cause is not None else None for i in incidents]
+    revisions = sorted((Deploy(s, r, record.time, record) for (s, r), record in tracker.first.items() if record.time is not None),
+                       key=lambda d: d.time)
+    running = [deployed_of(i, revisions, deployed_commit) for i in incidents]  # the commit each failing revision runs
+    code = [inspect_root_cause(i.root_cause, Path(repo), path_maps, i.deploy.time if i.deploy else None, d.commit)
+            if repo is not None and i.root_cause is not None else None for i, d in zip(incidents, running)]
+    remedies = [remedy_of(i, d, revisions, groups, project, c, Path(repo) if repo is not None else None, branch, start)
+                for i, d, c in zip(incidents, running, code)]
     return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c, rules.cascades) for i, c in zip(incidents, code)],
                     stats, project, start, end, time.perf_counter() - started,
-                    {"since": since, "until": until, "service": service}, code, findings)
+                    {"since": since, "until": until, "service": service}, code, findings, revisions, remedies)
 
 
 def _mapped(files: list[str], buckets: list[str], scope: Scope, stats: ReadStats, workers: int, client):
@@ -129,7 +142,7 @@ def _sink_objects(buckets: list[str], scope: Scope, stats: ReadStats):
 
 def _window(tracker: DeployTracker, stats: ReadStats) -> tuple[float | None, float | None]:
     """The first and last record's times, counting the healthy entries passed over undecoded."""
-    from rca.ingest.record import parse_timestamp
+    from rca.ingest.times import parse_timestamp
 
     first, last = tracker.start, tracker.end
     if stats.passed_first is not None:

@@ -24,16 +24,16 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from rca.events.error_event import ErrorEvent
-from rca.events.frames import APP_ROOTS, is_library_frame
+from rca.events.frames import is_library_frame, module_of
 from rca.events.masks import mask
 from rca.events.redact import redact
 from rca.events.tracebacks import Frame
 
-STRATEGY = "rca-fingerprint-2"
+# 3: standard-library frames named by their module (asyncio.runners) wherever Python is installed;
+# ids joined to words masked in any case (issue 25).
+STRATEGY = "rca-fingerprint-3"
 ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Za-z0-9_-]{20,}|[a-z]+[-_]\d+)$", re.I)
 # A directory that one install has and another lacks: a release stamp, a version, a commit hash.
-INSTALL_SEGMENT = re.compile(r"^(?:\d[\w.-]{2,}|v\d+(?:\.\d+)+|(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40})$", re.I)
-INSTALL_DIRS = ("releases", "release", "versions", "deploy", "deployments", "current", ".venv", "venv", "env")
 MESSAGE_LIMIT = 300
 
 
@@ -118,31 +118,7 @@ def _shown(text: str) -> str:
 def _frame_value(frame: Frame) -> str:
     """module:function:source. Without the source line (not printed), the function alone."""
     source = " ".join(mask(frame.source).split()) if frame.source else ""
-    return f"{app_module(frame.file)}:{frame.function or '?'}:{source}"
-
-
-def app_module(path: str) -> str:
-    """A frame's file as a dotted module path relative to the application root: site-packages, app
-    roots (/app, /srv, ...), virtualenvs and install directories (releases/20250912-1420/) stripped,
-    so that the same code installed in two places gives the same module."""
-    if path.startswith("<frozen "):
-        return path[len("<frozen "):].rstrip(">")
-    for marker in ("site-packages/", "dist-packages/"):
-        if marker in path:
-            return _dotted(path.split(marker, 1)[1])
-    parts = [p for p in path.replace("\\", "/").split("/") if p]
-    directories = parts[:-1]
-    cut = max((i + 1 for i, part in enumerate(directories)
-               if INSTALL_SEGMENT.match(part) or part.lower() in INSTALL_DIRS), default=0)
-    parts = parts[cut:]
-    while len(parts) > 1 and parts[0] in APP_ROOTS:
-        parts.pop(0)
-    return _dotted("/".join(parts))
-
-
-def _dotted(path: str) -> str:
-    path = path[:-3] if path.endswith(".py") else path
-    return path.replace("/", ".").removesuffix(".__init__")
+    return f"{module_of(frame.file)}:{frame.function or '?'}:{source}"
 
 
 def route(url: str | None) -> str:

@@ -111,6 +111,12 @@ class SecondCounts:
         self._flush()
         return _summed(self.keys >> LANE_BITS, self.counts)
 
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(seconds, lane numbers, counts) of the timed events, one row per key: for counting a slice of
+        time and lanes with numpy (rca.analyze.traffic) rather than key by key."""
+        self._flush()
+        return self.keys >> LANE_BITS, self.keys & LANE_MASK, self.counts
+
     def by_lane(self) -> Counter:
         """Events per lane, with or without a time."""
         self._flush()

@@ -54,6 +54,9 @@ class Group:
     muted: bool = False  # known noise the user muted: shown, never an incident's symptom or cause
     tied_to: str | None = None  # the service a group with none of its own concerns (see tie_orphans)
     tied_by: str = ""  # the evidence for it
+    # A 4xx answer whose rise reached the service's users broadly: a user-visible symptom, whatever the
+    # class of its status (set by the decision, rca.analyze.incidents.mark_failed_answers; issue 25).
+    failed_answer: bool = False
     # What the decision asks of a summary again and again (its service, its times), worked out once;
     # emptied whenever the counts change.
     _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -115,7 +118,20 @@ class Group:
 
     @property
     def role(self) -> str:
-        return self.classification.role
+        return "symptom" if self.failed_answer else self.classification.role
+
+    @property
+    def answer_status(self) -> int | None:
+        """The HTTP status a request group answered with (None for any other group)."""
+        if self.fingerprint.kind != "request" or not self.statuses:
+            return None
+        return self.statuses.most_common(1)[0][0]
+
+    @property
+    def route(self) -> str:
+        """A request group's method and route (empty for any other group)."""
+        parts = {c.id: c.value for c in self.fingerprint.components}
+        return f"{parts.get('method', '')} {parts.get('route', '')}".strip() if self.fingerprint.kind == "request" else ""
 
     @property
     def times(self) -> np.ndarray:

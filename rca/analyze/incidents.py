@@ -15,7 +15,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rca.analyze.group_counts import as_sorted, count_from, count_within, counts_before, merged_times, shared, union, within
+from rca.analyze.exposure import Exposure, Exposures
+from rca.analyze.group_counts import (
+    SecondCounts,
+    as_sorted,
+    count_from,
+    count_within,
+    counts_before,
+    merged_times,
+    shared,
+    union,
+    within,
+)
 from rca.analyze.groups import MINUTE, Deploy, Group
 from rca.classify.rules import Cascade
 
@@ -35,6 +46,12 @@ LEAD = 2 * MINUTE  # a cause that first appears at most this long before the ons
 DEPLOY_WINDOW = 15 * MINUTE  # a group beginning this soon after a deploy of its service is linked to it
 CHANGE_LOG_P = math.log(1e-3)  # a candidate cause must itself change at the onset, at this level
 MIN_ROOT_SCORE = 5.0  # below this, no candidate is named the root cause
+# A rise of 4xx answers is a user-visible symptom when it is broad: on this many routes at least, in
+# this many distinct minutes after its onset (not one scanner's sweep), and this share at least of
+# the service's requests after it (not one noisy client among many users).
+BROAD_ROUTES = 3
+BROAD_MINUTES = 5
+BROAD_SHARE = 0.2
 VOLUME_CAP = 2.0  # the most a candidate's event count can add to its score (log10 scale)
 
 
@@ -62,45 +79,51 @@ def tail_log_p(total: int, after: int, share: float) -> float:
     return -total * kl
 
 
-def onset_of_times(times, start: float, end: float) -> Onset | None:
-    """The point where a series of event times changes for the worse, if a test of counts says it did."""
+def onset_of_times(times, start: float, end: float, exposure: Exposure | None = None) -> Onset | None:
+    """The point where a series of event times changes for the worse, if a test of counts says it did.
+    Counts are weighed against `exposure` (the service's requests, rca.analyze.exposure), else time."""
     if len(times) < MIN_ONSET_EVENTS or end <= start:
         return None
     times = as_sorted(times)
-    span = end - start
+    exposure = exposure or Exposure(start, end)
     # No minimum gap before the first event: the test itself says whether an empty stretch that long
     # is unlikely at the rate that follows (32 s before 1,000 events in 30 min is; 2 s is not).
-    return _began(times, start, end) or _jumped(times, start, end, span)
+    return _began(times, start, end, exposure) or _jumped(times, start, end, exposure)
 
 
-def _began(times: np.ndarray, start: float, end: float) -> Onset | None:
+def _began(times: np.ndarray, start: float, end: float, exposure: Exposure) -> Onset | None:
     """A series absent at first: all its events after its first one, which a steady rate would spread."""
     first = float(times[0])
-    share = (end - first) / (end - start)
+    share = exposure.share(first, end)
     log_p = tail_log_p(len(times), len(times), share)
     if log_p > ONSET_LOG_P:
         return None
     return Onset(first, "began", 0.0, len(times) / max((end - first) / MINUTE, 1 / MINUTE), log_p)
 
 
-def _jumped(times: np.ndarray, start: float, end: float, span: float) -> Onset | None:
-    """The minute boundary after which the rate rose most unlikely, if it rose enough."""
+def _jumped(times: np.ndarray, start: float, end: float, exposure: Exposure) -> Onset | None:
+    """The minute boundary after which the rate (per unit of exposure) rose most unlikely, if it rose
+    enough. The rates the onset reports are per minute, as people read them."""
     best: Onset | None = None
+    span = end - start
+    whole = exposure.amount(start, end)
     splits = [start + minute * MINUTE for minute in range(1, int(span // MINUTE))]
     # how many events come before each split, found by one binary search of them all
     for split, index in zip(splits, counts_before(times, splits)):
         before, after = index, len(times) - index
-        rate_before, rate_after = before / (split - start) * MINUTE, after / (end - split) * MINUTE
-        if after < MIN_ONSET_EVENTS or rate_after < MIN_EFFECT * max(rate_before, 1 / (span / MINUTE)):
+        exposed_before, exposed_after = exposure.amount(start, split), exposure.amount(split, end)
+        if after < MIN_ONSET_EVENTS or exposed_after <= 0 or \
+                after / exposed_after < MIN_EFFECT * max(before / max(exposed_before, 1e-9), 1 / whole):
             continue
-        log_p = tail_log_p(len(times), after, (end - split) / span)
+        log_p = tail_log_p(len(times), after, exposed_after / whole)
         if log_p <= ONSET_LOG_P and (best is None or log_p < best.log_p):
+            rate_before, rate_after = before / (split - start) * MINUTE, after / (end - split) * MINUTE
             best = Onset(float(times[index]), "jumped", rate_before, rate_after, log_p)
     return best
 
 
-def onset_of(group: Group, start: float, end: float) -> Onset | None:
-    return onset_of_times(group.times, start, end)
+def onset_of(group: Group, start: float, end: float, exposure: Exposure | None = None) -> Onset | None:
+    return onset_of_times(group.times, start, end, exposure)
 
 
 @dataclass
@@ -124,10 +147,14 @@ class Incident:
     onset_kind: str = "began"  # began, jumped, or before-window: the logs start mid-incident
     verdict: str = ""  # why no root cause was named, when none was
     callers: list[str | None] = field(default_factory=list)  # services that failed because they call this one
+    caller_causes: list[Group] = field(default_factory=list)  # the callers' side of this failure: no finding
 
     @property
     def services(self) -> list[str | None]:
-        return [self.service, *self.callers]
+        """The service, its callers, and every other service whose symptoms the incident holds."""
+        names = [self.service, *self.callers]
+        names += sorted({s.service for s in self.symptoms if s.service is not None} - set(names))
+        return names
 
     @property
     def impact(self) -> int:
@@ -145,23 +172,100 @@ class Finding:
 
 def find_incidents(groups: list[Group], deploys: list[Deploy], cascades: list[Cascade],
                    start: float, end: float, baseline: tuple[float, float] | None = None,
-                   ) -> tuple[list[Incident], dict[str, Onset], list[Finding]]:
+                   requests: SecondCounts | None = None) -> tuple[list[Incident], dict[str, Onset], list[Finding]]:
     """Incidents, the onsets of every group, and findings. Muted groups take no part. With a
     `baseline` (since, until), a group whose rate after its onset is not MIN_EFFECT times its rate
-    in the baseline is known background, not an onset."""
-    onsets = {g.key: o for g in groups if (o := onset_of(g, start, end)) is not None
+    in the baseline is known background, not an onset. `requests` (per second and service, from the
+    map stage) make every rate a rate per request of the group's service."""
+    exposures = Exposures(requests, start, end)
+    onsets = {g.key: o for g in groups if (o := onset_of(g, start, end, exposures.of_group(g))) is not None
               and not _known(g.times, o, baseline)}
+    for group in groups:
+        group.failed_answer = False  # decided anew: a group muted since the last decision is none
     groups = [g for g in groups if not g.muted]
+    mark_failed_answers(groups, exposures)
     incidents = []
     for service, symptoms in _symptoms_by_service(groups).items():
-        for onset, members in _episodes(symptoms, onsets, start, end, baseline):
-            incidents.append(_incident(service, onset, members, groups, deploys, cascades, start, end))
-    incidents = _join_callers(incidents)
+        for onset, members in _episodes(symptoms, onsets, exposures, baseline):
+            incidents.append(_incident(service, onset, members, groups, deploys, cascades, exposures))
+    incidents = _join_callers(_join_ongoing(incidents, cascades))
     incidents.sort(key=lambda i: -i.impact)
-    involved = {id(g) for i in incidents for g in ([i.root_cause] if i.root_cause else []) + i.symptoms}
+    involved = {id(g) for i in incidents
+                for g in ([i.root_cause] if i.root_cause else []) + i.symptoms + i.caller_causes}
     findings = [Finding(g, onsets[g.key]) for g in groups
                 if g.role == "cause" and g.key in onsets and id(g) not in involved]
     return incidents, onsets, findings
+
+
+def mark_failed_answers(groups: list[Group], exposures: Exposures) -> None:
+    """Mark the 4xx answers whose rise reached a service's users (Group.failed_answer): a 401, 403,
+    404 or 429 to every user is an outage. The service's 4xx groups are tested together, per request;
+    those that rose at the onset count when they are broad (`_broad`)."""
+    answers: dict[str, list[Group]] = {}
+    for group in groups:
+        status = group.answer_status
+        if status is not None and 400 <= status < 500 and group.service is not None:
+            answers.setdefault(group.service, []).append(group)
+    for service, members in answers.items():
+        exposure = exposures.of(service)
+        if not exposure.per_request:
+            continue  # breadth is a share of the service's requests
+        onset = _steepest_onset(merged_times([g.times for g in members]), exposure)
+        if onset is None:
+            continue
+        risen = [g for g in members if _changed_at(g, onset, exposure)]
+        if _broad(risen, onset, exposure):
+            for group in risen:
+                group.failed_answer = True
+
+
+def _steepest_onset(times: np.ndarray, exposure: Exposure) -> Onset | None:
+    """The most unlikely change of a series: a service's steady 401s begin a minute into the logs,
+    its 403s to every user later; the answers' onset is the later."""
+    if len(times) < MIN_ONSET_EVENTS:
+        return None
+    found = [o for o in (_began(times, exposure.start, exposure.end, exposure),
+                         _jumped(times, exposure.start, exposure.end, exposure)) if o is not None]
+    return min(found, key=lambda o: o.log_p, default=None)
+
+
+def _broad(risen: list[Group], onset: Onset, exposure: Exposure) -> bool:
+    """Many routes, many minutes, a good share of all requests: users, not a scanner or one client."""
+    if len({g.route for g in risen}) < BROAD_ROUTES:
+        return False
+    after = [within(g.times, onset.time - STAMP_TOLERANCE, exposure.end) for g in risen]
+    minutes = {int(t // MINUTE) for times in after for t in times.tolist()}
+    failed = sum(len(times) for times in after)
+    served = exposure.amount(onset.time - STAMP_TOLERANCE, exposure.end)
+    return len(minutes) >= BROAD_MINUTES and served > 0 and failed / served >= BROAD_SHARE
+
+
+def _join_ongoing(incidents: list[Incident], cascades: list[Cascade]) -> list[Incident]:
+    """One incident per root cause: symptoms that begin while an incident of the same service is
+    still going on (a route called rarely, whose first failure comes late) join it when its root
+    cause is theirs, or when they name none and that root cause, still failing, is linked to them."""
+    kept: list[Incident] = []
+    for incident in sorted(incidents, key=lambda i: i.onset):
+        ongoing = next((earlier for earlier in kept if _continues(earlier, incident, cascades)), None)
+        if ongoing is None:
+            kept.append(incident)
+            continue
+        known = {id(g) for g in ongoing.symptoms}
+        ongoing.symptoms = sorted(ongoing.symptoms + [g for g in incident.symptoms if id(g) not in known],
+                                  key=lambda g: -g.count)
+    return kept
+
+
+def _continues(earlier: Incident, later: Incident, cascades: list[Cascade]) -> bool:
+    root = earlier.root_cause
+    if root is None or earlier.service != later.service or later.root_cause not in (None, root):
+        return False
+    if not len(within(root.times, later.onset - NEAR_ONSET, later.onset + NEAR_ONSET)):
+        return False  # the earlier failure is over: this is a new one
+    if later.root_cause is root:
+        return True
+    return any(cascade_between(root, symptom, cascades) is not None or shared(root.traces, symptom.traces)
+               for symptom in later.symptoms)
 
 
 def _join_callers(incidents: list[Incident]) -> list[Incident]:
@@ -182,7 +286,8 @@ def _join_callers(incidents: list[Incident]) -> list[Incident]:
                 callee.symptoms = sorted(callee.symptoms + caller.symptoms, key=lambda g: -g.count)
                 callee.ruled_out.append((root, f"{_name(root)}: the callers' side of {callee.service}'s failure "
                                                f"({evidence}), not a cause of its own"))
-                callee.callers.append(caller.service)
+                callee.callers += [s for s in [caller.service, *caller.callers] if s not in callee.callers]
+                callee.caller_causes += [root, *caller.caller_causes]
                 joined.add(id(caller))
                 break
     return [i for i in incidents if id(i) not in joined]
@@ -215,27 +320,52 @@ def _symptoms_by_service(groups: list[Group]) -> dict[str | None, list[Group]]:
     return by_service
 
 
-def _episodes(symptoms: list[Group], onsets: dict[str, Onset], start: float, end: float,
+def _episodes(symptoms: list[Group], onsets: dict[str, Onset], exposures: Exposures,
               baseline: tuple[float, float] | None = None) -> list[tuple[Onset, list[Group]]]:
     """A service's failures, one (onset, symptom groups) per episode: symptoms whose own onsets lie
     within NEAR_ONSET of each other fail together; one further apart is a second incident. Symptoms
-    too sparse to have an onset alone are tested together, and join the episode they rose at."""
+    too sparse to have an onset alone join the episode they rose at; those that joined none are
+    tested together (a few minutes of 500s on two routes, before a crash loop's flood of 503s)."""
     episodes: list[tuple[Onset, list[Group]]] = []
     for group in sorted((g for g in symptoms if g.key in onsets), key=lambda g: onsets[g.key].time):
         if episodes and onsets[group.key].time - episodes[-1][0].time <= NEAR_ONSET:
             episodes[-1][1].append(group)
         else:
             episodes.append((onsets[group.key], [group]))
-    if not episodes:
-        times = merged_times([g.times for g in symptoms])
-        together = onset_of_times(times, start, end) or _before_window(symptoms, start)
-        return [] if together is None or _known(times, together, baseline) else [(together, [g for g in symptoms if _changed_at(g, together, start, end)])]
+    left = []
     for group in symptoms:
         if group.key not in onsets:
-            joined = next((members for onset, members in episodes if _changed_at(group, onset, start, end)), None)
+            joined = next((members for onset, members in episodes
+                           if _changed_at(group, onset, exposures.of_group(group))), None)
             if joined is not None:
                 joined.append(group)
+            else:
+                left.append(group)
+    together = _together(left, exposures, baseline, alone=not episodes)
+    if together is not None:
+        onset, members = together
+        near = next((episode for episode in episodes if abs(episode[0].time - onset.time) <= NEAR_ONSET), None)
+        if near is not None:
+            near[1].extend(members)
+        elif members:
+            episodes = sorted([*episodes, together], key=lambda episode: episode[0].time)
     return episodes
+
+
+def _together(symptoms: list[Group], exposures: Exposures, baseline: tuple[float, float] | None,
+              alone: bool) -> tuple[Onset, list[Group]] | None:
+    """Symptoms too sparse for an onset of their own, tested as one series; `alone` when the service
+    has no other episode (then start-ups failing from the first record are one too)."""
+    if not symptoms:
+        return None
+    times = merged_times([g.times for g in symptoms])
+    start, end = exposures.start, exposures.end
+    together = onset_of_times(times, start, end, exposures.of_groups(symptoms))
+    if together is None and alone:
+        together = _before_window(symptoms, start)
+    if together is None or _known(times, together, baseline):
+        return None
+    return together, [g for g in symptoms if _changed_at(g, together, exposures.of_group(g))]
 
 
 def _before_window(symptoms: list[Group], start: float) -> Onset | None:
@@ -247,14 +377,14 @@ def _before_window(symptoms: list[Group], start: float) -> Onset | None:
     return Onset(start, "before-window", 0.0, 0.0)
 
 
-def _incident(service, onset: Onset, members, groups, deploys, cascades, start, end) -> Incident:
+def _incident(service, onset: Onset, members, groups, deploys, cascades, exposures: Exposures) -> Incident:
     deploy = next((d for d in reversed(deploys) if d.service == service and d.time <= onset.time + MINUTE), None)
     candidates, ruled_out = [], []
     symptoms = _Symptoms(members, cascades)
     for group in groups:
         if group.role != "cause":
             continue
-        verdict = _judge(group, service, onset, symptoms, deploy, cascades, start, end)
+        verdict = _judge(group, service, onset, symptoms, deploy, cascades, exposures.of_group(group))
         if isinstance(verdict, str):
             ruled_out.append((group, verdict))
         else:
@@ -280,26 +410,29 @@ def _root(candidates: list[Candidate]) -> tuple[Group | None, str]:
     return best.group, ""
 
 
-def _changed_at(group: Group, onset: Onset, start: float, end: float) -> bool:
+def _changed_at(group: Group, onset: Onset, exposure: Exposure) -> bool:
     """A symptom group belongs to the incident when it rose at the onset, not when it was already there."""
     if onset.kind == "before-window":
         return True
-    return _change_log_p(group, onset.time, start, end) <= CHANGE_LOG_P or \
+    return _change_log_p(group, onset.time, exposure) <= CHANGE_LOG_P or \
         (group.first_seen >= onset.time - STAMP_TOLERANCE and group.first_seen <= onset.time + NEAR_ONSET)
 
 
-def _change_log_p(group: Group, moment: float, start: float, end: float) -> float:
-    """How unlikely the group's count from `moment - STAMP_TOLERANCE` on is, under its rate before."""
+def _change_log_p(group: Group, moment: float, exposure: Exposure) -> float:
+    """How unlikely the group's count from `moment - STAMP_TOLERANCE` on is, under its rate (per
+    request of its service, else per minute) before."""
+    start, end = exposure.start, exposure.end
     split = max(start, moment - STAMP_TOLERANCE)
     if end <= start or split <= start:
         return 0.0
     times = group.times
     after = count_from(times, split)
-    return tail_log_p(len(times), after, (end - split) / (end - start))
+    return tail_log_p(len(times), after, exposure.share(split, end))
 
 
-def _judge(group, service, onset: Onset, symptoms, deploy, cascades, start, end) -> Candidate | str:
+def _judge(group, service, onset: Onset, symptoms, deploy, cascades, exposure: Exposure) -> Candidate | str:
     """A scored candidate, or the reason (with figures) why the group is not part of the incident."""
+    start, end = exposure.start, exposure.end
     times = group.times
     near = within(times, onset.time - NEAR_ONSET, onset.time + NEAR_ONSET)
     if not len(near):
@@ -307,7 +440,7 @@ def _judge(group, service, onset: Onset, symptoms, deploy, cascades, start, end)
         return (f"{_name(group)}: {group.count} events, starting {_minutes(group.first_seen - onset.time)} {when} "
                 f"the onset, with none within {NEAR_ONSET / MINUTE:.0f} min of it — not part of this incident")
     began_with_it = group.first_seen >= onset.time - LEAD  # nothing of it in the background before
-    if onset.kind != "before-window" and not began_with_it and _change_log_p(group, onset.time, start, end) > CHANGE_LOG_P:
+    if onset.kind != "before-window" and not began_with_it and _change_log_p(group, onset.time, exposure) > CHANGE_LOG_P:
         before = group.rate_per_minute(max(start, onset.time - 30 * MINUTE), onset.time)
         after = group.rate_per_minute(onset.time, min(end + 1, onset.time + 30 * MINUTE))
         return (f"{_name(group)}: {before:.1f}/min before the onset, {after:.1f}/min after — "
@@ -382,8 +515,9 @@ class _Symptoms(list):
 
 def cascade_between(cause: Group, symptom: Group, cascades: Sequence[Cascade]) -> Cascade | None:
     """The cascade that links `cause` to `symptom` (its `why` says how), or None when none does."""
+    symptom_cls = "service_unavailable" if symptom.failed_answer else symptom.cls  # a failed answer, whatever its status
     for cascade in cascades:
-        if cascade.symptom != symptom.cls or cause.cls not in cascade.causes:
+        if cascade.symptom != symptom_cls or cause.cls not in cascade.causes:
             continue
         if cascade.when == "startup" and not cause.at_startup:
             continue
@@ -396,7 +530,7 @@ def cascade_between(cause: Group, symptom: Group, cascades: Sequence[Cascade]) -
     # two steps: the cause brings down the start-up, which brings the service down (the second step says why)
     if cause.cls == "startup_failure" or _service(cause) != _service(symptom) or not cause.at_startup:
         return None
-    return next((c for c in cascades if c.symptom == symptom.cls and "startup_failure" in c.causes), None)
+    return next((c for c in cascades if c.symptom == symptom_cls and "startup_failure" in c.causes), None)
 
 
 def _service(group: Group) -> str | None:

@@ -19,14 +19,14 @@ and no worker loads the model.
 
 from __future__ import annotations
 
-import copyreg
 import gc
 import io
 import itertools
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
+from rca.analyze.group_counts import SecondCounts
 from rca.analyze.groups import DeployTracker, Group, by_first_seen, group_events, merge_into
 from rca.classify.hybrid import MODEL_BATCH, _with_model
 from rca.classify.rules import Classification, RuleSet
@@ -81,6 +81,9 @@ class Partial:
     project: str | None = None
     source: str | None = None  # a byte range's file, whose
     lines: int = 0  # lines the range holds (its records' positions are counted from its start)
+    # Requests per (second, service, 5xx or not): what a group's rate is measured against
+    # (rca.analyze.exposure), so that traffic alone never makes an onset.
+    requests: SecondCounts | None = None
 
 
 # ---- map ------------------------------------------------------------------------------------------
@@ -101,14 +104,28 @@ def map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, ow
 
 def _map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, owned) -> Partial:
     tracker = DeployTracker()
-    kept = _within(tracker.watch(records), scope)
+    tally: list[SecondCounts] = []  # made at the first request: a run with none never imports numpy
+    kept = _counting_requests(_within(tracker.watch(records), scope), tally, owned)
     found: list[str] = []
     if owned is None:
         events = events_from_records(kept, stats)
     else:
         events = _owned_events(kept, stats, owned)
     groups = group_events((event, None) for event in _noting_project(events, found))
-    return Partial(groups, tracker.first, tracker.start, tracker.end, stats, found[0] if found else None)
+    return Partial(groups, tracker.first, tracker.start, tracker.end, stats, found[0] if found else None,
+                   requests=tally[0] if tally else None)
+
+
+def _counting_requests(records: Iterable[LogRecord], tally: list[SecondCounts], owned) -> Iterator[LogRecord]:
+    """Pass records through, counting each request (a record with an HTTP status) per second, service
+    and whether it failed with a 5xx. A byte range counts only the records it owns, not its margins'."""
+    for record in records:
+        status = record.http_status
+        if status is not None and (owned is None or owned([record])):
+            if not tally:
+                tally.append(SecondCounts())
+            tally[0].add(None if record.time is None else int(record.time), (record.service, status >= 500))
+        yield record
 
 
 def map_inputs(inputs, scope: Scope, stats: ReadStats | None = None) -> Partial:
@@ -154,22 +171,6 @@ def compact(partial: Partial) -> Partial:
             event.__dict__.pop("traceback", None)
             event.__dict__.pop("text", None)
     return partial
-
-
-_RECORD_FIELDS = tuple(f.name for f in fields(LogRecord))
-
-
-def _record(*values) -> LogRecord:
-    return LogRecord(*values)
-
-
-def _reduce_record(record: LogRecord):
-    """A record pickled as its values alone (not a dict of its 18 field names each time): partials
-    carry tens of thousands of them between processes."""
-    return _record, tuple(getattr(record, name) for name in _RECORD_FIELDS)
-
-
-copyreg.pickle(LogRecord, _reduce_record)
 
 
 def _read_range(stream, part: Part, stats: ReadStats) -> Iterator[LogRecord]:
@@ -331,6 +332,7 @@ def merge_partials(partials: Iterable[Partial], stats: ReadStats) -> Partial:
     first: dict = {}
     start = end = None
     project = None
+    requests: SecondCounts | None = None
     for partial in partials:
         if partial.source is not None:
             _renumber(partial, offsets.get(partial.source, 0))
@@ -344,8 +346,10 @@ def merge_partials(partials: Iterable[Partial], stats: ReadStats) -> Partial:
         start = partial.start if start is None else (start if partial.start is None else min(start, partial.start))
         end = partial.end if end is None else (end if partial.end is None else max(end, partial.end))
         project = project or partial.project
+        if partial.requests is not None:
+            requests = partial.requests if requests is None else requests.merged(partial.requests)
         merge_stats(stats, partial.stats)
-    return Partial(by_first_seen(merged.values()), first, start, end, stats, project)
+    return Partial(by_first_seen(merged.values()), first, start, end, stats, project, requests=requests)
 
 
 def _renumber(partial: Partial, offset: int, examples: bool = True) -> None:

@@ -7,11 +7,12 @@ import ast
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from rca.analyze.bindings import import_position
 from rca.analyze.groups import Group
 from rca.events.frames import is_library_frame
+from rca.ingest.times import parse_timestamp
 
 CONTEXT_LINES = 3
 GIT_TIMEOUT_SECONDS = 20
@@ -96,6 +97,7 @@ class CodeFindings:
     confirmation: str = ""
     suspect: Suspect | None = None
     suspect_note: str = ""
+    commit: str | None = None  # the commit whose code was read (the deployed one), None: the working tree
 
     def as_dict(self) -> dict:
         return {
@@ -106,30 +108,43 @@ class CodeFindings:
             "confirmation": self.confirmation,
             "suspect": None if self.suspect is None else vars(self.suspect),
             "suspect_note": self.suspect_note,
+            "commit": self.commit,
         }
 
 
 def inspect_root_cause(root: Group, repo: Path, path_maps: Sequence[tuple[str, str]] = (),
-                       deployed_at: float | None = None) -> CodeFindings:
+                       deployed_at: float | None = None, deployed_commit: str | None = None) -> CodeFindings:
+    """With `deployed_commit` (the commit the failing revision runs, when the logs or the user name it and
+    the checkout has it), the code is read as of that commit, not from the working tree: a checkout
+    whose branch has moved on, a fix included, still shows the code that failed."""
     mapper = PathMapper(repo, path_maps)
     tb = root.representative.traceback
     app_frames = [f for e in (tb.exceptions if tb else []) for f in e.frames if not is_library_frame(f)]
     frames = [MappedFrame(f.file, f.line, f.function, *mapper.map(f.file)) for f in app_frames]
-    findings = CodeFindings(str(mapper.repo), frames)
+    commit = git_output(mapper.repo, "rev-parse", "--verify", "--quiet", f"{deployed_commit}^{{commit}}").strip() \
+        if deployed_commit else ""
+    findings = CodeFindings(str(mapper.repo), frames, commit=commit or None)
     mapped = [f for f in frames if f.repo_path]
     for frame in mapped:
-        findings.excerpts.append(_excerpt(mapper.repo / str(frame.repo_path), frame))
+        findings.excerpts.append(_excerpt(_read(mapper.repo, str(frame.repo_path), commit), frame))
     failing = mapped[-1] if mapped else None
     if failing is None or failing.repo_path is None:
         findings.confirmation = "not confirmed: no frame of the traceback maps to a file of the checkout"
         return findings
-    _confirm(findings, root, mapper.repo / failing.repo_path, failing)
-    _find_suspect(findings, root, mapper.repo, failing, deployed_at)
+    _confirm(findings, root, _read(mapper.repo, failing.repo_path, commit), failing)
+    _find_suspect(findings, root, mapper.repo, failing, deployed_at, commit)
     return findings
 
 
-def _excerpt(path: Path, frame: MappedFrame) -> dict:
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+def _read(repo: Path, path: str, commit: str) -> str:
+    """A file of the checkout: its working-tree text, or its text at `commit`."""
+    if commit:
+        return git_output(repo, "show", f"{commit}:{path}")
+    return (repo / path).read_text(encoding="utf-8", errors="replace")
+
+
+def _excerpt(text: str, frame: MappedFrame) -> dict:
+    lines = text.splitlines()
     excerpt: dict = {"file": frame.repo_path, "line": frame.line, "function": frame.function, "lines": [], "note": None}
     if frame.line > len(lines):
         excerpt["note"] = (f"line {frame.line} is past the end of the file ({len(lines)} lines): "
@@ -141,10 +156,10 @@ def _excerpt(path: Path, frame: MappedFrame) -> dict:
     return excerpt
 
 
-def _confirm(findings: CodeFindings, root: Group, path: Path, frame: MappedFrame) -> None:
+def _confirm(findings: CodeFindings, root: Group, text: str, frame: MappedFrame) -> None:
     fields = root.classification.fields
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        tree = ast.parse(text)
     except SyntaxError as error:
         findings.confirmed, findings.confirmation = False, f"not confirmed: {frame.repo_path} does not parse ({error.msg})"
         return
@@ -156,7 +171,7 @@ def _confirm(findings: CodeFindings, root: Group, path: Path, frame: MappedFrame
         findings.confirmation = f"not confirmed: the code cannot tell a {root.cls} on its own"
 
 
-def _confirm_missing_import(tree: ast.AST, name: str) -> tuple[bool, str]:
+def _confirm_missing_import(tree: ast.Module, name: str) -> tuple[bool, str]:
     used = sorted({n.lineno for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)})
     imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
     imported = [n.lineno for n in imports for alias in n.names if (alias.asname or alias.name.split(".")[0]) == name]
@@ -170,8 +185,8 @@ def _confirm_missing_import(tree: ast.AST, name: str) -> tuple[bool, str]:
         return False, f"not confirmed: `{name}` is imported on line {imported[0]} (the running code may differ from the checkout)"
     if defined:
         return False, f"not confirmed: `{name}` is defined on line {defined[0]}"
-    top_imports = [n.end_lineno or n.lineno for n in getattr(tree, "body", []) if isinstance(n, (ast.Import, ast.ImportFrom))]
-    where = f"; an `import {name}` would go after line {max(top_imports)}" if top_imports else f"; add `import {name}` at the top"
+    top_imports = [n for n in getattr(tree, "body", []) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    where = f"; an `import {name}` would go after line {import_position(tree, name)}" if top_imports else f"; add `import {name}` at the top"
     lines = ", ".join(map(str, used))
     return True, f"confirmed in code: `{name}` is used on line{'s' if len(used) > 1 else ''} {lines} and never imported{where}"
 
@@ -197,13 +212,15 @@ def _constant(node):
     return node.value if isinstance(node, ast.Constant) else None
 
 
-def _find_suspect(findings: CodeFindings, root: Group, repo: Path, frame: MappedFrame, deployed_at: float | None) -> None:
-    if not _git(repo, "rev-parse", "--git-dir"):
+def _find_suspect(findings: CodeFindings, root: Group, repo: Path, frame: MappedFrame, deployed_at: float | None,
+                  commit: str = "") -> None:
+    if not git_output(repo, "rev-parse", "--git-dir"):
         findings.suspect_note = f"no commit named: {repo} is not a git repository"
         return
     candidates: list[Suspect | None] = []
     path = str(frame.repo_path)
-    blamed = _git(repo, "blame", "--porcelain", "-L", f"{frame.line},{frame.line}", "--", path)
+    at = [commit] if commit else []  # the deployed commit's history, when the code was read there
+    blamed = git_output(repo, "blame", "--porcelain", "-L", f"{frame.line},{frame.line}", *at, "--", path)
     if blamed:
         commit = blamed.split(" ", 1)[0]
         if set(commit) != {"0"}:  # all zeros: a line not committed yet
@@ -211,7 +228,7 @@ def _find_suspect(findings: CodeFindings, root: Group, repo: Path, frame: Mapped
     name = root.classification.fields.get("name") or root.classification.fields.get("variable")
     if name:
         search = f"import {name}" if root.cls == "missing_import" else name
-        touched = _git(repo, "log", "-S", search, "--format=%H", "--", path)
+        touched = git_output(repo, "log", "-S", search, "--format=%H", *at, "--", path)
         for commit in touched.split()[:3]:
             candidates.append(_describe(repo, commit, f"added or removed `{search}` in {frame.repo_path} (git log -S)"))
     found = [c for c in candidates if c is not None]
@@ -226,7 +243,7 @@ def _find_suspect(findings: CodeFindings, root: Group, repo: Path, frame: Mapped
 
 
 def _describe(repo: Path, commit: str, why: str) -> Suspect | None:
-    shown = _git(repo, "show", "-s", "--format=%H%x00%aI%x00%an%x00%s", commit)
+    shown = git_output(repo, "show", "-s", "--format=%H%x00%aI%x00%an%x00%s", commit)
     if not shown:
         return None
     full, date, author, subject = shown.strip().split("\x00", 3)
@@ -234,10 +251,10 @@ def _describe(repo: Path, commit: str, why: str) -> Suspect | None:
 
 
 def _epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso).astimezone(UTC).timestamp()
+    return parse_timestamp(iso) or 0.0  # git's dates (%aI) always carry their offset
 
 
-def _git(repo: Path, *args: str) -> str:
+def git_output(repo: Path, *args: str) -> str:
     try:
         result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=GIT_TIMEOUT_SECONDS)
     except (OSError, subprocess.TimeoutExpired):

@@ -11,7 +11,7 @@ from rca.analyze.groups import Group
 from rca.analyze.incidents import Incident, cascade_between
 from rca.classify.rules import Cascade, fill_template
 from rca.events.frames import application_location
-from rca.ingest.record import format_timestamp
+from rca.ingest.times import format_timestamp
 
 MAX_INSERT_IDS = 5
 
@@ -48,7 +48,8 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequ
     """`cascades` (the rule set's) say, in the why that links a symptom to what caused it, how one led to the other."""
     whys: list[Why] = []
     root = incident.root_cause
-    unavailable = [g for g in incident.symptoms if g.cls == "service_unavailable"]
+    # failed answers: 5xx, and 4xx that reached the users broadly (Group.failed_answer)
+    unavailable = [g for g in incident.symptoms if g.cls == "service_unavailable" or g.failed_answer]
     startup = [g for g in incident.symptoms if g.cls == "startup_failure"]
     service = incident.service or "the service"
     if unavailable:
@@ -75,7 +76,7 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequ
     if root is not None:
         because = _because(root, startup[:1] or unavailable[:1], cascades, {**root.classification.fields, "service": service})
         whys.append(_cause_why(root, incident, bool(startup), project, because))
-        whys.extend(_prompts(root, incident, code))
+        whys.extend(_prompts(root, incident, code, first_number=len(whys) + 1))
     else:
         whys.append(_no_cause_why(incident, service))
     if incident.onset_kind == "before-window":
@@ -115,8 +116,9 @@ def _cause_why(root: Group, incident: Incident, at_startup: bool, project: str |
     return Why(question, answer, [evidence(root, project)])
 
 
-def _prompts(root: Group, incident: Incident, code=None) -> list[Why]:
-    """The whys the logs cannot answer, from the rule's questions, with what the logs do say."""
+def _prompts(root: Group, incident: Incident, code=None, first_number: int = 1) -> list[Why]:
+    """The whys the logs cannot answer, from the root cause's rule. What the logs do say is written under
+    the first of them (why `first_number`); the others point to it rather than repeat it."""
     rule = root.classification.rule
     questions = rule.questions if rule else ["Which change introduced this failure?", "Why was it not caught before it reached users?"]
     fields = root.classification.fields
@@ -127,10 +129,11 @@ def _prompts(root: Group, incident: Incident, code=None) -> list[Why]:
                      f"{(root.first_seen - deploy.time):.1f}s before the first {root.label.split(':')[0]}")
     facts.append(f"the failure first appears at {format_timestamp(root.first_seen)}")
     said = "What the logs say: " + "; ".join(facts) + "."
-    whys = []
+    whys: list[Why] = []
     for question in questions[:2]:
-        text = fill_template(question, fields)
-        whys.append(Why(text, f"To be answered from the code and its history. {said}", [], prompt=True))
+        answer = (f"To be answered from the code and its history. {said}" if not whys else
+                  f"To be answered from the code and its history; what the logs say is under why {first_number}.")
+        whys.append(Why(fill_template(question, fields), answer, [], prompt=True))
     if code is not None:  # the checkout answers the first of them, with evidence
         if code.confirmation:
             whys[0].answer = f"{code.confirmation[0].upper()}{code.confirmation[1:]}. " + whys[0].answer

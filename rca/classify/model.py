@@ -52,7 +52,7 @@ def _holds(literal: str) -> Callable[[str], bool]:
 # duration or a size is a digit, maybe a space, then the first letter of a unit. Each guard is
 # compiled by its mask's engine, so that `\d` and `\s` mean the same.
 HEX_RUN = re.compile(r"[0-9a-fA-F]{10}")
-ID_HEAD = re.compile(r"[_-](?<=[A-Za-z][_-])[0-9a-z]*\d")
+ID_HEAD = re.compile(r"[_-](?<=[A-Za-z][_-])[0-9A-Za-z]*\d")
 DURATION_HEAD = regex.compile(r"\d\s?[mnsuhµ]")
 SIZE_HEAD = regex.compile(r"\d\s?[KMGTbB]")
 MASK_GUARDS: dict[str, Callable[[str], object]] = {
@@ -311,8 +311,11 @@ def shipped_corpus_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("RCA_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rca")
-    return Path(base)
+    """RCA_CACHE_DIR, else the platform's cache folder for rca (platformdirs: ~/.cache/rca or
+    $XDG_CACHE_HOME/rca on Linux, ~/Library/Caches/rca on macOS, %LOCALAPPDATA%\\rca\\Cache on Windows)."""
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("RCA_CACHE_DIR") or user_cache_dir("rca", appauthor=False))
 
 
 def default_model_path() -> Path:

@@ -9,8 +9,9 @@ from functools import cached_property
 
 from rca.events.stitch import stitch
 from rca.events.tracebacks import Traceback, has_traceback, parse_traceback
-from rca.ingest.record import ERROR_RANK, LogRecord, format_timestamp
+from rca.ingest.record import ERROR_RANK, LogRecord
 from rca.ingest.stats import ReadStats
+from rca.ingest.times import format_timestamp
 
 ERROR_STATUSES = frozenset({401, 403, 429})
 # Platform messages that mean a process or instance failed, whatever severity they were logged at.
@@ -18,6 +19,7 @@ PLATFORM_FAILURES = re.compile(
     r"Container called exit\(|STARTUP (?:TCP|HTTP|GRPC) probe failed|(?:Liveness|Readiness|Startup) probe failed"
     r"|Worker failed to boot|WORKER TIMEOUT|Memory limit of \S+ exceeded|OOMKilled|Out of memory: Kill"
     r"|oom-kill|Back-off restarting failed container|Worker \(pid:\d+\) was sent SIGKILL"
+    r"|\.service: Main process exited, code=(?:exited, status=[1-9]|killed|dumped)"  # systemd, at NOTICE
 )
 
 

@@ -6,25 +6,53 @@ the events layer, so that every later stage imports them from below.
 
 from __future__ import annotations
 
+import re
+
 from rca.events.tracebacks import Frame, ParsedException
 
 LIBRARY_MARKERS = ("site-packages/", "dist-packages/", "/lib/python3", "<frozen ", "<string>", "/usr/local/bin/", "/usr/bin/")
 APP_ROOTS = ("app", "workspace", "srv", "code", "src", "home", "opt", "usr")
+# A folder named like a version or a commit (20250912-1420, v1.4.2, 3f9a2c1) or an install folder:
+# what comes before it is where the code was installed, not what it is.
+INSTALL_SEGMENT = re.compile(r"^(?:\d[\w.-]{2,}|v\d+(?:\.\d+)+|(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40})$", re.I)
+INSTALL_DIRS = ("releases", "release", "versions", "deploy", "deployments", "current", ".venv", "venv", "env")
+STDLIB_FOLDER = re.compile(r"/lib/python3[.\d]*/")
 
 
 def module_of(path: str) -> str:
-    """A frame's file as a dotted module name: site-packages and app roots stripped."""
+    """A frame's file as a dotted module path relative to the application root: site-packages, the
+    standard library's folder, app roots (/app, /srv, ...), virtualenvs and install directories
+    (releases/20250912-1420/) stripped, so that the same code installed in two places gives the same
+    module. The one parser of module paths: grouping, rules and reports all ask it."""
     if path.startswith("<frozen "):
         return path[len("<frozen "):].rstrip(">")
     for marker in ("site-packages/", "dist-packages/"):
         if marker in path:
-            path = path.split(marker, 1)[1]
-            break
-    else:
-        parts = [p for p in path.split("/") if p]
-        while len(parts) > 1 and parts[0] in APP_ROOTS:
-            parts.pop(0)
-        path = "/".join(parts)
+            return _dotted(path.split(marker, 1)[1])
+    stdlib = STDLIB_FOLDER.search(path)
+    if stdlib:
+        return _dotted(path[stdlib.end():])
+    parts = [p for p in path.replace("\\", "/").split("/") if p]
+    directories = parts[:-1]
+    cut = max((i + 1 for i, part in enumerate(directories)
+               if INSTALL_SEGMENT.match(part) or part.lower() in INSTALL_DIRS), default=0)
+    parts = parts[cut:]
+    while len(parts) > 1 and parts[0] in APP_ROOTS:
+        parts.pop(0)
+    return _dotted("/".join(parts))
+
+
+def package_of(path: str) -> str:
+    """The package a library frame belongs to (click, uvicorn, importlib); for a file that is no
+    module of an installed package or of the standard library (a script in /usr/bin), its name."""
+    if path.startswith("<frozen "):
+        return module_of(path).split(".")[0].lstrip("_") or path
+    if "site-packages/" in path or "dist-packages/" in path or STDLIB_FOLDER.search(path):
+        return module_of(path).split(".")[0]
+    return path.rsplit("/", 1)[-1].removesuffix(".py") or path
+
+
+def _dotted(path: str) -> str:
     path = path[:-3] if path.endswith(".py") else path
     return path.replace("/", ".").removesuffix(".__init__")
 

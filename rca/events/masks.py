@@ -18,8 +18,12 @@ MASKS: tuple[tuple[str, re.Pattern], ...] = (
     ("time", re.compile(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?(?!\d)")),
     ("ip", re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b")),
     ("hex", re.compile(r"\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)[0-9a-f]{10,}\b", re.I)),
-    # ids with a word prefix: user_1842, run_8f3a2b1, req-7f3c9a (3+ characters, at least one digit)
-    ("id", re.compile(r"\b[A-Za-z]{2,}[_-](?=[0-9a-z]*\d)[0-9a-z]{3,}\b")),
+    # ids joined to a word by `_` or `-`: user_1842, run_8f3a2b1, job_1c0ffee, req-7f3c9a, and also
+    # their upper- and mixed-case forms (run_8F3A2B1, sess_AbC123xY), prefixes of several words
+    # (sync_run_8f3a2b1) and further id parts (checkout-5d8f7c9b4-x7k2p): 3+ characters with a digit
+    # each, or the same failure splits into one group per run (issue 25)
+    ("id", re.compile(r"\b[A-Za-z]{2,}(?:[_-][A-Za-z]{2,})*[_-](?=[0-9A-Za-z]*\d)[0-9A-Za-z]{3,}"
+                      r"(?:[_-](?=[0-9A-Za-z]*\d)[0-9A-Za-z]{3,})*\b")),
     ("path", re.compile(r"(?<![\w.:/])/(?:[\w.@+-]+/)*[\w.@+-]+")),
     ("str", re.compile(r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\"")),
     ("duration", re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|us|µs|ns|s|sec|secs|seconds?|min|minutes?|h|hours?)\b")),

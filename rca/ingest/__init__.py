@@ -22,6 +22,7 @@ from typing import Any
 from rca.errors import RcaError
 from rca.ingest.csvlog import looks_like_csv, read_csv
 from rca.ingest.engine import engine_reads, read_json_lines_in_engine
+from rca.ingest.journal import looks_like_journal, looks_like_journal_json, read_journal_json, read_journal_text
 from rca.ingest.jsonlog import read_json_array, read_json_lines
 from rca.ingest.record import LogRecord
 from rca.ingest.splits import join_split_entries
@@ -247,6 +248,10 @@ def _choose_reader(stream, source: str, stats: ReadStats):
         return lambda prefilter: read_json_lines(stream, source, stats, prefilter)
     if kind == "csv":
         return lambda prefilter: read_csv(stream, source, stats)
+    if kind == "journal-json":
+        return lambda prefilter: read_journal_json(stream, source, stats)
+    if kind == "journal":
+        return lambda prefilter: read_journal_text(stream, source, stats)
     return lambda prefilter: read_text(stream, source, stats)
 
 
@@ -262,8 +267,12 @@ def _format_of(body: bytes, lines: list[bytes]) -> str:
     body = body[sum(len(line) + 1 for line in itertools.takewhile(_says_nothing, lines)):] or body
     if body.startswith(b"[") and body[1:].lstrip()[:1] in (b"{", b"]"):
         return "json-array"
+    if looks_like_journal_json(body.split(b"\n", 1)[0]):  # before the generic JSON lines: its own fields
+        return "journal-json"
     if body.startswith(b"{") and body[1:].lstrip()[:1] in (b'"', b"}"):
         return "jsonl"
+    if looks_like_journal(lines):  # before CSV: an RFC 3164 line may hold commas enough to pass for a row
+        return "journal"
     if looks_like_csv(body):
         return "csv"
     return "text"
@@ -271,7 +280,7 @@ def _format_of(body: bytes, lines: list[bytes]) -> str:
 
 def sniff_format(head: bytes) -> str | None:
     """The format of a source from its first bytes (gzip already undone): "json-array", "jsonl",
-    "csv" or "text"; None for an empty or binary one. What a reader is chosen by, for a caller that
+    "journal-json", "journal" (journalctl's text outputs and syslog), "csv" or "text"; None for an empty or binary one. What a reader is chosen by, for a caller that
     cuts a file in byte ranges and reads each with the same reader."""
     body = head[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not body:

@@ -28,7 +28,15 @@ def looks_like_csv(head: bytes) -> bool:
 
 
 def read_csv(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
-    csv.field_size_limit(MAX_LINE_BYTES)
+    # csv's cell limit is process-wide: raised for this read, and given back when it ends.
+    previous = csv.field_size_limit(MAX_LINE_BYTES)
+    try:
+        yield from _read_csv(stream, source, stats)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _read_csv(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
     lines = _Lines(io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=""), source, stats)
     reader = csv.reader(lines, strict=True)  # a quote that closes mid-cell is an error, not a cell swallowing rows
     try:

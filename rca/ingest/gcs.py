@@ -30,9 +30,6 @@ from rca.ingest.stats import ReadStats
 
 SCHEME = "gs://"
 HOUR = 3600.0
-# gcsfs 2026 first asks a gRPC storage-layout API for the bucket's type, which a local emulator
-# cannot answer, and waits 60 s before falling back (../shared/GCP-NOTES.md).
-LAYOUT_PROBE = "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"
 SINK_OBJECT = re.compile(r"(?:^|/)(\d{4})/(\d\d)/(\d\d)/(\d\d):00:00_\d\d:59:59_[SA]\d+\.json(?:\.gz)?$")
 DATE_FOLDER = re.compile(r"(?:^|/)(\d{4})(?:/(\d\d)(?:/(\d\d))?)?/?$")
 _CHUNK = 1 << 20
@@ -54,17 +51,20 @@ class SinkObject:
 def filesystem():
     """gcsfs, with credentials found as Google's own clients find them (Application Default
     Credentials), or anonymous when `STORAGE_EMULATOR_HOST` points at an emulator, as they do."""
-    os.environ.setdefault(LAYOUT_PROBE, "false")
     try:
-        import gcsfs
+        # The core file system, not the package's default: gcsfs 2026's default first asks a gRPC
+        # storage-layout API for the bucket's type (zonal, hierarchical), which a local emulator cannot
+        # answer, and waits 60 s before falling back (docs/GCP-NOTES.md). A sink's bucket is neither.
+        # Chosen here rather than by setting GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT, so os.environ is left alone.
+        from gcsfs.core import GCSFileSystem
     except ImportError:
         raise StorageError("reading gs:// sources needs gcsfs: pip install 'rca[gcs]'") from None
     emulator = os.environ.get("STORAGE_EMULATOR_HOST", "")
     if emulator in ("", "default"):
-        return gcsfs.GCSFileSystem()
+        return GCSFileSystem()
     # Named, not left for gcsfs to read, so that its cache of file systems keys on the emulator.
     endpoint = emulator if emulator.startswith(("http://", "https://")) else f"http://{emulator}"
-    return gcsfs.GCSFileSystem(token="anon", endpoint_url=endpoint)
+    return GCSFileSystem(token="anon", endpoint_url=endpoint)
 
 
 # ---- listing --------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -25,6 +24,7 @@ from rca.ingest.atomic import OutputError, atomic_write
 from rca.ingest.logentry import SERVICE_LABELS, read_entry
 from rca.ingest.record import LogRecord
 from rca.ingest.stats import ReadStats
+from rca.ingest.times import format_timestamp
 
 ENDPOINT_VARIABLE = "RCA_LOGGING_ENDPOINT"
 DEFAULT_ENDPOINT = "https://logging.googleapis.com"
@@ -61,9 +61,9 @@ class PullProgress:
 def build_filter(since: float, until: float | None = None, service: str | None = None, severity: str | None = None,
                  resource_type: str | None = None, extra: str | None = None, everything: bool = False) -> str:
     """The Logging query: always an explicit time window in UTC, then the scope, then `extra` ANDed in."""
-    parts = [f'timestamp>="{_utc(since)}"']
+    parts = [f'timestamp>="{format_timestamp(since)}"']
     if until is not None:
-        parts.append(f'timestamp<"{_utc(until)}"')
+        parts.append(f'timestamp<"{format_timestamp(until)}"')
     if service:
         parts.append("(" + " OR ".join(f'resource.labels.{label}="{service}"' for label in SERVICE_LABELS) + ")")
     if resource_type:
@@ -77,8 +77,6 @@ def build_filter(since: float, until: float | None = None, service: str | None =
     return " AND ".join(parts)
 
 
-def _utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def make_session(project: str | None, endpoint: str | None = None):

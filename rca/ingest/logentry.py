@@ -6,8 +6,10 @@ import re
 import sys
 from typing import Any
 
-from rca.ingest.record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
+from rca.ingest.deployment import deployment_details
+from rca.ingest.record import MALFORMED, LogRecord, level_in_text, normalise_severity
 from rca.ingest.stats import ReadStats
+from rca.ingest.times import parse_timestamp
 from rca.ingest.workloads import content_decides_severity, kubernetes_identity
 
 # jsonPayload keys that hold the human message, in order of preference.
@@ -86,6 +88,8 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
     identity = kubernetes_identity(record.resource_type, resource_labels, labels, payload)
     if identity is not None:
         record.service, record.revision, record.instance = identity[0], identity[1], identity[2] or record.instance
+    if record.revision is not None:  # what the remedy reads of a revision: its commit, region, namespace
+        record.extra.update(deployment_details(resource_labels, labels))
     if record.time is None and stamp:
         wrong.append("timestamp")
     if record.http_status is None and http.get("status") not in (None, ""):

@@ -3,7 +3,8 @@
 Most entries in an export are healthy. An entry is passed over undecoded only when its severity
 is plainly benign (INFO, DEBUG, NOTICE) and its shape rules out an error event:
 
-- a request log (`httpRequest`) whose status is not 5xx, 401, 403 or 429;
+- never a request log (`httpRequest`): the analysis counts every request, failing or not, so that
+  a group's rate is measured per request of its service (docs/DESIGN.md "Trust");
 - a structured payload with no escaped character: a traceback inside JSON always carries an
   escaped newline or quote (`\\n`, `File \\"`), so an entry with no backslash holds none;
 - a `textPayload` line that is not part of a traceback: no `Traceback`, no frame, no indented
@@ -43,6 +44,7 @@ def make_prefilter(separator: bytes) -> Callable[[bytes], bool]:
     info, debug, notice = (b'"severity"' + separator + b'"' + name + b'"' for name in (b"INFO", b"DEBUG", b"NOTICE"))
     payload_key = b'Payload"' + separator  # textPayload, jsonPayload, protoPayload: one scan finds any
     status_key = b'"status"' + separator
+    request_key = b'"httpRequest"' + separator
     frame = b'File \\"'
 
     def cannot_matter(raw: bytes) -> bool:
@@ -50,6 +52,8 @@ def make_prefilter(separator: bytes) -> Callable[[bytes], bool]:
             return False
         if len(raw) > SPLIT_ENTRY_MIN_BYTES and b'"split"' in raw:
             return False  # its parts are joined before anything is decided
+        if request_key in raw:
+            return False  # every request counts: rates are per request (rca.analyze.mapping tallies them)
         at = raw.find(status_key)
         if at >= 0:
             value = raw[at + len(status_key): at + len(status_key) + 3]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, field, fields
+
+from rca.ingest.times import format_timestamp, parse_moment, parse_timestamp  # noqa: F401  (readers import them from here too)
 
 # Cloud Logging's LogSeverity names, in order; text logs map onto them.
 SEVERITIES = ("DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
@@ -37,71 +37,6 @@ def normalise_severity(value: object) -> str | None:
 # Errors that a value of the wrong type or size can raise while a record is built from it: a reader
 # that meets one counts the entry as skipped instead of stopping the run.
 MALFORMED = (TypeError, ValueError, AttributeError, OverflowError, RecursionError)
-# The epochs `datetime` can represent (years 1 to 9999).
-MIN_EPOCH, MAX_EPOCH = -62135596800.0, 253402300799.0
-
-
-def parse_timestamp(value: object) -> float | None:
-    """RFC 3339 (up to 9 fractional digits, `Z` or an offset) to UTC epoch seconds; None if unreadable.
-    Some writers send epoch numbers or a protobuf Timestamp ({"seconds", "nanos"}): those are read too."""
-    if not value:
-        return None
-    if not isinstance(value, str):
-        return _epoch(value)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return _epoch(value) if value[:1].isdigit() and value.replace(".", "", 1).isdigit() else None
-    if moment.tzinfo is None:  # text logs without a zone are taken as UTC, as Cloud Run writes them
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        return moment.timestamp()
-    except (OverflowError, ValueError):  # year 1 or 9999 moved out of range by its offset
-        return None
-
-
-def _epoch(value: Any) -> float | None:
-    """Epoch seconds from a number in seconds, milliseconds, microseconds or nanoseconds (told apart by
-    size: any date after 1973 in seconds is below 10^11), or from {"seconds", "nanos"}; None otherwise."""
-    try:
-        if isinstance(value, dict):
-            seconds = float(value.get("seconds") or 0) + float(value.get("nanos") or 0) / 1e9
-        else:
-            seconds = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    for _ in range(3):
-        if abs(seconds) < 1e11:
-            break
-        seconds /= 1000.0
-    return seconds if MIN_EPOCH <= seconds <= MAX_EPOCH else None  # False for NaN too
-
-
-SPAN_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_moment(value) -> float | None:
-    """A moment as epoch seconds: a time (`2025-09-12T14:00Z`, UTC when no zone is given), a span
-    back from now (`90m`, `2h`, `1d`), a datetime, a pandas Timestamp, or epoch seconds."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-    text = str(value).strip()
-    if text[:-1].isdigit() and text[-1:] in SPAN_UNITS:
-        return (datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * SPAN_UNITS[text[-1]])).timestamp()
-    moment = datetime.fromisoformat(text)  # ValueError names what it could not read
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-def format_timestamp(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 @dataclass(slots=True)
 class LogRecord:
     """One log record. `source` and `position` say where it came from, so reports can cite it."""
@@ -124,6 +59,12 @@ class LogRecord:
     insert_id: str | None = None
     parts: int = 1  # >1 when GCP split the entry and the parts were joined back
     extra: dict = field(default_factory=dict)  # reader-specific details worth keeping (e.g. audit status)
+
+    def __reduce__(self):
+        """Pickled as its values alone, not a dict of its 18 field names each time: partials carry
+        tens of thousands of records between processes. (On the class, not registered with copyreg,
+        so that importing rca changes nothing global.)"""
+        return LogRecord, tuple(getattr(self, name) for name in _FIELD_NAMES)
 
     @property
     def timestamp(self) -> str | None:
@@ -153,6 +94,9 @@ LEVEL_SEARCH_SPAN = 64  # a level word after this many characters is part of the
 LOG_PREFIX = re.compile(
     r"\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d|\[?(?:" + "|".join(sorted(LEVEL_ALIASES, key=len, reverse=True)) + r")\]?(?::|\s|$)"
 )
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(LogRecord))
 
 
 def has_log_prefix(line: str) -> bool:

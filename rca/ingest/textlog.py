@@ -10,8 +10,9 @@ import orjson
 
 from rca.ingest.lines import iter_lines
 from rca.ingest.logentry import LEVEL_KEYS, first_of, json_payload_text
-from rca.ingest.record import MALFORMED, LogRecord, level_in_text, normalise_severity, parse_timestamp
+from rca.ingest.record import MALFORMED, LogRecord, level_in_text, normalise_severity
 from rca.ingest.stats import ReadStats
+from rca.ingest.times import parse_timestamp
 
 # `kubectl logs --timestamps` puts an RFC 3339 stamp with nanoseconds before every line.
 KUBECTL_STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
@@ -32,7 +33,7 @@ def read_text(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
     waiting: list[LogRecord] = []  # leading lines with no timestamp yet
     for position, raw in iter_lines(stream, source, stats):
         stats.records += 1
-        line = _decode(raw, source, position, stats)
+        line = decode_line(raw, source, position, stats)
         if line is None:
             continue
         record = parse_text_line(line, source, position)
@@ -112,7 +113,7 @@ def _clf_time(text: str) -> float | None:
         return None
 
 
-def _decode(raw: bytes, source: str, position: int, stats: ReadStats) -> str | None:
+def decode_line(raw: bytes, source: str, position: int, stats: ReadStats) -> str | None:
     """Text of one line; binary junk is skipped and counted, invalid UTF-8 is repaired and counted."""
     if b"\x00" in raw or control_share(raw) > 0.1:
         stats.skip("binary data in a text log", source, position)

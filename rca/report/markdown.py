@@ -7,8 +7,9 @@ from rca.analyze.fingerprint import STRATEGY
 from rca.analyze.groups import Group
 from rca.events.frames import chain_application_frame
 from rca.events.redact import redact, redact_tree
-from rca.ingest.record import format_timestamp
+from rca.ingest.times import format_timestamp
 from rca.report.escape import html_text, md_code, md_fence, md_text
+from rca.report.remedy import remedy_markdown
 from rca.report.view import build_view, plural, traceback_lines
 
 SCHEMA_VERSION = 3  # 2: incidents[].candidates, onset_kind, verdict; findings[]; fingerprints
@@ -64,7 +65,8 @@ def to_dict(analysis: Analysis, redacted: bool = True, pii: bool = False) -> dic
     onsets = analysis.onsets
     incidents = []
     code = analysis.code or [None] * len(analysis.incidents)
-    for incident, whys, findings in zip(analysis.incidents, analysis.whys, code):
+    remedies = analysis.remedies or [None] * len(analysis.incidents)
+    for incident, whys, findings, remedy in zip(analysis.incidents, analysis.whys, code, remedies):
         incidents.append({
             "service": incident.service,
             "onset": format_timestamp(incident.onset),
@@ -82,6 +84,7 @@ def to_dict(analysis: Analysis, redacted: bool = True, pii: bool = False) -> dic
                             "terms": c.terms, "reasons": c.reasons} for c in incident.candidates],
             "five_whys": [w.as_dict() for w in whys],
             "code": None if findings is None else findings.as_dict(),
+            "remedy": None if remedy is None else remedy.as_dict(),
         })
     stats = analysis.stats.as_dict()
     stats.update(groups=len(analysis.groups), seconds=round(analysis.seconds, 3))
@@ -148,7 +151,9 @@ def incident_markdown(incident: dict, zone: str = "UTC") -> list[str]:
         lines += [f"- **class** `{root['class']}` {how}".rstrip()]
         if root["explanation"]:
             lines.append(f"- {md_text(root['explanation'])}")
+        commit = (incident["remedy"] or {}).get("deployed_commit")
         lines += [f"- **service** `{root['service']}`, revision `{root['revision']}`"
+                  + (f", commit `{commit}`" if commit else "")
                   + (f" (tied by {md_text(root['tied_by'])})" if root["tied_by"] else ""),
                   f"- **first seen** {_when(root['first_seen'])}; {plural(root['count'], 'time')}, "
                   f"last {_when(root['last_seen'], relative=False)}"]
@@ -167,6 +172,7 @@ def incident_markdown(incident: dict, zone: str = "UTC") -> list[str]:
     if incident["deploy"]:
         lines.append(f"- **deploy** revision `{incident['deploy']['revision']}` first seen {_when(incident['deploy']['time'], False)}")
     lines.append("")
+    lines += remedy_markdown(incident["remedy"])
     if incident["traceback"]:
         lines += ["## Root cause traceback", "",
                   "Application frames in full, library frames folded, the failing line marked `>`"
@@ -205,7 +211,8 @@ def incident_markdown(incident: dict, zone: str = "UTC") -> list[str]:
 
 def code_markdown(code: dict) -> list[str]:
     """What --repo found: the frames mapped to the checkout, the code around the failing line, the suspect commit."""
-    lines = ["## In the code", "", f"Checkout: `{code['repo']}`", ""]
+    at = f" at commit `{code['commit'][:9]}`, the deployed one" if code.get("commit") else ""
+    lines = ["## In the code", "", f"Checkout: `{code['repo']}`{at}", ""]
     for frame in code["frames"]:
         target = f"`{frame['repo_path']}`" if frame["repo_path"] else frame["status"]
         lines.append(f"- `{frame['frame_file']}:{frame['line']}` → {target}")
@@ -271,5 +278,6 @@ def _groups_markdown(view: dict) -> list[str]:
 
 
 def _cell(text: str) -> str:
-    """Log text in a table cell: secrets masked on the whole text, then cut, then escaped."""
-    return md_text(redact(text), limit=160)
+    """Log text in a table cell, cut and escaped. Masking secrets is not its job: the view's texts are
+    already redacted, on the whole text before any cut, unless the reader asked for `--no-redact`."""
+    return md_text(text, limit=160)

@@ -218,7 +218,7 @@ class AnalysisResult:
 
 
 def _zone(name: str):
-    from rca.report.view import zone_of
+    from rca.ingest.times import zone_of
 
     return zone_of(name)
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from rca.events.error_event import ErrorEvent
 from rca.events.frames import application_location
-from rca.ingest.record import format_timestamp
+from rca.ingest.times import format_timestamp
 
 
 def _same(value):

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
 from rca.analyze.analysis import Analysis
 from rca.analyze.groups import MINUTE, Group
-from rca.events.frames import chain_application_frame, is_library_frame
+from rca.events.frames import chain_application_frame, is_library_frame, package_of
 from rca.events.redact import redact
+from rca.ingest.times import parse_timestamp, zone_name, zone_of
+from rca.report.remedy import remedy_view
 
 # The limits every rendering shares.
 MAX_SYMPTOMS = 10
@@ -39,21 +41,6 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 
 # ---- time ---------------------------------------------------------------------------------------
-
-def zone_of(tz: str | tzinfo | None) -> tzinfo:
-    """A zone name (`"Europe/Paris"`), a tzinfo, or None / "UTC"."""
-    if tz is None or (isinstance(tz, str) and tz.upper() in ("UTC", "Z", "")):
-        return UTC
-    if isinstance(tz, tzinfo):
-        return tz
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(tz)
-
-
-def zone_name(zone: tzinfo) -> str:
-    return "UTC" if zone is UTC else str(getattr(zone, "key", zone))
-
 
 def span_text(seconds: float) -> str:
     """A duration as a person says it: 1.7 s, 42 s, 12 min, 2 h 5 min."""
@@ -92,9 +79,7 @@ class Clock:
                 "exact": exact, "relative": relative}
 
     def parse(self, stamp: str | None) -> float | None:
-        if not stamp:
-            return None
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+        return parse_timestamp(stamp)
 
     def prose(self, text: str | None) -> list[dict[str, Any]]:
         """A text as segments, each {"text": …} or {"time": moment}: its ISO timestamps become moments."""
@@ -224,6 +209,7 @@ def _incident(number: int, data: dict, incident, analysis: Analysis, groups: dic
         "impact": _impact(data, incident, symptom_groups, root_group, clock, analysis),
         "traceback": _traceback(root_group, scrub) if root_group is not None else None,
         "code": data.get("code"),
+        "remedy": remedy_view(data.get("remedy")),
         "symptoms": [_group_row(s, clock, onset_time) for s in data["symptoms"][:MAX_SYMPTOMS]],
         "symptoms_more": max(0, len(data["symptoms"]) - MAX_SYMPTOMS),
         "ruled_out": [{"label": r["label"], "class": r["class"], "reason": r["reason"], "group": r["group"]}
@@ -322,7 +308,7 @@ def _traceback(group: Group, scrub) -> dict | None:
             if block["library"]:
                 modules = []
                 for item in block["frames"]:
-                    top = library_name(item["file"])
+                    top = package_of(item["file"])
                     if top not in modules:
                         modules.append(top)
                 block["summary"] = (f"{plural(len(block['frames']), 'library frame')}: "
@@ -332,7 +318,6 @@ def _traceback(group: Group, scrub) -> dict | None:
     return {"chain": chain, "text": scrub(event.text), "truncated": tb.truncated}
 
 
-PROMPT_OPENING = "To be answered from the code and its history."
 RELATIONS = {"cause": "The above exception was the direct cause of the following exception:",
              "context": "During handling of the above exception, another exception occurred:",
              "group-member": "A member of the exception group above:"}
@@ -360,19 +345,6 @@ def traceback_lines(traceback: dict) -> list[tuple[str, str]]:
     return lines
 
 
-def library_name(path: str) -> str:
-    """The package a library frame belongs to: click, uvicorn, importlib."""
-    if path.startswith("<frozen "):
-        return path[len("<frozen "):].rstrip(">").split(".")[0].lstrip("_") or path
-    for marker in ("site-packages/", "dist-packages/"):
-        if marker in path:
-            return path.split(marker, 1)[1].split("/")[0].removesuffix(".py")
-    found = re.search(r"/lib/python3[.\d]*/([^/]+)", path)
-    if found:
-        return found.group(1).removesuffix(".py")
-    return path.rsplit("/", 1)[-1].removesuffix(".py") or path
-
-
 def _group_row(summary: dict, clock: Clock, onset: float | None = None) -> dict:
     first = clock.parse(summary["first_seen"])
     row_onset = summary.get("onset")
@@ -395,21 +367,9 @@ def _finding(item: dict, clock: Clock) -> dict:
 
 
 def _whys(whys: list[dict], clock: Clock) -> list[dict]:
-    """The five whys as written, except that a sentence an earlier prompt already said is not said
-    again: the prompts answered "from the code and its history" share what the logs say."""
-    said: set[str] = set()
     out = []
     for number, why in enumerate(whys, 1):
         answer = why["answer"]
-        if why["prompt"]:
-            sentences = SENTENCE_END.split(answer)
-            kept = [s for s in sentences if s not in said]
-            said.update(sentences)
-            if len(kept) < len(sentences):
-                first_prompt = next(n for n, w in enumerate(whys, 1) if w["prompt"])
-                kept = [s for s in kept if s != PROMPT_OPENING]
-                kept.insert(0, f"{PROMPT_OPENING[:-1]}; what the logs say is under why {first_prompt}.")
-            answer = " ".join(kept)
         out.append({"number": number, "question": why["question"], "answer": answer,
                     "prose": clock.prose(answer), "prompt": why["prompt"],
                     "evidence": [_evidence(item, clock) for item in why["evidence"]]})

@@ -5,7 +5,8 @@ Each case writes two failures into a Python text log and asks whether rca gives 
 import pytest
 
 import rca
-from rca.analyze.fingerprint import STRATEGY, app_module, fingerprint_of
+from rca.analyze.fingerprint import STRATEGY, fingerprint_of
+from rca.events.frames import module_of
 
 
 def traceback(path="/app/svc/orders.py", line=40, function="create", source="total = order['total']",
@@ -41,6 +42,12 @@ SAME_BUG = {
         ("/usr/local/lib/python3.11/site-packages/tenacity/__init__.py", 382, "wrapped_f", "return self(f, *args, **kw)")])),
     "ids with prefixes in an ERROR line": ("payment failed for user_1842 in run_8f3a2b1",
                                            "payment failed for user_977 in run_0c1d2e3"),
+    "upper- and mixed-case ids joined to a word": ("export failed for run_8F3A2B1 (session sess_AbC123xY)",
+                                                   "export failed for run_0C1D2E3 (session sess_Zz9q8WkL)"),
+    "ids joined to several words": ("sync_run_8f3a2b1 failed on batch-job_1c0ffee",
+                                    "sync_run_77c01de failed on batch-job_9b8a7f6"),
+    "pod names with a template hash and a suffix": ("worker checkout-5d8f7c9b4-x7k2p lost its lease",
+                                                    "worker checkout-7f6b5c4d3-q2w9z lost its lease"),
     "ISO timestamps, durations and sizes": ("job stalled at 2025-09-12T14:20:03.123Z after 350ms holding 12 MB",
                                             "job stalled at 2025-09-13T09:01:59Z after 1.2s holding 640 KiB"),
 }
@@ -97,6 +104,44 @@ def test_groups_in_the_json_report_carry_their_components(tmp_path):
     ("/usr/local/lib/python3.11/site-packages/redis/connection.py", "redis.connection"),
     ("/app/api/v1/users.py", "api.v1.users"),
     ("<frozen importlib._bootstrap>", "importlib._bootstrap"),
+    ("/usr/lib/python3.11/asyncio/base_events.py", "asyncio.base_events"),
 ])
 def test_module_paths_are_relative_to_the_application_root(path, module):
-    assert app_module(path) == module
+    assert module_of(path) == module
+
+
+def test_a_rule_frame_module_reads_the_path_as_grouping_does():
+    """One parser of module paths: a rule's `frame.module` used to read an install folder's path as
+    `releases.20250912-1420.svc.api` while grouping read `svc.api`."""
+    from rca.classify.rules import Rule, RuleSet
+    from rca.classify.rules.snippets import event_from_example
+
+    rule = Rule.from_yaml("""
+id: team.api-handler
+class: unknown
+title: The API handler failed
+confidence: 0.9
+match:
+  frame: {module: '^svc\\.api$'}
+explanation: the API handler failed
+questions: ["What did the handler look up?"]
+remedy: Fix the handler.
+examples:
+  match: ["Traceback (most recent call last):\\n  File \\"/app/svc/api.py\\", line 9, in handle\\nKeyError: 'k'"]
+  no_match: ["KeyError: 'k'"]
+""")
+    text = ('Traceback (most recent call last):\n  File "/srv/app/releases/20250912-1420/svc/api.py", line 9, in handle\n'
+            '    return lookup(key)\nKeyError: \'k\'\n')
+    assert RuleSet([rule], ()).classify(event_from_example(text)).rule is rule
+
+
+@pytest.mark.parametrize("path, package", [
+    ("/usr/local/lib/python3.11/site-packages/uvicorn/protocols/http/h11_impl.py", "uvicorn"),
+    ("/usr/lib/python3.11/asyncio/base_events.py", "asyncio"),
+    ("<frozen importlib._bootstrap>", "importlib"),
+    ("/usr/local/bin/gunicorn", "gunicorn"),
+])
+def test_a_library_frame_is_named_by_its_package(path, package):
+    from rca.events.frames import package_of
+
+    assert package_of(path) == package

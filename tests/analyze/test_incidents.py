@@ -9,7 +9,7 @@ from conftest import INCIDENT
 
 from rca.analyze.analysis import analyze
 from rca.analyze.incidents import ONSET_LOG_P, onset_of_times, tail_log_p
-from rca.ingest.record import parse_moment, parse_timestamp
+from rca.ingest.times import parse_moment, parse_timestamp
 from rca.report.markdown import to_dict
 
 TRUTH = json.loads((INCIDENT / "truth.json").read_text())

@@ -85,3 +85,17 @@ def test_the_map_is_a_picklable_module_function():
     assert pickle.loads(pickle.dumps(parallel.map_part)) is parallel.map_part
     partial = pickle.loads(pickle.dumps(parallel.map_part(part, scope)))
     assert partial.groups and partial.stats.records > 0
+
+
+def test_the_map_counts_every_request_per_service_and_second_and_ranges_add_up(small_ranges):
+    """Rates are per request (issue 25): the map tallies every request record, healthy 200s that the
+    prefilter used to pass over included, and byte ranges count each request once."""
+    from rca.ingest.stats import ReadStats
+
+    whole = parallel.map_inputs([str(SEED)], parallel.Scope(), ReadStats())
+    lines = [line for line in SEED.read_text().splitlines() if '"httpRequest"' in line]
+    healthy = [line for line in lines if '"status":200' in line.replace(" ", "")]
+    assert healthy and sum(whole.requests.by_lane().values()) == len(lines)
+    parts = [parallel.map_part(part, parallel.Scope()) for part in parallel.plan([str(SEED)], 2)]
+    merged = parallel.merge_partials(parts, ReadStats())
+    assert len(parts) >= 4 and sorted(merged.requests.items()) == sorted(whole.requests.items())

@@ -53,7 +53,31 @@ def git(repo: Path, *args: str, date: str | None = None) -> str:
 @pytest.fixture(scope="module")
 def story_repo(tmp_path_factory) -> tuple[Path, str]:
     """A checkout replaying the seeds' story: a commit adds rate_limiter.py using redis unimported."""
-    repo = tmp_path_factory.mktemp("netra")
+    return build_story(tmp_path_factory.mktemp("netra"))
+
+
+# The seed's fix, `f2bd3063c`: the import added beside the file's others, two commits after the deployed one.
+RATE_LIMITER_TUNED = RATE_LIMITER.replace("        return count <= self.limit\n",
+                                          "        allowed = count <= self.limit\n        return allowed\n")
+
+
+def build_fixed_story(repo: Path) -> tuple[Path, str, str]:
+    """The story carried on: the deployed commit (the one that added rate_limiter.py), then a commit that
+    touches the file without fixing it, then the fix, then docs. (checkout, deployed commit, fix commit)"""
+    _, deployed = build_story(repo, docs=False)
+    package = repo / "netra_backend" / "app" / "services" / "tool_permissions"
+    (package / "rate_limiter.py").write_text(RATE_LIMITER_TUNED)
+    git(repo, "commit", "-q", "-am", "Rate limiter: name the decision", date="2025-09-12T14:40:00Z")
+    (package / "rate_limiter.py").write_text(RATE_LIMITER_TUNED.replace("import logging\n", "import logging\nimport redis\n", 1))
+    git(repo, "commit", "-q", "-am", "Import redis in the rate limiter", date="2025-09-12T14:50:00Z")
+    fix = git(repo, "rev-parse", "HEAD")
+    (repo / "README.md").write_text("after the fix\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Docs after the incident", date="2025-09-12T15:30:00Z")
+    return repo, deployed, fix
+
+
+def build_story(repo: Path, docs: bool = True) -> tuple[Path, str]:
     package = repo / "netra_backend" / "app" / "services" / "tool_permissions"
     package.mkdir(parents=True)
     (repo / "netra_backend" / "app" / "config.py").write_text("REDIS_URL = 'redis://localhost'\n")
@@ -65,9 +89,10 @@ def story_repo(tmp_path_factory) -> tuple[Path, str]:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "Add per-tool rate limiting", date="2025-09-12T13:40:00Z")
     suspect = git(repo, "rev-parse", "HEAD")
-    (repo / "README.md").write_text("after the deploy\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "Docs after the incident", date="2025-09-12T15:30:00Z")
+    if docs:
+        (repo / "README.md").write_text("after the deploy\n")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "Docs after the incident", date="2025-09-12T15:30:00Z")
     return repo, suspect
 
 

@@ -265,3 +265,13 @@ def test_a_model_trained_into_the_cache_is_the_one_the_default_reads(model, monk
     assert scorer_path(default_model_path()).is_file()
     save(TextModel(model.pipeline, 0.42), default_model_path())
     assert default_model().threshold == 0.42
+
+
+def test_the_cache_is_the_platforms_own_unless_rca_cache_dir_names_one(monkeypatch, tmp_path):
+    from rca.classify.model import cache_dir
+
+    monkeypatch.delenv("RCA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "rca"  # Linux: platformdirs follows XDG_CACHE_HOME
+    monkeypatch.setenv("RCA_CACHE_DIR", str(tmp_path / "mine"))
+    assert cache_dir() == tmp_path / "mine"

@@ -10,7 +10,7 @@ from conftest import FIXTURES, INCIDENT, run_rca
 
 import rca
 from rca.classify.hybrid import classify_events
-from rca.classify.rules import RuleError, RuleSet, conditions, loader, shipped_rules_dir, snippets
+from rca.classify.rules import Rule, RuleError, RuleSet, conditions, loader, shipped_rules_dir, snippets
 from rca.classify.rules.loader import pack_files
 from rca.classify.rules.snippets import event_from_example
 
@@ -395,3 +395,41 @@ def test_the_schema_names_the_fields_the_loader_knows(schema):
     assert tuple(defs["asserted_example"]["oneOf"][1]["properties"]) == snippets.EXAMPLE_FIELDS + snippets.ASSERTIONS
     assert set(defs["condition"]["properties"]) == set(conditions.LEAVES) | {"all", "any", "not"}
     assert defs["rule"]["properties"]["class"]["anyOf"][0]["enum"] == list(rca.classify.classes.CAUSE_CLASSES + rca.classify.classes.SYMPTOM_CLASSES)
+
+
+def _entries(path, texts):
+    path.write_text("".join(json.dumps({"textPayload": text, "severity": "ERROR",
+                                        "timestamp": f"2025-09-12T14:25:{i:02d}Z"}) + "\n" for i, text in enumerate(texts)))
+    return path
+
+
+def test_a_rule_switched_off_by_time_outs_is_off_for_one_analysis_only(tmp_path):
+    """A notebook keeps one RuleSet across analyses: a rule that timed out three times in one of them
+    used to stay off for every later one."""
+    from rca.analyze.analysis import analyze
+
+    rule = yaml.safe_load(GOOD_RULE)["rules"][0]
+    rule.update(id="team.slow", match={"text": "(a|aa)+$"}, examples={"match": ["a"], "no_match": ["b"]})
+    (tmp_path / "packs").mkdir()
+    (tmp_path / "packs" / "slow.yaml").write_text(yaml.safe_dump({"rules": [rule]}))
+    rules = RuleSet.load([tmp_path / "packs"])
+    hostile = _entries(tmp_path / "hostile.jsonl", [f"{word} failed: " + "a" * 5000 + "!" for word in ("billing", "search", "export", "upload")])
+    analyze(hostile, rules=rules, model=None)
+    assert rules.timeouts["team.slow"] >= 3
+    plain = analyze(_entries(tmp_path / "plain.jsonl", ["batch failed: aaaa"]), rules=rules, model=None)
+    assert [g.classification.rule.id for g in plain.groups if g.classification.rule] == ["team.slow"]
+
+
+def test_a_rule_swapped_in_place_is_screened_by_its_own_literals():
+    """The screen (which rules a text may match, by their literals) was kept while `rules` had the same
+    list and length, so a rule replaced in place was screened by the literals of the one before it."""
+    def rule(rule_id: str, pattern: str):
+        data = dict(yaml.safe_load(GOOD_RULE)["rules"][0], id=rule_id, match={"text": pattern},
+                    explanation="a webhook failed", examples={"match": [pattern], "no_match": ["all fine"]})
+        return Rule.from_yaml(yaml.safe_dump(data), "<test>")
+
+    rules = RuleSet([rule("team.old", "webhook refused")], ())
+    assert rules.classify(event_from_example("webhook refused: bad signature")).rule.id == "team.old"
+    rules.rules[0] = rule("team.new", "ledger mismatch")
+    found = rules.classify(event_from_example("ledger mismatch on invoice 7")).rule
+    assert found is not None and found.id == "team.new"

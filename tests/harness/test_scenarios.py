@@ -22,6 +22,8 @@ from score import legacy_truth, parse_time, score  # noqa: E402
 CLASSES = {"missing_import", "auth_rejection", "db_session_failure", "dependency_connection_failure", "timeout",
            "resource_exhaustion", "config_error", "rate_limited", "startup_failure", "service_unavailable"}
 SYMPTOMS = {"startup_failure", "service_unavailable"}
+# A failed request is a symptom whatever its status: a broad rise of 401/403 or 429 answers too (issue 25).
+ANSWERS = {"auth_rejection", "rate_limited"}
 SHAPES = sorted(scenarios.SHAPES)
 
 
@@ -49,7 +51,7 @@ def test_a_shape_is_deterministic_and_a_seed_changes_it(shape):
 def test_the_truth_points_at_records_in_the_export(shape):
     export, truth = scenarios.generate(shape, 0)
     for incident in truth["incidents"]:
-        assert set(incident["symptoms"]) <= SYMPTOMS
+        assert set(incident["symptoms"]) <= SYMPTOMS | ANSWERS
         root = incident["root_cause"]
         assert root["class"] in CLASSES - SYMPTOMS
         if isinstance(export, str):
@@ -114,3 +116,13 @@ def test_rca_finds_the_truth(shape, tmp_path):
     path, truth = scenarios.write(shape, 0, tmp_path)
     result = score(truth, analyze(str(path)).to_dict())
     assert result["ok"], result["problems"]
+
+
+def test_the_scorer_holds_a_report_to_the_findings_its_truth_lists():
+    _, truth = scenarios.generate("caller-timeout", 0)
+    report = _perfect_report(truth)
+    assert score(truth, report)["ok"]
+    report["findings"] = [{"class": "timeout", "service": "web-bff", "label": "requests.exceptions.ReadTimeout"}]
+    result = score(truth, report)
+    assert not result["ok"] and not result["findings_right"]
+    assert any("findings" in problem for problem in result["problems"])

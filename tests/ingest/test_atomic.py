@@ -12,7 +12,7 @@ from logging_server import LoggingServer, _Handler
 
 from rca.ingest.atomic import OutputError, atomic_write, partial_path, write_text_atomically
 from rca.ingest.live import PullError, build_filter, pull_entries, save_entries
-from rca.ingest.record import parse_moment
+from rca.ingest.times import parse_moment
 
 ENTRIES = [json.loads(line) for line in (INCIDENT / "logs.jsonl").read_text().splitlines()]
 QUERY = build_filter(parse_moment("2025-09-12T14:00Z"), parse_moment("2025-09-12T15:00Z"))

@@ -164,3 +164,15 @@ def test_severity_less_stderr_line_takes_the_level_its_text_names(tmp_path):
     assert [r.severity for r in records] == ["ERROR", None, None, None, "INFO"]
     (event,) = rca.read_events(path)
     assert len(event.records) == 4 and event.records[0].text.startswith("ERROR:")
+
+
+def test_times_are_read_and_written_in_one_place():
+    """rca.ingest.times is the one home of time: offsets and nine fractional digits read exactly,
+    a zone name checked with one message."""
+    from rca.ingest.times import format_timestamp, parse_timestamp, zone_of
+
+    assert parse_timestamp("2025-09-12T16:20:03.123456789+02:00") == parse_timestamp("2025-09-12T14:20:03.123456Z")
+    assert format_timestamp(parse_timestamp("2025-09-12T09:20:03-05:00")) == "2025-09-12T14:20:03.000000Z"
+    assert str(zone_of("Europe/Paris")) == "Europe/Paris"
+    with pytest.raises(ValueError, match="'Nowhere/City' is not a time zone name"):
+        zone_of("Nowhere/City")

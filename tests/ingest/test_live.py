@@ -9,7 +9,7 @@ from conftest import INCIDENT, run_rca
 from logging_server import LoggingServer
 
 from rca.ingest.live import PullError, build_filter, make_session, pull_entries, save_entries
-from rca.ingest.record import parse_moment
+from rca.ingest.times import parse_moment
 
 ENTRIES = [json.loads(line) for line in (INCIDENT / "logs.jsonl").read_text().splitlines()]
 SINCE, UNTIL = "2025-09-12T14:00Z", "2025-09-12T15:00Z"

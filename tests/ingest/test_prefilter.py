@@ -23,7 +23,8 @@ def test_prefilter_finds_the_same_events(path):
 
 
 @pytest.mark.parametrize("line,skippable", [
-    (b'{"severity":"INFO","httpRequest":{"status":200},"trace":"t"}', True),
+    # every request log is read, healthy or not: rates are per request (issue 25)
+    (b'{"severity":"INFO","httpRequest":{"status":200},"trace":"t"}', False),
     (b'{"severity":"INFO","httpRequest":{"status":503}}', False),
     (b'{"severity":"INFO","httpRequest":{"status":403}}', False),
     (b'{"severity":"INFO","protoPayload":{"status":{"code":7}}}', False),

@@ -166,3 +166,20 @@ def test_a_root_cause_not_named_shows_the_verdict_and_the_candidates():
     assert "Root cause not named" in verdict and "no candidate is convincing" in verdict and "1,030 failed requests" in verdict
     assert "<h2>Candidates</h2>" in page and "Root cause traceback" not in page
     assert re.search(r'<g class="row ([a-z-]+)"', page).group(1) == "symptom"
+
+
+def test_no_redact_reaches_every_markdown_cell(tmp_path):
+    """`redacted=False` is the reader's choice for the whole report: the error-group table's cells used
+    to mask secrets on their own, so `--no-redact` still printed `DB_PASSWORD=[REDACTED]` there."""
+    from rca.analyze.analysis import analyze
+    from rca.report.markdown import to_markdown
+
+    path = tmp_path / "secret.jsonl"
+    path.write_text("".join(json.dumps({"textPayload": f"ERROR settings rejected: DB_PASSWORD=hunter2-correct-horse #{i}",
+                                        "severity": "ERROR", "timestamp": f"2025-09-12T14:25:{i:02d}Z"}) + "\n"
+                            for i in range(3)))
+    result = analyze(path, model=None)
+    shown, masked = to_markdown(result, redacted=False), to_markdown(result)
+    table = [line for line in shown.splitlines() if line.startswith("| ") and "settings rejected" in line]
+    assert table and all("hunter2-correct-horse" in line for line in table)
+    assert "hunter2-correct-horse" not in masked and "settings rejected" in masked

@@ -175,14 +175,21 @@ class RuleSet:
         self.rules = rules
         self.cascades = list(shipped_cascades() if cascades is None else cascades)
         self.timeouts: Counter = Counter()
-        self._screen: tuple[list[Rule], Screen] | None = None
+        self._screen: tuple[tuple[Rule, ...], Screen] | None = None
 
     def screen(self) -> Screen:
         """Which rules may match a text, from the literals each rule needs (rca.classify.rules.literals);
-        built again when `rules` has been replaced or grown."""
-        if self._screen is None or self._screen[0] is not self.rules or len(self._screen[1].items) != len(self.rules):
-            self._screen = (self.rules, Screen([rule.match.needles() for rule in self.rules]))
+        built again when `rules` has changed in any way: replaced, grown, or a rule swapped in place.
+        (Comparing the tuples costs an identity test per rule when nothing changed.)"""
+        current = tuple(self.rules)
+        if self._screen is None or self._screen[0] != current:
+            self._screen = (current, Screen([rule.match.needles() for rule in current]))
         return self._screen[1]
+
+    def start_run(self) -> None:
+        """A new analysis: every rule gets its time-out budget back. A rule switched off after
+        MAX_TIMEOUTS_PER_RULE time-outs is off for one run, not for the life of the RuleSet."""
+        self.timeouts.clear()
 
     @classmethod
     def load(cls, extra: Iterable[str | Path] = (), shipped: bool = True) -> RuleSet:

@@ -1,0 +1,109 @@
+"""Requests counted per second, service, revision and outcome: the denominators of rates per request.
+
+The analysis keeps error events only (group summaries); a rate per request also needs the requests
+that succeeded, which the analysis's prefilter passes over undecoded. `rca diff` and `rca verify`
+therefore read every record and count each request (a record with an HTTP status) as it goes by, in
+the same compact tally the groups use (rca.analyze.group_counts.SecondCounts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from rca.analyze.group_counts import SecondCounts
+from rca.ingest.record import LogRecord
+
+FAILED_STATUS = 500  # a failed request, as users see it: the service answered 5xx
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Which records a count takes: a time window [since, until), a service, some revisions (None: any).
+    Counts are kept per second: a second belongs to the window that its start falls in, so that two
+    windows that meet never share one."""
+
+    since: float | None = None
+    until: float | None = None
+    service: str | None = None
+    revisions: frozenset[str] | None = None
+
+    def takes(self, service: str | None, revision: str | None) -> bool:
+        """Whether the slice takes a lane's records (whatever their time)."""
+        return (self.service is None or service == self.service) and (self.revisions is None or revision in self.revisions)
+
+
+def count_in(counts: SecondCounts, where: Slice, lane_test=None) -> int:
+    """The timed events of a tally (lanes (service, revision, ...)) in the slice, and whose lane passes
+    `lane_test` too, counted with numpy: a query costs one pass over the tally's arrays."""
+    import numpy as np
+
+    seconds, lanes, values = counts.columns()
+    chosen = np.array([where.takes(lane[0], lane[1]) and (lane_test is None or lane_test(lane)) for lane in counts.lanes],
+                      dtype=bool)
+    if not len(values) or not chosen.any():
+        return 0
+    keep = chosen[lanes]
+    if where.since is not None:
+        keep &= seconds >= where.since
+    if where.until is not None:
+        keep &= seconds < where.until
+    return int(values[keep].sum())
+
+
+@dataclass
+class RequestCounts:
+    """Requests per (second, service, revision, failed)."""
+
+    tally: SecondCounts = field(default_factory=SecondCounts)
+    _known: dict = field(default_factory=dict, repr=False)  # (slice, failed) -> count: groups of a service share slices
+
+    def watch(self, records: Iterable[LogRecord]) -> Iterator[LogRecord]:
+        """Pass the records through, counting each request."""
+        for record in records:
+            status = record.http_status
+            if status is not None:
+                second = None if record.time is None else int(record.time)
+                self.tally.add(second, (record.service, record.revision, status >= FAILED_STATUS))
+            yield record
+        self._known.clear()
+
+    def count(self, where: Slice, failed: bool | None = None) -> int:
+        """Requests in the slice (only the failed ones, or only the others, when `failed` says so)."""
+        key = (where, failed)
+        if key not in self._known:
+            self._known[key] = count_in(self.tally, where, None if failed is None else (lambda lane: lane[2] == failed))
+        return self._known[key]
+
+    def by_revision(self, where: Slice) -> dict[str, int]:
+        """Requests in the slice per revision (None for records that name none)."""
+        revisions = {lane[1] for lane in self.tally.lanes if where.takes(lane[0], lane[1])}
+        found = {name: count_in(self.tally, where, lambda lane, name=name: lane[1] == name) for name in revisions}
+        return {name: n for name, n in found.items() if n}
+
+    def services(self) -> set[str]:
+        return {lane[0] for lane in self.tally.lanes if lane[0] is not None}
+
+    def last_second(self, where: Slice) -> int | None:
+        """The last second in the slice that saw a request."""
+        seconds = self._seconds(where)
+        return int(seconds.max()) if len(seconds) else None
+
+    def first_second(self, where: Slice, revision_not: str | None = None) -> int | None:
+        """The first second in the slice with a request, answered by another revision than `revision_not`."""
+        seconds = self._seconds(where, revision_not)
+        return int(seconds.min()) if len(seconds) else None
+
+    def _seconds(self, where: Slice, revision_not: str | None = None):
+        import numpy as np
+
+        seconds, lanes, _ = self.tally.columns()
+        chosen = np.array([where.takes(lane[0], lane[1]) and lane[1] != revision_not for lane in self.tally.lanes], dtype=bool)
+        if not len(seconds) or not chosen.any():
+            return seconds[:0]
+        keep = chosen[lanes]
+        if where.since is not None:
+            keep &= seconds >= where.since
+        if where.until is not None:
+            keep &= seconds < where.until
+        return seconds[keep]
