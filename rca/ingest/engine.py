@@ -79,6 +79,7 @@ HEALTHY = """CASE
     WHEN NOT (contains(raw, '"severity":"INFO"') OR contains(raw, '"severity":"DEBUG"')
               OR contains(raw, '"severity":"NOTICE"')) THEN false
     WHEN strlen(raw) >= {split_size} AND contains(raw, '"split"') THEN NULL
+    WHEN contains(raw, '"httpRequest":') THEN false
     WHEN st > 0 AND (NOT substr(raw, st + 9, 1) BETWEEN '0' AND '9'
                      OR substr(raw, st + 9, 1) = '5' OR substr(raw, st + 9, 3) IN ('401', '403', '429')) THEN false
     WHEN st > 0 AND NOT contains(raw, '\\') THEN true

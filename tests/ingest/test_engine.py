@@ -42,11 +42,11 @@ def decoded(monkeypatch):
 
 
 def healthy_line(n, revision="api-00001-abc"):
-    return json.dumps({"insertId": f"h{n}", "logName": "projects/p/logs/run.googleapis.com%2Frequests",
+    """An INFO application line (request logs are always decoded: rates are counted per request)."""
+    return json.dumps({"insertId": f"h{n}", "logName": "projects/p/logs/run.googleapis.com%2Fstdout",
                        "resource": {"type": "cloud_run_revision", "labels": {"service_name": "api", "revision_name": revision}},
                        "timestamp": f"2025-09-12T14:{n // 60 % 60:02d}:{n % 60:02d}.000Z", "severity": "INFO",
-                       "httpRequest": {"requestMethod": "GET", "requestUrl": f"/items/{n}", "status": 200}},
-                      separators=(",", ":"))
+                       "jsonPayload": {"message": f"served /items/{n} in {n % 7} ms"}}, separators=(",", ":"))
 
 
 def traceback_lines(n):
@@ -98,7 +98,7 @@ def test_bad_lines_are_found_and_counted_as_python_counts_them(tmp_path, monkeyp
     by_engine = read(path, "duckdb", monkeypatch, mode)
     assert by_engine == by_python
     assert by_engine[1].skipped["line longer than 4 MiB"] == 1 and by_engine[1].skipped["broken JSON"] >= 2
-    assert 0 < decoded[0] < lines - 30  # the healthy request logs never reached Python
+    assert 0 < decoded[0] < lines - 30  # the healthy lines never reached Python
 
 
 def test_gzip_export_reads_alike_and_is_filtered_in_sql(tmp_path, monkeypatch, decoded):
