@@ -19,6 +19,7 @@ from typing import Any
 
 from rca.errors import RcaError
 from rca.ingest.csvlog import looks_like_csv, read_csv
+from rca.ingest.engine import engine_reads, read_json_lines_in_engine
 from rca.ingest.gunzip import GZIP_MAGIC, Gunzip
 from rca.ingest.journal import looks_like_journal, looks_like_journal_json, read_journal_json, read_journal_text
 from rca.ingest.jsonlog import read_json_array, read_json_lines
@@ -262,6 +263,9 @@ def _choose_reader(stream, source: str, stats: ReadStats):
     if kind == "json-array":
         return lambda prefilter: read_json_array(stream, source, stats, prefilter)
     if kind == "jsonl":
+        if prefilter_in_engine(source, head):
+            return lambda prefilter: (read_json_lines if prefilter == "off" else read_json_lines_in_engine)(
+                stream, source, stats, prefilter)
         return lambda prefilter: read_json_lines(stream, source, stats, prefilter)
     if kind == "csv":
         return lambda prefilter: read_csv(stream, source, stats)
@@ -270,6 +274,12 @@ def _choose_reader(stream, source: str, stats: ReadStats):
     if kind == "journal":
         return lambda prefilter: read_journal_text(stream, source, stats)
     return lambda prefilter: read_text(stream, source, stats)
+
+
+def prefilter_in_engine(source: str, head: bytes) -> bool:
+    """Whether DuckDB passes over the healthy lines of this JSON-lines source (`engine.py`): a local
+    file without a byte-order mark, as RCA_ENGINE says (`engine.engine_reads`)."""
+    return not head.startswith(b"\xef\xbb\xbf") and engine_reads(source)
 
 
 def _format_of(body: bytes, lines: list[bytes]) -> str:

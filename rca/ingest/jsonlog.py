@@ -48,6 +48,17 @@ def read_json_lines(stream, source: str, stats: ReadStats, prefilter: str) -> It
     stats.records += skipped
 
 
+def read_line(raw: bytes, source: str, position: int, stats: ReadStats, cannot_matter) -> LogRecord | None:
+    """One line (not over-long) as `read_json_lines` reads it: the record, or None after counting why not.
+    For a reader that has picked out the lines worth reading (`engine.py`)."""
+    stats.records += 1
+    if cannot_matter(raw):
+        stats.passed_over(stamp_in(raw, b":"))
+        return None
+    entry = _decode_entry(raw, source, position, stats)
+    return None if entry is None else read_entry(entry, source, position, stats)
+
+
 def _never(raw: bytes) -> bool:
     return False
 
