@@ -8,16 +8,17 @@ import heapq
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
 from rich.console import Console
 
+from rca.api import analyze as analyze_logs
 from rca.api import iter_events, read_events
 from rca.classify.hybrid import classify_events, snippet_result
 from rca.classify.rules import RuleSet, event_from_text
-from rca.config import find_config, split_pair
+from rca.config import Settings, find_config
 from rca.errors import RcaError
 from rca.events.error_event import ErrorEvent
 from rca.events.redact import redact_tree
@@ -165,10 +166,6 @@ def analyze(
 
     Example: rca analyze fixtures/incidents/missing-import/logs.jsonl
     """
-    from rca.analyze.analysis import analyze as run_analysis
-    from rca.report.html import to_html
-    from rca.report.markdown import to_dict, to_markdown
-
     _refuse_an_input_as_output(out, inputs or [])
     config = find_config()
     rules = _load_rules_or_exit(rules_dirs or config.rules)
@@ -177,35 +174,24 @@ def analyze(
     if repo is not None and not repo.is_dir():
         stderr.print(f"rca: error: --repo {repo}: no such directory")
         raise typer.Exit(2)
-    maps = [_path_map(item) for item in path_map or config.path_maps]
-    services = dict(_pair(item, "--service-map") for item in service_map or config.service_map)
-    baseline = _baseline(baseline_since, baseline_until, since)
     zone = _zone(tz)
+    settings = Settings.build(
+        config, since=parse_moment(since) if since else None, until=parse_moment(until) if until else None,
+        service=service, path_maps=path_map, service_map=service_map, mute=mute, repo=repo,
+        baseline=_baseline(baseline_since, baseline_until, since), deployed_commit=deployed_commit, branch=branch,
+        workers=workers or os.cpu_count() or 1)
     stats = ReadStats()
-    window = {"since": parse_moment(since) if since else None, "until": parse_moment(until) if until else None}
-    if window["since"] is not None and window["until"] is not None and window["since"] >= window["until"]:
-        raise typer.BadParameter("--since must come before --until", param_hint="--since")
-    records = None
+    source: Any = inputs
     if project:
-        records = _live_records(project, window, service, query_filter, everything, limit, endpoint, stats)
+        window = {"since": settings.since, "until": settings.until}
+        source = _live_records(project, window, service, query_filter, everything, limit, endpoint, stats)
     elif not inputs:
         stderr.print("rca: error: give log files to analyse, or --project to pull them live")
         raise typer.Exit(2)
     with _cluster(dask) as client, _progress(stats):
-        result = run_analysis(inputs, rules=rules, stats=stats, service=service, repo=repo, path_maps=maps,
-                              records=records, model=model, mute=mute or config.mute, baseline=baseline,
-                              service_map=services, workers=workers or os.cpu_count() or 1, client=client,
-                              deployed_commit=deployed_commit, branch=branch, **window)
+        result = analyze_logs(source, settings, rules=rules, stats=stats, model=model, client=client).analysis
     scrub = _scrubber(no_redact, redact_pii)
-    text: str | bytes
-    if output_format is ReportFormat.json:
-        # bytes as orjson writes them: a flood's report runs to megabytes, and every text copy costs as much again
-        text = json_printable(orjson.dumps(scrub(to_dict(result, redacted=False)),
-                                           option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
-    elif output_format is ReportFormat.html:
-        text = to_html(result, redacted=not no_redact, pii=redact_pii, tz=zone)
-    else:
-        text = to_markdown(result, redacted=not no_redact, pii=redact_pii, tz=zone)
+    text = _report_text(result, output_format, scrub, no_redact, redact_pii, zone)
     if out is None:
         _echo(text)
     else:
@@ -228,6 +214,19 @@ def analyze(
     _finish(stats, scrub)
     if fail_on_incident and result.incidents:
         raise typer.Exit(1)
+
+
+def _report_text(result, output_format: ReportFormat, scrub, no_redact: bool, pii: bool, zone: str | None) -> str | bytes:
+    from rca.report.html import to_html
+    from rca.report.markdown import to_dict, to_markdown
+
+    if output_format is ReportFormat.json:
+        # bytes as orjson writes them: a flood's report runs to megabytes, and every text copy costs as much again
+        return json_printable(orjson.dumps(scrub(to_dict(result, redacted=False)),
+                                           option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+    if output_format is ReportFormat.html:
+        return to_html(result, redacted=not no_redact, pii=pii, tz=zone)
+    return to_markdown(result, redacted=not no_redact, pii=pii, tz=zone)
 
 
 def _refuse_an_input_as_output(out: Path | None, inputs: list[str]) -> None:
@@ -323,19 +322,6 @@ def pull(
                      f"{out} is left as it was", markup=False)
         raise typer.Exit(1) from None
     stderr.print(f"{count:,} entries saved to {out}")
-
-
-def _path_map(item: str) -> tuple[str, str]:
-    source, target = _pair(item, "--path-map")
-    return source, target or "."
-
-
-def _pair(item: str, option: str) -> tuple[str, str]:
-    """FROM=TO, as --path-map and --service-map take them."""
-    pair = split_pair(item, target_required=option == "--service-map")
-    if pair is None:
-        raise typer.BadParameter(f"{item!r}: expected FROM=TO", param_hint=option)
-    return pair
 
 
 def _progress(stats: ReadStats):

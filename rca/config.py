@@ -105,3 +105,47 @@ def _config(settings: dict, path: Path) -> Config:
         raise ConfigError(f"{path}: project must be a string")
     rules = [(path.parent / item) for item in lists["rules"]]
     return Config(rules, lists["path_maps"], lists["service_map"], lists["mute"], project, path)
+
+
+@dataclass
+class Settings:
+    """Everything an analysis is told: built alike from `rca analyze`'s flags, a [tool.rca] table
+    and `rca.analyze()`'s arguments, so the CLI and the API cannot drift apart. Times are epoch
+    seconds; maps are parsed."""
+
+    since: float | None = None
+    until: float | None = None
+    service: str | None = None
+    rules: list[Path] = field(default_factory=list)  # extra rule pack directories
+    path_maps: list[tuple[str, str]] = field(default_factory=list)
+    service_map: dict[str, str] = field(default_factory=dict)
+    mute: list[str] = field(default_factory=list)
+    baseline: tuple[float, float] | None = None
+    repo: Path | None = None
+    deployed_commit: str | None = None
+    branch: str | None = None
+    workers: int = 1
+
+    @classmethod
+    def build(cls, config: Config | None = None, **flags) -> Settings:
+        """The settings of `config` (a file's, or none) with every flag given (not None) over them;
+        `path_maps` and `service_map` flags as FROM=TO texts, as the file writes them."""
+        config = config or Config()
+        given = {name: value for name, value in flags.items() if value not in (None, [], ())}
+        maps = given.pop("path_maps", None) or config.path_maps
+        services = given.pop("service_map", None) or config.service_map
+        settings = cls(rules=given.pop("rules", None) or list(config.rules), mute=given.pop("mute", None) or list(config.mute),
+                       path_maps=[_pair(item, "path_maps", "--path-map") for item in maps],
+                       service_map=dict(_pair(item, "service_map", "--service-map") for item in services), **given)
+        if settings.since is not None and settings.until is not None and settings.since >= settings.until:
+            raise ConfigError("--since must come before --until")
+        return settings
+
+
+def _pair(item: str | tuple[str, str], key: str, flag: str) -> tuple[str, str]:
+    if isinstance(item, tuple):
+        return item
+    pair = split_pair(item, target_required=key == "service_map")
+    if pair is None:
+        raise ConfigError(f"{flag} {item!r}: expected FROM=TO (like {PAIR_EXAMPLES[key]})")
+    return pair[0], pair[1] or ("." if key == "path_maps" else pair[1])

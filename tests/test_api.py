@@ -125,3 +125,32 @@ def test_analyze_takes_a_generator_of_paths_or_of_records(logs):
     by_paths = rca.analyze(p for p in [INCIDENT / "logs.jsonl"])
     by_records = rca.analyze(r for r in records_from_frame(logs))
     assert by_paths.incidents[0].root_cause == by_records.incidents[0].root_cause
+
+
+def test_the_api_takes_every_setting_the_cli_takes():
+    """One way in: `rca analyze` builds a Settings and calls rca.analyze; the API takes mute, baseline
+    and service_map too (it lacked them), alone or through the same Settings."""
+    from rca.config import Settings
+    from rca.ingest.times import parse_moment
+
+    muted = rca.analyze(INCIDENT / "logs.jsonl", model=None, mute=["missing-import.name-used-as-module"])
+    assert [g["class"] for g in muted.to_dict()["groups"] if g["muted"]] == ["missing_import"]
+    during = ("2025-09-12T14:25:00Z", "2025-09-12T14:35:00Z")
+    assert rca.analyze(INCIDENT / "logs.jsonl", model=None, baseline=during).to_dict()["incidents"] == []
+    settings = Settings.build(None, mute=["missing-import.name-used-as-module"], since=parse_moment("2025-09-12T14:00Z"))
+    through = rca.analyze(INCIDENT / "logs.jsonl", settings, model=None).to_dict()
+    assert through["groups"] == muted.to_dict()["groups"] and through["filters"]["since"] is not None
+
+
+def test_settings_take_the_file_then_the_flags(tmp_path):
+    from rca.config import ConfigError, Settings, find_config
+
+    (tmp_path / "rca.toml").write_text('mute = ["GET /healthz 401"]\npath_maps = ["/app=."]\nservice_map = ["lb-backend=web"]\n')
+    config = find_config(tmp_path)
+    assert Settings.build(config).path_maps == [("/app", ".")] and Settings.build(config).service_map == {"lb-backend": "web"}
+    flagged = Settings.build(config, mute=["team.flaky"], path_maps=["/srv="])
+    assert flagged.mute == ["team.flaky"] and flagged.path_maps == [("/srv", ".")] and flagged.service_map == {"lb-backend": "web"}
+    with pytest.raises(ConfigError, match="--service-map 'web': expected FROM=TO"):
+        Settings.build(config, service_map=["web"])
+    with pytest.raises(ConfigError, match="--since must come before --until"):
+        Settings.build(None, since=20.0, until=10.0)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from rca.analyze.analysis import Analysis
 from rca.analyze.groups import SAMPLE_EVENTS, Group
@@ -12,6 +11,9 @@ from rca.ingest.record import SEVERITIES
 from rca.report.html import COLOURS, render_html
 from rca.report.markdown import group_summary, incident_markdown, render_markdown, to_dict, to_markdown
 from rca.report.view import build_view, shorten
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TIMELINE_GROUPS = 12  # rows plot_timeline draws at most
 GROUP_COLUMNS = ["label", "class", "role", "count", "first_seen", "last_seen", "services", "revisions", "instances",
@@ -29,6 +31,8 @@ class AnalysisResult:
     def groups(self) -> pd.DataFrame:
         """One row per group, led by what a person reads first: label, class, role, count, first/last
         seen, services, revisions, instances, method, rule, confidence, ...; the long fingerprint last."""
+        import pandas as pd
+
         rows = [{**group_summary(g, self.analysis.onsets.get(g.key)), "fingerprint": g.key} for g in self.analysis.groups]
         frame = pd.DataFrame(rows, columns=GROUP_COLUMNS)
         for column in ("first_seen", "last_seen"):
@@ -42,6 +46,8 @@ class AnalysisResult:
         """One row per error event with its class, confidence, method, rule and group: the earliest
         events of each group (a group keeps at most rca.analyze.groups.SAMPLE_EVENTS whole; `rates` counts
         them all)."""
+        import pandas as pd
+
         rows = []
         for group in self.analysis.groups:
             for event, result in group.sample:
@@ -72,6 +78,8 @@ class AnalysisResult:
     @cached_property
     def rates(self) -> pd.DataFrame:
         """Every event counted: one row per minute, group, service, revision and instance."""
+        import pandas as pd
+
         rows = [{"minute": second // 60 * 60, "group": group.key, "label": group.label, "service": service,
                  "revision": revision, "instance": instance, "count": count}
                 for group in self.analysis.groups
@@ -138,6 +146,7 @@ class AnalysisResult:
         incident, the largest groups. Returns the axes."""
         import matplotlib.dates as mdates
         import matplotlib.pyplot as plt
+        import pandas as pd
         from matplotlib.patches import Patch
 
         view = self.view if tz is None else self.view_in(tz)
@@ -228,6 +237,8 @@ class IncidentView:
     it displays as the report's section for it."""
 
     def __init__(self, data: dict, view: dict | None = None, zone: str = "UTC"):
+        import pandas as pd
+
         self.data = data
         self.view = view
         self.zone = zone
