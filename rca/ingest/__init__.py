@@ -263,7 +263,7 @@ def _choose_reader(stream, source: str, stats: ReadStats):
     if kind == "json-array":
         return lambda prefilter: read_json_array(stream, source, stats, prefilter)
     if kind == "jsonl":
-        if prefilter_in_engine(source, head):
+        if prefilter_in_engine(source, head, stream):
             return lambda prefilter: (read_json_lines if prefilter == "off" else read_json_lines_in_engine)(
                 stream, source, stats, prefilter)
         return lambda prefilter: read_json_lines(stream, source, stats, prefilter)
@@ -276,10 +276,13 @@ def _choose_reader(stream, source: str, stats: ReadStats):
     return lambda prefilter: read_text(stream, source, stats)
 
 
-def prefilter_in_engine(source: str, head: bytes) -> bool:
-    """Whether DuckDB passes over the healthy lines of this JSON-lines source (`engine.py`): a local
-    file without a byte-order mark, as RCA_ENGINE says (`engine.engine_reads`)."""
-    return not head.startswith(b"\xef\xbb\xbf") and engine_reads(source)
+def prefilter_in_engine(source: str, head: bytes, stream) -> bool:
+    """Whether DuckDB passes over the healthy lines of this JSON-lines source (`engine.py`): a plain
+    local file, read as it is on disk (not gzip, which Gunzip undoes so that a cut file gives every
+    line before the cut; not UTF-16/32, which is transcoded), without a byte-order mark, as RCA_ENGINE
+    says (`engine.engine_reads`)."""
+    on_disk = isinstance(getattr(stream, "raw", None), io.FileIO)
+    return on_disk and not head.startswith(b"\xef\xbb\xbf") and engine_reads(source)
 
 
 def _format_of(body: bytes, lines: list[bytes]) -> str:

@@ -101,13 +101,14 @@ def test_bad_lines_are_found_and_counted_as_python_counts_them(tmp_path, monkeyp
     assert 0 < decoded[0] < lines - 30  # the healthy lines never reached Python
 
 
-def test_gzip_export_reads_alike_and_is_filtered_in_sql(tmp_path, monkeypatch, decoded):
+def test_a_gzip_export_is_read_alike_by_python(tmp_path, monkeypatch):
+    """The engine reads plain files as they are on disk; a gzip is undone by Gunzip (which gives every
+    line before a cut) and read in Python, whatever RCA_ENGINE says."""
     plain = tmp_path / "bad.jsonl"
-    lines = bad_export(plain)
+    bad_export(plain)
     packed = tmp_path / "export.bin"  # told by its magic bytes, not its name
     packed.write_bytes(gzip.compress(plain.read_bytes()))
     assert read(packed, "duckdb", monkeypatch) == read(packed, "python", monkeypatch)
-    assert 0 < decoded[0] < lines - 30
 
 
 def test_a_gzip_cut_short_reads_as_far_as_python_reads_it(tmp_path, monkeypatch):
