@@ -154,8 +154,8 @@ def test_seed_incident_opens_once_and_resolves_after_the_fix_then_a_restart_is_s
         assert opened["root_cause"]["class"] == "missing_import" and opened["root_cause"]["label"] == NAME_ERROR
         assert parse_timestamp(opened["time"]) - replay.offset - ONSET <= 60  # within 60 s of replayed time
         # The onset as the first decision saw it: on a loaded machine that decision comes later in replayed
-    # time, with a few more entries in view, and the onset it reads can move by a few seconds.
-    assert parse_timestamp(opened["onset"]) - replay.offset == pytest.approx(ONSET, abs=10)
+        # time, with a few more entries in view, and the onset it reads can move by a few seconds.
+        assert parse_timestamp(opened["onset"]) - replay.offset == pytest.approx(ONSET, abs=10)
         assert opened["report"]["incidents"][0]["root_cause"]["fields"]["name"] == "redis"
         assert opened["deploy"]["revision"] == "netra-backend-staging-00042-q9m"
         assert "503" in json.dumps(opened["symptoms"]) and NAME_ERROR in opened["text"]
