@@ -3,7 +3,7 @@ training corpus (`fixtures/corpus/`, installed as `rca.corpus`). One place answe
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 from pathlib import Path
 
 _CHECKOUT = Path(__file__).resolve().parents[2]
@@ -11,9 +11,15 @@ _IN_CHECKOUT = {"rca.packs": "rules", "rca.corpus": "fixtures/corpus"}
 
 
 def shipped_dir(package: str) -> Path:
-    """The folder of `package` (`rca.packs` or `rca.corpus`): in an installed rca, where
-    importlib.resources finds it; run from a source checkout (not installed), its folder there."""
+    """The folder of `package` (`rca.packs` or `rca.corpus`): run from a source checkout, its folder
+    there; in an installed rca, where the import system finds the package. (They are namespace
+    packages, folders of data without an __init__.py, so importlib.resources would hand back a
+    MultiplexedPath, not a folder: the spec's search location is the folder itself.)"""
     checkout = _CHECKOUT / _IN_CHECKOUT[package]
     if (_CHECKOUT / "pyproject.toml").is_file() and checkout.is_dir():
         return checkout  # a checkout wins: its rules are the ones being edited, installed or not
-    return Path(str(importlib.resources.files(package)))
+    spec = importlib.util.find_spec(package)
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not locations:
+        raise FileNotFoundError(f"{package} is not installed with rca: reinstall it (pip install rca)")
+    return Path(locations[0])
