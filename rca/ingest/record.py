@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 
-from rca.ingest.times import format_timestamp, parse_moment, parse_timestamp  # noqa: F401  (readers import them from here too)
+from rca.ingest.times import format_timestamp
 
 # Cloud Logging's LogSeverity names, in order; text logs map onto them.
 SEVERITIES = ("DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
