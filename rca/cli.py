@@ -745,6 +745,16 @@ def _finish(stats: ReadStats, scrub=lambda value: value) -> None:
 CHECK_FORMAT_HELP = "md: Markdown to paste into an issue or a CI log; json: the documented keys; html: a self-contained page."
 WINDOW_HELP = "SINCE..UNTIL, times like --since takes them (2025-09-12T14:00Z, or a span such as 2h); leave an end out for the logs' start or end."
 
+# The options `rca diff` and `rca verify` share, declared once.
+CheckUntil = Annotated[str | None, typer.Option("--until", help="Only records before this time.", show_default=False)]
+CheckEndpoint = Annotated[str | None, typer.Option("--endpoint", help=ENDPOINT_HELP, show_default=False)]
+CheckFormat = Annotated[ReportFormat, typer.Option("--format", "-f", help=CHECK_FORMAT_HELP)]
+CheckOut = Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output.", show_default=False)]
+CheckRules = Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)]
+CheckModel = Annotated[str, typer.Option("--model", help=MODEL_HELP)]
+CheckNoRedact = Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)]
+CheckPii = Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)]
+
 
 @app.command()
 def diff(
@@ -755,15 +765,15 @@ def diff(
     after: Annotated[str | None, typer.Option("--after", help="The window after the change: " + WINDOW_HELP, show_default=False)] = None,
     service: Annotated[str | None, typer.Option(help="Only records of this service.", show_default=False)] = None,
     since: Annotated[str | None, typer.Option(help="Only records at or after this time (with --project: default 1h ago).", show_default=False)] = None,
-    until: Annotated[str | None, typer.Option(help="Only records before this time.", show_default=False)] = None,
+    until: CheckUntil = None,
     project: Annotated[str | None, typer.Option("--project", help=PROJECT_HELP + " Every request is pulled: they are the rates' denominators.", show_default=False)] = None,
-    endpoint: Annotated[str | None, typer.Option("--endpoint", help=ENDPOINT_HELP, show_default=False)] = None,
-    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help=CHECK_FORMAT_HELP)] = ReportFormat.md,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output.", show_default=False)] = None,
-    rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
-    model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",
-    no_redact: Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)] = False,
-    redact_pii: Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)] = False,
+    endpoint: CheckEndpoint = None,
+    output_format: CheckFormat = ReportFormat.md,
+    out: CheckOut = None,
+    rules_dirs: CheckRules = None,
+    model_path: CheckModel = "default",
+    no_redact: CheckNoRedact = False,
+    redact_pii: CheckPii = False,
 ) -> None:
     """Compare each error group's rate per request before and after a change, with a significance test.
 
@@ -794,15 +804,15 @@ def verify(
     incident: Annotated[int, typer.Option("--incident", min=1, help="Which of the report's incidents (1 is the first, the largest).")] = 1,
     remedy_at: Annotated[str | None, typer.Option("--remedy-at", help="When the fix took effect (default: the service's newest deploy after the incident, else a rollback seen in its requests).", show_default=False)] = None,
     since: Annotated[str | None, typer.Option(help="Only records at or after this time (with --project: default an hour before the incident).", show_default=False)] = None,
-    until: Annotated[str | None, typer.Option(help="Only records before this time.", show_default=False)] = None,
+    until: CheckUntil = None,
     project: Annotated[str | None, typer.Option("--project", help=PROJECT_HELP + " Every request is pulled: they are the rates' denominators.", show_default=False)] = None,
-    endpoint: Annotated[str | None, typer.Option("--endpoint", help=ENDPOINT_HELP, show_default=False)] = None,
-    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help=CHECK_FORMAT_HELP)] = ReportFormat.md,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output.", show_default=False)] = None,
-    rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
-    model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",
-    no_redact: Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)] = False,
-    redact_pii: Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)] = False,
+    endpoint: CheckEndpoint = None,
+    output_format: CheckFormat = ReportFormat.md,
+    out: CheckOut = None,
+    rules_dirs: CheckRules = None,
+    model_path: CheckModel = "default",
+    no_redact: CheckNoRedact = False,
+    redact_pii: CheckPii = False,
 ) -> None:
     """After a deploy or a rollback: is the incident of an earlier report over?
 
