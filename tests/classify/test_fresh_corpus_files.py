@@ -1,0 +1,72 @@
+"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batch 2.
+
+Only the files are checked (fields, labels, ids, the repository rules of the fresh-corpus README);
+no excerpt is classified here, so reading this test's output never shows a sealed row's verdict."""
+
+import collections
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from rca.classify.classes import KNOWN_CLASSES
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FRESH = FIXTURES / "fresh-corpus"
+FIELDS = {"id", "text", "label", "source", "repo", "split"}
+# batch 1 splits by repository into open/sealed; batch 2 is sealed as a whole
+FILES = {"excerpts.jsonl": ("fc-0", {"open", "sealed"}), "batch2.jsonl": ("fc-2", {"batch2"})}
+URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
+
+
+def rows(name: str) -> list[dict]:
+    lines = (FRESH / name).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def real_corpus_repos() -> set[str]:
+    lines = (FIXTURES / "real-corpus" / "excerpts.jsonl").read_text(encoding="utf-8").splitlines()
+    return {json.loads(line)["repo"].lower() for line in lines if line.strip()}
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_every_row_has_the_fields_a_known_label_and_its_batch_split(name):
+    prefix, splits = FILES[name]
+    for row in rows(name):
+        assert FIELDS <= set(row) <= FIELDS | {"note"}, row.get("id")
+        assert row["id"].startswith(prefix) and row["split"] in splits, row["id"]
+        assert row["label"] in KNOWN_CLASSES and row["text"].strip(), row["id"]
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_each_source_is_a_thread_of_the_row_repository(name):
+    for row in rows(name):
+        match = URL.match(row["source"])
+        assert match and match.group(1).lower() == row["repo"].lower(), row["id"]
+
+
+def test_ids_and_texts_are_unique_across_both_batches():
+    both = rows("excerpts.jsonl") + rows("batch2.jsonl")
+    assert len({r["id"] for r in both}) == len(both)
+    assert len({r["text"] for r in both}) == len(both)
+
+
+def test_no_fresh_repository_comes_from_the_real_corpus_or_from_the_other_batch():
+    real = real_corpus_repos()
+    first = {r["repo"].lower() for r in rows("excerpts.jsonl")}
+    second = {r["repo"].lower() for r in rows("batch2.jsonl")}
+    assert not (first | second) & real
+    assert not first & second
+
+
+def test_batch2_keeps_at_most_two_rows_per_repository_and_the_corpus_passes_300():
+    per_repo = collections.Counter(r["repo"].lower() for r in rows("batch2.jsonl"))
+    assert max(per_repo.values()) <= 2
+    assert len(rows("excerpts.jsonl")) + len(rows("batch2.jsonl")) >= 300
+
+
+def test_the_open_and_sealed_files_of_batch1_partition_its_excerpts():
+    whole = {r["id"] for r in rows("excerpts.jsonl")}
+    halves = [{r["id"] for r in rows(name)} for name in ("open.jsonl", "sealed.jsonl")]
+    assert halves[0] | halves[1] == whole and not halves[0] & halves[1]
