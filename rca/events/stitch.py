@@ -53,7 +53,7 @@ def stitch(records: Iterable[LogRecord], stats: ReadStats | None = None) -> Iter
     A run that is not in time order settles nothing and is cut at MAX_RUN_RECORDS, noted in `stats`:
     what spans the cut is read as two events."""
     runs: dict[tuple, list[LogRecord]] = {}
-    latest: float | None = None
+    streams: dict[object, _Stream] = {}
     for count, record in enumerate(records, 1):
         key = record.stitch_key
         run = runs.get(key)
@@ -73,13 +73,39 @@ def stitch(records: Iterable[LogRecord], stats: ReadStats | None = None) -> Iter
         if run is None:
             run = runs[key] = []
         run.append(record)
-        if record.time is not None:
-            latest = record.time if latest is None else max(latest, record.time)
-        if count % STALE_CHECK_EVERY == 0 and latest is not None:
-            for stale in [k for k, r in runs.items() if r[-1].time is not None and latest - r[-1].time > RUN_GAP_SECONDS]:
+        stream = streams.get(key[0])
+        if stream is None:
+            stream = streams[key[0]] = _Stream()
+        stream.saw(record.time, count)
+        if count % STALE_CHECK_EVERY == 0:
+            for stale in [k for k, r in runs.items() if streams[k[0]].left_behind(r[-1].time, count)]:
                 yield from segment(runs.pop(stale))
+            for name in [name for name, stream in streams.items() if count - stream.count >= STALE_CHECK_EVERY]:
+                del streams[name]
     for run in runs.values():
         yield from segment(run)
+
+
+@dataclass
+class _Stream:
+    """What `stitch` knows of one stream (a file, or a sink's shards of one hour; the first part of
+    the stitch key): its latest time, and the record count when it was last seen. Streams are read
+    one after another, each in its own time, so a run is judged silent against its own stream's
+    time only (a file of an earlier hour read after a later one is not all silent), and a stream that
+    gave nothing for STALE_CHECK_EVERY records has ended: its runs are given out."""
+
+    latest: float | None = None
+    count: int = 0
+
+    def saw(self, moment: float | None, count: int) -> None:
+        if moment is not None and (self.latest is None or moment > self.latest):
+            self.latest = moment
+        self.count = count
+
+    def left_behind(self, last: float | None, count: int) -> bool:
+        if count - self.count >= STALE_CHECK_EVERY:
+            return True
+        return last is not None and self.latest is not None and self.latest - last > RUN_GAP_SECONDS
 
 
 @dataclass
