@@ -22,7 +22,6 @@ A copy is replaced by an empty line, not dropped, so that every later line keeps
 from __future__ import annotations
 
 import io
-from collections import deque
 from typing import Any, Protocol
 
 from rca.ingest.lines import MAX_LINE_BYTES
@@ -31,51 +30,61 @@ from rca.ingest.stats import ReadStats
 _CHUNK = 1 << 20
 COPIES = "copies of an entry already read, passed over"  # the note that counts them
 DUPLICATE_WINDOW_BYTES = 1 << 20  # how far back a copy is looked for outside a sink's hour
+FORGET_AFTER = 1 << 14  # RecentKeys drops what is older than its window once it holds this many lines
+_INSERT_ID = b'"insertId":"'
 
 
 class Keys(Protocol):
-    whole_line: bool  # a copy is the same line byte for byte, not only the same entry key
-
-    def repeated(self, key: int, offset: int) -> bool:
-        """Whether `key` was met before (as this kind of scope counts it); it is met now at `offset`."""
+    def empty_copies(self, lines: list[bytes], offset: int) -> int:
+        """Make each line that is a copy (as this kind of scope tells one) empty, in place; `offset`
+        is the first line's byte in its file. Returns how many were."""
 
 
 class HourKeys:
-    """Every key of one log's hour, for all its shards (held as 64-bit hashes)."""
-
-    whole_line = False
+    """Every (logName, timestamp, insertId) key of one log's hour, for all its shards (held as
+    64-bit hashes)."""
 
     def __init__(self) -> None:
         self.keys: set[int] = set()
 
-    def repeated(self, key: int, offset: int) -> bool:
-        if key in self.keys:
-            return True
-        self.keys.add(key)
-        return False
+    def empty_copies(self, lines: list[bytes], offset: int) -> int:
+        keys, copies = self.keys, 0
+        for index, line in enumerate(lines):
+            key = entry_key(line)
+            if key is None:
+                continue
+            if key in keys:
+                lines[index] = b""
+                copies += 1
+            else:
+                keys.add(key)
+        return copies
 
 
 class RecentKeys:
-    """The keys met in the last `window` bytes of one stream (offsets from the file's start): a key
-    is repeated when any copy of it, kept or not, began within the window before."""
-
-    whole_line = True
+    """The lines met in the last `window` bytes of one stream (as 64-bit hashes, with where each
+    began): a line with an insertId is a copy when the same line, kept or not, began within the
+    window before it. The decision reads only that window; what is older is forgotten now and then."""
 
     def __init__(self, window: int = DUPLICATE_WINDOW_BYTES) -> None:
         self.window = window
-        self.last: dict[int, int] = {}  # key -> offset of its latest copy
-        self.order: deque[tuple[int, int]] = deque()
+        self.last: dict[int, int] = {}  # a line's hash -> where its latest copy began
 
-    def repeated(self, key: int, offset: int) -> bool:
-        horizon, order, last = offset - self.window, self.order, self.last
-        while order and order[0][0] < horizon:
-            at, old = order.popleft()
-            if last.get(old) == at:
-                del last[old]
-        seen = key in last
-        last[key] = offset
-        order.append((offset, key))
-        return seen
+    def empty_copies(self, lines: list[bytes], offset: int) -> int:
+        window, copies = self.window, 0
+        if len(self.last) > FORGET_AFTER:
+            self.last = {key: at for key, at in self.last.items() if offset - at <= window}
+        last = self.last
+        seen = last.get
+        for index, line in enumerate(lines):  # the hot path of every JSON-lines read: kept lean
+            key = hash(line)
+            before = seen(key)
+            if before is not None and offset - before <= window and _INSERT_ID in line:
+                lines[index] = b""
+                copies += 1
+            last[key] = offset
+            offset += len(line) + 1  # the line as read, not as emptied
+        return copies
 
 
 class UniqueEntries(io.RawIOBase):
@@ -136,16 +145,9 @@ class UniqueEntries(io.RawIOBase):
         return head + self._unique(lines)
 
     def _unique(self, lines: list[bytes]) -> bytes:
-        repeated, whole, offset, copies = self.keys.repeated, self.keys.whole_line, self.offset, 0
-        for index, line in enumerate(lines):
-            key = entry_key(line)
-            if key is not None and whole:
-                key = hash(line.rstrip(b"\r"))
-            if key is not None and repeated(key, offset):
-                lines[index] = b""
-                copies += 1
-            offset += len(line) + 1  # the line as read, not as emptied
-        self.offset = offset
+        size = sum(map(len, lines)) + len(lines)  # before copies are emptied
+        copies = self.keys.empty_copies(lines, self.offset)
+        self.offset += size
         if copies:
             self.stats.notes[COPIES] += copies
         return b"\n".join(lines) + b"\n" if lines else b""

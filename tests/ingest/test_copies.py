@@ -146,11 +146,10 @@ def test_a_dask_cluster_counts_copies_as_one_process(tmp_path):
     assert made["stats"]["records"] == 2 * 5789
 
 
-def test_the_recent_window_forgets_what_is_older_than_it():
-    recent = RecentKeys(window=100)
-    assert not recent.repeated(1, 0) and recent.repeated(1, 50)  # within the window: a copy
-    assert recent.repeated(1, 140)  # the copy at 50 is within 100 bytes of 140
-    assert not recent.repeated(1, 300)  # none within the last 100 bytes
-    assert len(recent.last) == 1 and len(recent.order) <= 2
-    hour = HourKeys()
-    assert not hour.repeated(7, 0) and hour.repeated(7, 10**9)
+def test_the_recent_window_looks_back_its_width_and_no_further():
+    line = b'{"insertId":"a1","textPayload":"x"}'  # 35 bytes and its newline
+    lines = [line, line, b"{}" * 40, line]  # copies begin at 0, 36 and 153
+    assert RecentKeys(window=100).empty_copies(list(lines), 0) == 1  # 153 - 36 > 100
+    assert RecentKeys(window=120).empty_copies(list(lines), 0) == 2  # the copy at 36, emptied, still counts
+    shards = HourKeys()
+    assert shards.empty_copies([line], 0) == 0 and shards.empty_copies([line.replace(b'"x"', b'"y"')], 10**9) == 1
