@@ -40,6 +40,7 @@ NEWEST_FIRST_RATIO = 3  # steps back per step forward before a run is read as ne
 SETTLE_EVERY = 256  # a key that never falls silent gives out its settled units this often (see _settle)
 MAX_RUN_RECORDS = 10_000  # a run that nothing settles in (not in time order) is cut here
 STALE_CHECK_EVERY = 4096
+MAX_TIED = 64  # records of one stamp looked through for the end of a traceback cut short (see _untie)
 _BOX = re.compile(r"^ +[|+] ")  # an exception group's box around a line
 _CHAIN_MARKER = re.compile(r"^[ |+]*(?:" + "|".join(map(re.escape, CHAIN_LINES)) + r")\s*$", re.MULTILINE)
 
@@ -151,7 +152,10 @@ def _segment(run: list[LogRecord]) -> tuple[list[Unit], int]:
     loose: list[LogRecord] = []  # records since the last block that belong to none (yet)
     block: _Block | None = None
     done = 0  # records in units that nothing later can change
-    for record in run:
+    for index in range(len(run)):
+        if block is not None and block.state == "frames":
+            _untie(run, index, block)
+        record = run[index]
         if block is not None:
             state = _continue(block, record)
             if state:
@@ -174,6 +178,28 @@ def _segment(run: list[LogRecord]) -> tuple[list[Unit], int]:
         return units, done
     units.extend([r] for r in loose)
     return units, max(done, len(run) - _waiting(loose))
+
+
+def _untie(run: list[LogRecord], index: int, block: _Block) -> None:
+    """Put back in printed order a traceback's end and the next one's start that share a stamp.
+    Cloud Run stamps each line to the microsecond, and an export orders equal stamps by insertId,
+    whose last digits are random: in a burst of tracebacks, the next one's `Traceback` entry can come
+    before the exception line that ends this one, cutting this one short (`<truncated>`). So when
+    an entry would end the open block's frames, the records of its stamp after it, up to the first
+    exception line that could end the block, are moved before it (what opens a record of its own
+    among them kept after it), in place."""
+    record = run[index]
+    moment = record.time
+    if moment is None or index + 1 >= len(run) or run[index + 1].time != moment or _continue(block, record):
+        return
+    end = index + 1
+    while end < len(run) and run[end].time == moment and end - index <= MAX_TIED:
+        if not _opening(run[end]) and _line_kind(run[end].text.split("\n", 1)[0]) == "exception":
+            tied = run[index:end + 1]
+            ending = [r for r in tied if not _opening(r) and not _opens_record(r, None)]
+            run[index:end + 1] = ending + [r for r in tied if not any(r is e for e in ending)]
+            return
+        end += 1
 
 
 def _waiting(loose: list[LogRecord]) -> int:
