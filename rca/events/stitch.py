@@ -1,7 +1,7 @@
 """Stitch tracebacks that Cloud Run and GKE split one line per entry back into one block.
 
-Records are grouped by `LogRecord.stitch_key` (source, service, revision, instance, log), so two
-instances crashing at once never interleave. Within a key, records close in time form a run; a
+Records are grouped by `LogRecord.stitch_key` (stream: a file, or a sink's shards of one log and
+hour; service, revision, instance, log), so two instances crashing at once never interleave. Within a key, records close in time form a run; a
 run is put in time order (exports may be newest-first) and cut into units: a traceback block with
 every record it spans, or a single record. Every record ends up in exactly one unit.
 
