@@ -35,9 +35,11 @@ from rca.events.stitch import stitch
 from rca.ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
 from rca.ingest.jsonlog import read_json_lines
 from rca.ingest.record import LogRecord
+from rca.ingest.shards import shard_groups, sink_hour
 from rca.ingest.splits import join_split_entries
 from rca.ingest.stats import MAX_EXAMPLES_PER_REASON, ReadStats
 from rca.ingest.textlog import read_text
+from rca.ingest.unique import RecentKeys, UniqueEntries
 
 SPLIT_MIN_BYTES = 32 * 1024 * 1024  # a file smaller than this is read whole by one worker
 OVERLAP_BYTES = 4 * 1024 * 1024  # read before and after a byte range, for stitching's context
@@ -64,8 +66,9 @@ class Part:
     end: int | None = None
     reader: str | None = None
     overlap: int = OVERLAP_BYTES  # the margins read on either side of a range
-    # A log sink's objects of one log and hour (gs:// URLs; `source` is the first), opened by the
-    # worker itself and read together so that an entry written to several counts once.
+    # A log sink's objects of one log and hour (gs:// URLs or local files; `source` is the first),
+    # opened by the worker itself and read together, merged in time, so that an entry written to
+    # several counts once and a traceback split across them is stitched whole.
     objects: tuple[str, ...] = ()
 
 
@@ -150,11 +153,13 @@ def map_part(part: Part, scope: Scope) -> Partial:
     core = _Range(part.source, part.start, part.end)
     after = _Range(part.source, part.end, _line_start(part.source, min(size, part.end + part.overlap)))
     # Positions run on through the three: the margin before is read whole before the range begins,
-    # and the range before the margin after.
+    # and the range before the margin after. One window of recent lines runs through them too, so
+    # that a copy is told as one pass tells it (the margin is wider than the window).
+    recent = RecentKeys()
     records = itertools.chain(
-        _read_range(before, part, scratch),
-        _shifted(_read_range(core, part, stats), lambda: before.lines),
-        _shifted(_read_range(after, part, scratch), lambda: before.lines + core.lines),
+        _read_range(before, part, scratch, recent),
+        _shifted(_read_range(core, part, stats, recent), lambda: before.lines),
+        _shifted(_read_range(after, part, scratch, recent), lambda: before.lines + core.lines),
     )
     partial = map_records(join_split_entries(records, stats), scope, stats,
                           owned=lambda unit: before.lines < unit[0].position <= before.lines + core.lines)
@@ -173,13 +178,14 @@ def compact(partial: Partial) -> Partial:
     return partial
 
 
-def _read_range(stream, part: Part, stats: ReadStats) -> Iterator[LogRecord]:
+def _read_range(stream: _Range, part: Part, stats: ReadStats, recent: RecentKeys) -> Iterator[LogRecord]:
     with stream:
         buffered = io.BufferedReader(stream, _CHUNK)
         if part.reader == "text":
             yield from read_text(buffered, part.source, stats)
         else:
-            yield from read_json_lines(buffered, part.source, stats, "deploys")
+            unique = io.BufferedReader(UniqueEntries(buffered, recent, stats, stream.start), _CHUNK)
+            yield from read_json_lines(unique, part.source, stats, "deploys")
 
 
 def _shifted(records: Iterator[LogRecord], offset) -> Iterator[LogRecord]:
@@ -202,6 +208,7 @@ class _Range(io.RawIOBase):
     def __init__(self, path: str, start: int, end: int):
         self.file = open(path, "rb")
         self.file.seek(start)
+        self.start = start
         self.left = max(0, end - start)
         self.lines = 0
 
@@ -266,7 +273,8 @@ def _noting_project(events, found: list[str]):
 
 def plan(files: list[str], workers: int, split_min: int | None = None, overlap: int | None = None) -> list[Part]:
     """Parts for `workers` processes: every file, large JSON-lines and text files cut in byte ranges
-    at line boundaries so that the parts come out about even (arrays, CSV and gzip stay whole).
+    at line boundaries so that the parts come out about even (arrays, CSV and gzip stay whole). The
+    shards of a log sink's hour are one part, read together (`rca.ingest.shards`), as one process reads them.
     `split_min` and `overlap` default to SPLIT_MIN_BYTES and OVERLAP_BYTES."""
     split_min = SPLIT_MIN_BYTES if split_min is None else split_min
     overlap = OVERLAP_BYTES if overlap is None else overlap
@@ -274,7 +282,11 @@ def plan(files: list[str], workers: int, split_min: int | None = None, overlap: 
     total = sum(sizes.values())
     piece = max(split_min, total // max(1, 2 * workers))
     parts: list[Part] = []
-    for path in files:
+    for group in shard_groups(files):
+        path = group[0]
+        if len(group) > 1 or sink_hour(path) is not None:  # a sink's shards of one hour: one stream
+            parts.append(Part(path, objects=group))
+            continue
         size = sizes[path]
         reader = _splittable(path) if workers > 1 and size >= split_min + piece // 2 else None
         if reader is None:

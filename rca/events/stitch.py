@@ -1,7 +1,7 @@
 """Stitch tracebacks that Cloud Run and GKE split one line per entry back into one block.
 
-Records are grouped by `LogRecord.stitch_key` (source, service, revision, instance, log), so two
-instances crashing at once never interleave. Within a key, records close in time form a run; a
+Records are grouped by `LogRecord.stitch_key` (stream: a file, or a sink's shards of one log and
+hour; service, revision, instance, log), so two instances crashing at once never interleave. Within a key, records close in time form a run; a
 run is put in time order (exports may be newest-first) and cut into units: a traceback block with
 every record it spans, or a single record. Every record ends up in exactly one unit.
 
@@ -40,6 +40,7 @@ NEWEST_FIRST_RATIO = 3  # steps back per step forward before a run is read as ne
 SETTLE_EVERY = 256  # a key that never falls silent gives out its settled units this often (see _settle)
 MAX_RUN_RECORDS = 10_000  # a run that nothing settles in (not in time order) is cut here
 STALE_CHECK_EVERY = 4096
+MAX_TIED = 64  # records of one stamp looked through for the end of a traceback cut short (see _untie)
 _BOX = re.compile(r"^ +[|+] ")  # an exception group's box around a line
 _CHAIN_MARKER = re.compile(r"^[ |+]*(?:" + "|".join(map(re.escape, CHAIN_LINES)) + r")\s*$", re.MULTILINE)
 
@@ -53,7 +54,7 @@ def stitch(records: Iterable[LogRecord], stats: ReadStats | None = None) -> Iter
     A run that is not in time order settles nothing and is cut at MAX_RUN_RECORDS, noted in `stats`:
     what spans the cut is read as two events."""
     runs: dict[tuple, list[LogRecord]] = {}
-    latest: float | None = None
+    streams: dict[object, _Stream] = {}
     for count, record in enumerate(records, 1):
         key = record.stitch_key
         run = runs.get(key)
@@ -73,13 +74,39 @@ def stitch(records: Iterable[LogRecord], stats: ReadStats | None = None) -> Iter
         if run is None:
             run = runs[key] = []
         run.append(record)
-        if record.time is not None:
-            latest = record.time if latest is None else max(latest, record.time)
-        if count % STALE_CHECK_EVERY == 0 and latest is not None:
-            for stale in [k for k, r in runs.items() if r[-1].time is not None and latest - r[-1].time > RUN_GAP_SECONDS]:
+        stream = streams.get(key[0])
+        if stream is None:
+            stream = streams[key[0]] = _Stream()
+        stream.saw(record.time, count)
+        if count % STALE_CHECK_EVERY == 0:
+            for stale in [k for k, r in runs.items() if streams[k[0]].left_behind(r[-1].time, count)]:
                 yield from segment(runs.pop(stale))
+            for name in [name for name, stream in streams.items() if count - stream.count >= STALE_CHECK_EVERY]:
+                del streams[name]
     for run in runs.values():
         yield from segment(run)
+
+
+@dataclass
+class _Stream:
+    """What `stitch` knows of one stream (a file, or a sink's shards of one hour; the first part of
+    the stitch key): its latest time, and the record count when it was last seen. Streams are read
+    one after another, each in its own time, so a run is judged silent against its own stream's
+    time only (a file of an earlier hour read after a later one is not all silent), and a stream that
+    gave nothing for STALE_CHECK_EVERY records has ended: its runs are given out."""
+
+    latest: float | None = None
+    count: int = 0
+
+    def saw(self, moment: float | None, count: int) -> None:
+        if moment is not None and (self.latest is None or moment > self.latest):
+            self.latest = moment
+        self.count = count
+
+    def left_behind(self, last: float | None, count: int) -> bool:
+        if count - self.count >= STALE_CHECK_EVERY:
+            return True
+        return last is not None and self.latest is not None and self.latest - last > RUN_GAP_SECONDS
 
 
 @dataclass
@@ -125,7 +152,10 @@ def _segment(run: list[LogRecord]) -> tuple[list[Unit], int]:
     loose: list[LogRecord] = []  # records since the last block that belong to none (yet)
     block: _Block | None = None
     done = 0  # records in units that nothing later can change
-    for record in run:
+    for index in range(len(run)):
+        if block is not None and block.state == "frames":
+            _untie(run, index, block)
+        record = run[index]
         if block is not None:
             state = _continue(block, record)
             if state:
@@ -148,6 +178,28 @@ def _segment(run: list[LogRecord]) -> tuple[list[Unit], int]:
         return units, done
     units.extend([r] for r in loose)
     return units, max(done, len(run) - _waiting(loose))
+
+
+def _untie(run: list[LogRecord], index: int, block: _Block) -> None:
+    """Put back in printed order a traceback's end and the next one's start that share a stamp.
+    Cloud Run stamps each line to the microsecond, and an export orders equal stamps by insertId,
+    whose last digits are random: in a burst of tracebacks, the next one's `Traceback` entry can come
+    before the exception line that ends this one, cutting this one short (`<truncated>`). So when
+    an entry would end the open block's frames, the records of its stamp after it, up to the first
+    exception line that could end the block, are moved before it (what opens a record of its own
+    among them kept after it), in place."""
+    record = run[index]
+    moment = record.time
+    if moment is None or index + 1 >= len(run) or run[index + 1].time != moment or _continue(block, record):
+        return
+    end = index + 1
+    while end < len(run) and run[end].time == moment and end - index <= MAX_TIED:
+        if not _opening(run[end]) and _line_kind(run[end].text.split("\n", 1)[0]) == "exception":
+            tied = run[index:end + 1]
+            ending = [r for r in tied if not _opening(r) and not _opens_record(r, None)]
+            run[index:end + 1] = ending + [r for r in tied if not any(r is e for e in ending)]
+            return
+        end += 1
 
 
 def _waiting(loose: list[LogRecord]) -> int:

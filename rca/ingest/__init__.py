@@ -24,10 +24,12 @@ from rca.ingest.gunzip import GZIP_MAGIC, Gunzip
 from rca.ingest.journal import looks_like_journal, looks_like_journal_json, read_journal_json, read_journal_text
 from rca.ingest.jsonlog import read_json_array, read_json_lines
 from rca.ingest.record import LogRecord
+from rca.ingest.shards import merged_in_time, shard_groups, sink_hour
 from rca.ingest.splits import join_split_entries
 from rca.ingest.stats import ReadStats
 from rca.ingest.textlog import control_share, read_text
 from rca.ingest.transcode import Utf8Reader, utf16_without_bom, wide_encoding
+from rca.ingest.unique import HourKeys, RecentKeys, UniqueEntries
 
 SNIFF_BYTES = 1 << 16
 STDIN = "-"
@@ -186,29 +188,35 @@ def iter_records(inputs: Iterable[str | os.PathLike] | str | os.PathLike, stats:
     stats = stats if stats is not None else ReadStats()
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    for source in expand_inputs(inputs, given):
-        stats.sources.append(source)
-        yield from join_split_entries(_read_source(source, stats, mode), stats)
+    for group in shard_groups(expand_inputs(inputs, given)):
+        yield from read_together(group, stats, mode)
 
 
 def iter_sink_records(objects: Iterable[str], stats: ReadStats, prefilter: str = "deploys") -> Iterator[LogRecord]:
     """The records of a log sink's objects of one log and hour (gs:// URLs, see `gcs.hour_groups`),
-    read in turn; an entry written to several of them counts once. The keys that tell so are this
-    hour's alone, dropped when it is read."""
-    seen: set[int] = set()
-    for source in objects:
-        stats.sources.append(source)
-        yield from join_split_entries(_read_source(source, stats, prefilter, seen), stats)
+    as `read_together` reads them."""
+    return read_together(tuple(objects), stats, prefilter)
 
 
-def _read_source(source: str, stats: ReadStats, prefilter: str, seen: set[int] | None = None) -> Iterator[LogRecord]:
+def read_together(sources: tuple[str, ...], stats: ReadStats, prefilter: str) -> Iterator[LogRecord]:
+    """The records of one group of `shards.shard_groups` (a file, or a log sink's shards of one log
+    and hour, local or gs://), merged in time order so that a traceback whose lines two shards share
+    is stitched whole; an entry written to several shards counts once. The keys that tell so are
+    this hour's alone, dropped when it is read."""
+    hour = HourKeys() if len(sources) > 1 or sink_hour(sources[0]) is not None else None
+    stats.sources.extend(sources)
+    streams = [_read_source(source, stats, prefilter, hour) for source in sources]
+    yield from join_split_entries(merged_in_time(streams), stats)
+
+
+def _read_source(source: str, stats: ReadStats, prefilter: str, hour: HourKeys | None = None) -> Iterator[LogRecord]:
     try:
-        stream, gunzip = _open(source, stats, seen)
+        stream, gunzip = _open(source, stats)
     except OSError as error:
         stats.error(source, f"cannot open: {error.strerror or error}")
         return
     with stream:
-        reader = _choose_reader(stream, source, stats)
+        reader = _choose_reader(stream, source, stats, hour)
         if reader is not None:
             yield from reader(prefilter)
     if gunzip is not None and gunzip.damage is not None:
@@ -222,13 +230,12 @@ def _count_the_cut(gunzip: Gunzip, source: str, stats: ReadStats) -> None:
     stats.skip(f"truncated or corrupt gzip ({gunzip.damage})", source, "end of readable data")
 
 
-def _open(source: str, stats: ReadStats, seen: set[int] | None = None):
+def _open(source: str, stats: ReadStats):
     """A buffered binary stream of the source's bytes, gzip undone, and the Gunzip that undoes it
-    (None for a plain source); with `seen`, without the entries whose keys it holds (a sink's
-    objects, see `gcs.UniqueEntries`)."""
+    (None for a plain source)."""
     remote = is_gcs(source)
     if remote:
-        from rca.ingest.gcs import UniqueEntries, open_object
+        from rca.ingest.gcs import open_object
     raw: Any = sys.stdin.buffer if source == STDIN else open_object(source) if remote else open(source, "rb")
     stream = io.BufferedReader(raw, SNIFF_BYTES) if source == STDIN or remote else raw
     gunzip = None
@@ -239,17 +246,16 @@ def _open(source: str, stats: ReadStats, seen: set[int] | None = None):
     if wide is not None:  # UTF-16 or UTF-32 by its BOM: the readers see it as UTF-8
         stream.read(wide[1])
         stream = io.BufferedReader(Utf8Reader(stream, wide[0]), SNIFF_BYTES)
-    if seen is not None and remote:
-        stream = io.BufferedReader(UniqueEntries(stream, seen, stats), SNIFF_BYTES)
     return stream, gunzip
 
 
-def _choose_reader(stream, source: str, stats: ReadStats):
+def _choose_reader(stream, source: str, stats: ReadStats, hour: HourKeys | None = None):
+    """The reader of the source's format; for JSON lines, one that passes over the copies of an entry
+    already read (`unique.py`): those `hour` holds, for a sink's shards, else those of the recent past."""
     head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not body:
-        if not getattr(stream.raw, "copies", 0):  # an object that held only copies is not empty
-            stats.note("empty source", source, 0)
+        stats.note("empty source", source, 0)
         return None
     lines = body[:8192].split(b"\n")[:50]
     if _is_binary(lines) and not any(_looks_like_entry(line) for line in lines):
@@ -263,10 +269,13 @@ def _choose_reader(stream, source: str, stats: ReadStats):
     if kind == "json-array":
         return lambda prefilter: read_json_array(stream, source, stats, prefilter)
     if kind == "jsonl":
-        if prefilter_in_engine(source, head, stream):
+        # DuckDB opens a plain file by its name and would not see the copies passed over: a sink's
+        # hour is read in Python so that its copies count once; copies in any other file are the engine's.
+        if hour is None and prefilter_in_engine(source, head, stream):
             return lambda prefilter: (read_json_lines if prefilter == "off" else read_json_lines_in_engine)(
                 stream, source, stats, prefilter)
-        return lambda prefilter: read_json_lines(stream, source, stats, prefilter)
+        unique = io.BufferedReader(UniqueEntries(stream, hour or RecentKeys(), stats), SNIFF_BYTES)
+        return lambda prefilter: read_json_lines(unique, source, stats, prefilter)
     if kind == "csv":
         return lambda prefilter: read_csv(stream, source, stats)
     if kind == "journal-json":

@@ -17,23 +17,21 @@ only when a gs:// source is read, and this module only when one is named (`rca.i
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from rca.errors import RcaError
+from rca.ingest.shards import sink_hour
 from rca.ingest.stats import ReadStats
+from rca.ingest.unique import COPIES, UniqueEntries, entry_key  # noqa: F401 - where they were first
 
 SCHEME = "gs://"
 HOUR = 3600.0
-SINK_OBJECT = re.compile(r"(?:^|/)(\d{4})/(\d\d)/(\d\d)/(\d\d):00:00_\d\d:59:59_[SA]\d+\.json(?:\.gz)?$")
 DATE_FOLDER = re.compile(r"(?:^|/)(\d{4})(?:/(\d\d)(?:/(\d\d))?)?/?$")
 _CHUNK = 1 << 20
-COPIES = "copies of an entry already read, passed over"  # the note that counts them
 
 
 class StorageError(RcaError):
@@ -150,16 +148,10 @@ def _overlaps(start: float, end: float, since: float | None, until: float | None
 def _sink_object(info: dict) -> SinkObject:
     name = info["name"]
     url = SCHEME + name
-    match = SINK_OBJECT.search(name)
-    if match is None:
+    hour = sink_hour(name)
+    if hour is None:
         return SinkObject(url, int(info.get("size") or 0), "", None)
-    year, month, day, hour = map(int, match.groups())
-    try:
-        start = datetime(year, month, day, hour, tzinfo=UTC).timestamp()
-    except ValueError:
-        return SinkObject(url, int(info.get("size") or 0), "", None)
-    log = name[: match.start()].rsplit("/", 1)[-1]
-    return SinkObject(url, int(info.get("size") or 0), log, start)
+    return SinkObject(url, int(info.get("size") or 0), hour[0], hour[1])
 
 
 def _bucket_exists(fs, root: str) -> bool:
@@ -198,69 +190,3 @@ def hour_groups(objects: Iterable[SinkObject]) -> list[tuple[str, ...]]:
 def open_object(url: str):
     """An object's bytes, streamed in blocks (gzip is undone by the caller, from its first bytes)."""
     return filesystem().open(url[len(SCHEME):], "rb", block_size=8 * _CHUNK, cache_type="readahead")
-
-
-class UniqueEntries(io.RawIOBase):
-    """The JSON lines of a stream without the entries already in `seen` (keys of one log's hour,
-    shared by the objects read with it); the copies passed over are counted in `stats.notes`. The
-    key is found without decoding: sink lines are compact JSON, and a key written inside a string
-    would be escaped (`\\"insertId\\"`), so only real keys match. A line without an insertId is
-    always kept. Keys are held as 64-bit hashes, so that an hour of a million entries costs tens of
-    megabytes."""
-
-    def __init__(self, stream, seen: set[int], stats: ReadStats):
-        self.stream, self.seen, self.stats = stream, seen, stats
-        self.pending = memoryview(b"")
-        self.tail = b""  # a line not yet ended at the end of the last chunk
-        self.copies = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self.pending:
-            chunk = self.stream.read(_CHUNK)
-            if not chunk and not self.tail:
-                return 0
-            lines = (self.tail + chunk).split(b"\n")
-            self.tail = lines.pop() if chunk else b""
-            self.pending = memoryview(self._unique(lines))
-        count = min(len(buffer), len(self.pending))
-        buffer[:count] = self.pending[:count]
-        self.pending = self.pending[count:]
-        return count
-
-    def _unique(self, lines: list[bytes]) -> bytes:
-        seen = self.seen
-        kept = []
-        for line in lines:
-            key = entry_key(line)
-            if key is not None:
-                if key in seen:
-                    continue
-                seen.add(key)
-            kept.append(line)
-        if len(kept) < len(lines):
-            self.copies += len(lines) - len(kept)
-            self.stats.notes[COPIES] += len(lines) - len(kept)
-        return b"\n".join(kept) + b"\n" if kept else b""
-
-    def close(self) -> None:
-        self.stream.close()
-        super().close()
-
-
-def entry_key(line: bytes) -> int | None:
-    """hash((logName, timestamp, insertId)) of a compact JSON line, or None without an insertId."""
-    insert_id = _value(line, b'"insertId":"')
-    if insert_id is None:
-        return None
-    return hash((insert_id, _value(line, b'"timestamp":"'), _value(line, b'"logName":"')))
-
-
-def _value(line: bytes, key: bytes) -> bytes | None:
-    at = line.find(key)
-    if at < 0:
-        return None
-    start = at + len(key)
-    return line[start: line.find(b'"', start)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 
+from rca.ingest.shards import stream_of
 from rca.ingest.times import format_timestamp
 
 # Cloud Logging's LogSeverity names, in order; text logs map onto them.
@@ -76,8 +77,9 @@ class LogRecord:
 
     @property
     def stitch_key(self) -> tuple:
-        """Lines that one process printed share this key; tracebacks are stitched within it."""
-        return (self.source, self.service, self.revision, self.instance, self.log_name)
+        """Lines that one process printed share this key; tracebacks are stitched within it. The
+        shards of a log sink's hour share one stream (`shards.stream_of`): a traceback crosses them."""
+        return (stream_of(self.source), self.service, self.revision, self.instance, self.log_name)
 
     def reference(self) -> dict:
         """Where this record lives: enough to find it again in the file or in Logs Explorer."""

@@ -219,3 +219,49 @@ def test_a_key_that_never_falls_silent_settles_into_the_units_of_one_whole_run(s
     assert len(records) > 3 * SETTLE_EVERY
     assert sorted(settled) == sorted(whole) and not stats.notes
     assert sum(len(unit) > 1 for unit in whole) > 100  # tracebacks, not only single lines
+
+
+BURST = [
+    "Traceback (most recent call last):\n  File \"/app/main.py\", line 3, in handler",  # Cloud Run merges the first lines
+    "    return process(request)",
+    "           ^^^^^^^^^^^^^^^^",
+    '  File "/app/app.py", line 9, in process',
+    "    client = redis.Redis()",
+    "NameError: name 'redis' is not defined",
+]
+
+
+def _burst_of_identical_tracebacks(tied_at: set[int]) -> list[LogRecord]:
+    """73 copies of one traceback printed back to back by one instance within two seconds, one entry
+    a line, stamped to the microsecond (two lines of a copy share a stamp, in order). The `Traceback`
+    entry of each copy in `tied_at` is stamped in the same microsecond as the previous copy's
+    exception line, and the export orders the two by their insertIds, whose last digits are random:
+    here the `Traceback` entry first."""
+    offsets = (0, 2, 2, 4, 6, 8)  # microseconds from a copy's first line
+    records: list[list] = []
+    now = 1000.0
+    for copy in range(73):
+        start = records[-1][0] if copy in tied_at else now
+        records.extend([start + offset / 1e6, "ERROR" if i == 0 else None, text] for i, (offset, text) in enumerate(zip(offsets, BURST)))
+        if copy in tied_at:
+            at = len(records) - len(BURST)
+            records[at - 1], records[at] = records[at], records[at - 1]
+        now = records[-1][0] + 0.02
+    return [LogRecord(time=round(moment, 6), severity=severity, text=text, source="s", position=index + 1,
+                      service="api", revision="api-1", instance="a", log_name="stderr")
+            for index, (moment, severity, text) in enumerate(records)]
+
+
+def test_a_burst_of_identical_tracebacks_with_tied_stamps_stitches_every_one():
+    """Issue 25 item 6: 3 of 73 were cut into an `unknown <truncated>` fragment, the copy before the
+    tie losing its exception line to the copy after it."""
+    untied = list(events_from_records(_burst_of_identical_tracebacks(set())))
+    assert len(untied) == 73 and all(not e.traceback.truncated for e in untied)  # the same entries, no ties: right
+    burst = _burst_of_identical_tracebacks({12, 40, 41})
+    assert sum(r.time == s.time and r.text.startswith("Traceback") and s.text.startswith("NameError")
+               for r, s in zip(burst, burst[1:])) == 3  # a copy's first entry before the last one's exception line
+    events = list(events_from_records(burst))
+    assert len(events) == 73
+    assert [e.message for e in events] == ["NameError: name 'redis' is not defined"] * 73
+    assert not any(e.traceback.truncated for e in events)
+    assert all(e.text == untied[0].text for e in events)
