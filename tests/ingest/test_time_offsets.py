@@ -6,7 +6,7 @@ times included."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import orjson
 import pytest
