@@ -52,6 +52,7 @@ class Scope:
     since: float | None = None
     until: float | None = None
     service: str | None = None
+    timeout: float | None = None  # seconds to wait for a storage server (gs:// sources); None: its default
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def map_part(part: Part, scope: Scope) -> Partial:
     sink's objects of one log and hour."""
     stats = ReadStats()
     if part.objects:
-        return compact(map_records(iter_sink_records(part.objects, stats), scope, stats))
+        return compact(map_records(iter_sink_records(part.objects, stats, timeout=scope.timeout), scope, stats))
     if part.end is None:
         return compact(map_inputs([part.source], scope, stats))
     if part.start == 0:

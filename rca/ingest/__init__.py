@@ -191,26 +191,43 @@ def iter_records(inputs: Iterable[str | os.PathLike] | str | os.PathLike, stats:
         yield from join_split_entries(_read_source(source, stats, mode), stats)
 
 
-def iter_sink_records(objects: Iterable[str], stats: ReadStats, prefilter: str = "deploys") -> Iterator[LogRecord]:
+def iter_sink_records(objects: Iterable[str], stats: ReadStats, prefilter: str = "deploys",
+                      timeout: float | None = None) -> Iterator[LogRecord]:
     """The records of a log sink's objects of one log and hour (gs:// URLs, see `gcs.hour_groups`),
     read in turn; an entry written to several of them counts once. The keys that tell so are this
-    hour's alone, dropped when it is read."""
+    hour's alone, dropped when it is read. `timeout`: seconds to wait for the storage server."""
     seen: set[int] = set()
     for source in objects:
         stats.sources.append(source)
-        yield from join_split_entries(_read_source(source, stats, prefilter, seen), stats)
+        yield from join_split_entries(_read_source(source, stats, prefilter, seen, timeout), stats)
 
 
-def _read_source(source: str, stats: ReadStats, prefilter: str, seen: set[int] | None = None) -> Iterator[LogRecord]:
+# The note that marks a report made without all of a bucket's object: it reaches the summary, the
+# report's footer and its JSON `stats.notes`, beside the object's error (`rca analyze` exits 2).
+CUT_SHORT = "objects not read to their end (this report is partial)"
+
+
+def _read_source(source: str, stats: ReadStats, prefilter: str, seen: set[int] | None = None,
+                 timeout: float | None = None) -> Iterator[LogRecord]:
     try:
-        stream, gunzip = _open(source, stats, seen)
+        stream, gunzip = _open(source, stats, seen, timeout)
     except OSError as error:
         stats.error(source, f"cannot open: {error.strerror or error}")
+        if is_gcs(source):
+            stats.note(CUT_SHORT, source, "")
         return
-    with stream:
-        reader = _choose_reader(stream, source, stats)
-        if reader is not None:
-            yield from reader(prefilter)
+    before = stats.records
+    try:
+        with stream:
+            reader = _choose_reader(stream, source, stats)
+            if reader is not None:
+                yield from reader(prefilter)
+    except OSError as error:
+        if not is_gcs(source):
+            raise  # a local file failing mid-read is the run's error (rca: error: …), as before
+        stats.error(source, f"{error}; {stats.records - before:,} records read from it before that")
+        stats.note(CUT_SHORT, source, "")
+        return
     if gunzip is not None and gunzip.damage is not None:
         _count_the_cut(gunzip, source, stats)
 
@@ -222,14 +239,14 @@ def _count_the_cut(gunzip: Gunzip, source: str, stats: ReadStats) -> None:
     stats.skip(f"truncated or corrupt gzip ({gunzip.damage})", source, "end of readable data")
 
 
-def _open(source: str, stats: ReadStats, seen: set[int] | None = None):
+def _open(source: str, stats: ReadStats, seen: set[int] | None = None, timeout: float | None = None):
     """A buffered binary stream of the source's bytes, gzip undone, and the Gunzip that undoes it
     (None for a plain source); with `seen`, without the entries whose keys it holds (a sink's
     objects, see `gcs.UniqueEntries`)."""
     remote = is_gcs(source)
     if remote:
         from rca.ingest.gcs import UniqueEntries, open_object
-    raw: Any = sys.stdin.buffer if source == STDIN else open_object(source) if remote else open(source, "rb")
+    raw: Any = sys.stdin.buffer if source == STDIN else open_object(source, timeout) if remote else open(source, "rb")
     stream = io.BufferedReader(raw, SNIFF_BYTES) if source == STDIN or remote else raw
     gunzip = None
     if stream.peek(2)[:2] == GZIP_MAGIC:
