@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import enum
 import heapq
+import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -192,7 +195,7 @@ def analyze(
     elif not inputs:
         stderr.print("rca: error: give log files to analyse, or --project to pull them live")
         raise typer.Exit(2)
-    with _cluster(dask) as client, _progress(stats):
+    with _stopping_cleanly(dask is None), _cluster(dask) as client, _progress(stats):
         result = analyze_logs(source, settings, rules=rules, stats=stats, model=model, client=client).analysis
     scrub = _scrubber(no_redact, redact_pii)
     text = _report_text(result, output_format, scrub, no_redact, redact_pii, zone)
@@ -240,6 +243,65 @@ def _refuse_an_input_as_output(out: Path | None, inputs: list[str]) -> None:
     named = input_named_by(out, inputs) if out is not None else None
     if named is not None:
         raise RcaError(f"--out {out} is the input {named}: the report would replace it; write the report elsewhere")
+
+
+class _Signalled(BaseException):
+    """SIGINT or SIGTERM during an analysis, raised where the main thread is. A BaseException, as
+    KeyboardInterrupt is, so that no `except Exception` on the way takes it for a failed read."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+@contextlib.contextmanager
+def _stopping_cleanly(end_workers_first: bool):
+    """Ctrl-C or SIGTERM during an analysis: the worker processes are ended, a Dask cluster is closed
+    (by its context, left on the way out), and the run stops with one line and exit 130 / 143, no
+    traceback, no process left behind. With `end_workers_first` (a process pool, which would wait
+    for its running parts as it closes) the workers are ended before the pool is left."""
+
+    def stop(signum, frame):
+        for name in STOP_SIGNALS:  # one stop: a second Ctrl-C does not break the cleanup
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)  # its workers' goodbyes are no error
+        if end_workers_first:
+            _end_worker_processes()
+        raise _Signalled(signal.Signals(signum).name)
+
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may handle signals
+        yield
+        return
+    previous = {name: signal.signal(getattr(signal, name), stop) for name in STOP_SIGNALS}
+    try:
+        yield
+    except _Signalled as stopped:
+        _end_worker_processes()
+        stderr.print(f"rca: analysis stopped by {stopped.name}; no report written", markup=False)
+        raise typer.Exit(WATCH_EXIT[stopped.name]) from None
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+
+STOP_SIGNALS = ("SIGINT", "SIGTERM")
+
+
+def _end_worker_processes(grace_seconds: float = 5.0) -> None:
+    """Every process this one started (pool workers, a local Dask cluster's): SIGTERM, then SIGKILL
+    for one still there after `grace_seconds`."""
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(grace_seconds)
+        if child.is_alive():
+            child.kill()
+            child.join()
 
 
 def _cluster(address: str | None):

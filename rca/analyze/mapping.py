@@ -488,8 +488,18 @@ def run_parts(parts: list[Part], scope: Scope, workers: int) -> Iterator[Partial
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(workers, len(parts))) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(parts)), initializer=_leave_stops_to_the_parent) as pool:
         yield from pool.map(map_part, parts, itertools.repeat(scope))
+
+
+def _leave_stops_to_the_parent() -> None:
+    """In each worker: Ctrl-C reaches every process of the terminal's group, and a worker would print
+    its own KeyboardInterrupt traceback; the parent, which ends the workers, decides alone (rca.cli).
+    SIGTERM, the parent's way to end a worker, ends it at once, whatever handler the fork copied."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 __all__ = ["Part", "Partial", "Scope", "classify_samples", "map_inputs", "map_part", "map_records", "merge_partials",
