@@ -71,7 +71,7 @@ def test_a_stop_ends_every_worker_with_one_line(flood, workers, stop):
             os.killpg(rca.pid, stop)
         else:
             os.kill(rca.pid, stop)
-        out, err = rca.communicate(timeout=60)  # workers left holding the pipes would block this
+        out, err = rca.communicate(timeout=120)  # workers left holding the pipes would block this
     finally:
         if rca.poll() is None:
             os.killpg(rca.pid, signal.SIGKILL)

@@ -12,7 +12,7 @@ from conftest import run_rca
 from logging_server import LoggingServer
 from test_live import ENTRIES, SINCE, UNTIL
 
-SILENT = "Cloud Logging did not answer within 1 s: try again later, or give more time with --timeout"
+SILENT = "Cloud Logging did not answer within 3 s: try again later, or give more time with --timeout"
 
 
 @pytest.fixture
@@ -28,8 +28,8 @@ def test_a_silent_logging_api_is_given_up_on(silent_after_two_pages, tmp_path, c
     extra = ["--out", str(out), "--page-size", "250"] if command == "pull" else ["--format", "json"]
     started = time.monotonic()
     done = run_rca(command, "--project", "netra-staging", "--since", SINCE, "--until", UNTIL,
-                   "--endpoint", silent_after_two_pages.endpoint, "--timeout", "1", *extra)
-    assert time.monotonic() - started < 60
+                   "--endpoint", silent_after_two_pages.endpoint, "--timeout", "3", *extra)
+    assert time.monotonic() - started < 150  # the pull and a 3 s wait, on a busy machine
     stderr = done.stderr.decode()
     assert done.returncode == 1 and "Traceback" not in stderr, stderr
     errors = [line for line in stderr.splitlines() if line.startswith("rca: error:")]

@@ -63,18 +63,18 @@ def assert_one_line_and_partial(done, complete: dict) -> str:
 def test_a_server_silent_mid_read_is_given_up_on(big_object, monkeypatch):
     """Today gcsfs's session waits on a silent server for ever (aiohttp's total time-out is off)."""
     with FaultyStorage(big_object["address"], TARGET, "stall", start=1) as proxy:
-        done, seconds = analyze_through(proxy, monkeypatch, "--timeout", "1")
+        done, seconds = analyze_through(proxy, monkeypatch, "--timeout", "3")
     assert proxy.downloads >= 1
-    assert seconds < 60  # three waits of 1 s for the block, and the rest of the run
+    assert seconds < 150  # three waits of 3 s for the block, and the rest of the run on a busy machine
     error = assert_one_line_and_partial(done, big_object["report"])
-    assert f"after {BLOCK:,} of" in error and "within 3 s" in error
+    assert f"after {BLOCK:,} of" in error and "within 9 s" in error
 
 
 def test_a_server_that_drops_the_connection_prints_no_library_traceback(big_object, monkeypatch):
     """gcsfs retries a dropped download six times and logs the last failure with its traceback; the
     wait given is long enough for every retry (about 35 s of back-off)."""
     with FaultyStorage(big_object["address"], TARGET, "die", start=1) as proxy:
-        done, _ = analyze_through(proxy, monkeypatch, "--timeout", "20")
+        done, _ = analyze_through(proxy, monkeypatch, "--timeout", "30")
     assert proxy.downloads == 6
     error = assert_one_line_and_partial(done, big_object["report"])
     assert f"the read failed after {BLOCK:,} of" in error
