@@ -60,7 +60,7 @@ def _warn_about(stats: ReadStats) -> None:
 def analyze(source, settings: Settings | None = None, *, since=None, until=None, service: str | None = None,
             rules=None, repo=None, path_maps=(), stats: ReadStats | None = None, model="default", workers: int = 1,
             client=None, deployed_commit: str | None = None, branch: str | None = None, mute=(), baseline=None,
-            service_map=None) -> AnalysisResult:
+            service_map=None, timeout: float | None = None) -> AnalysisResult:
     """Find the root cause: what `rca analyze` prints, as a Python object.
 
     `source` is a path, a glob, a directory, a log sink's bucket (`gs://BUCKET/PREFIX`: only the
@@ -73,7 +73,7 @@ def analyze(source, settings: Settings | None = None, *, since=None, until=None,
     `dask.distributed.Client` as `client`, its cluster's workers do, reading the sources themselves.
     `deployed_commit` and `branch` feed each incident's remedy (the README's "Remedy"). `mute`,
     `baseline` (a (since, until) pair) and `service_map` ({text in a label: service}) are `--mute`,
-    `--baseline-since/-until` and `--service-map`. `settings` (rca.config.Settings) gives all of these at
+    `--baseline-since/-until` and `--service-map`; `timeout` is `--timeout` (seconds to wait for Cloud Storage). `settings` (rca.config.Settings) gives all of these at
     once, as the CLI does; an argument given here wins over it. The result has `groups` and `events`
     DataFrames, `incidents`, `to_markdown()`, `plot_timeline()`, and renders in a notebook.
     """
@@ -86,7 +86,7 @@ def analyze(source, settings: Settings | None = None, *, since=None, until=None,
              "path_maps": list(path_maps), "workers": workers if workers != 1 else None,
              "deployed_commit": deployed_commit, "branch": branch, "mute": list(mute),
              "baseline": None if baseline is None else (parse_moment(baseline[0]), parse_moment(baseline[1])),
-             "service_map": service_map}
+             "service_map": service_map, "timeout": timeout}
     chosen = Settings.build(None, **{**(vars(settings) if settings else {}),
                                      **{key: value for key, value in given.items() if value not in (None, [], {})}})
     if rules is None and chosen.rules:
@@ -98,7 +98,7 @@ def analyze(source, settings: Settings | None = None, *, since=None, until=None,
                             stats=stats, records=records, repo=chosen.repo, path_maps=chosen.path_maps, model=model,
                             mute=chosen.mute, baseline=chosen.baseline, service_map=chosen.service_map,
                             workers=chosen.workers, client=client, deployed_commit=chosen.deployed_commit,
-                            branch=chosen.branch)
+                            branch=chosen.branch, timeout=chosen.timeout)
     return AnalysisResult(analysis)
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import enum
 import heapq
+import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -125,6 +128,9 @@ WORKERS_HELP = ("Processes that read the logs (files, and byte ranges of large J
                 "default: the machine's cores. The report is the same whatever the number.")
 DASK_HELP = ("Run the reading on a Dask cluster: its scheduler's address (tcp://HOST:8786), or local:N for N worker "
              "processes here. The workers must reach the inputs themselves: gs:// URLs, or a file system they share.")
+TIMEOUT_HELP = ("Seconds to wait for Cloud Storage (gs:// sources) or the Logging API (--project) to connect and to go "
+                "on answering; a server silent that long fails the read with one error line (a bucket's object "
+                "gets three such waits in all, retries included). Default: 60.")
 ENDPOINT_HELP = f"Cloud Logging API endpoint, e.g. a proxy or a local server speaking the API (default: ${{{'RCA_LOGGING_ENDPOINT'}}} or Google's)."
 
 
@@ -155,6 +161,7 @@ def analyze(
     fail_on_incident: Annotated[bool, typer.Option("--fail-on-incident", help="Exit with status 1 when an incident is found (for CI and alerting).")] = False,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help=WORKERS_HELP, show_default=False)] = None,
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP, show_default=False)] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.1, help=TIMEOUT_HELP, show_default=False)] = None,
     deployed_commit: Annotated[str | None, typer.Option("--deployed-commit", help="The commit the failing revision runs, when its logs carry no commit label or image tag: the remedy looks for a later fix after it (with --repo) and writes its patch against it.", show_default=False)] = None,
     branch: Annotated[str | None, typer.Option("--branch", help="With --repo: the branch to look for a commit that already fixes the root cause (default: the checked-out one).", show_default=False)] = None,
     patch_out: Annotated[Path | None, typer.Option("--patch-out", help="With --repo: write the remedy's checked patch (a unified diff for `git apply`) to this file, when there is one.", show_default=False)] = None,
@@ -179,16 +186,16 @@ def analyze(
         config, since=parse_moment(since) if since else None, until=parse_moment(until) if until else None,
         service=service, path_maps=path_map, service_map=service_map, mute=mute, repo=repo,
         baseline=_baseline(baseline_since, baseline_until, since), deployed_commit=deployed_commit, branch=branch,
-        workers=workers or os.cpu_count() or 1)
+        workers=workers or os.cpu_count() or 1, timeout=timeout)
     stats = ReadStats()
     source: Any = inputs
     if project:
         window = {"since": settings.since, "until": settings.until}
-        source = _live_records(project, window, service, query_filter, everything, limit, endpoint, stats)
+        source = _live_records(project, window, service, query_filter, everything, limit, endpoint, stats, timeout)
     elif not inputs:
         stderr.print("rca: error: give log files to analyse, or --project to pull them live")
         raise typer.Exit(2)
-    with _cluster(dask) as client, _progress(stats):
+    with _stopping_cleanly(dask is None), _cluster(dask) as client, _progress(stats):
         result = analyze_logs(source, settings, rules=rules, stats=stats, model=model, client=client).analysis
     scrub = _scrubber(no_redact, redact_pii)
     text = _report_text(result, output_format, scrub, no_redact, redact_pii, zone)
@@ -238,6 +245,65 @@ def _refuse_an_input_as_output(out: Path | None, inputs: list[str]) -> None:
         raise RcaError(f"--out {out} is the input {named}: the report would replace it; write the report elsewhere")
 
 
+class _Signalled(BaseException):
+    """SIGINT or SIGTERM during an analysis, raised where the main thread is. A BaseException, as
+    KeyboardInterrupt is, so that no `except Exception` on the way takes it for a failed read."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+@contextlib.contextmanager
+def _stopping_cleanly(end_workers_first: bool):
+    """Ctrl-C or SIGTERM during an analysis: the worker processes are ended, a Dask cluster is closed
+    (by its context, left on the way out), and the run stops with one line and exit 130 / 143, no
+    traceback, no process left behind. With `end_workers_first` (a process pool, which would wait
+    for its running parts as it closes) the workers are ended before the pool is left."""
+
+    def stop(signum, frame):
+        for name in STOP_SIGNALS:  # one stop: a second Ctrl-C does not break the cleanup
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)  # its workers' goodbyes are no error
+        if end_workers_first:
+            _end_worker_processes()
+        raise _Signalled(signal.Signals(signum).name)
+
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may handle signals
+        yield
+        return
+    previous = {name: signal.signal(getattr(signal, name), stop) for name in STOP_SIGNALS}
+    try:
+        yield
+    except _Signalled as stopped:
+        _end_worker_processes()
+        stderr.print(f"rca: analysis stopped by {stopped.name}; no report written", markup=False)
+        raise typer.Exit(WATCH_EXIT[stopped.name]) from None
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+
+STOP_SIGNALS = ("SIGINT", "SIGTERM")
+
+
+def _end_worker_processes(grace_seconds: float = 5.0) -> None:
+    """Every process this one started (pool workers, a local Dask cluster's): SIGTERM, then SIGKILL
+    for one still there after `grace_seconds`."""
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(grace_seconds)
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+
 def _cluster(address: str | None):
     """A Dask client for --dask, or none."""
     import contextlib
@@ -274,13 +340,13 @@ def _baseline(since: str | None, until: str | None, analysis_since: str | None) 
     return window
 
 
-def _live_records(project, window, service, query_filter, everything, limit, endpoint, stats: ReadStats):
+def _live_records(project, window, service, query_filter, everything, limit, endpoint, stats: ReadStats, timeout=None):
     from rca.ingest.live import build_filter, pull_entries, records_from_entries
 
     since = window["since"] if window["since"] is not None else parse_moment("1h")
     window["since"] = since
     query = build_filter(since, window["until"], service=service, extra=query_filter, everything=everything)
-    entries = pull_entries(project, query, limit=limit, endpoint=endpoint, progress=_pull_progress)
+    entries = pull_entries(project, query, limit=limit, endpoint=endpoint, progress=_pull_progress, timeout=timeout)
     return records_from_entries(entries, project, stats)
 
 
@@ -303,6 +369,7 @@ def pull(
     limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many entries.", show_default=False)] = None,
     page_size: Annotated[int, typer.Option(min=1, max=1000, help="Entries per API request.")] = 1000,
     endpoint: Annotated[str | None, typer.Option("--endpoint", help=ENDPOINT_HELP, show_default=False)] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.1, help=TIMEOUT_HELP, show_default=False)] = None,
 ) -> None:
     """Pull entries from Cloud Logging and save them, to analyse and share offline.
 
@@ -315,7 +382,7 @@ def pull(
     stderr.print(f"query: {query}")
     try:
         count = save_entries(pull_entries(project, query, limit=limit, page_size=page_size, endpoint=endpoint,
-                                          progress=_pull_progress), out)
+                                          progress=_pull_progress, timeout=timeout), out)
     except PullError as error:
         stderr.print(f"rca: error: {error}", markup=False)
         stderr.print(f"{error.pulled:,} entries pulled before the failure are saved in {error.partial or out}; "

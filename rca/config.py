@@ -125,6 +125,7 @@ class Settings:
     deployed_commit: str | None = None
     branch: str | None = None
     workers: int = 1
+    timeout: float | None = None  # seconds to wait for Cloud Storage or the Logging API; None: their default
 
     @classmethod
     def build(cls, config: Config | None = None, **flags) -> Settings:

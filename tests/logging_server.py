@@ -34,6 +34,8 @@ class LoggingServer:
         self.requests: list[dict] = []
         self.failures: list[tuple[int, str]] = []  # answered, in order, before any real page
         self.fail_after_pages: int | None = None  # then fail every request once this many pages were served
+        self.silent_after_pages: int | None = None  # then answer no request once this many pages were served
+        self.released = threading.Event()  # set on leaving: a silent handler then ends
         self.pages_served = 0
         self._selections: dict[str, list[dict]] = {}
         handler = type("Handler", (_Handler,), {"logging_server": self})
@@ -49,6 +51,7 @@ class LoggingServer:
         return self
 
     def __exit__(self, *exc):
+        self.released.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -125,6 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
         server.requests.append(body)
         if server.failures:
             return self._error(*server.failures.pop(0))
+        if server.silent_after_pages is not None and server.pages_served >= server.silent_after_pages:
+            server.released.wait()  # the request read, no answer: a server that stopped mid-pull
+            return
         if server.fail_after_pages is not None and server.pages_served >= server.fail_after_pages:
             return self._error(503, "The service is currently unavailable.")
         if "timestamp" not in body.get("filter", ""):

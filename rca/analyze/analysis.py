@@ -58,7 +58,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
             repo: str | Path | None = None, path_maps: Sequence[tuple[str, str]] = (), model="default",
             mute: Sequence[str] = (), baseline: tuple[float, float] | None = None,
             service_map: dict[str, str] | None = None, workers: int = 1, client=None,
-            deployed_commit: str | None = None, branch: str | None = None) -> Analysis:
+            deployed_commit: str | None = None, branch: str | None = None, timeout: float | None = None) -> Analysis:
     """Analyse log files (or an iterable of LogRecords given as `records`). With `repo`, a checkout
     of the service's code, each root cause is traced to its file, confirmed, and blamed. `model`
     classifies what no rule claims (see `rca.classify.model.resolve`; None for rules only). `mute` names known
@@ -71,14 +71,15 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     that map on its cluster's workers instead, which must reach the inputs themselves. Inputs may be
     log sink buckets, gs://BUCKET/PREFIX: only their objects whose hour overlaps the window are read.
     Each incident with a root cause gets a remedy (rca.analyze.remedy): `deployed_commit` names the commit
-    the failing revision runs when its logs do not, and `branch` the branch of `repo` a fix is looked for on."""
+    the failing revision runs when its logs do not, and `branch` the branch of `repo` a fix is looked for on.
+    `timeout` is how long a read from a bucket may wait for the storage server (rca.ingest.gcs.READ_SECONDS by default)."""
     started = time.perf_counter()
     check_commit(deployed_commit)
     stats = stats if stats is not None else ReadStats()
     rules = rules or default_rules()
     rules.start_run()
     read_since = since if baseline is None or since is None else min(since, baseline[0])
-    scope = Scope(read_since, until, service)
+    scope = Scope(read_since, until, service, timeout)
     # map and merge: group summaries, the deploy tracker's state and the counts, per part
     if records is not None:
         partial = map_records(_counted(records, stats), scope, stats)
@@ -136,7 +137,7 @@ def _sink_objects(buckets: list[str], scope: Scope, stats: ReadStats):
         return [], []
     from rca.ingest.gcs import hour_groups, list_objects
 
-    sinks = [item for prefix in buckets for item in list_objects(prefix, scope.since, scope.until, stats)]
+    sinks = [item for prefix in buckets for item in list_objects(prefix, scope.since, scope.until, stats, scope.timeout)]
     return sinks, hour_groups(sinks)
 
 

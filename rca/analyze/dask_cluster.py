@@ -9,6 +9,7 @@ load the model. dask.distributed is imported only when a cluster is asked for.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 
 from rca.analyze.mapping import Part, Partial, Scope, map_part
@@ -35,8 +36,10 @@ def connect(address: str) -> Iterator:
         raise RcaError(f"--dask {address}: expected local:N with N workers, e.g. local:4")
     distributed = _distributed()
     if count is not None:
-        with distributed.LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                                      dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        # Its processes' logs are silenced: a stop (Ctrl-C, SIGTERM) while tasks run makes each worker
+        # log its cancelled tasks and lost heartbeats; what fails a task reaches rca as its exception.
+        with distributed.LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True, dashboard_address=":0",
+                                      silence_logs=logging.CRITICAL) as cluster, distributed.Client(cluster) as client:
             yield client
         return
     try:

@@ -54,6 +54,7 @@ class Scope:
     since: float | None = None
     until: float | None = None
     service: str | None = None
+    timeout: float | None = None  # seconds to wait for a storage server (gs:// sources); None: its default
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def map_part(part: Part, scope: Scope) -> Partial:
     sink's objects of one log and hour."""
     stats = ReadStats()
     if part.objects:
-        return compact(map_records(iter_sink_records(part.objects, stats), scope, stats))
+        return compact(map_records(iter_sink_records(part.objects, stats, timeout=scope.timeout), scope, stats))
     if part.end is None:
         return compact(map_inputs([part.source], scope, stats))
     if part.start == 0:
@@ -499,8 +500,18 @@ def run_parts(parts: list[Part], scope: Scope, workers: int) -> Iterator[Partial
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(workers, len(parts))) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(parts)), initializer=_leave_stops_to_the_parent) as pool:
         yield from pool.map(map_part, parts, itertools.repeat(scope))
+
+
+def _leave_stops_to_the_parent() -> None:
+    """In each worker: Ctrl-C reaches every process of the terminal's group, and a worker would print
+    its own KeyboardInterrupt traceback; the parent, which ends the workers, decides alone (rca.cli).
+    SIGTERM, the parent's way to end a worker, ends it at once, whatever handler the fork copied."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 __all__ = ["Part", "Partial", "Scope", "classify_samples", "map_inputs", "map_part", "map_records", "merge_partials",

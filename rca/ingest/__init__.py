@@ -192,33 +192,51 @@ def iter_records(inputs: Iterable[str | os.PathLike] | str | os.PathLike, stats:
         yield from read_together(group, stats, mode)
 
 
-def iter_sink_records(objects: Iterable[str], stats: ReadStats, prefilter: str = "deploys") -> Iterator[LogRecord]:
+def iter_sink_records(objects: Iterable[str], stats: ReadStats, prefilter: str = "deploys",
+                      timeout: float | None = None) -> Iterator[LogRecord]:
     """The records of a log sink's objects of one log and hour (gs:// URLs, see `gcs.hour_groups`),
-    as `read_together` reads them."""
-    return read_together(tuple(objects), stats, prefilter)
+    as `read_together` reads them. `timeout`: seconds to wait for the storage server."""
+    return read_together(tuple(objects), stats, prefilter, timeout)
 
 
-def read_together(sources: tuple[str, ...], stats: ReadStats, prefilter: str) -> Iterator[LogRecord]:
+def read_together(sources: tuple[str, ...], stats: ReadStats, prefilter: str,
+                  timeout: float | None = None) -> Iterator[LogRecord]:
     """The records of one group of `shards.shard_groups` (a file, or a log sink's shards of one log
     and hour, local or gs://), merged in time order so that a traceback whose lines two shards share
     is stitched whole; an entry written to several shards counts once. The keys that tell so are
     this hour's alone, dropped when it is read."""
     hour = HourKeys() if len(sources) > 1 or sink_hour(sources[0]) is not None else None
     stats.sources.extend(sources)
-    streams = [_read_source(source, stats, prefilter, hour) for source in sources]
+    streams = [_read_source(source, stats, prefilter, hour, timeout) for source in sources]
     yield from join_split_entries(merged_in_time(streams), stats)
 
 
-def _read_source(source: str, stats: ReadStats, prefilter: str, hour: HourKeys | None = None) -> Iterator[LogRecord]:
+# The note that marks a report made without all of a bucket's object: it reaches the summary, the
+# report's footer and its JSON `stats.notes`, beside the object's error (`rca analyze` exits 2).
+CUT_SHORT = "objects not read to their end (this report is partial)"
+
+
+def _read_source(source: str, stats: ReadStats, prefilter: str, hour: HourKeys | None = None,
+                 timeout: float | None = None) -> Iterator[LogRecord]:
     try:
-        stream, gunzip = _open(source, stats)
+        stream, gunzip = _open(source, stats, timeout)
     except OSError as error:
         stats.error(source, f"cannot open: {error.strerror or error}")
+        if is_gcs(source):
+            stats.note(CUT_SHORT, source, "")
         return
-    with stream:
-        reader = _choose_reader(stream, source, stats, hour)
-        if reader is not None:
-            yield from reader(prefilter)
+    before = stats.records
+    try:
+        with stream:
+            reader = _choose_reader(stream, source, stats, hour)
+            if reader is not None:
+                yield from reader(prefilter)
+    except OSError as error:
+        if not is_gcs(source):
+            raise  # a local file failing mid-read is the run's error (rca: error: …), as before
+        stats.error(source, f"{error}; {stats.records - before:,} records read from it before that")
+        stats.note(CUT_SHORT, source, "")
+        return
     if gunzip is not None and gunzip.damage is not None:
         _count_the_cut(gunzip, source, stats)
 
@@ -230,13 +248,13 @@ def _count_the_cut(gunzip: Gunzip, source: str, stats: ReadStats) -> None:
     stats.skip(f"truncated or corrupt gzip ({gunzip.damage})", source, "end of readable data")
 
 
-def _open(source: str, stats: ReadStats):
+def _open(source: str, stats: ReadStats, timeout: float | None = None):
     """A buffered binary stream of the source's bytes, gzip undone, and the Gunzip that undoes it
     (None for a plain source)."""
     remote = is_gcs(source)
     if remote:
         from rca.ingest.gcs import open_object
-    raw: Any = sys.stdin.buffer if source == STDIN else open_object(source) if remote else open(source, "rb")
+    raw: Any = sys.stdin.buffer if source == STDIN else open_object(source, timeout) if remote else open(source, "rb")
     stream = io.BufferedReader(raw, SNIFF_BYTES) if source == STDIN or remote else raw
     gunzip = None
     if stream.peek(2)[:2] == GZIP_MAGIC:

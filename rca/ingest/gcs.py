@@ -17,11 +17,14 @@ only when a gs:// source is read, and this module only when one is named (`rca.i
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from rca.errors import RcaError
 from rca.ingest.shards import sink_hour
@@ -32,10 +35,20 @@ SCHEME = "gs://"
 HOUR = 3600.0
 DATE_FOLDER = re.compile(r"(?:^|/)(\d{4})(?:/(\d\d)(?:/(\d\d))?)?/?$")
 _CHUNK = 1 << 20
+BLOCK = 8 * _CHUNK  # bytes fetched by one request when an object is streamed
+READ_SECONDS = 60.0  # the default wait for the server (`rca analyze --timeout`)
+# A block's fetch, gcsfs's own retries included, gets this many times the wait: a server that went
+# silent is given up on in a bounded time however often gcsfs would ask again.
+BLOCK_WAITS = 3
 
 
 class StorageError(RcaError):
     """A bucket that cannot be read: missing, forbidden, or gcsfs not installed."""
+
+
+class ReadCut(OSError):
+    """An object whose reading stopped before its end: the server fell silent, or the connection
+    dropped and gcsfs's retries did not bring it back. One line, the object named."""
 
 
 @dataclass(frozen=True)
@@ -46,34 +59,43 @@ class SinkObject:
     hour: float | None  # the start of its hour, epoch seconds; None for an object not named by a sink
 
 
-def filesystem():
+def filesystem(timeout: float | None = None):
     """gcsfs, with credentials found as Google's own clients find them (Application Default
-    Credentials), or anonymous when `STORAGE_EMULATOR_HOST` points at an emulator, as they do."""
+    Credentials), or anonymous when `STORAGE_EMULATOR_HOST` points at an emulator, as they do.
+    Every request waits at most `timeout` seconds (READ_SECONDS by default) to connect and for each
+    read of the answer: aiohttp's default, as gcsfs sets it, waits forever on a silent server."""
     try:
         # The core file system, not the package's default: gcsfs 2026's default first asks a gRPC
         # storage-layout API for the bucket's type (zonal, hierarchical), which a local emulator cannot
         # answer, and waits 60 s before falling back (docs/GCP-NOTES.md). A sink's bucket is neither.
         # Chosen here rather than by setting GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT, so os.environ is left alone.
+        from aiohttp import ClientTimeout
         from gcsfs.core import GCSFileSystem
     except ImportError:
         raise StorageError("reading gs:// sources needs gcsfs: pip install 'rca[gcs]'") from None
+    # gcsfs logs each failed try with its traceback (logger.exception): a dozen for one dropped
+    # connection. What failed reaches the user once, as rca's own line; a handler of the caller's still sees them.
+    logging.getLogger("gcsfs").addHandler(logging.NullHandler())
+    seconds = timeout or READ_SECONDS
+    waits = ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
     emulator = os.environ.get("STORAGE_EMULATOR_HOST", "")
     if emulator in ("", "default"):
-        return GCSFileSystem()
+        return GCSFileSystem(requests_timeout=waits)
     # Named, not left for gcsfs to read, so that its cache of file systems keys on the emulator.
     endpoint = emulator if emulator.startswith(("http://", "https://")) else f"http://{emulator}"
-    return GCSFileSystem(token="anon", endpoint_url=endpoint)
+    return GCSFileSystem(token="anon", endpoint_url=endpoint, requests_timeout=waits)
 
 
 # ---- listing --------------------------------------------------------------------------------------
 
 
-def list_objects(prefix: str, since: float | None = None, until: float | None = None, stats: ReadStats | None = None) -> list[SinkObject]:
+def list_objects(prefix: str, since: float | None = None, until: float | None = None, stats: ReadStats | None = None,
+                 timeout: float | None = None) -> list[SinkObject]:
     """The objects under `prefix` (a gs:// URL) whose hour overlaps [since, until), and those not
     named by a sink (their hour is unknown, so they are read and their records filtered). A prefix
     that holds nothing is an error in `stats`, like a pattern that matches no file; one whose objects
     all lie outside the window is a note there: the window, not the bucket, is what to check."""
-    fs = filesystem()
+    fs = filesystem(timeout)
     root = prefix[len(SCHEME):].rstrip("/")
     try:
         listed, passed = _listing(fs, root, since, until)
@@ -187,6 +209,54 @@ def hour_groups(objects: Iterable[SinkObject]) -> list[tuple[str, ...]]:
 # ---- reading --------------------------------------------------------------------------------------
 
 
-def open_object(url: str):
-    """An object's bytes, streamed in blocks (gzip is undone by the caller, from its first bytes)."""
-    return filesystem().open(url[len(SCHEME):], "rb", block_size=8 * _CHUNK, cache_type="readahead")
+def open_object(url: str, timeout: float | None = None):
+    """An object's bytes, streamed in blocks (gzip is undone by the caller, from its first bytes);
+    a block not fetched within BLOCK_WAITS times `timeout` raises ReadCut."""
+    fs = filesystem(timeout)
+    path = url[len(SCHEME):]
+    try:
+        size = int(fs.info(path)["size"])
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # gcsfs raises OSError, HttpError, aiohttp's or google-auth's errors
+        raise ReadCut(f"cannot open: {_first_line(error)}") from None
+    return io.BufferedReader(ObjectBlocks(fs, path, size, (timeout or READ_SECONDS) * BLOCK_WAITS), BLOCK)
+
+
+class ObjectBlocks(io.RawIOBase):
+    """An object read block by block, each fetch given `deadline` seconds in all: fsspec cancels it
+    then, gcsfs's retries with it. Fewer bytes than the object holds is a cut, never an end."""
+
+    def __init__(self, fs, path: str, size: int, deadline: float):
+        self.fs, self.path, self.size, self.deadline = fs, path, size, deadline
+        self.offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.offset >= self.size:
+            return 0
+        end = min(self.size, self.offset + len(buffer))
+        try:
+            data = self.fs.cat_file(self.path, start=self.offset, end=end, timeout=self.deadline)
+        except FileNotFoundError:
+            raise ReadCut(f"deleted while read, after {self.offset:,} of {self.size:,} bytes") from None
+        except Exception as error:
+            raise ReadCut(self._cut(error)) from None
+        if not data:
+            raise ReadCut(f"the server sent nothing after {self.offset:,} of {self.size:,} bytes")
+        buffer[:len(data)] = data
+        self.offset += len(data)
+        return len(data)
+
+    def _cut(self, error: Exception) -> str:
+        where = f"after {self.offset:,} of {self.size:,} bytes"
+        if type(error).__name__ in ("FSTimeoutError", "TimeoutError", "ServerTimeoutError"):
+            return f"no answer from the server within {self.deadline:.0f} s, {where}"
+        return f"the read failed {where}: {_first_line(error)}"
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

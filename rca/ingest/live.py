@@ -29,7 +29,7 @@ from rca.ingest.times import format_timestamp
 ENDPOINT_VARIABLE = "RCA_LOGGING_ENDPOINT"
 DEFAULT_ENDPOINT = "https://logging.googleapis.com"
 READ_SCOPE = "https://www.googleapis.com/auth/logging.read"
-REQUEST_SECONDS = 120
+REQUEST_SECONDS = 60.0  # the default wait for each answer (`--timeout`): to connect, and between bytes of it
 RETRYABLE_ATTEMPTS = 5
 BACKOFF_SECONDS = 1.0
 # What the analysis needs when --all is not given: warnings and errors, failed requests, the
@@ -102,13 +102,15 @@ def make_session(project: str | None, endpoint: str | None = None):
 
 def pull_entries(project: str, query: str, *, limit: int | None = None, page_size: int = 1000,
                  endpoint: str | None = None, progress: Callable[[PullProgress], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> Iterator[dict]:
+                 sleep: Callable[[float], None] = time.sleep, timeout: float | None = None) -> Iterator[dict]:
     """Raw LogEntry dicts, oldest first, page by page.
 
     The pages are asked with the request `Client.list_entries` makes, through google-auth's public
     AuthorizedSession, keeping the API's JSON as it is. The client's entry objects cost three times
     the server's own time to build (two strptime calls an entry) and drop `split` and `errorGroups`. A page that fails with 429 or 5xx is asked again
-    from its page token, with back-off, a bounded number of times."""
+    from its page token, with back-off, a bounded number of times. Each request waits `timeout` seconds
+    (REQUEST_SECONDS by default) to connect and for each read of the answer; a server silent that long
+    stops the pull with one PullError."""
     session = make_session(project, endpoint)
     request = {"resourceNames": [f"projects/{project}"], "filter": query, "orderBy": "timestamp asc",
                "pageSize": page_size}
@@ -116,7 +118,8 @@ def pull_entries(project: str, query: str, *, limit: int | None = None, page_siz
     token = None
     tokens_seen: set[str] = set()
     while True:
-        page = _fetch_page(session, dict(request, pageToken=token) if token else request, project, state, sleep)
+        page = _fetch_page(session, dict(request, pageToken=token) if token else request, project, state, sleep,
+                           timeout or REQUEST_SECONDS)
         state.pages += 1
         token = page.get("nextPageToken")
         if token in tokens_seen:  # checked before this page is kept: it would only repeat earlier entries
@@ -135,33 +138,44 @@ def pull_entries(project: str, query: str, *, limit: int | None = None, page_siz
             return
 
 
-def _fetch_page(session, request: dict, project: str, state: PullProgress, sleep) -> dict:
+def _fetch_page(session, request: dict, project: str, state: PullProgress, sleep, timeout: float) -> dict:
     from google.api_core import exceptions
 
     retryable = (exceptions.TooManyRequests, exceptions.ServiceUnavailable, exceptions.InternalServerError,
                  exceptions.GatewayTimeout, exceptions.BadGateway)
     for attempt in range(RETRYABLE_ATTEMPTS):
         try:
-            return _post(session, "/v2/entries:list", request)
+            return _post(session, "/v2/entries:list", request, timeout)
         except retryable as error:
             if attempt == RETRYABLE_ATTEMPTS - 1:
                 raise PullError(_explain(error, project), state.entries, transient=True) from None
             sleep(BACKOFF_SECONDS * 2 ** attempt)
         except Exception as error:  # requests' connection errors and time-outs are OSErrors: the network, not the query
-            raise PullError(_explain(error, project), state.entries, transient=isinstance(error, OSError)) from None
+            message = _silent(error, timeout) or _explain(error, project)
+            raise PullError(message, state.entries, transient=isinstance(error, OSError)) from None
     raise AssertionError("unreachable")
 
 
-def _post(session, path: str, body: dict) -> dict:
+def _post(session, path: str, body: dict, timeout: float = REQUEST_SECONDS) -> dict:
     """One API call; an HTTP error becomes google.api_core's exception for its status, as the
     client's own calls raise them."""
     from google.api_core import exceptions
 
     authorised, base = session
-    response = authorised.post(f"{base}{path}", params={"prettyPrint": "false"}, json=body, timeout=REQUEST_SECONDS)
+    response = authorised.post(f"{base}{path}", params={"prettyPrint": "false"}, json=body, timeout=timeout)
     if response.status_code >= 400:
         raise exceptions.from_http_response(response)
     return response.json()
+
+
+def _silent(error: Exception, timeout: float) -> str | None:
+    """The line for a server that did not answer in time (requests' Timeout), else None."""
+    from requests.exceptions import ConnectTimeout, Timeout
+
+    if not isinstance(error, Timeout):
+        return None
+    what = "accept the connection" if isinstance(error, ConnectTimeout) else "answer"
+    return f"Cloud Logging did not {what} within {timeout:g} s: try again later, or give more time with --timeout"
 
 
 def _explain(error: Exception, project: str | None) -> str:

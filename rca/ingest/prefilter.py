@@ -24,19 +24,48 @@ ERROR_STATUS_PREFIXES = (b"5", b"401", b"403", b"429")
 SPLIT_ENTRY_MIN_BYTES = 64 * 1024  # GCP only splits entries near the 256 KB limit
 EXCEPTION_WORDS = (b"Traceback", b"rror", b"xception")
 # Cloud Functions (1st gen) reports a failed execution only in a DEBUG line of its own.
+Z = ord("Z")  # the zone of every stamp Cloud Logging writes
+MICROSECONDS_IN_UTC = b'Z"'  # the end of `2025-09-12T14:20:03.123456Z"`, found 26 bytes after its start
 FAILED_EXECUTION = (b"finished with status code: 5", b"finished with status: 'crash'", b"finished with status: 'timeout'",
                     b"finished with status: 'error'", b"finished with status: 'connection error'")
 
 
 def stamp_in(raw: bytes, separator: bytes) -> bytes | None:
-    """The entry's timestamp to the second (`2025-09-12T14:20:03`), found without decoding: enough to
-    know the window an export covers when most entries are passed over."""
+    """The entry's timestamp in UTC to the second (`2025-09-12T14:20:03`), found without decoding:
+    enough to know the window an export covers when most entries are passed over. A stamp in `Z`
+    (or with no zone, read as UTC as `times.parse_timestamp` reads it) is cut as it is; only one with
+    an offset (`+02:00`, `-05:00`) pays for a conversion."""
     key = b'"timestamp"' + separator + b'"'
     at = raw.find(key)
     if at < 0:
         return None
-    stamp = raw[at + len(key): at + len(key) + 19]
-    return stamp if len(stamp) == 19 and stamp[10:11] == b"T" else None
+    start = at + len(key)
+    stamp = raw[start: start + 19]
+    if len(stamp) != 19 or stamp[10:11] != b"T":
+        return None
+    if raw[start + 26: start + 28] == MICROSECONDS_IN_UTC:  # as Cloud Logging writes them: one slice
+        return stamp
+    close = raw.find(b'"', start + 19, start + 40)  # after up to 9 fractional digits and an offset
+    if close < 0 or raw[close - 1] == Z:
+        return stamp
+    zone = raw[start + 19: close]
+    if b"+" not in zone and b"-" not in zone:
+        return stamp
+    return utc_second(raw[start: close])
+
+
+def utc_second(text: bytes) -> bytes | None:
+    """An RFC 3339 stamp with an offset as UTC to the second; None if it is no time at all."""
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text.decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    try:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S").encode()
+    except (OverflowError, ValueError):  # year 1 or 9999 moved out of range by its offset
+        return None
 
 
 def make_prefilter(separator: bytes) -> Callable[[bytes], bool]:
@@ -81,14 +110,17 @@ indented_cannot_matter = make_prefilter(b": ")
 
 
 def keeping_first_of_each_revision(cannot_matter: Callable[[bytes], bool], separator: bytes) -> Callable[[bytes], bool]:
-    """A prefilter that also decodes the first entry of every revision (Cloud Run revision_name, App
-    Engine version_id), so that deploys can be dated even when that entry is a healthy INFO line.
+    """A prefilter that also decodes the earliest entry of every revision (Cloud Run revision_name,
+    App Engine version_id), so that deploys can be dated even when that entry is a healthy INFO line.
 
+    "Earliest" by time, not by place in the file: `gcloud logging read` and Logs Explorer write the
+    newest entry first, so an entry is decoded whenever its stamp (to the second) is not later than
+    the earliest decoded for its revision; in a file oldest first that is the revision's first second.
     Entries of one shape hold the key at the same offset, so the offsets where it was last found
     are tried first (a constant-time `startswith`); only a miss pays for a scan."""
     keys = tuple(b'"' + name + b'"' + separator + b'"' for name in (b"revision_name", b"version_id"))
     recent: list[tuple[int, bytes]] = []  # (offset, key) where a key was found lately
-    seen: set[bytes] = set()
+    earliest: dict[bytes, bytes] = {}  # revision -> the stamp of its earliest entry decoded
 
     def locate(raw: bytes) -> int:
         for index, (offset, key) in enumerate(recent):
@@ -104,14 +136,16 @@ def keeping_first_of_each_revision(cannot_matter: Callable[[bytes], bool], separ
                 return offset + len(key)
         return -1
 
-    def first_of_revision(raw: bytes) -> bool:
+    def earliest_of_revision(raw: bytes) -> bool:
         start = locate(raw)
         if start < 0:
             return False
         revision = raw[start: raw.find(b'"', start, start + 256)]
-        if revision in seen:
+        stamp = stamp_in(raw, separator) or b""
+        known = earliest.get(revision)
+        if known is not None and stamp > known:
             return False
-        seen.add(revision)
+        earliest[revision] = stamp
         return True
 
-    return lambda raw: cannot_matter(raw) and not first_of_revision(raw)
+    return lambda raw: cannot_matter(raw) and not earliest_of_revision(raw)

@@ -1,0 +1,96 @@
+"""A Cloud Storage server that fails mid-read, for the bounded-wait tests: a proxy in front of the
+local storage emulator that passes every request through, except the download of an object whose
+name holds `target` from byte `start` on (a ranged request from there, as a reader asks for its
+second block), for which it sends the headers and the first `sent` bytes of the body and then
+either falls silent (`stall`: the connection stays open, nothing more comes) or drops the connection
+(`die`). Listing, metadata and earlier blocks pass, so the failure comes mid-read, as it would from a
+real bucket.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urlsplit
+
+
+class FaultyStorage:
+    def __init__(self, upstream: str, target: str, mode: str, start: int = 0, sent: int = 200):
+        assert mode in ("stall", "die")
+        self.upstream = urlsplit(upstream)
+        self.target, self.mode, self.start, self.sent = target, mode, start, sent
+        self.released = threading.Event()  # set on leaving: a stalled handler then ends
+        self.downloads = 0  # downloads of the target that were cut
+        handler = type("Handler", (_Handler,), {"storage": self})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def address(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.released.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    storage: FaultyStorage
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_GET(self):
+        self._forward("GET")
+
+    def do_POST(self):
+        self._forward("POST")
+
+    def do_PUT(self):
+        self._forward("PUT")
+
+    def do_DELETE(self):
+        self._forward("DELETE")
+
+    def _forward(self, method: str) -> None:
+        storage = self.storage
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        upstream = http.client.HTTPConnection(storage.upstream.hostname, storage.upstream.port, timeout=30)
+        headers = {key: value for key, value in self.headers.items() if key.lower() not in ("host", "connection")}
+        upstream.request(method, self.path, body=body or None, headers=headers)
+        answer = upstream.getresponse()
+        data = answer.read()
+        upstream.close()
+        cut = (method == "GET" and "alt=media" in self.path and storage.target in unquote(self.path)
+               and _range_start(self.headers.get("Range")) >= storage.start)
+        self.send_response(answer.status)
+        for key, value in answer.getheaders():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if not cut:
+            self.wfile.write(data)
+            return
+        storage.downloads += 1
+        self.wfile.write(data[:storage.sent])
+        self.wfile.flush()
+        if storage.mode == "stall":
+            storage.released.wait()  # silent, the connection open, until the test ends
+        self.close_connection = True
+
+
+def _range_start(header: str | None) -> int:
+    """The first byte a `Range: bytes=FIRST-LAST` header asks for; 0 without one."""
+    if not header or not header.startswith("bytes="):
+        return 0
+    first = header[len("bytes="):].split("-", 1)[0]
+    return int(first) if first.isdigit() else 0
