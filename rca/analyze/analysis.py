@@ -12,7 +12,6 @@ from rca.analyze.groups import Deploy, DeployTracker, Group, tie_orphans
 from rca.analyze.incidents import Finding, Incident, Onset, find_incidents
 from rca.analyze.mapping import (
     Scope,
-    classify_samples,
     in_window,
     map_inputs,
     map_records,
@@ -29,6 +28,7 @@ from rca.analyze.whys import Why, five_whys
 from rca.classify.hybrid import default_rules
 from rca.classify.model import resolve as resolve_model
 from rca.classify.rules import RuleSet
+from rca.classify.samples import classify_samples
 from rca.errors import RcaError
 from rca.ingest import STDIN, expand_inputs, is_gcs
 from rca.ingest.stats import ReadStats

@@ -25,9 +25,10 @@ from urllib.parse import quote
 from rca.analyze.analysis import Analysis
 from rca.analyze.groups import MINUTE, DeployTracker, Group, by_first_seen, tie_orphans
 from rca.analyze.incidents import MIN_ONSET_EVENTS, NEAR_ONSET, Incident, find_incidents
-from rca.analyze.mapping import Partial, Scope, classify_samples, map_records, merge_partials, merge_stats
+from rca.analyze.mapping import Partial, Scope, map_records, merge_partials, merge_stats
 from rca.analyze.recovery import poisson_at_least, prepare, rate_before, rate_during, recovery
 from rca.analyze.whys import five_whys
+from rca.classify.samples import classify_samples
 from rca.errors import RcaError
 from rca.ingest.atomic import write_text_atomically
 from rca.ingest.follow import Clock
