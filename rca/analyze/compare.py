@@ -26,6 +26,17 @@ from rca.ingest.times import parse_moment
 EXIT_CODES = {"no change": 0, "improved": 0, "fixed": 0, "regressed": 1, "not fixed": 1, "too early": 3}
 
 
+class Judged:
+    """A check that ends in a verdict (a `Diff`, a `rca.analyze.verify.Verification`), and the exit
+    code the verdict gives."""
+
+    verdict: str
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict]
+
+
 class CompareError(RcaError):
     """Sides that cannot be compared: a bad window, an unknown revision."""
 
@@ -122,7 +133,7 @@ class ServiceTraffic:
 
 
 @dataclass
-class Diff:
+class Diff(Judged):
     before: Side
     after: Side
     service: str | None
@@ -131,10 +142,6 @@ class Diff:
     verdict: str
     reason: str
     analysis: Analysis | None = field(default=None, repr=False)
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_CODES[self.verdict]
 
     @property
     def compared(self) -> int:
