@@ -58,7 +58,7 @@ def _warn_about(stats: ReadStats) -> None:
 
 
 def analyze(source, settings: Settings | None = None, *, since=None, until=None, service: str | None = None,
-            rules=None, repo=None, path_maps=(), stats: ReadStats | None = None, model="default", workers: int = 1,
+            rules=None, repo=None, path_maps=(), stats: ReadStats | None = None, model="default", workers: int | None = None,
             client=None, deployed_commit: str | None = None, branch: str | None = None, mute=(), baseline=None,
             service_map=None) -> AnalysisResult:
     """Find the root cause: what `rca analyze` prints, as a Python object.
@@ -69,8 +69,9 @@ def analyze(source, settings: Settings | None = None, *, since=None, until=None,
     datetimes, Timestamps) or spans back from now (`"2h"`). `rules` is a `RuleSet`; `repo` a checkout
     of the service's code (see the README's `--repo`), `path_maps` its (FROM, TO) pairs; `model` classifies
     what no rule claims: `"default"` (built from the shipped corpus), a file from `rca train`, or None for
-    rules only. `workers` processes read the files (the result is the same for any number); with a
-    `dask.distributed.Client` as `client`, its cluster's workers do, reading the sources themselves.
+    rules only. `workers` processes read the files (the result is the same for any number; by default as many
+    as `settings` says, else one); with a `dask.distributed.Client` as `client`, its cluster's workers do,
+    reading the sources themselves.
     `deployed_commit` and `branch` feed each incident's remedy (the README's "Remedy"). `mute`,
     `baseline` (a (since, until) pair) and `service_map` ({text in a label: service}) are `--mute`,
     `--baseline-since/-until` and `--service-map`. `settings` (rca.config.Settings) gives all of these at
@@ -83,7 +84,7 @@ def analyze(source, settings: Settings | None = None, *, since=None, until=None,
     from rca.report.results import AnalysisResult
 
     given = {"since": parse_moment(since), "until": parse_moment(until), "service": service, "repo": repo,
-             "path_maps": list(path_maps), "workers": workers if workers != 1 else None,
+             "path_maps": list(path_maps), "workers": workers,
              "deployed_commit": deployed_commit, "branch": branch, "mute": list(mute),
              "baseline": None if baseline is None else (parse_moment(baseline[0]), parse_moment(baseline[1])),
              "service_map": service_map}
