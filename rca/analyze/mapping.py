@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from rca.analyze.group_counts import SecondCounts
 from rca.analyze.groups import DeployTracker, Group, by_first_seen, group_events, merge_into
+from rca.analyze.traffic import request_lane
 from rca.events.error_event import ErrorEvent, events_from_records, is_error_unit
 from rca.events.stitch import stitch
 from rca.ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
@@ -44,11 +45,14 @@ _CHUNK = 1 << 20
 @dataclass(frozen=True)
 class Scope:
     """What every part keeps: the records' window (`since` already moved back to a baseline's start)
-    and service."""
+    and service; and how its records are read (rca.ingest.prefilter): "deploys" passes healthy
+    entries over undecoded, "off" decodes every one, for rates that count every request there is
+    (a 1st-gen function's healthy executions are healthy DEBUG lines)."""
 
     since: float | None = None
     until: float | None = None
     service: str | None = None
+    prefilter: str = "deploys"
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,9 @@ class Partial:
     project: str | None = None
     source: str | None = None  # a byte range's file, whose
     lines: int = 0  # lines the range holds (its records' positions are counted from its start)
-    # Requests per (second, service, 5xx or not): what a group's rate is measured against
-    # (rca.analyze.exposure), so that traffic alone never makes an onset.
+    # Requests per (second, service, revision, 5xx or not): what a group's rate is measured against
+    # (rca.analyze.exposure), so that traffic alone never makes an onset, and the rates per request of
+    # `rca diff` and `rca verify` (rca.analyze.traffic).
     requests: SecondCounts | None = None
 
 
@@ -114,21 +119,21 @@ def _map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, o
 
 
 def _counting_requests(records: Iterable[LogRecord], tally: list[SecondCounts], owned) -> Iterator[LogRecord]:
-    """Pass records through, counting each request (a record with an HTTP status) per second, service
-    and whether it failed with a 5xx. A byte range counts only the records it owns, not its margins'."""
+    """Pass records through, counting each request (a record with an HTTP status) per second, service,
+    revision and whether it failed with a 5xx. A byte range counts only the records it owns, not its margins'."""
     for record in records:
         status = record.http_status
         if status is not None and (owned is None or owned([record])):
             if not tally:
                 tally.append(SecondCounts())
-            tally[0].add(None if record.time is None else int(record.time), (record.service, status >= 500))
+            tally[0].add(None if record.time is None else int(record.time), request_lane(record, status))
         yield record
 
 
 def map_inputs(inputs, scope: Scope, stats: ReadStats | None = None) -> Partial:
     """Every input (paths, globs, directories, `-`) in one pass: the one-process map."""
     stats = stats if stats is not None else ReadStats()
-    return map_records(iter_records(inputs, stats, prefilter="deploys"), scope, stats)
+    return map_records(iter_records(inputs, stats, prefilter=scope.prefilter), scope, stats)
 
 
 def map_part(part: Part, scope: Scope) -> Partial:
@@ -136,7 +141,7 @@ def map_part(part: Part, scope: Scope) -> Partial:
     sink's objects of one log and hour."""
     stats = ReadStats()
     if part.objects:
-        return compact(map_records(iter_sink_records(part.objects, stats), scope, stats))
+        return compact(map_records(iter_sink_records(part.objects, stats, scope.prefilter), scope, stats))
     if part.end is None:
         return compact(map_inputs([part.source], scope, stats))
     if part.start == 0:
@@ -149,9 +154,9 @@ def map_part(part: Part, scope: Scope) -> Partial:
     # Positions run on through the three: the margin before is read whole before the range begins,
     # and the range before the margin after.
     records = itertools.chain(
-        _read_range(before, part, scratch),
-        _shifted(_read_range(core, part, stats), lambda: before.lines),
-        _shifted(_read_range(after, part, scratch), lambda: before.lines + core.lines),
+        _read_range(before, part, scratch, scope.prefilter),
+        _shifted(_read_range(core, part, stats, scope.prefilter), lambda: before.lines),
+        _shifted(_read_range(after, part, scratch, scope.prefilter), lambda: before.lines + core.lines),
     )
     partial = map_records(join_split_entries(records, stats), scope, stats,
                           owned=lambda unit: before.lines < unit[0].position <= before.lines + core.lines)
@@ -170,13 +175,13 @@ def compact(partial: Partial) -> Partial:
     return partial
 
 
-def _read_range(stream, part: Part, stats: ReadStats) -> Iterator[LogRecord]:
+def _read_range(stream, part: Part, stats: ReadStats, prefilter: str) -> Iterator[LogRecord]:
     with stream:
         buffered = io.BufferedReader(stream, _CHUNK)
         if part.reader == "text":
             yield from read_text(buffered, part.source, stats)
         else:
-            yield from read_json_lines(buffered, part.source, stats, "deploys")
+            yield from read_json_lines(buffered, part.source, stats, prefilter)
 
 
 def _shifted(records: Iterator[LogRecord], offset) -> Iterator[LogRecord]:
