@@ -58,7 +58,7 @@ def _warn_about(stats: ReadStats) -> None:
 
 
 def analyze(source, settings: Settings | None = None, *, since=None, until=None, service: str | None = None,
-            rules=None, repo=None, path_maps=(), stats: ReadStats | None = None, model="default", workers: int = 1,
+            rules=None, repo=None, path_maps=(), stats: ReadStats | None = None, model="default", workers: int | None = None,
             client=None, deployed_commit: str | None = None, branch: str | None = None, mute=(), baseline=None,
             service_map=None, timeout: float | None = None) -> AnalysisResult:
     """Find the root cause: what `rca analyze` prints, as a Python object.
@@ -69,8 +69,9 @@ def analyze(source, settings: Settings | None = None, *, since=None, until=None,
     datetimes, Timestamps) or spans back from now (`"2h"`). `rules` is a `RuleSet`; `repo` a checkout
     of the service's code (see the README's `--repo`), `path_maps` its (FROM, TO) pairs; `model` classifies
     what no rule claims: `"default"` (built from the shipped corpus), a file from `rca train`, or None for
-    rules only. `workers` processes read the files (the result is the same for any number); with a
-    `dask.distributed.Client` as `client`, its cluster's workers do, reading the sources themselves.
+    rules only. `workers` processes read the files (the result is the same for any number; by default as many
+    as `settings` says, else one); with a `dask.distributed.Client` as `client`, its cluster's workers do,
+    reading the sources themselves.
     `deployed_commit` and `branch` feed each incident's remedy (the README's "Remedy"). `mute`,
     `baseline` (a (since, until) pair) and `service_map` ({text in a label: service}) are `--mute`,
     `--baseline-since/-until` and `--service-map`; `timeout` is `--timeout` (seconds to wait for Cloud Storage). `settings` (rca.config.Settings) gives all of these at
@@ -83,7 +84,7 @@ def analyze(source, settings: Settings | None = None, *, since=None, until=None,
     from rca.report.results import AnalysisResult
 
     given = {"since": parse_moment(since), "until": parse_moment(until), "service": service, "repo": repo,
-             "path_maps": list(path_maps), "workers": workers if workers != 1 else None,
+             "path_maps": list(path_maps), "workers": workers,
              "deployed_commit": deployed_commit, "branch": branch, "mute": list(mute),
              "baseline": None if baseline is None else (parse_moment(baseline[0]), parse_moment(baseline[1])),
              "service_map": service_map, "timeout": timeout}
@@ -168,13 +169,14 @@ def _window(value, option: str) -> tuple[float | None, float | None]:
 
 def diff(source=None, *, before=None, after=None, from_revision: str | None = None, to_revision: str | None = None,
          service: str | None = None, since=None, until=None, records=None, rules=None, model="default",
-         stats: ReadStats | None = None):
+         stats: ReadStats | None = None, workers: int = 1):
     """Compare every error group's rate per request on two sides of a change: two revisions
     (`from_revision`, `to_revision`) or two windows (`before`, `after`: "SINCE..UNTIL" with either end
     left out for the logs' start or end, or (since, until) pairs). Returns a `Diff`: `verdict`
     ("no change", "improved", "regressed", "too early"), `exit_code`, `reason`, `groups` (each with its
     counts, exposures, change and test) and `traffic` per service. `source` is as for `analyze`
-    (files, globs, gs:// prefixes); `records` an iterable of LogRecords instead. See the README's `rca diff`."""
+    (files, globs, gs:// prefixes); `records` an iterable of LogRecords instead; `workers` as for `analyze`.
+    See the README's `rca diff`."""
     from rca.analyze.compare import CompareError, Side, analyse_with_requests, compare
     from rca.ingest.times import parse_moment
 
@@ -188,18 +190,19 @@ def diff(source=None, *, before=None, after=None, from_revision: str | None = No
     else:
         sides = Side(*_window(before, "--before")), Side(*_window(after, "--after"))
     analysis, requests = analyse_with_requests(source, records=records, since=parse_moment(since), until=parse_moment(until),
-                                               service=service, rules=rules, model=model, stats=stats)
+                                               service=service, rules=rules, model=model, stats=stats, workers=workers)
     return compare(analysis, requests, *sides, service=service)
 
 
 def verify(report, source=None, *, incident: int = 1, remedy_at=None, since=None, until=None, records=None, rules=None,
-           model="default", stats: ReadStats | None = None):
+           model="default", stats: ReadStats | None = None, workers: int = 1):
     """Whether the incident of an earlier `rca analyze --format json` report (a path) is over, judged
     from logs that reach from before the incident to after its fix: the root cause's fingerprint on the
     revisions now serving, the service's failed-request rate against its rate before, and new or
     raised groups. `remedy_at` says when the fix took effect (by default: the service's newest deploy
     after the incident, else a rollback seen in its requests). Returns a `Verification`: `verdict`
-    ("fixed", "not fixed", "regressed", "too early"), `exit_code` (0, 1, 1, 3), `reason` and each check."""
+    ("fixed", "not fixed", "regressed", "too early"), `exit_code` (0, 1, 1, 3), `reason` and each check.
+    `source`, `records` and `workers` are as for `diff`."""
     from rca.analyze.compare import analyse_with_requests
     from rca.analyze.verify import load_report
     from rca.analyze.verify import verify as run_verify
@@ -207,7 +210,7 @@ def verify(report, source=None, *, incident: int = 1, remedy_at=None, since=None
 
     ref = load_report(report, incident)
     analysis, requests = analyse_with_requests(source, records=records, since=parse_moment(since), until=parse_moment(until),
-                                               rules=rules, model=model, stats=stats)
+                                               rules=rules, model=model, stats=stats, workers=workers)
     return run_verify(analysis, requests, ref, parse_moment(remedy_at))
 
 

@@ -821,6 +821,7 @@ CheckRules = Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HEL
 CheckModel = Annotated[str, typer.Option("--model", help=MODEL_HELP)]
 CheckNoRedact = Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)]
 CheckPii = Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)]
+CheckWorkers = Annotated[int | None, typer.Option("--workers", min=1, help=WORKERS_HELP, show_default=False)]
 
 
 @app.command()
@@ -841,6 +842,7 @@ def diff(
     model_path: CheckModel = "default",
     no_redact: CheckNoRedact = False,
     redact_pii: CheckPii = False,
+    workers: CheckWorkers = None,
 ) -> None:
     """Compare each error group's rate per request before and after a change, with a significance test.
 
@@ -858,7 +860,7 @@ def diff(
     with _progress(stats):
         result = run_diff(inputs, before=before, after=after, from_revision=from_revision, to_revision=to_revision,
                           service=service, records=records, rules=_load_rules_or_exit(rules_dirs or find_config().rules),
-                          model=_load_model_or_exit(model_path), stats=stats, **window)
+                          model=_load_model_or_exit(model_path), stats=stats, workers=workers or os.cpu_count() or 1, **window)
     _write_check(diff_to_dict(result, redacted=False), output_format, out, no_redact, redact_pii)
     _finish(stats, _scrubber(no_redact, redact_pii))
     raise typer.Exit(result.exit_code)
@@ -880,6 +882,7 @@ def verify(
     model_path: CheckModel = "default",
     no_redact: CheckNoRedact = False,
     redact_pii: CheckPii = False,
+    workers: CheckWorkers = None,
 ) -> None:
     """After a deploy or a rollback: is the incident of an earlier report over?
 
@@ -901,7 +904,7 @@ def verify(
     with _progress(stats):
         result = run_verify(report, inputs, incident=incident, remedy_at=parse_moment(remedy_at) if remedy_at else None,
                             records=records, rules=_load_rules_or_exit(rules_dirs or find_config().rules),
-                            model=_load_model_or_exit(model_path), stats=stats, **window)
+                            model=_load_model_or_exit(model_path), stats=stats, workers=workers or os.cpu_count() or 1, **window)
     _write_check(verify_to_dict(result, redacted=False), output_format, out, no_redact, redact_pii)
     _finish(stats, _scrubber(no_redact, redact_pii))
     raise typer.Exit(result.exit_code)

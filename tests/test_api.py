@@ -142,6 +142,29 @@ def test_the_api_takes_every_setting_the_cli_takes():
     assert through["groups"] == muted.to_dict()["groups"] and through["filters"]["since"] is not None
 
 
+def test_workers_given_to_the_api_win_over_the_settings(monkeypatch):
+    """An argument given wins over `settings`, `workers=1` too (it was taken for "not given"); left out,
+    the settings' number is used. The processes show in the parts planned for them."""
+    from rca.analyze import analysis as analysis_module
+    from rca.analyze import mapping
+    from rca.config import Settings
+
+    monkeypatch.setattr(mapping, "SPLIT_MIN_BYTES", 20_000)  # the seed is large enough to be cut in ranges
+    planned: list[int] = []
+    real_plan = analysis_module.plan
+    monkeypatch.setattr(analysis_module, "plan", lambda files, workers: planned.append(workers) or real_plan(files, workers))
+    settings = Settings.build(None, workers=2)
+    one = rca.analyze(INCIDENT / "logs.jsonl", settings, model=None, workers=1).to_dict()
+    assert planned == []  # one process reads the file whole
+    two = rca.analyze(INCIDENT / "logs.jsonl", settings, model=None).to_dict()
+    assert planned == [2]
+    for made in (one, two):
+        made.pop("run", None)
+        made.pop("seconds", None)
+        made.get("stats", {}).pop("seconds", None)
+    assert one == two
+
+
 def test_settings_take_the_file_then_the_flags(tmp_path):
     from rca.config import ConfigError, Settings, find_config
 

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rca.analyze.group_counts import SecondCounts
 from rca.analyze.groups import Deploy, DeployTracker, Group, tie_orphans
 from rca.analyze.incidents import Finding, Incident, Onset, find_incidents
 from rca.analyze.mapping import (
     Scope,
-    classify_samples,
     in_window,
     map_inputs,
     map_records,
@@ -29,6 +29,7 @@ from rca.analyze.whys import Why, five_whys
 from rca.classify.hybrid import default_rules
 from rca.classify.model import resolve as resolve_model
 from rca.classify.rules import RuleSet
+from rca.classify.samples import classify_samples
 from rca.errors import RcaError
 from rca.ingest import STDIN, expand_inputs, is_gcs
 from rca.ingest.stats import ReadStats
@@ -51,6 +52,8 @@ class Analysis:
     findings: list[Finding] = field(default_factory=list)  # causes that changed with no symptom
     revisions: list[Deploy] = field(default_factory=list)  # every revision's first record, those already there too
     remedies: list[Remedy | None] = field(default_factory=list)  # one per incident with a root cause
+    # Requests per (second, service, revision, failed), as the map counted them (rca.analyze.traffic)
+    requests: SecondCounts | None = field(default=None, repr=False)
 
 
 def analyze(inputs, *, since: float | None = None, until: float | None = None, service: str | None = None,
@@ -58,7 +61,8 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
             repo: str | Path | None = None, path_maps: Sequence[tuple[str, str]] = (), model="default",
             mute: Sequence[str] = (), baseline: tuple[float, float] | None = None,
             service_map: dict[str, str] | None = None, workers: int = 1, client=None,
-            deployed_commit: str | None = None, branch: str | None = None, timeout: float | None = None) -> Analysis:
+             deployed_commit: str | None = None, branch: str | None = None, timeout: float | None = None,
+             prefilter: str = "deploys") -> Analysis:
     """Analyse log files (or an iterable of LogRecords given as `records`). With `repo`, a checkout
     of the service's code, each root cause is traced to its file, confirmed, and blamed. `model`
     classifies what no rule claims (see `rca.classify.model.resolve`; None for rules only). `mute` names known
@@ -72,14 +76,16 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     log sink buckets, gs://BUCKET/PREFIX: only their objects whose hour overlaps the window are read.
     Each incident with a root cause gets a remedy (rca.analyze.remedy): `deployed_commit` names the commit
     the failing revision runs when its logs do not, and `branch` the branch of `repo` a fix is looked for on.
-    `timeout` is how long a read from a bucket may wait for the storage server (rca.ingest.gcs.READ_SECONDS by default)."""
+    `timeout` is how long a read from a bucket may wait for the storage server (rca.ingest.gcs.READ_SECONDS by default).
+    `prefilter` "off" decodes every entry, the healthy ones the default passes over too: rates per
+    request (`rca diff`) count every request there is."""
     started = time.perf_counter()
     check_commit(deployed_commit)
     stats = stats if stats is not None else ReadStats()
     rules = rules or default_rules()
     rules.start_run()
     read_since = since if baseline is None or since is None else min(since, baseline[0])
-    scope = Scope(read_since, until, service, timeout)
+    scope = Scope(read_since, until, service, timeout, prefilter)
     # map and merge: group summaries, the deploy tracker's state and the counts, per part
     if records is not None:
         partial = map_records(_counted(records, stats), scope, stats)
@@ -110,7 +116,8 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
                 for i, d, c in zip(incidents, running, code)]
     return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c, rules.cascades) for i, c in zip(incidents, code)],
                     stats, project, start, end, time.perf_counter() - started,
-                    {"since": since, "until": until, "service": service}, code, findings, revisions, remedies)
+                    {"since": since, "until": until, "service": service}, code, findings, revisions, remedies,
+                    partial.requests)
 
 
 def _mapped(files: list[str], buckets: list[str], scope: Scope, stats: ReadStats, workers: int, client):

@@ -8,22 +8,31 @@ tests and the "too early" rule are in rca.analyze.rates.
 
 from __future__ import annotations
 
-import itertools
-import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rca.analyze.analysis import Analysis, analyze
+from rca.analyze.group_counts import SecondCounts
 from rca.analyze.groups import MINUTE, Group
 from rca.analyze.rates import ALPHA, Rise, fall_p_value, judge_rise, rise_p_value
 from rca.analyze.traffic import RequestCounts, Slice, count_in
 from rca.errors import RcaError
-from rca.ingest import is_gcs, iter_records, iter_sink_records
 from rca.ingest.record import LogRecord
 from rca.ingest.stats import ReadStats
 from rca.ingest.times import parse_moment
 
 EXIT_CODES = {"no change": 0, "improved": 0, "fixed": 0, "regressed": 1, "not fixed": 1, "too early": 3}
+
+
+class Judged:
+    """A check that ends in a verdict (a `Diff`, a `rca.analyze.verify.Verification`), and the exit
+    code the verdict gives."""
+
+    verdict: str
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict]
 
 
 class CompareError(RcaError):
@@ -122,7 +131,7 @@ class ServiceTraffic:
 
 
 @dataclass
-class Diff:
+class Diff(Judged):
     before: Side
     after: Side
     service: str | None
@@ -133,55 +142,22 @@ class Diff:
     analysis: Analysis | None = field(default=None, repr=False)
 
     @property
-    def exit_code(self) -> int:
-        return EXIT_CODES[self.verdict]
-
-    @property
     def compared(self) -> int:
         return len(self.groups)
 
 
-# ---- reading: the analysis and the requests, in one pass -------------------------------------------
+# ---- reading: the analysis and its requests, in one pass ---------------------------------------------
 
 
 def analyse_with_requests(inputs=None, *, records: Iterable[LogRecord] | None = None, since: float | None = None,
                           until: float | None = None, service: str | None = None, rules=None, model="default",
-                          stats: ReadStats | None = None) -> tuple[Analysis, RequestCounts]:
-    """The analysis of the inputs (paths, globs, gs:// prefixes, or `records`) and their requests.
-    Every record is decoded, healthy requests included: they are the rates' denominators. In one
-    process: the analysis's parallel map skips exactly the records counted here."""
-    stats = stats if stats is not None else ReadStats()
-    requests = RequestCounts()
-    read = [0]
-    own = records is None  # read here, by the readers that count what they read
-    if records is None:
-        named = [os.fspath(item) for item in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs or [])]
-        records = _counting(_all_records(named, since, until, stats), read)
-    analysis = analyze(None, records=requests.watch(records), since=since, until=until, service=service,
-                       rules=rules, stats=stats, model=model)
-    if own:
-        stats.records -= read[0]  # counted by the readers already, and again by the analysis
-        stats.sources.remove("records")
-    return analysis, requests
-
-
-def _counting(records: Iterable[LogRecord], read: list[int]) -> Iterator[LogRecord]:
-    for record in records:
-        read[0] += 1
-        yield record
-
-
-def _all_records(named: Sequence[str], since, until, stats: ReadStats) -> Iterator[LogRecord]:
-    files = [name for name in named if not is_gcs(name)]
-    buckets = [name for name in named if is_gcs(name)]
-    if files:
-        yield from iter_records(files, stats, prefilter="off")
-    if buckets:
-        from rca.ingest.gcs import hour_groups, list_objects
-
-        objects = [item for prefix in buckets for item in list_objects(prefix, since, until, stats)]
-        yield from itertools.chain.from_iterable(iter_sink_records(group, stats, prefilter="off")
-                                                 for group in hour_groups(objects))
+                          stats: ReadStats | None = None, workers: int = 1) -> tuple[Analysis, RequestCounts]:
+    """The analysis of the inputs (paths, globs, gs:// prefixes, or `records`) and the requests its map
+    counted. Every entry is decoded, healthy requests included: they are the rates' denominators.
+    `workers` processes read large inputs, as for `rca analyze`: the counts are the same."""
+    analysis = analyze(inputs if inputs is not None else [], records=records, since=since, until=until, service=service,
+                       rules=rules, stats=stats, model=model, workers=workers, prefilter="off")
+    return analysis, RequestCounts(analysis.requests if analysis.requests is not None else SecondCounts())
 
 
 # ---- comparing ---------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ class Exposures:
 
         by_service: dict[str | None, dict[int, int]] = {}
         served: dict[str | None, int] = {}
-        for (second, service, failed), count in requests.items():
+        for (second, service, _revision, failed), count in requests.items():
             if second is not None and self.start - 1 <= second <= self.end:
                 counts = by_service.setdefault(service, {})
                 counts[second] = counts.get(second, 0) + count

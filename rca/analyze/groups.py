@@ -63,7 +63,7 @@ class Group:
 
     def add(self, event: ErrorEvent, classification: Classification | None) -> None:
         """Count one event. `classification` may be None: the analysis classifies only the events a
-        summary keeps (its sample), once the summaries are merged (`rca.analyze.mapping.classify_samples`)."""
+        summary keeps (its sample), once the summaries are merged (`rca.classify.samples.classify_samples`)."""
         when = event.time
         self._derived.clear()
         self.count += 1

@@ -13,8 +13,7 @@ range holds its first record, so that each is counted once. Positions (line numb
 from the range's start inside a worker and moved to the file's numbering when the parts merge.
 
 Classification is not part of the map: only the events a summary keeps (its sample) are ever
-shown, so they are classified after the merge, once per distinct signature (`classify_samples`),
-and no worker loads the model.
+shown, so they are classified after the merge (rca.classify.samples), and no worker loads the model.
 """
 
 from __future__ import annotations
@@ -24,12 +23,11 @@ import io
 import itertools
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from rca.analyze.group_counts import SecondCounts
 from rca.analyze.groups import DeployTracker, Group, by_first_seen, group_events, merge_into
-from rca.classify.hybrid import MODEL_BATCH, _with_model
-from rca.classify.rules import Classification, RuleSet
+from rca.analyze.traffic import request_lane
 from rca.events.error_event import ErrorEvent, events_from_records, is_error_unit
 from rca.events.stitch import stitch
 from rca.ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
@@ -49,12 +47,15 @@ _CHUNK = 1 << 20
 @dataclass(frozen=True)
 class Scope:
     """What every part keeps: the records' window (`since` already moved back to a baseline's start)
-    and service."""
+    and service; and how its records are read (rca.ingest.prefilter): "deploys" passes healthy
+    entries over undecoded, "off" decodes every one, for rates that count every request there is
+    (a 1st-gen function's healthy executions are healthy DEBUG lines)."""
 
     since: float | None = None
     until: float | None = None
     service: str | None = None
     timeout: float | None = None  # seconds to wait for a storage server (gs:// sources); None: its default
+    prefilter: str = "deploys"
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,9 @@ class Partial:
     project: str | None = None
     source: str | None = None  # a byte range's file, whose
     lines: int = 0  # lines the range holds (its records' positions are counted from its start)
-    # Requests per (second, service, 5xx or not): what a group's rate is measured against
-    # (rca.analyze.exposure), so that traffic alone never makes an onset.
+    # Requests per (second, service, revision, 5xx or not): what a group's rate is measured against
+    # (rca.analyze.exposure), so that traffic alone never makes an onset, and the rates per request of
+    # `rca diff` and `rca verify` (rca.analyze.traffic).
     requests: SecondCounts | None = None
 
 
@@ -121,21 +123,21 @@ def _map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, o
 
 
 def _counting_requests(records: Iterable[LogRecord], tally: list[SecondCounts], owned) -> Iterator[LogRecord]:
-    """Pass records through, counting each request (a record with an HTTP status) per second, service
-    and whether it failed with a 5xx. A byte range counts only the records it owns, not its margins'."""
+    """Pass records through, counting each request (a record with an HTTP status) per second, service,
+    revision and whether it failed with a 5xx. A byte range counts only the records it owns, not its margins'."""
     for record in records:
         status = record.http_status
         if status is not None and (owned is None or owned([record])):
             if not tally:
                 tally.append(SecondCounts())
-            tally[0].add(None if record.time is None else int(record.time), (record.service, status >= 500))
+            tally[0].add(None if record.time is None else int(record.time), request_lane(record, status))
         yield record
 
 
 def map_inputs(inputs, scope: Scope, stats: ReadStats | None = None) -> Partial:
     """Every input (paths, globs, directories, `-`) in one pass: the one-process map."""
     stats = stats if stats is not None else ReadStats()
-    return map_records(iter_records(inputs, stats, prefilter="deploys"), scope, stats)
+    return map_records(iter_records(inputs, stats, prefilter=scope.prefilter), scope, stats)
 
 
 def map_part(part: Part, scope: Scope) -> Partial:
@@ -143,7 +145,8 @@ def map_part(part: Part, scope: Scope) -> Partial:
     sink's objects of one log and hour."""
     stats = ReadStats()
     if part.objects:
-        return compact(map_records(iter_sink_records(part.objects, stats, timeout=scope.timeout), scope, stats))
+        return compact(map_records(iter_sink_records(part.objects, stats, scope.prefilter, timeout=scope.timeout),
+                                   scope, stats))
     if part.end is None:
         return compact(map_inputs([part.source], scope, stats))
     if part.start == 0:
@@ -158,9 +161,9 @@ def map_part(part: Part, scope: Scope) -> Partial:
     # that a copy is told as one pass tells it (the margin is wider than the window).
     recent = RecentKeys()
     records = itertools.chain(
-        _read_range(before, part, scratch, recent),
-        _shifted(_read_range(core, part, stats, recent), lambda: before.lines),
-        _shifted(_read_range(after, part, scratch, recent), lambda: before.lines + core.lines),
+        _read_range(before, part, scratch, recent, scope.prefilter),
+        _shifted(_read_range(core, part, stats, recent, scope.prefilter), lambda: before.lines),
+        _shifted(_read_range(after, part, scratch, recent, scope.prefilter), lambda: before.lines + core.lines),
     )
     partial = map_records(join_split_entries(records, stats), scope, stats,
                           owned=lambda unit: before.lines < unit[0].position <= before.lines + core.lines)
@@ -179,14 +182,14 @@ def compact(partial: Partial) -> Partial:
     return partial
 
 
-def _read_range(stream: _Range, part: Part, stats: ReadStats, recent: RecentKeys) -> Iterator[LogRecord]:
+def _read_range(stream: _Range, part: Part, stats: ReadStats, recent: RecentKeys, prefilter: str) -> Iterator[LogRecord]:
     with stream:
         buffered = io.BufferedReader(stream, _CHUNK)
         if part.reader == "text":
             yield from read_text(buffered, part.source, stats)
         else:
             unique = io.BufferedReader(UniqueEntries(buffered, recent, stats, stream.start), _CHUNK)
-            yield from read_json_lines(unique, part.source, stats, "deploys")
+            yield from read_json_lines(unique, part.source, stats, prefilter)
 
 
 def _shifted(records: Iterator[LogRecord], offset) -> Iterator[LogRecord]:
@@ -398,92 +401,7 @@ def merge_stats(into: ReadStats, other: ReadStats) -> None:
         into.passed_over(stamp)
 
 
-# ---- classification, after the merge ----------------------------------------------------------------
-
-
-def signature(event: ErrorEvent) -> tuple:
-    """Everything the rules and the model read of an event (rca.classify.rules.conditions.Facts): its text
-    (exception chain, messages, frames), request status and URL, top severity, service, log and
-    resource. Two events with one signature get one classification, fields included."""
-    request = event.request
-    first = event.first
-    return (event.text, request.http_status if request else None, request.http_url if request else None,
-            max(r.severity_rank for r in event.records), first.service, first.log_name, first.resource_type)
-
-
-def classify_samples(groups: list[Group], rules: RuleSet, model=None) -> int:
-    """Classify the events the summaries keep, each distinct signature once. What the decision and
-    the report read — each group's first event — is classified now (the model scoring the distinct
-    texts in batches; a lazy model is loaded only if there is any); the rest of each sample (shown
-    only in `result.events`) is classified when first asked for, all at once. Returns how many
-    signatures were classified now."""
-    batch = _Batch(rules, model)
-    now = {signature(group.sample[0][0]): group.sample[0][0] for group in groups if group.sample and group.sample[0][1] is None}
-    batch.classify(now)
-    for group in groups:
-        group.sample = [(event, known if known is not None else
-                         (_copy(batch.decided[signature(event)]) if index == 0 else batch.later(event)))
-                        for index, (event, known) in enumerate(group.sample)]
-    return len(now)
-
-
-class _Batch:
-    """Classifications by signature, made in batches, shared by the deferred ones of one analysis."""
-
-    def __init__(self, rules: RuleSet, model):
-        self.rules, self.model = rules, model
-        self.decided: dict[tuple, Classification] = {}
-        self.pending: dict[tuple, ErrorEvent] = {}
-
-    def classify(self, events: dict[tuple, ErrorEvent]) -> None:
-        fresh = {key: event for key, event in events.items() if key not in self.decided}
-        for key, event in fresh.items():
-            self.decided[key] = self.rules.classify(event)
-        if self.model is not None and fresh:
-            keys = list(fresh)
-            for at in range(0, len(keys), MODEL_BATCH):
-                part = keys[at: at + MODEL_BATCH]
-                rows = self.model.predict_proba([fresh[key].text for key in part])
-                for key, row in zip(part, rows):
-                    self.decided[key] = _with_model(self.decided[key], self.model, row)
-
-    def later(self, event: ErrorEvent) -> DeferredClassification:
-        key = signature(event)
-        if key not in self.decided:
-            self.pending.setdefault(key, event)
-        return DeferredClassification(self, key)
-
-    def resolve(self, key: tuple) -> Classification:
-        if key not in self.decided:
-            pending, self.pending = self.pending, {}
-            self.classify(pending)
-        return self.decided[key]
-
-
-class DeferredClassification:
-    """The classification of an event kept in a sample, made (with every other pending one) when
-    one of its attributes is first read."""
-
-    __slots__ = ("_batch", "_key", "_made")
-
-    def __init__(self, batch: _Batch, key: tuple):
-        self._batch, self._key = batch, key
-        self._made: Classification | None = None
-
-    def get(self) -> Classification:
-        if self._made is None:
-            self._made = _copy(self._batch.resolve(self._key))
-        return self._made
-
-    def __getattr__(self, name):
-        return getattr(self.get(), name)
-
-    def __repr__(self) -> str:
-        return repr(self.get())
-
-
-def _copy(classification: Classification) -> Classification:
-    return replace(classification, fields=dict(classification.fields), alternatives=list(classification.alternatives))
+# ---- after the merge -------------------------------------------------------------------------------
 
 
 def tracker_of(partial: Partial) -> DeployTracker:
@@ -514,5 +432,5 @@ def _leave_stops_to_the_parent() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-__all__ = ["Part", "Partial", "Scope", "classify_samples", "map_inputs", "map_part", "map_records", "merge_partials",
-           "merge_stats", "plan", "run_parts", "signature", "sink_parts", "worth_parallel"]
+__all__ = ["Part", "Partial", "Scope", "map_inputs", "map_part", "map_records", "merge_partials", "merge_stats", "plan",
+           "run_parts", "sink_parts", "worth_parallel"]

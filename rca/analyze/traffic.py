@@ -1,14 +1,14 @@
 """Requests counted per second, service, revision and outcome: the denominators of rates per request.
 
 The analysis keeps error events only (group summaries); a rate per request also needs the requests
-that succeeded, which the analysis's prefilter passes over undecoded. `rca diff` and `rca verify`
-therefore read every record and count each request (a record with an HTTP status) as it goes by, in
-the same compact tally the groups use (rca.analyze.group_counts.SecondCounts).
+that succeeded. The map stage counts each request (a record with an HTTP status) as it goes by, per
+part, into the compact tally the groups use (rca.analyze.group_counts.SecondCounts, lanes made by
+`request_lane`), and the parts' tallies merge with the summaries (rca.analyze.mapping): one count,
+which exposures (rca.analyze.exposure) and `rca diff` and `rca verify` (`RequestCounts`) all read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from rca.analyze.group_counts import SecondCounts
@@ -51,22 +51,18 @@ def count_in(counts: SecondCounts, where: Slice, lane_test=None) -> int:
     return int(values[keep].sum())
 
 
+def request_lane(record: LogRecord, status: int) -> tuple[str | None, str | None, bool]:
+    """Where a request (a record with HTTP status `status`) is counted: its service, revision, and
+    whether it failed."""
+    return record.service, record.revision, status >= FAILED_STATUS
+
+
 @dataclass
 class RequestCounts:
-    """Requests per (second, service, revision, failed)."""
+    """Requests per (second, service, revision, failed): the map stage's tally, queried."""
 
     tally: SecondCounts = field(default_factory=SecondCounts)
     _known: dict = field(default_factory=dict, repr=False)  # (slice, failed) -> count: groups of a service share slices
-
-    def watch(self, records: Iterable[LogRecord]) -> Iterator[LogRecord]:
-        """Pass the records through, counting each request."""
-        for record in records:
-            status = record.http_status
-            if status is not None:
-                second = None if record.time is None else int(record.time)
-                self.tally.add(second, (record.service, record.revision, status >= FAILED_STATUS))
-            yield record
-        self._known.clear()
 
     def count(self, where: Slice, failed: bool | None = None) -> int:
         """Requests in the slice (only the failed ones, or only the others, when `failed` says so)."""

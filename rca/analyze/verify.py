@@ -15,17 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rca.analyze.analysis import Analysis
-from rca.analyze.compare import EXIT_CODES, CompareError, Diff, GroupChange, Side, change_sentence, compare, events_in
+from rca.analyze.compare import CompareError, Diff, GroupChange, Judged, Side, change_sentence, compare, events_in
 from rca.analyze.fingerprint import STRATEGY
 from rca.analyze.groups import MINUTE, Group
-from rca.analyze.rates import ALPHA, Rise, judge_rise
+from rca.analyze.rates import EXPECTED_EVENTS, Rise, judge_rise
 from rca.analyze.traffic import RequestCounts, Slice
 from rca.ingest.times import format_timestamp, parse_timestamp
 
 SERVING_SECONDS = MINUTE  # the revisions that answered requests in the logs' last minute are "now serving"
-# The root cause's absence means something once its rate during the incident predicts this many events
-# after: the chance of seeing none of them by luck is then below ALPHA (e^-3 ≈ 0.05).
-EXPECTED_EVENTS = -math.log(ALPHA)
 
 
 @dataclass(frozen=True)
@@ -113,7 +110,7 @@ class RootCheck:
 
 
 @dataclass
-class Verification:
+class Verification(Judged):
     incident: IncidentRef
     remedy: Remedy
     before: Side
@@ -125,10 +122,6 @@ class Verification:
     verdict: str
     reason: str
     analysis: Analysis | None = field(default=None, repr=False)
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_CODES[self.verdict]
 
     @property
     def regressions(self) -> list[GroupChange]:

@@ -10,7 +10,7 @@ own `find_incidents` on them; the incidents it finds are matched to the ones alr
 An incident's identity is its service and its root cause's fingerprint, fixed when it is opened: a
 later decision that names another root cause (or one where there was none) updates it, once that
 change has lasted CONFIRM decisions in a row. It is resolved when its symptoms are back to their rate
-before the onset (rca.analyze.recovery).
+before the onset (rca.analyze.rates).
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from urllib.parse import quote
 from rca.analyze.analysis import Analysis
 from rca.analyze.groups import MINUTE, DeployTracker, Group, by_first_seen, tie_orphans
 from rca.analyze.incidents import MIN_ONSET_EVENTS, NEAR_ONSET, Incident, find_incidents
-from rca.analyze.mapping import Partial, Scope, classify_samples, map_records, merge_partials, merge_stats
-from rca.analyze.recovery import poisson_at_least, prepare, rate_before, rate_during, recovery
+from rca.analyze.mapping import Partial, Scope, map_records, merge_partials, merge_stats
+from rca.analyze.rates import poisson_at_least, prepare, rate_before, rate_during, recovery
 from rca.analyze.whys import five_whys
+from rca.classify.samples import classify_samples
 from rca.errors import RcaError
 from rca.ingest.atomic import write_text_atomically
 from rca.ingest.follow import Clock

@@ -26,13 +26,7 @@ def combine(method: str, decided: list, model, probabilities) -> list[str]:
         return [d.cls for d in decided]
     if method == "model":
         return answers(model.classes, probabilities, model.threshold)
-    return [_with_model(_copy(d), model, p).cls for d, p in zip(decided, probabilities)]
-
-
-def _copy(decided):
-    from dataclasses import replace
-
-    return replace(decided, alternatives=list(decided.alternatives))
+    return [_with_model(d, model, p).cls for d, p in zip(decided, probabilities)]
 
 
 def predict(rows: list[dict], method: str, rules: RuleSet, model) -> list[str]:

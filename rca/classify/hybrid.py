@@ -4,6 +4,7 @@ enough (method `model`); otherwise `unknown` (method `none`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import lru_cache
 
 from rca.classify.classes import UNKNOWN
@@ -28,13 +29,14 @@ def hybrid(rules: RuleSet, model, event: ErrorEvent) -> Classification:
 
 
 def _with_model(decided: Classification, model, probabilities) -> Classification:
+    """The rules' decision with the model's say added: a new Classification, `decided` left as it was
+    (rules may hand one object to many events, and callers keep theirs)."""
     classes = model.classes  # a new list each time it is read
     order = probabilities.argsort()[::-1][:3].tolist()
     row = probabilities.tolist()  # Python floats at once: indexing a numpy row one item at a time is slow
     alternatives = [{"class": classes[i], "model": round(row[i], 4)} for i in order]
     if decided.method == "rule":
-        decided.alternatives += alternatives
-        return decided
+        return replace(decided, alternatives=[*decided.alternatives, *alternatives])
     label, probability = classes[order[0]], row[order[0]]
     if label != UNKNOWN and probability >= model.threshold:
         return Classification(label, probability, "model", None, {}, alternatives[1:])

@@ -156,3 +156,37 @@ def test_the_doubled_deploy_read_backwards_is_improved(deploys, generator):
     assert found.verdict == "improved" and found.exit_code == 0, found.reason
     (lowered,) = [c for c in found.groups if c.significant]
     assert lowered.change == "lowered" and lowered.ratio < 0.7 and "lowered 'cache read timed out" in found.reason
+
+
+def test_two_workers_give_the_one_process_diff(deploys, generator, monkeypatch):
+    """The requests are the map's own tally (one count, per part, merged), so that byte ranges read by
+    two processes give the diff one process gives, read once."""
+    from rca.analyze import mapping
+    from rca.ingest.stats import ReadStats
+    from rca.report.deploy_checks import diff_to_dict
+
+    monkeypatch.setattr(mapping, "SPLIT_MIN_BYTES", 20_000)
+    monkeypatch.setattr(mapping, "OVERLAP_BYTES", 50_000)
+    path = deploys["doubled"]
+    assert len(mapping.plan([str(path)], 2)) >= 3
+    made = {}
+    for workers in (1, 2):
+        stats = ReadStats()
+        found = rca.diff(path, from_revision=generator.OLD_REVISION, to_revision=generator.REVISION_B, model=None,
+                         stats=stats, workers=workers)
+        made[workers] = diff_to_dict(found, redacted=False)
+        made[workers]["stats"].pop("seconds", None)
+        assert stats.records == len(path.read_bytes().splitlines())  # each record counted once
+        assert stats.sources == [str(path)]
+    assert made[2] == made[1]
+    group = cache_group(made[1])
+    assert group["change"] == "raised" and group["before"]["exposure"] > 1000
+
+
+def test_the_cli_diff_takes_workers(deploys, generator):
+    sides = ("--from", generator.OLD_REVISION, "--to", generator.REVISION_B)
+    one = diff_json(str(deploys["healthy"]), *sides, "--workers", "1")[1]
+    two = diff_json(str(deploys["healthy"]), *sides, "--workers", "2")[1]
+    one["stats"].pop("seconds", None)
+    two["stats"].pop("seconds", None)
+    assert one == two and one["verdict"] == "no change"

@@ -1,4 +1,4 @@
-"""rca watch's decision loop in-process (rca.analyze.watch, rca.analyze.recovery): the sliding window of
+"""rca watch's decision loop in-process (rca.analyze.watch, rca.analyze.rates): the sliding window of
 summaries against a one-pass analysis, the state file, what is announced and when."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from logging_server import shifted
 
 from rca.analyze.analysis import analyze
 from rca.analyze.groups import MINUTE
-from rca.analyze.recovery import MIN_QUIET, rate_before, rate_during, recovery
+from rca.analyze.rates import MIN_QUIET, rate_before, rate_during, recovery
 from rca.analyze.watch import BUCKET, Announcer, SlidingWindow, StateError, Watcher, WatchState, decide
 from rca.classify.hybrid import default_rules
 from rca.ingest.follow import Clock

@@ -10,7 +10,7 @@ from conftest import FIXTURES, INCIDENT, run_rca
 
 import rca
 from rca.classify.hybrid import classify_events
-from rca.classify.rules import Rule, RuleError, RuleSet, conditions, loader, shipped_rules_dir, snippets
+from rca.classify.rules import Rule, RuleError, RuleSet, conditions, shipped_rules_dir, snippets
 from rca.classify.rules.loader import pack_files
 from rca.classify.rules.snippets import event_from_example
 
@@ -111,21 +111,22 @@ def test_user_rule_directory_is_picked_up(tmp_path):
     assert "team.payment-webhook" in listed
 
 
-@pytest.mark.parametrize("mutation,expected", [
-    (lambda r: r.pop("class"), "rule team.payment-webhook: field `class`: missing"),
-    (lambda r: r.update(confidence=3), "field `confidence`: a number in (0, 1]"),
-    (lambda r: r.update(match={"text": "(unclosed"}), "field `match.text`: invalid regular expression"),
-    (lambda r: r.update(match={"exception": {"type": "X", "in": "middle"}}), "field `match.exception.in`: one of root, last, any"),
-    (lambda r: r.update(colour="red"), "field `colour`: unknown field"),
+@pytest.mark.parametrize("mutation,line,expected", [
+    (lambda r: r.pop("class"), 3, "rule team.payment-webhook: field `class`: missing"),
+    (lambda r: r.update(confidence=3), 3, "field `confidence`: 3 is greater than the maximum of 1"),
+    (lambda r: r.update(match={"text": "(unclosed"}), 3, "field `match.text`: invalid regular expression"),
+    (lambda r: r.update(match={"exception": {"type": "X", "in": "middle"}}), 9,  # the line of the mapping it is in
+     "field `match.exception.in`: 'middle' is not one of ['root', 'last', 'any']"),
+    (lambda r: r.update(colour="red"), 3, "field `colour`: unknown field"),
 ])
-def test_broken_rule_is_refused_with_file_line_rule_and_field(tmp_path, mutation, expected):
+def test_broken_rule_is_refused_with_file_line_rule_and_field(tmp_path, mutation, line, expected):
     rule = yaml.safe_load(GOOD_RULE)["rules"][0]
     mutation(rule)
     (tmp_path / "bad.yaml").write_text("# a comment\n" + yaml.safe_dump({"rules": [rule]}, sort_keys=False))
     result = run_rca("rules", "validate", str(tmp_path))
     assert result.returncode == 2
     message = result.stderr.decode().strip()
-    assert message.startswith(f"rca: error: {tmp_path / 'bad.yaml'}:3: ") and expected in message, message
+    assert message.startswith(f"rca: error: {tmp_path / 'bad.yaml'}:{line}: ") and expected in message, message
     classify = run_rca("classify", str(INCIDENT / "gcloud-read.json"), "--rules", str(tmp_path))
     assert classify.returncode == 2 and expected in classify.stderr.decode()
 
@@ -263,21 +264,70 @@ def test_validate_reports_every_problem_with_file_and_line(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.decode().splitlines()
     broken = tmp_path / "broken.yaml"
-    for expected in (f"{broken}:2: rule team.one: field `confidence`: a number in (0, 1]",
+    for expected in (f"{broken}:2: rule team.one: field `confidence`: 3 is greater than the maximum of 1",
                      f"{broken}:2: rule team.one: field `match.text`: invalid regular expression",
-                     f"{broken}:2: rule team.one: field `match.exception.in`: one of root, last, any",
+                     f"{broken}:6: rule team.one: field `match.exception.in`: 'middle' is not one of ['root', 'last', 'any']",
                      f"{broken}:2: rule team.one: field `explanation`: a placeholder names a captured field",
-                     f"{broken}:12: rule team.one: field `examples.match[1]`: unknown key `colour`",
+                     f"{broken}:12: rule team.one: field `examples.match[0].colour`: unknown field (allowed: text,",
                      f"{broken}:14: rule team.two: field `title`: missing",
                      f"{broken}:14: rule team.two: field `examples`: missing",
-                     f"{tmp_path / 'also.yaml'}:1: a rule pack is a mapping with a `rules:` list",
-                     f"{tmp_path / 'empty.yaml'}:1: a rule pack is a mapping with a `rules:` list"):
+                     f"{tmp_path / 'also.yaml'}:1: field `rules`: {{}} is not of type 'array'",
+                     f"{tmp_path / 'empty.yaml'}:1: field `rules`: missing"):
         assert any(line.startswith(f"rca: error: {expected}") for line in lines), (expected, lines)
     with pytest.raises(RuleError) as raised:
         RuleSet.load([tmp_path])
     assert len(raised.value.problems) == len(lines) - 1  # every problem, less the count line
     assert str(raised.value).startswith(f"{len(raised.value.problems)} problems in the rule packs:\n")
     assert all(problem in str(raised.value) for problem in raised.value.problems)
+
+
+STRUCTURALLY_BROKEN = """\
+# yaml-language-server: $schema=./schema.json
+colour: red
+rules:
+  - id: Team Three
+    class: auth_rejection
+    title: ""
+    confidence: high
+    match: {any: [{text: a}, {txt: b}]}
+    explanation: it failed
+    questions: why
+    remedy: [restart]
+    role: root
+    examples:
+      match:
+        - {text: c, fields: 3}
+      later: []
+  - 7
+"""
+
+
+def test_validate_reports_every_structural_error_with_its_place(tmp_path):
+    """rules/schema.json decides the structure; every error it finds is reported, each with its file,
+    line, rule and path inside the rule, and the pack is refused."""
+    pack = tmp_path / "team.yaml"
+    pack.write_text(STRUCTURALLY_BROKEN)
+    result = run_rca("rules", "validate", str(pack))
+    assert result.returncode == 2
+    lines = result.stderr.decode().splitlines()
+    rule = f"{pack}:4: rule Team Three: field"
+    expected = [f"{pack}:2: field `colour`: unknown pack field (allowed: pack, description, rules)",
+                f"{rule} `confidence`: 'high' is not of type 'number'",
+                f"{rule} `id`: 'Team Three' does not match '^[a-z0-9][a-z0-9_.-]*$'",
+                f"{rule} `questions`: 'why' is not of type 'array'",
+                f"{rule} `remedy`: ['restart'] is not of type 'string'",
+                f"{rule} `role`: 'root' is not one of ['cause', 'symptom']",
+                f"{rule} `title`: '' should be non-empty",
+                f"{pack}:8: rule Team Three: field `match.any[1].txt`: unknown field (allowed: all, any, not, exception,",
+                f"{pack}:14: rule Team Three: field `examples.later`: unknown field (allowed: match, no_match, todo)",
+                f"{pack}:15: rule Team Three: field `examples.match[0].fields`: 3 is not of type 'object'",
+                f"{pack}:2: field `rules[1]`: 7 is not of type 'object'"]
+    for line in expected:
+        assert any(said.startswith(f"rca: error: {line}") for said in lines), (line, lines)
+    assert lines[-1] == f"rca: {len(expected)} problem(s)"
+    with pytest.raises(RuleError) as raised:
+        RuleSet.load([pack])
+    assert len(raised.value.problems) == len(expected)
 
 
 def test_a_user_rule_may_not_reuse_a_shipped_id(tmp_path, shipped):
@@ -385,12 +435,8 @@ def test_the_schema_refuses_what_the_loader_refuses(schema, tmp_path):
         f"{tmp_path / 'coloured.yaml'}:1: field `colour`: unknown pack field (allowed: pack, description, rules)"]
 
 
-def test_the_schema_names_the_fields_the_loader_knows(schema):
+def test_the_schema_names_the_fields_the_code_knows(schema):
     defs = schema.schema["$defs"]
-    assert tuple(defs["rule"]["required"]) == loader.REQUIRED
-    assert set(defs["rule"]["properties"]) == set(loader.REQUIRED + loader.OPTIONAL)
-    assert set(schema.schema["properties"]) == set(loader.PACK_FIELDS)
-    assert set(defs["examples"]["properties"]) == set(loader.EXAMPLE_KINDS)
     assert tuple(defs["example"]["oneOf"][1]["properties"]) == snippets.EXAMPLE_FIELDS
     assert tuple(defs["asserted_example"]["oneOf"][1]["properties"]) == snippets.EXAMPLE_FIELDS + snippets.ASSERTIONS
     assert set(defs["condition"]["properties"]) == set(conditions.LEAVES) | {"all", "any", "not"}

@@ -105,10 +105,12 @@ def _alternative(item: dict) -> str:
     return f"{item['class']} {float(item.get('confidence', 0)):.2f} (rule {item.get('rule')})"
 
 
-def read_packs(extra: Iterable[str | Path], shipped: bool) -> tuple[list[Rule], list[Cascade], list[str]]:
+def read_packs(extra: Iterable[str | Path], shipped: bool, check_shipped: bool = False) -> tuple[list[Rule], list[Cascade], list[str]]:
     """The valid rules of the shipped packs (first) and of `extra`, their cascades (the last
-    directory's first), and every problem found."""
+    directory's first), and every problem found. `extra` is held to the schema, and the shipped packs
+    too with `check_shipped`."""
     paths = ([shipped_rules_dir()] if shipped else []) + [Path(p) for p in extra]
+    trusted = shipped_rules_dir() if shipped and not check_shipped else None
     rules: list[Rule] = []
     cascades: list[Cascade] = []
     problems: list[str] = []
@@ -118,7 +120,7 @@ def read_packs(extra: Iterable[str | Path], shipped: bool) -> tuple[list[Rule], 
             problems.append(f"{path}: no such rules directory or YAML pack file")
             continue
         for pack in _unseen(pack_files(path), seen):
-            rules.extend(load_pack(pack, problems))
+            rules.extend(load_pack(pack, problems, structure=path != trusted))
         # A later directory's cascades come first: the first cascade that links a cause to a
         # symptom says why in the five whys, so a team's own words win over the shipped ones.
         cascades[:0] = [c for file in _unseen(cascade_files(path), seen) for c in load_cascades(file, problems)]
@@ -206,7 +208,7 @@ class RuleSet:
     @staticmethod
     def validate(extra: Iterable[str | Path] = (), shipped: bool = True) -> list[str]:
         """Every problem of the packs, as file:line: rule ID: field `F`: problem; empty when all is well."""
-        return read_packs(extra, shipped)[2]
+        return read_packs(extra, shipped, check_shipped=True)[2]
 
     def matches(self, event: ErrorEvent, facts: Facts | None = None) -> list[tuple[tuple, Rule, dict]]:
         """Every rule that matches, best first: (rank, rule, captured fields)."""

@@ -1,4 +1,5 @@
-"""Load rule packs from YAML and check them, naming file, line, rule id and field in every error."""
+"""Load rule packs from YAML and check them, naming file, line, rule id and field in every error: their
+structure against rules/schema.json (rca.classify.rules.structure), what only code can see here."""
 
 from __future__ import annotations
 
@@ -11,16 +12,11 @@ import yaml
 
 from rca.classify.classes import KNOWN_CLASSES, ROLES, role_of
 from rca.classify.rules.conditions import Condition, ConditionError, compile_condition
-from rca.classify.rules.snippets import ASSERTIONS, EXAMPLE_FIELDS
+from rca.classify.rules.structure import Problem, structure_problems
 from rca.errors import RcaError
 
 CASCADES_FILE = "cascades.yaml"  # cascade relations (see rca.classify.rules.cascades), not a rule pack
-EXAMPLE_KINDS = ("match", "no_match", "todo")  # todo: what the rule should match but does not yet
-RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-CLASS_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-REQUIRED = ("id", "class", "title", "confidence", "match", "explanation", "questions", "remedy", "examples")
-OPTIONAL = ("priority", "description", "references", "role")  # role: only for a class rca does not know
-PACK_FIELDS = ("pack", "description", "rules")
+CLASS_NAME = re.compile(r"^[a-z][a-z0-9_]*$")  # a cascade's class (rules/schema.json says a rule's)
 
 
 class RuleError(RcaError):
@@ -69,7 +65,9 @@ class Rule:
             if len(document["rules"]) != 1:
                 raise RuleError(f"{source}: Rule.from_yaml takes one rule; load a pack with RuleSet.load")
             document = document["rules"][0]
-        rule = _rule(document, "notebook", Path(source), problems)
+        pack = {"rules": [document]}  # held to the schema as a pack of one
+        found = [p for p in structure_problems(pack, strip_lines(pack)) if p.rule == 0]
+        rule = _rule(document, "notebook", Path(source), problems, found)
         if rule is None:
             raise RuleError(problems)
         return rule
@@ -182,29 +180,36 @@ def expanded_size(document) -> int | None:
     return sizes.get(id(document), 1)
 
 
-def load_pack(path: Path, problems: list[str]) -> list[Rule]:
-    """The valid rules of one pack file; every problem found is added to `problems`."""
+def load_pack(path: Path, problems: list[str], structure: bool = True) -> list[Rule]:
+    """The valid rules of one pack file; every problem found is added to `problems`. With `structure`,
+    the pack is first held to the published schema (rca.classify.rules.structure); the shipped packs
+    are read without it (the tests hold them to it), to spare every run jsonschema's import."""
     document = read_yaml(path, problems)
     if document is None:
         return []
+    found = structure_problems(document, strip_lines(document)) if structure else []
+    problems.extend(f"{path}:{p.line or 1}: field `{p.field}`: {p.message}" for p in found if p.rule is None)
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
-        problems.append(f"{path}:1: a rule pack is a mapping with a `rules:` list")
+        if not found:
+            problems.append(f"{path}:1: a rule pack is a mapping with a `rules:` list")
         return []
-    for name in sorted(set(document) - set(PACK_FIELDS) - {"__line__"}):
-        problems.append(f"{path}:{document['__line__']}: field `{name}`: unknown pack field (allowed: {', '.join(PACK_FIELDS)})")
     pack = str(document.get("pack") or path.stem)
-    rules = [_rule(raw, pack, path, problems) for raw in document["rules"]]
+    rules = [_rule(raw, pack, path, problems, [p for p in found if p.rule == index])
+             for index, raw in enumerate(document["rules"])]
     return [rule for rule in rules if rule is not None]
 
 
-def _rule(raw, pack: str, path: Path, problems: list[str]) -> Rule | None:
-    """The rule, or None when it has problems: all of them are added, each naming its line and field."""
+def _rule(raw, pack: str, path: Path, problems: list[str], structural: list[Problem]) -> Rule | None:
+    """The rule, or None when it has problems: its structural ones (the schema's) and those only code
+    can see, each naming its line and field (the schema's word wins where both speak of one field)."""
     if not isinstance(raw, dict):
-        problems.append(f"{path}: each item of `rules:` must be a mapping")
+        problems.extend(f"{path}:{p.line or 1}: field `{p.field}`: {p.message}" for p in structural)
         return None
     line, rule_id = raw.get("__line__", 1), raw.get("id", "?")
     condition, found = _condition(raw)
-    found = list(_field_problems(raw)) + found
+    taken = {p.field for p in structural}
+    found = [(p.line, p.field, p.message) for p in structural] + [
+        (at, name, problem) for at, name, problem in found + list(_meaning_problems(raw)) if name not in taken]
     problems.extend(f"{path}:{at or line}: rule {rule_id}: field `{name}`: {problem}" for at, name, problem in found)
     if found or condition is None:
         return None
@@ -220,121 +225,41 @@ def _rule(raw, pack: str, path: Path, problems: list[str]) -> Rule | None:
 
 def _condition(raw) -> tuple[Condition | None, list[tuple]]:
     if "match" not in raw:
-        return None, []  # reported as a missing field
+        return None, [(None, "match", "missing")]
     try:
         return compile_condition(strip_lines(raw["match"])), []
     except ConditionError as error:
         return None, [(None, f"match{where}", problem) for where, problem in error.problems]
 
 
-def _field_problems(raw):
-    """(line or None, field, problem) for each field of a rule that is missing, unknown or malformed."""
-    for name in REQUIRED:
-        if name not in raw:
-            yield None, name, "missing"
-    for name in sorted(set(raw) - set(REQUIRED) - set(OPTIONAL) - {"__line__"}):
-        yield None, name, f"unknown field (allowed: {', '.join(REQUIRED + OPTIONAL)})"
-    checks = {"id": _id_problem, "class": _class_problem, "role": _role_problem, "confidence": _confidence_problem,
-              "title": _text_problem, "explanation": _template_problem, "remedy": _template_problem,
-              "description": _text_problem, "questions": _questions_problem, "references": _references_problem,
-              "priority": _priority_problem}
-    for name, check in checks.items():
-        problem = check(raw[name], raw) if name in raw else None
+def _meaning_problems(raw):
+    """(line or None, field, problem) for what the schema cannot check: the placeholders of the texts,
+    and a role that contradicts a class rca knows."""
+    for name in ("explanation", "remedy"):
+        problem = _placeholder_problem(raw.get(name))
         if problem:
             yield None, name, problem
-    if isinstance(raw.get("examples"), dict):
-        yield from example_problems(raw["examples"])
-    elif "examples" in raw:
-        yield None, "examples", "a mapping with a non-empty `match:` list, a `no_match:` list and a `todo:` list"
+    questions = raw.get("questions")
+    for index, question in enumerate(questions if isinstance(questions, list) else []):
+        problem = _placeholder_problem(question)
+        if problem:
+            yield None, f"questions[{index}]", problem
+    role, cls = raw.get("role"), raw.get("class")
+    if role in ROLES and cls in KNOWN_CLASSES and role != role_of(cls):
+        yield None, "role", f"{cls} is a {role_of(cls)} class; drop `role:` (it is derived from the class)"
 
 
-def _id_problem(value, raw):
-    if not isinstance(value, str) or not RULE_ID.match(value):
-        return "lower-case letters, digits, '.', '_' and '-' only"
-
-
-def _class_problem(value, raw):
-    if not isinstance(value, str) or not CLASS_NAME.match(value):
-        return "a snake_case class name such as missing_import"
-
-
-def _role_problem(value, raw):
-    if value not in ROLES:
-        return f"one of {', '.join(ROLES)}"
-    if raw.get("class") in KNOWN_CLASSES and value != role_of(raw["class"]):
-        return f"{raw['class']} is a {role_of(raw['class'])} class; drop `role:` (it is derived from the class)"
-
-
-def _confidence_problem(value, raw):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-        return "a number in (0, 1]"
-
-
-def _text_problem(value, raw):
-    if not isinstance(value, str) or not value.strip():
-        return "a non-empty string"
-
-
-def _template_problem(value, raw):
+def _placeholder_problem(value) -> str | None:
     """A text with {placeholders} for captured fields: each must name a field ({} would fail at run time)."""
-    if not isinstance(value, str) or not value.strip():
-        return "a non-empty string"
+    if not isinstance(value, str):
+        return None  # the schema says what it should be
     try:
         names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
     except ValueError as error:
         return f"{error} (write {{{{ and }}}} for literal braces)"
     if any(not name or name.isdigit() for name in names):
         return "a placeholder names a captured field, such as {name}"
-
-
-def _questions_problem(value, raw):
-    if not isinstance(value, list) or not value or not all(isinstance(q, str) for q in value):
-        return "a non-empty list of strings"
-    return next(filter(None, (_template_problem(q, raw) for q in value)), None)
-
-
-def _references_problem(value, raw):
-    if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
-        return "a list of links (strings)"
-
-
-def _priority_problem(value, raw):
-    if isinstance(value, bool) or not isinstance(value, int):
-        return "an integer"
-
-
-def example_problems(examples: dict):
-    """(line or None, field, problem) for the `examples:` of a rule: `match:` (at least one),
-    `no_match:` and `todo:` lists of excerpts or record mappings; only `match:` and `todo:`
-    examples may assert the `fields` captured and the `explanation` rendered."""
-    for name in sorted(set(examples) - set(EXAMPLE_KINDS) - {"__line__"}):
-        yield examples.get("__line__"), f"examples.{name}", f"unknown kind of example (allowed: {', '.join(EXAMPLE_KINDS)})"
-    if not examples.get("match"):
-        yield examples.get("__line__"), "examples.match", "a non-empty list of examples the rule must match"
-    for kind in EXAMPLE_KINDS:
-        items = examples.get(kind) or []
-        if not isinstance(items, list):
-            yield examples.get("__line__"), f"examples.{kind}", "a list of examples"
-            continue
-        for index, item in enumerate(items, 1):
-            for problem in _example_problems(item, asserts=kind != "no_match"):
-                yield (item.get("__line__") if isinstance(item, dict) else None), f"examples.{kind}[{index}]", problem
-
-
-def _example_problems(item, asserts: bool):
-    if isinstance(item, str):
-        return
-    if not isinstance(item, dict):
-        yield "a string (an excerpt) or a mapping of record fields"
-        return
-    allowed = EXAMPLE_FIELDS + (ASSERTIONS if asserts else ())
-    for name in sorted(set(item) - set(allowed) - {"__line__"}):
-        yield (f"`{name}` only in a `match:` or `todo:` example" if name in ASSERTIONS
-               else f"unknown key `{name}` (allowed: {', '.join(allowed)})")
-    if "fields" in item and not isinstance(item["fields"], dict):
-        yield "`fields` is a mapping of captured field to expected value"
-    if "explanation" in item and not isinstance(item["explanation"], str):
-        yield "`explanation` is the text the rule must render"
+    return None
 
 
 def write_pack(rules: list[Rule], path: str | Path) -> Path:
