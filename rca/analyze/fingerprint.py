@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from rca.events.error_event import ErrorEvent
+from rca.events.error_event import ErrorEvent, traceback_message
 from rca.events.frames import is_library_frame, module_of
 from rca.events.masks import mask
 from rca.events.redact import redact
-from rca.events.tracebacks import Frame
+from rca.events.tracebacks import Frame, has_traceback, parse_traceback
 
 # 3: standard-library frames named by their module (asyncio.runners) wherever Python is installed;
 # ids joined to words masked in any case (issue 25).
@@ -61,17 +61,26 @@ class Fingerprint:
 
     @property
     def key(self) -> str:
-        parts = "\n".join(f"{c.id}={c.value}" for c in self.components if c.contributes)
-        return f"{self.kind}:{hashlib.sha1(parts.encode()).hexdigest()[:16]}"
+        return _key_of(self.kind, tuple((c.id, c.value) for c in self.components if c.contributes))
 
     def as_dict(self) -> dict:
         return {"strategy": STRATEGY, "kind": self.kind, "components": [c.as_dict() for c in self.components]}
 
 
+@dataclass(frozen=True)
+class _TracebackFacts:
+    """What a fingerprint reads of a traceback text: its root cause, and the line that names the failure."""
+
+    type: str
+    frames: tuple  # (file, line, function, source) of each of the root's frames
+    message: str
+    label: str
+
+
 def fingerprint_of(event: ErrorEvent) -> Fingerprint:
-    tb = event.traceback
-    if tb is not None and tb.root is not None:
-        return _traceback_fingerprint(tb.root, event.message[:MESSAGE_LIMIT])
+    facts = _traceback_facts(event.text)
+    if facts is not None:
+        return _traceback_fingerprint(facts)
     request = event.request
     if request is not None and request.http_status is not None:
         path = route(request.http_url)
@@ -84,12 +93,49 @@ def fingerprint_of(event: ErrorEvent) -> Fingerprint:
     return Fingerprint("message", [Component("message", _shown(event.message), True)], event.message[:MESSAGE_LIMIT])
 
 
-def _traceback_fingerprint(root, label: str) -> Fingerprint:
-    parts = _frame_parts(root.type, tuple((f.file, f.line, f.function, f.source) for f in root.frames))
-    components = [Component(*part) for part in parts]
-    components.append(Component("message", root.message[:MESSAGE_LIMIT * 2], False,
+def fingerprint_key(event: ErrorEvent) -> str:
+    """`fingerprint_of(event).key` without making the fingerprint: what grouping asks of every event,
+    while only a group's first event keeps its fingerprint. Every part is worked out once per
+    distinct text, frames, request shape or message."""
+    facts = _traceback_facts(event.text)
+    if facts is not None:
+        parts = _frame_parts(facts.type, facts.frames)
+        return _key_of("traceback", tuple((part[0], part[1]) for part in parts if part[2]))
+    request = event.request
+    if request is not None and request.http_status is not None:
+        return _key_of("request", (("service", event.first.service or ""), ("method", request.http_method or ""),
+                                   ("route", route(request.http_url)), ("status", str(request.http_status))))
+    return _key_of("message", (("message", _shown(event.message)),))
+
+
+@lru_cache(maxsize=1 << 14)  # a flood has thousands of groups; each event of one asks for its key
+def _key_of(kind: str, contributing: tuple[tuple[str, str], ...]) -> str:
+    parts = "\n".join(f"{name}={value}" for name, value in contributing)
+    return f"{kind}:{hashlib.sha1(parts.encode()).hexdigest()[:16]}"
+
+
+def _traceback_facts(text: str) -> _TracebackFacts | None:
+    """What a fingerprint reads of the traceback an event's text holds; None when it holds none."""
+    return _parsed_facts(text) if has_traceback(text) else None  # only tracebacks take room in the cache
+
+
+# The same traceback text recurs (a crash loop, a fixed message from the same frames): parsed once.
+# Bounded, as the mask cache is: a flood of distinct texts only cycles it.
+@lru_cache(maxsize=1 << 12)
+def _parsed_facts(text: str) -> _TracebackFacts | None:
+    tb = parse_traceback(text)
+    if tb is None or tb.root is None:
+        return None
+    root = tb.root
+    frames = tuple((f.file, f.line, f.function, f.source) for f in root.frames)
+    return _TracebackFacts(root.type, frames, root.message, traceback_message(tb) or "")  # a root means a last
+
+
+def _traceback_fingerprint(facts: _TracebackFacts) -> Fingerprint:
+    components = [Component(*part) for part in _frame_parts(facts.type, facts.frames)]
+    components.append(Component("message", facts.message[:MESSAGE_LIMIT * 2], False,
                                 "a traceback's frames identify the bug; its message carries ids", raw=True))
-    return Fingerprint("traceback", components, label)
+    return Fingerprint("traceback", components, facts.label[:MESSAGE_LIMIT])
 
 
 @lru_cache(maxsize=1 << 14)  # an incident raises the same chain from the same frames thousands of times

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from rca.analyze.fingerprint import Fingerprint, fingerprint_of
+from rca.analyze.fingerprint import Fingerprint, fingerprint_key, fingerprint_of
 from rca.analyze.group_counts import HashSketch, SecondCounts, count_within, event_times, shared, union
 from rca.classify.rules import Classification
 from rca.events.error_event import ErrorEvent
@@ -217,9 +217,13 @@ def group_events(classified: Iterable[tuple[ErrorEvent, Classification | None]])
     """Events into group summaries, in any order; the groups come out by first seen."""
     groups: dict[str, Group] = {}
     for event, classification in classified:
-        made = fingerprint_of(event)
-        group = groups.get(made.key) or groups.setdefault(made.key, Group(made.key, made.label, made))
-        if group.sample and _earlier(event, group.representative):
+        key = fingerprint_key(event)  # the whole fingerprint only for an event that becomes a group's first
+        group = groups.get(key)
+        if group is None:
+            made = fingerprint_of(event)
+            group = groups[key] = Group(key, made.label, made)
+        elif _earlier(event, group.representative):
+            made = fingerprint_of(event)
             group.label, group.fingerprint = made.label, made
         group.add(event, classification)
     return by_first_seen(groups.values())
