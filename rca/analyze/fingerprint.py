@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from rca.events.error_event import ErrorEvent, traceback_message
+from rca.events.error_event import ErrorEvent
 from rca.events.frames import is_library_frame, module_of
 from rca.events.masks import mask
 from rca.events.redact import redact
-from rca.events.tracebacks import Frame, has_traceback, parse_traceback
+from rca.events.tracebacks import Frame
 
 # 3: standard-library frames named by their module (asyncio.runners) wherever Python is installed;
 # ids joined to words masked in any case (issue 25).
@@ -35,6 +36,7 @@ STRATEGY = "rca-fingerprint-3"
 ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Za-z0-9_-]{20,}|[a-z]+[-_]\d+)$", re.I)
 # A directory that one install has and another lacks: a release stamp, a version, a commit hash.
 MESSAGE_LIMIT = 300
+TEXTS_KEPT = 1 << 12  # traceback texts whose parsed facts are kept (bounded, as the mask cache is)
 
 
 @dataclass
@@ -77,8 +79,11 @@ class _TracebackFacts:
     label: str
 
 
+_known_facts: OrderedDict[str, _TracebackFacts] = OrderedDict()  # traceback text -> its facts, used last at the end
+
+
 def fingerprint_of(event: ErrorEvent) -> Fingerprint:
-    facts = _traceback_facts(event.text)
+    facts = _traceback_facts(event)
     if facts is not None:
         return _traceback_fingerprint(facts)
     request = event.request
@@ -97,7 +102,7 @@ def fingerprint_key(event: ErrorEvent) -> str:
     """`fingerprint_of(event).key` without making the fingerprint: what grouping asks of every event,
     while only a group's first event keeps its fingerprint. Every part is worked out once per
     distinct text, frames, request shape or message."""
-    facts = _traceback_facts(event.text)
+    facts = _traceback_facts(event)
     if facts is not None:
         parts = _frame_parts(facts.type, facts.frames)
         return _key_of("traceback", tuple((part[0], part[1]) for part in parts if part[2]))
@@ -114,21 +119,25 @@ def _key_of(kind: str, contributing: tuple[tuple[str, str], ...]) -> str:
     return f"{kind}:{hashlib.sha1(parts.encode()).hexdigest()[:16]}"
 
 
-def _traceback_facts(text: str) -> _TracebackFacts | None:
-    """What a fingerprint reads of the traceback an event's text holds; None when it holds none."""
-    return _parsed_facts(text) if has_traceback(text) else None  # only tracebacks take room in the cache
-
-
-# The same traceback text recurs (a crash loop, a fixed message from the same frames): parsed once.
-# Bounded, as the mask cache is: a flood of distinct texts only cycles it.
-@lru_cache(maxsize=1 << 12)
-def _parsed_facts(text: str) -> _TracebackFacts | None:
-    tb = parse_traceback(text)
+def _traceback_facts(event: ErrorEvent) -> _TracebackFacts | None:
+    """What a fingerprint reads of the event's traceback; None when it holds none. The same traceback
+    text recurs (a crash loop, a fixed message from the same frames): it is parsed once, by the first
+    event that holds it (ErrorEvent.traceback, so that grouping reads a text as the event does), and
+    the facts are kept for the TEXTS_KEPT traceback texts used last."""
+    text = event.text
+    facts = _known_facts.get(text)
+    if facts is not None:
+        _known_facts.move_to_end(text)
+        return facts
+    tb = event.traceback
     if tb is None or tb.root is None:
-        return None
+        return None  # no traceback: not kept, so that the cache holds only what is costly to parse
     root = tb.root
     frames = tuple((f.file, f.line, f.function, f.source) for f in root.frames)
-    return _TracebackFacts(root.type, frames, root.message, traceback_message(tb) or "")  # a root means a last
+    facts = _known_facts[text] = _TracebackFacts(root.type, frames, root.message, event.message)
+    if len(_known_facts) > TEXTS_KEPT:
+        _known_facts.popitem(last=False)
+    return facts
 
 
 def _traceback_fingerprint(facts: _TracebackFacts) -> Fingerprint:

@@ -39,7 +39,7 @@ class ErrorEvent:
 
     @cached_property
     def traceback(self) -> Traceback | None:
-        return traceback_of(self.text)
+        return parse_traceback(self.text) if has_traceback(self.text) else None
 
     @property
     def first(self) -> LogRecord:
@@ -74,9 +74,10 @@ class ErrorEvent:
     @property
     def message(self) -> str:
         """One line that names the failure: the final exception, or the first line of text."""
-        named = None if self.traceback is None else traceback_message(self.traceback)
-        if named is not None:
-            return named
+        if self.traceback is not None and self.traceback.last is not None:
+            last = self.traceback.last
+            first_line = last.message.split("\n", 1)[0]
+            return f"{last.type}: {first_line}" if first_line else last.type
         request = self.request
         if request is not None and not request.text.strip():
             return f"{request.http_method} {request.http_url} {request.http_status}"
@@ -104,20 +105,6 @@ class ErrorEvent:
             "text": self.text,
             "records": [r.reference() for r in self.records],
         }
-
-
-def traceback_of(text: str) -> Traceback | None:
-    """The traceback an event of this text holds, if any."""
-    return parse_traceback(text) if has_traceback(text) else None
-
-
-def traceback_message(traceback: Traceback) -> str | None:
-    """The line that names a traceback's failure: its final exception and the first line of its message."""
-    last = traceback.last
-    if last is None:
-        return None
-    first_line = last.message.split("\n", 1)[0]
-    return f"{last.type}: {first_line}" if first_line else last.type
 
 
 def is_error_unit(unit: list[LogRecord]) -> bool:

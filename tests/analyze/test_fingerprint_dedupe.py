@@ -12,6 +12,7 @@ import rca
 from rca.analyze import fingerprint as fingerprint_module
 from rca.analyze.fingerprint import fingerprint_key, fingerprint_of
 from rca.analyze.groups import Group, group_events
+from rca.events import error_event
 from rca.events.error_event import ErrorEvent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +61,7 @@ def test_an_events_key_is_its_whole_fingerprints_key(flood_events):
 
 
 def test_a_fingerprint_from_the_text_cache_is_the_one_its_own_traceback_gives(flood_events):
-    fingerprint_module._parsed_facts.cache_clear()
+    fingerprint_module._known_facts.clear()
     warm = [fingerprint_of(event).as_dict() for event in fresh(flood_events)]
     for event, shown in zip(fresh(flood_events), warm, strict=True):
         tb = event.traceback  # parsed for this event alone
@@ -90,9 +91,23 @@ def test_an_identical_traceback_text_is_parsed_once(monkeypatch):
     records = [rca.LogRecord(1_757_685_600.0 + i, "ERROR", text, "app.log", i + 1, service="jobs")
                for i in range(50)]
     parsed: list[str] = []
-    parse = fingerprint_module.parse_traceback
-    monkeypatch.setattr(fingerprint_module, "parse_traceback", lambda t: parsed.append(t) or parse(t))
-    fingerprint_module._parsed_facts.cache_clear()
+    parse = error_event.parse_traceback
+    monkeypatch.setattr(error_event, "parse_traceback", lambda t: parsed.append(t) or parse(t))
+    fingerprint_module._known_facts.clear()
     (group,) = group_events((ErrorEvent([record]), None) for record in records)
     assert group.count == 50 and group.fingerprint.components[0].value == "IndexError"
     assert parsed == [text]
+
+
+def test_the_parsed_texts_kept_are_bounded_and_the_last_used_stay(monkeypatch):
+    monkeypatch.setattr(fingerprint_module, "TEXTS_KEPT", 8)
+    fingerprint_module._known_facts.clear()
+    texts = [f'Traceback (most recent call last):\n  File "/app/svc/jobs.py", line {n}, in run\n    step_{n}()\n'
+             f"KeyError: 'k{n}'" for n in range(20)]
+    events = [ErrorEvent([rca.LogRecord(1_757_685_600.0 + n, "ERROR", text, "app.log", n + 1)])
+              for n, text in enumerate(texts)]
+    for event in events:
+        fingerprint_key(event)
+        fingerprint_key(ErrorEvent(events[0].records))  # the first text, used again and again, stays
+    assert len(fingerprint_module._known_facts) == 8
+    assert texts[0] in fingerprint_module._known_facts and texts[1] not in fingerprint_module._known_facts
