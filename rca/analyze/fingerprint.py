@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ STRATEGY = "rca-fingerprint-3"
 ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Za-z0-9_-]{20,}|[a-z]+[-_]\d+)$", re.I)
 # A directory that one install has and another lacks: a release stamp, a version, a commit hash.
 MESSAGE_LIMIT = 300
+TEXTS_KEPT = 1 << 12  # traceback texts whose parsed facts are kept (bounded, as the mask cache is)
 
 
 @dataclass
@@ -61,17 +63,29 @@ class Fingerprint:
 
     @property
     def key(self) -> str:
-        parts = "\n".join(f"{c.id}={c.value}" for c in self.components if c.contributes)
-        return f"{self.kind}:{hashlib.sha1(parts.encode()).hexdigest()[:16]}"
+        return _key_of(self.kind, tuple((c.id, c.value) for c in self.components if c.contributes))
 
     def as_dict(self) -> dict:
         return {"strategy": STRATEGY, "kind": self.kind, "components": [c.as_dict() for c in self.components]}
 
 
+@dataclass(frozen=True)
+class _TracebackFacts:
+    """What a fingerprint reads of a traceback text: its root cause, and the line that names the failure."""
+
+    type: str
+    frames: tuple  # (file, line, function, source) of each of the root's frames
+    message: str
+    label: str
+
+
+_known_facts: OrderedDict[str, _TracebackFacts] = OrderedDict()  # traceback text -> its facts, used last at the end
+
+
 def fingerprint_of(event: ErrorEvent) -> Fingerprint:
-    tb = event.traceback
-    if tb is not None and tb.root is not None:
-        return _traceback_fingerprint(tb.root, event.message[:MESSAGE_LIMIT])
+    facts = _traceback_facts(event)
+    if facts is not None:
+        return _traceback_fingerprint(facts)
     request = event.request
     if request is not None and request.http_status is not None:
         path = route(request.http_url)
@@ -84,12 +98,53 @@ def fingerprint_of(event: ErrorEvent) -> Fingerprint:
     return Fingerprint("message", [Component("message", _shown(event.message), True)], event.message[:MESSAGE_LIMIT])
 
 
-def _traceback_fingerprint(root, label: str) -> Fingerprint:
-    parts = _frame_parts(root.type, tuple((f.file, f.line, f.function, f.source) for f in root.frames))
-    components = [Component(*part) for part in parts]
-    components.append(Component("message", root.message[:MESSAGE_LIMIT * 2], False,
+def fingerprint_key(event: ErrorEvent) -> str:
+    """`fingerprint_of(event).key` without making the fingerprint: what grouping asks of every event,
+    while only a group's first event keeps its fingerprint. Every part is worked out once per
+    distinct text, frames, request shape or message."""
+    facts = _traceback_facts(event)
+    if facts is not None:
+        parts = _frame_parts(facts.type, facts.frames)
+        return _key_of("traceback", tuple((part[0], part[1]) for part in parts if part[2]))
+    request = event.request
+    if request is not None and request.http_status is not None:
+        return _key_of("request", (("service", event.first.service or ""), ("method", request.http_method or ""),
+                                   ("route", route(request.http_url)), ("status", str(request.http_status))))
+    return _key_of("message", (("message", _shown(event.message)),))
+
+
+@lru_cache(maxsize=1 << 14)  # a flood has thousands of groups; each event of one asks for its key
+def _key_of(kind: str, contributing: tuple[tuple[str, str], ...]) -> str:
+    parts = "\n".join(f"{name}={value}" for name, value in contributing)
+    return f"{kind}:{hashlib.sha1(parts.encode()).hexdigest()[:16]}"
+
+
+def _traceback_facts(event: ErrorEvent) -> _TracebackFacts | None:
+    """What a fingerprint reads of the event's traceback; None when it holds none. The same traceback
+    text recurs (a crash loop, a fixed message from the same frames): it is parsed once, by the first
+    event that holds it (ErrorEvent.traceback, so that grouping reads a text as the event does), and
+    the facts are kept for the TEXTS_KEPT traceback texts used last."""
+    text = event.text
+    facts = _known_facts.get(text)
+    if facts is not None:
+        _known_facts.move_to_end(text)
+        return facts
+    tb = event.traceback
+    if tb is None or tb.root is None:
+        return None  # no traceback: not kept, so that the cache holds only what is costly to parse
+    root = tb.root
+    frames = tuple((f.file, f.line, f.function, f.source) for f in root.frames)
+    facts = _known_facts[text] = _TracebackFacts(root.type, frames, root.message, event.message)
+    if len(_known_facts) > TEXTS_KEPT:
+        _known_facts.popitem(last=False)
+    return facts
+
+
+def _traceback_fingerprint(facts: _TracebackFacts) -> Fingerprint:
+    components = [Component(*part) for part in _frame_parts(facts.type, facts.frames)]
+    components.append(Component("message", facts.message[:MESSAGE_LIMIT * 2], False,
                                 "a traceback's frames identify the bug; its message carries ids", raw=True))
-    return Fingerprint("traceback", components, label)
+    return Fingerprint("traceback", components, facts.label[:MESSAGE_LIMIT])
 
 
 @lru_cache(maxsize=1 << 14)  # an incident raises the same chain from the same frames thousands of times

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from rca.analyze.fingerprint import Fingerprint, fingerprint_of
+from rca.analyze.fingerprint import Fingerprint, fingerprint_key, fingerprint_of
 from rca.analyze.group_counts import HashSketch, SecondCounts, count_within, event_times, shared, union
 from rca.classify.rules import Classification
 from rca.events.error_event import ErrorEvent
@@ -61,9 +61,11 @@ class Group:
     # emptied whenever the counts change.
     _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def add(self, event: ErrorEvent, classification: Classification | None) -> None:
+    def add(self, event: ErrorEvent, classification: Classification | None, order: tuple | None = None) -> None:
         """Count one event. `classification` may be None: the analysis classifies only the events a
-        summary keeps (its sample), once the summaries are merged (`rca.classify.samples.classify_samples`)."""
+        summary keeps (its sample), once the summaries are merged (`rca.classify.samples.classify_samples`).
+        `order` is the event's `_order`, when the caller has it already."""
+        order = _order(event) if order is None else order
         when = event.time
         self._derived.clear()
         self.count += 1
@@ -72,8 +74,9 @@ class Group:
             self.latest = max(self.latest, event.last_time or when)
         first = event.first
         self.per_second.add(None if when is None else int(when), (first.service, first.revision, first.instance))
-        if len(self.sample) < SAMPLE_EVENTS or _earlier(event, self.sample[-1][0]):
-            bisect.insort(self.sample, (event, classification), key=_sample_order)  # after its equals, as a stable sort puts it
+        if len(self.sample) < SAMPLE_EVENTS or order < _order(self.sample[-1][0]):
+            at = bisect.bisect_right(self.sample, order, key=_sample_order)  # after its equals, as a stable sort puts it
+            self.sample.insert(at, (event, classification))
             del self.sample[SAMPLE_EVENTS:]
         self.trace_sketch.update(_hash(r.trace) for r in event.records if r.trace)
         if event.request is not None and event.request.http_status is not None:
@@ -205,10 +208,6 @@ def _sample_order(pair: tuple[ErrorEvent, Any]) -> tuple:
     return _order(pair[0])
 
 
-def _earlier(event: ErrorEvent, than: ErrorEvent) -> bool:
-    return _order(event) < _order(than)
-
-
 def _hash(trace: str) -> int:
     return int.from_bytes(hashlib.blake2b(trace.encode(), digest_size=8).digest(), "big")
 
@@ -217,11 +216,16 @@ def group_events(classified: Iterable[tuple[ErrorEvent, Classification | None]])
     """Events into group summaries, in any order; the groups come out by first seen."""
     groups: dict[str, Group] = {}
     for event, classification in classified:
-        made = fingerprint_of(event)
-        group = groups.get(made.key) or groups.setdefault(made.key, Group(made.key, made.label, made))
-        if group.sample and _earlier(event, group.representative):
+        key = fingerprint_key(event)  # the whole fingerprint only for an event that becomes a group's first
+        group = groups.get(key)
+        order = _order(event)  # worked out once: the group's first event and its sample compare with it
+        if group is None:
+            made = fingerprint_of(event)
+            group = groups[key] = Group(key, made.label, made)
+        elif order < _order(group.representative):
+            made = fingerprint_of(event)
             group.label, group.fingerprint = made.label, made
-        group.add(event, classification)
+        group.add(event, classification, order)
     return by_first_seen(groups.values())
 
 

@@ -21,6 +21,10 @@ PLATFORM_FAILURES = re.compile(
     r"|oom-kill|Back-off restarting failed container|Worker \(pid:\d+\) was sent SIGKILL"
     r"|\.service: Main process exited, code=(?:exited, status=[1-9]|killed|dumped)"  # systemd, at NOTICE
 )
+# Words of which every PLATFORM_FAILURES match holds one. Scanning a line for them is ~10x cheaper than
+# the pattern's alternation at every position, and almost every line (a flood's healthy ones) has none.
+_PLATFORM_WORDS = ("exit(", "probe failed", "Worker", "WORKER TIMEOUT", "Memory limit of", "OOMKilled",
+                   "Out of memory", "oom-kill", "Back-off restarting", ".service: Main process exited")
 
 
 @dataclass
@@ -47,7 +51,7 @@ class ErrorEvent:
             return "traceback"
         if any(_is_error_request(r) for r in self.records):
             return "request"
-        if PLATFORM_FAILURES.search(self.text):
+        if names_platform_failure(self.text):
             return "platform"
         return "log"
 
@@ -111,8 +115,13 @@ def is_error_unit(unit: list[LogRecord]) -> bool:
         record.severity_rank >= ERROR_RANK
         or _is_error_request(record)
         or has_traceback(record.text)
-        or PLATFORM_FAILURES.search(record.text) is not None
+        or names_platform_failure(record.text)
     )
+
+
+def names_platform_failure(text: str) -> bool:
+    """A message that says a process or instance failed (PLATFORM_FAILURES)."""
+    return any(word in text for word in _PLATFORM_WORDS) and PLATFORM_FAILURES.search(text) is not None
 
 
 def _is_error_request(record: LogRecord) -> bool:
