@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rca.analyze.changes import Change, collect_changes
 from rca.analyze.groups import Deploy, DeployTracker, Group, tie_orphans
 from rca.analyze.incidents import Finding, Incident, Onset, find_incidents
 from rca.analyze.mapping import (
@@ -51,6 +52,7 @@ class Analysis:
     findings: list[Finding] = field(default_factory=list)  # causes that changed with no symptom
     revisions: list[Deploy] = field(default_factory=list)  # every revision's first record, those already there too
     remedies: list[Remedy | None] = field(default_factory=list)  # one per incident with a root cause
+    changes: list[Change] = field(default_factory=list)  # deploys, job updates and audit-logged changes in the window
 
 
 def analyze(inputs, *, since: float | None = None, until: float | None = None, service: str | None = None,
@@ -97,8 +99,10 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     start = read_since if read_since is not None else first
     end = until if until is not None else last
     deploys = [d for d in tracker.deploys() if in_window(d.time, since, until) and (service is None or d.service == service)]
+    changes = [c for c in collect_changes(tracker.changes, deploys) if in_window(c.time, since, until)
+               and (service is None or c.service in (None, service))]
     incidents, onsets, findings = ([], {}, []) if start is None or end is None else find_incidents(
-        groups, deploys, rules.cascades, start, end, baseline, partial.requests)
+        groups, deploys, rules.cascades, start, end, baseline, partial.requests, changes)
     project = partial.project
     revisions = sorted((Deploy(s, r, record.time, record) for (s, r), record in tracker.first.items() if record.time is not None),
                        key=lambda d: d.time)
@@ -109,7 +113,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
                 for i, d, c in zip(incidents, running, code)]
     return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c, rules.cascades) for i, c in zip(incidents, code)],
                     stats, project, start, end, time.perf_counter() - started,
-                    {"since": since, "until": until, "service": service}, code, findings, revisions, remedies)
+                    {"since": since, "until": until, "service": service}, code, findings, revisions, remedies, changes)
 
 
 def _mapped(files: list[str], buckets: list[str], scope: Scope, stats: ReadStats, workers: int, client):

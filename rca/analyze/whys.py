@@ -3,6 +3,7 @@ then the whys that logs cannot answer, left as prompts from the root cause's rul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -14,6 +15,8 @@ from rca.events.frames import application_location
 from rca.ingest.times import format_timestamp
 
 MAX_INSERT_IDS = 5
+# A rule's question that asks whether something changed: the logs answer it when a change is on record.
+ASKS_FOR_CHANGE = re.compile(r"(?i)\bchange|restart|failover|maintenance|rotat|updated")
 
 
 @dataclass
@@ -76,7 +79,7 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequ
     if root is not None:
         because = _because(root, startup[:1] or unavailable[:1], cascades, {**root.classification.fields, "service": service})
         whys.append(_cause_why(root, incident, bool(startup), project, because))
-        whys.extend(_prompts(root, incident, code, first_number=len(whys) + 1))
+        whys.extend(_answered(_prompts(root, incident, code, first_number=len(whys) + 1), root, incident))
     else:
         whys.append(_no_cause_why(incident, service))
     if incident.onset_kind == "before-window":
@@ -114,6 +117,25 @@ def _cause_why(root: Group, incident: Incident, at_startup: bool, project: str |
               f"first at {format_timestamp(root.first_seen)}, last at {format_timestamp(root.last_seen)}"
               + (f" (rule {classification.rule.id}, confidence {classification.confidence:.2f})." if classification.rule else "."))
     return Why(question, answer, [evidence(root, project)])
+
+
+def _answered(prompts: list[Why], root: Group, incident: Incident) -> list[Why]:
+    """The prompts, with the ones that ask whether something changed answered from the change the logs
+    hold (issue 25: "yes: version 3 of secret stripe-key disabled at … by …"); when none asks, the change
+    comes first as a why of its own."""
+    change = incident.change
+    if change is None:
+        return prompts
+    lead = root.first_seen - change.time
+    answer = (f"Yes: {change.sentence()}, {lead:.0f}s before the first {root.label.split(':')[0]} "
+              f"({change.method or change.kind}; {change.record.source}:{change.record.position}).")
+    item = change.as_dict()
+    asked = [why for why in prompts if ASKS_FOR_CHANGE.search(why.question)]
+    for why in asked:
+        why.answer, why.evidence, why.prompt = answer, [item], False
+    if asked:
+        return prompts
+    return [Why(f"What changed before {incident.service or 'it'} began to fail?", answer, [item]), *prompts]
 
 
 def _prompts(root: Group, incident: Incident, code=None, first_number: int = 1) -> list[Why]:

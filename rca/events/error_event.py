@@ -13,7 +13,9 @@ from rca.ingest.record import ERROR_RANK, LogRecord
 from rca.ingest.stats import ReadStats
 from rca.ingest.times import format_timestamp
 
-ERROR_STATUSES = frozenset({401, 403, 429})
+# 404 too: a route a deploy dropped answers 404 to every caller (issue 25); a scanner's 404s stay apart
+# (each path its own group, too few to change) and steady ones never change.
+ERROR_STATUSES = frozenset({401, 403, 404, 429})
 # Platform messages that mean a process or instance failed, whatever severity they were logged at.
 PLATFORM_FAILURES = re.compile(
     r"Container called exit\(|STARTUP (?:TCP|HTTP|GRPC) probe failed|(?:Liveness|Readiness|Startup) probe failed"
