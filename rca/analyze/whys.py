@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from rca.analyze.changes import Change
 from rca.analyze.groups import Group
 from rca.analyze.incidents import Incident, cascade_between
 from rca.classify.rules import Cascade, fill_template
@@ -79,7 +80,7 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequ
     if root is not None:
         because = _because(root, startup[:1] or unavailable[:1], cascades, {**root.classification.fields, "service": service})
         whys.append(_cause_why(root, incident, bool(startup), project, because))
-        whys.extend(_answered(_prompts(root, incident, code, first_number=len(whys) + 1), root, incident))
+        whys.extend(_answered(_prompts(root, incident, code, first_number=len(whys) + 1), root, incident, project))
     else:
         whys.append(_no_cause_why(incident, service))
     if incident.onset_kind == "before-window":
@@ -119,7 +120,21 @@ def _cause_why(root: Group, incident: Incident, at_startup: bool, project: str |
     return Why(question, answer, [evidence(root, project)])
 
 
-def _answered(prompts: list[Why], root: Group, incident: Incident) -> list[Why]:
+def change_evidence(change: Change, project: str | None) -> dict:
+    """A change as the evidence of a why: its audit entry, shaped as a group's evidence is (one record),
+    with the change itself under `change`."""
+    record = change.record
+    moment = format_timestamp(change.time)
+    item = {"group": f"{change.kind} change: {change.summary}", "count": 1, "first_seen": moment, "last_seen": moment,
+            "sample": record.text, "insert_ids": [record.insert_id] if record.insert_id else [],
+            "records": [record.reference()], "change": change.as_dict()}
+    if project and record.insert_id:
+        query = quote('insertId="' + record.insert_id + '"')
+        item["link"] = f"https://console.cloud.google.com/logs/query;query={query};cursorTimestamp={moment}?project={project}"
+    return item
+
+
+def _answered(prompts: list[Why], root: Group, incident: Incident, project: str | None) -> list[Why]:
     """The prompts, with the ones that ask whether something changed answered from the change the logs
     hold (issue 25: "yes: version 3 of secret stripe-key disabled at … by …"); when none asks, the change
     comes first as a why of its own."""
@@ -129,7 +144,7 @@ def _answered(prompts: list[Why], root: Group, incident: Incident) -> list[Why]:
     lead = root.first_seen - change.time
     answer = (f"Yes: {change.sentence()}, {lead:.0f}s before the first {root.label.split(':')[0]} "
               f"({change.method or change.kind}; {change.record.source}:{change.record.position}).")
-    item = change.as_dict()
+    item = change_evidence(change, project)
     asked = [why for why in prompts if ASKS_FOR_CHANGE.search(why.question)]
     for why in asked:
         why.answer, why.evidence, why.prompt = answer, [item], False
