@@ -103,8 +103,11 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
                and (service is None or c.service in (None, service))]
     incidents, onsets, findings = ([], {}, []) if start is None or end is None else find_incidents(
         groups, deploys, rules.cascades, start, end, baseline, partial.requests, changes)
-    # 404s that no route lost are the services' answers, not errors: decided on, then not reported
+    # 404s that no route lost are the services' answers, not errors: decided on, then neither listed
+    # nor counted as error events
+    answers = [g for g in groups if g.role == "answer"]
     groups = [g for g in groups if g.role != "answer"]
+    stats.events -= sum(g.count for g in answers)
     project = partial.project
     revisions = sorted((Deploy(s, r, record.time, record) for (s, r), record in tracker.first.items() if record.time is not None),
                        key=lambda d: d.time)
