@@ -93,6 +93,12 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequ
 
 
 def _no_cause_why(incident: Incident, service: str) -> Why:
+    gone = [g.route for g in incident.symptoms if g.failed_answer and g.answer_status == 404]
+    if gone and incident.deploy is not None and len(gone) == len(incident.symptoms):
+        return Why(f"What made {service} fail?",  # a route the deploy dropped: no error names it
+                   f"Not named by any error: every call to {', '.join(gone)} answers 404 since revision "
+                   f"{incident.deploy.revision} appeared at {format_timestamp(incident.deploy.time)}. Does the new "
+                   "revision still serve that route (removed, renamed, or under another prefix)?", [], prompt=True)
     shortlist = "; ".join(f"{c.group.label} ({c.score:.1f})" for c in incident.candidates[:3])
     answer = (f"Not named: {incident.verdict or 'no cause-class error changed near the onset'}."
               + (f" Candidates: {shortlist}." if shortlist else "")

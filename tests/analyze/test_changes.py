@@ -111,6 +111,9 @@ def test_a_route_a_deploy_dropped_is_a_404_outage(tmp_path):
     assert incident.service == "catalog-api" and incident.root_cause is None
     assert [g.route for g in incident.symptoms] == ["GET /api/v1/products/{id}"]
     assert incident.deploy is not None and 0 <= incident.onset - incident.deploy.time <= 60
+    asked = result.whys[0][-1]
+    assert asked.prompt and f"every call to GET /api/v1/products/{{id}} answers 404 since revision " \
+        f"{incident.deploy.revision}" in asked.answer
     # the scanner's 404s and the steady ones are answers, not errors: decided on, then left out
     assert [g.route for g in result.groups if g.answer_status == 404] == ["GET /api/v1/products/{id}"]
     assert not any(c.group.answer_status == 404 for c in incident.candidates)
