@@ -48,8 +48,11 @@ class Change:
 def collect_changes(records: Iterable[LogRecord], deploys: Iterable[Deploy]) -> list[Change]:
     """Every change, by time: the audit-logged ones (a job update is one of them) and the new revisions."""
     found = [_audited(record) for record in records if record.time is not None]
+    named = {d.revision for d in deploys if d.service is not None}
+    # a revision's audit entries may name no service: the revision is listed once, with its service
     found += [Change("deploy", d.time, d.service, d.revision, f"revision {d.revision} of {d.service or '?'} first seen",
-                     None, None, d.record) for d in deploys if d.kind == "revision"]
+                     None, None, d.record) for d in deploys
+              if d.kind == "revision" and (d.service is not None or d.revision not in named)]
     return sorted(found, key=lambda c: (c.time, c.kind, c.summary))
 
 

@@ -22,6 +22,7 @@ CHANGE_METHODS = (
     (re.compile(r"\.(?:Disable|Delete)ServiceAccountKey$"), "iam", "key"),
     (re.compile(r"run\.v\d\.Jobs\.(?:ReplaceJob|UpdateJob)$"), "job", "updated"),
     (re.compile(r"run\.v\d\.Services\.(?:ReplaceService|UpdateService)$"), "config", "updated"),
+    (re.compile(r"functions\.v\d\.(?:FunctionService|CloudFunctionsService)\.UpdateFunction$"), "config", "updated"),
     (re.compile(r"^cloudsql\.instances\.(?:restart|update|failover|restore)$"), "database", "sql"),
 )
 NAMED = re.compile(r"/(?P<what>services|jobs|secrets|instances|serviceAccounts|functions)/(?P<name>[^/]+)"
@@ -87,7 +88,7 @@ def _summary(kind: str, verb: str, method: str, name: str, named, proto: dict, r
         instance = str(resource_labels.get("database_id") or name).split(":")[-1]
         return f"Cloud SQL instance {instance} {SQL_VERBS.get(action, action)}"
     spec = _container_spec(proto.get("request"))
-    what = "job" if kind == "job" else "configuration of service"
+    what = "job" if kind == "job" else "function" if "Function" in method else "configuration of service"
     details = [f"image {spec['image']}"] if spec.get("image") else []
     if spec.get("env"):
         details.append("env " + _names(spec["env"]))

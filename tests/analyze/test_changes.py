@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import run_rca
 
 from rca.analyze.analysis import analyze
@@ -135,3 +136,18 @@ def test_the_same_404s_with_no_deploy_and_a_scanners_sweep_are_no_outage(tmp_pat
     result = analyze(str(path), model=None)
     assert not any(g.answer_status == 404 for g in result.groups)  # answers, none a symptom
     assert [i.service for i in result.incidents] == ["orders-api"] and result.findings == []
+
+
+REAL_CSV = Path("/work/shared/real-gcp-exports/boksaemstudio__boksaem-yoga-app__downloaded-logs-20260331-031943.csv")
+
+
+@pytest.mark.skipif(not REAL_CSV.exists(), reason="the shared real exports are not on this machine")
+def test_a_real_csv_export_lists_each_revision_once_and_its_function_update():
+    """A Logs Explorer CSV download (read in place, never copied): its revisions' audit entries name no
+    service, and a Cloud Functions UpdateFunction is a change of the function."""
+    result = analyze(str(REAL_CSV), model=None)
+    deploys = [c for c in result.changes if c.kind == "deploy"]
+    assert deploys and all(c.service == "checkinmemberv2call" for c in deploys)
+    assert len({c.name for c in deploys}) == len(deploys)
+    updates = [c for c in result.changes if c.kind == "config"]
+    assert updates and all(c.summary.startswith("function ") and c.principal for c in updates)
