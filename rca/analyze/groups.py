@@ -346,5 +346,5 @@ def job_update(record: LogRecord) -> Deploy | None:
     change = record.extra.get("change") or {}
     if change.get("kind") != "job" or record.time is None:
         return None
-    label = change["summary"].split("(image ", 1)[-1].split(";")[0].rstrip(")") if "(image " in change["summary"] else "update"
-    return Deploy(change.get("service"), label.rsplit("/", 1)[-1], record.time, record, "job")
+    image = change.get("image")  # the job's revision, as it names none: its image's last part (`export:v7`)
+    return Deploy(change.get("service"), image.rsplit("/", 1)[-1] if image else "update", record.time, record, "job")

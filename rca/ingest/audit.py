@@ -32,7 +32,8 @@ MAX_NAMES = 6  # environment variables or role bindings a summary names; the res
 
 
 def audit_change(proto: dict, resource_labels: dict) -> dict | None:
-    """{kind, method, resource, name, service, principal, summary} of a change the entry records, or None."""
+    """{kind, method, resource, name, service, principal, summary, image} of a change the entry records, or None
+    (`image`: what a Cloud Run service or job runs after it, when the request names it)."""
     method = proto.get("methodName")
     if not isinstance(method, str) or _failed(proto) or _operation_end(proto):
         return None
@@ -47,8 +48,9 @@ def audit_change(proto: dict, resource_labels: dict) -> dict | None:
     auth = proto.get("authenticationInfo")
     principal = auth.get("principalEmail") if isinstance(auth, dict) else None
     summary = _summary(kind, verb, method, name, named, proto, resource_labels)
+    image = _container_spec(proto.get("request")).get("image") if kind in ("job", "config") else None
     return {"kind": kind, "method": method, "resource": resource, "name": name, "service": service,
-            "principal": principal if isinstance(principal, str) else None, "summary": summary}
+            "principal": principal if isinstance(principal, str) else None, "summary": summary, "image": image}
 
 
 def _failed(proto: dict) -> bool:
