@@ -31,6 +31,7 @@ from rca.classify.hybrid import default_rules
 from rca.classify.model import resolve as resolve_model
 from rca.classify.rules import RuleSet
 from rca.errors import RcaError
+from rca.events.error_event import ANSWER_STATUS
 from rca.ingest import STDIN, expand_inputs, is_gcs
 from rca.ingest.stats import ReadStats
 
@@ -103,11 +104,10 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
                and (service is None or c.service in (None, service))]
     incidents, onsets, findings = ([], {}, []) if start is None or end is None else find_incidents(
         groups, deploys, rules.cascades, start, end, baseline, partial.requests, changes)
-    # 404s that no route lost are the services' answers, not errors: decided on, then neither listed
-    # nor counted as error events
-    answers = [g for g in groups if g.role == "answer"]
+    # 404s are read uncounted (rca.events.error_event); those of a route a deploy dropped are failed
+    # requests, listed and counted; the others are the services' answers, not errors: left out
+    stats.events += sum(g.count for g in groups if g.failed_answer and g.answer_status == ANSWER_STATUS)
     groups = [g for g in groups if g.role != "answer"]
-    stats.events -= sum(g.count for g in answers)
     project = partial.project
     revisions = sorted((Deploy(s, r, record.time, record) for (s, r), record in tracker.first.items() if record.time is not None),
                        key=lambda d: d.time)

@@ -30,7 +30,7 @@ from rca.analyze.group_counts import SecondCounts
 from rca.analyze.groups import DeployTracker, Group, by_first_seen, group_events, merge_into
 from rca.classify.hybrid import MODEL_BATCH, _with_model
 from rca.classify.rules import Classification, RuleSet
-from rca.events.error_event import ErrorEvent, events_from_records, is_error_unit
+from rca.events.error_event import ErrorEvent, events_from_records, is_answer_unit, is_error_unit
 from rca.events.stitch import stitch
 from rca.ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
 from rca.ingest.jsonlog import read_json_lines
@@ -109,7 +109,7 @@ def _map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, o
     kept = _counting_requests(_within(tracker.watch(records), scope), tally, owned)
     found: list[str] = []
     if owned is None:
-        events = events_from_records(kept, stats)
+        events = events_from_records(kept, stats, answers=True)  # 404s too: a route a deploy dropped
     else:
         events = _owned_events(kept, stats, owned)
     groups = group_events((event, None) for event in _noting_project(events, found))
@@ -194,6 +194,8 @@ def _owned_events(records, stats: ReadStats, owned) -> Iterator[ErrorEvent]:
     for unit in stitch(records, None):
         if is_error_unit(unit) and owned(unit):
             stats.events += 1
+            yield ErrorEvent(unit)
+        elif is_answer_unit(unit) and owned(unit):  # read, not counted: see events_from_records
             yield ErrorEvent(unit)
 
 
