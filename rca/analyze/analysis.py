@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rca.analyze.changes import Change, collect_changes
 from rca.analyze.group_counts import SecondCounts
 from rca.analyze.groups import Deploy, DeployTracker, Group, tie_orphans
 from rca.analyze.incidents import Finding, Incident, Onset, find_incidents
@@ -31,6 +32,7 @@ from rca.classify.model import resolve as resolve_model
 from rca.classify.rules import RuleSet
 from rca.classify.samples import classify_samples
 from rca.errors import RcaError
+from rca.events.error_event import ANSWER_STATUS
 from rca.ingest import STDIN, expand_inputs, is_gcs
 from rca.ingest.stats import ReadStats
 
@@ -54,6 +56,7 @@ class Analysis:
     remedies: list[Remedy | None] = field(default_factory=list)  # one per incident with a root cause
     # Requests per (second, service, revision, failed), as the map counted them (rca.analyze.traffic)
     requests: SecondCounts | None = field(default=None, repr=False)
+    changes: list[Change] = field(default_factory=list)  # deploys, job updates and audit-logged changes in the window
 
 
 def analyze(inputs, *, since: float | None = None, until: float | None = None, service: str | None = None,
@@ -104,8 +107,14 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     start = read_since if read_since is not None else first
     end = until if until is not None else last
     deploys = [d for d in tracker.deploys() if in_window(d.time, since, until) and (service is None or d.service == service)]
+    changes = [c for c in collect_changes(tracker.changes, deploys) if in_window(c.time, since, until)
+               and (service is None or c.service in (None, service))]
     incidents, onsets, findings = ([], {}, []) if start is None or end is None else find_incidents(
-        groups, deploys, rules.cascades, start, end, baseline, partial.requests)
+        groups, deploys, rules.cascades, start, end, baseline, partial.requests, changes)
+    # 404s are read uncounted (rca.events.error_event); those of a route a deploy dropped are failed
+    # requests, listed and counted; the others are the services' answers, not errors: left out
+    stats.events += sum(g.count for g in groups if g.failed_answer and g.answer_status == ANSWER_STATUS)
+    groups = [g for g in groups if g.role != "answer"]
     project = partial.project
     revisions = sorted((Deploy(s, r, record.time, record) for (s, r), record in tracker.first.items() if record.time is not None),
                        key=lambda d: d.time)
@@ -117,7 +126,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
     return Analysis(groups, incidents, deploys, onsets, [five_whys(i, project, c, rules.cascades) for i, c in zip(incidents, code)],
                     stats, project, start, end, time.perf_counter() - started,
                     {"since": since, "until": until, "service": service}, code, findings, revisions, remedies,
-                    partial.requests)
+                    partial.requests, changes)
 
 
 def _mapped(files: list[str], buckets: list[str], scope: Scope, stats: ReadStats, workers: int, client):

@@ -121,7 +121,11 @@ class Group:
 
     @property
     def role(self) -> str:
-        return "symptom" if self.failed_answer else self.classification.role
+        """cause or symptom (the class's), a symptom when a 4xx rose to users broadly, and "answer" for
+        404s that did not: a service saying "not found" neither causes a failure nor is one (a scanner)."""
+        if self.failed_answer:
+            return "symptom"
+        return "answer" if self.answer_status == 404 else self.classification.role
 
     @property
     def answer_status(self) -> int | None:
@@ -294,15 +298,21 @@ class Deploy:
     revision: str
     time: float  # the first record of the revision in the logs
     record: LogRecord
+    kind: str = "revision"  # or "job": a Cloud Run job's update, which names no revision (its image instead)
+
+
+KUBERNETES = ("k8s_container", "k8s_pod", "k8s_cluster")
 
 
 class DeployTracker:
-    """Watches records go by and keeps the first record of each (service, revision)."""
+    """Watches records go by and keeps the first record of each (service, revision), and every
+    record of a change (an audit entry that `rca.ingest.audit` read a change from)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.first: dict[tuple, LogRecord] = {}
         self.start: float | None = None
         self.end: float | None = None
+        self.changes: list[LogRecord] = []
 
     def watch(self, records: Iterable[LogRecord]) -> Iterator[LogRecord]:
         for record in records:
@@ -314,12 +324,31 @@ class DeployTracker:
                 known = self.first.get(key)
                 if known is None or (record.time is not None and known.time is not None and record.time < known.time):
                     self.first[key] = record
+            if record.extra and "change" in record.extra:
+                self.changes.append(record)
             yield record
 
     def deploys(self, settle_seconds: float = MINUTE) -> list[Deploy]:
-        """Revisions that first appear after the logs begin: those were deployed inside the window."""
+        """What changed what runs inside the window: revisions that first appear after the logs begin,
+        and Cloud Run job updates. A GKE ReplicaSet counts only when another of its workload ran
+        before it (a rollout): one seen late may have been running all along, or merely scaled up."""
         if self.start is None:
             return []
+        earliest: dict[str | None, float] = {}  # each GKE workload's earliest revision
+        for (service, _), record in self.first.items():
+            if record.resource_type in KUBERNETES and record.time is not None:
+                earliest[service] = min(earliest.get(service, record.time), record.time)
         found = [Deploy(service, revision, record.time, record) for (service, revision), record in self.first.items()
-                 if record.time is not None and record.time > self.start + settle_seconds]
+                 if record.time is not None and record.time > self.start + settle_seconds
+                 and (record.resource_type not in KUBERNETES or earliest[service] < record.time)]
+        found += [deploy for record in self.changes if (deploy := job_update(record)) is not None]
         return sorted(found, key=lambda d: d.time)
+
+
+def job_update(record: LogRecord) -> Deploy | None:
+    """A Cloud Run job's update (ReplaceJob, UpdateJob) as a deploy: its next executions run what it names."""
+    change = record.extra.get("change") or {}
+    if change.get("kind") != "job" or record.time is None:
+        return None
+    image = change.get("image")  # the job's revision, as it names none: its image's last part (`export:v7`)
+    return Deploy(change.get("service"), image.rsplit("/", 1)[-1] if image else "update", record.time, record, "job")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rca.analyze.changes import CHANGE_WINDOW, Change, explains, preceding
 from rca.analyze.exposure import Exposure, Exposures
 from rca.analyze.group_counts import (
     SecondCounts,
@@ -52,6 +53,7 @@ MIN_ROOT_SCORE = 5.0  # below this, no candidate is named the root cause
 BROAD_ROUTES = 3
 BROAD_MINUTES = 5
 BROAD_SHARE = 0.2
+DROPPED_ROUTE_SHARE = 0.05  # one route's 404s after a deploy: a twentieth of the service's requests at least
 VOLUME_CAP = 2.0  # the most a candidate's event count can add to its score (log10 scale)
 
 
@@ -147,6 +149,8 @@ class Incident:
     onset_kind: str = "began"  # began, jumped, or before-window: the logs start mid-incident
     verdict: str = ""  # why no root cause was named, when none was
     callers: list[str | None] = field(default_factory=list)  # services that failed because they call this one
+    changes: list[Change] = field(default_factory=list)  # changes (not deploys) shortly before it that concern it
+    change: Change | None = None  # the one scored as evidence for the root cause
     caller_causes: list[Group] = field(default_factory=list)  # the callers' side of this failure: no finding
 
     @property
@@ -172,22 +176,24 @@ class Finding:
 
 def find_incidents(groups: list[Group], deploys: list[Deploy], cascades: list[Cascade],
                    start: float, end: float, baseline: tuple[float, float] | None = None,
-                   requests: SecondCounts | None = None) -> tuple[list[Incident], dict[str, Onset], list[Finding]]:
+                   requests: SecondCounts | None = None,
+                   changes: Sequence[Change] = ()) -> tuple[list[Incident], dict[str, Onset], list[Finding]]:
     """Incidents, the onsets of every group, and findings. Muted groups take no part. With a
     `baseline` (since, until), a group whose rate after its onset is not MIN_EFFECT times its rate
     in the baseline is known background, not an onset. `requests` (per second and service, from the
-    map stage) make every rate a rate per request of the group's service."""
+    map stage) make every rate a rate per request of the group's service. `changes` (rca.analyze.changes)
+    are evidence for the candidates they precede."""
     exposures = Exposures(requests, start, end)
     onsets = {g.key: o for g in groups if (o := onset_of(g, start, end, exposures.of_group(g))) is not None
               and not _known(g.times, o, baseline)}
     for group in groups:
         group.failed_answer = False  # decided anew: a group muted since the last decision is none
     groups = [g for g in groups if not g.muted]
-    mark_failed_answers(groups, exposures)
+    mark_failed_answers(groups, exposures, deploys, onsets)
     incidents = []
     for service, symptoms in _symptoms_by_service(groups).items():
         for onset, members in _episodes(symptoms, onsets, exposures, baseline):
-            incidents.append(_incident(service, onset, members, groups, deploys, cascades, exposures))
+            incidents.append(_incident(service, onset, members, groups, deploys, cascades, exposures, list(changes)))
     incidents = _join_callers(_join_ongoing(incidents, cascades))
     incidents.sort(key=lambda i: -i.impact)
     involved = {id(g) for i in incidents
@@ -197,10 +203,12 @@ def find_incidents(groups: list[Group], deploys: list[Deploy], cascades: list[Ca
     return incidents, onsets, findings
 
 
-def mark_failed_answers(groups: list[Group], exposures: Exposures) -> None:
+def mark_failed_answers(groups: list[Group], exposures: Exposures, deploys: Sequence[Deploy] = (),
+                        onsets: dict[str, Onset] | None = None) -> None:
     """Mark the 4xx answers whose rise reached a service's users (Group.failed_answer): a 401, 403,
     404 or 429 to every user is an outage. The service's 4xx groups are tested together, per request;
-    those that rose at the onset count when they are broad (`_broad`)."""
+    those that rose at the onset count when they are broad (`_broad`), and so does a route that a
+    deploy dropped (`_dropped_route`), its onset then the rise after the deploy (in `onsets`)."""
     answers: dict[str, list[Group]] = {}
     for group in groups:
         status = group.answer_status
@@ -217,6 +225,32 @@ def mark_failed_answers(groups: list[Group], exposures: Exposures) -> None:
         if _broad(risen, onset, exposure):
             for group in risen:
                 group.failed_answer = True
+        for group in members:
+            dropped = None if group.failed_answer else _dropped_route(group, exposure, deploys)
+            if dropped is not None:
+                group.failed_answer = True
+                if onsets is not None:
+                    onsets[group.key] = dropped
+
+
+def _dropped_route(group: Group, exposure: Exposure, deploys: Sequence[Deploy]) -> Onset | None:
+    """A route the service's new revision no longer serves: its 404s rose right after a deploy, on
+    the new revision, minute after minute, to a good share of the service's requests. A scanner's
+    404s are one path each, too few to rise; one route's steady 404s never change. Its onset, or None."""
+    if group.answer_status != 404:
+        return None
+    onset = _steepest_onset(group.times, exposure)
+    if onset is None:
+        return None
+    deploy = next((d for d in reversed(deploys) if d.service == group.service and d.revision in group.revisions
+                   and -STAMP_TOLERANCE <= onset.time - d.time <= DEPLOY_WINDOW), None)
+    if deploy is None:
+        return None
+    after = within(group.times, onset.time - STAMP_TOLERANCE, exposure.end)
+    minutes = {int(t // MINUTE) for t in after.tolist()}
+    served = exposure.amount(onset.time - STAMP_TOLERANCE, exposure.end)
+    dropped = len(minutes) >= BROAD_MINUTES and served > 0 and len(after) / served >= DROPPED_ROUTE_SHARE
+    return onset if dropped else None
 
 
 def _steepest_onset(times: np.ndarray, exposure: Exposure) -> Onset | None:
@@ -377,14 +411,15 @@ def _before_window(symptoms: list[Group], start: float) -> Onset | None:
     return Onset(start, "before-window", 0.0, 0.0)
 
 
-def _incident(service, onset: Onset, members, groups, deploys, cascades, exposures: Exposures) -> Incident:
+def _incident(service, onset: Onset, members, groups, deploys, cascades, exposures: Exposures,
+              changes: list[Change]) -> Incident:
     deploy = next((d for d in reversed(deploys) if d.service == service and d.time <= onset.time + MINUTE), None)
     candidates, ruled_out = [], []
     symptoms = _Symptoms(members, cascades)
     for group in groups:
         if group.role != "cause":
             continue
-        verdict = _judge(group, service, onset, symptoms, deploy, cascades, exposures.of_group(group))
+        verdict = _judge(group, service, onset, symptoms, (deploy, changes), cascades, exposures.of_group(group))
         if isinstance(verdict, str):
             ruled_out.append((group, verdict))
         else:
@@ -396,8 +431,20 @@ def _incident(service, onset: Onset, members, groups, deploys, cascades, exposur
             ruled_out.append((other.group, f"{_name(other.group)}: scored {other.score:.1f}"
                                            f"{f' against {candidates[0].score:.1f} for the root cause' if root else ''} "
                                            f"({'; '.join(other.reasons) or 'no link to the symptoms'})"))
-    return Incident(service, onset.time, root, sorted(members, key=lambda g: -g.count), ruled_out, deploy,
-                    candidates, onset.kind, verdict)
+    incident = Incident(service, onset.time, root, sorted(members, key=lambda g: -g.count), ruled_out, deploy,
+                        candidates, onset.kind, verdict)
+    incident.changes = [c for c in changes if c.kind != "deploy" and _concerns(c, incident)]
+    if root is not None:
+        incident.change = preceding(changes, root, service, float(within(root.times, onset.time - NEAR_ONSET, onset.time + NEAR_ONSET)[0]))
+    return incident
+
+
+def _concerns(change: Change, incident: Incident) -> bool:
+    """Drawn on the incident's timeline: a change shortly before (or during) it, of its services or its root cause."""
+    if not incident.onset - CHANGE_WINDOW <= change.time <= incident.onset + NEAR_ONSET:
+        return False
+    return change.service in incident.services or (incident.root_cause is not None and
+                                                   explains(change, incident.root_cause, incident.service))
 
 
 def _root(candidates: list[Candidate]) -> tuple[Group | None, str]:
@@ -430,7 +477,7 @@ def _change_log_p(group: Group, moment: float, exposure: Exposure) -> float:
     return tail_log_p(len(times), after, exposure.share(split, end))
 
 
-def _judge(group, service, onset: Onset, symptoms, deploy, cascades, exposure: Exposure) -> Candidate | str:
+def _judge(group, service, onset: Onset, symptoms, before: tuple, cascades, exposure: Exposure) -> Candidate | str:
     """A scored candidate, or the reason (with figures) why the group is not part of the incident."""
     start, end = exposure.start, exposure.end
     times = group.times
@@ -449,11 +496,13 @@ def _judge(group, service, onset: Onset, symptoms, deploy, cascades, exposure: E
     shares_traces = shared(group.traces, symptoms.traces) > 0
     if not linked and not shares_traces and _service(group) != service:
         return f"{_name(group)}: on another service, with no cascade link to {service}'s symptoms"
-    terms, reasons = _evidence(group, service, onset, near, linked, shares_traces, deploy)
+    terms, reasons = _evidence(group, service, onset, near, linked, shares_traces, before)
     return Candidate(group, round(sum(terms.values()), 2), reasons, bool(linked), terms)
 
 
-def _evidence(group, service, onset: Onset, near, linked, shares_traces, deploy) -> tuple[dict, list[str]]:
+def _evidence(group, service, onset: Onset, near, linked, shares_traces, before: tuple) -> tuple[dict, list[str]]:
+    """The score's terms and their reasons. `before` is (the deploy of the service, every change)."""
+    deploy, changes = before
     terms = {"class": 2.0 if group.cls != "unknown" else 1.0}
     reasons = []
     if linked:
@@ -468,9 +517,14 @@ def _evidence(group, service, onset: Onset, near, linked, shares_traces, deploy)
     elif first_near > onset.time + MINUTE:
         terms["precedes"] = -2.0
         reasons.append(f"begins {_minutes(first_near - onset.time)} after the onset")
-    if deploy and deploy.revision in group.revisions and 0 <= first_near - deploy.time <= DEPLOY_WINDOW:
+    if deploy and _deployed(deploy, group) and 0 <= first_near - deploy.time <= DEPLOY_WINDOW:
         terms["deploy"] = 2.0
-        reasons.append(f"begins {_minutes(first_near - deploy.time)} after revision {deploy.revision} appeared")
+        reasons.append(f"begins {_minutes(first_near - deploy.time)} after "
+                       + (f"revision {deploy.revision} appeared" if deploy.kind == "revision" else f"job update {deploy.revision}"))
+    change = preceding(changes, group, service, first_near)
+    if change is not None:
+        terms["change"] = 2.0
+        reasons.append(f"begins {_minutes(max(0.0, first_near - change.time))} after {change.summary}")
     if shares_traces:
         terms["traces"] = 2.0
         reasons.append("shares trace ids with the symptoms")
@@ -531,6 +585,13 @@ def cascade_between(cause: Group, symptom: Group, cascades: Sequence[Cascade]) -
     if cause.cls == "startup_failure" or _service(cause) != _service(symptom) or not cause.at_startup:
         return None
     return next((c for c in cascades if c.symptom == symptom_cls and "startup_failure" in c.causes), None)
+
+
+def _deployed(deploy: Deploy, group: Group) -> bool:
+    """The group ran what the deploy brought: its revision, or (a job update) the job, which names no revision."""
+    if deploy.kind == "job":
+        return _service(group) == deploy.service
+    return deploy.revision in group.revisions
 
 
 def _service(group: Group) -> str | None:

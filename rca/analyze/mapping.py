@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from rca.analyze.group_counts import SecondCounts
 from rca.analyze.groups import DeployTracker, Group, by_first_seen, group_events, merge_into
 from rca.analyze.traffic import request_lane
-from rca.events.error_event import ErrorEvent, events_from_records, is_error_unit
+from rca.events.error_event import ErrorEvent, events_from_records, is_answer_unit, is_error_unit
 from rca.events.stitch import stitch
 from rca.ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
 from rca.ingest.jsonlog import read_json_lines
@@ -90,6 +90,7 @@ class Partial:
     # (rca.analyze.exposure), so that traffic alone never makes an onset, and the rates per request of
     # `rca diff` and `rca verify` (rca.analyze.traffic).
     requests: SecondCounts | None = None
+    changes: list = field(default_factory=list)  # DeployTracker.changes: the records of audit-logged changes
 
 
 # ---- map ------------------------------------------------------------------------------------------
@@ -114,12 +115,12 @@ def _map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, o
     kept = _counting_requests(_within(tracker.watch(records), scope), tally, owned)
     found: list[str] = []
     if owned is None:
-        events = events_from_records(kept, stats)
+        events = events_from_records(kept, stats, answers=True)  # 404s too: a route a deploy dropped
     else:
         events = _owned_events(kept, stats, owned)
     groups = group_events((event, None) for event in _noting_project(events, found))
     return Partial(groups, tracker.first, tracker.start, tracker.end, stats, found[0] if found else None,
-                   requests=tally[0] if tally else None)
+                   requests=tally[0] if tally else None, changes=tracker.changes)
 
 
 def _counting_requests(records: Iterable[LogRecord], tally: list[SecondCounts], owned) -> Iterator[LogRecord]:
@@ -203,6 +204,8 @@ def _owned_events(records, stats: ReadStats, owned) -> Iterator[ErrorEvent]:
     for unit in stitch(records, None):
         if is_error_unit(unit) and owned(unit):
             stats.events += 1
+            yield ErrorEvent(unit)
+        elif is_answer_unit(unit) and owned(unit):  # read, not counted: see events_from_records
             yield ErrorEvent(unit)
 
 
@@ -349,6 +352,7 @@ def merge_partials(partials: Iterable[Partial], stats: ReadStats) -> Partial:
     start = end = None
     project = None
     requests: SecondCounts | None = None
+    changes: list[LogRecord] = []
     for partial in partials:
         if partial.source is not None:
             _renumber(partial, offsets.get(partial.source, 0))
@@ -362,10 +366,20 @@ def merge_partials(partials: Iterable[Partial], stats: ReadStats) -> Partial:
         start = partial.start if start is None else (start if partial.start is None else min(start, partial.start))
         end = partial.end if end is None else (end if partial.end is None else max(end, partial.end))
         project = project or partial.project
+        changes += partial.changes
         if partial.requests is not None:
             requests = partial.requests if requests is None else requests.merged(partial.requests)
         merge_stats(stats, partial.stats)
-    return Partial(by_first_seen(merged.values()), first, start, end, stats, project, requests=requests)
+    return Partial(by_first_seen(merged.values()), first, start, end, stats, project, requests=requests,
+                   changes=_distinct(changes))
+
+
+def _distinct(changes: list[LogRecord]) -> list[LogRecord]:
+    """Change records once each, by time: a byte range's margins and a sink's late shards repeat entries."""
+    seen: dict[tuple, LogRecord] = {}
+    for record in changes:
+        seen.setdefault((record.log_name, record.insert_id, record.time, record.text), record)
+    return sorted(seen.values(), key=lambda r: (r.time or 0.0, r.source, r.position))
 
 
 def _renumber(partial: Partial, offset: int, examples: bool = True) -> None:
@@ -373,7 +387,8 @@ def _renumber(partial: Partial, offset: int, examples: bool = True) -> None:
     if not offset:
         return
     seen: set[int] = set()
-    records = [r for g in partial.groups for e, _ in g.sample for r in e.records] + list(partial.first.values())
+    records = [r for g in partial.groups for e, _ in g.sample for r in e.records] + list(partial.first.values()) + \
+        partial.changes
     for record in records:
         if id(record) not in seen:
             seen.add(id(record))
@@ -407,6 +422,7 @@ def merge_stats(into: ReadStats, other: ReadStats) -> None:
 def tracker_of(partial: Partial) -> DeployTracker:
     tracker = DeployTracker()
     tracker.first, tracker.start, tracker.end = partial.first, partial.start, partial.end
+    tracker.changes = partial.changes
     return tracker
 
 

@@ -158,6 +158,7 @@ def decide(window: SlidingWindow, now: float, project: str | None) -> Analysis:
     service = window.scope.service
     deploys = [d for d in tracker.deploys() if service is None or d.service == service]
     incidents, onsets, findings = find_incidents(groups, deploys, window.rules.cascades, start, now)
+    groups = [g for g in groups if g.role != "answer"]  # 404s no route lost: decided on, not reported
     whys = [five_whys(incident, project, None, window.rules.cascades) for incident in incidents]
     return Analysis(groups, incidents, deploys, onsets, whys, window.stats, project, start, now,
                     filters={"since": start, "until": None, "service": service}, findings=findings)

@@ -3,10 +3,12 @@ then the whys that logs cannot answer, left as prompts from the root cause's rul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from rca.analyze.changes import Change
 from rca.analyze.groups import Group
 from rca.analyze.incidents import Incident, cascade_between
 from rca.classify.rules import Cascade, fill_template
@@ -14,6 +16,8 @@ from rca.events.frames import application_location
 from rca.ingest.times import format_timestamp
 
 MAX_INSERT_IDS = 5
+# A rule's question that asks whether something changed: the logs answer it when a change is on record.
+ASKS_FOR_CHANGE = re.compile(r"(?i)\bchange|restart|failover|maintenance|rotat|updated")
 
 
 @dataclass
@@ -76,7 +80,7 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequ
     if root is not None:
         because = _because(root, startup[:1] or unavailable[:1], cascades, {**root.classification.fields, "service": service})
         whys.append(_cause_why(root, incident, bool(startup), project, because))
-        whys.extend(_prompts(root, incident, code, first_number=len(whys) + 1))
+        whys.extend(_answered(_prompts(root, incident, code, first_number=len(whys) + 1), root, incident, project))
     else:
         whys.append(_no_cause_why(incident, service))
     if incident.onset_kind == "before-window":
@@ -89,6 +93,12 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequ
 
 
 def _no_cause_why(incident: Incident, service: str) -> Why:
+    gone = [g.route for g in incident.symptoms if g.failed_answer and g.answer_status == 404]
+    if gone and incident.deploy is not None and len(gone) == len(incident.symptoms):
+        return Why(f"What made {service} fail?",  # a route the deploy dropped: no error names it
+                   f"Not named by any error: every call to {', '.join(gone)} answers 404 since revision "
+                   f"{incident.deploy.revision} appeared at {format_timestamp(incident.deploy.time)}. Does the new "
+                   "revision still serve that route (removed, renamed, or under another prefix)?", [], prompt=True)
     shortlist = "; ".join(f"{c.group.label} ({c.score:.1f})" for c in incident.candidates[:3])
     answer = (f"Not named: {incident.verdict or 'no cause-class error changed near the onset'}."
               + (f" Candidates: {shortlist}." if shortlist else "")
@@ -114,6 +124,39 @@ def _cause_why(root: Group, incident: Incident, at_startup: bool, project: str |
               f"first at {format_timestamp(root.first_seen)}, last at {format_timestamp(root.last_seen)}"
               + (f" (rule {classification.rule.id}, confidence {classification.confidence:.2f})." if classification.rule else "."))
     return Why(question, answer, [evidence(root, project)])
+
+
+def change_evidence(change: Change, project: str | None) -> dict:
+    """A change as the evidence of a why: its audit entry, shaped as a group's evidence is (one record),
+    with the change itself under `change`."""
+    record = change.record
+    moment = format_timestamp(change.time)
+    item = {"group": f"{change.kind} change: {change.summary}", "count": 1, "first_seen": moment, "last_seen": moment,
+            "sample": record.text, "insert_ids": [record.insert_id] if record.insert_id else [],
+            "records": [record.reference()], "change": change.as_dict()}
+    if project and record.insert_id:
+        query = quote('insertId="' + record.insert_id + '"')
+        item["link"] = f"https://console.cloud.google.com/logs/query;query={query};cursorTimestamp={moment}?project={project}"
+    return item
+
+
+def _answered(prompts: list[Why], root: Group, incident: Incident, project: str | None) -> list[Why]:
+    """The prompts, with the ones that ask whether something changed answered from the change the logs
+    hold (issue 25: "yes: version 3 of secret stripe-key disabled at … by …"); when none asks, the change
+    comes first as a why of its own."""
+    change = incident.change
+    if change is None:
+        return prompts
+    lead = root.first_seen - change.time
+    answer = (f"Yes: {change.sentence()}, {lead:.0f}s before the first {root.label.split(':')[0]} "
+              f"({change.method or change.kind}; {change.record.source}:{change.record.position}).")
+    item = change_evidence(change, project)
+    asked = [why for why in prompts if ASKS_FOR_CHANGE.search(why.question)]
+    for why in asked:
+        why.answer, why.evidence, why.prompt = answer, [item], False
+    if asked:
+        return prompts
+    return [Why(f"What changed before {incident.service or 'it'} began to fail?", answer, [item]), *prompts]
 
 
 def _prompts(root: Group, incident: Incident, code=None, first_number: int = 1) -> list[Why]:

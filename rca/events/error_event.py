@@ -14,6 +14,9 @@ from rca.ingest.stats import ReadStats
 from rca.ingest.times import format_timestamp
 
 ERROR_STATUSES = frozenset({401, 403, 429})
+# A 404 is the service's answer, not an error; but a route a deploy dropped answers 404 to every caller
+# (issue 25), so the analysis reads 404s too (`answers=True`), decides on them, and reports only those.
+ANSWER_STATUS = 404
 # Platform messages that mean a process or instance failed, whatever severity they were logged at.
 PLATFORM_FAILURES = re.compile(
     r"Container called exit\(|STARTUP (?:TCP|HTTP|GRPC) probe failed|(?:Liveness|Readiness|Startup) probe failed"
@@ -129,9 +132,18 @@ def _is_error_request(record: LogRecord) -> bool:
     return status is not None and (status >= 500 or status in ERROR_STATUSES)
 
 
-def events_from_records(records: Iterable[LogRecord], stats: ReadStats | None = None) -> Iterator[ErrorEvent]:
+def is_answer_unit(unit: list[LogRecord]) -> bool:
+    """A request answered 404: read by the analysis (a dropped route), never counted as an error event."""
+    return len(unit) == 1 and unit[0].http_status == ANSWER_STATUS
+
+
+def events_from_records(records: Iterable[LogRecord], stats: ReadStats | None = None,
+                        answers: bool = False) -> Iterator[ErrorEvent]:
+    """The error events of the records; with `answers`, the 404 answers too (not counted in `stats`)."""
     for unit in stitch(records, stats):
         if is_error_unit(unit):
             if stats is not None:
                 stats.events += 1
+            yield ErrorEvent(unit)
+        elif answers and is_answer_unit(unit):
             yield ErrorEvent(unit)

@@ -21,7 +21,35 @@ def choose_prefilter(mode: str, indented: bool):
     if mode == "off":
         return _never
     base = indented_cannot_matter if indented else compact_cannot_matter
-    return keeping_first_of_each_revision(base, b": " if indented else b":") if mode == "deploys" else base
+    if mode != "deploys":
+        return base
+    separator = b": " if indented else b":"
+    return keeping_changes(keeping_first_of_each_revision(base, separator), separator)
+
+
+# Admin Activity audit entries (healthy NOTICE lines) are where changes are recorded (rca.ingest.audit).
+AUDIT_ACTIVITY = b"cloudaudit.googleapis.com%2Factivity"
+
+
+def keeping_changes(cannot_matter, separator: bytes):
+    """A prefilter that also decodes Admin Activity audit entries and the first entry of each GKE
+    ReplicaSet (`k8s-pod/pod-template-hash`): a ReplicaSet already running when the logs begin must
+    be seen there, not first at its first error line, or it would pass for a deploy (issue 25)."""
+    key = b'"k8s-pod/pod-template-hash"' + separator + b'"'
+    seen: set[bytes] = set()
+
+    def first_of_replica_set(raw: bytes) -> bool:
+        at = raw.find(key)
+        if at < 0:
+            return False
+        start = at + len(key)
+        value = raw[start: raw.find(b'"', start, start + 64)]
+        if value in seen:
+            return False
+        seen.add(value)
+        return True
+
+    return lambda raw: cannot_matter(raw) and AUDIT_ACTIVITY not in raw and not first_of_replica_set(raw)
 
 
 def read_json_lines(stream, source: str, stats: ReadStats, prefilter: str) -> Iterator[LogRecord]:

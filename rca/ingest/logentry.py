@@ -6,6 +6,7 @@ import re
 import sys
 from typing import Any
 
+from rca.ingest.audit import audit_change
 from rca.ingest.deployment import deployment_details
 from rca.ingest.record import MALFORMED, LogRecord, level_in_text, normalise_severity
 from rca.ingest.stats import ReadStats
@@ -97,6 +98,10 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
     proto = entry.get("protoPayload")
     if isinstance(proto, dict) and isinstance(proto.get("status"), dict):
         record.extra["status_code"] = _int(proto["status"].get("code"), MAX_RPC_CODE)
+    if isinstance(proto, dict) and "methodName" in proto:  # an audit entry: did it change what runs or who may call?
+        change = audit_change(proto, resource_labels)
+        if change is not None:
+            record.extra["change"] = change
     split = entry.get("split")
     if isinstance(split, dict):
         record.extra["split"] = split

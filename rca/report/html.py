@@ -18,7 +18,7 @@ ROW, TOP, AXIS = 32, 44, 26
 COLOURS = {"root-cause": "#c0392b", "symptom": "#e08e45", "ruled-out": "#b7bcc2", "other": "#6c7a89"}
 BANDS = {"root-cause": "#fdecea", "symptom": "#ffffff", "ruled-out": "#f6f8fa", "other": "#ffffff"}
 ROLE_TEXT = {"root-cause": "the root cause", "symptom": "a symptom", "ruled-out": "ruled out", "other": "an error group"}
-LINE_COLOURS = {"deploy": "#24292f", "onset": "#c0392b"}
+LINE_COLOURS = {"deploy": "#24292f", "change": "#6f42c1", "onset": "#c0392b"}
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +96,7 @@ def timeline_geometry(timeline: dict) -> dict | None:
     for number, line in enumerate(timeline["lines"]):
         lx = x(line["epoch"])
         # the deploy's label reads leftwards from its line, the onset's rightwards: close lines never overlap
-        anchor = "end" if line["kind"] == "deploy" else "start"
+        anchor = "end" if line["kind"] in ("deploy", "change") else "start"
         if anchor == "end" and lx - LEFT < 150:
             anchor = "start"
         if anchor == "start" and right - lx < 150:

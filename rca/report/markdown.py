@@ -12,8 +12,9 @@ from rca.report.escape import html_text, md_code, md_fence, md_text, printable
 from rca.report.remedy import remedy_markdown
 from rca.report.view import build_view, plural, traceback_lines
 
-SCHEMA_VERSION = 3  # 2: incidents[].candidates, onset_kind, verdict; findings[]; fingerprints
+# 2: incidents[].candidates, onset_kind, verdict; findings[]; fingerprints
 # 3: incidents[].ruled_out[] refer to groups[] by key (a flood rules out thousands of groups per incident)
+SCHEMA_VERSION = 4  # 4: changes[] (audit-logged changes and deploys), incidents[].changes and .change
 
 
 def group_summary(group: Group, onset=None) -> dict:
@@ -85,6 +86,8 @@ def to_dict(analysis: Analysis, redacted: bool = True, pii: bool = False) -> dic
             "five_whys": [w.as_dict() for w in whys],
             "code": None if findings is None else findings.as_dict(),
             "remedy": None if remedy is None else remedy.as_dict(),
+            "changes": [c.as_dict() for c in incident.changes],
+            "change": None if incident.change is None else incident.change.as_dict(),
         })
     stats = analysis.stats.as_dict()
     stats.update(groups=len(analysis.groups), seconds=round(analysis.seconds, 3))
@@ -98,6 +101,7 @@ def to_dict(analysis: Analysis, redacted: bool = True, pii: bool = False) -> dic
         "findings": [{**group_summary(f.group, f.onset), "reason": "changed with no user-visible symptom"}
                      for f in analysis.findings],
         "deploys": [{"service": d.service, "revision": d.revision, "time": format_timestamp(d.time)} for d in analysis.deploys],
+        "changes": [c.as_dict() for c in analysis.changes],
         "groups": [group_summary(g, onsets.get(g.key)) for g in analysis.groups],
         "stats": stats,
     }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -221,6 +222,8 @@ def _incident(number: int, data: dict, incident, analysis: Analysis, groups: dic
                        for c in data.get("candidates", [])[:MAX_CANDIDATES]],
         "candidates_more": max(0, len(data.get("candidates", [])) - MAX_CANDIDATES),
         "whys": _whys(data["five_whys"], clock),
+        "changes": [{"time": clock.moment(clock.parse(c["time"])), "kind": c["kind"], "summary": scrub(c["summary"]),
+                     "principal": c.get("principal")} for c in data.get("changes") or []],
     }
     rows = ([("root-cause", root_group)] if root_group is not None else []) + \
            [("symptom", g) for g in symptom_groups[:MAX_TIMELINE_SYMPTOMS]] + \
@@ -228,7 +231,7 @@ def _incident(number: int, data: dict, incident, analysis: Analysis, groups: dic
     drawn = len(rows)
     involved = 1 + len(data["symptoms"]) + len(data["ruled_out"]) if root_group is not None else \
         len(data["symptoms"]) + len(data["ruled_out"])
-    view["timeline"] = _timeline(analysis, rows, clock, scrub, view["deploy"], view["onset"], involved)
+    view["timeline"] = _timeline(analysis, rows, clock, scrub, view["deploy"], view["onset"], involved, view["changes"])
     view["timeline"]["omitted"] = max(0, involved - drawn)
     view["moments"] = _moments(view, root_group, symptom_groups, clock)
     view["group_keys"] = {key for key in [root["group"] if root else None, *(s["group"] for s in data["symptoms"]),
@@ -394,6 +397,9 @@ def _moments(view: dict, root: Group | None, symptoms: list[Group], clock: Clock
         items.append({"time": clock.moment(root.first_seen), "what": f"first {root.label} (root cause)"})
     items.append({"time": view["onset"], "what": "onset of the failure" + (" (already failing at the first record)"
                                                                            if view["before_window"] else "")})
+    for change in view["changes"]:
+        items.append({"time": change["time"], "what": f"{change['summary']}"
+                      + (f" by {change['principal']}" if change["principal"] else "") + " (change)"})
     for group in sorted(symptoms, key=lambda g: g.first_seen)[:3]:
         items.append({"time": clock.moment(group.first_seen), "what": f"first {group.label} (symptom)"})
     if symptoms:
@@ -409,8 +415,8 @@ def _moments(view: dict, root: Group | None, symptoms: list[Group], clock: Clock
 
 
 def _timeline(analysis: Analysis, rows: list[tuple[str, Group]], clock: Clock, scrub, deploy: dict | None,
-              onset: dict | None, involved: int) -> dict:
-    """Rows of counts per bin on one shared time axis, with HH:MM ticks and the deploy and onset lines."""
+              onset: dict | None, involved: int, changes: Sequence[dict] = ()) -> dict:
+    """Rows of counts per bin on one shared time axis, with HH:MM ticks and the deploy, change and onset lines."""
     start, end = analysis.start, analysis.end
     if start is None or end is None or not rows:
         return {"rows": [], "ticks": [], "lines": [], "start": start, "end": end, "bin": MINUTE, "bin_text": "minute",
@@ -438,6 +444,9 @@ def _timeline(analysis: Analysis, rows: list[tuple[str, Group]], clock: Clock, s
     if deploy:
         lines.append({"kind": "deploy", "epoch": deploy["time"]["epoch"], "label": f"deploy {deploy['revision']}",
                       "time": deploy["time"]})
+    for change in changes:  # drawn like the deploy: what changed shortly before the failure
+        lines.append({"kind": "change", "epoch": change["time"]["epoch"], "label": f"{change['kind']} change",
+                      "time": change["time"]})
     if onset and onset.get("kind") != "before-window":
         lines.append({"kind": "onset", "epoch": onset["epoch"], "label": "onset", "time": onset})
     return {"rows": out_rows, "ticks": _ticks(start, end, clock), "lines": lines, "start": start, "end": end,

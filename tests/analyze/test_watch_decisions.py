@@ -44,8 +44,10 @@ def test_the_window_in_buckets_and_pieces_counts_what_one_pass_counts(rules):
     window = window_of(ENTRIES, rules)
     one_pass = analyze(None, records=records_from_entries(ENTRIES, "netra-staging"), rules=rules, model=None)
     assert len(window.buckets) == 10  # 50 minutes, 5-minute buckets
-    assert {g.key: g.count for g in window.groups()} == {g.key: g.count for g in one_pass.groups}
     decided = decide(window, parse_timestamp("2025-09-12T14:50:00Z"), "netra-staging")
+    # the decided groups: 404s that no route lost are decided on, then left out by both (issue 25)
+    assert {g.key: g.count for g in decided.groups} == {g.key: g.count for g in one_pass.groups}
+    assert sum(g.count for g in window.groups()) > sum(g.count for g in decided.groups)
     incident, = decided.incidents
     assert incident.root_cause.label == "NameError: name 'redis' is not defined"
     assert [g.key for g in incident.symptoms] == [g.key for g in one_pass.incidents[0].symptoms]
