@@ -112,6 +112,7 @@ def _map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, o
     else:
         events = _owned_events(kept, stats, owned)
     groups = group_events((event, None) for event in _noting_project(events, found))
+    _counting_tallied(stats, scope, tally)
     return Partial(groups, tracker.first, tracker.start, tracker.end, stats, found[0] if found else None,
                    requests=tally[0] if tally else None)
 
@@ -128,10 +129,35 @@ def _counting_requests(records: Iterable[LogRecord], tally: list[SecondCounts], 
         yield record
 
 
+def _counting_tallied(stats: ReadStats, scope: Scope, tally: list[SecondCounts]) -> None:
+    """Add the healthy requests the engine counted without decoding them (`ReadStats.requests`, none
+    failed: their status is below 500) to the tally, as `_counting_requests` would have, and let
+    them go. Per second is exact within the scope: `map_inputs` asks for them only when the window's
+    ends fall on whole seconds."""
+    tallied, stats.requests = stats.requests, {}
+    by_service: dict[str, tuple[list[int], list[int]]] = {}
+    for (second, service), count in tallied.items():
+        if (scope.service is None or service == scope.service) and in_window(second, scope.since, scope.until):
+            seconds, counts = by_service.setdefault(service, ([], []))
+            seconds.append(second)
+            counts.append(count)
+    for service, (seconds, counts) in by_service.items():
+        if not tally:
+            tally.append(SecondCounts())
+        tally[0].add_counts(seconds, (service, False), counts)
+
+
+def _tally_mode(scope: Scope) -> str:
+    """"requests" (healthy request logs counted in the engine, by the second) when the window's ends are
+    whole seconds, so that a second is wholly in or out of it; "deploys" (every request decoded) otherwise."""
+    whole = all(bound is None or float(bound).is_integer() for bound in (scope.since, scope.until))
+    return "requests" if whole else "deploys"
+
+
 def map_inputs(inputs, scope: Scope, stats: ReadStats | None = None) -> Partial:
     """Every input (paths, globs, directories, `-`) in one pass: the one-process map."""
     stats = stats if stats is not None else ReadStats()
-    return map_records(iter_records(inputs, stats, prefilter="deploys"), scope, stats)
+    return map_records(iter_records(inputs, stats, prefilter=_tally_mode(scope)), scope, stats)
 
 
 def map_part(part: Part, scope: Scope) -> Partial:

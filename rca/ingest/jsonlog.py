@@ -17,11 +17,12 @@ from rca.ingest.stats import ReadStats
 
 def choose_prefilter(mode: str, indented: bool):
     """`mode` is "off" (decode everything), "events" (skip healthy entries) or "deploys" (the same,
-    but keep the first entry of each revision)."""
+    but keep the first entry of each revision). "requests" is "deploys" here: only the engine counts
+    healthy request logs without decoding them (`engine.py`)."""
     if mode == "off":
         return _never
     base = indented_cannot_matter if indented else compact_cannot_matter
-    return keeping_first_of_each_revision(base, b": " if indented else b":") if mode == "deploys" else base
+    return keeping_first_of_each_revision(base, b": " if indented else b":") if mode in ("deploys", "requests") else base
 
 
 def read_json_lines(stream, source: str, stats: ReadStats, prefilter: str) -> Iterator[LogRecord]:
