@@ -33,6 +33,7 @@ from rca.classify.rules import Classification, RuleSet
 from rca.events.error_event import ErrorEvent, events_from_records, is_error_unit
 from rca.events.stitch import stitch
 from rca.ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
+from rca.ingest.engine import engine_reads
 from rca.ingest.jsonlog import read_json_lines
 from rca.ingest.record import LogRecord
 from rca.ingest.splits import join_split_entries
@@ -292,7 +293,8 @@ def _noting_project(events, found: list[str]):
 
 def plan(files: list[str], workers: int, split_min: int | None = None, overlap: int | None = None) -> list[Part]:
     """Parts for `workers` processes: every file, large JSON-lines and text files cut in byte ranges
-    at line boundaries so that the parts come out about even (arrays, CSV and gzip stay whole).
+    at line boundaries so that the parts come out about even (arrays, CSV, gzip and JSON lines that
+    DuckDB reads stay whole).
     `split_min` and `overlap` default to SPLIT_MIN_BYTES and OVERLAP_BYTES."""
     split_min = SPLIT_MIN_BYTES if split_min is None else split_min
     overlap = OVERLAP_BYTES if overlap is None else overlap
@@ -303,6 +305,8 @@ def plan(files: list[str], workers: int, split_min: int | None = None, overlap: 
     for path in files:
         size = sizes[path]
         reader = _splittable(path) if workers > 1 and size >= split_min + piece // 2 else None
+        if reader == "jsonl" and engine_reads(path):
+            reader = None  # read whole: DuckDB spreads it over the cores itself (rca.ingest.engine)
         if reader is None:
             parts.append(Part(path))
             continue

@@ -37,25 +37,30 @@ from rca.ingest.lines import MAX_LINE_BYTES, OVERLONG_REASON
 from rca.ingest.record import LogRecord
 from rca.ingest.stats import ReadStats
 
-ENGINE_VARIABLE = "RCA_ENGINE"  # "python" (the default) or "duckdb"; see engine_name
+ENGINE_VARIABLE = "RCA_ENGINE"  # "duckdb" or "python"; unset: see engine_reads
 MEMORY_VARIABLE = "RCA_ENGINE_MEMORY"  # DuckDB's memory limit, e.g. "512MB"
 DEFAULT_MEMORY = "128MB"
+# Unless RCA_ENGINE says which, DuckDB reads a file this large or larger, Python a smaller one: below
+# it, importing DuckDB (~0.3 CPU-s) costs more than Python's reading (benchmarks/results/engine2-issue24.md).
+ENGINE_MIN_BYTES = 16 * 1024 * 1024
 LINE_LIMIT = 2 * 1024 * 1024  # longer lines are DuckDB's rejects, read again by Python (never over-long there)
-SPLIT_SIZE = 64 * 1024 - 1  # prefilter.SPLIT_ENTRY_MIN_BYTES, less the newline SQL does not see
 _SCAN_CHUNK = 1 << 22
 
 
 def engine_name() -> str:
-    """The engine `RCA_ENGINE` asks for: "duckdb", or "python" (the default). Python stays the default:
-    the records are the same either way, but on 1M-entry exports the SQL scan costs more CPU than
-    Python's byte prefilter (benchmarks/results/engine-issue24.md)."""
-    return "duckdb" if os.environ.get(ENGINE_VARIABLE, "").strip().lower() == "duckdb" else "python"
+    """The engine RCA_ENGINE asks for: "duckdb", "python", or "" when it asks for none."""
+    chosen = os.environ.get(ENGINE_VARIABLE, "").strip().lower()
+    return chosen if chosen in ("duckdb", "python") else ""
 
 
 def engine_reads(source: str) -> bool:
-    """Whether DuckDB passes over this JSON-lines source's healthy lines: when RCA_ENGINE=duckdb, for a
-    local file it can open by its name (not one with glob characters, which it would expand)."""
-    if engine_name() != "duckdb" or not os.path.isfile(source) or any(char in source for char in "*?[{"):
+    """Whether DuckDB passes over this JSON-lines source's healthy lines: a local file it can open by
+    its name (not one with glob characters, which it would expand), when RCA_ENGINE=duckdb, or by
+    default when the file is ENGINE_MIN_BYTES or larger. RCA_ENGINE=python is the way back."""
+    chosen = engine_name()
+    if chosen == "python" or not os.path.isfile(source) or any(char in source for char in "*?[{"):
+        return False
+    if not chosen and os.path.getsize(source) < ENGINE_MIN_BYTES:
         return False
     return importlib.util.find_spec("duckdb") is not None  # a platform without its wheel reads in Python
 

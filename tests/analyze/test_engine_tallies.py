@@ -55,3 +55,14 @@ def test_a_service_scope_keeps_only_its_requests(monkeypatch):
     by_engine = mapped(path, "duckdb", monkeypatch, Scope(service=service))
     assert by_engine == mapped(path, "python", monkeypatch, Scope(service=service))
     assert {key[1] for key, _ in by_engine[0]} == {service}
+
+
+@pytest.mark.parametrize("engine_name,parts", [("duckdb", 1), ("python", 4)])
+def test_a_file_duckdb_reads_is_not_cut_in_byte_ranges(tmp_path, monkeypatch, engine_name, parts):
+    """DuckDB spreads one file over the cores itself; the Python reader needs it cut for its processes."""
+    path = tmp_path / "export.jsonl"
+    path.write_bytes((FIXTURES / "incidents" / "missing-import" / "logs.jsonl").read_bytes())
+    monkeypatch.setenv("RCA_ENGINE", engine_name)
+    size = path.stat().st_size
+    planned = mapping.plan([str(path)], workers=2, split_min=size // 8, overlap=1000)
+    assert len(planned) == parts and planned[0].source == str(path)

@@ -118,3 +118,16 @@ def test_fields_decide_where_bytes_decided_otherwise(tmp_path, monkeypatch, deco
     assert len(by_python[0]) == 1 and by_engine[0] == [] and decoded == []
     assert by_engine[1].records == by_python[1].records == 1
     assert by_engine[1].passed_first == b"2025-09-12T14:00:01"
+
+
+@pytest.mark.parametrize("chosen,size,reads", [
+    ("", 100, False), ("", 4000, True), ("duckdb", 100, True), ("python", 4000, False), ("DuckDB ", 100, True),
+])
+def test_by_default_duckdb_reads_large_files_and_python_small_ones(tmp_path, monkeypatch, chosen, size, reads):
+    """Unset, RCA_ENGINE leaves a file under ENGINE_MIN_BYTES to Python (importing DuckDB would cost more
+    than reading it); RCA_ENGINE=python is the way back for any file."""
+    monkeypatch.setattr(engine, "ENGINE_MIN_BYTES", 1000)
+    monkeypatch.setenv("RCA_ENGINE", chosen)
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"x" * size)
+    assert engine.engine_reads(str(path)) is reads
