@@ -24,7 +24,8 @@ from bench_flood import bare_loop, count_lines, exports, tree_rss  # noqa: E402
 
 # (label, engine, workers, one core)
 SETUPS = [
-    ("python, --workers 2 (today's default)", "python", 2, False),
+    ("python, --workers 2", "python", 2, False),
+    ("default (duckdb, read whole), --workers 2", "", 2, False),
     ("python, --workers 1", "python", 1, False),
     ("duckdb, --workers 1", "duckdb", 1, False),
     ("python, one core", "python", 1, True),

@@ -1,7 +1,7 @@
 """rca: find the root cause of a service failure in its logs."""
 
 import rca.analyze  # noqa: F401  the stage package, loaded before `analyze` below names the function
-from rca.api import analyze, diff, iter_events, match_rule, read_events, read_logs, verify
+from rca.api import analyze, diff, iter_events, match_rule, read_events, read_logs, relation, sql, verify
 from rca.classify.hybrid import classify_text
 from rca.classify.rules import Rule, RuleSet, write_pack
 from rca.events.error_event import ErrorEvent
@@ -13,7 +13,7 @@ from rca.ingest.stats import ReadStats
 __all__ = [
     "ErrorEvent", "InputError", "LogRecord", "ReadStats", "Rule", "RuleSet", "Traceback",
     "analyze", "classify_text", "diff", "match_rule", "iter_events", "iter_records", "parse_traceback", "read_events", "read_logs",
-    "verify", "write_pack",
+    "relation", "sql", "verify", "write_pack",
 ]
 from importlib.metadata import version as _version
 

@@ -12,6 +12,7 @@ from rca.ingest import iter_records
 from rca.ingest.stats import ReadStats
 
 if TYPE_CHECKING:
+    import duckdb
     import pandas
 
     from rca.classify.rules import Rule
@@ -50,6 +51,29 @@ def iter_events(inputs: Inputs, stats: ReadStats | None = None) -> Iterator[Erro
 def read_events(inputs: Inputs, stats: ReadStats | None = None) -> list[ErrorEvent]:
     """All error events, in time order."""
     return sorted(iter_events(inputs, stats), key=lambda e: (e.time is None, e.time or 0.0))
+
+
+def relation(inputs: Inputs, connection=None) -> duckdb.DuckDBPyRelation:
+    """The entries of local JSON log exports (paths, globs, directories; JSON lines or arrays, gzip
+    or not) as a DuckDB relation with typed columns: `timestamp`, `severity`, `service`,
+    `revision`, `instance`, `status`, `text`, then every LogEntry field read (`resource` and
+    `httpRequest` as structs, `labels` as a map, `jsonPayload` as JSON). Filter, group and join it
+    in SQL, or call `.df()` for a pandas DataFrame. A view for exploring (rca.ingest.sqlview):
+    `read_logs` gives records exactly as the analysis reads them, and counts what it skips."""
+    from rca.ingest import expand_inputs
+    from rca.ingest.sqlview import records_relation
+
+    names = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    return records_relation(expand_inputs(names), connection)
+
+
+def sql(query: str, inputs: Inputs, connection=None) -> duckdb.DuckDBPyRelation:
+    """Run `query` over the entries of `inputs`, which it names `logs` (see `relation` for the columns):
+    `rca.sql("SELECT service, count(*) FROM logs WHERE status >= 500 GROUP BY ALL", "export.jsonl").df()`."""
+    result = relation(inputs, connection).query("logs", query)
+    if result is None:  # a statement that returns no rows (CREATE, SET...): not a query over the logs
+        raise ValueError("rca.sql runs a query that returns rows (SELECT, WITH ...)")
+    return result
 
 
 def _warn_about(stats: ReadStats) -> None:

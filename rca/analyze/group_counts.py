@@ -67,6 +67,19 @@ class SecondCounts:
         if len(self._pending) >= max(MIN_FLUSH, len(self.keys)):
             self._flush()
 
+    def add_counts(self, seconds: list[int], lane: tuple, counts: list[int]) -> None:
+        """Counts made elsewhere (the engine's per-second tallies) added in one sort: `counts[i]`
+        events in `seconds[i]`, each second a time a timestamp can be."""
+        number = self._lane_ids.get(lane)
+        if number is None:
+            number = self._lane_ids[lane] = len(self.lanes)
+            self.lanes.append(lane)
+        self._flush()
+        np = _numpy()
+        added = np.array(seconds, dtype=np.int64) << LANE_BITS | number
+        self.keys, self.counts = _summed(np.concatenate([self.keys, added]),
+                                         np.concatenate([self.counts, np.array(counts, dtype=np.int64)]))
+
     def _flush(self) -> None:
         if self._pending:
             np = _numpy()

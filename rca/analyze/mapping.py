@@ -31,6 +31,7 @@ from rca.analyze.traffic import request_lane
 from rca.events.error_event import ErrorEvent, events_from_records, is_answer_unit, is_error_unit
 from rca.events.stitch import stitch
 from rca.ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
+from rca.ingest.engine import engine_reads
 from rca.ingest.jsonlog import read_json_lines
 from rca.ingest.record import LogRecord
 from rca.ingest.shards import shard_groups, sink_hour
@@ -119,6 +120,7 @@ def _map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, o
     else:
         events = _owned_events(kept, stats, owned)
     groups = group_events((event, None) for event in _noting_project(events, found))
+    _counting_tallied(stats, scope, tally)
     return Partial(groups, tracker.first, tracker.start, tracker.end, stats, found[0] if found else None,
                    requests=tally[0] if tally else None, changes=tracker.changes)
 
@@ -135,10 +137,38 @@ def _counting_requests(records: Iterable[LogRecord], tally: list[SecondCounts], 
         yield record
 
 
+def _counting_tallied(stats: ReadStats, scope: Scope, tally: list[SecondCounts]) -> None:
+    """Add the healthy requests the engine counted without decoding them (`ReadStats.requests`, none
+    failed: their status is below 500) to the tally, as `_counting_requests` would have, and let
+    them go. Per second is exact within the scope: `map_inputs` asks for them only when the window's
+    ends fall on whole seconds."""
+    tallied, stats.requests = stats.requests, {}
+    by_lane: dict[tuple, tuple[list[int], list[int]]] = {}
+    for (second, service, revision), count in tallied.items():
+        if (scope.service is None or service == scope.service) and in_window(second, scope.since, scope.until):
+            seconds, counts = by_lane.setdefault((service, revision or None, False), ([], []))
+            seconds.append(second)
+            counts.append(count)
+    for lane, (seconds, counts) in by_lane.items():
+        if not tally:
+            tally.append(SecondCounts())
+        tally[0].add_counts(seconds, lane, counts)
+
+
+def _tally_mode(scope: Scope) -> str:
+    """"requests" (healthy request logs counted in the engine, by the second) when the window's ends are
+    whole seconds, so that a second is wholly in or out of it; "deploys" (every request decoded) otherwise.
+    A scope that asks for another prefilter ("off": `rca diff` decodes every entry) gets it."""
+    if scope.prefilter != "deploys":
+        return scope.prefilter
+    whole = all(bound is None or float(bound).is_integer() for bound in (scope.since, scope.until))
+    return "requests" if whole else "deploys"
+
+
 def map_inputs(inputs, scope: Scope, stats: ReadStats | None = None) -> Partial:
     """Every input (paths, globs, directories, `-`) in one pass: the one-process map."""
     stats = stats if stats is not None else ReadStats()
-    return map_records(iter_records(inputs, stats, prefilter=scope.prefilter), scope, stats)
+    return map_records(iter_records(inputs, stats, prefilter=_tally_mode(scope)), scope, stats)
 
 
 def map_part(part: Part, scope: Scope) -> Partial:
@@ -280,8 +310,9 @@ def _noting_project(events, found: list[str]):
 
 def plan(files: list[str], workers: int, split_min: int | None = None, overlap: int | None = None) -> list[Part]:
     """Parts for `workers` processes: every file, large JSON-lines and text files cut in byte ranges
-    at line boundaries so that the parts come out about even (arrays, CSV and gzip stay whole). The
-    shards of a log sink's hour are one part, read together (`rca.ingest.shards`), as one process reads them.
+    at line boundaries so that the parts come out about even (arrays, CSV, gzip and JSON lines that
+    DuckDB reads stay whole). The shards of a log sink's hour are one part, read together
+    (`rca.ingest.shards`), as one process reads them.
     `split_min` and `overlap` default to SPLIT_MIN_BYTES and OVERLAP_BYTES."""
     split_min = SPLIT_MIN_BYTES if split_min is None else split_min
     overlap = OVERLAP_BYTES if overlap is None else overlap
@@ -296,6 +327,8 @@ def plan(files: list[str], workers: int, split_min: int | None = None, overlap: 
             continue
         size = sizes[path]
         reader = _splittable(path) if workers > 1 and size >= split_min + piece // 2 else None
+        if reader == "jsonl" and engine_reads(path):
+            reader = None  # read whole: DuckDB spreads it over the cores itself (rca.ingest.engine)
         if reader is None:
             parts.append(Part(path))
             continue

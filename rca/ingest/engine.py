@@ -1,19 +1,25 @@
 """The per-line work of a JSON-lines export in DuckDB: Python decodes only the lines that can matter.
 
-DuckDB reads the file as raw lines (in parallel, gzip undone in C) and applies the prefilter of
-`prefilter.py` in SQL. Python is handed, in file order, only the lines that prefilter keeps, plus
-the first healthy line of each revision (deploys are dated by it), and runs today's per-line code
-on them (`jsonlog.read_line`): the records, positions and counts are those of `read_json_lines`.
-The healthy lines DuckDB passes over are counted, and their first and last stamps noted, in SQL.
+DuckDB reads the file as raw lines (in parallel, gzip undone in C), parses each once for the fields
+the prefilter needs (severity, timestamp, httpRequest.status and URL, textPayload, resource type and
+labels) and decides on those fields which lines Python must see: errors, anything a traceback could
+be part of, anything unclear. Python is handed those lines in file order and runs today's per-line
+code on them (`jsonlog.read_line`, the byte prefilter included); the rest never reach Python:
 
-Why raw lines and not `read_ndjson`: the prefilter decides on an entry's bytes (a backslash
-anywhere, `"severity":"INFO"` wherever it stands), which parsed columns cannot reproduce exactly.
+- healthy entries are counted, and their first and last stamps noted, as the byte prefilter would;
+- healthy request logs (status below 500, not 401/403/429), when the reader is asked for them
+  (prefilter "requests", rca.analyze.mapping), are counted per second and service in SQL into
+  `ReadStats.requests`: the rates' denominators, without a record each.
 
-What SQL is unsure of it keeps, and Python decides on it: a line with non-ASCII text (byte and
-character offsets then differ), one that names two revisions, one near the split-entry size.
-Lines DuckDB cannot read (invalid UTF-8, longer than LINE_LIMIT) are in its reject table with their
-byte offsets: Python reads each again there. If the lines DuckDB saw do not add up to the file's
-newlines (a carriage return splits lines in DuckDB but not in Python), the file is read by Python.
+Deploys and the window still see what they saw: the first healthy line of each revision, the
+earliest request of each (service, revision) and the earliest and latest request are handed over.
+
+Why raw lines and not `read_ndjson` rows: a line keeps its number, and the lines DuckDB cannot read
+(invalid UTF-8, longer than LINE_LIMIT) are in its reject table with their byte offsets, where
+Python reads each again, so every skip keeps its reason and position. DuckDB's JSON parser is more
+lenient than orjson (NaN, trailing commas, any depth): lines that may hold such text go to Python.
+If the lines DuckDB saw do not add up to the file's newlines (a carriage return splits lines in
+DuckDB but not in Python), the file is read by Python.
 """
 
 from __future__ import annotations
@@ -31,25 +37,30 @@ from rca.ingest.lines import MAX_LINE_BYTES, OVERLONG_REASON
 from rca.ingest.record import LogRecord
 from rca.ingest.stats import ReadStats
 
-ENGINE_VARIABLE = "RCA_ENGINE"  # "python" (the default) or "duckdb"; see engine_name
+ENGINE_VARIABLE = "RCA_ENGINE"  # "duckdb" or "python"; unset: see engine_reads
 MEMORY_VARIABLE = "RCA_ENGINE_MEMORY"  # DuckDB's memory limit, e.g. "512MB"
 DEFAULT_MEMORY = "128MB"
+# Unless RCA_ENGINE says which, DuckDB reads a file this large or larger, Python a smaller one: below
+# it, importing DuckDB (~0.3 CPU-s) costs more than Python's reading (benchmarks/results/engine2-issue24.md).
+ENGINE_MIN_BYTES = 16 * 1024 * 1024
 LINE_LIMIT = 2 * 1024 * 1024  # longer lines are DuckDB's rejects, read again by Python (never over-long there)
-SPLIT_SIZE = 64 * 1024 - 1  # prefilter.SPLIT_ENTRY_MIN_BYTES, less the newline SQL does not see
 _SCAN_CHUNK = 1 << 22
 
 
 def engine_name() -> str:
-    """The engine `RCA_ENGINE` asks for: "duckdb", or "python" (the default). Python stays the default:
-    the records are the same either way, but on 1M-entry exports the SQL scan costs more CPU than
-    Python's byte prefilter (benchmarks/results/engine-issue24.md)."""
-    return "duckdb" if os.environ.get(ENGINE_VARIABLE, "").strip().lower() == "duckdb" else "python"
+    """The engine RCA_ENGINE asks for: "duckdb", "python", or "" when it asks for none."""
+    chosen = os.environ.get(ENGINE_VARIABLE, "").strip().lower()
+    return chosen if chosen in ("duckdb", "python") else ""
 
 
 def engine_reads(source: str) -> bool:
-    """Whether DuckDB passes over this JSON-lines source's healthy lines: when RCA_ENGINE=duckdb, for a
-    local file it can open by its name (not one with glob characters, which it would expand)."""
-    if engine_name() != "duckdb" or not os.path.isfile(source) or any(char in source for char in "*?[{"):
+    """Whether DuckDB passes over this JSON-lines source's healthy lines: a local file it can open by
+    its name (not one with glob characters, which it would expand), when RCA_ENGINE=duckdb, or by
+    default when the file is ENGINE_MIN_BYTES or larger. RCA_ENGINE=python is the way back."""
+    chosen = engine_name()
+    if chosen == "python" or not os.path.isfile(source) or any(char in source for char in "*?[{"):
+        return False
+    if not chosen and os.path.getsize(source) < ENGINE_MIN_BYTES:
         return False
     return importlib.util.find_spec("duckdb") is not None  # a platform without its wheel reads in Python
 
@@ -68,68 +79,143 @@ def _connect():
 
 
 # One line of text: no delimiter, quote or escape, so that each line is one value whatever it holds.
+# Lines stay lines (not `read_ndjson` rows) so that each keeps its number and DuckDB's rejects their place.
 READ_LINES = """read_csv(?, columns={'raw': 'VARCHAR'}, delim='\\0', quote='', escape='', comment='', header=false,
     auto_detect=false, strict_mode=false, new_line='\\n', compression=?, max_line_size=?, store_rejects=true,
     rejects_table='rejects', rejects_scan='reject_scans')"""
 
-# prefilter.make_prefilter(b":") in SQL, on ASCII lines only (NULL: Python decides). `st` and `pl`
-# are 1-based where Python's offsets are 0-based, hence the shifted constants.
-HEALTHY = """CASE
-    WHEN raw IS NULL OR strlen(raw) <> length(raw) THEN NULL
-    WHEN NOT (contains(raw, '"severity":"INFO"') OR contains(raw, '"severity":"DEBUG"')
-              OR contains(raw, '"severity":"NOTICE"')) THEN false
-    WHEN strlen(raw) >= {split_size} AND contains(raw, '"split"') THEN NULL
-    WHEN contains(raw, '"httpRequest":') THEN false
-    WHEN st > 0 AND (NOT substr(raw, st + 9, 1) BETWEEN '0' AND '9'
-                     OR substr(raw, st + 9, 1) = '5' OR substr(raw, st + 9, 3) IN ('401', '403', '429')) THEN false
-    WHEN st > 0 AND NOT contains(raw, '\\') THEN true
-    WHEN pl = 0 THEN true
-    WHEN contains(raw, '\\') AND (contains(raw, 'File \\"') OR contains(raw, 'Traceback')) THEN false
-    WHEN pl < 6 THEN NULL
-    WHEN substr(raw, pl - 5, 5) <> '"text' THEN true
-    WHEN substr(raw, pl + 10, 1) IN (' ', '\\') THEN false
-    ELSE NOT (contains(raw, 'Traceback') OR contains(raw, 'rror') OR contains(raw, 'xception')
-              OR contains(raw, 'finished with status code: 5') OR contains(raw, 'finished with status: ''crash''')
-              OR contains(raw, 'finished with status: ''timeout''') OR contains(raw, 'finished with status: ''error''')
-              OR contains(raw, 'finished with status: ''connection error'''))
+# The fields the prefilter decides on, each line parsed once (yyjson, in C) for all of them. `try`
+# makes a line that is not JSON a NULL list: Python decides on it, and counts it as it does today.
+# Each path costs a walk, so the rare ones (other platforms' service and revision labels) are
+# looked up in a second call, only on the lines whose first choice is missing.
+FIELDS = ["$.severity", "$.timestamp", "$.httpRequest.status", "$.httpRequest.requestUrl", "$.textPayload",
+          "$.resource.type", "$.resource.labels.service_name", "$.resource.labels.revision_name", "$.labels"]
+SEVERITY, STAMP, STATUS, URL, TEXT, RESOURCE_TYPE, SERVICE_NAME, REVISION_NAME, LABELS = range(1, 10)
+OTHER_SERVICE_LABELS = ["$.resource.labels.module_id", "$.resource.labels.function_name", "$.resource.labels.job_name",
+                        "$.resource.labels.container_name"]
+OTHER_REVISION_LABEL = "$.resource.labels.version_id"
+
+# DuckDB's parser takes what orjson refuses (NaN, Infinity, trailing commas, any depth): a line that
+# may hold one goes to Python, which counts it as a reject with its reason as it does today. Nesting
+# past orjson's limit needs over 2,048 bytes, so every longer line goes to Python too. (A number
+# too large for a double, `1e999`, would need a regular expression over every line, ~4× the cost
+# of these searches: such a line in a healthy entry is counted as healthy, not as broken JSON.)
+NOT_STRICT = ("NaN", "Infinity", ",}", ",]", ", }", ", ]")
+STRICT_BELOW = 2048
+# Keys whose presence sends a line to Python whatever its fields say: a request log whose status
+# is not a plain number (or an httpRequest of the wrong type, which Python notes), an audit log,
+# a part of a split entry.
+PYTHON_KEYS = ('"httpRequest"', '"protoPayload"', '"split"')
+# What makes a healthy-looking text line worth decoding (prefilter.py: a traceback's lines, a failed
+# Cloud Functions execution), and the platform failures a request's text could name (events.error_event).
+TEXT_MATTERS = r"""Traceback|rror|xception|File "|finished with status"""
+URL_MATTERS = (r"Traceback|Container called exit\(|probe failed|Worker failed to boot|WORKER TIMEOUT|Memory limit of"
+               r"|OOMKilled|Out of memory|oom-kill|Back-off restarting|was sent SIGKILL|Main process exited")
+STAMP_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z"
+# Resource types whose service, revision or severity the payload or pod name decides (workloads.py),
+# or whose request text says more (a Cloud Functions execution): their request logs go to Python.
+PYTHON_TYPES = ("k8s_container", "k8s_pod", "k8s_cluster", "cloud_function")
+
+# What each line is: 0 Python decides on it (an error, a candidate, anything unclear); 1 a healthy
+# entry passed over as the byte prefilter passes it over (counted, its stamp noted); 2 a healthy
+# request log (status < 500, not 401/403/429) counted in SQL per second, service and revision, when
+# the reader was asked for those tallies (`requests`). A stamp with an offset (not `Z`) is Python's:
+# it dates it in UTC (prefilter.stamp_in). Decided on the fields, not the bytes: a
+# `"severity":"INFO"` nested in a payload, or `rror` in a label, no longer decides anything.
+KIND = """CASE
+    WHEN f IS NULL OR coalesce(f[{severity}], '') NOT IN ('INFO', 'DEBUG', 'NOTICE') THEN 0
+    WHEN NOT ends_with(coalesce(f[{stamp}], 'Z'), 'Z') THEN 0
+    WHEN f[{status}] IS NOT NULL THEN CASE
+        WHEN {requests} AND regexp_full_match(f[{status}], '[0-9]{{1,3}}')
+             AND f[{status}]::INTEGER < 500 AND f[{status}]::INTEGER NOT IN (401, 403, 429)
+             AND f[{text}] IS NULL AND NOT contains(raw, 'Payload"')
+             AND coalesce(f[{resource_type}], '') NOT IN {python_types} AND service IS NOT NULL
+             AND (f[{labels}] IS NULL OR starts_with(f[{labels}], '{{'))
+             AND regexp_full_match(coalesce(f[{stamp}], ''), '{stamp_shape}') AND f[{stamp}] >= '1970'
+             AND NOT regexp_matches(coalesce(f[{url}], ''), '{url_matters}') THEN 2
+        ELSE 0 END
+    WHEN {python_keys} THEN 0
+    WHEN f[{text}] IS NOT NULL THEN CASE
+        WHEN regexp_matches(f[{text}], '^[\\s"\\\\/]') OR regexp_matches(f[{text}], '{text_matters}') THEN 0 ELSE 1 END
+    WHEN contains(raw, '\\') AND (contains(raw, 'File \\"') OR contains(raw, 'Traceback')) THEN 0
+    ELSE 1
   END"""
 
-# The revision a line names (prefilter.keeping_first_of_each_revision: the value after the key, up
-# to the quote that ends it within 256 bytes, whichever key), by one search for either key: NULL when
-# it names none, '' when no quote ends it (then Python decides). Python looks for `revision_name`
-# first: a line naming both kinds could differ, which no platform writes.
-REVISION = """CASE WHEN found = '' THEN NULL WHEN suffix(found, ':"') THEN '' ELSE split_part(found, '":"', 2) END"""
-REVISION_FOUND = """regexp_extract(raw, '"(?:revision_name|version_id)":"(?:[^"]{0,255}")?', 0)"""
 
-# Each line judged where it is read, in parallel; rows are numbered after, in file order. A healthy
-# line whose stamp SQL cannot cut as Python would (the line ends inside it), or whose revision is
-# unclear, is left to Python. The text is kept only for the rows Python will see.
+def _sql_text(pattern: str) -> str:
+    return pattern.replace("'", "''")
+
+
+def kind_sql(requests: bool) -> str:
+    return KIND.format(
+        severity=SEVERITY, requests="true" if requests else "false", status=STATUS, text=TEXT,
+        resource_type=RESOURCE_TYPE, python_types=str(PYTHON_TYPES), labels=LABELS, stamp=STAMP, stamp_shape=STAMP_SHAPE,
+        url=URL, url_matters=_sql_text(URL_MATTERS), text_matters=_sql_text(TEXT_MATTERS),
+        python_keys=" OR ".join(f"contains(raw, '{key}')" for key in PYTHON_KEYS))
+
+
+def _either(first: str, others: list[str]) -> str:
+    """The first non-empty of a field and the fields looked up only when it is missing."""
+    paths = "[" + ", ".join(f"'{path}'" for path in others) + "]"
+    return (f"coalesce(nullif({first}, ''), CASE WHEN f IS NOT NULL AND nullif({first}, '') IS NULL THEN "
+            f"list_filter(json_extract_string(raw, {paths}), lambda x: x <> '')[1] END)")
+
+
+def _not_strict() -> str:
+    return " OR ".join(f"contains(raw, '{text}')" for text in NOT_STRICT)
+
+
+# Each line judged where it is read, in parallel; rows are numbered after, in file order. The text
+# is kept only for the rows Python decides on; a passed row keeps its revision, its stamp to the
+# second (as prefilter.stamp_in cuts it), the nanosecond of its stamp (`moment`) and its GKE
+# ReplicaSet; a counted request its second, service and moment, which order a revision's requests
+# and the first and last.
 JUDGED = """CREATE TEMP TABLE judged AS
-SELECT row_number() OVER () AS row, CASE WHEN passed THEN NULL ELSE raw END AS raw, passed,
-       CASE WHEN passed THEN revision END AS revision,
-       CASE WHEN passed AND strlen(stamp) = 19 AND substr(stamp, 11, 1) = 'T' THEN stamp END AS stamp
-FROM (
-  SELECT raw, stamp, revision, coalesce(healthy, false) AND strlen(stamp) NOT BETWEEN 1 AND 18
-                               AND (revision IS NULL OR revision <> '') AS passed
-  FROM (
-    SELECT raw, {healthy} AS healthy, {revision} AS revision, regexp_extract(raw, '"timestamp":"(.{{0,19}})', 1) AS stamp
-    FROM (SELECT raw, strpos(raw, '"status":') AS st, strpos(raw, 'Payload":') AS pl, {found} AS found FROM {lines})))"""
+SELECT row_number() OVER () AS row, kind, CASE WHEN kind = 0 THEN raw END AS raw,
+       CASE WHEN kind > 0 THEN {revision} END AS revision,
+       CASE WHEN kind = 1 AND strlen(f[{stamp}]) >= 19 AND substr(f[{stamp}], 11, 1) = 'T' THEN left(f[{stamp}], 19) END
+           AS stamp,
+       CASE WHEN kind = 2 THEN service END AS service,
+       CASE WHEN kind = 1 AND contains(raw, '"k8s-pod/pod-template-hash"')
+            THEN regexp_extract(raw, '"k8s-pod/pod-template-hash": ?"([^"]{{0,64}})"', 1) END AS replica_set,
+       CASE WHEN kind = 2 THEN epoch(strptime(left(f[{stamp}], 19), '%Y-%m-%dT%H:%M:%S'))::BIGINT END AS second,
+       CASE WHEN kind > 0 THEN rpad(CASE WHEN strlen(f[{stamp}]) > 20 THEN substr(f[{stamp}], 21, strlen(f[{stamp}]) - 21)
+                                    ELSE '' END, 9, '0') END AS moment
+FROM (SELECT raw, f, service, CASE WHEN field_kind = 0 OR strlen(raw) >= {strict_below} OR {not_strict} THEN 0
+                                   ELSE field_kind END AS kind
+      FROM (SELECT raw, f, service, {kind} AS field_kind
+            FROM (SELECT raw, f, CASE WHEN f[{status}] IS NOT NULL THEN {service} END AS service
+                  FROM (SELECT raw, try(json_extract_string(raw, {fields})) AS f FROM {lines}))))"""
 
-# The first healthy row of each revision is decoded by Python (a deploy is dated by it); the other
-# healthy rows are passed over: how many, and their first and last stamps.
-SUMMARY = """SELECT count(*), list(row ORDER BY row) FILTER (WHERE first_of_revision),
-       count(*) FILTER (WHERE passed AND NOT first_of_revision),
-       min(stamp) FILTER (WHERE passed AND NOT first_of_revision), max(stamp) FILTER (WHERE passed AND NOT first_of_revision)
-FROM (SELECT row, passed, stamp, passed AND revision IS NOT NULL
-             AND row_number() OVER (PARTITION BY passed, revision ORDER BY row) = 1 AS first_of_revision
-      FROM judged)"""
+# The rows Python reads although SQL could pass over them: the earliest passed row of each revision
+# (in any file order: a newest-first export too), the first row of each GKE ReplicaSet (as
+# jsonlog.keeping_changes keeps it: one already running is seen where the logs begin, not first at
+# an error), and of the counted requests the earliest of each
+# (service, revision) and the earliest and latest overall, so that the deploy tracker sees every
+# time it would have seen (DeployTracker keeps the earliest record of a revision, and the window's ends).
+HANDED = """CREATE TEMP TABLE handed AS SELECT DISTINCT row FROM (
+    SELECT min({'s': stamp, 'm': moment, 'r': row}).r AS row FROM judged WHERE kind = 1 AND revision IS NOT NULL
+           GROUP BY revision
+    UNION ALL SELECT min(row) FROM judged WHERE replica_set IS NOT NULL GROUP BY replica_set
+    UNION ALL SELECT min({'s': second, 'm': moment, 'r': row}).r FROM judged WHERE kind = 2 AND revision IS NOT NULL
+              GROUP BY service, revision
+    UNION ALL SELECT min({'s': second, 'm': moment, 'r': row}).r FROM judged WHERE kind = 2
+    UNION ALL SELECT max({'s': second, 'm': moment, 'r': row}).r FROM judged WHERE kind = 2) WHERE row IS NOT NULL"""
+SUMMARY = """SELECT count(*), (SELECT list(row ORDER BY row) FROM handed),
+       count(*) FILTER (WHERE kind = 1 AND NOT handed), min(stamp) FILTER (WHERE kind = 1 AND NOT handed),
+       max(stamp) FILTER (WHERE kind = 1 AND NOT handed)
+FROM (SELECT kind, stamp, row IN (SELECT row FROM handed) AS handed FROM judged)"""
+TALLY = """SELECT second, service, revision, count(*) FROM judged WHERE kind = 2 AND row NOT IN (SELECT row FROM handed)
+GROUP BY second, service, revision ORDER BY service, revision, second"""
 # The text of the rows Python decides on, in file order.
-CANDIDATES = "SELECT row, raw FROM judged WHERE NOT passed"
+CANDIDATES = "SELECT row, raw FROM judged WHERE kind = 0"
 
 
-def judged_sql(deploys: bool) -> str:
-    return JUDGED.format(healthy=HEALTHY.format(split_size=SPLIT_SIZE), revision=REVISION if deploys else "NULL",
-                         found=REVISION_FOUND if deploys else "''", lines=READ_LINES)
+def judged_sql(deploys: bool, requests: bool = False) -> str:
+    revision = _either(f"f[{REVISION_NAME}]", [OTHER_REVISION_LABEL]) if deploys or requests else "NULL"
+    return JUDGED.format(kind=kind_sql(requests), strict_below=STRICT_BELOW, not_strict=_not_strict(), revision=revision,
+                         stamp=STAMP, status=STATUS, service=_either(f"f[{SERVICE_NAME}]", OTHER_SERVICE_LABELS),
+                         fields="[" + ", ".join(f"'{path}'" for path in FIELDS) + "]", lines=READ_LINES)
 
 
 @dataclass
@@ -138,18 +224,22 @@ class Judged:
 
     rows: int  # lines DuckDB read (empty ones included, its rejects not)
     rejects: list[int]  # line numbers of the lines DuckDB could not read, in order
-    firsts: list[int]  # row numbers of the first healthy line of each revision, in order
+    firsts: list[int]  # row numbers of the healthy lines handed to Python all the same (see HANDED), in order
     passed: int  # healthy lines passed over in SQL
     first: str | None  # their earliest and latest stamps, as `prefilter.stamp_in` cuts them
     last: str | None
     deploys: bool
+    requests: dict = field(default_factory=dict)  # (second, service, revision) -> healthy requests counted in SQL
 
 
-def judge(connection, source: str, compressed: bool, deploys: bool) -> Judged:
-    connection.execute(judged_sql(deploys), _read_arguments(source, compressed))
+def judge(connection, source: str, compressed: bool, deploys: bool, requests: bool = False) -> Judged:
+    connection.execute(judged_sql(deploys, requests), _read_arguments(source, compressed))
+    connection.execute(HANDED)
     rows, firsts, passed, first, last = connection.execute(SUMMARY).fetchall()[0]
     rejects = [line for (line,) in connection.execute("SELECT DISTINCT line FROM rejects ORDER BY line").fetchall()]
-    return Judged(rows, rejects, firsts or [], passed, first, last, deploys)
+    tallied = {(second, service, revision): count
+               for second, service, revision, count in connection.execute(TALLY).fetchall()}
+    return Judged(rows, rejects, firsts or [], passed, first, last, deploys, tallied)
 
 
 def _read_arguments(source: str, compressed: bool) -> list:
@@ -241,7 +331,7 @@ def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: 
     connection = judged = None
     try:
         connection = _connect()
-        judged = judge(connection, source, _is_gzip(source), prefilter == "deploys")
+        judged = judge(connection, source, _is_gzip(source), prefilter in ("deploys", "requests"), prefilter == "requests")
     except duckdb.Error:  # e.g. a gzip cut short: Python reads what it can and counts the rest
         judged = None
     try:
@@ -285,7 +375,9 @@ def _read_judged(rows: Iterator[tuple[int, object]], stream, source: str, stats:
         record = read_line(raw, source, line, stats, cannot_matter)
         if record is not None:
             yield record
-    stats.records += judged.passed
+    stats.records += judged.passed + sum(judged.requests.values())
+    for key, count in judged.requests.items():
+        stats.requests[key] = stats.requests.get(key, 0) + count
     for stamp in (judged.first, judged.last):
         stats.passed_over(stamp.encode() if stamp else None)
 

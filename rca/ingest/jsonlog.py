@@ -17,11 +17,12 @@ from rca.ingest.stats import ReadStats
 
 def choose_prefilter(mode: str, indented: bool):
     """`mode` is "off" (decode everything), "events" (skip healthy entries) or "deploys" (the same,
-    but keep the first entry of each revision)."""
+    but keep the first entry of each revision). "requests" is "deploys" here: only the engine counts
+    healthy request logs without decoding them (`engine.py`)."""
     if mode == "off":
         return _never
     base = indented_cannot_matter if indented else compact_cannot_matter
-    if mode != "deploys":
+    if mode not in ("deploys", "requests"):
         return base
     separator = b": " if indented else b":"
     return keeping_changes(keeping_first_of_each_revision(base, separator), separator)

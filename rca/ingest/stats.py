@@ -23,6 +23,9 @@ class ReadStats:
     # the prefilter: the logs' window begins with the first record, healthy or not.
     passed_first: bytes | None = None
     passed_last: bytes | None = None
+    # Healthy request logs counted but not decoded (prefilter "requests", engine.py): (UTC second, service,
+    # revision) -> how many. The map folds them into its request tallies (rca.analyze.mapping).
+    requests: dict = field(default_factory=dict)
 
     def passed_over(self, stamp: bytes | None) -> None:
         if stamp:

@@ -1,0 +1,166 @@
+"""The engine decides on parsed fields (rca.ingest.engine): healthy request logs are counted per second
+and service in SQL and never reach Python; what orjson refuses still does, and is counted as before."""
+
+import dataclasses
+import json
+
+import pytest
+
+from rca.ingest import engine, iter_records
+from rca.ingest.stats import ReadStats
+
+BASE = 1757685600  # 2025-09-12T14:00:00Z
+
+
+def request_line(n, service="api", revision="api-00001-abc", status=200, second=None, fraction=".250000"):
+    second = BASE + (n // 3 if second is None else second)
+    stamp = f"2025-09-12T14:{(second - BASE) // 60:02d}:{(second - BASE) % 60:02d}{fraction}Z"
+    return json.dumps({"insertId": f"r{n}", "logName": "projects/p/logs/run.googleapis.com%2Frequests",
+                       "resource": {"type": "cloud_run_revision", "labels": {"service_name": service, "revision_name": revision}},
+                       "timestamp": stamp, "severity": "INFO", "labels": {"instanceId": "i1"},
+                       "httpRequest": {"requestMethod": "GET", "requestUrl": f"https://{service}.run.app/items/{n}",
+                                       "status": status, "latency": "0.020s"}}, separators=(",", ":"))
+
+
+def read(path, engine_name, monkeypatch, mode="requests"):
+    monkeypatch.setenv("RCA_ENGINE", engine_name)
+    stats = ReadStats()
+    records = [dataclasses.astuple(record) for record in iter_records([str(path)], stats, prefilter=mode)]
+    return records, stats
+
+
+@pytest.fixture
+def decoded(monkeypatch):
+    """The lines Python's per-line code was handed (jsonlog.read_line, the engine's only way in)."""
+    lines: list[bytes] = []
+    original = engine.read_line
+
+    def noting(raw, *args):
+        lines.append(raw)
+        return original(raw, *args)
+
+    monkeypatch.setattr(engine, "read_line", noting)
+    return lines
+
+
+def test_healthy_requests_are_counted_per_second_in_sql(tmp_path, monkeypatch, decoded):
+    lines = [request_line(n, status=200 if n % 4 else 404) for n in range(60)]
+    lines += [request_line(n, service="web", revision="web-00003-xyz") for n in range(60, 90)]
+    lines.insert(30, request_line(999, status=503, second=10))
+    path = tmp_path / "requests.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    records, stats = read(path, "duckdb", monkeypatch)
+    expected: dict = {}
+    for n in range(90):
+        key = (BASE + n // 3, "web", "web-00003-xyz") if n >= 60 else (BASE + n // 3, "api", "api-00001-abc")
+        expected[key] = expected.get(key, 0) + 1
+    revisions = {"api": "api-00001-abc", "web": "web-00003-xyz"}
+    handed = [(int(record[0]), record[5], revisions[record[5]]) for record in records if record[12] != 503]
+    for key in handed:  # the requests Python decoded (a revision's first, the window's ends) are not in SQL's count
+        expected[key] -= 1
+    assert stats.requests == {key: count for key, count in expected.items() if count}
+    assert stats.records == 91
+    assert [record[12] for record in records if record[12] == 503] == [503]  # a failed request is an event: Python's
+    assert len(decoded) <= 5  # the 503, each (service, revision)'s earliest, the first and the last
+
+
+def test_a_revision_is_dated_by_its_earliest_request_not_its_first_line(tmp_path, monkeypatch):
+    """DeployTracker keeps a revision's earliest record: SQL hands over that one, wherever it stands."""
+    lines = [request_line(n, second=100 - n) for n in range(20)]  # written newest first
+    path = tmp_path / "late.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    records, _ = read(path, "duckdb", monkeypatch)
+    assert sorted(record[0] for record in records) == [BASE + 81.25, BASE + 100.25]
+
+
+def test_same_second_requests_hand_over_the_first_of_the_earliest(tmp_path, monkeypatch):
+    """Stamps of one second ordered by their fraction (`.5` after `.25`, none before both), ties by line."""
+    lines = [request_line(0, second=5, fraction=".5"), request_line(1, second=5, fraction=""),
+             request_line(2, second=5, fraction=".25"), request_line(3, second=5, fraction="")]
+    path = tmp_path / "ties.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    records, stats = read(path, "duckdb", monkeypatch)
+    assert [record[4] for record in records] == [1, 2]  # the latest (.5), and the earliest (no fraction, first of its tie)
+    assert stats.requests == {(BASE + 5, "api", "api-00001-abc"): 2}
+
+
+@pytest.mark.parametrize("bad", [
+    b',"extra":NaN}', b',"extra":-Infinity}', b',"extra":[1,]}', b',"extra":{"a":1,}}',
+])
+def test_what_orjson_refuses_in_a_healthy_request_is_still_a_reject(tmp_path, monkeypatch, bad):
+    lines = [request_line(n).encode() for n in range(12)]
+    lines[6] = lines[6][:-1] + bad  # DuckDB's parser takes these; orjson does not
+    path = tmp_path / "lenient.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    by_engine = read(path, "duckdb", monkeypatch)
+    by_python = read(path, "python", monkeypatch)
+    assert by_engine[1].skipped == by_python[1].skipped == {"broken JSON": 1}
+    assert by_engine[1].examples == by_python[1].examples
+    assert by_engine[1].records == by_python[1].records == 12
+
+
+def test_requests_are_decoded_when_the_reader_is_not_asked_to_count_them(tmp_path, monkeypatch, decoded):
+    path = tmp_path / "requests.jsonl"
+    path.write_text("\n".join(request_line(n) for n in range(30)) + "\n")
+    records, stats = read(path, "duckdb", monkeypatch, mode="deploys")
+    assert len(records) == 30 and stats.requests == {}
+    assert (records, stats) == read(path, "python", monkeypatch, mode="deploys")
+
+
+def test_fields_decide_where_bytes_decided_otherwise(tmp_path, monkeypatch, decoded):
+    """A healthy entry whose payload holds a `"status":503` of its own was decoded for that byte pattern;
+    on its fields it is a healthy INFO line, passed over. Neither gives an event."""
+    line = {"severity": "INFO", "timestamp": "2025-09-12T14:00:01Z", "jsonPayload": {"message": "upstream said", "status": 503},
+            "resource": {"type": "cloud_run_revision", "labels": {"service_name": "api"}}}
+    path = tmp_path / "nested.jsonl"
+    path.write_text(json.dumps(line, separators=(",", ":")) + "\n")
+    by_python = read(path, "python", monkeypatch)
+    by_engine = read(path, "duckdb", monkeypatch)
+    assert len(by_python[0]) == 1 and by_engine[0] == [] and decoded == []
+    assert by_engine[1].records == by_python[1].records == 1
+    assert by_engine[1].passed_first == b"2025-09-12T14:00:01"
+
+
+@pytest.mark.parametrize("chosen,size,reads", [
+    ("", 100, False), ("", 4000, True), ("duckdb", 100, True), ("python", 4000, False), ("DuckDB ", 100, True),
+])
+def test_by_default_duckdb_reads_large_files_and_python_small_ones(tmp_path, monkeypatch, chosen, size, reads):
+    """Unset, RCA_ENGINE leaves a file under ENGINE_MIN_BYTES to Python (importing DuckDB would cost more
+    than reading it); RCA_ENGINE=python is the way back for any file."""
+    monkeypatch.setattr(engine, "ENGINE_MIN_BYTES", 1000)
+    monkeypatch.setenv("RCA_ENGINE", chosen)
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"x" * size)
+    assert engine.engine_reads(str(path)) is reads
+
+
+def gke_line(n, replica_set, second, stamp_suffix="Z"):
+    stamp = f"2025-09-12T14:{second // 60:02d}:{second % 60:02d}.100{stamp_suffix}"
+    return json.dumps({"insertId": f"g{n}", "logName": "projects/p/logs/stdout", "timestamp": stamp, "severity": "INFO",
+                       "resource": {"type": "k8s_container", "labels": {"namespace_name": "default", "pod_name": f"web-{replica_set}-x{n}",
+                                                                       "container_name": "web"}},
+                       "labels": {"k8s-pod/app": "web", "k8s-pod/pod-template-hash": replica_set},
+                       "textPayload": f"served batch {n}"}, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("shape", ["replica-sets", "offsets", "newest-first"])
+def test_the_engine_hands_python_what_the_byte_prefilter_keeps(tmp_path, monkeypatch, shape):
+    """What the Python reader decodes of healthy lines, the engine hands over too: the first line of each
+    GKE ReplicaSet (one already running is seen where the logs begin), a stamp with an offset (dated in
+    UTC by Python), and a revision's earliest line in a newest-first file."""
+    if shape == "replica-sets":
+        lines = [gke_line(n, "5d9f7c" if n < 20 else "7b8e21", 10 + n) for n in range(40)]
+    elif shape == "offsets":
+        lines = [gke_line(n, "5d9f7c", 10 + n, "+02:00" if n % 2 else "Z") for n in range(20)]
+    else:
+        # healthy lines of a revision that are not request logs, written newest first
+        lines = [request_line(n, second=100 - n).replace('"httpRequest"', '"request"') for n in range(20)]
+    path = tmp_path / f"{shape}.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    by_engine, engine_stats = read(path, "duckdb", monkeypatch, mode="deploys")
+    by_python, python_stats = read(path, "python", monkeypatch, mode="deploys")
+    assert engine_stats.records == python_stats.records == len(lines)
+    if shape == "newest-first":  # Python decodes each line earlier than all before it; the engine only the earliest
+        assert min(record[0] for record in by_engine) == min(record[0] for record in by_python) == BASE + 81.25
+    else:
+        assert by_engine == by_python and by_python
