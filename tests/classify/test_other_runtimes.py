@@ -85,3 +85,28 @@ def test_cli_classifies_a_java_trace_in_a_json_payload(tmp_path):
     assert done.returncode == 0, done.stderr
     row = orjson.loads(done.stdout.splitlines()[0])
     assert row["kind"] == "traceback" and row["classification"]["class"] == "timeout", row
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a 403 that says it is a rate limit is rate_limited, whichever rule sees the 403 first (docs/CLASSES.md)
+    ('github.GithubException.GithubException: 403 {"message": "You have exceeded a secondary rate limit. Please wait a few '
+     'minutes before you try again."}', "rate_limited"),
+    ("403 Forbidden: You have triggered an abuse detection mechanism. Please wait a few minutes before you try again.",
+     "rate_limited"),
+    ("requests.exceptions.HTTPError: 403 Client Error: rate limit exceeded for url: https://api.example.com/v1/items",
+     "rate_limited"),
+    ("requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://api.example.com/v1/items", "auth_rejection"),
+    # a database refusing an identity is auth; connecting to it running out of time is a timeout
+    ('psycopg2.OperationalError: FATAL:  no pg_hba.conf entry for host "10.0.0.7", user "app", database "prod", SSL off',
+     "auth_rejection"),
+    ("psycopg2.errors.InsufficientPrivilege: permission denied for table orders", "auth_rejection"),
+    ('psycopg2.OperationalError: connection to server at "10.0.0.5", port 5432 failed: timeout expired', "timeout"),
+    ("pymysql.err.OperationalError: (2003, \"Can't connect to MySQL server on '10.0.0.5' (timed out)\")", "timeout"),
+    # but a pool with no free connection stays with the database, in Java too
+    ("sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00",
+     "db_session_failure"),
+    ("java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, request timed out after 30000ms.",
+     "db_session_failure"),
+])
+def test_borderlines_between_the_weak_classes(text, expected):
+    assert classify_text(text, model=None).cls == expected
