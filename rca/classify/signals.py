@@ -26,6 +26,7 @@ from rca.classify.classes import SYMPTOM_CLASSES
 from rca.classify.shipped import shipped_dir
 from rca.classify.substrings import Substrings
 from rca.events.runtimes import GO_STATUS_HINT, grpc_name, parse_runtime_trace, status_of
+from rca.events.runtimes import HINTS as RUNTIME_HINTS
 
 MAX_TEXT = 8000
 
@@ -99,14 +100,24 @@ QUOTED_KEY = re.compile(r"^KeyError: ['\"]([A-Z][A-Z0-9_]{2,})['\"]$", re.MULTIL
 
 # Another runtime's database drivers (Java, Node, Go) and the databases' own ports: a refused connection
 # to one is the database's (docs/CLASSES.md), as a Python driver's frames say for Python.
-DATABASE_MARKERS = re.compile(
+DATABASE_DRIVERS = re.compile(
     r"org\.postgresql\.|com\.mysql\.|org\.mariadb\.|org\.hibernate\.|com\.zaxxer\.hikari|java\.sql\.|com\.mongodb\."
-    r"|org\.springframework\.jdbc\.|\bjdbc:\w+:"
+    r"|org\.springframework\.jdbc\.|j(?<!\wj)dbc:\w+:"
     r"|node_modules/(?:pg|pg-pool|mysql2?|mongodb|mongoose|sequelize|knex|typeorm|@prisma/client)/"
-    r"|github\.com/(?:lib/pq|jackc/pgx|go-sql-driver/mysql)|\bpq: |\bSequelize\w*Error"
-    r"|(?:[\w.-]+|\[[\da-f:]+\]):(?:5432|3306|27017|1433|1521|26257)\b|\bport:? (?:5432|3306|27017|1433|1521|26257)\b")
-DATABASE_HINTS = ("org.", "com.", "java.sql", "jdbc:", "node_modules/", "github.com/", "pq: ", "Sequelize", "5432", "3306", "27017",
-                  "1433", "1521", "26257")
+    r"|github\.com/(?:lib/pq|jackc/pgx|go-sql-driver/mysql)|p(?<!\wp)q: |S(?<!\wS)equelize\w*Error")
+DRIVER_HINTS = ("org.", "com.", "java.sql", "jdbc:", "node_modules/", "github.com/", "pq: ", "Sequelize")
+# `host:5432`, `[::1]:3306`, `port: 5432`; each alternative starts with a literal (see Speed above)
+DATABASE_PORTS = re.compile(r":(?<=[\w\]]:)(?:5432|3306|27017|1433|1521|26257)(?!\d)|p(?<!\wp)ort:? (?:5432|3306|27017|1433|1521|26257)(?!\d)")
+PORT_HINTS = ("5432", "3306", "27017", "1433", "1521", "26257")
+
+
+def _names_a_database(text: str, held: set[str]) -> bool:
+    """Another runtime's database driver, or a database's port, in the text; `held`: the literals() it holds
+    (few texts hold a hint of either)."""
+    if not held.isdisjoint(PORT_HINTS) and DATABASE_PORTS.search(text):
+        return True
+    return not held.isdisjoint(DRIVER_HINTS) and DATABASE_DRIVERS.search(text) is not None
+
 
 # packages whose frames say which kind of dependency a connection error belongs to
 DB_PACKAGES = frozenset({"psycopg2", "psycopg", "asyncpg", "pymysql", "MySQLdb", "mysql", "sqlalchemy", "django",
@@ -185,11 +196,6 @@ def parse(text: str, exceptions=None, prose: bool = False) -> Signals:
 
 @lru_cache(maxsize=4096)
 def _parse_prose(text: str) -> Signals:
-    # Another runtime prints its chain outermost first (Java's `Caused by:`, Node's `cause:`): its parsed
-    # chain gives the order, innermost first, and the statuses its exceptions carry.
-    trace = parse_runtime_trace(text)
-    if trace is not None:
-        return _parse(text, [e.type for e in trace.exceptions], statuses=tuple(e.status for e in trace.exceptions if e.status))
     return _parse(text, None, prose=True)
 
 
@@ -205,6 +211,12 @@ STRERROR_WORDINGS = frozenset(STRERRORS)
 
 def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tuple[str, ...] = ()) -> Signals:
     lower = text.lower()
+    held, folded_held = literals().find(text, lower)
+    # Another runtime prints its chain outermost first (Java's `Caused by:`, Node's `cause:`): in a snippet,
+    # its parsed chain gives the order, innermost first, and the statuses its exceptions carry.
+    if prose and not held.isdisjoint(RUNTIME_HINTS) and (trace := parse_runtime_trace(text)) is not None:
+        chain, prose = [e.type for e in trace.exceptions], False
+        statuses = tuple(e.status for e in trace.exceptions if e.status)
     if chain and not prose:
         names = list(chain)
     elif prose:
@@ -221,9 +233,8 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
             errno_number = int(next(g for g in match.groups() if g))
             errnos.append(ERRNO_NAMES.get(abs(errno_number)))
     errnos += [name for name in ERRNO_NAME.findall(text) if name in ERRNO_NAME_SET]
-    grpc, reported = _runtime_statuses(text, statuses)
+    grpc, reported = _runtime_statuses(text, statuses, GO_STATUS_HINT in held)
     errnos += reported
-    held, folded_held = literals().find(text, lower)
     if not folded_held.isdisjoint(STRERROR_WORDINGS):  # most texts hold none: the scan runs only where one is
         errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(lower)]
     signals = []
@@ -267,16 +278,16 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
         phrases=phrases, platform=platform,
         symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
         reported=_unique(reported),
-        database=any(hint in text for hint in DATABASE_HINTS) and DATABASE_MARKERS.search(text) is not None,
+        database=_names_a_database(text, held),
     )
 
 
-def _runtime_statuses(text: str, statuses: tuple[str, ...]) -> tuple[list[str], list[str]]:
+def _runtime_statuses(text: str, statuses: tuple[str, ...], go_status: bool) -> tuple[list[str], list[str]]:
     """The gRPC codes and errno names that another runtime's exceptions report (rca.events.runtimes),
     and Go's `rpc error: code = DeadlineExceeded` wherever a line prints it (GRPC_CODE reads only the
     upper-case spelling)."""
     found = list(statuses)
-    if GO_STATUS_HINT in text:
+    if go_status:
         found += [status for line in text.split("\n") if GO_STATUS_HINT in line and (status := status_of(line))]
     grpc = [status for status in found if grpc_name(status) == status]
     return grpc, [status for status in found if status.startswith("E") and status in ERRNO_NAME_SET]
@@ -285,9 +296,10 @@ def _runtime_statuses(text: str, statuses: tuple[str, ...]) -> tuple[list[str], 
 @lru_cache(maxsize=1)
 def literals() -> Substrings:
     """The literals _parse asks every text about, found in one scan (rca.classify.substrings): the signal
-    hints and gRPC code names as written; the strerror wordings, the symptom hints and the knowledge
+    hints, gRPC code names, other runtimes' and databases' hints as written; the strerror wordings, the symptom hints and the knowledge
     phrases' anchors in the lower-cased text."""
-    return Substrings(exact=(*SIGNAL_HINTS, *GRPC_WORDS), folded=(*STRERRORS, *SYMPTOM_HINTS, *knowledge().anchors))
+    return Substrings(exact=(*SIGNAL_HINTS, *GRPC_WORDS, *RUNTIME_HINTS, *PORT_HINTS, *DRIVER_HINTS, GO_STATUS_HINT),
+                      folded=(*STRERRORS, *SYMPTOM_HINTS, *knowledge().anchors))
 
 
 ERRNO_NAME_SET = frozenset(ERRNO_NAMES.values()) | {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA"}
