@@ -3,6 +3,8 @@ cause first, as a Python traceback is; and such a text arriving whole in one ent
 
 import orjson
 from conftest import run_rca
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rca.events.error_event import ErrorEvent, events_from_records, is_error_unit
 from rca.events.runtimes import grpc_name, parse_runtime_trace, status_of
@@ -211,3 +213,19 @@ def test_causes_named_inside_a_wrappers_message_are_the_innermost_with_its_frame
     root = parse_runtime_trace(text).root
     assert root.message == "PERMISSION_DENIED: Missing or insufficient permissions."
     assert root.frames[-1].function == "com.google.common.util.concurrent.AbstractFuture.getDoneValue"
+
+
+RUNTIME_LINES = ["Exception in thread \"main\" a.b.C: x", "Caused by: a.b.D", "\tat a.b.C.m(C.java:1)", "\t... 3 more",
+                 "Suppressed: x.Y", "panic: boom [recovered]", "fatal error: x", "goroutine 1 [running]:", "main.main()",
+                 "\t/a/b.go:3 +0x1", "created by x.y in goroutine 9", "Error: connect ECONNREFUSED 1.2.3.4:5",
+                 "    at f (/a.js:1:2) {", "  code: 'EPIPE'", "  cause: Error: x", "[UnhandledPromiseRejection: r]", "",
+                 "rpc error: code = 99", "a.b.C: a.b.DException: a.b.EError:", "\tat x.y(Z.java:99999999999999999999)"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(RUNTIME_LINES), st.text(max_size=30)), max_size=14))
+def test_the_parser_never_raises_and_keeps_its_shape(lines):
+    parsed = parse_runtime_trace("\n".join(lines))
+    if parsed is not None:
+        assert parsed.exceptions and parsed.root.relation is None
+        assert all(e.relation == "cause" for e in parsed.exceptions[1:])
