@@ -25,6 +25,8 @@ from pathlib import Path
 from rca.classify.classes import SYMPTOM_CLASSES
 from rca.classify.shipped import shipped_dir
 from rca.classify.substrings import Substrings
+from rca.events.runtimes import GO_STATUS_HINT, grpc_name, parse_runtime_trace, status_of
+from rca.events.runtimes import HINTS as RUNTIME_HINTS
 
 MAX_TEXT = 8000
 
@@ -96,6 +98,27 @@ ENVIRON_FRAME = re.compile(r'File "[^"]*(?:[/\\]os\.py|UserDict\.py|[/\\]environ
 UNDEFINED_NAME = re.compile(r"NameError: (?:global )?name '(\w+)' is not defined")  # `global name`: Python 2
 QUOTED_KEY = re.compile(r"^KeyError: ['\"]([A-Z][A-Z0-9_]{2,})['\"]$", re.MULTILINE)
 
+# Another runtime's database drivers (Java, Node, Go) and the databases' own ports: a refused connection
+# to one is the database's (docs/CLASSES.md), as a Python driver's frames say for Python.
+DATABASE_DRIVERS = re.compile(
+    r"org\.postgresql\.|com\.mysql\.|org\.mariadb\.|org\.hibernate\.|com\.zaxxer\.hikari|java\.sql\.|com\.mongodb\."
+    r"|org\.springframework\.jdbc\.|j(?<!\wj)dbc:\w+:"
+    r"|node_modules/(?:pg|pg-pool|mysql2?|mongodb|mongoose|sequelize|knex|typeorm|@prisma/client)/"
+    r"|github\.com/(?:lib/pq|jackc/pgx|go-sql-driver/mysql)|p(?<!\wp)q: |S(?<!\wS)equelize\w*Error")
+DRIVER_HINTS = ("org.", "com.", "java.sql", "jdbc:", "node_modules/", "github.com/", "pq: ", "Sequelize")
+# `host:5432`, `[::1]:3306`, `port: 5432`; each alternative starts with a literal (see Speed above)
+DATABASE_PORTS = re.compile(r":(?<=[\w\]]:)(?:5432|3306|27017|1433|1521|26257)(?!\d)|p(?<!\wp)ort:? (?:5432|3306|27017|1433|1521|26257)(?!\d)")
+PORT_HINTS = ("5432", "3306", "27017", "1433", "1521", "26257")
+
+
+def _names_a_database(text: str, held: set[str]) -> bool:
+    """Another runtime's database driver, or a database's port, in the text; `held`: the literals() it holds
+    (few texts hold a hint of either)."""
+    if not held.isdisjoint(PORT_HINTS) and DATABASE_PORTS.search(text):
+        return True
+    return not held.isdisjoint(DRIVER_HINTS) and DATABASE_DRIVERS.search(text) is not None
+
+
 # packages whose frames say which kind of dependency a connection error belongs to
 DB_PACKAGES = frozenset({"psycopg2", "psycopg", "asyncpg", "pymysql", "MySQLdb", "mysql", "sqlalchemy", "django",
                          "aiomysql", "aiopg", "sqlite3", "cx_Oracle", "oracledb", "pyodbc",
@@ -119,6 +142,8 @@ class Signals:
     phrases: tuple[str, ...] = ()  # the classes of the knowledge phrases the text holds, in table order
     symptom: bool = False  # a probe, a crash loop, a router error: the service's own state
     platform: tuple[str, ...] = ()  # the classes of the platform codes the text holds (rules/knowledge/platforms.yaml)
+    database: bool = False  # another runtime's database driver, or a database's port, in the text
+    reported: tuple[str, ...] = ()  # errno names another runtime's exceptions carry (Node's `code: 'ECONNREFUSED'`)
 
     def tokens(self) -> list[str]:
         """The signals as words for the model (`exc:…`, `errno:…`, `knows:…`)."""
@@ -131,6 +156,8 @@ class Signals:
         words += [f"pkg:{p}" for p in self.packages[:3]]
         if self.environ:
             words.append("environ")
+        if self.database:
+            words.append("database")
         if self.env_key:
             words.append("envkey")
         if self.undefined:
@@ -162,7 +189,9 @@ def parse(text: str, exceptions=None, prose: bool = False) -> Signals:
     remembered, so that the rules and the model share the work."""
     if prose:
         return _parse_prose(text[:MAX_TEXT])
-    return _parse(text[:MAX_TEXT], [e.type for e in exceptions] if exceptions else None)
+    chain = [e.type for e in exceptions] if exceptions else None
+    statuses = tuple(e.status for e in exceptions if e.status) if exceptions else ()
+    return _parse(text[:MAX_TEXT], chain, statuses=statuses)
 
 
 @lru_cache(maxsize=4096)
@@ -180,8 +209,14 @@ SYMPTOM_HINTS = frozenset({"probe failed", "code=h", "back-off", "crashloop", "f
 STRERROR_WORDINGS = frozenset(STRERRORS)
 
 
-def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
+def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tuple[str, ...] = ()) -> Signals:
     lower = text.lower()
+    held, folded_held = literals().find(text, lower)
+    # Another runtime prints its chain outermost first (Java's `Caused by:`, Node's `cause:`): in a snippet,
+    # its parsed chain gives the order, innermost first, and the statuses its exceptions carry.
+    if prose and not held.isdisjoint(RUNTIME_HINTS) and (trace := parse_runtime_trace(text)) is not None:
+        chain, prose = [e.type for e in trace.exceptions], False
+        statuses = tuple(e.status for e in trace.exceptions if e.status)
     if chain and not prose:
         names = list(chain)
     elif prose:
@@ -198,7 +233,8 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
             errno_number = int(next(g for g in match.groups() if g))
             errnos.append(ERRNO_NAMES.get(abs(errno_number)))
     errnos += [name for name in ERRNO_NAME.findall(text) if name in ERRNO_NAME_SET]
-    held, folded_held = literals().find(text, lower)
+    grpc, reported = _runtime_statuses(text, statuses, GO_STATUS_HINT in held)
+    errnos += reported
     if not folded_held.isdisjoint(STRERROR_WORDINGS):  # most texts hold none: the scan runs only where one is
         errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(lower)]
     signals = []
@@ -235,21 +271,35 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False) -> Signals:
         exceptions=_unique(names), errnos=_unique(errnos),
         exit_codes=_unique([int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)]) if "exit" in lower else (),
         signals=_unique(signals), http=_unique([h for h in http if 100 <= h <= 599]),
-        grpc=_unique(GRPC_CODE.findall(text)) if not held.isdisjoint(GRPC_WORDS) else (),
+        grpc=_unique(grpc + (GRPC_CODE.findall(text) if not held.isdisjoint(GRPC_WORDS) else [])),
         sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
         mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=_unique(packages),
         environ=bool(environ), env_key=env_key, undefined=undefined,
         phrases=phrases, platform=platform,
         symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
+        reported=_unique(reported),
+        database=_names_a_database(text, held),
     )
+
+
+def _runtime_statuses(text: str, statuses: tuple[str, ...], go_status: bool) -> tuple[list[str], list[str]]:
+    """The gRPC codes and errno names that another runtime's exceptions report (rca.events.runtimes),
+    and Go's `rpc error: code = DeadlineExceeded` wherever a line prints it (GRPC_CODE reads only the
+    upper-case spelling)."""
+    found = list(statuses)
+    if go_status:
+        found += [status for line in text.split("\n") if GO_STATUS_HINT in line and (status := status_of(line))]
+    grpc = [status for status in found if grpc_name(status) == status]
+    return grpc, [status for status in found if status.startswith("E") and status in ERRNO_NAME_SET]
 
 
 @lru_cache(maxsize=1)
 def literals() -> Substrings:
     """The literals _parse asks every text about, found in one scan (rca.classify.substrings): the signal
-    hints and gRPC code names as written; the strerror wordings, the symptom hints and the knowledge
+    hints, gRPC code names, other runtimes' and databases' hints as written; the strerror wordings, the symptom hints and the knowledge
     phrases' anchors in the lower-cased text."""
-    return Substrings(exact=(*SIGNAL_HINTS, *GRPC_WORDS), folded=(*STRERRORS, *SYMPTOM_HINTS, *knowledge().anchors))
+    return Substrings(exact=(*SIGNAL_HINTS, *GRPC_WORDS, *RUNTIME_HINTS, *PORT_HINTS, *DRIVER_HINTS, GO_STATUS_HINT),
+                      folded=(*STRERRORS, *SYMPTOM_HINTS, *knowledge().anchors))
 
 
 ERRNO_NAME_SET = frozenset(ERRNO_NAMES.values()) | {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA"}
@@ -438,7 +488,7 @@ def decide(signals: Signals) -> tuple[str, str] | None:
     """(class, why) from the signals and the tables, or None: the codes that decide a class wherever
     they appear first, then the innermost exception the tables know, then the codes that need context."""
     table = knowledge()
-    database = bool(set(signals.packages) & DB_PACKAGES)
+    database = bool(set(signals.packages) & DB_PACKAGES) or signals.database
     # A platform's code that names a cause (Heroku's H12 or R14, the OOM killer) decides first; one
     # that names a symptom (H10 App crashed) only when nothing else in the text names a cause.
     for named in signals.platform:
@@ -474,6 +524,11 @@ def decide(signals: Signals) -> tuple[str, str] | None:
     for grpc_code in signals.grpc:
         if grpc_code in table.grpc:
             return table.grpc[grpc_code], f"gRPC {grpc_code}"
+    for name in signals.reported:  # the errno an exception carries is its own cause (Node's `TypeError: fetch failed`)
+        cls = table.errno.get(name)
+        if cls:
+            return ("db_session_failure", f"errno {name} from a database") if cls == "dependency_connection_failure" and database \
+                else (cls, f"errno {name}")
     for name in signals.exceptions:
         short = name.rsplit(".", 1)[-1]
         if short in ("KeyError", "ValueError", "TypeError") and (signals.environ or signals.env_key):

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from rca.events.runtimes import has_runtime_trace, parse_runtime_trace
 from rca.events.stitch import stitch
 from rca.events.tracebacks import Traceback, has_traceback, parse_traceback
 from rca.ingest.record import ERROR_RANK, LogRecord
@@ -42,7 +43,10 @@ class ErrorEvent:
 
     @cached_property
     def traceback(self) -> Traceback | None:
-        return parse_traceback(self.text) if has_traceback(self.text) else None
+        """Python's traceback; else another runtime's stack trace (Java, Go, Node: rca.events.runtimes),
+        read into the same shape so that rules and grouping treat it alike."""
+        parsed = parse_traceback(self.text) if has_traceback(self.text) else None
+        return parsed if parsed is not None else parse_runtime_trace(self.text)
 
     @property
     def first(self) -> LogRecord:
@@ -119,12 +123,19 @@ def is_error_unit(unit: list[LogRecord]) -> bool:
         or _is_error_request(record)
         or has_traceback(record.text)
         or names_platform_failure(record.text)
+        or _is_runtime_trace(record.text)
     )
 
 
 def names_platform_failure(text: str) -> bool:
     """A message that says a process or instance failed (PLATFORM_FAILURES)."""
     return any(word in text for word in _PLATFORM_WORDS) and PLATFORM_FAILURES.search(text) is not None
+
+
+def _is_runtime_trace(text: str) -> bool:
+    """A Java, Go or Node stack trace that arrived whole in one entry (a `textPayload`, a
+    `jsonPayload.stack_trace`), whatever severity it was logged at: an uncaught error is one."""
+    return has_runtime_trace(text) and parse_runtime_trace(text) is not None
 
 
 def _is_error_request(record: LogRecord) -> bool:

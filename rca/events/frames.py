@@ -57,8 +57,24 @@ def _dotted(path: str) -> str:
     return path.replace("/", ".").removesuffix(".__init__")
 
 
+# Other runtimes' frames (rca.events.runtimes) that are not the application's: Node's own modules and
+# node_modules, Go's standard library and module cache, and Java frames of the JDK and the usual libraries
+# (a Java frame names its class, not its path: the package prefix of the function tells).
+RUNTIME_LIBRARY_FILES = ("node:", "node_modules/", "/usr/local/go/src/", "/go/pkg/mod/", "/usr/lib/go")
+JAVA_FILES = (".java", ".kt", ".scala", ".groovy", "Native Method", "Unknown Source")
+JAVA_LIBRARY_PACKAGES = ("java.", "javax.", "jdk.", "sun.", "com.sun.", "kotlin.", "kotlinx.", "scala.", "io.grpc.", "io.netty.",
+                         "com.google.", "org.springframework.", "org.apache.", "org.hibernate.", "com.zaxxer.", "okhttp3.",
+                         "reactor.", "io.reactivex.", "com.fasterxml.", "org.postgresql.", "com.mysql.")
+
+
 def is_library_frame(frame: Frame) -> bool:
-    return any(marker in frame.file for marker in LIBRARY_MARKERS)
+    if any(marker in frame.file for marker in LIBRARY_MARKERS):
+        return True
+    if frame.file.startswith(RUNTIME_LIBRARY_FILES) or "node_modules/" in frame.file or "/go/pkg/mod/" in frame.file:
+        return True
+    if frame.file.startswith("internal/") and frame.file.endswith(".js"):  # Node before 16 named its own modules so
+        return True
+    return frame.file.endswith(JAVA_FILES) and (frame.function or "").startswith(JAVA_LIBRARY_PACKAGES)
 
 
 def chain_application_frame(exceptions: list[ParsedException]) -> Frame | None:

@@ -66,6 +66,7 @@ class ParsedException:
     message: str  # str(exc) as printed, then its notes, one per line
     frames: list[Frame] = field(default_factory=list)
     relation: str | None = None  # how this one follows the previous: "cause", "context" or "group-member"
+    status: str | None = None  # another runtime's gRPC code or errno name (rca.events.runtimes); Python's: None
 
 
 @dataclass
@@ -84,7 +85,9 @@ class Traceback:
         return self.exceptions[-1] if self.exceptions else None
 
     def as_dict(self) -> dict:
-        return {"truncated": self.truncated, "exceptions": [asdict(e) for e in self.exceptions]}
+        # a status only where one was read: Python's tracebacks keep the keys they always had
+        exceptions = [{k: v for k, v in asdict(e).items() if k != "status" or v is not None} for e in self.exceptions]
+        return {"truncated": self.truncated, "exceptions": exceptions}
 
 
 def has_traceback(text: str) -> bool:
