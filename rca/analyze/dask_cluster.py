@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import threading
 from collections.abc import Iterator
 
 from rca.analyze.mapping import Part, Partial, Scope, map_part
@@ -38,8 +40,10 @@ def connect(address: str) -> Iterator:
     if count is not None:
         # Its processes' logs are silenced: a stop (Ctrl-C, SIGTERM) while tasks run makes each worker
         # log its cancelled tasks and lost heartbeats; what fails a task reaches rca as its exception.
-        with distributed.LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True, dashboard_address=":0",
-                                      silence_logs=logging.CRITICAL) as cluster, distributed.Client(cluster) as client:
+        with _children_deaf_to_ctrl_c():
+            cluster = distributed.LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
+                                               dashboard_address=":0", silence_logs=logging.CRITICAL)
+        with cluster, distributed.Client(cluster) as client:
             yield client
         return
     try:
@@ -48,6 +52,22 @@ def connect(address: str) -> Iterator:
         raise RcaError(f"--dask {address}: cannot reach the Dask scheduler ({error})") from None
     with client:
         yield client
+
+
+@contextlib.contextmanager
+def _children_deaf_to_ctrl_c() -> Iterator[None]:
+    """Ctrl-C ignored while the local cluster starts its worker processes, which inherit that (a
+    spawned Python leaves an ignored SIGINT ignored): Ctrl-C reaches every process of the terminal's
+    group, and each worker would print its KeyboardInterrupt traceback; rca alone decides on it and
+    closes the cluster (rca.cli). Only the main thread may change a signal's handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def cluster_size(client) -> int:
