@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_flood import bare_loop, count_lines, exports, tree_rss  # noqa: E402
+from bench_flood import bare_loop, count_lines, exports, run_cli  # noqa: E402
 
 # (label, engine, workers, one core)
 SETUPS = [
@@ -35,29 +31,8 @@ SETUPS = [
 
 def run(path: Path, engine: str, workers: int, one_core: bool) -> tuple[float, float, int]:
     """(CPU seconds of the process tree, wall seconds, peak summed RSS) of one `rca analyze`."""
-    command = [sys.executable, "-m", "rca", "analyze", str(path), "--format", "json", "--workers", str(workers)]
-    if one_core:
-        command = ["taskset", "-c", "0", *command]
-    env = {**os.environ, "RCA_ENGINE": engine}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    peak = [0]
-
-    def sample():
-        while child.poll() is None:
-            peak[0] = max(peak[0], tree_rss(child.pid))
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = child.communicate()
-    sampler.join()
-    wall = time.perf_counter() - started
-    if child.returncode not in (0, 1):
-        raise RuntimeError(f"{command}: exit {child.returncode}: {err.decode()[-500:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall, peak[0]
+    return run_cli(["analyze", str(path), "--format", "json", "--workers", str(workers)],
+                   env={**os.environ, "RCA_ENGINE": engine}, prefix=("taskset", "-c", "0") if one_core else ())
 
 
 def main() -> None:

@@ -92,12 +92,14 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def run_cli(args: list[str]) -> tuple[float, float, int]:
-    """(CPU seconds of the process tree, wall seconds, peak summed RSS in bytes) of one CLI run."""
+def run_cli(args: list[str], env: dict | None = None, prefix: tuple[str, ...] = ()) -> tuple[float, float, int]:
+    """(CPU seconds of the process tree, wall seconds, peak summed RSS in bytes) of one CLI run, in
+    `env` (default: this process's), after `prefix` (e.g. `taskset -c 0`)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with open("/dev/null", "wb") as sink:
-        child = subprocess.Popen([sys.executable, "-m", "rca", *args], stdout=sink, stderr=subprocess.PIPE)
+        child = subprocess.Popen([*prefix, sys.executable, "-m", "rca", *args], stdout=sink, stderr=subprocess.PIPE,
+                                 env=env)
         peak = [0]
 
         def sample():
