@@ -1,4 +1,4 @@
-"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batch 2.
+"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 and 3.
 
 Only the files are checked (fields, labels, ids, the repository rules of the fresh-corpus README);
 no excerpt is classified here, so reading this test's output never shows a sealed row's verdict."""
@@ -15,8 +15,12 @@ from rca.classify.classes import KNOWN_CLASSES
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FRESH = FIXTURES / "fresh-corpus"
 FIELDS = {"id", "text", "label", "source", "repo", "split"}
-# batch 1 splits by repository into open/sealed; batch 2 is sealed as a whole
-FILES = {"excerpts.jsonl": ("fc-0", {"open", "sealed"}), "batch2.jsonl": ("fc-2", {"batch2"})}
+# batch 1 splits by repository into open/sealed; batches 2 and 3 are sealed as a whole
+FILES = {
+    "excerpts.jsonl": ("fc-0", {"open", "sealed"}),
+    "batch2.jsonl": ("fc-2", {"batch2"}),
+    "batch3.jsonl": ("fc-3", {"batch3"}),
+}
 URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
 
 
@@ -46,27 +50,40 @@ def test_each_source_is_a_thread_of_the_row_repository(name):
         assert match and match.group(1).lower() == row["repo"].lower(), row["id"]
 
 
-def test_ids_and_texts_are_unique_across_both_batches():
-    both = rows("excerpts.jsonl") + rows("batch2.jsonl")
-    assert len({r["id"] for r in both}) == len(both)
-    assert len({r["text"] for r in both}) == len(both)
+def test_ids_and_texts_are_unique_across_all_batches():
+    every = [row for name in FILES for row in rows(name)]
+    assert len({r["id"] for r in every}) == len(every)
+    assert len({r["text"] for r in every}) == len(every)
 
 
-def test_no_fresh_repository_comes_from_the_real_corpus_or_from_the_other_batch():
+def test_no_fresh_repository_comes_from_the_real_corpus_or_from_another_batch():
     real = real_corpus_repos()
-    first = {r["repo"].lower() for r in rows("excerpts.jsonl")}
-    second = {r["repo"].lower() for r in rows("batch2.jsonl")}
-    assert not (first | second) & real
-    assert not first & second
+    batches = [{r["repo"].lower() for r in rows(name)} for name in FILES]
+    for index, repos in enumerate(batches):
+        assert not repos & real, sorted(repos & real)
+        for other in batches[index + 1 :]:
+            assert not repos & other, sorted(repos & other)
 
 
-def test_batch2_keeps_at_most_two_rows_per_repository_and_the_corpus_passes_300():
-    per_repo = collections.Counter(r["repo"].lower() for r in rows("batch2.jsonl"))
+@pytest.mark.parametrize("name", ["batch2.jsonl", "batch3.jsonl"])
+def test_a_sealed_batch_keeps_at_most_two_rows_per_repository(name):
+    per_repo = collections.Counter(r["repo"].lower() for r in rows(name))
     assert max(per_repo.values()) <= 2
+
+
+def test_the_corpus_passes_300_and_batch3_alone_brings_140():
     assert len(rows("excerpts.jsonl")) + len(rows("batch2.jsonl")) >= 300
+    assert len(rows("batch3.jsonl")) >= 140
 
 
 def test_the_open_and_sealed_files_of_batch1_partition_its_excerpts():
     whole = {r["id"] for r in rows("excerpts.jsonl")}
     halves = [{r["id"] for r in rows(name)} for name in ("open.jsonl", "sealed.jsonl")]
     assert halves[0] | halves[1] == whole and not halves[0] & halves[1]
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_no_fresh_text_is_word_for_word_in_the_real_corpus(name):
+    lines = (FIXTURES / "real-corpus" / "excerpts.jsonl").read_text(encoding="utf-8").splitlines()
+    real_texts = {json.loads(line)["text"] for line in lines if line.strip()}
+    assert not [r["id"] for r in rows(name) if r["text"] in real_texts]
