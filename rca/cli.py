@@ -636,6 +636,9 @@ def rules_validate(
 
 
 WATCH_EXIT = {"SIGINT": 130, "SIGTERM": 143}
+WATCH_TIMEOUT_HELP = ("Seconds to wait for the Logging API to connect and to go on answering. A server silent that long "
+                      "on the first read ends the watch with one error line; on a later poll it is asked again, "
+                      "with back-off, as for a lost connection. Default: 60.")
 
 
 class _Stopped(Exception):
@@ -657,6 +660,7 @@ def watch(
     rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
     model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",
     no_redact: Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)] = False,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.1, help=WATCH_TIMEOUT_HELP, show_default=False)] = None,
 ) -> None:
     """Follow live Cloud Logging and announce incidents: when one opens, changes and is resolved, as JSON lines.
 
@@ -681,7 +685,7 @@ def watch(
                      model=_load_model_or_exit(model_path), clock=clock_from(os.environ.get(CLOCK_VARIABLE)),
                      on_retry=lambda message, seconds: stderr.print(
                          f"rca: warning: {message}; asking again in {seconds:.0f} s", markup=False),
-                     redacted=not no_redact)
+                     redacted=not no_redact, timeout=timeout)
     stopped = _run_watch(runner, every, once)
     if stopped:
         runner.announcer.state.save()
@@ -822,6 +826,7 @@ CheckModel = Annotated[str, typer.Option("--model", help=MODEL_HELP)]
 CheckNoRedact = Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)]
 CheckPii = Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)]
 CheckWorkers = Annotated[int | None, typer.Option("--workers", min=1, help=WORKERS_HELP, show_default=False)]
+CheckTimeout = Annotated[float | None, typer.Option("--timeout", min=0.1, help=TIMEOUT_HELP, show_default=False)]
 
 
 @app.command()
@@ -843,6 +848,7 @@ def diff(
     no_redact: CheckNoRedact = False,
     redact_pii: CheckPii = False,
     workers: CheckWorkers = None,
+    timeout: CheckTimeout = None,
 ) -> None:
     """Compare each error group's rate per request before and after a change, with a significance test.
 
@@ -856,11 +862,12 @@ def diff(
 
     stats = ReadStats()
     window = _check_window(since, until)
-    records = _check_records(project, inputs, window, service, endpoint, stats)
+    records = _check_records(project, inputs, window, service, endpoint, stats, timeout)
     with _progress(stats):
         result = run_diff(inputs, before=before, after=after, from_revision=from_revision, to_revision=to_revision,
                           service=service, records=records, rules=_load_rules_or_exit(rules_dirs or find_config().rules),
-                          model=_load_model_or_exit(model_path), stats=stats, workers=workers or os.cpu_count() or 1, **window)
+                          model=_load_model_or_exit(model_path), stats=stats, workers=workers or os.cpu_count() or 1,
+                          timeout=timeout, **window)
     _write_check(diff_to_dict(result, redacted=False), output_format, out, no_redact, redact_pii)
     _finish(stats, _scrubber(no_redact, redact_pii))
     raise typer.Exit(result.exit_code)
@@ -883,6 +890,7 @@ def verify(
     no_redact: CheckNoRedact = False,
     redact_pii: CheckPii = False,
     workers: CheckWorkers = None,
+    timeout: CheckTimeout = None,
 ) -> None:
     """After a deploy or a rollback: is the incident of an earlier report over?
 
@@ -900,11 +908,12 @@ def verify(
     window = _check_window(since, until)
     if project and window["since"] is None:
         window["since"] = ref.began - 3600
-    records = _check_records(project, inputs, window, ref.service, endpoint, stats)  # live: the incident's service only
+    records = _check_records(project, inputs, window, ref.service, endpoint, stats, timeout)  # live: the incident's service only
     with _progress(stats):
         result = run_verify(report, inputs, incident=incident, remedy_at=parse_moment(remedy_at) if remedy_at else None,
                             records=records, rules=_load_rules_or_exit(rules_dirs or find_config().rules),
-                            model=_load_model_or_exit(model_path), stats=stats, workers=workers or os.cpu_count() or 1, **window)
+                            model=_load_model_or_exit(model_path), stats=stats, workers=workers or os.cpu_count() or 1,
+                            timeout=timeout, **window)
     _write_check(verify_to_dict(result, redacted=False), output_format, out, no_redact, redact_pii)
     _finish(stats, _scrubber(no_redact, redact_pii))
     raise typer.Exit(result.exit_code)
@@ -917,7 +926,7 @@ def _check_window(since: str | None, until: str | None) -> dict:
     return window
 
 
-def _check_records(project, inputs, window: dict, service, endpoint, stats: ReadStats):
+def _check_records(project, inputs, window: dict, service, endpoint, stats: ReadStats, timeout: float | None = None):
     """Live records for --project (every request, and what the analysis needs), else None for the inputs."""
     if project:
         from rca.ingest.live import ANALYSIS_SCOPE, build_filter, pull_entries, records_from_entries
@@ -926,7 +935,8 @@ def _check_records(project, inputs, window: dict, service, endpoint, stats: Read
         window["since"] = since
         query = build_filter(since, window["until"], service=service, everything=True,
                              extra=f"{ANALYSIS_SCOPE} OR httpRequest.status>0")
-        return records_from_entries(pull_entries(project, query, endpoint=endpoint, progress=_pull_progress), project, stats)
+        return records_from_entries(pull_entries(project, query, endpoint=endpoint, progress=_pull_progress, timeout=timeout),
+                                    project, stats)
     if not inputs:
         stderr.print("rca: error: give log files, or --project to pull them live")
         raise typer.Exit(2)

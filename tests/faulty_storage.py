@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
@@ -94,3 +95,31 @@ def _range_start(header: str | None) -> int:
         return 0
     first = header[len("bytes="):].split("-", 1)[0]
     return int(first) if first.isdigit() else 0
+
+
+def run_through(proxy: FaultyStorage, monkeypatch, *args: str):
+    """`rca ARGS` with the storage emulator behind `proxy`; the finished run and its seconds."""
+    from conftest import run_rca
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", proxy.address)
+    started = time.monotonic()
+    done = run_rca(*args)
+    return done, time.monotonic() - started
+
+
+def assert_one_cut_and_partial(done, stats: dict, whole_records: int, url: str) -> str:
+    """A run cut by the proxy: exit 2, no library traceback, one error line naming the object `url`,
+    and `stats` (the JSON report's) saying the report is partial, with the records of the blocks
+    read before the cut. Returns the error line."""
+    from rca.ingest import CUT_SHORT
+
+    stderr = done.stderr.decode()
+    errors = [line for line in stderr.splitlines() if line.startswith("rca: error:")]
+    assert done.returncode == 2, stderr
+    assert "Traceback" not in stderr and "gcsfs" not in stderr and "aiohttp" not in stderr, stderr
+    assert len(errors) == 1 and errors[0].startswith(f"rca: error: {url}: "), stderr
+    assert stats["notes"].get(CUT_SHORT) == 1
+    assert stats["errors"] == [errors[0].removeprefix("rca: error: ")]
+    assert 0 < stats["records"] < whole_records  # the first block's records, no more
+    assert "this report is partial" in stderr  # the summary line
+    return errors[0]

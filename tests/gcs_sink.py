@@ -80,6 +80,32 @@ def sink(tmp_path_factory):
                    sum(body.count(b"\n") for body in second.values()))
 
 
+# An object of the sink larger than one block, for the tests of a storage server that fails mid-read
+# (tests/faulty_storage.py): the first block passes, the second is cut.
+BIG_PREFIX = "gs://sink-a/big"
+BIG_TARGET = "big/run.googleapis.com/requests/2025/09/12/14:00:00_14:59:59_S0.json"
+
+
+@pytest.fixture(scope="module")
+def big_object(sink):
+    """The seed twice in one object under BIG_PREFIX, the second copy's entries with ids of their own;
+    the emulator's address and the report of the object read whole."""
+    import os
+
+    from conftest import run_rca
+
+    from rca.ingest.gcs import BLOCK
+
+    lines = SEED.read_bytes().splitlines()
+    again = [orjson.dumps(dict(orjson.loads(line), insertId=f"again-{index}")) for index, line in enumerate(lines)]
+    body = b"\n".join(lines + again) + b"\n"
+    assert BLOCK < len(body) < 2 * BLOCK
+    filesystem().pipe(f"sink-a/{BIG_TARGET}", body)
+    done = run_rca("analyze", BIG_PREFIX, "--model", "none", "--format", "json")
+    assert done.returncode == 0, done.stderr.decode()
+    return {"address": os.environ["STORAGE_EMULATOR_HOST"], "report": orjson.loads(done.stdout)}
+
+
 def report(inputs, **options) -> dict:
     made = to_dict(analyze(inputs, model=None, **options), redacted=False)
     made.pop("seconds", None)

@@ -151,12 +151,14 @@ class Diff(Judged):
 
 def analyse_with_requests(inputs=None, *, records: Iterable[LogRecord] | None = None, since: float | None = None,
                           until: float | None = None, service: str | None = None, rules=None, model="default",
-                          stats: ReadStats | None = None, workers: int = 1) -> tuple[Analysis, RequestCounts]:
+                          stats: ReadStats | None = None, workers: int = 1,
+                          timeout: float | None = None) -> tuple[Analysis, RequestCounts]:
     """The analysis of the inputs (paths, globs, gs:// prefixes, or `records`) and the requests its map
     counted. Every entry is decoded, healthy requests included: they are the rates' denominators.
-    `workers` processes read large inputs, as for `rca analyze`: the counts are the same."""
+    `workers` processes read large inputs, as for `rca analyze`: the counts are the same. `timeout` is
+    how long a read from a bucket may wait for the storage server, as for `rca analyze`."""
     analysis = analyze(inputs if inputs is not None else [], records=records, since=since, until=until, service=service,
-                       rules=rules, stats=stats, model=model, workers=workers, prefilter="off")
+                       rules=rules, stats=stats, model=model, workers=workers, prefilter="off", timeout=timeout)
     return analysis, RequestCounts(analysis.requests if analysis.requests is not None else SecondCounts())
 
 
