@@ -246,8 +246,9 @@ def _refuse_an_input_as_output(out: Path | None, inputs: list[str]) -> None:
 
 
 class _Signalled(BaseException):
-    """SIGINT or SIGTERM during an analysis, raised where the main thread is. A BaseException, as
-    KeyboardInterrupt is, so that no `except Exception` on the way takes it for a failed read."""
+    """SIGINT or SIGTERM, raised where the main thread is. A BaseException, as KeyboardInterrupt is,
+    so that no `except Exception` on the way takes it for a failed read; not a KeyboardInterrupt,
+    which click would turn into "Aborted!" and exit 1."""
 
     def __init__(self, name: str):
         super().__init__(name)
@@ -255,11 +256,10 @@ class _Signalled(BaseException):
 
 
 @contextlib.contextmanager
-def _stopping_cleanly(end_workers_first: bool):
-    """Ctrl-C or SIGTERM during an analysis: the worker processes are ended, a Dask cluster is closed
-    (by its context, left on the way out), and the run stops with one line and exit 130 / 143, no
-    traceback, no process left behind. With `end_workers_first` (a process pool, which would wait
-    for its running parts as it closes) the workers are ended before the pool is left."""
+def _raising_on_stop(end_workers_first: bool):
+    """SIGINT and SIGTERM raise _Signalled in the main thread while in the block (elsewhere they
+    cannot be handled, and the block runs as it is). With `end_workers_first` (a process pool, which
+    would wait for its running parts as it closes) the workers are ended before the raise."""
 
     def stop(signum, frame):
         for name in STOP_SIGNALS:  # one stop: a second Ctrl-C does not break the cleanup
@@ -277,13 +277,45 @@ def _stopping_cleanly(end_workers_first: bool):
     previous = {name: signal.signal(getattr(signal, name), stop) for name in STOP_SIGNALS}
     try:
         yield
-    except _Signalled as stopped:
-        _end_worker_processes()
-        stderr.print(f"rca: analysis stopped by {stopped.name}; no report written", markup=False)
-        raise typer.Exit(WATCH_EXIT[stopped.name]) from None
     finally:
         for name, handler in previous.items():
             signal.signal(getattr(signal, name), handler)
+
+
+@contextlib.contextmanager
+def _stopping_cleanly(end_workers_first: bool):
+    """Ctrl-C or SIGTERM during an analysis: the worker processes are ended, a Dask cluster is closed
+    (by its context, left on the way out), and the run stops with one line and exit 130 / 143, no
+    traceback, no process left behind."""
+    try:
+        with _raising_on_stop(end_workers_first):
+            yield
+    except _Signalled as stopped:
+        _end_worker_processes()
+        _say_stopped(f"rca: analysis stopped by {stopped.name}; no report written")
+        raise typer.Exit(WATCH_EXIT[stopped.name]) from None
+
+
+@contextlib.contextmanager
+def _stopping_anywhere():
+    """Ctrl-C or SIGTERM at any other moment of any command (the classifier's build, writing a report,
+    a diff, a pull, a rule pack's check): the worker processes ended, one line, exit 130 / 143; not
+    click's "Aborted!" with exit 1 for Ctrl-C, nor a silent death for SIGTERM. The analysis proper
+    and the watch say more, by their own handlers, which stand in for this one while they run."""
+    try:
+        with _raising_on_stop(end_workers_first=True):
+            yield
+    except _Signalled as stopped:
+        _end_worker_processes()
+        _say_stopped(f"rca: stopped by {stopped.name}")
+        raise SystemExit(WATCH_EXIT[stopped.name]) from None
+
+
+def _say_stopped(line: str) -> None:
+    """The stop's line, written past the rich console: a stop that came in the middle of one of its
+    prints leaves that line in its buffer, and its next print would write it again."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 STOP_SIGNALS = ("SIGINT", "SIGTERM")
@@ -641,10 +673,6 @@ WATCH_TIMEOUT_HELP = ("Seconds to wait for the Logging API to connect and to go 
                       "with back-off, as for a lost connection. Default: 60.")
 
 
-class _Stopped(Exception):
-    """SIGTERM, raised where the watch is, so that it stops like Ctrl-C does."""
-
-
 @app.command()
 def watch(
     project: Annotated[str | None, typer.Option("--project", help="The Google Cloud project to follow (default: the project set in pyproject.toml or rca.toml).", show_default=False)] = None,
@@ -689,7 +717,7 @@ def watch(
     stopped = _run_watch(runner, every, once)
     if stopped:
         runner.announcer.state.save()
-        stderr.print(f"rca: watch stopped by {stopped}" + (f"; state saved to {state}" if state else ""), markup=False)
+        _say_stopped(f"rca: watch stopped by {stopped}" + (f"; state saved to {state}" if state else ""))
         raise typer.Exit(WATCH_EXIT[stopped])
     if once and runner.announcer.state.open:
         raise typer.Exit(1)
@@ -697,20 +725,11 @@ def watch(
 
 def _run_watch(runner, interval: float, once: bool) -> str | None:
     """Run the watch; the signal's name when one stopped it."""
-    import signal
-
-    def terminate(signum, frame):
-        raise _Stopped()
-
-    previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        runner.run(interval, once)
-    except KeyboardInterrupt:
-        return "SIGINT"
-    except _Stopped:
-        return "SIGTERM"
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        with _raising_on_stop(end_workers_first=False):
+            runner.run(interval, once)
+    except _Signalled as stopped:
+        return stopped.name
     return None
 
 
@@ -967,7 +986,8 @@ def main() -> None:
     """The console script. Every problem a user can fix ends here as one line and exit 2 (1 for a
     pull the service stopped), never a Python traceback."""
     try:
-        app()
+        with _stopping_anywhere():
+            app()
     except RcaError as error:
         stderr.print(f"rca: error: {error}", markup=False)
         raise SystemExit(error.exit_code) from None

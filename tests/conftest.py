@@ -35,6 +35,16 @@ def generator():
 
 
 @pytest.fixture(scope="session")
+def flood(tmp_path_factory) -> Path:
+    """300,000 entries (~230 MB, benchmarks/flood.py): a minute or more of reading for two workers, on
+    any machine; for the tests that stop rca while it reads."""
+    path = tmp_path_factory.mktemp("flood") / "flood.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "flood.py"), str(path), "--entries", "300000"],
+                   check=True, capture_output=True)
+    return path
+
+
+@pytest.fixture(scope="session")
 def real_exports() -> Path:
     if not REAL_EXPORTS.is_dir():
         pytest.skip(f"real exports not found at {REAL_EXPORTS}")
