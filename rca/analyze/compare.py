@@ -200,8 +200,8 @@ def compare(analysis: Analysis, requests: RequestCounts, before: Side, after: Si
     """Every group's rate on both sides (those in `skip` left out), tested, and the verdict."""
     before, after = resolve(before, analysis, requests), resolve(after, analysis, requests)
     left_out = set(skip)
-    # a 404 that no route lost (role "answer") is the service's answer, not an error of either side
-    chosen = [g for g in analysis.groups if not g.muted and g.role != "answer" and g.key not in left_out
+    # the analysis's groups are those it reports (rca.analyze.incidents.reported_groups): no 404 answer among them
+    chosen = [g for g in analysis.groups if not g.muted and g.key not in left_out
               and (service is None or g.service == service)]
     counted = [(g, events_in(g, before.events_slice()), events_in(g, after.events_slice())) for g in chosen]
     present = [(g, x1, x2) for g, x1, x2 in counted if x1 or x2]

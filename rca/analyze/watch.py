@@ -15,6 +15,7 @@ before the onset (rca.analyze.rates).
 
 from __future__ import annotations
 
+import functools
 import heapq
 import json
 from collections.abc import Callable, Iterable
@@ -23,8 +24,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from rca.analyze.analysis import Analysis
+from rca.analyze.group_counts import SecondCounts
 from rca.analyze.groups import MINUTE, DeployTracker, Group, by_first_seen, tie_orphans
-from rca.analyze.incidents import MIN_ONSET_EVENTS, NEAR_ONSET, Incident, find_incidents
+from rca.analyze.incidents import MIN_ONSET_EVENTS, NEAR_ONSET, Incident, find_incidents, reported_groups
 from rca.analyze.mapping import Partial, Scope, map_records, merge_partials, merge_stats
 from rca.analyze.rates import poisson_at_least, prepare, rate_before, rate_during, recovery
 from rca.analyze.whys import five_whys
@@ -109,6 +111,11 @@ class SlidingWindow:
                     replace(group, sample=list(group.sample))
         return by_first_seen(merged.values())
 
+    def requests(self) -> SecondCounts | None:
+        """The window's requests by the second and service, the buckets' counts merged (None: no request seen)."""
+        counted = [partial.requests for partial in self.buckets.values() if partial.requests is not None]
+        return functools.reduce(SecondCounts.merged, counted) if counted else None
+
     def tracker(self) -> DeployTracker:
         tracker = DeployTracker()
         for partial in self.buckets.values():
@@ -157,8 +164,10 @@ def decide(window: SlidingWindow, now: float, project: str | None) -> Analysis:
     start = now - window.length if tracker.start is None else max(now - window.length, tracker.start)
     service = window.scope.service
     deploys = [d for d in tracker.deploys() if service is None or d.service == service]
-    incidents, onsets, findings = find_incidents(groups, deploys, window.rules.cascades, start, now)
-    groups = [g for g in groups if g.role != "answer"]  # 404s no route lost: decided on, not reported
+    # per request, as the analysis decides: a dropped route's 404s are an outage only as a share of the requests
+    incidents, onsets, findings = find_incidents(groups, deploys, window.rules.cascades, start, now,
+                                                 requests=window.requests())
+    groups = reported_groups(groups)  # 404s no route lost: decided on, not reported (the window's stats count once)
     whys = [five_whys(incident, project, None, window.rules.cascades) for incident in incidents]
     return Analysis(groups, incidents, deploys, onsets, whys, window.stats, project, start, now,
                     filters={"since": start, "until": None, "service": service}, findings=findings)
