@@ -51,6 +51,20 @@ def real_exports() -> Path:
     return REAL_EXPORTS
 
 
+def read_with_engine(path, engine_name: str, monkeypatch, mode: str = "deploys"):
+    """Every record of `path` (as plain values) and the ReadStats, read with RCA_ENGINE=`engine_name`
+    and the prefilter `mode`: what the engine tests compare between DuckDB and Python."""
+    import dataclasses
+
+    from rca.ingest import iter_records
+    from rca.ingest.stats import ReadStats
+
+    monkeypatch.setenv("RCA_ENGINE", engine_name)
+    stats = ReadStats()
+    records = [dataclasses.astuple(record) for record in iter_records([str(path)], stats, prefilter=mode)]
+    return records, stats
+
+
 def run_rca(*args: str, stdin: bytes | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """Run the installed CLI as a user would."""
     return subprocess.run([sys.executable, "-m", "rca", *args], input=stdin, capture_output=True, cwd=cwd,

@@ -10,36 +10,20 @@ real bucket.
 from __future__ import annotations
 
 import http.client
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
 
+from local_server import LocalServer
 
-class FaultyStorage:
+
+class FaultyStorage(LocalServer):
     def __init__(self, upstream: str, target: str, mode: str, start: int = 0, sent: int = 200):
         assert mode in ("stall", "die")
         self.upstream = urlsplit(upstream)
         self.target, self.mode, self.start, self.sent = target, mode, start, sent
-        self.released = threading.Event()  # set on leaving: a stalled handler then ends
         self.downloads = 0  # downloads of the target that were cut
-        handler = type("Handler", (_Handler,), {"storage": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def address(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.released.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(type("Handler", (_Handler,), {"storage": self}))
 
 
 class _Handler(BaseHTTPRequestHandler):

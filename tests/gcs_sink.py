@@ -1,4 +1,4 @@
-"""A log sink's bucket in the local storage emulator, and the report helpers the gs:// and Dask tests share."""
+"""A log sink's bucket in the local storage emulator, and the report helpers the sink, gs:// and Dask tests share."""
 
 from __future__ import annotations
 
@@ -107,18 +107,29 @@ def big_object(sink):
 
 
 def report(inputs, **options) -> dict:
-    made = to_dict(analyze(inputs, model=None, **options), redacted=False)
+    return untimed(to_dict(analyze(inputs, model=None, **options), redacted=False))
+
+
+def printed_report(done) -> dict:
+    """The JSON report a finished `rca analyze --format json` printed, without its timings."""
+    return untimed(orjson.loads(done.stdout))
+
+
+def untimed(made: dict) -> dict:
+    """A report without the seconds it took, which differ from run to run."""
     made.pop("seconds", None)
     made["stats"].pop("seconds", None)
     return made
 
 
-def verdict(made: dict) -> dict:
-    """A report without where its records were read (a file and line, or an object and line), nor
-    the notes that count the copies passed over."""
+def verdict(made: dict, keep_notes: bool = False) -> dict:
+    """A report without where its records were read (a file and line, or an object and line), nor,
+    unless `keep_notes`, the notes that count the copies passed over."""
+    left_out = ("source", "position", "sources") if keep_notes else ("source", "position", "sources", "notes")
+
     def strip(value):
         if isinstance(value, dict):
-            return {key: strip(item) for key, item in value.items() if key not in ("source", "position", "sources", "notes")}
+            return {key: strip(item) for key, item in value.items() if key not in left_out}
         if isinstance(value, list):
             return [strip(item) for item in value]
         return value
