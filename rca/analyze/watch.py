@@ -15,7 +15,6 @@ before the onset (rca.analyze.rates).
 
 from __future__ import annotations
 
-import functools
 import heapq
 import json
 from collections.abc import Callable, Iterable
@@ -24,7 +23,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from rca.analyze.analysis import Analysis
-from rca.analyze.group_counts import SecondCounts
 from rca.analyze.groups import MINUTE, DeployTracker, Group, by_first_seen, tie_orphans
 from rca.analyze.incidents import MIN_ONSET_EVENTS, NEAR_ONSET, Incident, find_incidents, reported_groups
 from rca.analyze.mapping import Partial, Scope, map_records, merge_partials, merge_stats
@@ -111,11 +109,6 @@ class SlidingWindow:
                     replace(group, sample=list(group.sample))
         return by_first_seen(merged.values())
 
-    def requests(self) -> SecondCounts | None:
-        """The window's requests by the second and service, the buckets' counts merged (None: no request seen)."""
-        counted = [partial.requests for partial in self.buckets.values() if partial.requests is not None]
-        return functools.reduce(SecondCounts.merged, counted) if counted else None
-
     def tracker(self) -> DeployTracker:
         tracker = DeployTracker()
         for partial in self.buckets.values():
@@ -164,9 +157,9 @@ def decide(window: SlidingWindow, now: float, project: str | None) -> Analysis:
     start = now - window.length if tracker.start is None else max(now - window.length, tracker.start)
     service = window.scope.service
     deploys = [d for d in tracker.deploys() if service is None or d.service == service]
-    # per request, as the analysis decides: a dropped route's 404s are an outage only as a share of the requests
-    incidents, onsets, findings = find_incidents(groups, deploys, window.rules.cascades, start, now,
-                                                 requests=window.requests())
+    # No request counts: the watch pulls the analysis's scope, healthy requests left out, so its only
+    # requests are failed ones, no denominator. Rates are per minute, and a 404 answer stays an answer.
+    incidents, onsets, findings = find_incidents(groups, deploys, window.rules.cascades, start, now)
     groups = reported_groups(groups)  # 404s no route lost: decided on, not reported (the window's stats count once)
     whys = [five_whys(incident, project, None, window.rules.cascades) for incident in incidents]
     return Analysis(groups, incidents, deploys, onsets, whys, window.stats, project, start, now,
