@@ -193,14 +193,14 @@ def _window(value, option: str) -> tuple[float | None, float | None]:
 
 def diff(source=None, *, before=None, after=None, from_revision: str | None = None, to_revision: str | None = None,
          service: str | None = None, since=None, until=None, records=None, rules=None, model="default",
-         stats: ReadStats | None = None, workers: int = 1):
+         stats: ReadStats | None = None, workers: int = 1, timeout: float | None = None):
     """Compare every error group's rate per request on two sides of a change: two revisions
     (`from_revision`, `to_revision`) or two windows (`before`, `after`: "SINCE..UNTIL" with either end
     left out for the logs' start or end, or (since, until) pairs). Returns a `Diff`: `verdict`
     ("no change", "improved", "regressed", "too early"), `exit_code`, `reason`, `groups` (each with its
     counts, exposures, change and test) and `traffic` per service. `source` is as for `analyze`
-    (files, globs, gs:// prefixes); `records` an iterable of LogRecords instead; `workers` as for `analyze`.
-    See the README's `rca diff`."""
+    (files, globs, gs:// prefixes); `records` an iterable of LogRecords instead; `workers` and `timeout` as for
+    `analyze`. See the README's `rca diff`."""
     from rca.analyze.compare import CompareError, Side, analyse_with_requests, compare
     from rca.ingest.times import parse_moment
 
@@ -214,19 +214,20 @@ def diff(source=None, *, before=None, after=None, from_revision: str | None = No
     else:
         sides = Side(*_window(before, "--before")), Side(*_window(after, "--after"))
     analysis, requests = analyse_with_requests(source, records=records, since=parse_moment(since), until=parse_moment(until),
-                                               service=service, rules=rules, model=model, stats=stats, workers=workers)
+                                               service=service, rules=rules, model=model, stats=stats, workers=workers,
+                                               timeout=timeout)
     return compare(analysis, requests, *sides, service=service)
 
 
 def verify(report, source=None, *, incident: int = 1, remedy_at=None, since=None, until=None, records=None, rules=None,
-           model="default", stats: ReadStats | None = None, workers: int = 1):
+           model="default", stats: ReadStats | None = None, workers: int = 1, timeout: float | None = None):
     """Whether the incident of an earlier `rca analyze --format json` report (a path) is over, judged
     from logs that reach from before the incident to after its fix: the root cause's fingerprint on the
     revisions now serving, the service's failed-request rate against its rate before, and new or
     raised groups. `remedy_at` says when the fix took effect (by default: the service's newest deploy
     after the incident, else a rollback seen in its requests). Returns a `Verification`: `verdict`
     ("fixed", "not fixed", "regressed", "too early"), `exit_code` (0, 1, 1, 3), `reason` and each check.
-    `source`, `records` and `workers` are as for `diff`."""
+    `source`, `records`, `workers` and `timeout` are as for `diff`."""
     from rca.analyze.compare import analyse_with_requests
     from rca.analyze.verify import load_report
     from rca.analyze.verify import verify as run_verify
@@ -234,18 +235,19 @@ def verify(report, source=None, *, incident: int = 1, remedy_at=None, since=None
 
     ref = load_report(report, incident)
     analysis, requests = analyse_with_requests(source, records=records, since=parse_moment(since), until=parse_moment(until),
-                                               rules=rules, model=model, stats=stats, workers=workers)
+                                               rules=rules, model=model, stats=stats, workers=workers, timeout=timeout)
     return run_verify(analysis, requests, ref, parse_moment(remedy_at))
 
 
 def watcher(project: str, *, on_event, service: str | None = None, query_filter: str | None = None,
             window: float = 7200.0, endpoint: str | None = None, state=None, once: bool = False, rules=None,
-            model="default", clock=None, on_retry=None, redacted: bool = True):
+            model="default", clock=None, on_retry=None, redacted: bool = True, timeout: float | None = None):
     """A `rca watch` ready to run (`.run(interval, once)`): it reads the last `window` seconds of the
     project's logs, then follows them (rca.ingest.follow), and hands `on_event` each event as a dict
     (`incident.opened`, `incident.updated`, `incident.resolved`; keys in the README). `state` is the
     JSON file that remembers what was announced (None: this run only); `clock` a
-    rca.ingest.follow.Clock (real time by default)."""
+    rca.ingest.follow.Clock (real time by default); `timeout` the seconds each request to the Logging API
+    may wait for its answer (rca.ingest.live.REQUEST_SECONDS by default)."""
     from pathlib import Path
 
     from rca.analyze.watch import CONFIRM, Announcer, SlidingWindow, Watcher, WatchState
@@ -259,7 +261,7 @@ def watcher(project: str, *, on_event, service: str | None = None, query_filter:
     rules = rules or default_rules()
     rules.start_run()
     follower = Follower(project, lambda since: build_filter(since, None, service=service, extra=query_filter),
-                        endpoint=endpoint, clock=clock, on_retry=on_retry)
+                        endpoint=endpoint, clock=clock, on_retry=on_retry, timeout=timeout)
     sliding = SlidingWindow(window, service, rules, resolve(model))
     announcer = Announcer(WatchState.load(Path(state) if state is not None else None), project,
                           _watch_report(redacted), confirm=1 if once else CONFIRM)

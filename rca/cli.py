@@ -246,8 +246,9 @@ def _refuse_an_input_as_output(out: Path | None, inputs: list[str]) -> None:
 
 
 class _Signalled(BaseException):
-    """SIGINT or SIGTERM during an analysis, raised where the main thread is. A BaseException, as
-    KeyboardInterrupt is, so that no `except Exception` on the way takes it for a failed read."""
+    """SIGINT or SIGTERM, raised where the main thread is. A BaseException, as KeyboardInterrupt is,
+    so that no `except Exception` on the way takes it for a failed read; not a KeyboardInterrupt,
+    which click would turn into "Aborted!" and exit 1."""
 
     def __init__(self, name: str):
         super().__init__(name)
@@ -255,11 +256,10 @@ class _Signalled(BaseException):
 
 
 @contextlib.contextmanager
-def _stopping_cleanly(end_workers_first: bool):
-    """Ctrl-C or SIGTERM during an analysis: the worker processes are ended, a Dask cluster is closed
-    (by its context, left on the way out), and the run stops with one line and exit 130 / 143, no
-    traceback, no process left behind. With `end_workers_first` (a process pool, which would wait
-    for its running parts as it closes) the workers are ended before the pool is left."""
+def _raising_on_stop(end_workers_first: bool):
+    """SIGINT and SIGTERM raise _Signalled in the main thread while in the block (elsewhere they
+    cannot be handled, and the block runs as it is). With `end_workers_first` (a process pool, which
+    would wait for its running parts as it closes) the workers are ended before the raise."""
 
     def stop(signum, frame):
         for name in STOP_SIGNALS:  # one stop: a second Ctrl-C does not break the cleanup
@@ -277,13 +277,45 @@ def _stopping_cleanly(end_workers_first: bool):
     previous = {name: signal.signal(getattr(signal, name), stop) for name in STOP_SIGNALS}
     try:
         yield
-    except _Signalled as stopped:
-        _end_worker_processes()
-        stderr.print(f"rca: analysis stopped by {stopped.name}; no report written", markup=False)
-        raise typer.Exit(WATCH_EXIT[stopped.name]) from None
     finally:
         for name, handler in previous.items():
             signal.signal(getattr(signal, name), handler)
+
+
+@contextlib.contextmanager
+def _stopping_cleanly(end_workers_first: bool):
+    """Ctrl-C or SIGTERM during an analysis: the worker processes are ended, a Dask cluster is closed
+    (by its context, left on the way out), and the run stops with one line and exit 130 / 143, no
+    traceback, no process left behind."""
+    try:
+        with _raising_on_stop(end_workers_first):
+            yield
+    except _Signalled as stopped:
+        _end_worker_processes()
+        _say_stopped(f"rca: analysis stopped by {stopped.name}; no report written")
+        raise typer.Exit(WATCH_EXIT[stopped.name]) from None
+
+
+@contextlib.contextmanager
+def _stopping_anywhere():
+    """Ctrl-C or SIGTERM at any other moment of any command (the classifier's build, writing a report,
+    a diff, a pull, a rule pack's check): the worker processes ended, one line, exit 130 / 143; not
+    click's "Aborted!" with exit 1 for Ctrl-C, nor a silent death for SIGTERM. The analysis proper
+    and the watch say more, by their own handlers, which stand in for this one while they run."""
+    try:
+        with _raising_on_stop(end_workers_first=True):
+            yield
+    except _Signalled as stopped:
+        _end_worker_processes()
+        _say_stopped(f"rca: stopped by {stopped.name}")
+        raise SystemExit(WATCH_EXIT[stopped.name]) from None
+
+
+def _say_stopped(line: str) -> None:
+    """The stop's line, written past the rich console: a stop that came in the middle of one of its
+    prints leaves that line in its buffer, and its next print would write it again."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 STOP_SIGNALS = ("SIGINT", "SIGTERM")
@@ -636,10 +668,9 @@ def rules_validate(
 
 
 WATCH_EXIT = {"SIGINT": 130, "SIGTERM": 143}
-
-
-class _Stopped(Exception):
-    """SIGTERM, raised where the watch is, so that it stops like Ctrl-C does."""
+WATCH_TIMEOUT_HELP = ("Seconds to wait for the Logging API to connect and to go on answering. A server silent that long "
+                      "on the first read ends the watch with one error line; on a later poll it is asked again, "
+                      "with back-off, as for a lost connection. Default: 60.")
 
 
 @app.command()
@@ -657,6 +688,7 @@ def watch(
     rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
     model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",
     no_redact: Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)] = False,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.1, help=WATCH_TIMEOUT_HELP, show_default=False)] = None,
 ) -> None:
     """Follow live Cloud Logging and announce incidents: when one opens, changes and is resolved, as JSON lines.
 
@@ -681,11 +713,11 @@ def watch(
                      model=_load_model_or_exit(model_path), clock=clock_from(os.environ.get(CLOCK_VARIABLE)),
                      on_retry=lambda message, seconds: stderr.print(
                          f"rca: warning: {message}; asking again in {seconds:.0f} s", markup=False),
-                     redacted=not no_redact)
+                     redacted=not no_redact, timeout=timeout)
     stopped = _run_watch(runner, every, once)
     if stopped:
         runner.announcer.state.save()
-        stderr.print(f"rca: watch stopped by {stopped}" + (f"; state saved to {state}" if state else ""), markup=False)
+        _say_stopped(f"rca: watch stopped by {stopped}" + (f"; state saved to {state}" if state else ""))
         raise typer.Exit(WATCH_EXIT[stopped])
     if once and runner.announcer.state.open:
         raise typer.Exit(1)
@@ -693,20 +725,11 @@ def watch(
 
 def _run_watch(runner, interval: float, once: bool) -> str | None:
     """Run the watch; the signal's name when one stopped it."""
-    import signal
-
-    def terminate(signum, frame):
-        raise _Stopped()
-
-    previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        runner.run(interval, once)
-    except KeyboardInterrupt:
-        return "SIGINT"
-    except _Stopped:
-        return "SIGTERM"
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        with _raising_on_stop(end_workers_first=False):
+            runner.run(interval, once)
+    except _Signalled as stopped:
+        return stopped.name
     return None
 
 
@@ -822,6 +845,7 @@ CheckModel = Annotated[str, typer.Option("--model", help=MODEL_HELP)]
 CheckNoRedact = Annotated[bool, typer.Option("--no-redact", help=NO_REDACT_HELP)]
 CheckPii = Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)]
 CheckWorkers = Annotated[int | None, typer.Option("--workers", min=1, help=WORKERS_HELP, show_default=False)]
+CheckTimeout = Annotated[float | None, typer.Option("--timeout", min=0.1, help=TIMEOUT_HELP, show_default=False)]
 
 
 @app.command()
@@ -843,6 +867,7 @@ def diff(
     no_redact: CheckNoRedact = False,
     redact_pii: CheckPii = False,
     workers: CheckWorkers = None,
+    timeout: CheckTimeout = None,
 ) -> None:
     """Compare each error group's rate per request before and after a change, with a significance test.
 
@@ -856,11 +881,12 @@ def diff(
 
     stats = ReadStats()
     window = _check_window(since, until)
-    records = _check_records(project, inputs, window, service, endpoint, stats)
+    records = _check_records(project, inputs, window, service, endpoint, stats, timeout)
     with _progress(stats):
         result = run_diff(inputs, before=before, after=after, from_revision=from_revision, to_revision=to_revision,
                           service=service, records=records, rules=_load_rules_or_exit(rules_dirs or find_config().rules),
-                          model=_load_model_or_exit(model_path), stats=stats, workers=workers or os.cpu_count() or 1, **window)
+                          model=_load_model_or_exit(model_path), stats=stats, workers=workers or os.cpu_count() or 1,
+                          timeout=timeout, **window)
     _write_check(diff_to_dict(result, redacted=False), output_format, out, no_redact, redact_pii)
     _finish(stats, _scrubber(no_redact, redact_pii))
     raise typer.Exit(result.exit_code)
@@ -883,6 +909,7 @@ def verify(
     no_redact: CheckNoRedact = False,
     redact_pii: CheckPii = False,
     workers: CheckWorkers = None,
+    timeout: CheckTimeout = None,
 ) -> None:
     """After a deploy or a rollback: is the incident of an earlier report over?
 
@@ -900,11 +927,12 @@ def verify(
     window = _check_window(since, until)
     if project and window["since"] is None:
         window["since"] = ref.began - 3600
-    records = _check_records(project, inputs, window, ref.service, endpoint, stats)  # live: the incident's service only
+    records = _check_records(project, inputs, window, ref.service, endpoint, stats, timeout)  # live: the incident's service only
     with _progress(stats):
         result = run_verify(report, inputs, incident=incident, remedy_at=parse_moment(remedy_at) if remedy_at else None,
                             records=records, rules=_load_rules_or_exit(rules_dirs or find_config().rules),
-                            model=_load_model_or_exit(model_path), stats=stats, workers=workers or os.cpu_count() or 1, **window)
+                            model=_load_model_or_exit(model_path), stats=stats, workers=workers or os.cpu_count() or 1,
+                            timeout=timeout, **window)
     _write_check(verify_to_dict(result, redacted=False), output_format, out, no_redact, redact_pii)
     _finish(stats, _scrubber(no_redact, redact_pii))
     raise typer.Exit(result.exit_code)
@@ -917,7 +945,7 @@ def _check_window(since: str | None, until: str | None) -> dict:
     return window
 
 
-def _check_records(project, inputs, window: dict, service, endpoint, stats: ReadStats):
+def _check_records(project, inputs, window: dict, service, endpoint, stats: ReadStats, timeout: float | None = None):
     """Live records for --project (every request, and what the analysis needs), else None for the inputs."""
     if project:
         from rca.ingest.live import ANALYSIS_SCOPE, build_filter, pull_entries, records_from_entries
@@ -926,7 +954,8 @@ def _check_records(project, inputs, window: dict, service, endpoint, stats: Read
         window["since"] = since
         query = build_filter(since, window["until"], service=service, everything=True,
                              extra=f"{ANALYSIS_SCOPE} OR httpRequest.status>0")
-        return records_from_entries(pull_entries(project, query, endpoint=endpoint, progress=_pull_progress), project, stats)
+        return records_from_entries(pull_entries(project, query, endpoint=endpoint, progress=_pull_progress, timeout=timeout),
+                                    project, stats)
     if not inputs:
         stderr.print("rca: error: give log files, or --project to pull them live")
         raise typer.Exit(2)
@@ -957,7 +986,8 @@ def main() -> None:
     """The console script. Every problem a user can fix ends here as one line and exit 2 (1 for a
     pull the service stopped), never a Python traceback."""
     try:
-        app()
+        with _stopping_anywhere():
+            app()
     except RcaError as error:
         stderr.print(f"rca: error: {error}", markup=False)
         raise SystemExit(error.exit_code) from None

@@ -35,10 +35,34 @@ def generator():
 
 
 @pytest.fixture(scope="session")
+def flood(tmp_path_factory) -> Path:
+    """300,000 entries (~230 MB, benchmarks/flood.py): a minute or more of reading for two workers, on
+    any machine; for the tests that stop rca while it reads."""
+    path = tmp_path_factory.mktemp("flood") / "flood.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "flood.py"), str(path), "--entries", "300000"],
+                   check=True, capture_output=True)
+    return path
+
+
+@pytest.fixture(scope="session")
 def real_exports() -> Path:
     if not REAL_EXPORTS.is_dir():
         pytest.skip(f"real exports not found at {REAL_EXPORTS}")
     return REAL_EXPORTS
+
+
+def read_with_engine(path, engine_name: str, monkeypatch, mode: str = "deploys"):
+    """Every record of `path` (as plain values) and the ReadStats, read with RCA_ENGINE=`engine_name`
+    and the prefilter `mode`: what the engine tests compare between DuckDB and Python."""
+    import dataclasses
+
+    from rca.ingest import iter_records
+    from rca.ingest.stats import ReadStats
+
+    monkeypatch.setenv("RCA_ENGINE", engine_name)
+    stats = ReadStats()
+    records = [dataclasses.astuple(record) for record in iter_records([str(path)], stats, prefilter=mode)]
+    return records, stats
 
 
 def run_rca(*args: str, stdin: bytes | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:

@@ -10,35 +10,20 @@ real bucket.
 from __future__ import annotations
 
 import http.client
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
 
+from local_server import LocalServer
 
-class FaultyStorage:
+
+class FaultyStorage(LocalServer):
     def __init__(self, upstream: str, target: str, mode: str, start: int = 0, sent: int = 200):
         assert mode in ("stall", "die")
         self.upstream = urlsplit(upstream)
         self.target, self.mode, self.start, self.sent = target, mode, start, sent
-        self.released = threading.Event()  # set on leaving: a stalled handler then ends
         self.downloads = 0  # downloads of the target that were cut
-        handler = type("Handler", (_Handler,), {"storage": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def address(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.released.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(type("Handler", (_Handler,), {"storage": self}))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -94,3 +79,31 @@ def _range_start(header: str | None) -> int:
         return 0
     first = header[len("bytes="):].split("-", 1)[0]
     return int(first) if first.isdigit() else 0
+
+
+def run_through(proxy: FaultyStorage, monkeypatch, *args: str):
+    """`rca ARGS` with the storage emulator behind `proxy`; the finished run and its seconds."""
+    from conftest import run_rca
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", proxy.address)
+    started = time.monotonic()
+    done = run_rca(*args)
+    return done, time.monotonic() - started
+
+
+def assert_one_cut_and_partial(done, stats: dict, whole_records: int, url: str) -> str:
+    """A run cut by the proxy: exit 2, no library traceback, one error line naming the object `url`,
+    and `stats` (the JSON report's) saying the report is partial, with the records of the blocks
+    read before the cut. Returns the error line."""
+    from rca.ingest import CUT_SHORT
+
+    stderr = done.stderr.decode()
+    errors = [line for line in stderr.splitlines() if line.startswith("rca: error:")]
+    assert done.returncode == 2, stderr
+    assert "Traceback" not in stderr and "gcsfs" not in stderr and "aiohttp" not in stderr, stderr
+    assert len(errors) == 1 and errors[0].startswith(f"rca: error: {url}: "), stderr
+    assert stats["notes"].get(CUT_SHORT) == 1
+    assert stats["errors"] == [errors[0].removeprefix("rca: error: ")]
+    assert 0 < stats["records"] < whole_records  # the first block's records, no more
+    assert "this report is partial" in stderr  # the summary line
+    return errors[0]

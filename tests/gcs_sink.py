@@ -1,4 +1,4 @@
-"""A log sink's bucket in the local storage emulator, and the report helpers the gs:// and Dask tests share."""
+"""A log sink's bucket in the local storage emulator, and the report helpers the sink, gs:// and Dask tests share."""
 
 from __future__ import annotations
 
@@ -80,19 +80,56 @@ def sink(tmp_path_factory):
                    sum(body.count(b"\n") for body in second.values()))
 
 
+# An object of the sink larger than one block, for the tests of a storage server that fails mid-read
+# (tests/faulty_storage.py): the first block passes, the second is cut.
+BIG_PREFIX = "gs://sink-a/big"
+BIG_TARGET = "big/run.googleapis.com/requests/2025/09/12/14:00:00_14:59:59_S0.json"
+
+
+@pytest.fixture(scope="module")
+def big_object(sink):
+    """The seed twice in one object under BIG_PREFIX, the second copy's entries with ids of their own;
+    the emulator's address and the report of the object read whole."""
+    import os
+
+    from conftest import run_rca
+
+    from rca.ingest.gcs import BLOCK
+
+    lines = SEED.read_bytes().splitlines()
+    again = [orjson.dumps(dict(orjson.loads(line), insertId=f"again-{index}")) for index, line in enumerate(lines)]
+    body = b"\n".join(lines + again) + b"\n"
+    assert BLOCK < len(body) < 2 * BLOCK
+    filesystem().pipe(f"sink-a/{BIG_TARGET}", body)
+    done = run_rca("analyze", BIG_PREFIX, "--model", "none", "--format", "json")
+    assert done.returncode == 0, done.stderr.decode()
+    return {"address": os.environ["STORAGE_EMULATOR_HOST"], "report": orjson.loads(done.stdout)}
+
+
 def report(inputs, **options) -> dict:
-    made = to_dict(analyze(inputs, model=None, **options), redacted=False)
+    return untimed(to_dict(analyze(inputs, model=None, **options), redacted=False))
+
+
+def printed_report(done) -> dict:
+    """The JSON report a finished `rca analyze --format json` printed, without its timings."""
+    return untimed(orjson.loads(done.stdout))
+
+
+def untimed(made: dict) -> dict:
+    """A report without the seconds it took, which differ from run to run."""
     made.pop("seconds", None)
     made["stats"].pop("seconds", None)
     return made
 
 
-def verdict(made: dict) -> dict:
-    """A report without where its records were read (a file and line, or an object and line), nor
-    the notes that count the copies passed over."""
+def verdict(made: dict, keep_notes: bool = False) -> dict:
+    """A report without where its records were read (a file and line, or an object and line), nor,
+    unless `keep_notes`, the notes that count the copies passed over."""
+    left_out = ("source", "position", "sources") if keep_notes else ("source", "position", "sources", "notes")
+
     def strip(value):
         if isinstance(value, dict):
-            return {key: strip(item) for key, item in value.items() if key not in ("source", "position", "sources", "notes")}
+            return {key: strip(item) for key, item in value.items() if key not in left_out}
         if isinstance(value, list):
             return [strip(item) for item in value]
         return value

@@ -16,9 +16,10 @@ from __future__ import annotations
 import bisect
 import json
 import re
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from local_server import LocalServer
 
 SEVERITY_RANK = {"DEFAULT": 0, "DEBUG": 100, "INFO": 200, "NOTICE": 300, "WARNING": 400, "ERROR": 500,
                  "CRITICAL": 600, "ALERT": 700, "EMERGENCY": 800}
@@ -26,7 +27,7 @@ STATUS_NAMES = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOU
                 500: "INTERNAL", 503: "UNAVAILABLE"}
 
 
-class LoggingServer:
+class LoggingServer(LocalServer):
     def __init__(self, entries: list[dict], clock=None):
         self.entries = sorted(entries, key=lambda e: _normal(e.get("timestamp", "")))
         self._stamps = [_normal(e.get("timestamp", "")) for e in self.entries]  # sorted: bounds found by bisection
@@ -35,25 +36,13 @@ class LoggingServer:
         self.failures: list[tuple[int, str]] = []  # answered, in order, before any real page
         self.fail_after_pages: int | None = None  # then fail every request once this many pages were served
         self.silent_after_pages: int | None = None  # then answer no request once this many pages were served
-        self.released = threading.Event()  # set on leaving: a silent handler then ends
         self.pages_served = 0
         self._selections: dict[str, list[dict]] = {}
-        handler = type("Handler", (_Handler,), {"logging_server": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(type("Handler", (_Handler,), {"logging_server": self}))
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.released.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return self.address
 
     def select(self, query: str) -> list[dict]:
         """The entries the query selects, worked out once per query (paging asks the same one again).

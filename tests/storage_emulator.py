@@ -87,17 +87,36 @@ def hour_name(stamp: str, shard: str) -> str:
     return f"{day}/{hour}:00:00_{hour}:59:59_{shard}.json"
 
 
-def sink_layout(lines: Iterable[bytes], late: Callable[[dict], bool] = lambda entry: False) -> dict[str, bytes]:
-    """{object name: its bytes} as a sink writes `lines` (compact LogEntry JSON, in file order): the
-    folder is the log id (`run.googleapis.com/stderr`, its slash a folder), the object the entry's
-    hour, and entries for which `late(entry)` holds go to the A0 shard."""
+def object_name(entry: dict, shard: str) -> str:
+    """Where a sink writes an entry: its log id as folders (`run.googleapis.com/stderr`), then its hour's object."""
+    log_id = unquote(entry["logName"].split("/logs/", 1)[1])
+    return f"{log_id}/{hour_name(entry['timestamp'], shard)}"
+
+
+def sink_objects(lines: Iterable[bytes], shard_of: Callable[[int, dict], str]) -> dict[str, bytes]:
+    """{object name: its bytes} as a sink writes `lines` (compact LogEntry JSON, in file order), each
+    entry to the shard `shard_of(index, entry)` names in its log's and hour's folder."""
     objects: dict[str, list[bytes]] = {}
-    for line in lines:
+    for index, line in enumerate(lines):
         entry = orjson.loads(line)
-        log_id = unquote(entry["logName"].split("/logs/", 1)[1])
-        name = f"{log_id}/{hour_name(entry['timestamp'], 'A0' if late(entry) else 'S0')}"
-        objects.setdefault(name, []).append(line.rstrip(b"\n") + b"\n")
+        objects.setdefault(object_name(entry, shard_of(index, entry)), []).append(line.rstrip(b"\n") + b"\n")
     return {name: b"".join(body) for name, body in objects.items()}
+
+
+def sink_layout(lines: Iterable[bytes], late: Callable[[dict], bool] = lambda entry: False) -> dict[str, bytes]:
+    """The objects of `sink_objects`, each entry in its hour's S0 shard, or the A0 one beside it for
+    which `late(entry)` holds."""
+    return sink_objects(lines, lambda index, entry: "A0" if late(entry) else "S0")
+
+
+def write_sink(folder: Path, lines: Iterable[bytes], shard_of: Callable[[int, dict], str]) -> list[Path]:
+    """The objects of `sink_objects` as files under `folder` (a local copy of a sink's bucket); their paths, sorted."""
+    objects = sink_objects(lines, shard_of)
+    for name, body in objects.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    return sorted(folder / name for name in objects)
 
 
 def upload(fs, bucket: str, objects: dict[str, bytes]) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from rca.analyze.changes import Change, collect_changes
 from rca.analyze.group_counts import SecondCounts
 from rca.analyze.groups import Deploy, DeployTracker, Group, tie_orphans
-from rca.analyze.incidents import Finding, Incident, Onset, find_incidents
+from rca.analyze.incidents import Finding, Incident, Onset, find_incidents, reported_groups
 from rca.analyze.mapping import (
     Scope,
     in_window,
@@ -32,7 +32,6 @@ from rca.classify.model import resolve as resolve_model
 from rca.classify.rules import RuleSet
 from rca.classify.samples import classify_samples
 from rca.errors import RcaError
-from rca.events.error_event import ANSWER_STATUS
 from rca.ingest import STDIN, expand_inputs, is_gcs
 from rca.ingest.stats import ReadStats
 
@@ -111,10 +110,7 @@ def analyze(inputs, *, since: float | None = None, until: float | None = None, s
                and (service is None or c.service in (None, service))]
     incidents, onsets, findings = ([], {}, []) if start is None or end is None else find_incidents(
         groups, deploys, rules.cascades, start, end, baseline, partial.requests, changes)
-    # 404s are read uncounted (rca.events.error_event); those of a route a deploy dropped are failed
-    # requests, listed and counted; the others are the services' answers, not errors: left out
-    stats.events += sum(g.count for g in groups if g.failed_answer and g.answer_status == ANSWER_STATUS)
-    groups = [g for g in groups if g.role != "answer"]
+    groups = reported_groups(groups, stats)  # the services' 404 answers left out, a dropped route's counted
     project = partial.project
     revisions = sorted((Deploy(s, r, record.time, record) for (s, r), record in tracker.first.items() if record.time is not None),
                        key=lambda d: d.time)

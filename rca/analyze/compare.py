@@ -151,12 +151,14 @@ class Diff(Judged):
 
 def analyse_with_requests(inputs=None, *, records: Iterable[LogRecord] | None = None, since: float | None = None,
                           until: float | None = None, service: str | None = None, rules=None, model="default",
-                          stats: ReadStats | None = None, workers: int = 1) -> tuple[Analysis, RequestCounts]:
+                          stats: ReadStats | None = None, workers: int = 1,
+                          timeout: float | None = None) -> tuple[Analysis, RequestCounts]:
     """The analysis of the inputs (paths, globs, gs:// prefixes, or `records`) and the requests its map
     counted. Every entry is decoded, healthy requests included: they are the rates' denominators.
-    `workers` processes read large inputs, as for `rca analyze`: the counts are the same."""
+    `workers` processes read large inputs, as for `rca analyze`: the counts are the same. `timeout` is
+    how long a read from a bucket may wait for the storage server, as for `rca analyze`."""
     analysis = analyze(inputs if inputs is not None else [], records=records, since=since, until=until, service=service,
-                       rules=rules, stats=stats, model=model, workers=workers, prefilter="off")
+                       rules=rules, stats=stats, model=model, workers=workers, prefilter="off", timeout=timeout)
     return analysis, RequestCounts(analysis.requests if analysis.requests is not None else SecondCounts())
 
 
@@ -198,8 +200,8 @@ def compare(analysis: Analysis, requests: RequestCounts, before: Side, after: Si
     """Every group's rate on both sides (those in `skip` left out), tested, and the verdict."""
     before, after = resolve(before, analysis, requests), resolve(after, analysis, requests)
     left_out = set(skip)
-    # a 404 that no route lost (role "answer") is the service's answer, not an error of either side
-    chosen = [g for g in analysis.groups if not g.muted and g.role != "answer" and g.key not in left_out
+    # the analysis's groups are those it reports (rca.analyze.incidents.reported_groups): no 404 answer among them
+    chosen = [g for g in analysis.groups if not g.muted and g.key not in left_out
               and (service is None or g.service == service)]
     counted = [(g, events_in(g, before.events_slice()), events_in(g, after.events_slice())) for g in chosen]
     present = [(g, x1, x2) for g, x1, x2 in counted if x1 or x2]

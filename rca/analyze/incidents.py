@@ -30,9 +30,12 @@ from rca.analyze.group_counts import (
 )
 from rca.analyze.groups import MINUTE, Deploy, Group
 from rca.classify.rules import Cascade
+from rca.events.error_event import ANSWER_STATUS
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from rca.ingest.stats import ReadStats
 
 # An onset: the rate after a point is this unlikely under the rate before it. The test is run at
 # every minute of the window, so the level is strict; a few steady events can never reach it.
@@ -201,6 +204,17 @@ def find_incidents(groups: list[Group], deploys: list[Deploy], cascades: list[Ca
     findings = [Finding(g, onsets[g.key]) for g in groups
                 if g.role == "cause" and g.key in onsets and id(g) not in involved]
     return incidents, onsets, findings
+
+
+def reported_groups(groups: list[Group], stats: ReadStats | None = None) -> list[Group]:
+    """The groups a decision reports, once `find_incidents` has marked the failed answers: the one place
+    that leaves out the 404s that are the services' answers (role "answer": no rise reached the users,
+    no deploy dropped their route; a scanner's probes), so that reports, diffs, verifications and
+    remedies, which read only these, never filter them again. The 404s of a dropped route are failed
+    requests: read uncounted (rca.events.error_event), they are counted as error events in `stats`."""
+    if stats is not None:
+        stats.events += sum(g.count for g in groups if g.failed_answer and g.answer_status == ANSWER_STATUS)
+    return [g for g in groups if g.role != "answer"]
 
 
 def mark_failed_answers(groups: list[Group], exposures: Exposures, deploys: Sequence[Deploy] = (),

@@ -312,8 +312,8 @@ def _errors_on(groups: list[Group], revision: str, start: float, end: float) -> 
     """(error events, failed requests) of a revision in [start, end)."""
     events = failed = 0
     for group in groups:
-        if group.muted or group.role == "answer" or revision not in group.revisions:
-            continue  # a 404 that no route lost is an answer, not an error of the revision
+        if group.muted or revision not in group.revisions:
+            continue  # (the groups reported: no 404 answer among them, rca.analyze.incidents.reported_groups)
         request = any(status >= 500 for status in group.statuses)
         for (second, _service, lane_revision, _instance), count in group.per_second.items():
             if lane_revision == revision and second is not None and start - 1 <= second < end:

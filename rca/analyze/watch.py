@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from rca.analyze.analysis import Analysis
 from rca.analyze.groups import MINUTE, DeployTracker, Group, by_first_seen, tie_orphans
-from rca.analyze.incidents import MIN_ONSET_EVENTS, NEAR_ONSET, Incident, find_incidents
+from rca.analyze.incidents import MIN_ONSET_EVENTS, NEAR_ONSET, Incident, find_incidents, reported_groups
 from rca.analyze.mapping import Partial, Scope, map_records, merge_partials, merge_stats
 from rca.analyze.rates import poisson_at_least, prepare, rate_before, rate_during, recovery
 from rca.analyze.whys import five_whys
@@ -157,8 +157,10 @@ def decide(window: SlidingWindow, now: float, project: str | None) -> Analysis:
     start = now - window.length if tracker.start is None else max(now - window.length, tracker.start)
     service = window.scope.service
     deploys = [d for d in tracker.deploys() if service is None or d.service == service]
+    # No request counts: the watch pulls the analysis's scope, healthy requests left out, so its only
+    # requests are failed ones, no denominator. Rates are per minute, and a 404 answer stays an answer.
     incidents, onsets, findings = find_incidents(groups, deploys, window.rules.cascades, start, now)
-    groups = [g for g in groups if g.role != "answer"]  # 404s no route lost: decided on, not reported
+    groups = reported_groups(groups)  # 404s no route lost: decided on, not reported (the window's stats count once)
     whys = [five_whys(incident, project, None, window.rules.cascades) for incident in incidents]
     return Analysis(groups, incidents, deploys, onsets, whys, window.stats, project, start, now,
                     filters={"since": start, "until": None, "service": service}, findings=findings)

@@ -86,8 +86,9 @@ class Follower:
 
     def __init__(self, project: str, query: Callable[[float], str], *, endpoint: str | None = None,
                  clock: Clock | None = None, page_size: int = 1000, lag: float = LAG_SECONDS,
-                 on_retry: Callable[[str, float], None] | None = None):
+                 on_retry: Callable[[str, float], None] | None = None, timeout: float | None = None):
         self.project, self.query, self.endpoint = project, query, endpoint
+        self.timeout = timeout  # each request's wait for the server (rca.ingest.live.pull_entries); None: its default
         self.clock = clock or Clock()
         self.page_size, self.lag = page_size, lag
         self.on_retry = on_retry
@@ -118,7 +119,7 @@ class Follower:
         assert self.bound is not None, "read(since) first"
         query = self.query(self.bound)
         for entry in pull_entries(self.project, query, page_size=self.page_size, endpoint=self.endpoint,
-                                  sleep=self.clock.sleep):
+                                  sleep=self.clock.sleep, timeout=self.timeout):
             stamp = parse_timestamp(entry.get("timestamp")) if isinstance(entry, dict) else None
             key = (entry.get("logName"), entry.get("insertId")) if isinstance(entry, dict) else None
             if key is not None and key[1] is not None:

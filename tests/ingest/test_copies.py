@@ -9,37 +9,17 @@ import json
 from pathlib import Path
 
 import orjson
-from conftest import run_rca
+from conftest import ROOT, run_rca
+from gcs_sink import printed_report, report, verdict
+from storage_emulator import write_sink
 
 from rca.analyze import mapping as parallel
-from rca.analyze.analysis import analyze
 from rca.ingest import iter_records
 from rca.ingest.stats import ReadStats
 from rca.ingest.unique import COPIES, HourKeys, RecentKeys
-from rca.report.markdown import to_dict
 
-ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "fixtures" / "incidents" / "missing-import" / "logs.jsonl"
 LINES = SEED.read_bytes().splitlines(keepends=True)
-
-
-def report(inputs, workers: int = 1) -> dict:
-    made = to_dict(analyze([str(path) for path in inputs], workers=workers, model=None), redacted=False)
-    made.pop("seconds", None)
-    made["stats"].pop("seconds", None)
-    return made
-
-
-def verdict(made: dict) -> dict:
-    """A report without where its records were read, nor the note that counts the copies."""
-    def strip(value):
-        if isinstance(value, dict):
-            return {key: strip(item) for key, item in value.items() if key not in ("source", "position", "sources", "notes")}
-        if isinstance(value, list):
-            return [strip(item) for item in value]
-        return value
-
-    return strip(made)
 
 
 def written_twice(lines: list[bytes]) -> tuple[bytes, int]:
@@ -111,14 +91,7 @@ def test_byte_ranges_read_by_workers_count_each_copy_once(tmp_path, monkeypatch)
 def sink_with_a_shard_delivered_again(folder: Path) -> None:
     """The seed as a sink writes it, one object per log and hour, and the stderr object written
     again as a second shard of the same hour."""
-    for line in LINES:
-        entry = orjson.loads(line)
-        log_id = entry["logName"].split("/logs/", 1)[1].replace("%2F", "/")
-        stamp = entry["timestamp"]
-        path = folder / log_id / stamp[:10].replace("-", "/") / f"{stamp[11:13]}:00:00_{stamp[11:13]}:59:59_S0.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("ab") as out:
-            out.write(line)
+    write_sink(folder, LINES, lambda index, entry: "S0")
     stderr = next(folder.rglob("stderr/**/*_S0.json"))
     stderr.with_name(stderr.name.replace("_S0", "_S1")).write_bytes(stderr.read_bytes())
 
@@ -137,10 +110,7 @@ def test_a_dask_cluster_counts_copies_as_one_process(tmp_path):
     args = ("analyze", str(tmp_path), "--model", "none", "--format", "json")
     one, on_cluster = run_rca(*args), run_rca(*args, "--dask", "local:2")
     assert one.returncode == on_cluster.returncode == 0, on_cluster.stderr
-    made, cluster_made = json.loads(one.stdout), json.loads(on_cluster.stdout)
-    for each in (made, cluster_made):
-        each.pop("seconds", None)
-        each["stats"].pop("seconds", None)
+    made, cluster_made = printed_report(one), printed_report(on_cluster)
     assert cluster_made == made
     assert made["stats"]["notes"] == {COPIES: 1891 + COPIED}
     assert made["stats"]["records"] == 2 * 5789

@@ -1,7 +1,6 @@
 """DuckDB passes over a JSON-lines export's healthy lines (rca.ingest.engine): what reaches the rest
 of the pipeline — records, positions, ReadStats — must be exactly what the Python reader gives."""
 
-import dataclasses
 import gzip
 import json
 import os
@@ -10,21 +9,13 @@ import sys
 
 import pytest
 from conftest import FIXTURES, REAL_EXPORTS, ROOT
+from conftest import read_with_engine as read
 
-from rca.ingest import engine, iter_records
+from rca.ingest import engine
 from rca.ingest.prefilter import compact_cannot_matter
-from rca.ingest.stats import ReadStats
 
 INCIDENTS = sorted(str(p) for p in (FIXTURES / "incidents").glob("*/logs.jsonl*"))
 EXPORTS = sorted(str(p) for p in REAL_EXPORTS.glob("*") if p.suffix in (".json", ".jsonl"))
-
-
-def read(path, engine_name, monkeypatch, mode="deploys"):
-    """Every record (as plain values) and the ReadStats, read with RCA_ENGINE=`engine_name`."""
-    monkeypatch.setenv("RCA_ENGINE", engine_name)
-    stats = ReadStats()
-    records = [dataclasses.astuple(record) for record in iter_records([str(path)], stats, prefilter=mode)]
-    return records, stats
 
 
 @pytest.fixture

@@ -1,13 +1,13 @@
 """The engine decides on parsed fields (rca.ingest.engine): healthy request logs are counted per second
 and service in SQL and never reach Python; what orjson refuses still does, and is counted as before."""
 
-import dataclasses
+import functools
 import json
 
 import pytest
+from conftest import read_with_engine
 
-from rca.ingest import engine, iter_records
-from rca.ingest.stats import ReadStats
+from rca.ingest import engine
 
 BASE = 1757685600  # 2025-09-12T14:00:00Z
 
@@ -22,11 +22,7 @@ def request_line(n, service="api", revision="api-00001-abc", status=200, second=
                                        "status": status, "latency": "0.020s"}}, separators=(",", ":"))
 
 
-def read(path, engine_name, monkeypatch, mode="requests"):
-    monkeypatch.setenv("RCA_ENGINE", engine_name)
-    stats = ReadStats()
-    records = [dataclasses.astuple(record) for record in iter_records([str(path)], stats, prefilter=mode)]
-    return records, stats
+read = functools.partial(read_with_engine, mode="requests")  # the window whole: healthy requests counted in the engine
 
 
 @pytest.fixture
