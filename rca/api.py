@@ -253,7 +253,7 @@ def watcher(project: str, *, on_event, service: str | None = None, query_filter:
     from rca.analyze.watch import CONFIRM, Announcer, SlidingWindow, Watcher, WatchState
     from rca.classify.hybrid import default_rules
     from rca.classify.model import resolve
-    from rca.events.redact import redact_tree
+    from rca.events.redact import scrubber
     from rca.ingest.follow import Clock, Follower
     from rca.ingest.live import build_filter
 
@@ -264,18 +264,19 @@ def watcher(project: str, *, on_event, service: str | None = None, query_filter:
                         endpoint=endpoint, clock=clock, on_retry=on_retry, timeout=timeout)
     sliding = SlidingWindow(window, service, rules, resolve(model))
     announcer = Announcer(WatchState.load(Path(state) if state is not None else None), project,
-                          _watch_report(redacted), confirm=1 if once else CONFIRM)
-    emit = (lambda event: on_event(redact_tree(event))) if redacted else on_event
+                          _watch_report(), confirm=1 if once else CONFIRM)
+    scrub = scrubber(redacted)  # once, on each whole event (its report included): stdout, --out and the webhook
+    emit = (lambda event: on_event(scrub(event))) if redacted else on_event
     return Watcher(follower, sliding, announcer, project=project, clock=clock, emit=emit)
 
 
-def _watch_report(redacted: bool):
+def _watch_report():
     """The report's JSON for one incident of a watch's decision: what `rca analyze --format json` gives,
-    with that incident alone and without the list of every group."""
+    with that incident alone and without the list of every group; redacted with the event it rides in."""
     def render(analysis, index: int) -> dict:
         from rca.report.markdown import to_dict
 
-        report = to_dict(analysis, redacted=redacted)
+        report = to_dict(analysis, redacted=False)
         report["incidents"] = [report["incidents"][index]]
         for bulky in ("groups", "findings"):
             report.pop(bulky, None)

@@ -24,7 +24,7 @@ from rca.classify.rules import RuleSet, event_from_text
 from rca.config import Settings, find_config
 from rca.errors import RcaError
 from rca.events.error_event import ErrorEvent
-from rca.events.redact import redact_tree
+from rca.events.redact import scrubber
 from rca.ingest.atomic import write_text_atomically
 from rca.ingest.live import PullError
 from rca.ingest.stats import ReadStats
@@ -85,7 +85,7 @@ def events(
     Example: rca events fixtures/incidents/missing-import/logs.jsonl
     """
     stats = ReadStats()
-    scrub = _scrubber(no_redact, redact_pii)
+    scrub = scrubber(not no_redact, redact_pii)
     found = iter_events(inputs, stats)
     if limit:  # the earliest, holding no more than `limit` at a time
         found = iter(heapq.nsmallest(limit, found, key=_event_order))
@@ -197,7 +197,7 @@ def analyze(
         raise typer.Exit(2)
     with _stopping_cleanly(dask is None), _cluster(dask) as client, _progress(stats):
         result = analyze_logs(source, settings, rules=rules, stats=stats, model=model, client=client).analysis
-    scrub = _scrubber(no_redact, redact_pii)
+    scrub = scrubber(not no_redact, redact_pii)
     text = _report_text(result, output_format, scrub, no_redact, redact_pii, zone)
     if out is None:
         _echo(text)
@@ -478,7 +478,7 @@ def classify(
     """
     rules = _load_rules_or_exit(rules_dirs or [])
     model = _load_model_or_exit(model_path)
-    scrub = _scrubber(no_redact, redact_pii)
+    scrub = scrubber(not no_redact, redact_pii)
     if snippets is not None:
         _classify_snippets(snippets, rules, model, scrub)
     elif not inputs:
@@ -797,21 +797,6 @@ def _read_events_or_exit(inputs: list[str], stats: ReadStats):
     return read_events(inputs, stats)  # an InputError reaches main()'s handler
 
 
-def _scrubber(no_redact: bool, pii: bool):
-    """What every output passes through: secrets masked (and personal data, with --redact-pii),
-    on whole values before anything is cut; nothing with --no-redact."""
-    if no_redact:
-        return lambda value: value
-    done: dict[str, str] = {}  # strings repeat from event to event (services, frames, messages)
-
-    def scrub(value):
-        if len(done) > 20_000:
-            done.clear()  # bounded (strings of at most rca.events.redact.MEMO_CHARS): a flood's texts do not pile up
-        return redact_tree(value, pii, done)
-
-    return scrub
-
-
 def _echo(report: str | bytes) -> None:
     """A report to stdout: bytes to its binary buffer, or decoded where it has none (a StringIO)."""
     binary = getattr(sys.stdout, "buffer", None) if isinstance(report, bytes) else None
@@ -888,7 +873,7 @@ def diff(
                           model=_load_model_or_exit(model_path), stats=stats, workers=workers or os.cpu_count() or 1,
                           timeout=timeout, **window)
     _write_check(diff_to_dict(result, redacted=False), output_format, out, no_redact, redact_pii)
-    _finish(stats, _scrubber(no_redact, redact_pii))
+    _finish(stats, scrubber(not no_redact, redact_pii))
     raise typer.Exit(result.exit_code)
 
 
@@ -934,7 +919,7 @@ def verify(
                             model=_load_model_or_exit(model_path), stats=stats, workers=workers or os.cpu_count() or 1,
                             timeout=timeout, **window)
     _write_check(verify_to_dict(result, redacted=False), output_format, out, no_redact, redact_pii)
-    _finish(stats, _scrubber(no_redact, redact_pii))
+    _finish(stats, scrubber(not no_redact, redact_pii))
     raise typer.Exit(result.exit_code)
 
 
@@ -966,20 +951,20 @@ def _write_check(data: dict, output_format: ReportFormat, out: Path | None, no_r
     """A diff's or a verification's report, redacted unless --no-redact, to --out or stdout."""
     from rca.report.deploy_checks import to_html, to_markdown
 
-    data = _scrubber(no_redact, pii)(data)
+    data = scrubber(not no_redact, pii)(data)  # once, for every format and the line on stderr
     text: str | bytes
     if output_format is ReportFormat.json:
-        text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        text = json_printable(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
     elif output_format is ReportFormat.html:
-        text = to_html(data, redacted=not no_redact, pii=pii)
+        text = to_html(data)
     else:
-        text = to_markdown(data, redacted=not no_redact, pii=pii)
+        text = to_markdown(data)
     if out is None:
         _echo(text)
     else:
         write_text_atomically(out, text)
         stderr.print(f"report written to {out}")
-    stderr.print(f"{data['kind']}: {data['verdict']} — {data['reason']}", markup=False)
+    stderr.print(printable(f"{data['kind']}: {data['verdict']} — {data['reason']}"), markup=False)
 
 
 def main() -> None:

@@ -36,19 +36,27 @@ class Slice:
 def count_in(counts: SecondCounts, where: Slice, lane_test=None) -> int:
     """The timed events of a tally (lanes (service, revision, ...)) in the slice, and whose lane passes
     `lane_test` too, counted with numpy: a query costs one pass over the tally's arrays."""
+    _, _, values = counts.columns()
+    keep = slice_mask(counts, where, lane_test)
+    return int(values[keep].sum()) if keep is not None else 0
+
+
+def slice_mask(counts: SecondCounts, where: Slice, lane_test=None):
+    """Which entries of the tally's columns (`counts.columns()`) fall in the slice and in a lane that
+    passes `lane_test`: a boolean array, or None when none can (no entries, or no lane taken)."""
     import numpy as np
 
-    seconds, lanes, values = counts.columns()
+    seconds, lanes, _ = counts.columns()
     chosen = np.array([where.takes(lane[0], lane[1]) and (lane_test is None or lane_test(lane)) for lane in counts.lanes],
                       dtype=bool)
-    if not len(values) or not chosen.any():
-        return 0
+    if not len(seconds) or not chosen.any():
+        return None
     keep = chosen[lanes]
     if where.since is not None:
         keep &= seconds >= where.since
     if where.until is not None:
         keep &= seconds < where.until
-    return int(values[keep].sum())
+    return keep
 
 
 def request_lane(record: LogRecord, status: int) -> tuple[str | None, str | None, bool]:
@@ -91,15 +99,7 @@ class RequestCounts:
         return int(seconds.min()) if len(seconds) else None
 
     def _seconds(self, where: Slice, revision_not: str | None = None):
-        import numpy as np
-
-        seconds, lanes, _ = self.tally.columns()
-        chosen = np.array([where.takes(lane[0], lane[1]) and lane[1] != revision_not for lane in self.tally.lanes], dtype=bool)
-        if not len(seconds) or not chosen.any():
-            return seconds[:0]
-        keep = chosen[lanes]
-        if where.since is not None:
-            keep &= seconds >= where.since
-        if where.until is not None:
-            keep &= seconds < where.until
-        return seconds[keep]
+        seconds, _, _ = self.tally.columns()
+        # as before the helper: a lane must differ from `revision_not` even when it is None (lanes naming no revision skipped)
+        keep = slice_mask(self.tally, where, lambda lane: lane[1] != revision_not)
+        return seconds[keep] if keep is not None else seconds[:0]

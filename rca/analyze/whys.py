@@ -1,5 +1,10 @@
 """The five whys: from what users saw down to the root cause, each answer backed by log evidence;
-then the whys that logs cannot answer, left as prompts from the root cause's rule."""
+then the whys that logs cannot answer, left as prompts from the root cause's rule.
+
+An answer is a list of segments, plain text and moments (`At`), not a sentence with timestamps
+written into it: each report shows a moment its own way (the JSON as an RFC 3339 stamp, Markdown
+and HTML as a clock time in the zone asked for), and log text is never searched for stamps.
+"""
 
 from __future__ import annotations
 
@@ -13,22 +18,48 @@ from rca.analyze.groups import Group
 from rca.analyze.incidents import Incident, cascade_between
 from rca.classify.rules import Cascade, fill_template
 from rca.events.frames import application_location
-from rca.ingest.times import format_timestamp
+from rca.ingest.times import format_timestamp, parse_timestamp
 
 MAX_INSERT_IDS = 5
 # A rule's question that asks whether something changed: the logs answer it when a change is on record.
 ASKS_FOR_CHANGE = re.compile(r"(?i)\bchange|restart|failover|maintenance|rotat|updated")
 
 
+@dataclass(frozen=True)
+class At:
+    """A moment in an answer, in epoch seconds. `written`: how the JSON writes it when the moment came
+    written already (a commit's date as git gives it); else it is written as RFC 3339 UTC."""
+
+    epoch: float | None
+    written: str | None = None
+
+    def stamp(self) -> str:
+        return self.written or str(format_timestamp(self.epoch))
+
+
+Segment = str | At
+
+
 @dataclass
 class Why:
     question: str
-    answer: str
+    parts: list[Segment]  # the answer: text and moments, in order
     evidence: list[dict] = field(default_factory=list)
     prompt: bool = False  # True when a person must answer it: the logs cannot
 
+    @property
+    def answer(self) -> str:
+        """The answer as one sentence, its moments as RFC 3339 stamps: what the JSON report writes."""
+        return "".join(part.stamp() if isinstance(part, At) else part for part in self.parts)
+
     def as_dict(self) -> dict:
-        return {"question": self.question, "answer": self.answer, "evidence": self.evidence, "prompt": self.prompt}
+        return {"question": self.question, "answer": self.answer, "evidence": [written(item) for item in self.evidence],
+                "prompt": self.prompt}
+
+
+def written(item: dict) -> dict:
+    """A why's evidence as the JSON report has it: its moments (first and last seen) as stamps."""
+    return {key: value.stamp() if isinstance(value, At) else value for key, value in item.items()}
 
 
 def evidence(group: Group, project: str | None) -> dict:
@@ -36,7 +67,7 @@ def evidence(group: Group, project: str | None) -> dict:
     insert_ids = [r.insert_id for e in group.events[:MAX_INSERT_IDS] for r in e.records[:1] if r.insert_id]
     item = {
         "group": group.label, "count": group.count,
-        "first_seen": format_timestamp(group.first_seen), "last_seen": format_timestamp(group.last_seen),
+        "first_seen": At(group.first_seen), "last_seen": At(group.last_seen),
         "sample": event.text if len(event.text) < 4000 else event.text[:4000] + "\n…",
         "insert_ids": insert_ids,
         "records": [r.reference() for r in event.records[:3]],
@@ -63,8 +94,8 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequ
         last = max(g.last_seen for g in unavailable)
         whys.append(Why(
             f"Why did requests to {service} fail?",
-            f"{total} requests answered HTTP {', '.join(map(str, statuses)) or '5xx'} from {format_timestamp(first)} "
-            f"to {format_timestamp(last)}, on {len(unavailable)} route(s).",
+            [f"{total} requests answered HTTP {', '.join(map(str, statuses)) or '5xx'} from ", At(first), " to ", At(last),
+             f", on {len(unavailable)} route(s)."],
             [evidence(g, project) for g in sorted(unavailable, key=lambda g: g.first_seen)[:1]],
         ))
     if startup:
@@ -72,9 +103,9 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequ
         revisions = sorted({r for g in startup for r in g.revisions})
         whys.append(Why(
             f"Why could {service} not serve them?" if unavailable else f"Why did {service} stop?",
-            _because(startup[0], unavailable[:1], cascades, {"service": service}) +
-            f"Its instances did not start: {len(instances) or 'several'} instance(s) of revision "
-            f"{', '.join(revisions) or '?'} failed — " + "; ".join(f"{g.label} ×{g.count}" for g in startup) + ".",
+            [_because(startup[0], unavailable[:1], cascades, {"service": service}) +
+             f"Its instances did not start: {len(instances) or 'several'} instance(s) of revision "
+             f"{', '.join(revisions) or '?'} failed — " + "; ".join(f"{g.label} ×{g.count}" for g in startup) + "."],
             [evidence(g, project) for g in startup[:2]],
         ))
     if root is not None:
@@ -85,10 +116,9 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequ
         whys.append(_no_cause_why(incident, service))
     if incident.onset_kind == "before-window":
         whys.append(Why(f"When did {service} start failing?",
-                        f"Before these logs begin: it was already failing at the first record "
-                        f"({format_timestamp(incident.onset)}). Pull the hours before it to see the start and the "
-                        f"deploy that began it, e.g. `rca pull --service {service} --since <earlier time>`.", [],
-                        prompt=True))
+                        ["Before these logs begin: it was already failing at the first record (", At(incident.onset),
+                         "). Pull the hours before it to see the start and the deploy that began it, e.g. "
+                         f"`rca pull --service {service} --since <earlier time>`."], [], prompt=True))
     return whys
 
 
@@ -96,14 +126,14 @@ def _no_cause_why(incident: Incident, service: str) -> Why:
     gone = [g.route for g in incident.symptoms if g.failed_answer and g.answer_status == 404]
     if gone and incident.deploy is not None and len(gone) == len(incident.symptoms):
         return Why(f"What made {service} fail?",  # a route the deploy dropped: no error names it
-                   f"Not named by any error: every call to {', '.join(gone)} answers 404 since revision "
-                   f"{incident.deploy.revision} appeared at {format_timestamp(incident.deploy.time)}. Does the new "
-                   "revision still serve that route (removed, renamed, or under another prefix)?", [], prompt=True)
+                   [f"Not named by any error: every call to {', '.join(gone)} answers 404 since revision "
+                    f"{incident.deploy.revision} appeared at ", At(incident.deploy.time), ". Does the new "
+                    "revision still serve that route (removed, renamed, or under another prefix)?"], [], prompt=True)
     shortlist = "; ".join(f"{c.group.label} ({c.score:.1f})" for c in incident.candidates[:3])
     answer = (f"Not named: {incident.verdict or 'no cause-class error changed near the onset'}."
               + (f" Candidates: {shortlist}." if shortlist else "")
               + " Look at logs the export did not include (other services, the platform).")
-    return Why(f"What made {service} fail?", answer, [], prompt=True)
+    return Why(f"What made {service} fail?", [answer], [], prompt=True)
 
 
 def _because(cause: Group, symptoms: list[Group], cascades: Sequence[Cascade], fields: dict) -> str:
@@ -119,10 +149,10 @@ def _cause_why(root: Group, incident: Incident, at_startup: bool, project: str |
     revisions = ", ".join(root.revisions) or "?"
     question = f"Why did {incident.service or 'it'} fail to start?" if at_startup else f"Why did {incident.service or 'it'} fail?"
     explanation = classification.explanation or root.label
-    answer = (f"{because}{event.message}" + (f" at {where}" if where else "") +
-              f" — {explanation}. Raised {root.count} time(s) on revision {revisions}, "
-              f"first at {format_timestamp(root.first_seen)}, last at {format_timestamp(root.last_seen)}"
-              + (f" (rule {classification.rule.id}, confidence {classification.confidence:.2f})." if classification.rule else "."))
+    answer: list[Segment] = [f"{because}{event.message}" + (f" at {where}" if where else "") +
+              f" — {explanation}. Raised {root.count} time(s) on revision {revisions}, first at ", At(root.first_seen),
+              ", last at ", At(root.last_seen),
+              f" (rule {classification.rule.id}, confidence {classification.confidence:.2f})." if classification.rule else "."]
     return Why(question, answer, [evidence(root, project)])
 
 
@@ -131,7 +161,8 @@ def change_evidence(change: Change, project: str | None) -> dict:
     with the change itself under `change`."""
     record = change.record
     moment = format_timestamp(change.time)
-    item = {"group": f"{change.kind} change: {change.summary}", "count": 1, "first_seen": moment, "last_seen": moment,
+    item = {"group": f"{change.kind} change: {change.summary}", "count": 1,
+            "first_seen": At(change.time), "last_seen": At(change.time),
             "sample": record.text, "insert_ids": [record.insert_id] if record.insert_id else [],
             "records": [record.reference()], "change": change.as_dict()}
     if project and record.insert_id:
@@ -148,12 +179,14 @@ def _answered(prompts: list[Why], root: Group, incident: Incident, project: str 
     if change is None:
         return prompts
     lead = root.first_seen - change.time
-    answer = (f"Yes: {change.sentence()}, {lead:.0f}s before the first {root.label.split(':')[0]} "
-              f"({change.method or change.kind}; {change.record.source}:{change.record.position}).")
+    who = f" by {change.principal}" if change.principal else ""  # Change.sentence(), its moment kept a moment
+    answer: list[Segment] = [f"Yes: {change.summary} at ", At(change.time),
+              f"{who}, {lead:.0f}s before the first {root.label.split(':')[0]} "
+              f"({change.method or change.kind}; {change.record.source}:{change.record.position})."]
     item = change_evidence(change, project)
     asked = [why for why in prompts if ASKS_FOR_CHANGE.search(why.question)]
     for why in asked:
-        why.answer, why.evidence, why.prompt = answer, [item], False
+        why.parts, why.evidence, why.prompt = list(answer), [item], False
     if asked:
         return prompts
     return [Why(f"What changed before {incident.service or 'it'} began to fail?", answer, [item]), *prompts]
@@ -165,29 +198,38 @@ def _prompts(root: Group, incident: Incident, code=None, first_number: int = 1) 
     rule = root.classification.rule
     questions = rule.questions if rule else ["Which change introduced this failure?", "Why was it not caught before it reached users?"]
     fields = root.classification.fields
-    facts = []
-    if incident.deploy is not None:
-        deploy = incident.deploy
-        facts.append(f"revision {deploy.revision} first appears at {format_timestamp(deploy.time)}, "
-                     f"{(root.first_seen - deploy.time):.1f}s before the first {root.label.split(':')[0]}")
-    facts.append(f"the failure first appears at {format_timestamp(root.first_seen)}")
-    said = "What the logs say: " + "; ".join(facts) + "."
     whys: list[Why] = []
     for question in questions[:2]:
-        answer = (f"To be answered from the code and its history. {said}" if not whys else
-                  f"To be answered from the code and its history; what the logs say is under why {first_number}.")
+        answer: list[Segment] = (
+            ["To be answered from the code and its history. ", *_logs_say(root, incident)] if not whys else
+            [f"To be answered from the code and its history; what the logs say is under why {first_number}."])
         whys.append(Why(fill_template(question, fields), answer, [], prompt=True))
     if code is not None:  # the checkout answers the first of them, with evidence
-        if code.confirmation:
-            whys[0].answer = f"{code.confirmation[0].upper()}{code.confirmation[1:]}. " + whys[0].answer
-        if code.suspect is not None:
-            suspect = code.suspect
-            whys[0].answer = (f"Suspect commit {suspect.commit[:10]} ({suspect.date}, {suspect.author}): "
-                              f"\"{suspect.subject}\" — it {suspect.why}. " + whys[0].answer)
-            whys[0].evidence.append({"commit": suspect.commit, "date": suspect.date, "subject": suspect.subject})
-        elif code.suspect_note:
-            whys[0].answer += f" ({code.suspect_note}.)"
+        _from_checkout(whys[0], code)
     if rule and rule.remedy:
-        whys[-1].answer += f" Remedy: {fill_template(rule.remedy, fields)}"
+        whys[-1].parts.append(f" Remedy: {fill_template(rule.remedy, fields)}")
     return whys
+
+
+def _logs_say(root: Group, incident: Incident) -> list[Segment]:
+    """What the logs say about where the failure came from: written under the first prompt only."""
+    said: list[Segment] = ["What the logs say: "]
+    if incident.deploy is not None:
+        deploy = incident.deploy
+        said += [f"revision {deploy.revision} first appears at ", At(deploy.time),
+                 f", {(root.first_seen - deploy.time):.1f}s before the first {root.label.split(':')[0]}; "]
+    return said + ["the failure first appears at ", At(root.first_seen), "."]
+
+
+def _from_checkout(why: Why, code) -> None:
+    """What --repo found, put before the prompt's answer: the confirmation, and the suspect commit."""
+    if code.confirmation:
+        why.parts.insert(0, f"{code.confirmation[0].upper()}{code.confirmation[1:]}. ")
+    if code.suspect is not None:
+        suspect = code.suspect
+        why.parts[:0] = [f"Suspect commit {suspect.commit[:10]} (", At(parse_timestamp(suspect.date), suspect.date),
+                         f", {suspect.author}): \"{suspect.subject}\" — it {suspect.why}. "]
+        why.evidence.append({"commit": suspect.commit, "date": suspect.date, "subject": suspect.subject})
+    elif code.suspect_note:
+        why.parts.append(f" ({code.suspect_note}.)")
 

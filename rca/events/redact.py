@@ -143,3 +143,27 @@ def _redact_tree(value, pii: bool, done: dict[str, str]):
     if isinstance(value, (list, tuple)):
         return [_redact_tree(item, pii, done) for item in value]
     return value
+
+
+MEMO_STRINGS = 20_000  # strings a scrubber remembers at most: a flood's texts do not pile up
+
+
+def scrubber(redacted: bool = True, pii: bool = False):
+    """The one redaction of an output, decided where the output is written (every report format, the
+    event streams, the webhook, the summary line on stderr): a function that masks every string of a
+    JSON-like tree or a text (redact_tree), remembering the strings it saw (at most MEMO_STRINGS, each
+    at most MEMO_CHARS long); with `redacted` False, the identity (--no-redact)."""
+    if not redacted:
+        return _same
+    done: dict[str, str] = {}  # strings repeat from event to event (services, frames, messages)
+
+    def scrub(value):
+        if len(done) > MEMO_STRINGS:
+            done.clear()
+        return redact_tree(value, pii, done)
+
+    return scrub
+
+
+def _same(value):
+    return value

@@ -1,15 +1,16 @@
 """The reports of `rca diff` and `rca verify`: one dict each (the JSON, keys documented in the README),
 rendered as Markdown and as a small self-contained HTML page. Log text (group labels) is redacted on
-the dict, then escaped where it is shown: rca.report.escape in Markdown, jinja2's autoescape in HTML."""
+the dict, once, when it is made (`redacted`), then escaped where it is shown: rca.report.escape in
+Markdown, jinja2's autoescape in HTML; control characters are shown as escapes in both."""
 
 from __future__ import annotations
 
 from rca.analyze.compare import Diff, GroupChange, Rate, ServiceTraffic, Side, change_sentence
 from rca.analyze.rates import ALPHA, FLOOR, POWER, RATIO, Rise
 from rca.analyze.verify import RootCheck, Verification, recovery_text, recovery_wait, root_wait
-from rca.events.redact import redact, redact_tree
+from rca.events.redact import scrubber
 from rca.ingest.times import format_timestamp
-from rca.report.escape import md_code, md_text
+from rca.report.escape import md_code, md_text, printable
 
 SCHEMA_VERSION = 1
 MAX_ROWS = 50  # groups shown in Markdown and HTML (the JSON holds them all)
@@ -34,7 +35,7 @@ def diff_to_dict(diff: Diff, redacted: bool = True, pii: bool = False) -> dict:
         "services": [_traffic(item) for item in diff.traffic],
         "stats": diff.analysis.stats.as_dict() if diff.analysis is not None else None,
     }
-    return redact_tree(report, pii) if redacted else report
+    return scrubber(redacted, pii)(report)
 
 
 def verify_to_dict(check: Verification, redacted: bool = True, pii: bool = False) -> dict:
@@ -62,7 +63,7 @@ def verify_to_dict(check: Verification, redacted: bool = True, pii: bool = False
         "groups": [_change(change) for change in check.diff.groups],
         "stats": check.analysis.stats.as_dict() if check.analysis is not None else None,
     }
-    return redact_tree(report, pii) if redacted else report
+    return scrubber(redacted, pii)(report)
 
 
 def _method() -> dict:
@@ -213,17 +214,18 @@ def _method_line(method: dict) -> str:
             f"{method['power']:g}.*\n")
 
 
-def to_markdown(report: dict, redacted: bool = True, pii: bool = False) -> str:
-    text = diff_markdown(report) if report["kind"] == "diff" else verify_markdown(report)
-    return redact(text, pii) if redacted else text
+def to_markdown(report: dict) -> str:
+    """The Markdown of a diff's or a verification's report, redacted as the dict is (diff_to_dict, verify_to_dict)."""
+    return printable(diff_markdown(report) if report["kind"] == "diff" else verify_markdown(report))
 
 
 # ---- HTML -------------------------------------------------------------------------------------------
 
 
-def to_html(report: dict, redacted: bool = True, pii: bool = False) -> str:
-    """A self-contained page: the verdict, the checks (verify) or traffic (diff), and the groups."""
+def to_html(report: dict) -> str:
+    """A self-contained page: the verdict, the checks (verify) or traffic (diff), and the groups; redacted
+    as the dict is (diff_to_dict, verify_to_dict)."""
     from rca.report.html import _environment
 
     page = _environment().get_template("deploy-check.html.j2").render(report=report, marks=VERDICT_MARKS, max_rows=MAX_ROWS)
-    return redact(page, pii) if redacted else page
+    return printable(page)

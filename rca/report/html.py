@@ -8,9 +8,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from rca.analyze.analysis import Analysis
-from rca.events.redact import redact
+from rca.events.redact import scrubber
 from rca.report.escape import printable
-from rca.report.markdown import to_dict
 from rca.report.view import RELATIONS, build_view
 
 WIDTH, LEFT, RIGHT_GUTTER = 1180, 330, 96  # the timeline's width, label column and scale column (px)
@@ -39,27 +38,28 @@ def _css() -> str:
 
 def to_html(analysis: Analysis, redacted: bool = True, pii: bool = False, *, tz=None) -> str:
     """A whole page, for --format html. `tz`: the zone times are shown in (UTC by default)."""
-    return render_html(view_of(analysis, redacted, pii, tz), standalone=True, redacted=redacted, pii=pii)
+    return render_html(view_of(analysis, redacted, pii, tz), standalone=True)
 
 
 def html_body(analysis: Analysis, redacted: bool = True, pii: bool = False, *, tz=None) -> str:
     """The report without the page around it (its style scoped to it): what a notebook cell shows."""
-    return render_html(view_of(analysis, redacted, pii, tz), standalone=False, redacted=redacted, pii=pii)
+    return render_html(view_of(analysis, redacted, pii, tz), standalone=False)
 
 
 def view_of(analysis: Analysis, redacted: bool, pii: bool, tz) -> dict:
-    return build_view(analysis, to_dict(analysis, redacted, pii), tz=tz, redacted=redacted, pii=pii)
+    """The view the page shows, redacted (once, there) unless `redacted` is False."""
+    return build_view(analysis, tz=tz, scrub=scrubber(redacted, pii))
 
 
-def render_html(view: dict, standalone: bool = True, redacted: bool = True, pii: bool = False) -> str:
+def render_html(view: dict, standalone: bool = True) -> str:
+    """The page of a view, whose texts are redacted already when they are to be (rca.report.view.build_view)."""
     for item in [*view["incidents"], view]:
         timeline = item.get("timeline")
         if timeline is not None:
             timeline["svg"] = timeline_geometry(timeline)
     page = _environment().get_template("report.html.j2").render(view=view, standalone=standalone, css=_css(),
                                                                 relations=RELATIONS, colours=COLOURS)
-    # masks a secret that escaping hid from the view's redaction; shows control characters as escapes
-    return printable(redact(page, pii) if redacted else page)
+    return printable(page)  # control characters shown as escapes, never acted on
 
 
 def timeline_geometry(timeline: dict) -> dict | None:

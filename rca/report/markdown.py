@@ -5,12 +5,11 @@ from __future__ import annotations
 from rca.analyze.analysis import Analysis
 from rca.analyze.fingerprint import STRATEGY
 from rca.analyze.groups import Group
-from rca.events.frames import chain_application_frame
-from rca.events.redact import redact, redact_tree
+from rca.events.redact import scrubber
 from rca.ingest.times import format_timestamp
 from rca.report.escape import html_text, md_code, md_fence, md_text, printable
 from rca.report.remedy import remedy_markdown
-from rca.report.view import build_view, plural, traceback_lines
+from rca.report.view import FINDING_REASON, build_view, failure_of, plural, traceback_lines
 
 # 2: incidents[].candidates, onset_kind, verdict; findings[]; fingerprints
 # 3: incidents[].ruled_out[] refer to groups[] by key (a flood rules out thousands of groups per incident)
@@ -21,9 +20,7 @@ def group_summary(group: Group, onset=None) -> dict:
     """The keys every root cause, symptom and ruled-out group carries in the JSON report."""
     classification = group.classification
     event = group.representative
-    tb = event.traceback
-    exception = tb.root if tb is not None and tb.root is not None else None
-    frame = chain_application_frame(tb.exceptions) if tb is not None else None
+    exception, frame = failure_of(group)
     return {
         "group": group.key,
         "fingerprint": group.fingerprint.as_dict(),
@@ -98,24 +95,25 @@ def to_dict(analysis: Analysis, redacted: bool = True, pii: bool = False) -> dic
         "window": {"start": format_timestamp(analysis.start), "end": format_timestamp(analysis.end)},
         "filters": {k: format_timestamp(v) if k in ("since", "until") else v for k, v in analysis.filters.items()},
         "incidents": incidents,
-        "findings": [{**group_summary(f.group, f.onset), "reason": "changed with no user-visible symptom"}
+        "findings": [{**group_summary(f.group, f.onset), "reason": FINDING_REASON}
                      for f in analysis.findings],
         "deploys": [{"service": d.service, "revision": d.revision, "time": format_timestamp(d.time)} for d in analysis.deploys],
         "changes": [c.as_dict() for c in analysis.changes],
         "groups": [group_summary(g, onsets.get(g.key)) for g in analysis.groups],
         "stats": stats,
     }
-    return redact_tree(report, pii) if redacted else report
+    return scrubber(redacted, pii)(report)
 
 
 def to_markdown(analysis: Analysis, redacted: bool = True, pii: bool = False, *, tz=None) -> str:
     """The report as GitHub-flavoured Markdown, from the one view that HTML and notebooks render too
-    (rca.report.view). `tz`: the zone times are shown in (a name such as "Europe/Paris"; UTC by default)."""
-    view = build_view(analysis, to_dict(analysis, redacted, pii), tz=tz, redacted=redacted, pii=pii)
-    return render_markdown(view, redacted, pii)
+    (rca.report.view), redacted there unless `redacted` is False. `tz`: the zone times are shown in
+    (a name such as "Europe/Paris"; UTC by default)."""
+    return render_markdown(build_view(analysis, tz=tz, scrub=scrubber(redacted, pii)))
 
 
-def render_markdown(view: dict, redacted: bool = True, pii: bool = False) -> str:
+def render_markdown(view: dict) -> str:
+    """The Markdown of a view, whose texts are redacted already when they are to be (rca.report.view.build_view)."""
     lines: list[str] = []
     if view["no_incident"]:
         lines += ["# rca: no incident found", "", md_text(view["no_incident"]), ""]
@@ -124,8 +122,7 @@ def render_markdown(view: dict, redacted: bool = True, pii: bool = False) -> str
     lines += _findings_markdown(view)
     lines += _groups_markdown(view)
     lines += ["---", "", f"*{md_text(view['footer'])}*", ""]
-    text = "\n".join(lines)
-    return printable(redact(text, pii) if redacted else text)  # no escape from a log reaches the terminal
+    return printable("\n".join(lines))  # no escape from a log reaches the terminal
 
 
 def _when(moment: dict | None, relative: bool = True) -> str:
@@ -283,5 +280,5 @@ def _groups_markdown(view: dict) -> list[str]:
 
 def _cell(text: str) -> str:
     """Log text in a table cell, cut and escaped. Masking secrets is not its job: the view's texts are
-    already redacted, on the whole text before any cut, unless the reader asked for `--no-redact`."""
+    redacted already (once, on whole texts, before any cut), unless the reader asked for `--no-redact`."""
     return md_text(text, limit=160)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rca.analyze.analysis import Analysis
 from rca.analyze.groups import SAMPLE_EVENTS, Group
+from rca.events.redact import scrubber
 from rca.ingest.record import SEVERITIES
 from rca.report.html import COLOURS, render_html
 from rca.report.markdown import group_summary, incident_markdown, render_markdown, to_dict, to_markdown
@@ -96,7 +97,7 @@ class AnalysisResult:
         return self.view_in()
 
     def view_in(self, tz=None) -> dict:
-        return build_view(self.analysis, to_dict(self.analysis), tz=tz)
+        return build_view(self.analysis, tz=tz, scrub=scrubber())  # redacted, as every report by default
 
     @cached_property
     def incidents(self) -> list[IncidentView]:
@@ -250,11 +251,9 @@ class IncidentView:
         self.five_whys = data["five_whys"]
 
     def _repr_markdown_(self) -> str:
-        from rca.events.redact import redact
-
         if self.view is None:
             return f"**Incident on {self.service}**"
-        return redact("\n".join(incident_markdown(self.view, self.zone)))
+        return "\n".join(incident_markdown(self.view, self.zone))  # the view is redacted already
 
     def __repr__(self) -> str:
         cause = self.root_cause["label"] if self.root_cause else "cause not found"

@@ -1,29 +1,30 @@
 """One view of an analysis: the plain data that the Markdown report, the HTML page and the notebook
 reprs all render, so that they show the same sections, the same limits and the same wording.
 
-It is built from the JSON report (`rca.report.markdown.to_dict`, already redacted when asked) and, for what
-the JSON leaves out, from the Analysis itself: the root cause's parsed traceback and each group's
-counts per second. Nothing here is markup; every text is the (redacted) log text, whole. Renderers
-cut and escape it their own way (rca.report.escape for Markdown, jinja2's autoescape for HTML).
+It is built from the Analysis itself (its groups, incidents, whys, changes and stats), not from the
+JSON report; where both say the same thing they share a helper here (`instant`, `failure_of`). The
+output's redaction (rca.events.redact.scrubber) runs once on the finished view, before the texts it
+shows cut short are made. Nothing here is markup; every text is the log text, whole. Renderers cut
+and escape it their own way (rca.report.escape for Markdown, jinja2's autoescape for HTML).
 
 Times are kept as moments: a short clock time in the zone asked for, the exact timestamp (shown on
 hover in HTML, beside the short one in Markdown prose) and, where it helps, a time relative to the
-deploy or the onset ("+1.7 s after the deploy").
+deploy or the onset ("+1.7 s after the deploy"). The whys' moments come typed (rca.analyze.whys.At).
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from rca.analyze.analysis import Analysis
 from rca.analyze.groups import MINUTE, Group
+from rca.analyze.incidents import Incident, Onset
+from rca.analyze.whys import At, Segment, Why, written
 from rca.events.frames import chain_application_frame, is_library_frame, package_of
-from rca.events.redact import redact
-from rca.ingest.times import parse_timestamp, zone_name, zone_of
+from rca.ingest.times import zone_name, zone_of
 from rca.report.remedy import remedy_view
 
 # The limits every rendering shares.
@@ -37,8 +38,7 @@ MAX_TIMELINE_GROUPS = 10  # with no incident: the largest groups
 LABEL_CHARS = 44  # a timeline label, cut at a word boundary (the whole label on hover)
 MAX_BINS = 180  # a timeline's bars per row: a minute each, or longer for long windows
 STILL_FAILING = 2 * MINUTE  # a symptom seen this close to the end of the logs is still going on
-ISO_STAMP = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+FINDING_REASON = "changed with no user-visible symptom"  # what the JSON report's findings[] say too
 
 
 # ---- time ---------------------------------------------------------------------------------------
@@ -79,27 +79,6 @@ class Clock:
         return {"epoch": epoch, "short": when.strftime("%H:%M:%S"), "date": when.strftime("%Y-%m-%d"),
                 "exact": exact, "relative": relative}
 
-    def parse(self, stamp: str | None) -> float | None:
-        return parse_timestamp(stamp)
-
-    def prose(self, text: str | None) -> list[dict[str, Any]]:
-        """A text as segments, each {"text": …} or {"time": moment}: its ISO timestamps become moments."""
-        if not text:
-            return []
-        segments: list[dict[str, Any]] = []
-        at = 0
-        for found in ISO_STAMP.finditer(text):
-            if found.start() > at:
-                segments.append({"text": text[at:found.start()]})
-            try:
-                segments.append({"time": self.moment(self.parse(found.group()))})
-            except ValueError:
-                segments.append({"text": found.group()})
-            at = found.end()
-        if at < len(text):
-            segments.append({"text": text[at:]})
-        return segments
-
 
 # ---- words --------------------------------------------------------------------------------------
 
@@ -125,45 +104,88 @@ def plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
+def _same(value):
+    return value
+
+
 # ---- the view -----------------------------------------------------------------------------------
 
-def build_view(analysis: Analysis, report: dict, *, tz=None, redacted: bool = True, pii: bool = False) -> dict:
-    """The view of `analysis`, whose JSON report (`to_dict`, redacted as wanted) is `report`."""
+def build_view(analysis: Analysis, *, tz=None, scrub: Callable = _same) -> dict:
+    """The view of `analysis`, read from its objects. `scrub` is the output's redaction
+    (rca.events.redact.scrubber, chosen where the report is written): it runs once, on the whole view,
+    before anything is cut (short labels, the first lines of a sample, short paths)."""
     clock = Clock(tz)
-    scrub = (lambda text: redact(text, pii)) if redacted else (lambda text: text)
-    groups = {g.key: g for g in analysis.groups}
-    incidents = [_incident(number, data, incident, analysis, groups, clock, scrub)
-                 for number, (data, incident) in enumerate(zip(report["incidents"], analysis.incidents), 1)]
+    present = {g.key for g in analysis.groups}  # an incident may rule out a group the report leaves out (a 404 answer)
+    code = analysis.code or [None] * len(analysis.incidents)
+    remedies = analysis.remedies or [None] * len(analysis.incidents)
+    incidents = [_incident(number, incident, whys, findings, remedy, analysis, present, clock) for number, (incident, whys, findings, remedy)
+                 in enumerate(zip(analysis.incidents, analysis.whys, code, remedies), 1)]
     shown = {key for item in incidents for key in item["group_keys"]}
-    others = [g for g in sorted(report["groups"], key=lambda g: -g["count"]) if g["group"] not in shown]
+    others = [g for g in sorted(analysis.groups, key=lambda g: -g.count) if g.key not in shown]
+    total = len(analysis.groups)
     view = {
-        "project": report.get("project"),
-        "title": "rca report" + (f" — {report['project']}" if report.get("project") else ""),
+        "project": analysis.project,
+        "title": "rca report" + (f" — {analysis.project}" if analysis.project else ""),
         "zone": clock.name,
-        "window": {"start": clock.moment(clock.parse(report["window"]["start"])),
-                   "end": clock.moment(clock.parse(report["window"]["end"]))},
+        "window": {"start": clock.moment(instant(analysis.start)), "end": clock.moment(instant(analysis.end))},
         "incidents": incidents,
         "no_incident": None if incidents else
-        f"No failure started in these logs ({plural(len(report['groups']), 'error group')}, none with an onset).",
+        f"No failure started in these logs ({plural(total, 'error group')}, none with an onset).",
         "timeline": None if incidents else _timeline(analysis, [("other", g) for g in
                                                                 sorted(analysis.groups, key=lambda g: -g.count)[:MAX_TIMELINE_GROUPS]],
-                                                     clock, scrub, None, None, len(analysis.groups)),
-        "findings": [_finding(item, clock) for item in report.get("findings", [])],
+                                                     clock, None, None, total),
+        "findings": [{**_group_row(f.group, f.onset, clock), "reason": FINDING_REASON} for f in analysis.findings],
         "groups": {
-            "total": len(report["groups"]),
-            "shown_above": len(report["groups"]) - len(others),
-            "rows": [_group_row(g, clock) for g in others[:MAX_GROUPS_LISTED]],
+            "total": total,
+            "shown_above": total - len(others),
+            "rows": [_group_row(g, analysis.onsets.get(g.key), clock) for g in others[:MAX_GROUPS_LISTED]],
             "more": max(0, len(others) - MAX_GROUPS_LISTED),
-            "sentence": _groups_sentence(len(report["groups"]), len(report["groups"]) - len(others)),
+            "sentence": _groups_sentence(total, total - len(others)),
         },
-        "footer": f"{analysis.stats.summary()}; {plural(len(analysis.groups), 'group')}; {analysis.seconds:.2f}s. Written by rca.",
+        "footer": f"{analysis.stats.summary()}; {plural(total, 'group')}; {analysis.seconds:.2f}s. Written by rca.",
     }
+    return _cut(scrub(view))
+
+
+def _cut(view: dict) -> dict:
+    """What the view shows cut short, made from its (redacted) whole texts: a cut never splits a secret."""
+    for incident in view["incidents"]:
+        _cut_timeline(incident["timeline"])
+        if incident["root"] is not None and incident["root"]["where"] is not None:
+            incident["root"]["where"]["short"] = short_path(incident["root"]["where"]["file"])
+        incident["remedy"] = remedy_view(incident["remedy"])
+        for why in incident["whys"]:
+            for item in why["evidence"]:
+                if "sample" in item:
+                    item["sample_lines"] = "\n".join(item["sample"].splitlines()[:40])
+    if view["timeline"] is not None:
+        _cut_timeline(view["timeline"])
     return view
 
 
+def _cut_timeline(timeline: dict) -> None:
+    for row in timeline["rows"]:
+        row["short"] = shorten(row["label"])
+
+
+def instant(epoch: float | None) -> float | None:
+    """`epoch` to the microsecond, as the JSON report writes every time (rca.ingest.times.format_timestamp):
+    the moments the view shows, and the spans between them, are those the JSON report holds."""
+    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC).timestamp()
+
+
+def failure_of(group: Group) -> tuple[Any, Any]:
+    """The exception a group's representative event raised last (its traceback's root), and the
+    application frame that failed: None each when its text holds no traceback."""
+    tb = group.representative.traceback
+    if tb is None:
+        return None, None
+    return (tb.root if tb.root is not None else None), chain_application_frame(tb.exceptions)
+
+
 def _present(moment: dict[str, Any] | None, what: str) -> dict[str, Any]:
-    """A moment the report always has (to_dict writes every incident's onset and every group onset's time):
-    without it the report is malformed, and a TypeError says so, as unpacking or indexing None did."""
+    """A moment the report always has (every incident's onset and every group onset's time):
+    without it the analysis is malformed, and a TypeError says so, as unpacking or indexing None did."""
     if moment is None:
         raise TypeError(f"the report has no {what}")
     return moment
@@ -179,90 +201,106 @@ def _groups_sentence(total: int, above: int) -> str:
     return f"{plural(total, 'error group')}, largest first."
 
 
-def _incident(number: int, data: dict, incident, analysis: Analysis, groups: dict[str, Group], clock: Clock, scrub) -> dict:
-    root = data["root_cause"]
-    deploy = data.get("deploy")
-    deploy_time = clock.parse(deploy["time"]) if deploy else None
-    onset_time = clock.parse(data["onset"])
-    root_group = groups.get(root["group"]) if root else None
-    symptom_groups = [groups[s["group"]] for s in data["symptoms"] if s["group"] in groups]
+def _incident(number: int, incident: Incident, whys: list[Why], findings, remedy, analysis: Analysis, present: set[str],
+              clock: Clock) -> dict:
+    root = incident.root_cause
+    onset_time, deploy = instant(incident.onset), incident.deploy
+    deploy_time = instant(deploy.time) if deploy else None
+    relative = _relative_to(deploy_time, onset_time)
+    service = incident.service or "unknown service"
+    symptoms = [g for g in incident.symptoms if g.key in present]
+    view: dict[str, Any] = {
+        "number": number,
+        "service": service,
+        "callers": [s for s in incident.services[1:] if s],
+        "title": f"Incident {number}: {service} — " + (root.cls if root else "cause not found"),
+        "root": None if root is None else _root(root, clock, relative),
+        "verdict": None if root else (incident.verdict or "no cause-class error changed near the onset"),
+        "onset": {**_present(clock.moment(onset_time, relative(onset_time) if deploy_time is not None else ""), "incident onset"),
+                  "kind": incident.onset_kind or "began"},
+        "before_window": incident.onset_kind == "before-window",
+        "deploy": None if deploy is None else {"revision": deploy.revision, "service": deploy.service,
+                                               "time": clock.moment(deploy_time)},
+        "impact": _impact(incident, symptoms, root if root is not None and root.key in present else None, onset_time, analysis),
+        "traceback": _traceback(root) if root is not None and root.key in present else None,
+        "code": None if findings is None else findings.as_dict(),
+        "remedy": None if remedy is None else remedy.as_dict(),  # shaped for reading once redacted (_cut)
+        "symptoms": [_group_row(g, analysis.onsets.get(g.key), clock, onset_time) for g in incident.symptoms[:MAX_SYMPTOMS]],
+        "symptoms_more": max(0, len(incident.symptoms) - MAX_SYMPTOMS),
+        "ruled_out": [{"label": g.label, "class": g.cls, "reason": reason, "group": g.key}
+                      for g, reason in incident.ruled_out[:MAX_RULED_OUT]],
+        "ruled_out_more": max(0, len(incident.ruled_out) - MAX_RULED_OUT),
+        "candidates": [_candidate(c, root) for c in incident.candidates[:MAX_CANDIDATES]],
+        "candidates_more": max(0, len(incident.candidates) - MAX_CANDIDATES),
+        "whys": _whys(whys, clock),
+        "changes": [{"time": clock.moment(instant(c.time)), "kind": c.kind, "summary": c.summary, "principal": c.principal}
+                    for c in incident.changes],
+    }
+    _place_on_timeline(view, incident, analysis, present, clock, symptoms)
+    return view
 
-    def relative(epoch):
+
+def _place_on_timeline(view: dict, incident: Incident, analysis: Analysis, present: set[str], clock: Clock,
+                       symptoms: list[Group]) -> None:
+    """The incident's timeline and its moments, and the keys of the groups its sections show."""
+    root = incident.root_cause
+    drawn_root = root if root is not None and root.key in present else None
+    rows = ([("root-cause", drawn_root)] if drawn_root is not None else []) + \
+           [("symptom", g) for g in symptoms[:MAX_TIMELINE_SYMPTOMS]] + \
+           [("ruled-out", g) for g, _ in incident.ruled_out[:MAX_TIMELINE_RULED_OUT] if g.key in present]
+    involved = (1 if drawn_root is not None else 0) + len(incident.symptoms) + len(incident.ruled_out)
+    view["timeline"] = _timeline(analysis, rows, clock, view["deploy"], view["onset"], involved, view["changes"])
+    view["timeline"]["omitted"] = max(0, involved - len(rows))
+    view["moments"] = _moments(view, drawn_root, symptoms, clock)
+    view["group_keys"] = {key for key in [root.key if root else None, *(g.key for g in incident.symptoms),
+                                          *(g.key for g, _ in incident.ruled_out)] if key}
+
+
+def _relative_to(deploy_time: float | None, onset_time: float | None) -> Callable[[float | None], str]:
+    """How a moment relates to the deploy ("+1.7 s after the deploy"), or to the onset when no deploy is known."""
+    def relative(epoch: float | None) -> str:
         if epoch is None:
             return ""
         if deploy_time is not None:
             return relative_text(epoch - deploy_time, "deploy")
         return relative_text(epoch - onset_time, "onset") if onset_time is not None else ""
 
-    view: dict[str, Any] = {
-        "number": number,
-        "service": data["service"] or "unknown service",
-        "callers": [s for s in (data.get("services") or [])[1:] if s],
-        "title": f"Incident {number}: {data['service'] or 'unknown service'} — "
-                 + (root["class"] if root else "cause not found"),
-        "root": None if root is None else _root(root, root_group, clock, relative, scrub),
-        "verdict": None if root else (data.get("verdict") or "no cause-class error changed near the onset"),
-        "onset": {**_present(clock.moment(onset_time, relative(onset_time) if deploy_time is not None else ""), "incident onset"),
-                  "kind": data.get("onset_kind") or "began"},
-        "before_window": data.get("onset_kind") == "before-window",
-        "deploy": None if deploy is None else {"revision": deploy["revision"], "service": deploy["service"],
-                                               "time": clock.moment(deploy_time)},
-        "impact": _impact(data, incident, symptom_groups, root_group, clock, analysis),
-        "traceback": _traceback(root_group, scrub) if root_group is not None else None,
-        "code": data.get("code"),
-        "remedy": remedy_view(data.get("remedy")),
-        "symptoms": [_group_row(s, clock, onset_time) for s in data["symptoms"][:MAX_SYMPTOMS]],
-        "symptoms_more": max(0, len(data["symptoms"]) - MAX_SYMPTOMS),
-        "ruled_out": [{"label": r["label"], "class": r["class"], "reason": r["reason"], "group": r["group"]}
-                      for r in data["ruled_out"][:MAX_RULED_OUT]],
-        "ruled_out_more": max(0, len(data["ruled_out"]) - MAX_RULED_OUT),
-        "candidates": [{"label": c["label"], "class": c["class"], "score": c["score"],
-                        "terms": " · ".join(f"{name} {value:+g}" for name, value in c["terms"].items()),
-                        "reasons": "; ".join(c["reasons"]), "root": bool(root) and c["group"] == root["group"]}
-                       for c in data.get("candidates", [])[:MAX_CANDIDATES]],
-        "candidates_more": max(0, len(data.get("candidates", [])) - MAX_CANDIDATES),
-        "whys": _whys(data["five_whys"], clock),
-        "changes": [{"time": clock.moment(clock.parse(c["time"])), "kind": c["kind"], "summary": scrub(c["summary"]),
-                     "principal": c.get("principal")} for c in data.get("changes") or []],
-    }
-    rows = ([("root-cause", root_group)] if root_group is not None else []) + \
-           [("symptom", g) for g in symptom_groups[:MAX_TIMELINE_SYMPTOMS]] + \
-           [("ruled-out", groups[r["group"]]) for r in data["ruled_out"][:MAX_TIMELINE_RULED_OUT] if r["group"] in groups]
-    drawn = len(rows)
-    involved = 1 + len(data["symptoms"]) + len(data["ruled_out"]) if root_group is not None else \
-        len(data["symptoms"]) + len(data["ruled_out"])
-    view["timeline"] = _timeline(analysis, rows, clock, scrub, view["deploy"], view["onset"], involved, view["changes"])
-    view["timeline"]["omitted"] = max(0, involved - drawn)
-    view["moments"] = _moments(view, root_group, symptom_groups, clock)
-    view["group_keys"] = {key for key in [root["group"] if root else None, *(s["group"] for s in data["symptoms"]),
-                                          *(r["group"] for r in data["ruled_out"])] if key}
-    return view
+    return relative
 
 
-def _root(root: dict, group: Group | None, clock: Clock, relative, scrub) -> dict:
-    where = root.get("location")
-    first = clock.parse(root["first_seen"])
-    if root["method"] == "rule":
-        decided = {"by": "rule", "rule": root["rule"], "confidence": root["confidence"],
-                   "text": f"by rule {root['rule']} (confidence {root['confidence']:.2f})"}
-    elif root["method"] == "model":
-        decided = {"by": "model", "rule": None, "confidence": root["confidence"],
-                   "text": f"by the model (probability {root['confidence']:.2f}; no rule matched)"}
+def _candidate(candidate, root: Group | None) -> dict:
+    return {"label": candidate.group.label, "class": candidate.group.cls, "score": candidate.score,
+            "terms": " · ".join(f"{name} {value:+g}" for name, value in candidate.terms.items()),
+            "reasons": "; ".join(candidate.reasons), "root": root is not None and candidate.group.key == root.key}
+
+
+def _root(group: Group, clock: Clock, relative) -> dict:
+    classification = group.classification
+    exception, frame = failure_of(group)
+    confidence = round(classification.confidence, 4)  # as the JSON report rounds it
+    if classification.method == "rule":
+        rule = classification.rule.id if classification.rule else None
+        decided = {"by": "rule", "rule": rule, "confidence": confidence, "text": f"by rule {rule} (confidence {confidence:.2f})"}
+    elif classification.method == "model":
+        decided = {"by": "model", "rule": None, "confidence": confidence,
+                   "text": f"by the model (probability {confidence:.2f}; no rule matched)"}
     else:
-        decided = {"by": root["method"], "rule": None, "confidence": root["confidence"], "text": "unclassified"}
-    headline = f"{root['exception']}: {root['message']}" if root.get("exception") else (root.get("message") or root["label"])
+        decided = {"by": classification.method, "rule": None, "confidence": confidence, "text": "unclassified"}
+    message = exception.message if exception else group.representative.message
+    headline = f"{exception.type}: {message}" if exception and exception.type else (message or group.label)
+    first = instant(group.first_seen)
     return {
-        "label": root["label"], "headline": scrub(headline), "class": root["class"], "decided": decided,
-        "explanation": root.get("explanation"),
-        "where": None if not where else {**where, "short": short_path(where["file"]),
-                                         "place": f"{where['file']}:{where['line']}"},
-        "service": root.get("service"), "revision": root.get("revision"), "tied_by": root.get("tied_by"),
-        "count": root["count"], "first_seen": clock.moment(first, relative(first)),
-        "last_seen": clock.moment(clock.parse(root["last_seen"])), "instances": root.get("instances"),
+        "label": group.label, "headline": headline, "class": group.cls, "decided": decided,
+        "explanation": classification.explanation,
+        "where": None if frame is None else {"file": frame.file, "line": frame.line, "function": frame.function,
+                                             "short": None, "place": f"{frame.file}:{frame.line}"},
+        "service": group.service, "revision": group.representative.first.revision, "tied_by": group.tied_by or None,
+        "count": group.count, "first_seen": clock.moment(first, relative(first)),
+        "last_seen": clock.moment(instant(group.last_seen)), "instances": len(group.instances),
     }
 
 
-def _impact(data: dict, incident, symptoms: list[Group], root: Group | None, clock: Clock, analysis: Analysis) -> dict:
+def _impact(incident: Incident, symptoms: list[Group], root: Group | None, onset: float | None, analysis: Analysis) -> dict:
     """The blast radius: failed requests and routes, failed start-ups, instances, how long."""
     requests = [g for g in symptoms if g.statuses or g.fingerprint.kind == "request"]
     routes = set()
@@ -271,7 +309,6 @@ def _impact(data: dict, incident, symptoms: list[Group], root: Group | None, clo
         routes.add((components.get("method"), components.get("route")) if "route" in components else group.label)
     startups = [g for g in symptoms if g.cls == "startup_failure"]
     instances = set().union(*(g.instances for g in symptoms + ([root] if root else []))) if symptoms or root else set()
-    onset = clock.parse(data["onset"])
     last = max((g.last_seen for g in symptoms), default=onset)
     ongoing = analysis.end is not None and last is not None and analysis.end - last <= STILL_FAILING
     parts = []
@@ -285,11 +322,11 @@ def _impact(data: dict, incident, symptoms: list[Group], root: Group | None, clo
     duration = span_text(last - onset) if last is not None and onset is not None else "?"
     parts.append(f"{duration}" + (", still failing when the logs end" if ongoing else ""))
     return {"failed_requests": failed_requests, "routes": len(routes), "startups": max((g.count for g in startups), default=0),
-            "instances": len(instances), "duration": duration, "ongoing": ongoing, "total": data.get("impact"),
+            "instances": len(instances), "duration": duration, "ongoing": ongoing, "total": incident.impact,
             "text": " · ".join(parts)}
 
 
-def _traceback(group: Group, scrub) -> dict | None:
+def _traceback(group: Group) -> dict | None:
     """The root cause's traceback: application frames open, runs of library frames folded, the failing line marked."""
     event = group.representative
     tb = event.traceback
@@ -301,8 +338,8 @@ def _traceback(group: Group, scrub) -> dict | None:
         blocks: list[dict] = []
         for frame in exception.frames:
             library = is_library_frame(frame)
-            item = {"file": scrub(frame.file), "line": frame.line, "function": scrub(frame.function or ""),
-                    "source": scrub(frame.source or ""), "failing": frame is failing, "library": library}
+            item = {"file": frame.file, "line": frame.line, "function": frame.function or "",
+                    "source": frame.source or "", "failing": frame is failing, "library": library}
             if blocks and blocks[-1]["library"] == library:
                 blocks[-1]["frames"].append(item)
             else:
@@ -316,9 +353,9 @@ def _traceback(group: Group, scrub) -> dict | None:
                         modules.append(top)
                 block["summary"] = (f"{plural(len(block['frames']), 'library frame')}: "
                                     + ", ".join(modules[:5]) + (", …" if len(modules) > 5 else ""))
-        chain.append({"relation": exception.relation, "type": exception.type, "message": scrub(exception.message),
+        chain.append({"relation": exception.relation, "type": exception.type, "message": exception.message,
                       "blocks": blocks})
-    return {"chain": chain, "text": scrub(event.text), "truncated": tb.truncated}
+    return {"chain": chain, "text": event.text, "truncated": tb.truncated}
 
 
 RELATIONS = {"cause": "The above exception was the direct cause of the following exception:",
@@ -348,43 +385,50 @@ def traceback_lines(traceback: dict) -> list[tuple[str, str]]:
     return lines
 
 
-def _group_row(summary: dict, clock: Clock, onset: float | None = None) -> dict:
-    first = clock.parse(summary["first_seen"])
-    row_onset = summary.get("onset")
+def _group_row(group: Group, onset: Onset | None, clock: Clock, incident_onset: float | None = None) -> dict:
+    first = instant(group.first_seen)
     return {
-        "group": summary["group"], "label": summary["label"], "class": summary["class"], "role": summary["role"],
-        "count": summary["count"], "services": ", ".join(summary.get("services") or []) or (summary.get("service") or ""),
-        "tied_by": summary.get("tied_by"), "muted": summary.get("muted", False),
-        "first_seen": clock.moment(first, relative_text(first - onset, "onset") if onset is not None and first else ""),
-        "last_seen": clock.moment(clock.parse(summary["last_seen"])),
-        "onset": ("steady" if not row_onset else
-                  f"{row_onset['kind']} {_present(clock.moment(clock.parse(row_onset['time'])), 'group onset time')['short']}"),
-        "method": summary.get("method"), "confidence": summary.get("confidence"),
+        "group": group.key, "label": group.label, "class": group.cls, "role": group.role,
+        "count": group.count, "services": ", ".join(group.services or []) or (group.service or ""),
+        "tied_by": group.tied_by or None, "muted": group.muted,
+        "first_seen": clock.moment(first, relative_text(first - incident_onset, "onset")
+                                   if incident_onset is not None and first else ""),
+        "last_seen": clock.moment(instant(group.last_seen)),
+        "onset": ("steady" if onset is None else
+                  f"{onset.kind} {_present(clock.moment(instant(onset.time)), 'group onset time')['short']}"),
+        "method": group.classification.method, "confidence": round(group.classification.confidence, 4),
     }
 
 
-def _finding(item: dict, clock: Clock) -> dict:
-    row = _group_row(item, clock)
-    row["reason"] = item.get("reason", "")
-    return row
+def _whys(whys: list[Why], clock: Clock) -> list[dict]:
+    return [{"number": number, "question": why.question, "answer": why.answer, "prose": _segments(why.parts, clock),
+             "prompt": why.prompt, "evidence": [_evidence(item, clock) for item in why.evidence]}
+            for number, why in enumerate(whys, 1)]
 
 
-def _whys(whys: list[dict], clock: Clock) -> list[dict]:
-    out = []
-    for number, why in enumerate(whys, 1):
-        answer = why["answer"]
-        out.append({"number": number, "question": why["question"], "answer": answer,
-                    "prose": clock.prose(answer), "prompt": why["prompt"],
-                    "evidence": [_evidence(item, clock) for item in why["evidence"]]})
-    return out
+def _segments(parts: Sequence[Segment], clock: Clock) -> list[dict[str, Any]]:
+    """An answer as the renderings take it: runs of text, each {"text": …}, and moments, each {"time": moment}
+    in the clock's zone. A moment the analysis could not read stays as it was written."""
+    segments: list[dict[str, Any]] = []
+    for part in parts:
+        if isinstance(part, At) and part.epoch is not None:
+            segments.append({"time": clock.moment(instant(part.epoch))})
+            continue
+        text = part.stamp() if isinstance(part, At) else part
+        if segments and "text" in segments[-1]:
+            segments[-1]["text"] += text
+        elif text:
+            segments.append({"text": text})
+    return segments
 
 
 def _evidence(item: dict, clock: Clock) -> dict:
+    """A why's evidence as the renderings show it. Without a project there is no Logs Explorer link: the
+    key is there all the same (the HTML template asks for it, and a missing one stopped the page)."""
     if "commit" in item:
         return {"commit": item["commit"][:10], "date": item.get("date"), "subject": item.get("subject")}
-    return {**item, "first": clock.moment(clock.parse(item["first_seen"])), "last": clock.moment(clock.parse(item["last_seen"])),
-            "head": f"{item['count']}× {item['group']}",
-            "sample_lines": "\n".join(item["sample"].splitlines()[:40]),
+    return {"link": None, **written(item), "first": clock.moment(instant(item["first_seen"].epoch)),
+            "last": clock.moment(instant(item["last_seen"].epoch)), "head": f"{item['count']}× {item['group']}",
             "refs": ", ".join(f"{r['source']}:{r['position']}" for r in item["records"])}
 
 
@@ -414,7 +458,7 @@ def _moments(view: dict, root: Group | None, symptoms: list[Group], clock: Clock
     return items
 
 
-def _timeline(analysis: Analysis, rows: list[tuple[str, Group]], clock: Clock, scrub, deploy: dict | None,
+def _timeline(analysis: Analysis, rows: list[tuple[str, Group]], clock: Clock, deploy: dict | None,
               onset: dict | None, involved: int, changes: Sequence[dict] = ()) -> dict:
     """Rows of counts per bin on one shared time axis, with HH:MM ticks and the deploy, change and onset lines."""
     start, end = analysis.start, analysis.end
@@ -437,8 +481,7 @@ def _timeline(analysis: Analysis, rows: list[tuple[str, Group]], clock: Clock, s
                 continue
             at = second // size * size
             bins[at] = bins.get(at, 0) + count
-        label = scrub(group.label)
-        out_rows.append({"role": role, "label": label, "short": shorten(label), "class": group.cls, "count": group.count,
+        out_rows.append({"role": role, "label": group.label, "short": None, "class": group.cls, "count": group.count,
                          "peak": max(bins.values(), default=0), "bins": sorted(bins.items())})
     lines = []
     if deploy:
