@@ -302,7 +302,7 @@ def literals() -> Substrings:
                       folded=(*STRERRORS, *SYMPTOM_HINTS, *knowledge().anchors))
 
 
-ERRNO_NAME_SET = frozenset(ERRNO_NAMES.values()) | {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA"}
+ERRNO_NAME_SET = frozenset(ERRNO_NAMES.values()) | {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA", "ENOTFOUND"}  # Node's getaddrinfo
 
 # EXCEPTION_NAME's word endings, found by one scan for literals
 NAME_ENDING = re.compile("|".join(sorted(BARE_WORDS)) + r"|socket\.")
