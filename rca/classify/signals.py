@@ -465,6 +465,8 @@ def anchors_of(pattern: str) -> tuple[str, ...] | None:
         # the pattern can match the empty string, so re.match always finds it; the check narrows the Optional
         head = re.match(r"[A-Za-z0-9 _:'=,-]*", alternative)
         literal = head.group(0) if head is not None else ""
+        if alternative[len(literal):len(literal) + 1] in ("?", "*", "{"):
+            literal = literal[:-1]  # its last character is optional (`Time-?out`): not part of every match
         if len(literal) < 3:
             return None
         anchors.append(literal.lower())

@@ -40,6 +40,14 @@ def rules_say(text: str) -> str:
     ("django.core.exceptions.ImproperlyConfigured: Requested setting INSTALLED_APPS, but settings are not configured. You must "
      "either define the environment variable DJANGO_SETTINGS_MODULE or call settings.configure() before accessing settings.",
      "config_error"),
+    # Kubernetes without its Secret, viper without its file, Spring's unbindable properties, Node without its config file
+    ('  Warning  Failed     5s (x4 over 40s)  kubelet            Error: couldn\'t find key API_TOKEN in Secret prod/api-env',
+     "config_error"),
+    ("Error: failed to load configuration: Config File \"settings\" Not Found in \"[/etc/api /srv/api]\"", "config_error"),
+    ("org.springframework.boot.context.properties.bind.BindException: Failed to bind properties under 'app.cache' to "
+     "com.example.CacheProperties", "config_error"),
+    ("Error: ENOENT: no such file or directory, open '/srv/api/config/production.json'\n    at Object.openSync (node:fs:601:3)",
+     "config_error"),
 ])
 def test_a_new_wording_takes_its_class(text, cls):
     assert rules_say(text) == cls
@@ -51,6 +59,8 @@ def test_a_new_wording_takes_its_class(text, cls):
     # the words outside their structure
     "KeyError: 'no such host'",
     "AssertionError: expected module 'express' to be found",
+    # a missing file that is no configuration
+    "Error: ENOENT: no such file or directory, open '/srv/api/uploads/avatar-17.png'",
 ])
 def test_a_near_miss_stays_unknown(text):
     assert rules_say(text) == "unknown"
@@ -63,3 +73,12 @@ def test_spring_names_its_cause_and_the_cause_decides():
     assert rules_say(text.replace("Failed to configure a DataSource: 'url' attribute is not specified and no embedded "
                                   "datasource could be configured.", "Web server failed to start. Port 9090 was already in use.")
                      ) == "startup_failure"
+
+
+def test_an_anchor_stops_before_an_optional_character():
+    """A phrase runs only when its anchor is in the text; `Time-?out`'s anchor held the optional `-`,
+    so `504 Gateway Timeout` (and `exited with exit code 137`) never ran their patterns."""
+    from rca.classify.signals import anchors_of
+
+    assert anchors_of("504 Gateway Time-?out|exited with exit code -?137") == ("504 gateway time", "exited with exit code ")
+    assert rules_say("api-1 exited with exit code 137") == "resource_exhaustion"
