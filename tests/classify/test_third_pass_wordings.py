@@ -82,3 +82,13 @@ def test_an_anchor_stops_before_an_optional_character():
 
     assert anchors_of("504 Gateway Time-?out|exited with exit code -?137") == ("504 gateway time", "exited with exit code ")
     assert rules_say("api-1 exited with exit code 137") == "resource_exhaustion"
+
+
+def test_an_abbreviated_logger_name_is_no_exception():
+    """Spring's `o.s.b.d.LoggingFailureAnalysisReporter:` is a logger, not an exception: read as one, it
+    was an unknown exception that kept the start-up symptom from deciding."""
+    text = ("2025-04-02 10:00:00.000 ERROR 1 --- [           main] o.s.b.d.LoggingFailureAnalysisReporter   : \n\n"
+            "***************************\nAPPLICATION FAILED TO START\n***************************\n\nDescription:\n\n"
+            "Web server failed to start. Port 9090 was already in use.")
+    assert rules_say(text) == "startup_failure"
+    assert rules_say("org.springframework.boot.web.server.PortInUseException: Port 9090 is already in use") == "startup_failure"
