@@ -44,6 +44,9 @@ BARE_WORDS = frozenset(_SUFFIX.split("|")) | {"Found"}  # `503 Service Unavailab
 # a line that prints an exception, whatever its name: `hvac.exceptions.Forbidden: ...`
 LINE_EXCEPTION = re.compile(r"(?m)(?:^|\] |\| |\"message\": \")((?:[A-Za-z_]\w*\.)+_?[A-Z]\w*)(?=: |:$|$)")
 DOTTED_TYPE = re.compile(r"\._?[A-Z]")  # what LINE_EXCEPTION cannot match without; a third of the texts hold it
+# Logback's and Log4j's abbreviated logger names (`o.s.b.SpringApplication: Application run failed`): a
+# logger printed before its message, not an exception; no Java package starts with two one-letter parts
+ABBREVIATED_LOGGER = re.compile(r"[a-z]\.[a-z]\.")
 ERRNO_NUMBER = re.compile(r"\[(?:Errno|WinError) (-?\d+)\]|e(?<!\we)rrno[ =:]+(-?\d+)|\((\d{2,3}): [A-Z][a-z]")
 ERRNO_NAME = re.compile(r"(E(?<!\wE)(?:[A-Z]{3,14}|AI_[A-Z]+))\b")
 STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on their own
@@ -222,7 +225,8 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     elif prose:
         named = [(m.start(1), m.group(1)) for m in exception_names(text)]
         if DOTTED_TYPE.search(text):
-            named += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)]
+            named += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)
+                      if not ABBREVIATED_LOGGER.match(m.group(1))]
         names = [name for _, name in sorted(named) if name not in BARE_WORDS]
     else:  # a log line: exceptions named where a line prints them (`pkg.Error: message`)
         names = [m.group(1) for m in exception_names(text) if text[m.end():m.end() + 1] in (":", "") or
@@ -302,7 +306,7 @@ def literals() -> Substrings:
                       folded=(*STRERRORS, *SYMPTOM_HINTS, *knowledge().anchors))
 
 
-ERRNO_NAME_SET = frozenset(ERRNO_NAMES.values()) | {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA"}
+ERRNO_NAME_SET = frozenset(ERRNO_NAMES.values()) | {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA", "ENOTFOUND"}  # Node's getaddrinfo
 
 # EXCEPTION_NAME's word endings, found by one scan for literals
 NAME_ENDING = re.compile("|".join(sorted(BARE_WORDS)) + r"|socket\.")
@@ -465,6 +469,8 @@ def anchors_of(pattern: str) -> tuple[str, ...] | None:
         # the pattern can match the empty string, so re.match always finds it; the check narrows the Optional
         head = re.match(r"[A-Za-z0-9 _:'=,-]*", alternative)
         literal = head.group(0) if head is not None else ""
+        if alternative[len(literal):len(literal) + 1] in ("?", "*", "{"):
+            literal = literal[:-1]  # its last character is optional (`Time-?out`): not part of every match
         if len(literal) < 3:
             return None
         anchors.append(literal.lower())

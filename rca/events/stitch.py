@@ -13,6 +13,13 @@ one to a write's first line and to a line that starts `Traceback`, not to the ot
 longer than the burst's. Right after a chain marker only a log prefix or a pause ends the block.
 What was printed just before the traceback in the same burst (the log message that announced it,
 a cause printed without a `Traceback` header) is taken into the block too.
+
+Java and Node stack traces (`rca.events.runtimes`) are split the same way by a JVM or Node process
+writing plain lines: the exception line, then one entry per `\tat …` / `    at …` frame, `... N more`,
+`Caused by: …`, and Node's `{ code: 'ECONNREFUSED' … }` properties. Their first frame opens a block
+(state `runtime`) whose lead-in is the exception line and the log line that announced it; frames,
+`... N more` and cause lines keep it open as a Python frame does, and indented lines of the same
+burst (Node's properties, `Suppressed:` frames) join it; anything else ends it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from rca.events.runtimes import HINTS as RUNTIME_HINTS
+from rca.events.runtimes import JAVA_FRAME, JAVA_HEAD, JAVA_MORE, NODE_FRAME, NODE_HEAD
 from rca.events.tracebacks import (
     CHAIN_LINES,
     FRAME_LINE,
@@ -42,6 +51,9 @@ MAX_RUN_RECORDS = 10_000  # a run that nothing settles in (not in time order) is
 STALE_CHECK_EVERY = 4096
 MAX_TIED = 64  # records of one stamp looked through for the end of a traceback cut short (see _untie)
 _BOX = re.compile(r"^ +[|+] ")  # an exception group's box around a line
+RUNTIME = "runtime"  # the state of a Java or Node stack trace's block
+_RUNTIME_CAUSES = ("Caused by: ", "Suppressed: ", "[cause]: ", "cause: ")
+MAX_HEAD_LOOKAHEAD = 8  # lines after an exception line within which its first frame must come
 _CHAIN_MARKER = re.compile(r"^[ |+]*(?:" + "|".join(map(re.escape, CHAIN_LINES)) + r")\s*$", re.MULTILINE)
 
 Unit = list[LogRecord]
@@ -112,7 +124,7 @@ class _Stream:
 @dataclass
 class _Block:
     records: list[LogRecord]
-    state: str  # "frames", "message" or "chain": see _advance
+    state: str  # "frames", "message" or "chain": see _advance; RUNTIME for Java and Node
     widest_gap: float = 0.0
 
     def add(self, record: LogRecord, state: str) -> None:
@@ -168,7 +180,7 @@ def _segment(run: list[LogRecord]) -> tuple[list[Unit], int]:
         if not state:
             loose.append(record)
             continue
-        lead = _lead_in(loose, record)
+        lead = _lead_in(loose, record, state == RUNTIME)
         units.extend([r] for r in loose[:len(loose) - len(lead)])
         done += len(loose) - len(lead)
         loose = []
@@ -234,7 +246,37 @@ def _opening(record: LogRecord) -> str:
         return _advance("frames", text.split("\n"))
     if "exception" in text and _CHAIN_MARKER.search(text):  # the exception before it had no header
         return _advance("chain", text.split("\n"))
+    return RUNTIME if _opens_runtime_trace(text) else ""
+
+
+def _opens_runtime_trace(text: str) -> bool:
+    """A Java or Node frame, or an exception line with its frames in the same entry."""
+    if "at " not in text:  # every frame holds it: most records are passed over here
+        return False
+    lines = text.split("\n", MAX_HEAD_LOOKAHEAD + 1)
+    if _runtime_kind(lines[0]) == "frame":
+        return True
+    return (len(lines) > 1 and any(hint in text for hint in RUNTIME_HINTS) and _is_runtime_head(lines[0])
+            and any(_runtime_kind(line) == "frame" for line in lines[1:MAX_HEAD_LOOKAHEAD + 1]))
+
+
+def _runtime_kind(line: str) -> str:
+    """`frame` (`\tat …`, `    at …`), `more` (`... 5 more`), `cause` (`Caused by: …`, Node's
+    `[cause]: …`), or '' for any other line."""
+    stripped = line.lstrip()
+    if stripped.startswith("at "):
+        return "frame" if JAVA_FRAME.match(line) or NODE_FRAME.match(line) else ""
+    if stripped.startswith("... "):
+        return "more" if JAVA_MORE.match(line) else ""
+    if stripped.startswith(_RUNTIME_CAUSES):
+        return "cause" if _is_runtime_head(line) else ""
     return ""
+
+
+def _is_runtime_head(line: str) -> bool:
+    """An exception line as Java or Node prints it (`Exception in thread "main" pkg.Type: …`,
+    `Error: connect ECONNREFUSED …`), or one that reads as an exception anywhere."""
+    return JAVA_HEAD.match(line) is not None or NODE_HEAD.match(line) is not None or is_familiar_exception_line(line)
 
 
 def _continue(block: _Block, record: LogRecord) -> str:
@@ -242,6 +284,8 @@ def _continue(block: _Block, record: LogRecord) -> str:
     previous = block.records[-1]
     gap = _gap(previous.time, record.time)
     lines = record.text.split("\n")
+    if block.state == RUNTIME:
+        return RUNTIME if _continues_runtime(block, record, previous, gap) else ""
     if block.state == "chain":  # CPython prints the next exception right after a chain marker;
         # Cloud Run gives its `Traceback` line a severity of its own, so only a log prefix counts
         fits = gap <= BLOCK_GAP_SECONDS and not has_log_prefix(lines[0])
@@ -252,6 +296,18 @@ def _continue(block: _Block, record: LogRecord) -> str:
     else:
         fits = gap <= min(BLOCK_GAP_SECONDS, max(BURST_GAP_SECONDS, 2 * block.widest_gap))
     return _advance(block.state, lines) if fits else ""
+
+
+def _continues_runtime(block: _Block, record: LogRecord, previous: LogRecord, gap: float) -> bool:
+    """A frame, `... N more` or cause line within a block's gap; an indented line (Node's properties,
+    a `Suppressed:` block's frames) or a closing brace only within the burst."""
+    if _opens_record(record, previous):
+        return False
+    first = record.text.split("\n", 1)[0]
+    if _runtime_kind(first):
+        return gap <= BLOCK_GAP_SECONDS
+    detail = first[:1].isspace() or first.strip() in ("}", "]")
+    return detail and gap <= min(BLOCK_GAP_SECONDS, max(BURST_GAP_SECONDS, 2 * block.widest_gap))
 
 
 def _advance(state: str, lines: list[str]) -> str:
@@ -296,15 +352,19 @@ def _opens_record(record: LogRecord, previous: LogRecord | None) -> bool:
     return own and (previous is None or previous.severity != record.severity)
 
 
-def _lead_in(loose: list[LogRecord], record: LogRecord) -> list[LogRecord]:
+def _lead_in(loose: list[LogRecord], record: LogRecord, runtime: bool = False) -> list[LogRecord]:
     """The records just before a traceback that belong to it: back to the record that announced it
-    (an error line such as logging's message), or else to a cause printed without a header."""
+    (an error line such as logging's message), or else to a cause printed without a header (for a
+    Java or Node trace, `runtime`: its exception line, printed before its frames)."""
     start, later = _burst(loose, len(loose), record)
     if start > 0 and _announces(loose[start - 1], later):
         return loose[start - 1:]
     # Before a chain marker there must be an exception (any name, or a group's box); before a
     # `Traceback` line only a familiar name is worth taking (a _RemoteTraceback, say).
-    opens = _opens_chain if _chain_before_header(record.text) else is_familiar_exception_line
+    if runtime:
+        opens = _is_runtime_head
+    else:
+        opens = _opens_chain if _chain_before_header(record.text) else is_familiar_exception_line
     first = next((i for i in range(start, len(loose)) if opens(loose[i].text.split("\n", 1)[0])), None)
     return loose[first:] if first is not None else []
 

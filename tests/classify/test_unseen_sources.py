@@ -126,7 +126,10 @@ def test_a_platform_symptom_gives_way_to_a_cause_and_to_a_plain_bug():
 def test_the_symptom_entries_are_the_symptom_classes_only_where_meant():
     symptoms = {e["id"] for e in platform_entries() if e["class"] in SYMPTOM_CLASSES}
     assert symptoms == {"heroku-h10-app-crashed", "heroku-h13-connection-closed", "heroku-h14-no-web-dynos",
-                        "load-balancer-no-healthy-upstream", "uptime-monitor-down", "container-exit-nonzero"}
+                        "load-balancer-no-healthy-upstream", "uptime-monitor-down", "container-exit-nonzero",
+                        # issue 28, third pass: platform symptoms read from new real texts
+                        "heroku-dyno-crashed-on-start", "heroku-boot-timeout", "app-engine-server-error-page",
+                        "nginx-own-error-page", "spring-boot-failed-to-start"}
 
 
 def test_the_module_table_names_no_common_local_variable():
