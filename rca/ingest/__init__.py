@@ -32,6 +32,7 @@ from rca.ingest.transcode import Utf8Reader, utf16_without_bom, wide_encoding
 from rca.ingest.unique import HourKeys, RecentKeys, UniqueEntries
 
 SNIFF_BYTES = 1 << 16
+UTF8_BOM = b"\xef\xbb\xbf"
 STDIN = "-"
 
 
@@ -271,7 +272,8 @@ def _choose_reader(stream, source: str, stats: ReadStats, hour: HourKeys | None 
     """The reader of the source's format; for JSON lines, one that passes over the copies of an entry
     already read (`unique.py`): those `hour` holds, for a sink's shards, else those of the recent past."""
     head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
-    body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    # The BOM is stripped as one sequence: a lone 0xEF byte (invalid UTF-8) is a line to count, not padding.
+    body = head.removeprefix(UTF8_BOM).lstrip(b" \t\r\n")
     if not body:
         stats.note("empty source", source, 0)
         return None
@@ -281,7 +283,7 @@ def _choose_reader(stream, source: str, stats: ReadStats, hour: HourKeys | None 
         stats.error(source, f"text in {wide} with no byte-order mark: convert it to UTF-8 (iconv -f {wide} -t UTF-8)"
                     if wide else "binary data, not a log file (not JSON, CSV or text)")
         return None
-    if head.startswith(b"\xef\xbb\xbf"):
+    if head.startswith(UTF8_BOM):
         stream.read(3)
     kind = _format_of(body, lines)
     if kind == "json-array":
