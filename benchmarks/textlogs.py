@@ -4,7 +4,7 @@ One Python service's log, as `logging` and gunicorn print it: healthy INFO and D
 lines (requests, which always reach Python), WARNING lines, and errors: single ERROR lines and
 tracebacks printed after the ERROR line that announces them. Until `onset` (a share of the lines)
 errors are rare (a timeout now and then); after it a new failure takes `error_share` of the lines
-beyond. Stamps rise by milliseconds and never step back.
+beyond and three in ten requests answer 500. Stamps rise by milliseconds and never step back.
 
     python benchmarks/textlogs.py OUT.log [--lines N] [--error-share 0.25] [--seed 1]
 """
@@ -40,11 +40,12 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S,") + f"{moment.microsecond // 1000:03d}"
 
 
-def _healthy(rng: random.Random, stamp: str, n: int) -> str:
+def _healthy(rng: random.Random, stamp: str, n: int, late: bool) -> str:
     roll = rng.random()
-    if roll < 0.12:
+    if roll < 0.12:  # after the onset some requests fail: the symptom users see
         route = rng.choice(ROUTES).format(n=n % 977)
-        return f'{stamp} INFO uvicorn.access: 10.8.{n % 7}.{n % 251}:{40000 + n % 9999} - "GET {route} HTTP/1.1" 200'
+        status = 500 if late and rng.random() < 0.3 else 200
+        return f'{stamp} INFO uvicorn.access: 10.8.{n % 7}.{n % 251}:{40000 + n % 9999} - "GET {route} HTTP/1.1" {status}'
     if roll < 0.17:
         return f"{stamp} WARNING orders.cache: cache miss for order {n % 4099}, loading from the database"
     if roll < 0.35:
@@ -74,7 +75,7 @@ def write_text_log(path, lines: int, error_share: float = 0.25, seed: int = 1, o
             if rng.random() < (late_share if late else 0.004) / 5:
                 block = _error(rng, stamp, written, late)
             else:
-                block = [_healthy(rng, stamp, written)]
+                block = [_healthy(rng, stamp, written, late)]
             out.write("\n".join(block) + "\n")
             written += len(block)
     return written
