@@ -37,6 +37,7 @@ from rca.ingest.record import LogRecord
 from rca.ingest.shards import shard_groups, sink_hour
 from rca.ingest.splits import join_split_entries
 from rca.ingest.stats import MAX_EXAMPLES_PER_REASON, ReadStats
+from rca.ingest.textengine import text_engine_reads
 from rca.ingest.textlog import read_text
 from rca.ingest.unique import RecentKeys, UniqueEntries
 
@@ -327,7 +328,7 @@ def plan(files: list[str], workers: int, split_min: int | None = None, overlap: 
             continue
         size = sizes[path]
         reader = _splittable(path) if workers > 1 and size >= split_min + piece // 2 else None
-        if reader == "jsonl" and engine_reads(path):
+        if (reader == "jsonl" and engine_reads(path)) or (reader == "text" and text_engine_reads(path)):
             reader = None  # read whole: DuckDB spreads it over the cores itself (rca.ingest.engine)
         if reader is None:
             parts.append(Part(path))

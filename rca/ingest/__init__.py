@@ -27,6 +27,7 @@ from rca.ingest.record import LogRecord
 from rca.ingest.shards import merged_in_time, shard_groups, sink_hour
 from rca.ingest.splits import join_split_entries
 from rca.ingest.stats import ReadStats
+from rca.ingest.textengine import read_text_in_engine, text_engine_reads
 from rca.ingest.textlog import control_share, read_text
 from rca.ingest.transcode import Utf8Reader, utf16_without_bom, wide_encoding
 from rca.ingest.unique import HourKeys, RecentKeys, UniqueEntries
@@ -302,6 +303,9 @@ def _choose_reader(stream, source: str, stats: ReadStats, hour: HourKeys | None 
         return lambda prefilter: read_journal_json(stream, source, stats)
     if kind == "journal":
         return lambda prefilter: read_journal_text(stream, source, stats)
+    if hour is None and on_disk(stream, head) and text_engine_reads(source):
+        # "off" asks for every record (rca.read_logs, `rca diff`): the engine's healthy lines are not records
+        return lambda prefilter: (read_text if prefilter == "off" else read_text_in_engine)(stream, source, stats)
     return lambda prefilter: read_text(stream, source, stats)
 
 
@@ -310,8 +314,12 @@ def prefilter_in_engine(source: str, head: bytes, stream) -> bool:
     local file, read as it is on disk (not gzip, which Gunzip undoes so that a cut file gives every
     line before the cut; not UTF-16/32, which is transcoded), without a byte-order mark, as RCA_ENGINE
     says (`engine.engine_reads`)."""
-    on_disk = isinstance(getattr(stream, "raw", None), io.FileIO)
-    return on_disk and not head.startswith(b"\xef\xbb\xbf") and engine_reads(source)
+    return on_disk(stream, head) and engine_reads(source)
+
+
+def on_disk(stream, head: bytes) -> bool:
+    """The stream is a local file's bytes as they are on disk, as DuckDB reads it by its name."""
+    return isinstance(getattr(stream, "raw", None), io.FileIO) and not head.startswith(b"\xef\xbb\xbf")
 
 
 def _format_of(body: bytes, lines: list[bytes]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 import orjson
@@ -29,9 +29,15 @@ BARE_REQUEST = re.compile(r"^([A-Z]{3,7}) (\S+) (\d{3})$")
 
 def read_text(stream, source: str, stats: ReadStats) -> Iterator[LogRecord]:
     """One record per line; a line without a timestamp inherits the one before it (or after, at the top)."""
+    return text_records(iter_lines(stream, source, stats), source, stats)
+
+
+def text_records(lines: Iterable[tuple[int, bytes]], source: str, stats: ReadStats) -> Iterator[LogRecord]:
+    """The records of (line number, bytes) pairs in file order: all of a file's lines, or those the
+    engine hands over (textengine.py), which include the line before and after each it keeps."""
     last_time: float | None = None
     waiting: list[LogRecord] = []  # leading lines with no timestamp yet
-    for position, raw in iter_lines(stream, source, stats):
+    for position, raw in lines:
         stats.records += 1
         line = decode_line(raw, source, position, stats)
         if line is None:
