@@ -287,12 +287,13 @@ def _choose_reader(stream, source: str, stats: ReadStats, hour: HourKeys | None 
     if kind == "json-array":
         return lambda prefilter: read_json_array(stream, source, stats, prefilter)
     if kind == "jsonl":
-        # DuckDB opens a plain file by its name and would not see the copies passed over: a sink's
-        # hour is read in Python so that its copies count once; copies in any other file are the engine's.
-        if hour is None and prefilter_in_engine(source, head, stream):
-            return lambda prefilter: (read_json_lines if prefilter == "off" else read_json_lines_in_engine)(
-                stream, source, stats, prefilter)
+        # DuckDB opens a plain file by its name, past UniqueEntries: a sink's hour is read in Python so
+        # that its copies count once across its shards; the engine finds a file's own copies itself
+        # (engine_copies.py), by the rule UniqueEntries applies.
         unique = io.BufferedReader(UniqueEntries(stream, hour or RecentKeys(), stats), SNIFF_BYTES)
+        if hour is None and prefilter_in_engine(source, head, stream):
+            return lambda prefilter: (read_json_lines(unique, source, stats, prefilter) if prefilter == "off"
+                                       else read_json_lines_in_engine(stream, source, stats, prefilter))
         return lambda prefilter: read_json_lines(unique, source, stats, prefilter)
     if kind == "csv":
         return lambda prefilter: read_csv(stream, source, stats)

@@ -26,16 +26,19 @@ from __future__ import annotations
 
 import heapq
 import importlib.util
+import io
 import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 
+from rca.ingest.engine_copies import COPY_KEY, copies_among, mark_copies, suspect_rows
 from rca.ingest.jsonlog import choose_prefilter, read_json_lines, read_line
 from rca.ingest.lines import MAX_LINE_BYTES, OVERLONG_REASON
 from rca.ingest.record import LogRecord
 from rca.ingest.stats import ReadStats
+from rca.ingest.unique import COPIES, RecentKeys, UniqueEntries
 
 ENGINE_VARIABLE = "RCA_ENGINE"  # "duckdb" or "python"; unset: see engine_reads
 MEMORY_VARIABLE = "RCA_ENGINE_MEMORY"  # DuckDB's memory limit, e.g. "512MB"
@@ -180,7 +183,8 @@ SELECT row_number() OVER () AS row, kind, CASE WHEN kind = 0 THEN raw END AS raw
             THEN regexp_extract(raw, '"k8s-pod/pod-template-hash": ?"([^"]{{0,64}})"', 1) END AS replica_set,
        CASE WHEN kind = 2 THEN epoch(strptime(left(f[{stamp}], 19), '%Y-%m-%dT%H:%M:%S'))::BIGINT END AS second,
        CASE WHEN kind > 0 THEN rpad(CASE WHEN strlen(f[{stamp}]) > 20 THEN substr(f[{stamp}], 21, strlen(f[{stamp}]) - 21)
-                                    ELSE '' END, 9, '0') END AS moment
+                                    ELSE '' END, 9, '0') END AS moment,
+       {copy_key}
 FROM (SELECT raw, f, service, CASE WHEN field_kind = 0 OR strlen(raw) >= {strict_below} OR {not_strict} THEN 0
                                    ELSE field_kind END AS kind
       FROM (SELECT raw, f, service, {kind} AS field_kind
@@ -215,7 +219,8 @@ def judged_sql(deploys: bool, requests: bool = False) -> str:
     revision = _either(f"f[{REVISION_NAME}]", [OTHER_REVISION_LABEL]) if deploys or requests else "NULL"
     return JUDGED.format(kind=kind_sql(requests), strict_below=STRICT_BELOW, not_strict=_not_strict(), revision=revision,
                          stamp=STAMP, status=STATUS, service=_either(f"f[{SERVICE_NAME}]", OTHER_SERVICE_LABELS),
-                         fields="[" + ", ".join(f"'{path}'" for path in FIELDS) + "]", lines=READ_LINES)
+                         fields="[" + ", ".join(f"'{path}'" for path in FIELDS) + "]", lines=READ_LINES,
+                         copy_key=COPY_KEY)
 
 
 @dataclass
@@ -230,16 +235,39 @@ class Judged:
     last: str | None
     deploys: bool
     requests: dict = field(default_factory=dict)  # (second, service, revision) -> healthy requests counted in SQL
+    copies: int = 0  # lines passed over as copies of an entry already read (unique.COPIES)
+    copied_rejects: set[int] = field(default_factory=set)  # line numbers of DuckDB's rejects that are copies
 
 
-def judge(connection, source: str, compressed: bool, deploys: bool, requests: bool = False) -> Judged:
+def judge(connection, source: str, compressed: bool, deploys: bool, requests: bool = False, stream=None) -> Judged:
+    """What SQL tells of the file; with `stream` (the file's bytes, at its start, left there), the
+    copies of an entry already read are found (engine_copies.py) and left out of every count."""
     connection.execute(judged_sql(deploys, requests), _read_arguments(source, compressed))
+    rejects = [line for (line,) in connection.execute("SELECT DISTINCT line FROM rejects ORDER BY line").fetchall()]
+    copied_rows, copied_rejects = _find_copies(connection, stream, rejects) if stream is not None else ([], set())
+    mark_copies(connection, copied_rows)
     connection.execute(HANDED)
     rows, firsts, passed, first, last = connection.execute(SUMMARY).fetchall()[0]
-    rejects = [line for (line,) in connection.execute("SELECT DISTINCT line FROM rejects ORDER BY line").fetchall()]
     tallied = {(second, service, revision): count
                for second, service, revision, count in connection.execute(TALLY).fetchall()}
-    return Judged(rows, rejects, firsts or [], passed, first, last, deploys, tallied)
+    return Judged(rows, rejects, firsts or [], passed, first, last, deploys, tallied,
+                  len(copied_rows) + len(copied_rejects), copied_rejects)
+
+
+def _find_copies(connection, stream, rejects: list[int]) -> tuple[list[int], set[int]]:
+    """The rows, and the rejects' line numbers, that are copies, decided by the Python reader's rule
+    on the lines that may be (`engine_copies`): read again from `stream`, which is then rewound."""
+    suspects = suspect_rows(connection)
+    if not suspects and len(rejects) < 2:
+        return [], set()
+    numbers = LineNumbers(rejects)
+    row_of = {numbers(row): row for row in suspects}
+    layout = lay_out(stream, sorted(set(row_of) | set(rejects)))
+    stream.seek(0)
+    texts = reread(stream, layout.offsets)
+    stream.seek(0)
+    copies = copies_among(texts, layout.offsets)
+    return sorted(row_of[line] for line in copies if line in row_of), {line for line in copies if line not in row_of}
 
 
 def _read_arguments(source: str, compressed: bool) -> list:
@@ -331,14 +359,17 @@ def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: 
     connection = judged = None
     try:
         connection = _connect()
-        judged = judge(connection, source, _is_gzip(source), prefilter in ("deploys", "requests"), prefilter == "requests")
+        judged = judge(connection, source, _is_gzip(source), prefilter in ("deploys", "requests"), prefilter == "requests",
+                       stream)
     except duckdb.Error:  # e.g. a gzip cut short: Python reads what it can and counts the rest
         judged = None
     try:
+        stream.seek(0)
         layout = None if judged is None else lay_out(stream, _wanted(judged))
         if judged is None or layout is None or not _adds_up(judged, layout):
             stream.seek(0)
-            yield from read_json_lines(stream, source, stats, prefilter)
+            unique = io.BufferedReader(UniqueEntries(stream, RecentKeys(), stats), _SCAN_CHUNK)
+            yield from read_json_lines(unique, source, stats, prefilter)
             return
         yield from _read_judged(candidates(connection, judged), stream, source, stats, prefilter, judged, layout)
     finally:
@@ -360,6 +391,10 @@ def _wanted(judged: Judged) -> list[int]:
 def _read_judged(rows: Iterator[tuple[int, object]], stream, source: str, stats: ReadStats, prefilter: str, judged: Judged,
                  layout: Layout) -> Iterator[LogRecord]:
     texts = reread(stream, layout.offsets)
+    for line in judged.copied_rejects:
+        texts[line] = None  # passed over as an empty line, as UniqueEntries empties a copy
+    if judged.copies:  # noted before any line is read, as UniqueEntries notes a chunk's copies before its lines
+        stats.notes[COPIES] += judged.copies
     cannot_matter = choose_prefilter(prefilter, indented=False)
     last = layout.lines
     for line, raw in heapq.merge(rows, sorted(texts.items(), key=itemgetter(0)), key=itemgetter(0)):
