@@ -305,11 +305,12 @@ def _choose_reader(stream, source: str, stats: ReadStats, hour: HourKeys | None 
 
 
 def prefilter_in_engine(source: str, head: bytes, stream) -> bool:
-    """Whether DuckDB passes over the healthy lines of this JSON-lines source (`engine.py`): a plain
-    local file, read as it is on disk (not gzip, which Gunzip undoes so that a cut file gives every
-    line before the cut; not UTF-16/32, which is transcoded), without a byte-order mark, as RCA_ENGINE
-    says (`engine.engine_reads`)."""
-    on_disk = isinstance(getattr(stream, "raw", None), io.FileIO)
+    """Whether DuckDB passes over the healthy lines of this JSON-lines source (`engine.py`): a local
+    file, read as it is on disk or gzipped (DuckDB inflates it; a cut or damaged one goes back to
+    the Python reader, which reads every line before the cut), not UTF-16/32 (transcoded), without a
+    byte-order mark, as RCA_ENGINE says (`engine.engine_reads`)."""
+    raw = getattr(stream, "raw", None)
+    on_disk = isinstance(raw, io.FileIO) or (isinstance(raw, Gunzip) and raw.reads_a_file())
     return on_disk and not head.startswith(b"\xef\xbb\xbf") and engine_reads(source)
 
 

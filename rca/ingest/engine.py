@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 
 from rca.ingest.engine_copies import COPY_KEY, copies_among, mark_copies, suspect_rows
+from rca.ingest.engine_passes import Passes
+from rca.ingest.gunzip import GZIP_MAGIC
 from rca.ingest.jsonlog import choose_prefilter, read_json_lines, read_line
 from rca.ingest.lines import MAX_LINE_BYTES, OVERLONG_REASON
 from rca.ingest.record import LogRecord
@@ -46,6 +48,8 @@ DEFAULT_MEMORY = "128MB"
 # Unless RCA_ENGINE says which, DuckDB reads a file this large or larger, Python a smaller one: below
 # it, importing DuckDB (~0.3 CPU-s) costs more than Python's reading (benchmarks/results/engine2-issue24.md).
 ENGINE_MIN_BYTES = 16 * 1024 * 1024
+# A gzipped export's lines are this many times its bytes, at least: JSON log lines compress 10-17×.
+GZIP_RATIO = 8
 LINE_LIMIT = 2 * 1024 * 1024  # longer lines are DuckDB's rejects, read again by Python (never over-long there)
 _SCAN_CHUNK = 1 << 22
 
@@ -59,11 +63,12 @@ def engine_name() -> str:
 def engine_reads(source: str) -> bool:
     """Whether DuckDB passes over this JSON-lines source's healthy lines: a local file it can open by
     its name (not one with glob characters, which it would expand), when RCA_ENGINE=duckdb, or by
-    default when the file is ENGINE_MIN_BYTES or larger. RCA_ENGINE=python is the way back."""
+    default when the file holds ENGINE_MIN_BYTES or more (a gzip file's bytes counted GZIP_RATIO
+    times). RCA_ENGINE=python is the way back."""
     chosen = engine_name()
     if chosen == "python" or not os.path.isfile(source) or any(char in source for char in "*?[{"):
         return False
-    if not chosen and os.path.getsize(source) < ENGINE_MIN_BYTES:
+    if not chosen and os.path.getsize(source) * (GZIP_RATIO if _is_gzip(source) else 1) < ENGINE_MIN_BYTES:
         return False
     return importlib.util.find_spec("duckdb") is not None  # a platform without its wheel reads in Python
 
@@ -239,12 +244,13 @@ class Judged:
     copied_rejects: set[int] = field(default_factory=set)  # line numbers of DuckDB's rejects that are copies
 
 
-def judge(connection, source: str, compressed: bool, deploys: bool, requests: bool = False, stream=None) -> Judged:
-    """What SQL tells of the file; with `stream` (the file's bytes, at its start, left there), the
+def judge(connection, source: str, compressed: bool, deploys: bool, requests: bool = False,
+          passes: Passes | None = None) -> Judged:
+    """What SQL tells of the file; with `passes` (the file's lines, for Python to read again), the
     copies of an entry already read are found (engine_copies.py) and left out of every count."""
     connection.execute(judged_sql(deploys, requests), _read_arguments(source, compressed))
     rejects = [line for (line,) in connection.execute("SELECT DISTINCT line FROM rejects ORDER BY line").fetchall()]
-    copied_rows, copied_rejects = _find_copies(connection, stream, rejects) if stream is not None else ([], set())
+    copied_rows, copied_rejects = _find_copies(connection, passes, rejects) if passes is not None else ([], set())
     mark_copies(connection, copied_rows)
     connection.execute(HANDED)
     rows, firsts, passed, first, last = connection.execute(SUMMARY).fetchall()[0]
@@ -254,18 +260,16 @@ def judge(connection, source: str, compressed: bool, deploys: bool, requests: bo
                   len(copied_rows) + len(copied_rejects), copied_rejects)
 
 
-def _find_copies(connection, stream, rejects: list[int]) -> tuple[list[int], set[int]]:
+def _find_copies(connection, passes: Passes, rejects: list[int]) -> tuple[list[int], set[int]]:
     """The rows, and the rejects' line numbers, that are copies, decided by the Python reader's rule
-    on the lines that may be (`engine_copies`): read again from `stream`, which is then rewound."""
+    on the lines that may be (`engine_copies`), read again by two passes over the file."""
     suspects = suspect_rows(connection)
     if not suspects and len(rejects) < 2:
         return [], set()
     numbers = LineNumbers(rejects)
     row_of = {numbers(row): row for row in suspects}
-    layout = lay_out(stream, sorted(set(row_of) | set(rejects)))
-    stream.seek(0)
-    texts = reread(stream, layout.offsets)
-    stream.seek(0)
+    layout = lay_out(passes.fresh(), sorted(set(row_of) | set(rejects)))
+    texts = reread(passes.fresh(), layout.offsets)
     copies = copies_among(texts, layout.offsets)
     return sorted(row_of[line] for line in copies if line in row_of), {line for line in copies if line not in row_of}
 
@@ -353,28 +357,39 @@ class EngineError(RuntimeError):
 
 def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: str) -> Iterator[LogRecord]:
     """`jsonlog.read_json_lines`, its healthy lines passed over in DuckDB: the same records, positions
-    and counts. Python reads the file itself when DuckDB fails or its lines do not add up."""
+    and counts. `stream` is the file's lines (gzip undone), read by Python when DuckDB fails (a gzip
+    cut short or damaged: the Python reader reads every line that inflates, and counts the cut) or
+    when its lines do not add up."""
     import duckdb
 
+    compressed = _is_gzip(source)
+    passes = Passes(stream, source, compressed)
     connection = judged = None
     try:
-        connection = _connect()
-        judged = judge(connection, source, _is_gzip(source), prefilter in ("deploys", "requests"), prefilter == "requests",
-                       stream)
-    except duckdb.Error:  # e.g. a gzip cut short: Python reads what it can and counts the rest
-        judged = None
-    try:
-        stream.seek(0)
-        layout = None if judged is None else lay_out(stream, _wanted(judged))
-        if judged is None or layout is None or not _adds_up(judged, layout):
-            stream.seek(0)
-            unique = io.BufferedReader(UniqueEntries(stream, RecentKeys(), stats), _SCAN_CHUNK)
-            yield from read_json_lines(unique, source, stats, prefilter)
+        try:
+            connection = _connect()
+            judged = judge(connection, source, compressed, prefilter in ("deploys", "requests"), prefilter == "requests",
+                           passes)
+        except duckdb.Error:
+            judged = None
+        layout = None if judged is None else lay_out(passes.fresh(), _wanted(judged))
+        if judged is None or layout is None or passes.damaged() or not _adds_up(judged, layout):
+            yield from _read_in_python(stream, source, stats, prefilter, compressed)
             return
-        yield from _read_judged(candidates(connection, judged), stream, source, stats, prefilter, judged, layout)
+        yield from _read_judged(candidates(connection, judged), passes.fresh(), source, stats, prefilter, judged, layout)
     finally:
+        passes.close()
         if connection is not None:
             connection.close()
+
+
+def _read_in_python(stream, source: str, stats: ReadStats, prefilter: str, compressed: bool) -> Iterator[LogRecord]:
+    """The file read as if the engine had never seen it: a plain file rewound (a gzip's stream was
+    never read: the engine's passes inflate their own), its copies passed over as UniqueEntries does."""
+    if not compressed:
+        stream.seek(0)
+    unique = io.BufferedReader(UniqueEntries(stream, RecentKeys(), stats), _SCAN_CHUNK)
+    yield from read_json_lines(unique, source, stats, prefilter)
 
 
 def _adds_up(judged: Judged, layout: Layout) -> bool:
@@ -419,4 +434,4 @@ def _read_judged(rows: Iterator[tuple[int, object]], stream, source: str, stats:
 
 def _is_gzip(source: str) -> bool:
     with open(source, "rb") as stream:
-        return stream.read(2) == b"\x1f\x8b"
+        return stream.read(2) == GZIP_MAGIC
