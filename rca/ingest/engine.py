@@ -45,6 +45,7 @@ from rca.ingest.unique import COPIES, RecentKeys, UniqueEntries
 ENGINE_VARIABLE = "RCA_ENGINE"  # "duckdb" or "python"; unset: see engine_reads
 MEMORY_VARIABLE = "RCA_ENGINE_MEMORY"  # DuckDB's memory limit, e.g. "512MB"
 DEFAULT_MEMORY = "128MB"
+THREADS_VARIABLE = "RCA_ENGINE_THREADS"  # DuckDB's threads; unset: every usable core (see share_cores)
 # Unless RCA_ENGINE says which, DuckDB reads a file this large or larger, Python a smaller one: below
 # it, importing DuckDB (~0.3 CPU-s) costs more than Python's reading (benchmarks/results/engine2-issue24.md).
 ENGINE_MIN_BYTES = 16 * 1024 * 1024
@@ -73,15 +74,33 @@ def engine_reads(source: str) -> bool:
     return importlib.util.find_spec("duckdb") is not None  # a platform without its wheel reads in Python
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, as `taskset` sets it), else the machine's."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def engine_threads() -> int:
+    """The threads DuckDB runs on: RCA_ENGINE_THREADS when it names a number (each worker of a pool
+    or a Dask cluster is given its share of the cores there, `share_cores`), else every usable core."""
+    chosen = os.environ.get(THREADS_VARIABLE, "").strip()
+    return int(chosen) if chosen.isdigit() and int(chosen) > 0 else usable_cores()
+
+
+def share_cores(sharing: int) -> None:
+    """In a worker process, one of `sharing` that run at once on this machine: its DuckDB runs on
+    its share of the cores (at least one), not on all of them, so that N workers do not start N × cores
+    threads that fight for the cores. A share the user set in RCA_ENGINE_THREADS is left as it is."""
+    os.environ.setdefault(THREADS_VARIABLE, str(max(1, usable_cores() // max(1, sharing))))
+
+
 def _connect():
     import duckdb
 
     spill = os.path.join(tempfile.gettempdir(), "rca-duckdb-spill")
-    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return duckdb.connect(config={
         "memory_limit": os.environ.get(MEMORY_VARIABLE) or DEFAULT_MEMORY,
         "temp_directory": spill,
-        "threads": max(1, threads),
+        "threads": engine_threads(),
         "preserve_insertion_order": True,
     })
 
