@@ -273,10 +273,22 @@ def judge(connection, source: str, compressed: bool, deploys: bool, requests: bo
     mark_copies(connection, copied_rows)
     connection.execute(HANDED)
     rows, firsts, passed, first, last = connection.execute(SUMMARY).fetchall()[0]
-    tallied = {(second, service, revision): count
-               for second, service, revision, count in connection.execute(TALLY).fetchall()}
+    tallied = _tally(connection)
     return Judged(rows, rejects, firsts or [], passed, first, last, deploys, tallied,
                   len(copied_rows) + len(copied_rejects), copied_rejects)
+
+
+def _tally(connection, batch: int = 65536) -> dict:
+    """The healthy requests counted in SQL, (second, service, revision) -> count, fetched a batch at a
+    time, each service and revision name held once: an export that spans many seconds has a key for
+    each (800k at 10M entries), and a fresh string per name and row cost ~100 MB there."""
+    tallied: dict = {}
+    names: dict = {}
+    result = connection.execute(TALLY)
+    while rows := result.fetchmany(batch):
+        for second, service, revision, count in rows:
+            tallied[second, names.setdefault(service, service), names.setdefault(revision, revision)] = count
+    return tallied
 
 
 def _find_copies(connection, passes: Passes, rejects: list[int]) -> tuple[list[int], set[int]]:
