@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from rca.analyze.mapping import Part, Partial, Scope, map_part
 from rca.errors import RcaError
+from rca.ingest.engine import share_cores
 
 LOCAL = "local:"  # `--dask local:N`: a LocalCluster of N worker processes on this machine
 CONNECT_SECONDS = 30
@@ -78,5 +79,33 @@ def cluster_size(client) -> int:
 def run_on_cluster(client, parts: list[Part], scope: Scope) -> list[Partial]:
     """The map of every part on the cluster, its partials returned in part order (as the merge
     wants them). `pure=False`: a bucket's objects may have changed since an earlier run."""
-    futures = client.map(map_part, parts, scope=scope, pure=False)
+    futures = client.map(map_part_sharing_cores, parts, scope=scope, sharing=tasks_per_host(client), pure=False)
     return client.gather(futures)
+
+
+def tasks_per_host(client) -> dict[str, int]:
+    """How many tasks run at once on each host of the cluster: its workers' threads together."""
+    sharing: dict[str, int] = {}
+    for address, info in client.scheduler_info().get("workers", {}).items():
+        host = info.get("host") or address
+        sharing[host] = sharing.get(host, 0) + int(info.get("nthreads") or 1)
+    return sharing
+
+
+def map_part_sharing_cores(part: Part, scope: Scope, sharing: dict[str, int]) -> Partial:
+    """`map_part` on a worker, its DuckDB on the worker's share of its host's cores (`sharing`: the
+    tasks that run at once on each host), not on all of them."""
+    share_cores(_tasks_here(sharing))
+    return map_part(part, scope)
+
+
+def _tasks_here(sharing: dict[str, int]) -> int:
+    """The tasks that run at once on this worker's host; every task of the cluster when it cannot tell."""
+    everywhere = sum(sharing.values()) or 1
+    try:
+        from distributed import get_worker
+
+        address = get_worker().address
+    except (ImportError, ValueError):  # not in a worker
+        return everywhere
+    return sharing.get(address.rsplit("://", 1)[-1].rsplit(":", 1)[0], everywhere)

@@ -86,13 +86,20 @@ class Exposures:
     def __init__(self, requests: SecondCounts | None, start: float, end: float):
         self.start, self.end = start, end
         self.time = Exposure(start, end)
-        self.by_service: dict[str | None, Exposure] = {}
-        if requests is not None:
-            self._tally(requests)
+        self._requests = requests
+        self._by_service: dict[str | None, Exposure] | None = None
 
-    def _tally(self, requests: SecondCounts) -> None:
+    @property
+    def by_service(self) -> dict[str | None, Exposure]:
+        """Made at the first question: a run with no group to weigh asks none, and never imports numpy."""
+        if self._by_service is None:
+            self._by_service = {} if self._requests is None else self._tally(self._requests)
+        return self._by_service
+
+    def _tally(self, requests: SecondCounts) -> dict[str | None, Exposure]:
         import numpy
 
+        made: dict[str | None, Exposure] = {}
         by_service: dict[str | None, dict[int, int]] = {}
         served: dict[str | None, int] = {}
         for (second, service, _revision, failed), count in requests.items():
@@ -105,7 +112,8 @@ class Exposures:
                 continue  # a load balancer's unnamed requests, or too few served to measure against
             ordered = sorted(counts)
             cumulative = numpy.cumsum([counts[second] for second in ordered]).astype(float)
-            self.by_service[service] = Exposure(self.start, self.end, numpy.array(ordered, dtype=numpy.int64), cumulative)
+            made[service] = Exposure(self.start, self.end, numpy.array(ordered, dtype=numpy.int64), cumulative)
+        return made
 
     def of(self, service: str | None) -> Exposure:
         """The service's request exposure, or time when its logs hold no requests."""

@@ -31,7 +31,7 @@ from rca.analyze.traffic import request_lane
 from rca.events.error_event import ErrorEvent, events_from_records, is_answer_unit, is_error_unit
 from rca.events.stitch import stitch
 from rca.ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
-from rca.ingest.engine import engine_reads
+from rca.ingest.engine import engine_reads, share_cores
 from rca.ingest.jsonlog import read_json_lines
 from rca.ingest.record import LogRecord
 from rca.ingest.shards import shard_groups, sink_hour
@@ -468,8 +468,16 @@ def run_parts(parts: list[Part], scope: Scope, workers: int) -> Iterator[Partial
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(workers, len(parts)), initializer=_leave_stops_to_the_parent) as pool:
+    processes = min(workers, len(parts))
+    with ProcessPoolExecutor(max_workers=processes, initializer=_start_worker, initargs=(processes,)) as pool:
         yield from pool.map(map_part, parts, itertools.repeat(scope))
+
+
+def _start_worker(processes: int) -> None:
+    """In each of `processes` workers: its DuckDB on its share of the cores (`engine.share_cores`),
+    and stops left to the parent."""
+    share_cores(processes)
+    _leave_stops_to_the_parent()
 
 
 def _leave_stops_to_the_parent() -> None:

@@ -290,12 +290,13 @@ def _choose_reader(stream, source: str, stats: ReadStats, hour: HourKeys | None 
     if kind == "json-array":
         return lambda prefilter: read_json_array(stream, source, stats, prefilter)
     if kind == "jsonl":
-        # DuckDB opens a plain file by its name and would not see the copies passed over: a sink's
-        # hour is read in Python so that its copies count once; copies in any other file are the engine's.
-        if hour is None and prefilter_in_engine(source, head, stream):
-            return lambda prefilter: (read_json_lines if prefilter == "off" else read_json_lines_in_engine)(
-                stream, source, stats, prefilter)
+        # DuckDB opens a plain file by its name, past UniqueEntries: a sink's hour is read in Python so
+        # that its copies count once across its shards; the engine finds a file's own copies itself
+        # (engine_copies.py), by the rule UniqueEntries applies.
         unique = io.BufferedReader(UniqueEntries(stream, hour or RecentKeys(), stats), SNIFF_BYTES)
+        if hour is None and prefilter_in_engine(source, head, stream):
+            return lambda prefilter: (read_json_lines(unique, source, stats, prefilter) if prefilter == "off"
+                                       else read_json_lines_in_engine(stream, source, stats, prefilter))
         return lambda prefilter: read_json_lines(unique, source, stats, prefilter)
     if kind == "csv":
         return lambda prefilter: read_csv(stream, source, stats)
@@ -310,16 +311,18 @@ def _choose_reader(stream, source: str, stats: ReadStats, hour: HourKeys | None 
 
 
 def prefilter_in_engine(source: str, head: bytes, stream) -> bool:
-    """Whether DuckDB passes over the healthy lines of this JSON-lines source (`engine.py`): a plain
-    local file, read as it is on disk (not gzip, which Gunzip undoes so that a cut file gives every
-    line before the cut; not UTF-16/32, which is transcoded), without a byte-order mark, as RCA_ENGINE
-    says (`engine.engine_reads`)."""
-    return on_disk(stream, head) and engine_reads(source)
+    """Whether DuckDB passes over the healthy lines of this JSON-lines source (`engine.py`): a local
+    file, read as it is on disk or gzipped (DuckDB inflates it; a cut or damaged one goes back to
+    the Python reader, which reads every line before the cut), not UTF-16/32 (transcoded), without a
+    byte-order mark, as RCA_ENGINE says (`engine.engine_reads`)."""
+    raw = getattr(stream, "raw", None)
+    gzipped = isinstance(raw, Gunzip) and raw.reads_a_file() and not head.startswith(UTF8_BOM)
+    return (on_disk(stream, head) or gzipped) and engine_reads(source)
 
 
 def on_disk(stream, head: bytes) -> bool:
     """The stream is a local file's bytes as they are on disk, as DuckDB reads it by its name."""
-    return isinstance(getattr(stream, "raw", None), io.FileIO) and not head.startswith(b"\xef\xbb\xbf")
+    return isinstance(getattr(stream, "raw", None), io.FileIO) and not head.startswith(UTF8_BOM)
 
 
 def _format_of(body: bytes, lines: list[bytes]) -> str:

@@ -26,23 +26,31 @@ from __future__ import annotations
 
 import heapq
 import importlib.util
+import io
 import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 
+from rca.ingest.engine_copies import COPY_KEY, copies_among, mark_copies, suspect_rows
+from rca.ingest.engine_passes import Passes
+from rca.ingest.gunzip import GZIP_MAGIC
 from rca.ingest.jsonlog import choose_prefilter, read_json_lines, read_line
 from rca.ingest.lines import MAX_LINE_BYTES, OVERLONG_REASON
 from rca.ingest.record import LogRecord
 from rca.ingest.stats import ReadStats
+from rca.ingest.unique import COPIES, RecentKeys, UniqueEntries
 
 ENGINE_VARIABLE = "RCA_ENGINE"  # "duckdb" or "python"; unset: see engine_reads
 MEMORY_VARIABLE = "RCA_ENGINE_MEMORY"  # DuckDB's memory limit, e.g. "512MB"
 DEFAULT_MEMORY = "128MB"
+THREADS_VARIABLE = "RCA_ENGINE_THREADS"  # DuckDB's threads; unset: every usable core (see share_cores)
 # Unless RCA_ENGINE says which, DuckDB reads a file this large or larger, Python a smaller one: below
 # it, importing DuckDB (~0.3 CPU-s) costs more than Python's reading (benchmarks/results/engine2-issue24.md).
 ENGINE_MIN_BYTES = 16 * 1024 * 1024
+# A gzipped export's lines are this many times its bytes, at least: JSON log lines compress 10-17×.
+GZIP_RATIO = 8
 LINE_LIMIT = 2 * 1024 * 1024  # longer lines are DuckDB's rejects, read again by Python (never over-long there)
 _SCAN_CHUNK = 1 << 22
 
@@ -56,24 +64,43 @@ def engine_name() -> str:
 def engine_reads(source: str) -> bool:
     """Whether DuckDB passes over this JSON-lines source's healthy lines: a local file it can open by
     its name (not one with glob characters, which it would expand), when RCA_ENGINE=duckdb, or by
-    default when the file is ENGINE_MIN_BYTES or larger. RCA_ENGINE=python is the way back."""
+    default when the file holds ENGINE_MIN_BYTES or more (a gzip file's bytes counted GZIP_RATIO
+    times). RCA_ENGINE=python is the way back."""
     chosen = engine_name()
     if chosen == "python" or not os.path.isfile(source) or any(char in source for char in "*?[{"):
         return False
-    if not chosen and os.path.getsize(source) < ENGINE_MIN_BYTES:
+    if not chosen and os.path.getsize(source) * (GZIP_RATIO if _is_gzip(source) else 1) < ENGINE_MIN_BYTES:
         return False
     return importlib.util.find_spec("duckdb") is not None  # a platform without its wheel reads in Python
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, as `taskset` sets it), else the machine's."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def engine_threads() -> int:
+    """The threads DuckDB runs on: RCA_ENGINE_THREADS when it names a number (each worker of a pool
+    or a Dask cluster is given its share of the cores there, `share_cores`), else every usable core."""
+    chosen = os.environ.get(THREADS_VARIABLE, "").strip()
+    return int(chosen) if chosen.isdigit() and int(chosen) > 0 else usable_cores()
+
+
+def share_cores(sharing: int) -> None:
+    """In a worker process, one of `sharing` that run at once on this machine: its DuckDB runs on
+    its share of the cores (at least one), not on all of them, so that N workers do not start N × cores
+    threads that fight for the cores. A share the user set in RCA_ENGINE_THREADS is left as it is."""
+    os.environ.setdefault(THREADS_VARIABLE, str(max(1, usable_cores() // max(1, sharing))))
 
 
 def _connect():
     import duckdb
 
     spill = os.path.join(tempfile.gettempdir(), "rca-duckdb-spill")
-    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return duckdb.connect(config={
         "memory_limit": os.environ.get(MEMORY_VARIABLE) or DEFAULT_MEMORY,
         "temp_directory": spill,
-        "threads": max(1, threads),
+        "threads": engine_threads(),
         "preserve_insertion_order": True,
     })
 
@@ -180,7 +207,8 @@ SELECT row_number() OVER () AS row, kind, CASE WHEN kind = 0 THEN raw END AS raw
             THEN regexp_extract(raw, '"k8s-pod/pod-template-hash": ?"([^"]{{0,64}})"', 1) END AS replica_set,
        CASE WHEN kind = 2 THEN epoch(strptime(left(f[{stamp}], 19), '%Y-%m-%dT%H:%M:%S'))::BIGINT END AS second,
        CASE WHEN kind > 0 THEN rpad(CASE WHEN strlen(f[{stamp}]) > 20 THEN substr(f[{stamp}], 21, strlen(f[{stamp}]) - 21)
-                                    ELSE '' END, 9, '0') END AS moment
+                                    ELSE '' END, 9, '0') END AS moment,
+       {copy_key}
 FROM (SELECT raw, f, service, CASE WHEN field_kind = 0 OR strlen(raw) >= {strict_below} OR {not_strict} THEN 0
                                    ELSE field_kind END AS kind
       FROM (SELECT raw, f, service, {kind} AS field_kind
@@ -215,7 +243,8 @@ def judged_sql(deploys: bool, requests: bool = False) -> str:
     revision = _either(f"f[{REVISION_NAME}]", [OTHER_REVISION_LABEL]) if deploys or requests else "NULL"
     return JUDGED.format(kind=kind_sql(requests), strict_below=STRICT_BELOW, not_strict=_not_strict(), revision=revision,
                          stamp=STAMP, status=STATUS, service=_either(f"f[{SERVICE_NAME}]", OTHER_SERVICE_LABELS),
-                         fields="[" + ", ".join(f"'{path}'" for path in FIELDS) + "]", lines=READ_LINES)
+                         fields="[" + ", ".join(f"'{path}'" for path in FIELDS) + "]", lines=READ_LINES,
+                         copy_key=COPY_KEY)
 
 
 @dataclass
@@ -230,16 +259,50 @@ class Judged:
     last: str | None
     deploys: bool
     requests: dict = field(default_factory=dict)  # (second, service, revision) -> healthy requests counted in SQL
+    copies: int = 0  # lines passed over as copies of an entry already read (unique.COPIES)
+    copied_rejects: set[int] = field(default_factory=set)  # line numbers of DuckDB's rejects that are copies
 
 
-def judge(connection, source: str, compressed: bool, deploys: bool, requests: bool = False) -> Judged:
+def judge(connection, source: str, compressed: bool, deploys: bool, requests: bool = False,
+          passes: Passes | None = None) -> Judged:
+    """What SQL tells of the file; with `passes` (the file's lines, for Python to read again), the
+    copies of an entry already read are found (engine_copies.py) and left out of every count."""
     connection.execute(judged_sql(deploys, requests), _read_arguments(source, compressed))
+    rejects = [line for (line,) in connection.execute("SELECT DISTINCT line FROM rejects ORDER BY line").fetchall()]
+    copied_rows, copied_rejects = _find_copies(connection, passes, rejects) if passes is not None else ([], set())
+    mark_copies(connection, copied_rows)
     connection.execute(HANDED)
     rows, firsts, passed, first, last = connection.execute(SUMMARY).fetchall()[0]
-    rejects = [line for (line,) in connection.execute("SELECT DISTINCT line FROM rejects ORDER BY line").fetchall()]
-    tallied = {(second, service, revision): count
-               for second, service, revision, count in connection.execute(TALLY).fetchall()}
-    return Judged(rows, rejects, firsts or [], passed, first, last, deploys, tallied)
+    tallied = _tally(connection)
+    return Judged(rows, rejects, firsts or [], passed, first, last, deploys, tallied,
+                  len(copied_rows) + len(copied_rejects), copied_rejects)
+
+
+def _tally(connection, batch: int = 65536) -> dict:
+    """The healthy requests counted in SQL, (second, service, revision) -> count, fetched a batch at a
+    time, each service and revision name held once: an export that spans many seconds has a key for
+    each (800k at 10M entries), and a fresh string per name and row cost ~100 MB there."""
+    tallied: dict = {}
+    names: dict = {}
+    result = connection.execute(TALLY)
+    while rows := result.fetchmany(batch):
+        for second, service, revision, count in rows:
+            tallied[second, names.setdefault(service, service), names.setdefault(revision, revision)] = count
+    return tallied
+
+
+def _find_copies(connection, passes: Passes, rejects: list[int]) -> tuple[list[int], set[int]]:
+    """The rows, and the rejects' line numbers, that are copies, decided by the Python reader's rule
+    on the lines that may be (`engine_copies`), read again by two passes over the file."""
+    suspects = suspect_rows(connection)
+    if not suspects and len(rejects) < 2:
+        return [], set()
+    numbers = LineNumbers(rejects)
+    row_of = {numbers(row): row for row in suspects}
+    layout = lay_out(passes.fresh(), sorted(set(row_of) | set(rejects)))
+    texts = reread(passes.fresh(), layout.offsets)
+    copies = copies_among(texts, layout.offsets)
+    return sorted(row_of[line] for line in copies if line in row_of), {line for line in copies if line not in row_of}
 
 
 def _read_arguments(source: str, compressed: bool) -> list:
@@ -325,25 +388,39 @@ class EngineError(RuntimeError):
 
 def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: str) -> Iterator[LogRecord]:
     """`jsonlog.read_json_lines`, its healthy lines passed over in DuckDB: the same records, positions
-    and counts. Python reads the file itself when DuckDB fails or its lines do not add up."""
+    and counts. `stream` is the file's lines (gzip undone), read by Python when DuckDB fails (a gzip
+    cut short or damaged: the Python reader reads every line that inflates, and counts the cut) or
+    when its lines do not add up."""
     import duckdb
 
+    compressed = _is_gzip(source)
+    passes = Passes(stream, source, compressed)
     connection = judged = None
     try:
-        connection = _connect()
-        judged = judge(connection, source, _is_gzip(source), prefilter in ("deploys", "requests"), prefilter == "requests")
-    except duckdb.Error:  # e.g. a gzip cut short: Python reads what it can and counts the rest
-        judged = None
-    try:
-        layout = None if judged is None else lay_out(stream, _wanted(judged))
-        if judged is None or layout is None or not _adds_up(judged, layout):
-            stream.seek(0)
-            yield from read_json_lines(stream, source, stats, prefilter)
+        try:
+            connection = _connect()
+            judged = judge(connection, source, compressed, prefilter in ("deploys", "requests"), prefilter == "requests",
+                           passes)
+        except duckdb.Error:
+            judged = None
+        layout = None if judged is None else lay_out(passes.fresh(), _wanted(judged))
+        if judged is None or layout is None or passes.damaged() or not _adds_up(judged, layout):
+            yield from _read_in_python(stream, source, stats, prefilter, compressed)
             return
-        yield from _read_judged(candidates(connection, judged), stream, source, stats, prefilter, judged, layout)
+        yield from _read_judged(candidates(connection, judged), passes.fresh(), source, stats, prefilter, judged, layout)
     finally:
+        passes.close()
         if connection is not None:
             connection.close()
+
+
+def _read_in_python(stream, source: str, stats: ReadStats, prefilter: str, compressed: bool) -> Iterator[LogRecord]:
+    """The file read as if the engine had never seen it: a plain file rewound (a gzip's stream was
+    never read: the engine's passes inflate their own), its copies passed over as UniqueEntries does."""
+    if not compressed:
+        stream.seek(0)
+    unique = io.BufferedReader(UniqueEntries(stream, RecentKeys(), stats), _SCAN_CHUNK)
+    yield from read_json_lines(unique, source, stats, prefilter)
 
 
 def _adds_up(judged: Judged, layout: Layout) -> bool:
@@ -360,6 +437,10 @@ def _wanted(judged: Judged) -> list[int]:
 def _read_judged(rows: Iterator[tuple[int, object]], stream, source: str, stats: ReadStats, prefilter: str, judged: Judged,
                  layout: Layout) -> Iterator[LogRecord]:
     texts = reread(stream, layout.offsets)
+    for line in judged.copied_rejects:
+        texts[line] = None  # passed over as an empty line, as UniqueEntries empties a copy
+    if judged.copies:  # noted before any line is read, as UniqueEntries notes a chunk's copies before its lines
+        stats.notes[COPIES] += judged.copies
     cannot_matter = choose_prefilter(prefilter, indented=False)
     last = layout.lines
     for line, raw in heapq.merge(rows, sorted(texts.items(), key=itemgetter(0)), key=itemgetter(0)):
@@ -384,4 +465,4 @@ def _read_judged(rows: Iterator[tuple[int, object]], stream, source: str, stats:
 
 def _is_gzip(source: str) -> bool:
     with open(source, "rb") as stream:
-        return stream.read(2) == b"\x1f\x8b"
+        return stream.read(2) == GZIP_MAGIC

@@ -55,6 +55,10 @@ class Gunzip(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def reads_a_file(self) -> bool:
+        """Whether the gzip is a file on disk (that DuckDB can open by its name), not a stream."""
+        return isinstance(getattr(self._raw, "raw", self._raw), io.FileIO)  # open(path, "rb") is buffered
+
     def readinto(self, buffer) -> int:
         while not self._ready and not self._ended:
             self._step()

@@ -31,6 +31,7 @@ _CHUNK = 1 << 20
 COPIES = "copies of an entry already read, passed over"  # the note that counts them
 DUPLICATE_WINDOW_BYTES = 1 << 20  # how far back a copy is looked for outside a sink's hour
 FORGET_AFTER = 1 << 14  # RecentKeys drops what is older than its window once it holds this many lines
+FORGET_BYTES = 4 * DUPLICATE_WINDOW_BYTES  # or lines this long together (held in full: see RecentKeys)
 _INSERT_ID = b'"insertId":"'
 
 
@@ -62,28 +63,32 @@ class HourKeys:
 
 
 class RecentKeys:
-    """The lines met in the last `window` bytes of one stream (as 64-bit hashes, with where each
-    began): a line with an insertId is a copy when the same line, kept or not, began within the
-    window before it. The decision reads only that window; what is older is forgotten now and then."""
+    """The lines met in the last `window` bytes of one stream, with where each began: a line with an
+    insertId is a copy when the same line, kept or not, began within the window before it. The lines
+    themselves are the keys, so that a hash two lines share is told apart by comparing them (a copy is
+    never decided on a hash alone). The decision reads only that window; what is older is forgotten
+    now and then, once FORGET_AFTER lines or FORGET_BYTES are held."""
 
     def __init__(self, window: int = DUPLICATE_WINDOW_BYTES) -> None:
         self.window = window
-        self.last: dict[int, int] = {}  # a line's hash -> where its latest copy began
+        self.last: dict[bytes, int] = {}  # a line -> where its latest copy began
+        self.held = 0  # bytes of the lines held, at most (a line met again is counted again)
 
     def empty_copies(self, lines: list[bytes], offset: int) -> int:
-        window, copies = self.window, 0
-        if len(self.last) > FORGET_AFTER:
-            self.last = {key: at for key, at in self.last.items() if offset - at <= window}
+        window, copies, start = self.window, 0, offset
+        if len(self.last) > FORGET_AFTER or self.held > FORGET_BYTES:
+            self.last = {line: at for line, at in self.last.items() if offset - at <= window}
+            self.held = sum(map(len, self.last))
         last = self.last
         seen = last.get
         for index, line in enumerate(lines):  # the hot path of every JSON-lines read: kept lean
-            key = hash(line)
-            before = seen(key)
+            before = seen(line)
             if before is not None and offset - before <= window and _INSERT_ID in line:
                 lines[index] = b""
                 copies += 1
-            last[key] = offset
+            last[line] = offset
             offset += len(line) + 1  # the line as read, not as emptied
+        self.held += offset - start
         return copies
 
 

@@ -92,13 +92,25 @@ def test_bad_lines_are_found_and_counted_as_python_counts_them(tmp_path, monkeyp
     assert 0 < decoded[0] < lines - 30  # the healthy lines never reached Python
 
 
-def test_a_gzip_export_is_read_alike_by_python(tmp_path, monkeypatch):
-    """The engine reads plain files as they are on disk; a gzip is undone by Gunzip (which gives every
-    line before a cut) and read in Python, whatever RCA_ENGINE says."""
+def test_a_gzip_export_is_read_by_the_engine_alike(tmp_path, monkeypatch, decoded):
+    """DuckDB inflates a whole gzip itself: the same records and counts, its healthy lines never in Python."""
     plain = tmp_path / "bad.jsonl"
     bad_export(plain)
     packed = tmp_path / "export.bin"  # told by its magic bytes, not its name
     packed.write_bytes(gzip.compress(plain.read_bytes()))
+    by_engine = read(packed, "duckdb", monkeypatch)
+    assert by_engine == read(packed, "python", monkeypatch)
+    assert 0 < decoded[0] < plain.read_bytes().count(b"\n") - 30
+
+
+@pytest.mark.parametrize("tail", [bytes(512), b"not gzip"])
+def test_a_gzip_duckdb_refuses_is_read_by_python_whole(tmp_path, monkeypatch, tail):
+    """Zero padding after the last member (which `gzip -dc` ignores) and stray bytes make DuckDB fail:
+    the Python reader reads the file instead, the padding ignored and the stray bytes counted."""
+    plain = tmp_path / "bad.jsonl"
+    bad_export(plain)
+    packed = tmp_path / "export.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()) + tail)
     assert read(packed, "duckdb", monkeypatch) == read(packed, "python", monkeypatch)
 
 
