@@ -97,12 +97,16 @@ def _connect():
     import duckdb
 
     spill = os.path.join(tempfile.gettempdir(), "rca-duckdb-spill")
-    return duckdb.connect(config={
+    connection = duckdb.connect(config={
         "memory_limit": os.environ.get(MEMORY_VARIABLE) or DEFAULT_MEMORY,
         "temp_directory": spill,
         "threads": engine_threads(),
         "preserve_insertion_order": True,
     })
+    # DuckDB draws a progress bar on stdout for a query slower than 2 s (a loaded machine, a Dask
+    # worker): into the report a user pipes (`--format json`). A session setting, not a config one.
+    connection.execute("SET enable_progress_bar = false")
+    return connection
 
 
 # One line of text: no delimiter, quote or escape, so that each line is one value whatever it holds.

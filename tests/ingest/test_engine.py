@@ -206,3 +206,12 @@ def test_duckdb_is_imported_only_when_it_reads(tmp_path, engine_name, imported):
     env = {**os.environ, "RCA_ENGINE": engine_name}
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, env=env, timeout=60, check=True)
     assert done.stdout.strip() == imported
+
+
+def test_the_engine_never_draws_a_progress_bar_into_stdout():
+    # DuckDB draws one on stdout for any query over 2 s, which lands inside `--format json` output.
+    connection = engine._connect()
+    try:
+        assert connection.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+    finally:
+        connection.close()
