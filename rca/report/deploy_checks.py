@@ -9,6 +9,7 @@ from rca.analyze.compare import Diff, GroupChange, Rate, ServiceTraffic, Side, c
 from rca.analyze.rates import ALPHA, FLOOR, POWER, RATIO, Rise
 from rca.analyze.verify import RootCheck, Verification, recovery_text, recovery_wait, root_wait
 from rca.events.redact import scrubber
+from rca.ingest import CUT_SHORT
 from rca.ingest.times import format_timestamp
 from rca.report.escape import md_code, md_text, printable
 
@@ -132,9 +133,18 @@ def _recovery(rise: Rise) -> dict:
 VERDICT_MARKS = {"fixed": "✅", "no change": "✅", "improved": "✅", "not fixed": "❌", "regressed": "❌", "too early": "⏳"}
 
 
+def partial_reason(report: dict) -> str | None:
+    """Why the verdict rests on part of the logs (a source that failed or was cut mid-read), or None:
+    a partial report says so in every format, never passing for a complete one (issue 29)."""
+    stats = report.get("stats") or {}
+    if not stats.get("errors") and not stats.get("notes", {}).get(CUT_SHORT):
+        return None
+    return "; ".join(stats.get("errors") or [CUT_SHORT])
+
+
 def diff_markdown(report: dict) -> str:
     lines = [f"# rca diff: {VERDICT_MARKS[report['verdict']]} {report['verdict']} (exit {report['exit_code']})", "",
-             md_text(report["reason"]), "",
+             *_partial_markdown(report), md_text(report["reason"]), "",
              f"- **before:** {_side_text(report['before'])}", f"- **after:** {_side_text(report['after'])}"]
     if report["service"]:
         lines.append(f"- **service:** {md_code(report['service'])}")
@@ -147,7 +157,7 @@ def verify_markdown(report: dict) -> str:
     incident = report["incident"]
     root = incident["root_cause"]
     lines = [f"# rca verify: {VERDICT_MARKS[report['verdict']]} {report['verdict']} (exit {report['exit_code']})", "",
-             md_text(report["reason"]), "",
+             *_partial_markdown(report), md_text(report["reason"]), "",
              f"- **incident {incident['number']}:** {md_code(incident['service'])} from {incident['onset']}" +
              (f", root cause {md_code(root['label'])}" if root else ", no root cause named"),
              f"- **remedy:** {md_text(report['remedy']['how'])} at {report['remedy']['time']}",
@@ -168,6 +178,11 @@ def verify_markdown(report: dict) -> str:
     lines += ["", *_groups_markdown(report["groups"], len(report["groups"]), "No other error group of the service on either side "
                                     "(the root cause and its symptoms are judged above)."), _method_line(report["method"])]
     return "\n".join(lines) + "\n"
+
+
+def _partial_markdown(report: dict) -> list[str]:
+    reason = partial_reason(report)
+    return [f"> **This report is partial:** {md_text(reason)}", ""] if reason else []
 
 
 def _side_text(side: dict) -> str:
@@ -227,5 +242,6 @@ def to_html(report: dict) -> str:
     as the dict is (diff_to_dict, verify_to_dict)."""
     from rca.report.html import _environment
 
-    page = _environment().get_template("deploy-check.html.j2").render(report=report, marks=VERDICT_MARKS, max_rows=MAX_ROWS)
+    page = _environment().get_template("deploy-check.html.j2").render(report=report, marks=VERDICT_MARKS, max_rows=MAX_ROWS,
+                                                                     partial=partial_reason(report))
     return printable(page)

@@ -50,3 +50,16 @@ def test_no_redact_and_escapes_reach_the_command_line(logs):
     assert masked.returncode == 1, err  # regressed: the cache's label doubled
     assert SECRET not in out + err and "\x1b" not in out + err
     assert "red\\x1b" in out and "red\\x1b" in err.splitlines()[-2] + err.splitlines()[-1]
+
+
+def test_a_check_read_from_a_cut_source_says_it_is_partial_in_every_format(found):
+    from rca.ingest import CUT_SHORT
+
+    whole = diff_to_dict(found)
+    assert all("partial" not in render(whole) for render in (to_markdown, to_html))
+    cut = diff_to_dict(found)
+    cut["stats"]["notes"][CUT_SHORT] = 1
+    cut["stats"]["errors"] = ["gs://bucket/logs.json: the storage server stopped answering after 1,024 of 9,000 bytes"]
+    for render in (to_markdown, to_html):
+        text = render(cut)
+        assert "This report is partial" in text and "stopped answering after 1,024 of 9,000 bytes" in text
