@@ -725,7 +725,7 @@ def watch(
                      endpoint=endpoint, state=state, once=once, rules=_load_rules_or_exit(rules_dirs or config.rules),
                      model=_load_model_or_exit(model_path), clock=clock_from(os.environ.get(CLOCK_VARIABLE)),
                      on_retry=lambda message, seconds: stderr.print(
-                         f"rca: warning: {message}; asking again in {seconds:.0f} s", markup=False),
+                         printable(f"rca: warning: {message}; asking again in {seconds:.0f} s"), markup=False),
                      redacted=not no_redact, timeout=timeout)
     stopped = _run_watch(runner, every, once)
     if stopped:
@@ -987,9 +987,9 @@ def main() -> None:
         with _stopping_anywhere():
             app()
     except RcaError as error:
-        stderr.print(f"rca: error: {error}", markup=False)
+        stderr.print(printable(f"rca: error: {error}"), markup=False)  # it may quote a name or a server's words
         raise SystemExit(error.exit_code) from None
     except OSError as error:  # a file the user named could not be read or written
         where = f"{error.filename}: " if error.filename else ""
-        stderr.print(f"rca: error: {where}{error.strerror or error}", markup=False)
+        stderr.print(printable(f"rca: error: {where}{error.strerror or error}"), markup=False)
         raise SystemExit(2) from None
