@@ -777,7 +777,7 @@ def _event_writer(out: Path | None, hook):
             raise RcaError(f"cannot write {out}: {error.strerror or error}") from None
 
     def emit(event: dict) -> None:
-        line = orjson.dumps(event) + b"\n"
+        line = json_printable(orjson.dumps(event)) + b"\n"  # a log's bidi or C1 characters reach no terminal
         sys.stdout.buffer.write(line)
         sys.stdout.flush()
         if out is not None:
