@@ -18,6 +18,7 @@ from rca.analyze.groups import Group
 from rca.analyze.incidents import Incident, cascade_between
 from rca.classify.rules import Cascade, fill_template
 from rca.events.frames import application_location
+from rca.events.redact import cut_between_words
 from rca.ingest.times import format_timestamp, parse_timestamp
 
 MAX_INSERT_IDS = 5
@@ -68,7 +69,7 @@ def evidence(group: Group, project: str | None) -> dict:
     item = {
         "group": group.label, "count": group.count,
         "first_seen": At(group.first_seen), "last_seen": At(group.last_seen),
-        "sample": event.text if len(event.text) < 4000 else event.text[:4000] + "\n…",
+        "sample": event.text if len(event.text) < 4000 else cut_between_words(event.text, 4000) + "\n…",
         "insert_ids": insert_ids,
         "records": [r.reference() for r in event.records[:3]],
     }
