@@ -255,31 +255,44 @@ class _Signalled(BaseException):
         self.name = name
 
 
+class _Stop:
+    """The handler _raising_on_stop sets: the first SIGINT or SIGTERM turns both off (one stop: a
+    second Ctrl-C does not break the cleanup) and raises _Signalled where the main thread is."""
+
+    def __init__(self, end_workers_first: bool):
+        self.end_workers_first = end_workers_first
+
+    def __call__(self, signum, frame):
+        for name in STOP_SIGNALS:
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)  # its workers' goodbyes are no error
+        if self.end_workers_first:
+            _end_worker_processes()
+        raise _Signalled(signal.Signals(signum).name)
+
+
 @contextlib.contextmanager
 def _raising_on_stop(end_workers_first: bool):
     """SIGINT and SIGTERM raise _Signalled in the main thread while in the block (elsewhere they
     cannot be handled, and the block runs as it is). With `end_workers_first` (a process pool, which
-    would wait for its running parts as it closes) the workers are ended before the raise."""
-
-    def stop(signum, frame):
-        for name in STOP_SIGNALS:  # one stop: a second Ctrl-C does not break the cleanup
-            signal.signal(getattr(signal, name), signal.SIG_IGN)
-        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)  # its workers' goodbyes are no error
-        if end_workers_first:
-            _end_worker_processes()
-        raise _Signalled(signal.Signals(signum).name)
-
+    would wait for its running parts as it closes) the workers are ended before the raise. Left by a
+    stop, the block gives back no outer _Stop (main's): that would re-arm the signals while the stop's
+    cleanup runs (workers ended, a watch's state saved), and a second Ctrl-C would cut it short."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():  # only the main thread may handle signals
         yield
         return
-    previous = {name: signal.signal(getattr(signal, name), stop) for name in STOP_SIGNALS}
+    previous = {name: signal.signal(getattr(signal, name), _Stop(end_workers_first)) for name in STOP_SIGNALS}
+    stopped = False
     try:
         yield
+    except _Signalled:
+        stopped = True
+        raise
     finally:
         for name, handler in previous.items():
-            signal.signal(getattr(signal, name), handler)
+            signal.signal(getattr(signal, name), signal.SIG_IGN if stopped and isinstance(handler, _Stop) else handler)
 
 
 @contextlib.contextmanager
@@ -712,7 +725,7 @@ def watch(
                      endpoint=endpoint, state=state, once=once, rules=_load_rules_or_exit(rules_dirs or config.rules),
                      model=_load_model_or_exit(model_path), clock=clock_from(os.environ.get(CLOCK_VARIABLE)),
                      on_retry=lambda message, seconds: stderr.print(
-                         f"rca: warning: {message}; asking again in {seconds:.0f} s", markup=False),
+                         printable(f"rca: warning: {message}; asking again in {seconds:.0f} s"), markup=False),
                      redacted=not no_redact, timeout=timeout)
     stopped = _run_watch(runner, every, once)
     if stopped:
@@ -764,7 +777,7 @@ def _event_writer(out: Path | None, hook):
             raise RcaError(f"cannot write {out}: {error.strerror or error}") from None
 
     def emit(event: dict) -> None:
-        line = orjson.dumps(event) + b"\n"
+        line = json_printable(orjson.dumps(event)) + b"\n"  # a log's bidi or C1 characters reach no terminal
         sys.stdout.buffer.write(line)
         sys.stdout.flush()
         if out is not None:
@@ -974,9 +987,9 @@ def main() -> None:
         with _stopping_anywhere():
             app()
     except RcaError as error:
-        stderr.print(f"rca: error: {error}", markup=False)
+        stderr.print(printable(f"rca: error: {error}"), markup=False)  # it may quote a name or a server's words
         raise SystemExit(error.exit_code) from None
     except OSError as error:  # a file the user named could not be read or written
         where = f"{error.filename}: " if error.filename else ""
-        stderr.print(f"rca: error: {where}{error.strerror or error}", markup=False)
+        stderr.print(printable(f"rca: error: {where}{error.strerror or error}"), markup=False)
         raise SystemExit(2) from None

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from rca.events.error_event import ErrorEvent
 from rca.events.frames import is_library_frame, module_of
 from rca.events.masks import mask
-from rca.events.redact import redact
+from rca.events.redact import cut_between_words, redact
 from rca.events.tracebacks import Frame
 
 # 3: standard-library frames named by their module (asyncio.runners) wherever Python is installed;
@@ -95,7 +95,7 @@ def fingerprint_of(event: ErrorEvent) -> Fingerprint:
             Component("route", path, True),
             Component("status", str(request.http_status), True),
         ], f"{request.http_method or ''} {path} {request.http_status}".strip())
-    return Fingerprint("message", [Component("message", _shown(event.message), True)], event.message[:MESSAGE_LIMIT])
+    return Fingerprint("message", [Component("message", _shown(event.message), True)], cut_between_words(event.message, MESSAGE_LIMIT))
 
 
 def fingerprint_key(event: ErrorEvent) -> str:
@@ -144,7 +144,7 @@ def _traceback_fingerprint(facts: _TracebackFacts) -> Fingerprint:
     components = [Component(*part) for part in _frame_parts(facts.type, facts.frames)]
     components.append(Component("message", facts.message[:MESSAGE_LIMIT * 2], False,
                                 "a traceback's frames identify the bug; its message carries ids", raw=True))
-    return Fingerprint("traceback", components, facts.label[:MESSAGE_LIMIT])
+    return Fingerprint("traceback", components, cut_between_words(facts.label, MESSAGE_LIMIT))
 
 
 @lru_cache(maxsize=1 << 14)  # an incident raises the same chain from the same frames thousands of times

@@ -18,6 +18,7 @@ from rca.analyze.groups import Group
 from rca.analyze.incidents import Incident, cascade_between
 from rca.classify.rules import Cascade, fill_template
 from rca.events.frames import application_location
+from rca.events.redact import cut_between_words
 from rca.ingest.times import format_timestamp, parse_timestamp
 
 MAX_INSERT_IDS = 5
@@ -68,7 +69,7 @@ def evidence(group: Group, project: str | None) -> dict:
     item = {
         "group": group.label, "count": group.count,
         "first_seen": At(group.first_seen), "last_seen": At(group.last_seen),
-        "sample": event.text if len(event.text) < 4000 else event.text[:4000] + "\n…",
+        "sample": event.text if len(event.text) < 4000 else cut_between_words(event.text, 4000) + "\n…",
         "insert_ids": insert_ids,
         "records": [r.reference() for r in event.records[:3]],
     }
@@ -111,7 +112,7 @@ def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequ
     if root is not None:
         because = _because(root, startup[:1] or unavailable[:1], cascades, {**root.classification.fields, "service": service})
         whys.append(_cause_why(root, incident, bool(startup), project, because))
-        whys.extend(_answered(_prompts(root, incident, code, first_number=len(whys) + 1), root, incident, project))
+        whys.extend(_rule_whys(root, incident, code, project, first_number=len(whys) + 1))
     else:
         whys.append(_no_cause_why(incident, service))
     if incident.onset_kind == "before-window":
@@ -192,23 +193,33 @@ def _answered(prompts: list[Why], root: Group, incident: Incident, project: str 
     return [Why(f"What changed before {incident.service or 'it'} began to fail?", answer, [item]), *prompts]
 
 
-def _prompts(root: Group, incident: Incident, code=None, first_number: int = 1) -> list[Why]:
-    """The whys the logs cannot answer, from the root cause's rule. What the logs do say is written under
-    the first of them (why `first_number`); the others point to it rather than repeat it."""
+def _rule_whys(root: Group, incident: Incident, code, project: str | None, first_number: int) -> list[Why]:
+    """The root cause rule's prompts, numbered from `first_number`, once a change on record has answered
+    the ones it answers (_answered). What the logs say is written under the first prompt still asked,
+    and only there: the others point to it by its number, counted after the answering (a change may
+    add a why before them, or answer the very prompt that would have held the facts). What --repo found
+    goes with those facts; the rule's remedy ends the last why, answered or not."""
+    rule = root.classification.rule
+    whys = _answered(_prompts(root), root, incident, project)
+    asked = [why for why in whys if why.prompt]
+    if asked:
+        held = first_number + whys.index(asked[0])
+        asked[0].parts = ["To be answered from the code and its history. ", *_logs_say(root, incident)]
+        for why in asked[1:]:
+            why.parts = [f"To be answered from the code and its history; what the logs say is under why {held}."]
+    if code is not None:  # the checkout answers the first prompt still asked, with evidence
+        _from_checkout(asked[0] if asked else whys[0], code)
+    if rule and rule.remedy:
+        whys[-1].parts.append(f" Remedy: {fill_template(rule.remedy, root.classification.fields)}")
+    return whys
+
+
+def _prompts(root: Group) -> list[Why]:
+    """The whys the logs cannot answer, from the root cause's rule (at most two), their answers to be
+    written once it is known which of them a change answers (_rule_whys)."""
     rule = root.classification.rule
     questions = rule.questions if rule else ["Which change introduced this failure?", "Why was it not caught before it reached users?"]
-    fields = root.classification.fields
-    whys: list[Why] = []
-    for question in questions[:2]:
-        answer: list[Segment] = (
-            ["To be answered from the code and its history. ", *_logs_say(root, incident)] if not whys else
-            [f"To be answered from the code and its history; what the logs say is under why {first_number}."])
-        whys.append(Why(fill_template(question, fields), answer, [], prompt=True))
-    if code is not None:  # the checkout answers the first of them, with evidence
-        _from_checkout(whys[0], code)
-    if rule and rule.remedy:
-        whys[-1].parts.append(f" Remedy: {fill_template(rule.remedy, fields)}")
-    return whys
+    return [Why(fill_template(question, root.classification.fields), [], [], prompt=True) for question in questions[:2]]
 
 
 def _logs_say(root: Group, incident: Incident) -> list[Segment]:

@@ -167,3 +167,14 @@ def scrubber(redacted: bool = True, pii: bool = False):
 
 def _same(value):
     return value
+
+
+def cut_between_words(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at its last whitespace, for a text kept cut before any
+    output redacts it (a group's label, a sample): a token cut in two is one no pattern knows (a URL's
+    password without its `@`), so a secret is kept whole or left out. A text with no whitespace that
+    early is cut where the limit falls."""
+    if len(text) <= limit:
+        return text
+    space = max(text.rfind(blank, 0, limit + 1) for blank in " \n\t")
+    return text[:space].rstrip() if space > 0 else text[:limit]
