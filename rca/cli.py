@@ -263,12 +263,22 @@ class _Stop:
         self.end_workers_first = end_workers_first
 
     def __call__(self, signum, frame):
+        import threading
+
         for name in STOP_SIGNALS:
             signal.signal(getattr(signal, name), signal.SIG_IGN)
         logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)  # its workers' goodbyes are no error
+        # A process pool's manager thread, finding its workers ended while the main thread cancels
+        # their futures, raises InvalidStateError on a cancelled one (CPython 3.11) and prints its
+        # traceback: the run is stopping, and says so in one line.
+        threading.excepthook = _silent_thread_exception
         if self.end_workers_first:
             _end_worker_processes()
         raise _Signalled(signal.Signals(signum).name)
+
+
+def _silent_thread_exception(arguments) -> None:
+    """Exceptions of other threads while the run stops: not shown (see _Stop)."""
 
 
 @contextlib.contextmanager
