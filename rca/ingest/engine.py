@@ -12,7 +12,8 @@ code on them (`jsonlog.read_line`, the byte prefilter included); the rest never 
   `ReadStats.requests`: the rates' denominators, without a record each.
 
 Deploys and the window still see what they saw: the first healthy line of each revision, the
-earliest request of each (service, revision) and the earliest and latest request are handed over.
+earliest request of each (service, revision), the earliest and latest request, and every passed line
+of the first and last seconds (dated exactly where the Python reader decodes them) are handed over.
 
 Why raw lines and not `read_ndjson` rows: a line keeps its number, and the lines DuckDB cannot read
 (invalid UTF-8, longer than LINE_LIMIT) are in its reject table with their byte offsets, where
