@@ -68,18 +68,33 @@ class SecondCounts:
         if len(self._pending) >= max(MIN_FLUSH, len(self.keys)):
             self._flush()
 
-    def add_counts(self, seconds: list[int], lane: tuple, counts: list[int]) -> None:
-        """Counts made elsewhere (the engine's per-second tallies) added in one sort: `counts[i]`
-        events in `seconds[i]`, each second a time a timestamp can be."""
+    def _number(self, lane: tuple) -> int:
         number = self._lane_ids.get(lane)
         if number is None:
             number = self._lane_ids[lane] = len(self.lanes)
             self.lanes.append(lane)
-        self._flush()
+        return number
+
+    def add_counts(self, seconds: list[int], lane: tuple, counts: list[int]) -> None:
+        """Counts made elsewhere added in one sort: `counts[i]` events in `seconds[i]`, each second a
+        time a timestamp can be."""
         np = _numpy()
-        added = np.array(seconds, dtype=np.int64) << LANE_BITS | number
+        seconds = np.asarray(seconds, dtype=np.int64)
+        self.add_columns([lane], seconds, np.zeros(len(seconds), np.int64), counts)
+
+    def add_columns(self, lanes: list[tuple], seconds, lane_numbers, counts) -> None:
+        """Counts made elsewhere (the engine's per-second tallies, as columns) added in one sort:
+        `counts[i]` events in `seconds[i]` of `lanes[lane_numbers[i]]`, each second a time a timestamp
+        can be. Only the lanes with a row are registered, in the order of their numbers."""
+        np = _numpy()
+        lane_numbers = np.asarray(lane_numbers, dtype=np.int64)
+        ours = np.zeros(len(lanes), np.int64)  # their numbers -> ours
+        for number in np.unique(lane_numbers).tolist():
+            ours[number] = self._number(lanes[number])
+        self._flush()
+        added = np.asarray(seconds, dtype=np.int64) << LANE_BITS | ours[lane_numbers]
         self.keys, self.counts = _summed(np.concatenate([self.keys, added]),
-                                         np.concatenate([self.counts, np.array(counts, dtype=np.int64)]))
+                                         np.concatenate([self.counts, np.asarray(counts, dtype=np.int64)]))
 
     def _flush(self) -> None:
         if isinstance(self.keys, array) and not self._pending:  # nothing added yet: numpy's empty arrays

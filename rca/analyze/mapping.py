@@ -36,7 +36,7 @@ from rca.ingest.jsonlog import read_json_lines
 from rca.ingest.record import LogRecord
 from rca.ingest.shards import shard_groups, sink_hour
 from rca.ingest.splits import join_split_entries
-from rca.ingest.stats import MAX_EXAMPLES_PER_REASON, ReadStats
+from rca.ingest.stats import MAX_EXAMPLES_PER_REASON, ReadStats, RequestTally, TallyColumns
 from rca.ingest.textengine import text_engine_reads
 from rca.ingest.textlog import read_text
 from rca.ingest.unique import RecentKeys, UniqueEntries
@@ -141,19 +141,31 @@ def _counting_requests(records: Iterable[LogRecord], tally: list[SecondCounts], 
 def _counting_tallied(stats: ReadStats, scope: Scope, tally: list[SecondCounts]) -> None:
     """Add the healthy requests the engine counted without decoding them (`ReadStats.requests`, none
     failed: their status is below 500) to the tally, as `_counting_requests` would have, and let
-    them go. Per second is exact within the scope: `map_inputs` asks for them only when the window's
-    ends fall on whole seconds."""
-    tallied, stats.requests = stats.requests, {}
-    by_lane: dict[tuple, tuple[list[int], list[int]]] = {}
-    for (second, service, revision), count in tallied.items():
-        if (scope.service is None or service == scope.service) and in_window(second, scope.since, scope.until):
-            seconds, counts = by_lane.setdefault((service, revision or None, False), ([], []))
-            seconds.append(second)
-            counts.append(count)
-    for lane, (seconds, counts) in by_lane.items():
+    them go: each file's columns in one step, never a Python object per row. Per second is exact
+    within the scope: `map_inputs` asks for them only when the window's ends fall on whole seconds."""
+    tallied, stats.requests = stats.requests, RequestTally()
+    for part in tallied.parts:
+        kept = _in_scope(part, scope)
+        if not kept.any():
+            continue
         if not tally:
             tally.append(SecondCounts())
-        tally[0].add_counts(seconds, lane, counts)
+        lanes = [(service, revision or None, False) for service, revision in part.lanes]
+        tally[0].add_columns(lanes, part.seconds[kept], part.lane[kept], part.counts[kept])
+
+
+def _in_scope(part: TallyColumns, scope: Scope):
+    """Which rows of the columns fall in the scope's window and service (a numpy mask)."""
+    kept = part.counts > 0
+    if scope.since is not None:
+        kept &= part.seconds >= scope.since
+    if scope.until is not None:
+        kept &= part.seconds < scope.until
+    if scope.service is not None:
+        import numpy
+
+        kept &= numpy.isin(part.lane, [n for n, (service, _) in enumerate(part.lanes) if service == scope.service])
+    return kept
 
 
 def _tally_mode(scope: Scope) -> str:
@@ -448,6 +460,7 @@ def merge_stats(into: ReadStats, other: ReadStats) -> None:
     into.sources.extend(other.sources)
     for stamp in (other.passed_first, other.passed_last):
         into.passed_over(stamp)
+    into.requests.extend(other.requests)  # columns not yet folded into a tally (the map folds its own)
 
 
 # ---- after the merge -------------------------------------------------------------------------------

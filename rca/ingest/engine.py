@@ -12,7 +12,8 @@ code on them (`jsonlog.read_line`, the byte prefilter included); the rest never 
   `ReadStats.requests`: the rates' denominators, without a record each.
 
 Deploys and the window still see what they saw: the first healthy line of each revision, the
-earliest request of each (service, revision) and the earliest and latest request are handed over.
+earliest request of each (service, revision), the earliest and latest request, and every passed line
+of the first and last seconds (dated exactly where the Python reader decodes them) are handed over.
 
 Why raw lines and not `read_ndjson` rows: a line keeps its number, and the lines DuckDB cannot read
 (invalid UTF-8, longer than LINE_LIMIT) are in its reject table with their byte offsets, where
@@ -39,7 +40,7 @@ from rca.ingest.gunzip import GZIP_MAGIC
 from rca.ingest.jsonlog import choose_prefilter, read_json_lines, read_line
 from rca.ingest.lines import MAX_LINE_BYTES, OVERLONG_REASON
 from rca.ingest.record import LogRecord
-from rca.ingest.stats import ReadStats
+from rca.ingest.stats import ReadStats, TallyColumns
 from rca.ingest.unique import COPIES, RecentKeys, UniqueEntries
 
 ENGINE_VARIABLE = "RCA_ENGINE"  # "duckdb" or "python"; unset: see engine_reads
@@ -225,6 +226,9 @@ FROM (SELECT raw, f, service, CASE WHEN field_kind = 0 OR strlen(raw) >= {strict
 # an error), and of the counted requests the earliest of each
 # (service, revision) and the earliest and latest overall, so that the deploy tracker sees every
 # time it would have seen (DeployTracker keeps the earliest record of a revision, and the window's ends).
+# And every passed row of the earliest and of the latest second: the window's ends are exact where
+# the Python reader decodes such a line (its byte prefilter keeps more than the fields do) and the
+# second where it passes one over too (`prefilter.stamp_in`); read_line decides as it does, line by line.
 HANDED = """CREATE TEMP TABLE handed AS SELECT DISTINCT row FROM (
     SELECT min({'s': stamp, 'm': moment, 'r': row}).r AS row FROM judged WHERE kind = 1 AND revision IS NOT NULL
            GROUP BY revision
@@ -232,13 +236,23 @@ HANDED = """CREATE TEMP TABLE handed AS SELECT DISTINCT row FROM (
     UNION ALL SELECT min({'s': second, 'm': moment, 'r': row}).r FROM judged WHERE kind = 2 AND revision IS NOT NULL
               GROUP BY service, revision
     UNION ALL SELECT min({'s': second, 'm': moment, 'r': row}).r FROM judged WHERE kind = 2
-    UNION ALL SELECT max({'s': second, 'm': moment, 'r': row}).r FROM judged WHERE kind = 2) WHERE row IS NOT NULL"""
+    UNION ALL SELECT max({'s': second, 'm': moment, 'r': row}).r FROM judged WHERE kind = 2
+    UNION ALL SELECT row FROM judged WHERE kind = 1
+              AND stamp IN (SELECT unnest([min(stamp), max(stamp)]) FROM judged WHERE kind = 1)) WHERE row IS NOT NULL"""
 SUMMARY = """SELECT count(*), (SELECT list(row ORDER BY row) FROM handed),
        count(*) FILTER (WHERE kind = 1 AND NOT handed), min(stamp) FILTER (WHERE kind = 1 AND NOT handed),
        max(stamp) FILTER (WHERE kind = 1 AND NOT handed)
 FROM (SELECT kind, stamp, row IN (SELECT row FROM handed) AS handed FROM judged)"""
-TALLY = """SELECT second, service, revision, count(*) FROM judged WHERE kind = 2 AND row NOT IN (SELECT row FROM handed)
-GROUP BY second, service, revision ORDER BY service, revision, second"""
+# The healthy requests counted in SQL, per second and (service, revision) lane, the lanes numbered:
+# fetched as three columns (`TallyColumns`), never a Python object per row.
+TALLY = """CREATE OR REPLACE TEMP TABLE tally AS
+SELECT service, revision, second, count(*)::BIGINT AS requests FROM judged
+WHERE kind = 2 AND row NOT IN (SELECT row FROM handed) GROUP BY service, revision, second"""
+TALLY_LANES = """CREATE OR REPLACE TEMP TABLE tally_lanes AS
+SELECT (row_number() OVER (ORDER BY service, revision) - 1)::BIGINT AS lane, service, revision
+FROM (SELECT DISTINCT service, revision FROM tally)"""
+TALLY_COLUMNS = """SELECT second, lane, requests FROM tally JOIN tally_lanes
+ON tally.service = tally_lanes.service AND tally.revision IS NOT DISTINCT FROM tally_lanes.revision"""
 # The text of the rows Python decides on, in file order.
 CANDIDATES = "SELECT row, raw FROM judged WHERE kind = 0"
 
@@ -259,10 +273,10 @@ class Judged:
     rejects: list[int]  # line numbers of the lines DuckDB could not read, in order
     firsts: list[int]  # row numbers of the healthy lines handed to Python all the same (see HANDED), in order
     passed: int  # healthy lines passed over in SQL
-    first: str | None  # their earliest and latest stamps, as `prefilter.stamp_in` cuts them
+    first: str | None  # their earliest and latest stamps, as `prefilter.stamp_in` cuts them (see HANDED)
     last: str | None
     deploys: bool
-    requests: dict = field(default_factory=dict)  # (second, service, revision) -> healthy requests counted in SQL
+    requests: TallyColumns | None = None  # the healthy requests counted in SQL
     copies: int = 0  # lines passed over as copies of an entry already read (unique.COPIES)
     copied_rejects: set[int] = field(default_factory=set)  # line numbers of DuckDB's rejects that are copies
 
@@ -277,22 +291,19 @@ def judge(connection, source: str, compressed: bool, deploys: bool, requests: bo
     mark_copies(connection, copied_rows)
     connection.execute(HANDED)
     rows, firsts, passed, first, last = connection.execute(SUMMARY).fetchall()[0]
-    tallied = _tally(connection)
+    tallied = _tally(connection) if requests else None
     return Judged(rows, rejects, firsts or [], passed, first, last, deploys, tallied,
                   len(copied_rows) + len(copied_rejects), copied_rejects)
 
 
-def _tally(connection, batch: int = 65536) -> dict:
-    """The healthy requests counted in SQL, (second, service, revision) -> count, fetched a batch at a
-    time, each service and revision name held once: an export that spans many seconds has a key for
-    each (800k at 10M entries), and a fresh string per name and row cost ~100 MB there."""
-    tallied: dict = {}
-    names: dict = {}
-    result = connection.execute(TALLY)
-    while rows := result.fetchmany(batch):
-        for second, service, revision, count in rows:
-            tallied[second, names.setdefault(service, service), names.setdefault(revision, revision)] = count
-    return tallied
+def _tally(connection) -> TallyColumns:
+    """The healthy requests counted in SQL, as columns (numpy's int64 arrays: DuckDB fills them in C)."""
+    connection.execute(TALLY)
+    connection.execute(TALLY_LANES)
+    lanes = [(service, revision) for service, revision in
+             connection.execute("SELECT service, revision FROM tally_lanes ORDER BY lane").fetchall()]
+    columns = connection.execute(TALLY_COLUMNS).fetchnumpy()
+    return TallyColumns(lanes, columns["second"], columns["lane"], columns["requests"])
 
 
 def _find_copies(connection, passes: Passes, rejects: list[int]) -> tuple[list[int], set[int]]:
@@ -460,9 +471,10 @@ def _read_judged(rows: Iterator[tuple[int, object]], stream, source: str, stats:
         record = read_line(raw, source, line, stats, cannot_matter)
         if record is not None:
             yield record
-    stats.records += judged.passed + sum(judged.requests.values())
-    for key, count in judged.requests.items():
-        stats.requests[key] = stats.requests.get(key, 0) + count
+    stats.records += judged.passed
+    if judged.requests is not None:
+        stats.records += int(judged.requests.counts.sum())
+        stats.requests.add(judged.requests)
     for stamp in (judged.first, judged.last):
         stats.passed_over(stamp.encode() if stamp else None)
 

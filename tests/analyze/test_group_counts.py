@@ -99,3 +99,18 @@ def test_a_run_that_finds_no_error_imports_neither_numpy_nor_the_model(tmp_path)
                          capture_output=True, text=True, check=True)
     assert '"groups": []' in run.stdout
     assert run.stderr.strip().splitlines()[-1] == "[]"
+
+
+@settings(max_examples=40, deadline=None)
+@given(additions, st.lists(st.tuples(st.integers(0, 2**33), st.integers(0, len(LANES) - 1), st.integers(1, 9)),
+                           max_size=200))
+def test_columns_added_count_what_their_rows_one_by_one_would(pairs, rows):
+    """The engine's tallies come as columns (second, lane number, count): added in one step to a tally
+    that already counted records, they give what adding each request alone gives, and only the lanes
+    with a row are registered."""
+    counts = counted(pairs)
+    seconds, numbers, how_many = (np.array([row[i] for row in rows], dtype=np.int64) for i in range(3))
+    counts.add_columns(LANES, seconds, numbers, how_many)
+    alone = counted(pairs + [(second, LANES[number]) for second, number, many in rows for _ in range(many)])
+    assert dict(counts.items()) == dict(alone.items())
+    assert set(counts.lanes) == {lane for _, lane in pairs} | {LANES[number] for _, number, _ in rows}

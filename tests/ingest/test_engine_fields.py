@@ -103,18 +103,52 @@ def test_requests_are_decoded_when_the_reader_is_not_asked_to_count_them(tmp_pat
     assert (records, stats) == read(path, "python", monkeypatch, mode="deploys")
 
 
+def healthy_line(stamp, payload):
+    return json.dumps({"severity": "INFO", "timestamp": stamp, "jsonPayload": payload,
+                       "resource": {"type": "cloud_run_revision", "labels": {"service_name": "api"}}}, separators=(",", ":"))
+
+
 def test_fields_decide_where_bytes_decided_otherwise(tmp_path, monkeypatch, decoded):
     """A healthy entry whose payload holds a `"status":503` of its own was decoded for that byte pattern;
-    on its fields it is a healthy INFO line, passed over. Neither gives an event."""
-    line = {"severity": "INFO", "timestamp": "2025-09-12T14:00:01Z", "jsonPayload": {"message": "upstream said", "status": 503},
-            "resource": {"type": "cloud_run_revision", "labels": {"service_name": "api"}}}
+    on its fields it is a healthy INFO line, passed over. Neither gives an event. (Plain healthy lines
+    before and after it: the lines of the window's first and last seconds go to Python, see below.)"""
+    nested = healthy_line("2025-09-12T14:00:01Z", {"message": "upstream said", "status": 503})
+    lines = [healthy_line("2025-09-12T14:00:00Z", {"message": "up"}), nested, healthy_line("2025-09-12T14:00:02Z", {})]
     path = tmp_path / "nested.jsonl"
-    path.write_text(json.dumps(line, separators=(",", ":")) + "\n")
+    path.write_text("\n".join(lines) + "\n")
     by_python = read(path, "python", monkeypatch)
     by_engine = read(path, "duckdb", monkeypatch)
-    assert len(by_python[0]) == 1 and by_engine[0] == [] and decoded == []
-    assert by_engine[1].records == by_python[1].records == 1
-    assert by_engine[1].passed_first == b"2025-09-12T14:00:01"
+    assert len(by_python[0]) == 1 and by_engine[0] == [] and nested.encode() + b"\n" not in decoded
+    assert by_engine[1].records == by_python[1].records == 3
+    assert by_engine[1].passed_first == by_python[1].passed_first == b"2025-09-12T14:00:00"
+
+
+def test_the_window_is_the_python_readers_to_the_nanosecond(tmp_path, monkeypatch):
+    """The first and last lines are healthy lines the engine passes over on their fields but the Python
+    reader decodes (a `"status":503` in the payload): its window is their exact stamps, and so is the
+    engine's, which hands the lines of the first and last seconds to Python's per-line code. A plain
+    healthy line in the first second, which both pass over, dates the start to its second in both."""
+    failing = {"message": "upstream said", "status": 503}
+    lines = [healthy_line("2025-09-12T14:00:00.030894Z", failing)]
+    lines += [healthy_line(f"2025-09-12T14:00:{n:02d}.5Z", {"message": f"ok {n}"}) for n in range(1, 40)]
+    lines += [healthy_line("2025-09-12T14:00:40.123456789Z", failing), healthy_line("2025-09-12T14:00:40.1Z", {})]
+    path = tmp_path / "edges.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    windows = {name: window_of(path, name, monkeypatch) for name in ("python", "duckdb")}
+    assert windows["duckdb"] == windows["python"] == (BASE + 0.030894, BASE + 40.123456)
+    path.write_text("\n".join([healthy_line("2025-09-12T14:00:00.9Z", {}), *lines]) + "\n")
+    windows = {name: window_of(path, name, monkeypatch) for name in ("python", "duckdb")}
+    assert windows["duckdb"] == windows["python"] == (BASE, BASE + 40.123456)
+
+
+def window_of(path, engine_name, monkeypatch):
+    """The report's window (its start and end, as `rca analyze` dates them) of the file read by one engine."""
+    from rca.analyze.analysis import _window
+    from rca.analyze.mapping import Scope, map_inputs, tracker_of
+
+    monkeypatch.setenv("RCA_ENGINE", engine_name)
+    partial = map_inputs([str(path)], Scope())
+    return _window(tracker_of(partial), partial.stats)
 
 
 @pytest.mark.parametrize("chosen,size,reads", [
