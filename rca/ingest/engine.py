@@ -94,7 +94,7 @@ def share_cores(sharing: int) -> None:
     os.environ.setdefault(THREADS_VARIABLE, str(max(1, usable_cores() // max(1, sharing))))
 
 
-def _connect():
+def connect():
     import duckdb
 
     spill = os.path.join(tempfile.gettempdir(), "rca-duckdb-spill")
@@ -285,7 +285,7 @@ def judge(connection, source: str, compressed: bool, deploys: bool, requests: bo
           passes: Passes | None = None) -> Judged:
     """What SQL tells of the file; with `passes` (the file's lines, for Python to read again), the
     copies of an entry already read are found (engine_copies.py) and left out of every count."""
-    connection.execute(judged_sql(deploys, requests), _read_arguments(source, compressed))
+    connection.execute(judged_sql(deploys, requests), read_arguments(source, compressed))
     rejects = [line for (line,) in connection.execute("SELECT DISTINCT line FROM rejects ORDER BY line").fetchall()]
     copied_rows, copied_rejects = _find_copies(connection, passes, rejects) if passes is not None else ([], set())
     mark_copies(connection, copied_rows)
@@ -320,7 +320,7 @@ def _find_copies(connection, passes: Passes, rejects: list[int]) -> tuple[list[i
     return sorted(row_of[line] for line in copies if line in row_of), {line for line in copies if line not in row_of}
 
 
-def _read_arguments(source: str, compressed: bool) -> list:
+def read_arguments(source: str, compressed: bool) -> list:
     return [source, "gzip" if compressed else "none", LINE_LIMIT]
 
 
@@ -413,13 +413,13 @@ def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: 
     connection = judged = None
     try:
         try:
-            connection = _connect()
+            connection = connect()
             judged = judge(connection, source, compressed, prefilter in ("deploys", "requests"), prefilter == "requests",
                            passes)
         except duckdb.Error:
             judged = None
-        layout = None if judged is None else lay_out(passes.fresh(), _wanted(judged))
-        if judged is None or layout is None or passes.damaged() or not _adds_up(judged, layout):
+        layout = None if judged is None else lay_out(passes.fresh(), wanted_lines(judged))
+        if judged is None or layout is None or passes.damaged() or not adds_up(judged, layout):
             yield from _read_in_python(stream, source, stats, prefilter, compressed)
             return
         yield from _read_judged(candidates(connection, judged), passes.fresh(), source, stats, prefilter, judged, layout)
@@ -438,12 +438,12 @@ def _read_in_python(stream, source: str, stats: ReadStats, prefilter: str, compr
     yield from read_json_lines(unique, source, stats, prefilter)
 
 
-def _adds_up(judged: Judged, layout: Layout) -> bool:
+def adds_up(judged: Judged, layout: Layout) -> bool:
     """DuckDB's rows and rejects are the file's lines as Python splits them (`\r` splits in DuckDB only)."""
     return not layout.carriage_return and layout.lines == judged.rows + len(judged.rejects)
 
 
-def _wanted(judged: Judged) -> list[int]:
+def wanted_lines(judged: Judged) -> list[int]:
     """The lines Python reads from the file itself: DuckDB's rejects and each revision's first line."""
     numbers = LineNumbers(judged.rejects)
     return sorted({numbers(row) for row in judged.firsts} | set(judged.rejects))

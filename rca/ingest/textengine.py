@@ -37,14 +37,14 @@ from rca.ingest.engine import (
     OVERLONG,
     READ_LINES,
     Judged,
-    _adds_up,
-    _connect,
-    _read_arguments,
-    _wanted,
+    adds_up,
     candidates,
+    connect,
     engine_reads,
     lay_out,
+    read_arguments,
     reread,
+    wanted_lines,
 )
 from rca.ingest.lines import OVERLONG_REASON
 from rca.ingest.record import ERROR_RANK, LEVEL_ALIASES, SEVERITY_RANK, LogRecord
@@ -156,7 +156,7 @@ def text_engine_reads(source: str) -> bool:
 def judge_text(connection, source: str) -> Judged | None:
     """What SQL tells of the file, or None when Python must read it whole (see the module's docstring)."""
     connection.execute(MACROS)
-    connection.execute(judged_sql(), _read_arguments(source, False))
+    connection.execute(judged_sql(), read_arguments(source, False))
     unsure, steps_back = connection.execute(DOUBTS).fetchall()[0]
     if unsure or steps_back:
         return None
@@ -173,13 +173,13 @@ def read_text_in_engine(stream, source: str, stats: ReadStats) -> Iterator[LogRe
 
     connection = judged = None
     try:
-        connection = _connect()
+        connection = connect()
         judged = judge_text(connection, source)
     except duckdb.Error:  # a file DuckDB cannot read at all: Python reads what it can and counts the rest
         judged = None
     try:
-        layout = None if judged is None else lay_out(stream, _wanted(judged))
-        if judged is None or layout is None or not _adds_up(judged, layout):
+        layout = None if judged is None else lay_out(stream, wanted_lines(judged))
+        if judged is None or layout is None or not adds_up(judged, layout):
             stream.seek(0)
             yield from read_text(stream, source, stats)
             return

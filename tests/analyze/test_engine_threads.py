@@ -23,11 +23,11 @@ def threads_of(connection) -> int:
 
 def test_duckdb_runs_on_the_threads_the_variable_names(monkeypatch):
     monkeypatch.setenv(engine.THREADS_VARIABLE, "1")
-    assert threads_of(engine._connect()) == 1
+    assert threads_of(engine.connect()) == 1
     monkeypatch.delenv(engine.THREADS_VARIABLE)
-    assert threads_of(engine._connect()) == engine.usable_cores()
+    assert threads_of(engine.connect()) == engine.usable_cores()
     monkeypatch.setenv(engine.THREADS_VARIABLE, "many")  # not a number: every core, as unset
-    assert threads_of(engine._connect()) == engine.usable_cores()
+    assert threads_of(engine.connect()) == engine.usable_cores()
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def recorded(tmp_path, monkeypatch):
     """The threads setting of every DuckDB connection the engine opens, in any process forked from
     this one (a pool's workers), appended to a file."""
     record = tmp_path / "threads.txt"
-    original = engine._connect
+    original = engine.connect
 
     def connect():
         connection = original()
@@ -43,7 +43,7 @@ def recorded(tmp_path, monkeypatch):
             out.write(f"{threads_of(connection)}\n")
         return connection
 
-    monkeypatch.setattr(engine, "_connect", connect)
+    monkeypatch.setattr(engine, "connect", connect)
     monkeypatch.setenv("RCA_ENGINE", "duckdb")
     monkeypatch.delenv(engine.THREADS_VARIABLE, raising=False)
     return record

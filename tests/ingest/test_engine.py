@@ -165,7 +165,7 @@ def test_each_revision_keeps_its_first_healthy_line(tmp_path, monkeypatch):
 def test_sql_passes_over_exactly_the_lines_python_passes_over(tmp_path, line):
     path = tmp_path / "one.jsonl"
     path.write_bytes(line + b"\n")
-    connection = engine._connect()
+    connection = engine.connect()
     try:
         judged = engine.judge(connection, str(path), compressed=False, deploys=False)
     finally:
@@ -210,7 +210,7 @@ def test_duckdb_is_imported_only_when_it_reads(tmp_path, engine_name, imported):
 
 def test_the_engine_never_draws_a_progress_bar_into_stdout():
     # DuckDB draws one on stdout for any query over 2 s, which lands inside `--format json` output.
-    connection = engine._connect()
+    connection = engine.connect()
     try:
         assert connection.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
     finally:
