@@ -332,6 +332,9 @@ def default_model_path() -> Path:
     digest.update(FEATURES.encode())
     for table in sorted(signal_reader.knowledge_dir().glob("*.yaml")):  # the signal features read the tables
         digest.update(table.read_bytes())
+    # the threshold is tuned on what the shipped rule packs claim: a pack edited is a new model too
+    for pack in sorted(signal_reader.knowledge_dir().parent.glob("*.yaml")):
+        digest.update(pack.read_bytes())
     return cache_dir() / f"model-{digest.hexdigest()[:16]}.skops"
 
 

@@ -74,3 +74,21 @@ def test_a_new_wording_or_structure_takes_its_class(text, cls):
 ])
 def test_a_plain_bug_or_a_near_miss_stays_unknown(text):
     assert rules_say(text) == "unknown"
+
+
+def test_an_edited_rule_pack_is_a_new_default_model(tmp_path, monkeypatch):
+    """The model's threshold is tuned on what the rules claim, so the cache key holds the packs: a model
+    trained while a rule claimed the corpus's Cloud Run rows kept its 0.85 threshold after the rule was
+    narrowed (before: the key held the knowledge tables only)."""
+    import shutil
+
+    from rca.classify import model, signals
+
+    packs = tmp_path / "packs"
+    shutil.copytree(signals.knowledge_dir().parent, packs)
+    monkeypatch.setattr(signals, "knowledge_dir", lambda: packs / "knowledge")
+    monkeypatch.setenv("RCA_CACHE_DIR", str(tmp_path / "cache"))
+    before = model.default_model_path()
+    pack = packs / "startup_failure.yaml"
+    pack.write_text(pack.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert model.default_model_path() != before
