@@ -231,6 +231,8 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     else:  # a log line: exceptions named where a line prints them (`pkg.Error: message`)
         names = [m.group(1) for m in exception_names(text) if text[m.end():m.end() + 1] in (":", "") or
                  text[m.start() - 1:m.start()] in ("(", "<", "'")]
+    if ORIGINAL_MARK in text:
+        names = _original_first(text, names)
     errnos = []
     if _may_name_errno(text):
         for match in ERRNO_NUMBER.finditer(text):
@@ -284,6 +286,17 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
         reported=_unique(reported),
         database=_names_a_database(text, held),
     )
+
+
+# SQLAlchemy names the exception that broke a session inside the later error's message: that one is the
+# innermost cause (a UniqueViolation behind a rolled-back session is a data bug, not a session failure)
+ORIGINAL_MARK = "Original exception was: ("
+ORIGINAL_EXCEPTION = re.compile(r"Original exception was: \(([A-Za-z_][\w.]*)\)")
+
+
+def _original_first(text: str, names: list[str]) -> list[str]:
+    originals = [m.group(1) for m in ORIGINAL_EXCEPTION.finditer(text)]
+    return originals + [name for name in names if name not in originals]
 
 
 def _runtime_statuses(text: str, statuses: tuple[str, ...], go_status: bool) -> tuple[list[str], list[str]]:

@@ -161,6 +161,12 @@ def test_snippets_output_shape_and_accuracy(tmp_path):
             if isinstance(item, str):  # --snippets takes text; record-shaped items are covered above
                 labels[len(lines)] = label
                 lines.append(json.dumps({"id": len(lines), "text": item}))
+    # a settings model's validation errors: no rule names them, the model does (so the hybrid's second
+    # step is exercised however many of the fixture's wordings the rules have learnt since)
+    labels[len(lines)] = "config_error"
+    lines.append(json.dumps({"id": len(lines), "text": "app: error: 2 validation errors for Settings\ndatabase_url\n"
+                             "  Field required [type=missing, input_value={}, input_type=dict]\nsecret_key\n"
+                             "  Field required [type=missing, input_value={}, input_type=dict]"}))
     path = tmp_path / "snippets.jsonl"
     path.write_text("\n".join(lines) + "\n")
     for model, least_correct, methods in (("none", 0.9, {"rule", "none"}), ("default", 0.95, {"rule", "model", "none"})):

@@ -129,7 +129,9 @@ def test_the_symptom_entries_are_the_symptom_classes_only_where_meant():
                         "load-balancer-no-healthy-upstream", "uptime-monitor-down", "container-exit-nonzero",
                         # issue 28, third pass: platform symptoms read from new real texts
                         "heroku-dyno-crashed-on-start", "heroku-boot-timeout", "app-engine-server-error-page",
-                        "nginx-own-error-page", "spring-boot-failed-to-start"}
+                        "nginx-own-error-page", "spring-boot-failed-to-start",
+                        # issue 28, fourth pass: the service's own server pages
+                        "nginx-own-error-page-as-text", "nginx-default-50x-page", "apache-own-503-page"}
 
 
 def test_the_module_table_names_no_common_local_variable():
