@@ -367,3 +367,9 @@ def test_any_json_value_in_any_field_is_read_or_counted(tmp_path, entries):
     records, stats = read(path, rca.ReadStats())
     assert stats.records == len(lines) == sum(r.parts for r in records) + stats.skipped_total  # split parts joined
     rca.read_events(path, rca.ReadStats())  # and the events after them: no crash either
+
+
+def test_the_format_sniffed_for_byte_ranges_keeps_a_lone_bom_byte_as_text():
+    # The byte-range planner sniffs as the reader does: 0xEF alone is a (bad) line, not a BOM to strip.
+    assert rca.ingest.sniff_format(b"\xef\n") == "text"
+    assert rca.ingest.sniff_format(b"\xef\xbb\xbf \n") is None

@@ -30,7 +30,7 @@ from rca.analyze.groups import DeployTracker, Group, by_first_seen, group_events
 from rca.analyze.traffic import request_lane
 from rca.events.error_event import ErrorEvent, events_from_records, is_answer_unit, is_error_unit
 from rca.events.stitch import stitch
-from rca.ingest import GZIP_MAGIC, iter_records, iter_sink_records, sniff_format
+from rca.ingest import GZIP_MAGIC, UTF8_BOM, iter_records, iter_sink_records, sniff_format
 from rca.ingest.engine import engine_reads, share_cores
 from rca.ingest.jsonlog import read_json_lines
 from rca.ingest.record import LogRecord
@@ -379,7 +379,7 @@ def _splittable(path: str) -> str | None:
             head = stream.read(1 << 16)
     except OSError:
         return None
-    if head[:2] == GZIP_MAGIC or head.startswith(b"\xef\xbb\xbf"):
+    if head[:2] == GZIP_MAGIC or head.startswith(UTF8_BOM):
         return None
     kind = sniff_format(head)
     return kind if kind in ("jsonl", "text") else None

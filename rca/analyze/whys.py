@@ -74,10 +74,15 @@ def evidence(group: Group, project: str | None) -> dict:
         "records": [r.reference() for r in event.records[:3]],
     }
     if project and insert_ids:
-        query = " OR ".join(f'insertId="{i}"' for i in insert_ids)
-        item["link"] = (f"https://console.cloud.google.com/logs/query;query={quote(query)};"
-                        f"cursorTimestamp={format_timestamp(group.first_seen)}?project={project}")
+        item["link"] = explorer_link(insert_ids, group.first_seen, project)
     return item
+
+
+def explorer_link(insert_ids: list[str], moment: float, project: str) -> str:
+    """The Logs Explorer query that shows these entries, its cursor at `moment`."""
+    query = " OR ".join(f'insertId="{i}"' for i in insert_ids)
+    return (f"https://console.cloud.google.com/logs/query;query={quote(query)};"
+            f"cursorTimestamp={format_timestamp(moment)}?project={project}")
 
 
 def five_whys(incident: Incident, project: str | None, code=None, cascades: Sequence[Cascade] = ()) -> list[Why]:
@@ -161,14 +166,12 @@ def change_evidence(change: Change, project: str | None) -> dict:
     """A change as the evidence of a why: its audit entry, shaped as a group's evidence is (one record),
     with the change itself under `change`."""
     record = change.record
-    moment = format_timestamp(change.time)
     item = {"group": f"{change.kind} change: {change.summary}", "count": 1,
             "first_seen": At(change.time), "last_seen": At(change.time),
             "sample": record.text, "insert_ids": [record.insert_id] if record.insert_id else [],
             "records": [record.reference()], "change": change.as_dict()}
     if project and record.insert_id:
-        query = quote('insertId="' + record.insert_id + '"')
-        item["link"] = f"https://console.cloud.google.com/logs/query;query={query};cursorTimestamp={moment}?project={project}"
+        item["link"] = explorer_link([record.insert_id], change.time, project)
     return item
 
 

@@ -273,8 +273,7 @@ def _choose_reader(stream, source: str, stats: ReadStats, hour: HourKeys | None 
     """The reader of the source's format; for JSON lines, one that passes over the copies of an entry
     already read (`unique.py`): those `hour` holds, for a sink's shards, else those of the recent past."""
     head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
-    # The BOM is stripped as one sequence: a lone 0xEF byte (invalid UTF-8) is a line to count, not padding.
-    body = head.removeprefix(UTF8_BOM).lstrip(b" \t\r\n")
+    body = _sniffed_body(head)
     if not body:
         stats.note("empty source", source, 0)
         return None
@@ -346,13 +345,19 @@ def sniff_format(head: bytes) -> str | None:
     """The format of a source from its first bytes (gzip already undone): "json-array", "jsonl",
     "journal-json", "journal" (journalctl's text outputs and syslog), "csv" or "text"; None for an empty or binary one. What a reader is chosen by, for a caller that
     cuts a file in byte ranges and reads each with the same reader."""
-    body = head[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
+    body = _sniffed_body(head)
     if not body:
         return None
     lines = body[:8192].split(b"\n")[:50]
     if _is_binary(lines) and not any(_looks_like_entry(line) for line in lines):
         return None
     return _format_of(body, lines)
+
+
+def _sniffed_body(head: bytes) -> bytes:
+    """The head a format is told by: its BOM (stripped as one sequence: a lone 0xEF byte is invalid
+    UTF-8, a line to count, not padding) and leading blank space left out."""
+    return head[:SNIFF_BYTES].removeprefix(UTF8_BOM).lstrip(b" \t\r\n")
 
 
 def _is_binary(lines: list[bytes]) -> bool:
