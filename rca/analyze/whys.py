@@ -23,7 +23,27 @@ from rca.ingest.times import format_timestamp, parse_timestamp
 
 MAX_INSERT_IDS = 5
 # A rule's question that asks whether something changed: the logs answer it when a change is on record.
-ASKS_FOR_CHANGE = re.compile(r"(?i)\bchange|restart|failover|maintenance|rotat|updated")
+ASKS_FOR_CHANGE = re.compile(r"(?i)\b(?:chang\w*|restart\w*|failover|maintenance|rotat\w*|updated)\b")
+# What a prompt asks about, by its words, and the kinds of change on record (rca.ingest.audit) that can
+# answer it: a password or a role is answered by an IAM or secret change, not by a new image; a database's
+# restart or failover by a Cloud SQL operation or a redeploy, not by an IAM binding. A prompt that names
+# none of these topics and asks whether something changed is answered by any change.
+CHANGE_TOPICS: tuple[tuple[re.Pattern, frozenset[str]], ...] = (
+    (re.compile(r"(?i)\b(?:restart\w*|failover|fail over|maintenance)\b"), frozenset({"database", "deploy", "config", "job"})),
+    (re.compile(r"(?i)\b(?:credentials?|passwords?|grants?|roles?|bindings?|token'?s?|keys?|secrets?|permissions?)\b"),
+     frozenset({"iam", "secret"})),
+    (re.compile(r"(?i)\b(?:configuration|environment|deployment|image|dependency|code|wheel|python version|host|port|"
+                r"address|dns|network)\b"), frozenset({"deploy", "config", "job", "secret"})),
+)
+
+
+def answers(change_kind: str, question: str) -> bool:
+    """Whether a change of this kind answers a prompt: it asks what changed, and what it asks about
+    (CHANGE_TOPICS) is something such a change can alter."""
+    if not ASKS_FOR_CHANGE.search(question):
+        return False
+    kinds = [kinds for pattern, kinds in CHANGE_TOPICS if pattern.search(question)]
+    return not kinds or any(change_kind in allowed for allowed in kinds)
 
 
 @dataclass(frozen=True)
@@ -188,7 +208,7 @@ def _answered(prompts: list[Why], root: Group, incident: Incident, project: str 
               f"{who}, {lead:.0f}s before the first {root.label.split(':')[0]} "
               f"({change.method or change.kind}; {change.record.source}:{change.record.position})."]
     item = change_evidence(change, project)
-    asked = [why for why in prompts if ASKS_FOR_CHANGE.search(why.question)]
+    asked = [why for why in prompts if answers(change.kind, why.question)]
     for why in asked:
         why.parts, why.evidence, why.prompt = list(answer), [item], False
     if asked:

@@ -77,3 +77,35 @@ def test_a_change_answering_the_last_prompt_keeps_the_rules_remedy(env_change):
     assert last.answer.endswith(" Remedy: Set INVOICE_SIGNING_KEY for the service, or read it with a default "
                                 "(`os.environ.get`) if it is optional.")
     check_pointers(env_change.whys[0])
+
+
+def test_a_change_answers_only_the_prompts_about_what_it_can_alter(env_change):
+    """An env update of the service cannot have changed a password or a role binding: a prompt asking
+    that stays a prompt, and the change comes first as a why of its own (before, any prompt with the
+    word "change" in it took the env update as its answer)."""
+    whys = whys_asking(env_change, ["Did the credentials, the role bindings or the token's lifetime change?", OTHER])
+    changed = [why for why in whys if why.question.startswith("What changed before")]
+    assert len(changed) == 1 and changed[0].answer.startswith("Yes: configuration of service"), [w.question for w in whys]
+    credentials = next(why for why in whys if why.question.startswith("Did the credentials"))
+    assert credentials.prompt and not credentials.answer.startswith("Yes:")
+    check_pointers(whys)
+
+
+@pytest.mark.parametrize(("kind", "question", "expected"), [
+    ("iam", "Was the database reachable and accepting connections at the time (restarts, failover, maintenance)?", False),
+    ("database", "Was the database reachable and accepting connections at the time (restarts, failover, maintenance)?", True),
+    ("iam", "Did the credentials, the role bindings or the token's lifetime change?", True),
+    ("config", "Did the credentials, the role bindings or the token's lifetime change?", False),
+    ("secret", "Which user does the service connect as, and did its password or grants change?", True),
+    ("iam", "Did the Redis host or port in the configuration change?", False),
+    ("config", "Did the Redis host or port in the configuration change?", True),
+    ("job", "Which change added the use of redis without its import?", True),
+    ("iam", "Which change added the use of redis without its import?", True),
+    ("deploy", "Is INVOICE_SIGNING_KEY read anywhere else?", False),
+    ("config", "Were the changes' exchanges reviewed?", True),  # "change" as a word, not inside "exchanges"
+    ("config", "Were the exchanges reviewed?", False),
+])
+def test_which_prompts_a_kind_of_change_answers(kind, question, expected):
+    from rca.analyze.whys import answers
+
+    assert answers(kind, question) is expected
