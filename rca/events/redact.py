@@ -154,7 +154,7 @@ def scrubber(redacted: bool = True, pii: bool = False):
     JSON-like tree or a text (redact_tree), remembering the strings it saw (at most MEMO_STRINGS, each
     at most MEMO_CHARS long); with `redacted` False, the identity (--no-redact)."""
     if not redacted:
-        return _same
+        return unchanged
     done: dict[str, str] = {}  # strings repeat from event to event (services, frames, messages)
 
     def scrub(value):
@@ -165,7 +165,8 @@ def scrubber(redacted: bool = True, pii: bool = False):
     return scrub
 
 
-def _same(value):
+def unchanged(value):
+    """The scrub of an output written unredacted (--no-redact), and every scrub's default."""
     return value
 
 

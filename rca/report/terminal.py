@@ -13,23 +13,20 @@ from rich.text import Text
 
 from rca.events.error_event import ErrorEvent
 from rca.events.frames import application_location
+from rca.events.redact import unchanged
 from rca.ingest.times import format_timestamp
 from rca.report.escape import json_printable, printable
 
 
-def _same(value):
-    return value
-
-
 # `scrub` (rca.events.redact.redact_tree, or nothing with --no-redact) runs on whole values before any is cut.
-def write_jsonl(events: Iterable[ErrorEvent], out=None, scrub: Callable = _same) -> None:
+def write_jsonl(events: Iterable[ErrorEvent], out=None, scrub: Callable = unchanged) -> None:
     out = out or sys.stdout.buffer
     for event in events:
         out.write(json_printable(orjson.dumps(scrub(event.as_dict()))) + b"\n")
     out.flush()
 
 
-def write_json(events: Iterable[ErrorEvent], stats: Callable[[], dict], out=None, scrub: Callable = _same) -> None:
+def write_json(events: Iterable[ErrorEvent], stats: Callable[[], dict], out=None, scrub: Callable = unchanged) -> None:
     """`{"events": [...], "stats": {...}}`, indented, written one event at a time (the same bytes as
     dumping the whole document): `stats()` is asked for once the events are written."""
     out = out or sys.stdout.buffer
@@ -46,7 +43,7 @@ def write_json(events: Iterable[ErrorEvent], stats: Callable[[], dict], out=None
     out.write(tail[2:] + b"\n")
 
 
-def print_table(events: list[ErrorEvent], console: Console, scrub: Callable = _same) -> None:
+def print_table(events: list[ErrorEvent], console: Console, scrub: Callable = unchanged) -> None:
     table = Table(title=f"{len(events)} error events", title_justify="left", expand=False)
     table.add_column("time (UTC)", no_wrap=True)
     table.add_column("service / revision", overflow="fold", max_width=36)
@@ -67,7 +64,7 @@ def print_table(events: list[ErrorEvent], console: Console, scrub: Callable = _s
     console.print(table)
 
 
-def print_classified_table(classified: list, console: Console, scrub: Callable = _same) -> None:
+def print_classified_table(classified: list, console: Console, scrub: Callable = unchanged) -> None:
     table = Table(title=f"{len(classified)} error events", title_justify="left", expand=False)
     table.add_column("time (UTC)", no_wrap=True)
     table.add_column("service / revision", overflow="fold", max_width=36)

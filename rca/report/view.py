@@ -24,6 +24,7 @@ from rca.analyze.groups import MINUTE, Group
 from rca.analyze.incidents import Incident, Onset
 from rca.analyze.whys import At, Segment, Why, written
 from rca.events.frames import chain_application_frame, is_library_frame, package_of
+from rca.events.redact import unchanged
 from rca.ingest.times import zone_name, zone_of
 from rca.report.remedy import remedy_view
 
@@ -104,13 +105,9 @@ def plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
-def _same(value):
-    return value
-
-
 # ---- the view -----------------------------------------------------------------------------------
 
-def build_view(analysis: Analysis, *, tz=None, scrub: Callable = _same) -> dict:
+def build_view(analysis: Analysis, *, tz=None, scrub: Callable = unchanged) -> dict:
     """The view of `analysis`, read from its objects. `scrub` is the output's redaction
     (rca.events.redact.scrubber, chosen where the report is written): it runs once, on the whole view,
     before anything is cut (short labels, the first lines of a sample, short paths)."""
