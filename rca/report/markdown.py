@@ -139,30 +139,51 @@ def _prose(segments: list[dict]) -> str:
 
 def incident_markdown(incident: dict, zone: str = "UTC") -> list[str]:
     """One incident's sections: summary, traceback, code, timeline, symptoms, ruled out, candidates, five whys."""
-    lines = [f"# Incident {incident['number']}: {md_text(incident['service'])} — "
-             f"{incident['root']['class'] if incident['root'] else 'cause not found'}", ""]
     root = incident["root"]
+    lines = [f"# Incident {incident['number']}: {md_text(incident['service'])} — "
+             f"{root['class'] if root else 'cause not found'}", ""]
+    lines += _root_markdown(root) if root is not None else _no_root_markdown(incident)
+    lines += _context_markdown(incident)
+    lines += remedy_markdown(incident["remedy"])
+    if incident["traceback"]:
+        lines += _traceback_markdown(incident["traceback"])
+    if incident["code"]:
+        lines += code_markdown(incident["code"])
+    return lines + _timeline_markdown(incident, zone) + _weighed_markdown(incident, zone) + _whys_markdown(incident["whys"])
+
+
+def _root_markdown(root: dict) -> list[str]:
+    """The root cause: its headline and place, how it was decided, its service and times."""
+    where = root["where"]
+    lines = [f"**Root cause:** {md_code(root['headline'])}"
+             + (f" at {md_code(where['place'])} in {md_code(where['function'] or '?')}" if where else ""), ""]
+    decided = root["decided"]
+    how = (f"by rule `{decided['rule']}` (confidence {decided['confidence']:.2f})" if decided["by"] == "rule" else
+           f"by the model (probability {decided['confidence']:.2f}; no rule matched)" if decided["by"] == "model" else "")
+    lines += [f"- **class** `{root['class']}` {how}".rstrip()]
+    if root["explanation"]:
+        lines.append(f"- {md_text(root['explanation'])}")
+    return lines
+
+
+def _no_root_markdown(incident: dict) -> list[str]:
+    lines = [f"**Root cause not named:** {md_text(incident['verdict'])}.", ""]
+    if incident["candidates"]:
+        lines.append("- **candidates** " + "; ".join(f"{md_code(c['label'], limit=60)} ({c['score']:.1f})"
+                                                  for c in incident["candidates"][:3]) + " — see below")
+    return lines
+
+
+def _context_markdown(incident: dict) -> list[str]:
+    """Where the root cause ran and when, the blast radius, the callers, the onset and the deploy."""
+    root, lines = incident["root"], []
     if root is not None:
-        where = root["where"]
-        lines += [f"**Root cause:** {md_code(root['headline'])}"
-                  + (f" at {md_code(where['place'])} in {md_code(where['function'] or '?')}" if where else ""), ""]
-        decided = root["decided"]
-        how = (f"by rule `{decided['rule']}` (confidence {decided['confidence']:.2f})" if decided["by"] == "rule" else
-               f"by the model (probability {decided['confidence']:.2f}; no rule matched)" if decided["by"] == "model" else "")
-        lines += [f"- **class** `{root['class']}` {how}".rstrip()]
-        if root["explanation"]:
-            lines.append(f"- {md_text(root['explanation'])}")
         commit = (incident["remedy"] or {}).get("deployed_commit")
         lines += [f"- **service** `{root['service']}`, revision `{root['revision']}`"
                   + (f", commit `{commit}`" if commit else "")
                   + (f" (tied by {md_text(root['tied_by'])})" if root["tied_by"] else ""),
                   f"- **first seen** {_when(root['first_seen'])}; {plural(root['count'], 'time')}, "
                   f"last {_when(root['last_seen'], relative=False)}"]
-    else:
-        lines += [f"**Root cause not named:** {md_text(incident['verdict'])}.", ""]
-        if incident["candidates"]:
-            lines.append("- **candidates** " + "; ".join(f"{md_code(c['label'], limit=60)} ({c['score']:.1f})"
-                                                      for c in incident["candidates"][:3]) + " — see below")
     lines.append(f"- **blast radius** {incident['impact']['text']}")
     if incident["callers"]:
         lines.append(f"- **callers that failed with it** {', '.join(f'`{c}`' for c in incident['callers'])}")
@@ -172,20 +193,26 @@ def incident_markdown(incident: dict, zone: str = "UTC") -> list[str]:
         lines.append(f"- **onset** {_when(incident['onset'])}, {incident['onset']['kind']}")
     if incident["deploy"]:
         lines.append(f"- **deploy** revision `{incident['deploy']['revision']}` first seen {_when(incident['deploy']['time'], False)}")
-    lines.append("")
-    lines += remedy_markdown(incident["remedy"])
-    if incident["traceback"]:
-        lines += ["## Root cause traceback", "",
-                  "Application frames in full, library frames folded, the failing line marked `>`"
-                  " (the whole traceback is under why 3's evidence).", ""]
-        body = [("> " if kind == "failing" else "  ") + text for kind, text in traceback_lines(incident["traceback"])]
-        lines += [*md_fence("\n".join(body)), ""]
-    if incident["code"]:
-        lines += code_markdown(incident["code"])
-    lines += ["## Timeline", "", f"Times in {zone}, {incident['onset']['date']}.", ""]
-    lines += [f"- {item['time']['short']} — {md_text(item['what'])}"
-              + (f" ({item['time']['relative']})" if item["time"].get("relative") else "") for item in incident["moments"]]
-    lines += ["", "## Symptoms", "", f"| group | class | count | first seen ({zone}) | last seen |", "|---|---|---:|---|---|"]
+    return [*lines, ""]
+
+
+def _traceback_markdown(traceback: dict) -> list[str]:
+    lines = ["## Root cause traceback", "",
+             "Application frames in full, library frames folded, the failing line marked `>`"
+             " (the whole traceback is under why 3's evidence).", ""]
+    body = [("> " if kind == "failing" else "  ") + text for kind, text in traceback_lines(traceback)]
+    return [*lines, *md_fence("\n".join(body)), ""]
+
+
+def _timeline_markdown(incident: dict, zone: str) -> list[str]:
+    lines = ["## Timeline", "", f"Times in {zone}, {incident['onset']['date']}.", ""]
+    return lines + [f"- {item['time']['short']} — {md_text(item['what'])}"
+                    + (f" ({item['time']['relative']})" if item["time"].get("relative") else "") for item in incident["moments"]]
+
+
+def _weighed_markdown(incident: dict, zone: str) -> list[str]:
+    """The symptoms, what was ruled out, and the candidates the decision weighed."""
+    lines = ["", "## Symptoms", "", f"| group | class | count | first seen ({zone}) | last seen |", "|---|---|---:|---|---|"]
     lines += [f"| {_cell(s['label'])} | {s['class']} | {s['count']:,} | {s['first_seen']['short']} | {s['last_seen']['short']} |"
               for s in incident["symptoms"]] or ["| (none) | | | | |"]
     if incident["symptoms_more"]:
@@ -200,8 +227,12 @@ def incident_markdown(incident: dict, zone: str = "UTC") -> list[str]:
                   f"| {c['terms']} | {_cell(c['reasons'] or '—')} |" for c in incident["candidates"]]
         if incident["candidates_more"]:
             lines.append(f"| … {incident['candidates_more']} more | | | | |")
-    lines += ["", "## Five whys", ""]
-    for why in incident["whys"]:
+    return lines
+
+
+def _whys_markdown(whys: list[dict]) -> list[str]:
+    lines = ["", "## Five whys", ""]
+    for why in whys:
         marker = " *(for a person to answer)*" if why["prompt"] else ""
         lines += [f"{why['number']}. **{md_text(why['question'])}**{marker}  ", f"   {_prose(why['prose'])}"]
         for item in why["evidence"]:
