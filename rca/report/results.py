@@ -145,9 +145,7 @@ class AnalysisResult:
         in grey; each band scaled to its own peak (written at its right with the total), the deploy and
         the onset as labelled vertical lines, HH:MM ticks, the legend outside the data. With no
         incident, the largest groups. Returns the axes."""
-        import matplotlib.dates as mdates
         import matplotlib.pyplot as plt
-        import pandas as pd
         from matplotlib.patches import Patch
 
         view = self.view if tz is None else self.view_in(tz)
@@ -163,53 +161,13 @@ class AnalysisResult:
         if not rows:
             ax.text(0.5, 0.5, "No error events to chart.", transform=ax.transAxes, ha="center")
             return ax
-        size_days = timeline["bin"] / 86400
-        for index, row in enumerate(rows):
-            base = len(rows) - 1 - index  # the first row on top
-            peak = max(row["peak"], 1)
-            colour = COLOURS.get(row["role"], COLOURS["other"])
-            if row["role"] == "root-cause":
-                ax.axhspan(base - 0.08, base + 0.92, color="#fdecea", zorder=0, linewidth=0)
-            times = [mdates.date2num(pd.Timestamp(moment, unit="s", tz="UTC")) for moment, _ in row["bins"]]
-            heights = [0.8 * count / peak for _, count in row["bins"]]
-            ax.bar(times, heights, width=size_days * 0.9, bottom=base, align="edge", color=colour, linewidth=0, zorder=2)
-            ax.axhline(base, color="#d0d7de", linewidth=0.6, zorder=1)
-            ax.annotate(f"peak {row['peak']} · {row['count']:,} in all", (1.005, base + 0.4), xycoords=("axes fraction", "data"),
-                        va="center", fontsize=8, color="#424a53")
-        ax.set_yticks([len(rows) - 1 - i + 0.4 for i in range(len(rows))],
-                      [shorten(row["label"], 40) for row in rows], fontsize=8.5)
-        for label, row in zip(ax.get_yticklabels(), rows):
-            if row["role"] == "root-cause":
-                label.set_fontweight("bold")
-                label.set_color("#a12a1c")
-            elif row["role"] == "ruled-out":
-                label.set_color("#6e7781")
-        ax.tick_params(axis="y", length=0)
-        start = mdates.date2num(pd.Timestamp(timeline["start"], unit="s", tz="UTC"))
-        end = mdates.date2num(pd.Timestamp(timeline["end"], unit="s", tz="UTC"))
-        ax.set_xlim(start, end)
-        ax.set_ylim(-0.15, len(rows) + 0.45)  # headroom for the deploy and onset labels
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=5, maxticks=10, tz=zone))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=zone))
-        ax.grid(axis="x", color="#e5e7eb", linewidth=0.6, zorder=0)
-        ax.set_axisbelow(True)
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
-        ax.set_xlabel(f"time ({view['zone']})", fontsize=9)
+        _draw_bands(ax, rows, timeline["bin"] / 86400)
+        _label_rows(ax, rows)
+        _time_axis(ax, timeline, zone, view["zone"], len(rows))
         handles = [Patch(color=COLOURS[role], label=text) for role, text in
                    (("root-cause", "root cause"), ("symptom", "symptom"), ("ruled-out", "ruled out"), ("other", "other group"))
                    if any(r["role"] == role for r in rows)]
-        for line in timeline["lines"]:
-            moment = mdates.date2num(pd.Timestamp(line["epoch"], unit="s", tz="UTC"))
-            deploy = line["kind"] == "deploy"
-            colour = "#24292f" if deploy else COLOURS["root-cause"]
-            handle = ax.axvline(moment, color=colour, linestyle="--" if deploy else "-", linewidth=1.2, zorder=3,
-                                label=f"{line['label']} {line['time']['short']}")
-            handles.append(handle)
-            # the deploy's label reads leftwards from its line, the onset's rightwards: close lines never overlap
-            ax.annotate(f"{line['label']} {line['time']['short']}", (moment, len(rows) + 0.1), xycoords="data",
-                        xytext=(-4 if deploy else 4, 0), textcoords="offset points",
-                        ha="right" if deploy else "left", va="bottom", fontsize=8, color=colour, fontweight="bold")
+        handles += _draw_moments(ax, timeline["lines"], len(rows))
         ax.tick_params(axis="x", labelsize=9)
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(handles), fontsize=8,
                   frameon=False)
@@ -274,3 +232,71 @@ class GroupView:
 
     def __repr__(self) -> str:
         return f"<group {self.summary['label']!r}: {self.summary['class']}, {self.summary['count']} events>"
+
+
+def _when(epoch: float) -> float:
+    """An epoch second as matplotlib's date number."""
+    import matplotlib.dates as mdates
+    import pandas as pd
+
+    return mdates.date2num(pd.Timestamp(epoch, unit="s", tz="UTC"))
+
+
+def _draw_bands(ax, rows: list[dict], size_days: float) -> None:
+    """One band per group, the first on top, each scaled to its own peak, the root cause's shaded."""
+    for index, row in enumerate(rows):
+        base = len(rows) - 1 - index  # the first row on top
+        peak = max(row["peak"], 1)
+        colour = COLOURS.get(row["role"], COLOURS["other"])
+        if row["role"] == "root-cause":
+            ax.axhspan(base - 0.08, base + 0.92, color="#fdecea", zorder=0, linewidth=0)
+        times = [_when(moment) for moment, _ in row["bins"]]
+        heights = [0.8 * count / peak for _, count in row["bins"]]
+        ax.bar(times, heights, width=size_days * 0.9, bottom=base, align="edge", color=colour, linewidth=0, zorder=2)
+        ax.axhline(base, color="#d0d7de", linewidth=0.6, zorder=1)
+        ax.annotate(f"peak {row['peak']} · {row['count']:,} in all", (1.005, base + 0.4), xycoords=("axes fraction", "data"),
+                    va="center", fontsize=8, color="#424a53")
+
+
+def _label_rows(ax, rows: list[dict]) -> None:
+    """The groups' labels on the y axis: the root cause's bold and red, the ruled-out ones grey."""
+    ax.set_yticks([len(rows) - 1 - i + 0.4 for i in range(len(rows))],
+                  [shorten(row["label"], 40) for row in rows], fontsize=8.5)
+    for label, row in zip(ax.get_yticklabels(), rows):
+        if row["role"] == "root-cause":
+            label.set_fontweight("bold")
+            label.set_color("#a12a1c")
+        elif row["role"] == "ruled-out":
+            label.set_color("#6e7781")
+    ax.tick_params(axis="y", length=0)
+
+
+def _time_axis(ax, timeline: dict, zone, zone_name: str, rows: int) -> None:
+    """The shared time axis: the timeline's span, HH:MM ticks in the report's zone, a light grid."""
+    import matplotlib.dates as mdates
+
+    ax.set_xlim(_when(timeline["start"]), _when(timeline["end"]))
+    ax.set_ylim(-0.15, rows + 0.45)  # headroom for the deploy and onset labels
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=5, maxticks=10, tz=zone))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=zone))
+    ax.grid(axis="x", color="#e5e7eb", linewidth=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlabel(f"time ({zone_name})", fontsize=9)
+
+
+def _draw_moments(ax, lines: list[dict], rows: int) -> list:
+    """The deploy and the onset as labelled vertical lines; their legend handles."""
+    handles = []
+    for line in lines:
+        moment = _when(line["epoch"])
+        deploy = line["kind"] == "deploy"
+        colour = "#24292f" if deploy else COLOURS["root-cause"]
+        handles.append(ax.axvline(moment, color=colour, linestyle="--" if deploy else "-", linewidth=1.2, zorder=3,
+                                  label=f"{line['label']} {line['time']['short']}"))
+        # the deploy's label reads leftwards from its line, the onset's rightwards: close lines never overlap
+        ax.annotate(f"{line['label']} {line['time']['short']}", (moment, rows + 0.1), xycoords="data",
+                    xytext=(-4 if deploy else 4, 0), textcoords="offset points",
+                    ha="right" if deploy else "left", va="bottom", fontsize=8, color=colour, fontweight="bold")
+    return handles
