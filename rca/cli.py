@@ -199,11 +199,29 @@ def analyze(
         result = analyze_logs(source, settings, rules=rules, stats=stats, model=model, client=client).analysis
     scrub = scrubber(not no_redact, redact_pii)
     text = _report_text(result, output_format, scrub, no_redact, redact_pii, zone)
+    _deliver(text, out)
+    _tell_outcome(result, service, scrub)
+    if patch_out is not None:
+        from rca.report.remedy import write_patch
+
+        stderr.print(write_patch(patch_out, result), markup=False)
+    _report_timeouts(rules)
+    _finish(stats, scrub)
+    if fail_on_incident and result.incidents:
+        raise typer.Exit(1)
+
+
+def _deliver(text: str | bytes, out: Path | None) -> None:
+    """A report to standard output, or to `out` (written whole: an existing report survives a failed write)."""
     if out is None:
         _echo(text)
     else:
-        write_text_atomically(out, text)  # an existing report survives a failed write
+        write_text_atomically(out, text)
         stderr.print(f"report written to {out}")
+
+
+def _tell_outcome(result, service: str | None, scrub) -> None:
+    """On stderr, one line per incident (its root cause), or why there is none."""
     for incident in result.incidents:
         root = incident.root_cause
         stderr.print(printable(scrub(f"incident on {incident.service}: root cause "
@@ -213,14 +231,6 @@ def analyze(
                      "Cloud Run service, App Engine module, GKE workload or function exactly)", markup=False)
     elif not result.incidents:
         stderr.print("no incident found")
-    if patch_out is not None:
-        from rca.report.remedy import write_patch
-
-        stderr.print(write_patch(patch_out, result), markup=False)
-    _report_timeouts(rules)
-    _finish(stats, scrub)
-    if fail_on_incident and result.incidents:
-        raise typer.Exit(1)
 
 
 def _report_text(result, output_format: ReportFormat, scrub, no_redact: bool, pii: bool, zone: str | None) -> str | bytes:
@@ -982,11 +992,7 @@ def _write_check(data: dict, output_format: ReportFormat, out: Path | None, no_r
         text = to_html(data)
     else:
         text = to_markdown(data)
-    if out is None:
-        _echo(text)
-    else:
-        write_text_atomically(out, text)
-        stderr.print(f"report written to {out}")
+    _deliver(text, out)
     stderr.print(printable(f"{data['kind']}: {data['verdict']} — {data['reason']}"), markup=False)
 
 
