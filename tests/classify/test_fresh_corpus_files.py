@@ -1,4 +1,4 @@
-"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 and 3.
+"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2, 3 and 4.
 
 Only the files are checked (fields, labels, ids, the repository rules of the fresh-corpus README);
 no excerpt is classified here, so reading this test's output never shows a sealed row's verdict."""
@@ -15,11 +15,12 @@ from rca.classify.classes import KNOWN_CLASSES
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FRESH = FIXTURES / "fresh-corpus"
 FIELDS = {"id", "text", "label", "source", "repo", "split"}
-# batch 1 splits by repository into open/sealed; batches 2 and 3 are sealed as a whole
+# batch 1 splits by repository into open/sealed; batches 2, 3 and 4 are sealed as a whole
 FILES = {
     "excerpts.jsonl": ("fc-0", {"open", "sealed"}),
     "batch2.jsonl": ("fc-2", {"batch2"}),
     "batch3.jsonl": ("fc-3", {"batch3"}),
+    "batch4.jsonl": ("fc-4", {"batch4"}),
 }
 URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
 
@@ -65,7 +66,7 @@ def test_no_fresh_repository_comes_from_the_real_corpus_or_from_another_batch():
             assert not repos & other, sorted(repos & other)
 
 
-@pytest.mark.parametrize("name", ["batch2.jsonl", "batch3.jsonl"])
+@pytest.mark.parametrize("name", ["batch2.jsonl", "batch3.jsonl", "batch4.jsonl"])
 def test_a_sealed_batch_keeps_at_most_two_rows_per_repository(name):
     per_repo = collections.Counter(r["repo"].lower() for r in rows(name))
     assert max(per_repo.values()) <= 2
@@ -74,6 +75,23 @@ def test_a_sealed_batch_keeps_at_most_two_rows_per_repository(name):
 def test_the_corpus_passes_300_and_batch3_alone_brings_140():
     assert len(rows("excerpts.jsonl")) + len(rows("batch2.jsonl")) >= 300
     assert len(rows("batch3.jsonl")) >= 140
+
+
+# batch 4 was gathered for the classes whose batch 2/3 figures were thin or weak
+BATCH4_FLOORS = {
+    "service_unavailable": 22,
+    "startup_failure": 22,
+    "unknown": 35,
+    "rate_limited": 15,
+    "config_error": 15,
+}
+
+
+def test_batch4_alone_brings_150_rows_and_the_floors_of_the_thin_classes():
+    labels = collections.Counter(r["label"] for r in rows("batch4.jsonl"))
+    assert sum(labels.values()) >= 150
+    short = {name: labels[name] for name, floor in BATCH4_FLOORS.items() if labels[name] < floor}
+    assert not short, short
 
 
 def test_the_open_and_sealed_files_of_batch1_partition_its_excerpts():
