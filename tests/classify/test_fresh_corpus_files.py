@@ -1,4 +1,4 @@
-"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2, 3 and 4.
+"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 to 5.
 
 Only the files are checked (fields, labels, ids, the repository rules of the fresh-corpus README);
 no excerpt is classified here, so reading this test's output never shows a sealed row's verdict."""
@@ -15,12 +15,13 @@ from rca.classify.classes import KNOWN_CLASSES
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FRESH = FIXTURES / "fresh-corpus"
 FIELDS = {"id", "text", "label", "source", "repo", "split"}
-# batch 1 splits by repository into open/sealed; batches 2, 3 and 4 are sealed as a whole
+# batch 1 splits by repository into open/sealed; batches 2 to 5 are sealed as a whole
 FILES = {
     "excerpts.jsonl": ("fc-0", {"open", "sealed"}),
     "batch2.jsonl": ("fc-2", {"batch2"}),
     "batch3.jsonl": ("fc-3", {"batch3"}),
     "batch4.jsonl": ("fc-4", {"batch4"}),
+    "batch5.jsonl": ("fc-5", {"batch5"}),
 }
 URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
 
@@ -66,7 +67,7 @@ def test_no_fresh_repository_comes_from_the_real_corpus_or_from_another_batch():
             assert not repos & other, sorted(repos & other)
 
 
-@pytest.mark.parametrize("name", ["batch2.jsonl", "batch3.jsonl", "batch4.jsonl"])
+@pytest.mark.parametrize("name", ["batch2.jsonl", "batch3.jsonl", "batch4.jsonl", "batch5.jsonl"])
 def test_a_sealed_batch_keeps_at_most_two_rows_per_repository(name):
     per_repo = collections.Counter(r["repo"].lower() for r in rows(name))
     assert max(per_repo.values()) <= 2
@@ -92,6 +93,21 @@ def test_batch4_alone_brings_150_rows_and_the_floors_of_the_thin_classes():
     assert sum(labels.values()) >= 150
     short = {name: labels[name] for name, floor in BATCH4_FLOORS.items() if labels[name] < floor}
     assert not short, short
+
+
+# batch 5 was gathered so that every cause class has 15 rows and plain bugs 35
+BATCH5_CAUSE_FLOOR = 15
+BATCH5_UNKNOWN_FLOOR = 35
+
+
+def test_batch5_alone_brings_150_rows_and_15_per_cause_class_and_35_plain_bugs():
+    labels = collections.Counter(r["label"] for r in rows("batch5.jsonl"))
+    assert sum(labels.values()) >= 150
+    causes = [name for name in KNOWN_CLASSES if name != "unknown"]
+    assert len(causes) == 10
+    short = {name: labels[name] for name in causes if labels[name] < BATCH5_CAUSE_FLOOR}
+    assert not short, short
+    assert labels["unknown"] >= BATCH5_UNKNOWN_FLOOR
 
 
 def test_the_open_and_sealed_files_of_batch1_partition_its_excerpts():
