@@ -51,7 +51,10 @@ JAVA_IMPLIED = re.compile(rf"^(?P<type>{_JAVA_NAME}(?:Exception|Error|Throwable)
 GO_HEAD = re.compile(r"^(?P<kind>panic|fatal error): (?P<message>.*?)(?: \[recovered\])?\s*$")
 GO_GOROUTINE = re.compile(r"^goroutine \d+ \[[^\]]+\]:\s*$")
 GO_FUNCTION = re.compile(r"^(?:created by (?P<creator>\S+)(?: in goroutine \d+)?|(?P<function>\S+?)\([^()]*\))\s*$")
-GO_FILE = re.compile(r"^\s+(?P<file>\S+\.(?:go|s)):(?P<line>\d+)(?: \+0x[0-9a-f]+)?\s*$")
+# a frame's file line; a fatal error's (GOTRACEBACK=system) also gives the frame and stack pointers
+GO_FILE = re.compile(r"^\s+(?P<file>\S+\.(?:go|s)):(?P<line>\d+)(?: \+0x[0-9a-f]+)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+)?\s*$")
+# between a fatal error and its goroutines: the runtime's own stack (`runtime stack:`) and the signal
+GO_SECTION = re.compile(r"^(?:runtime stack:|\[signal [^\]]*\])\s*$")
 
 # ---- Node ---------------------------------------------------------------------------------------
 NODE_FRAME = re.compile(r"^\s*at (?:async )?(?:(?P<function>.+?) \((?P<file>[^()]+?)(?::(?P<line>\d+):\d+)?\)"
