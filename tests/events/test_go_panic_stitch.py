@@ -18,33 +18,33 @@ FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "runtimes" / "go-pa
 # The layout of Go's runtime output for a nil dereference (a signal line, a blank line, the goroutine).
 NIL_PANIC = [
     "panic: runtime error: invalid memory address or nil pointer dereference",
-    "[signal SIGSEGV: segmentation violation code=0x1 addr=0x28 pc=0x1385f7c]",
+    "[signal SIGSEGV: segmentation violation code=0x1 addr=0x40 pc=0x9c21e4]",
     "",
     "goroutine 1 [running]:",
-    "main.readStats(0xc000228000, 0xa1, 0x200)",
-    "\t/go/src/github.com/acme/stats/parse.go:76 +0x19c",
+    "main.loadRates(0xc00011e0c0, 0x3)",
+    "\t/go/src/github.com/acme/stats/rates.go:143 +0x2b7",
     "main.refresh(...)",
-    "\t/go/src/github.com/acme/stats/main.go:38",
+    "\t/go/src/github.com/acme/stats/main.go:57",
     "main.main()",
-    "\t/go/src/github.com/acme/stats/main.go:202 +0xe7",
+    "\t/go/src/github.com/acme/stats/main.go:119 +0x5d",
 ]
 # A fatal error under GOTRACEBACK=system: the runtime's own stack first, then each goroutine, with
 # frame and stack pointers on the file lines and a blank line between goroutines.
 FATAL = [
     "fatal error: unexpected signal during runtime execution",
-    "[signal SIGSEGV: segmentation violation code=0x1 addr=0x63 pc=0x7f6fa803a298]",
+    "[signal SIGSEGV: segmentation violation code=0x80 addr=0x0 pc=0x7f3c1e2a4b10]",
     "",
     "runtime stack:",
-    "runtime.throw({0x10e5520?, 0x7f6f60000d53?})",
-    "\t/usr/local/go/src/runtime/panic.go:992 +0x71",
+    "runtime.throw({0xb7d3a1?, 0x7f3c00000a12?})",
+    "\t/usr/local/go/src/runtime/panic.go:1023 +0x5c",
     "",
-    "goroutine 15 [syscall]:",
-    "runtime.cgocall(0xd45130, 0xc000071598)",
-    "\t/usr/local/go/src/runtime/cgocall.go:157 +0x5c fp=0xc000071570 sp=0xc000071538 pc=0x405a9c",
+    "goroutine 23 [syscall]:",
+    "runtime.cgocall(0x9a0f40, 0xc0000b3e28)",
+    "\t/usr/local/go/src/runtime/cgocall.go:168 +0x4b fp=0xc0000b3e00 sp=0xc0000b3dc8 pc=0x40613b",
     "net.cgoLookupIP.func1()",
-    "\t/usr/local/go/src/net/cgo_unix.go:227 +0x36 fp=0xc0000717e0 sp=0xc0000717a8 pc=0x5dcb56",
+    "\t/usr/local/go/src/net/cgo_unix.go:231 +0x2e fp=0xc0000b3fe0 sp=0xc0000b3fa8 pc=0x6a81d2",
     "created by net.cgoLookupIP",
-    "\t/usr/local/go/src/net/cgo_unix.go:217 +0x15b",
+    "\t/usr/local/go/src/net/cgo_unix.go:220 +0x11d",
     "",
     "goroutine 1 [select]:",
     "main.main()",
@@ -69,8 +69,8 @@ def test_a_go_panic_written_one_line_per_entry_is_one_event_with_its_frames():
     root = event.traceback.root
     assert root.type == "runtime.Error"
     assert root.message == "runtime error: invalid memory address or nil pointer dereference"
-    assert [f.function for f in root.frames] == ["main.main", "main.refresh", "main.readStats"]  # innermost last
-    assert root.frames[-1].line == 76 and root.frames[1].line == 38  # an inlined frame has no offset
+    assert [f.function for f in root.frames] == ["main.main", "main.refresh", "main.loadRates"]  # innermost last
+    assert root.frames[-1].line == 143 and root.frames[1].line == 57  # an inlined frame has no offset
 
 
 def test_a_go_panic_on_gke_where_every_stderr_line_has_the_same_severity_still_stitches():
@@ -85,17 +85,17 @@ def test_a_fatal_error_with_the_runtime_stack_and_several_goroutines_is_one_even
     assert (root.type, root.message) == ("fatal error", "unexpected signal during runtime execution")
     # the goroutine that failed (the first printed), not the runtime's own stack
     assert [f.function for f in root.frames] == ["net.cgoLookupIP", "net.cgoLookupIP.func1", "runtime.cgocall"]
-    assert root.frames[-1].line == 157
+    assert root.frames[-1].line == 168
 
 
 def test_a_panic_over_a_grpc_error_reports_its_status():
-    text = ("panic: rpc error: code = Unavailable desc = error reading from server: read tcp "
-            "10.1.4.2:43588->10.1.4.9:2379: read: connection timed out\n\ngoroutine 1 [running]:\n"
-            "github.com/acme/ops/pkg/operator.New({0x3bf3790, 0x40004c2bd0})\n"
-            "\tgithub.com/acme/ops/pkg/operator/operator.go:108 +0x11c\nmain.main()\n\tgithub.com/acme/ops/cmd/main.go:31 +0x28")
+    text = ("panic: rpc error: code = Unavailable desc = connection error: desc = \"transport: Error while dialing: "
+            "dial tcp 10.40.2.9:9090: connect: connection refused\"\n\ngoroutine 1 [running]:\n"
+            "github.com/acme/ledger/internal/client.MustDial({0x1a2b3c0, 0xc000190a50})\n"
+            "\tgithub.com/acme/ledger/internal/client/dial.go:47 +0x1e4\nmain.main()\n\tgithub.com/acme/ledger/cmd/main.go:19 +0x3a")
     root = parse_runtime_trace(text).root
     assert (root.type, root.status) == ("panic", "UNAVAILABLE")
-    assert root.frames[-1].file == "github.com/acme/ops/pkg/operator/operator.go"  # built with -trimpath
+    assert root.frames[-1].file == "github.com/acme/ledger/internal/client/dial.go"  # built with -trimpath
 
 
 def test_go_shaped_lines_without_a_goroutine_header_open_no_block():
