@@ -34,6 +34,9 @@ TRACE_KEYS = ("stack_trace", "exception", "exc_info", "stacktrace", "traceback",
 # lines or a text of several lines.
 LOOSE_TRACE_KEYS = frozenset(("stack", "trace", "stackTrace"))
 LEVEL_KEYS = ("severity", "level", "levelname", "log_level")
+# pino's and bunyan's numeric levels, as a payload's `level` gives them (not LogSeverity numbers, which
+# are multiples of 100 and come in the entry's `severity`): 50 is an error, 60 fatal.
+NUMERIC_LEVELS = {"10": "DEBUG", "20": "DEBUG", "30": "INFO", "40": "WARNING", "50": "ERROR", "60": "CRITICAL"}
 TRACEBACK_MARK = "Traceback (most recent call last)"
 
 FUNCTION_OUTCOME = re.compile(r"finished with status(?: code: (\d{3})|: '([a-z ]+)')")
@@ -183,7 +186,8 @@ def _payload_text(entry: dict, payload: object, http: dict) -> tuple[str, str | 
     if entry.get("textPayload") is not None:
         return str(entry["textPayload"]), None
     if isinstance(payload, dict):
-        return json_payload_text(payload), first_of(payload, LEVEL_KEYS)
+        level = first_of(payload, LEVEL_KEYS)
+        return json_payload_text(payload), NUMERIC_LEVELS.get(level, level) if level is not None else None
     proto = entry.get("protoPayload")
     if isinstance(proto, dict):
         return _audit_text(proto), None

@@ -98,3 +98,11 @@ def test_cli_analyze_classifies_a_zap_error_payload(tmp_path):
     assert done.returncode == 0, done.stderr
     (group,) = orjson.loads(done.stdout)["groups"]
     assert group["class"] == "db_session_failure"
+
+
+@pytest.mark.parametrize("level,severity", [(50, "ERROR"), (60, "CRITICAL"), (40, "WARNING"), (30, "INFO")])
+def test_pino_and_bunyan_numeric_levels_give_the_severity(level, severity):
+    # on Cloud Run a Node service's stdout JSON has no `severity`: the payload's own level is all there is
+    entry = {"jsonPayload": {"level": level, "time": 1764495667311, "msg": "request failed", "err": REFUSED}}
+    assert entry_to_record(entry, "s", 1).severity == severity
+    assert entry_to_record({"severity": "ERROR", "jsonPayload": {"level": 50, "msg": "x"}}, "s", 1).severity == "ERROR"
