@@ -74,6 +74,13 @@ _CAMEL["canceled"] = "CANCELLED"  # Go spells it with one l
 STATUS_PATTERN = re.compile(r"rpc error: code = (?P<go>\w+)|Status\{code=(?P<java>[A-Z_]+)"
                             r"|^(?:(?P<number>1[0-6]|[0-9]) )?(?P<lead>[A-Z][A-Z_]{3,}[A-Z])(?::|$)")
 GO_STATUS_HINT = "rpc error: code = "
+# Statuses a Go or Node message says only in words, in the runtimes' own (lower-case) spelling: Go prints
+# an errno by its strerror (`connect: connection refused`) and a context's deadline, which gRPC reports
+# as DEADLINE_EXCEEDED; Node's http client names its ECONNRESET `socket hang up`. A code the message
+# prints (`rpc error: code = …`, `connect ECONNREFUSED`) comes first.
+WORDED_STATUSES = (("connection refused", "ECONNREFUSED"), ("connection reset by peer", "ECONNRESET"),
+                   ("socket hang up", "ECONNRESET"), ("broken pipe", "EPIPE"),
+                   ("context deadline exceeded", "DEADLINE_EXCEEDED"))
 ERRNO_CODE = re.compile(r"\bcode: '(?P<quoted>E[A-Z]{3,14})'|\b(?:connect|getaddrinfo|read|write|open|spawn) (?P<call>E[A-Z]{3,14})\b")
 
 
@@ -103,7 +110,9 @@ def status_of(message: str) -> str | None:
         if name is not None:
             return name
     errno = ERRNO_CODE.search(message)
-    return (errno["quoted"] or errno["call"]) if errno is not None else None
+    if errno is not None:
+        return errno["quoted"] or errno["call"]
+    return next((status for words, status in WORDED_STATUSES if words in message), None)
 
 
 def grpc_name(code: str) -> str | None:
