@@ -51,7 +51,10 @@ JAVA_IMPLIED = re.compile(rf"^(?P<type>{_JAVA_NAME}(?:Exception|Error|Throwable)
 GO_HEAD = re.compile(r"^(?P<kind>panic|fatal error): (?P<message>.*?)(?: \[recovered\])?\s*$")
 GO_GOROUTINE = re.compile(r"^goroutine \d+ \[[^\]]+\]:\s*$")
 GO_FUNCTION = re.compile(r"^(?:created by (?P<creator>\S+)(?: in goroutine \d+)?|(?P<function>\S+?)\([^()]*\))\s*$")
-GO_FILE = re.compile(r"^\s+(?P<file>\S+\.(?:go|s)):(?P<line>\d+)(?: \+0x[0-9a-f]+)?\s*$")
+# a frame's file line; a fatal error's (GOTRACEBACK=system) also gives the frame and stack pointers
+GO_FILE = re.compile(r"^\s+(?P<file>\S+\.(?:go|s)):(?P<line>\d+)(?: \+0x[0-9a-f]+)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+)?\s*$")
+# between a fatal error and its goroutines: the runtime's own stack (`runtime stack:`) and the signal
+GO_SECTION = re.compile(r"^(?:runtime stack:|\[signal [^\]]*\])\s*$")
 
 # ---- Node ---------------------------------------------------------------------------------------
 NODE_FRAME = re.compile(r"^\s*at (?:async )?(?:(?P<function>.+?) \((?P<file>[^()]+?)(?::(?P<line>\d+):\d+)?\)"
@@ -71,6 +74,13 @@ _CAMEL["canceled"] = "CANCELLED"  # Go spells it with one l
 STATUS_PATTERN = re.compile(r"rpc error: code = (?P<go>\w+)|Status\{code=(?P<java>[A-Z_]+)"
                             r"|^(?:(?P<number>1[0-6]|[0-9]) )?(?P<lead>[A-Z][A-Z_]{3,}[A-Z])(?::|$)")
 GO_STATUS_HINT = "rpc error: code = "
+# Statuses a Go or Node message says only in words, in the runtimes' own (lower-case) spelling: Go prints
+# an errno by its strerror (`connect: connection refused`) and a context's deadline, which gRPC reports
+# as DEADLINE_EXCEEDED; Node's http client names its ECONNRESET `socket hang up`. A code the message
+# prints (`rpc error: code = …`, `connect ECONNREFUSED`) comes first.
+WORDED_STATUSES = (("connection refused", "ECONNREFUSED"), ("connection reset by peer", "ECONNRESET"),
+                   ("socket hang up", "ECONNRESET"), ("broken pipe", "EPIPE"),
+                   ("context deadline exceeded", "DEADLINE_EXCEEDED"))
 ERRNO_CODE = re.compile(r"\bcode: '(?P<quoted>E[A-Z]{3,14})'|\b(?:connect|getaddrinfo|read|write|open|spawn) (?P<call>E[A-Z]{3,14})\b")
 
 
@@ -100,7 +110,9 @@ def status_of(message: str) -> str | None:
         if name is not None:
             return name
     errno = ERRNO_CODE.search(message)
-    return (errno["quoted"] or errno["call"]) if errno is not None else None
+    if errno is not None:
+        return errno["quoted"] or errno["call"]
+    return next((status for words, status in WORDED_STATUSES if words in message), None)
 
 
 def grpc_name(code: str) -> str | None:

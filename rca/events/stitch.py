@@ -20,6 +20,13 @@ writing plain lines: the exception line, then one entry per `\tat …` / `    at
 (state `runtime`) whose lead-in is the exception line and the log line that announced it; frames,
 `... N more` and cause lines keep it open as a Python frame does, and indented lines of the same
 burst (Node's properties, `Suppressed:` frames) join it; anything else ends it.
+
+A Go panic or fatal error is split the same way: `panic: …` (or `fatal error: …`), `[signal …]`, a
+blank line, then `goroutine 1 [running]:` and one entry per function line and per file line. Its
+`goroutine N [state]:` line opens the block (a function line alone, `main.main()`, is too plain to);
+the panic line and what follows it in the same burst are its lead-in; function lines, file lines,
+further goroutines and `runtime stack:` keep it open, and a blank line between goroutines joins it
+within the burst.
 """
 
 from __future__ import annotations
@@ -28,8 +35,19 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from rca.events.runtimes import (
+    GO_FILE,
+    GO_FUNCTION,
+    GO_GOROUTINE,
+    GO_HEAD,
+    GO_SECTION,
+    JAVA_FRAME,
+    JAVA_HEAD,
+    JAVA_MORE,
+    NODE_FRAME,
+    NODE_HEAD,
+)
 from rca.events.runtimes import HINTS as RUNTIME_HINTS
-from rca.events.runtimes import JAVA_FRAME, JAVA_HEAD, JAVA_MORE, NODE_FRAME, NODE_HEAD
 from rca.events.tracebacks import (
     CHAIN_LINES,
     FRAME_LINE,
@@ -246,7 +264,14 @@ def _opening(record: LogRecord) -> str:
         return _advance("frames", text.split("\n"))
     if "exception" in text and _CHAIN_MARKER.search(text):  # the exception before it had no header
         return _advance("chain", text.split("\n"))
-    return RUNTIME if _opens_runtime_trace(text) else ""
+    return RUNTIME if _opens_runtime_trace(text) or _opens_go_trace(text) else ""
+
+
+def _opens_go_trace(text: str) -> bool:
+    """A goroutine's header (`goroutine 1 [running]:`) among an entry's first lines: a Go stack."""
+    if "goroutine " not in text:
+        return False
+    return any(GO_GOROUTINE.match(line) for line in text.split("\n", MAX_HEAD_LOOKAHEAD + 1)[:MAX_HEAD_LOOKAHEAD + 1])
 
 
 def _opens_runtime_trace(text: str) -> bool:
@@ -270,13 +295,23 @@ def _runtime_kind(line: str) -> str:
         return "more" if JAVA_MORE.match(line) else ""
     if stripped.startswith(_RUNTIME_CAUSES):
         return "cause" if _is_runtime_head(line) else ""
-    return ""
+    return _go_kind(line, stripped)
+
+
+def _go_kind(line: str, stripped: str) -> str:
+    """`go` for a line of a Go stack: a goroutine's header, a function line (`pkg.(*T).M(0x0, …)`,
+    `created by …`), a file line (`\t/src/main.go:12 +0x1d`) or `runtime stack:`; else ''. Never
+    "frame": a function line alone does not open a block (see _opening)."""
+    found = (GO_GOROUTINE.match(stripped) or GO_FUNCTION.match(stripped) or GO_FILE.match(line)
+             or GO_SECTION.match(stripped))
+    return "go" if found else ""
 
 
 def _is_runtime_head(line: str) -> bool:
     """An exception line as Java or Node prints it (`Exception in thread "main" pkg.Type: …`,
     `Error: connect ECONNREFUSED …`), or one that reads as an exception anywhere."""
-    return JAVA_HEAD.match(line) is not None or NODE_HEAD.match(line) is not None or is_familiar_exception_line(line)
+    return (JAVA_HEAD.match(line) is not None or NODE_HEAD.match(line) is not None or GO_HEAD.match(line) is not None
+            or is_familiar_exception_line(line))
 
 
 def _continue(block: _Block, record: LogRecord) -> str:
@@ -306,7 +341,7 @@ def _continues_runtime(block: _Block, record: LogRecord, previous: LogRecord, ga
     first = record.text.split("\n", 1)[0]
     if _runtime_kind(first):
         return gap <= BLOCK_GAP_SECONDS
-    detail = first[:1].isspace() or first.strip() in ("}", "]")
+    detail = first[:1].isspace() or first.strip() in ("}", "]", "")  # blank: between Go's goroutines
     return detail and gap <= min(BLOCK_GAP_SECONDS, max(BURST_GAP_SECONDS, 2 * block.widest_gap))
 
 

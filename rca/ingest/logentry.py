@@ -15,9 +15,28 @@ from rca.ingest.workloads import content_decides_severity, kubernetes_identity
 
 # jsonPayload keys that hold the human message, in order of preference.
 MESSAGE_KEYS = ("message", "msg", "textPayload", "text", "log", "event")
-# jsonPayload keys that hold a stack trace (Error Reporting reads the first three).
-TRACE_KEYS = ("stack_trace", "exception", "exc_info", "stacktrace", "traceback", "error")
+# jsonPayload keys under which a structured logger puts the error it was given, in order of preference:
+# logrus and zap `error`, Go slog and pino/bunyan `err`, ECS `error.message` (nested or one dotted key),
+# AWS Lambda's `errorMessage`, loggers that wrap their fields in `data`, an `exception` object. A dotted
+# key is a path into nested objects. The value is the error's text, or an error serializer's object (see
+# ERROR_TYPE_KEYS). Not `reason`: a Kubernetes event's is a word (`BackOff`), not an error.
+ERROR_KEYS = ("error", "err", "error.message", "err.message", "errorMessage", "error_message", "data.error",
+              "data.err", "exception")
+# In an error serializer's object: its type (pino `type`, bunyan `name`, Lambda `errorType`) and message.
+ERROR_TYPE_KEYS = ("type", "name", "errorType")
+ERROR_MESSAGE_KEYS = ("message", "errorMessage", "msg")
+# jsonPayload keys that hold a stack trace (Error Reporting reads the first three), in order of preference:
+# structlog `exception`, python-json-logger `exc_info`, zap `stacktrace`, winston and pino `stack`, ECS
+# `error.stack_trace`, Lambda's `stackTrace` / `trace` (a list of lines).
+TRACE_KEYS = ("stack_trace", "exception", "exc_info", "stacktrace", "traceback", "stack", "stackTrace",
+              "error.stack_trace", "error.stack", "err.stack", "error.stacktrace", "data.error.stack", "trace")
+# Trace keys that also name other things (a deployment `stack`, a `trace` id): read only as a list of
+# lines or a text of several lines.
+LOOSE_TRACE_KEYS = frozenset(("stack", "trace", "stackTrace"))
 LEVEL_KEYS = ("severity", "level", "levelname", "log_level")
+# pino's and bunyan's numeric levels, as a payload's `level` gives them (not LogSeverity numbers, which
+# are multiples of 100 and come in the entry's `severity`): 50 is an error, 60 fatal.
+NUMERIC_LEVELS = {"10": "DEBUG", "20": "DEBUG", "30": "INFO", "40": "WARNING", "50": "ERROR", "60": "CRITICAL"}
 TRACEBACK_MARK = "Traceback (most recent call last)"
 
 FUNCTION_OUTCOME = re.compile(r"finished with status(?: code: (\d{3})|: '([a-z ]+)')")
@@ -167,7 +186,8 @@ def _payload_text(entry: dict, payload: object, http: dict) -> tuple[str, str | 
     if entry.get("textPayload") is not None:
         return str(entry["textPayload"]), None
     if isinstance(payload, dict):
-        return json_payload_text(payload), first_of(payload, LEVEL_KEYS)
+        level = first_of(payload, LEVEL_KEYS)
+        return json_payload_text(payload), NUMERIC_LEVELS.get(level, level) if level is not None else None
     proto = entry.get("protoPayload")
     if isinstance(proto, dict):
         return _audit_text(proto), None
@@ -179,20 +199,70 @@ def _payload_text(entry: dict, payload: object, http: dict) -> tuple[str, str | 
 
 
 def json_payload_text(payload: dict) -> str:
-    message = first_of(payload, MESSAGE_KEYS)
-    trace = first_of(payload, TRACE_KEYS)
+    """The message first, then the error a structured logger attached to it, then a stack trace; a part
+    already inside another is left out (a winston `message` inside its `stack`, a pino `err.message`
+    inside `err.stack`), and a part that holds the ones before it replaces them."""
+    trace = _trace_text(payload)
     if trace is None:
         # python-json-logger and friends put tracebacks under keys of their own: look in every string.
         trace = next((v for v in payload.values() if isinstance(v, str) and TRACEBACK_MARK in v), None)
-    if message is None and trace is None:
+    parts: list[str] = []
+    for part in (first_of(payload, MESSAGE_KEYS), _error_text(payload), trace):
+        if part is None or any(part in kept for kept in parts):
+            continue
+        parts = [kept for kept in parts if kept not in part] + [part]
+    if not parts:
         import orjson
 
         return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
-    if trace is None or (message is not None and trace in message):
-        return str(message)
-    if message is None or str(message) in trace:
-        return str(trace)
-    return f"{message}\n{trace}"
+    return "\n".join(parts)
+
+
+def _error_text(payload: dict) -> str | None:
+    """The error under one of ERROR_KEYS: its text, or `type: message` from a serializer's object; for
+    a payload that is itself such an object (AWS Lambda's `errorType`, `errorMessage`), its own."""
+    if "errorType" in payload:
+        return _error_object_text(payload)
+    for key in ERROR_KEYS:
+        value = _at_path(payload, key)
+        text = value if isinstance(value, str) else _error_object_text(value) if isinstance(value, dict) else None
+        if text and text.strip():
+            return text
+    return None
+
+
+def _error_object_text(error: dict) -> str | None:
+    message = first_of(error, ERROR_MESSAGE_KEYS)
+    if message is None:
+        return None  # an Error that JSON.stringify emptied (`"err": {}`) says nothing
+    kind = first_of(error, ERROR_TYPE_KEYS)
+    return f"{kind}: {message}" if kind and not message.startswith(kind) else message
+
+
+def _trace_text(payload: dict) -> str | None:
+    """The first stack trace under TRACE_KEYS; a list of lines (Lambda's) is joined."""
+    for key in TRACE_KEYS:
+        value = _at_path(payload, key)
+        if isinstance(value, list) and value and all(isinstance(line, str) for line in value):
+            return "\n".join(value)
+        if value in (None, "") or isinstance(value, (dict, list)):
+            continue
+        text = str(value)
+        if key not in LOOSE_TRACE_KEYS or "\n" in text:
+            return text
+    return None
+
+
+def _at_path(payload: dict, key: str) -> object:
+    """The value under a key, or under a dotted path into nested objects (`error.message`)."""
+    if key in payload or "." not in key:
+        return payload.get(key)
+    value: object = payload
+    for name in key.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(name)
+    return value
 
 
 def _audit_text(proto: dict) -> str:
