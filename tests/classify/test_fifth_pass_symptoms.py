@@ -42,6 +42,13 @@ R10_KILL = ("2025-03-02T08:10:41+00:00 heroku[web.1]: Error R10 (Boot timeout) -
     ('2025/03/02 08:11:00 [error] 22#22: *5 connect() failed (111: Connection refused) while connecting to upstream, '
      'client: 203.0.113.20, server: app.example.org, request: "GET / HTTP/1.1", upstream: "http://10.0.0.4:5000/"\n'
      '203.0.113.20 - - [02/Mar/2025:08:11:00 +0000] "GET / HTTP/1.1" 502 157 "-" "curl/8.5.0"', "service_unavailable"),
+    # process supervisors giving up on a program that keeps exiting at start-up (before: unknown)
+    ("2025-03-02 08:00:03,120 INFO exited: api (exit status 1; not expected)\n"
+     "2025-03-02 08:00:04,121 INFO gave up: api entered FATAL state, too many start retries too quickly", "startup_failure"),
+    ("shop:web                 FATAL     Exited too quickly (process log may have details)", "startup_failure"),
+    ("Mar 02 08:00:05 web-1 systemd[1]: shop-api.service: Start request repeated too\nquickly.", "startup_failure"),
+    ("unable to load app 0 (mountpoint='') (callable not found or import error)\n*** no app loaded. GAME OVER ***",
+     "startup_failure"),
     # a client's own wording for an upstream's 503 (before: unknown; a reason phrase of the server's own choosing)
     ("urllib.error.HTTPError: HTTP Error 503: Service Temporarily Unavailable", "dependency_connection_failure"),
     ("sync failed: 503 Server Error: Service Unavailable for url: https://inventory.example.org/api/stock",
@@ -65,6 +72,11 @@ def test_a_fifth_pass_wording_or_structure_takes_its_class(text, cls):
     ("requests.exceptions.ConnectionError: HTTPConnectionPool(host='billing', port=8000): Max retries exceeded with "
      "url: /charge (Caused by NewConnectionError('<urllib3.connection.HTTPConnection object at 0x7f>: Failed to "
      "establish a new connection: [Errno 111] Connection refused'))", "dependency_connection_failure"),
+    # the supervisor's exit line gives way to the cause the program printed, and an expected exit is no failure
+    ("Traceback (most recent call last):\n  File \"/srv/wsgi.py\", line 2, in <module>\n    import flask_cors\n"
+     "ModuleNotFoundError: No module named 'flask_cors'\nunable to load app 0 (mountpoint='') (callable not found or "
+     "import error)", "missing_import"),
+    ("2025-03-02 08:00:03,120 INFO exited: nightly-report (exit status 0; expected)", "unknown"),
     # a plain bug that carries the words stays unknown
     ("TypeError: run() got an unexpected keyword argument 'port'", "unknown"),
     ("500 Server Error: Internal Server Error for url: https://inventory.example.org/api/stock", "unknown"),
