@@ -254,9 +254,11 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
                 name = {9: "SIGKILL", 15: "SIGTERM", 11: "SIGSEGV", 6: "SIGABRT"}.get(int(number))
             signals.append(name or oom or killed or killed_process)
     http = []
+    code = _source_line_spans(text) if 'File "' in text else []
     if STATUS_LIKE.search(text):
         for match in _http_statuses(text, lower):
-            http.append(int(next(g for g in match.groups() if g)))
+            if not any(start <= match.start() < end for start, end in code):
+                http.append(int(next(g for g in match.groups() if g)))
     mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)] if _may_name_mysql(text) else []
     files = FRAME_FILE.findall(text) if 'File "' in text else []
     packages = []
@@ -275,7 +277,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
             env_key = key.group(1)
     if "NameError" in text and (found := UNDEFINED_NAME.search(text)):
         undefined = found.group(1)
-    platform, phrases, platform_kill = knowledge().wordings(text, folded_held)
+    platform, phrases, platform_kill = knowledge().wordings(_blanked(text, code) if code else text, folded_held)
     exit_codes = [int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)] if "exit" in lower else []
     if platform_kill:  # the platform killed the process for a reason it names: its 137 and SIGKILL are that kill
         exit_codes = [code for code in exit_codes if code not in KILL_EXITS]
@@ -390,6 +392,24 @@ def _may_name_errno(text: str) -> bool:
 
 def _may_name_mysql(text: str) -> bool:
     return "RROR " in text or "errno " in text or MYSQL_PAREN.search(text) is not None or MYSQL_CODE.search(text) is not None
+
+
+# the source line a traceback prints under each frame: a status written in the code (`status_code=401`) is
+# an argument, not what a request answered (docs/CLASSES.md: keyword arguments do not decide a class)
+SOURCE_LINE = re.compile(r'^[ \t]*File "[^"]+", line \d+[^\n]*\n([ \t]+[^\n]*)', re.MULTILINE)
+
+
+def _source_line_spans(text: str) -> list[tuple[int, int]]:
+    return [match.span(1) for match in SOURCE_LINE.finditer(text)]
+
+
+def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the given spans (source lines) as spaces: what the program printed, not its code."""
+    parts, at = [], 0
+    for start, end in spans:
+        parts += [text[at:start], " " * (end - start)]
+        at = end
+    return "".join(parts) + text[at:]
 
 
 def _http_statuses(text: str, lower: str) -> list[re.Match]:

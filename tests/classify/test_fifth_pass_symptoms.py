@@ -79,10 +79,24 @@ def test_a_fifth_pass_wording_or_structure_takes_its_class(text, cls):
     ("2025-03-02 08:00:03,120 INFO exited: nightly-report (exit status 0; expected)", "unknown"),
     # a plain bug that carries the words stays unknown
     ("TypeError: run() got an unexpected keyword argument 'port'", "unknown"),
+    # a status and an auth wording written in the program's code are arguments, not what a request answered:
+    # the error printed below them is a plain bug (before: auth_rejection, by the 401 and the phrase)
+    ('Traceback (most recent call last):\n  File "/srv/api/auth.py", line 14, in verify\n'
+     '    raise HTTPException(status_code=401, detail="Invalid credentials")\n'
+     '  File "/srv/api/errors.py", line 9, in on_http_error\n    return JSONResponse(exc.detail.encode())\n'
+     "TypeError: Object of type bytes is not JSON serializable", "unknown"),
     ("500 Server Error: Internal Server Error for url: https://inventory.example.org/api/stock", "unknown"),
 ])
 def test_a_near_miss_keeps_its_own_class(text, cls):
     assert rules_say(text) == cls
+
+
+def test_a_status_in_a_source_line_is_code_and_one_the_program_printed_is_read():
+    in_code = parse('  File "/srv/api/auth.py", line 14, in verify\n    abort(403)\nValueError: bad id', prose=True)
+    assert 403 not in in_code.http
+    printed = parse('  File "/srv/api/client.py", line 8, in get\n    r.raise_for_status()\n'
+                    "requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://x.example/y", prose=True)
+    assert 403 in printed.http
 
 
 def test_the_platform_kill_takes_the_exit_status_and_signal_out_of_the_signals():
