@@ -142,6 +142,8 @@ class Signals:
     environ: bool = False
     env_key: str | None = None  # KeyError: 'DATABASE_URL'
     undefined: str | None = None  # NameError: name 'os' is not defined
+    # whether the source lines the text shows use that name as a module (`os.path`); None: no source line shown
+    used_as_module: bool | None = None
     phrases: tuple[str, ...] = ()  # the classes of the knowledge phrases the text holds, in table order
     symptom: bool = False  # a probe, a crash loop, a router error: the service's own state
     platform: tuple[str, ...] = ()  # the classes of the platform codes the text holds (rules/knowledge/platforms.yaml)
@@ -164,7 +166,8 @@ class Signals:
         if self.env_key:
             words.append("envkey")
         if self.undefined:
-            words.append("undefined:module" if self.undefined in knowledge().stdlib else "undefined:name")
+            module = self.undefined in knowledge().stdlib and self.used_as_module is not False
+            words.append("undefined:module" if module else "undefined:name")
         decided = decide(self)
         words += [f"phrase:{p}" for p in self.phrases] + [f"platform:{p}" for p in self.platform]
         if self.symptom:
@@ -275,8 +278,12 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     if "KeyError" in text and (key := QUOTED_KEY.search(text)):
         if not files or ENVIRON_FRAME.search(f'File "{files[-1]}"'):
             env_key = key.group(1)
+    used_as_module = None
     if "NameError" in text and (found := UNDEFINED_NAME.search(text)):
         undefined = found.group(1)
+        if code:  # structure before words: a module name used as a plain value is a local the code never set
+            module_use = re.compile(rf"(?<![\w.]){re.escape(undefined)}\s*\.\s*[A-Za-z_]")
+            used_as_module = any(module_use.search(text, start, end) for start, end in code)
     platform, phrases, platform_kill = knowledge().wordings(_blanked(text, code) if code else text, folded_held)
     exit_codes = [int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)] if "exit" in lower else []
     if platform_kill:  # the platform killed the process for a reason it names: its 137 and SIGKILL are that kill
@@ -289,7 +296,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
         grpc=_unique(grpc + (GRPC_CODE.findall(text) if not held.isdisjoint(GRPC_WORDS) else [])),
         sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
         mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=_unique(packages),
-        environ=bool(environ), env_key=env_key, undefined=undefined,
+        environ=bool(environ), env_key=env_key, undefined=undefined, used_as_module=used_as_module,
         phrases=phrases, platform=platform,
         symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
         reported=_unique(reported),
@@ -599,7 +606,7 @@ def decide(signals: Signals) -> tuple[str, str] | None:
         short = name.rsplit(".", 1)[-1]
         if short in ("KeyError", "ValueError", "TypeError") and (signals.environ or signals.env_key):
             return "config_error", f"{short} reading the environment"
-        if short == "NameError" and signals.undefined in table.modules:
+        if short == "NameError" and signals.undefined in table.modules and signals.used_as_module is not False:
             kind = "standard module" if signals.undefined in table.stdlib else "module"
             return "missing_import", f"NameError for the {kind} {signals.undefined}"
         cls = exception_class(name, table)

@@ -77,6 +77,15 @@ def test_a_fifth_pass_wording_or_structure_takes_its_class(text, cls):
      "ModuleNotFoundError: No module named 'flask_cors'\nunable to load app 0 (mountpoint='') (callable not found or "
      "import error)", "missing_import"),
     ("2025-03-02 08:00:03,120 INFO exited: nightly-report (exit status 0; expected)", "unknown"),
+    # a NameError for a name that is also a standard module, used as a plain value: a local the code never set
+    # (before: missing_import, "NameError for the standard module token")
+    ('  File "/srv/api/client.py", line 21, in refresh\n    headers = {"Authorization": "Bearer " + token}\n'
+     "NameError: name 'token' is not defined", "unknown"),
+    ('  File "/srv/api/mail.py", line 5, in notify\n    send(email, subject)\nNameError: name \'email\' is not defined',
+     "unknown"),
+    # used as a module it is still a missing import
+    ('  File "/srv/api/mail.py", line 5, in notify\n    msg = email.message.EmailMessage()\n'
+     "NameError: name 'email' is not defined", "missing_import"),
     # a plain bug that carries the words stays unknown
     ("TypeError: run() got an unexpected keyword argument 'port'", "unknown"),
     # a status and an auth wording written in the program's code are arguments, not what a request answered:
