@@ -142,6 +142,8 @@ class Signals:
     environ: bool = False
     env_key: str | None = None  # KeyError: 'DATABASE_URL'
     undefined: str | None = None  # NameError: name 'os' is not defined
+    # whether the source lines the text shows use that name as a module (`os.path`); None: no source line shown
+    used_as_module: bool | None = None
     phrases: tuple[str, ...] = ()  # the classes of the knowledge phrases the text holds, in table order
     symptom: bool = False  # a probe, a crash loop, a router error: the service's own state
     platform: tuple[str, ...] = ()  # the classes of the platform codes the text holds (rules/knowledge/platforms.yaml)
@@ -164,7 +166,8 @@ class Signals:
         if self.env_key:
             words.append("envkey")
         if self.undefined:
-            words.append("undefined:module" if self.undefined in knowledge().stdlib else "undefined:name")
+            module = self.undefined in knowledge().stdlib and self.used_as_module is not False
+            words.append("undefined:module" if module else "undefined:name")
         decided = decide(self)
         words += [f"phrase:{p}" for p in self.phrases] + [f"platform:{p}" for p in self.platform]
         if self.symptom:
@@ -183,6 +186,7 @@ def _unique(items: list) -> tuple:
 
 
 ERRNO_NAMES = errno_module.errorcode
+KILL_EXITS = (137, -137, -9)  # 128 + SIGKILL, and SIGKILL as a negative return code
 
 
 def parse(text: str, exceptions=None, prose: bool = False) -> Signals:
@@ -234,15 +238,17 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     if ORIGINAL_MARK in text:
         names = _original_first(text, names)
     errnos = []
+    errno_text = _without_own_proxy_lines(text)
+    errno_lower = lower if errno_text is text else errno_text.lower()
     if _may_name_errno(text):
-        for match in ERRNO_NUMBER.finditer(text):
+        for match in ERRNO_NUMBER.finditer(errno_text):
             errno_number = int(next(g for g in match.groups() if g))
             errnos.append(ERRNO_NAMES.get(abs(errno_number)))
     errnos += [name for name in ERRNO_NAME.findall(text) if name in ERRNO_NAME_SET]
     grpc, reported = _runtime_statuses(text, statuses, GO_STATUS_HINT in held)
     errnos += reported
     if not folded_held.isdisjoint(STRERROR_WORDINGS):  # most texts hold none: the scan runs only where one is
-        errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(lower)]
+        errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(errno_lower)]
     signals = []
     if not held.isdisjoint(SIGNAL_HINTS):
         for match in SIGNAL.finditer(text):
@@ -251,9 +257,11 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
                 name = {9: "SIGKILL", 15: "SIGTERM", 11: "SIGSEGV", 6: "SIGABRT"}.get(int(number))
             signals.append(name or oom or killed or killed_process)
     http = []
+    code = _source_line_spans(text) if 'File "' in text else []
     if STATUS_LIKE.search(text):
         for match in _http_statuses(text, lower):
-            http.append(int(next(g for g in match.groups() if g)))
+            if not any(start <= match.start() < end for start, end in code):
+                http.append(int(next(g for g in match.groups() if g)))
     mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)] if _may_name_mysql(text) else []
     files = FRAME_FILE.findall(text) if 'File "' in text else []
     packages = []
@@ -270,17 +278,25 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     if "KeyError" in text and (key := QUOTED_KEY.search(text)):
         if not files or ENVIRON_FRAME.search(f'File "{files[-1]}"'):
             env_key = key.group(1)
+    used_as_module = None
     if "NameError" in text and (found := UNDEFINED_NAME.search(text)):
         undefined = found.group(1)
-    platform, phrases = knowledge().wordings(text, folded_held)
+        if code:  # structure before words: a module name used as a plain value is a local the code never set
+            module_use = re.compile(rf"(?<![\w.]){re.escape(undefined)}\s*\.\s*[A-Za-z_]")
+            used_as_module = any(module_use.search(text, start, end) for start, end in code)
+    platform, phrases, platform_kill = knowledge().wordings(_blanked(text, code) if code else text, folded_held)
+    exit_codes = [int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)] if "exit" in lower else []
+    if platform_kill:  # the platform killed the process for a reason it names: its 137 and SIGKILL are that kill
+        exit_codes = [code for code in exit_codes if code not in KILL_EXITS]
+        signals = [name for name in signals if name != "SIGKILL"]
     return Signals(
         exceptions=_unique(names), errnos=_unique(errnos),
-        exit_codes=_unique([int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)]) if "exit" in lower else (),
+        exit_codes=_unique(exit_codes),
         signals=_unique(signals), http=_unique([h for h in http if 100 <= h <= 599]),
         grpc=_unique(grpc + (GRPC_CODE.findall(text) if not held.isdisjoint(GRPC_WORDS) else [])),
         sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
         mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=_unique(packages),
-        environ=bool(environ), env_key=env_key, undefined=undefined,
+        environ=bool(environ), env_key=env_key, undefined=undefined, used_as_module=used_as_module,
         phrases=phrases, platform=platform,
         symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
         reported=_unique(reported),
@@ -367,12 +383,40 @@ def _finditer_folded(pattern: re.Pattern, text: str, lower: str):
     return LOWER_CASE[pattern].finditer(lower) if text.isascii() else pattern.finditer(text)
 
 
+# nginx's own error-log line about the application it fronts: its refused connection or missing socket is
+# the service itself down (rules/service_unavailable.yaml), not a dependency's errno; a time-out there stays one
+OWN_PROXY_LINE = re.compile(r"^.*connect\(\) (?:to \S+ )?failed \((?:111: Connection refused|2: No such file or directory)\) "
+                            r"while connecting to upstream, client: .*$", re.MULTILINE)
+
+
+def _without_own_proxy_lines(text: str) -> str:
+    return OWN_PROXY_LINE.sub("", text) if "while connecting to upstream, client: " in text else text
+
+
 def _may_name_errno(text: str) -> bool:
     return "errno" in text or "[Errno " in text or "[WinError " in text or ERRNO_PAREN.search(text) is not None
 
 
 def _may_name_mysql(text: str) -> bool:
     return "RROR " in text or "errno " in text or MYSQL_PAREN.search(text) is not None or MYSQL_CODE.search(text) is not None
+
+
+# the source line a traceback prints under each frame: a status written in the code (`status_code=401`) is
+# an argument, not what a request answered (docs/CLASSES.md: keyword arguments do not decide a class)
+SOURCE_LINE = re.compile(r'^[ \t]*File "[^"]+", line \d+[^\n]*\n([ \t]+[^\n]*)', re.MULTILINE)
+
+
+def _source_line_spans(text: str) -> list[tuple[int, int]]:
+    return [match.span(1) for match in SOURCE_LINE.finditer(text)]
+
+
+def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the given spans (source lines) as spaces: what the program printed, not its code."""
+    parts, at = [], 0
+    for start, end in spans:
+        parts += [text[at:start], " " * (end - start)]
+        at = end
+    return "".join(parts) + text[at:]
 
 
 def _http_statuses(text: str, lower: str) -> list[re.Match]:
@@ -410,6 +454,10 @@ class Knowledge:
     phrases: list  # (compiled pattern, class, anchors), strongest first
     platforms: list = field(default_factory=list)  # the same for platforms.yaml: a platform's own codes
     modules: frozenset = frozenset()  # names a NameError shows a missing import for (modules.yaml)
+    # platforms.yaml entries that name why the platform itself killed a process (`kills: true`: Heroku's R10
+    # boot timeout), and those that read an exit 137 as the OOM killer's (`reads_kill: true`)
+    kill_named: frozenset = frozenset()
+    kill_readers: frozenset = frozenset()
 
     def __post_init__(self):
         # every anchor once, with the wordings it opens: the platform codes first, then the phrases
@@ -420,15 +468,19 @@ class Knowledge:
                 self.anchors.setdefault(anchor, []).append(index)
         self.unanchored = {index for index, (_, _, anchors) in enumerate(self.wording) if anchors is None}
 
-    def wordings(self, text: str, held: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The classes of the platform codes and of the phrases in `text`; a pattern runs only when one
-        of its literal anchors is in the lower-cased text (a case-insensitive alternation is slow to
-        scan). `held`: the strings the lower-cased text holds, among them every anchor it holds (see literals())."""
+    def wordings(self, text: str, held: set[str]) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+        """The classes of the platform codes and of the phrases in `text`, and whether the text names
+        why the platform killed a process; a pattern runs only when one of its literal anchors is in the
+        lower-cased text (a case-insensitive alternation is slow to scan). `held`: the strings the
+        lower-cased text holds, among them every anchor it holds (see literals())."""
         opened = self.unanchored.union(*(self.anchors[s] for s in held if s in self.anchors))
         found = [i for i in sorted(opened) if self.wording[i][0].search(text)]
+        killed = not self.kill_named.isdisjoint(found)
+        if killed:  # an exit 137 after the platform's own kill is that kill, not the OOM killer
+            found = [i for i in found if i not in self.kill_readers]
         cut = len(self.platforms)
         return (tuple(self.wording[i][1] for i in found if i < cut),
-                tuple(self.wording[i][1] for i in found if i >= cut))
+                tuple(self.wording[i][1] for i in found if i >= cut), killed)
 
 
 @lru_cache(maxsize=1)
@@ -459,6 +511,8 @@ def knowledge() -> Knowledge:
         signals=dict(codes["signals"]), stdlib=frozenset(sys.stdlib_module_names),
         phrases=[_wording(p) for p in codes["phrases"]], platforms=[_wording(p) for p in platforms],
         modules=frozenset(sys.stdlib_module_names) | frozenset(modules["modules"]) | frozenset(modules["aliases"]),
+        kill_named=frozenset(i for i, entry in enumerate(platforms) if entry.get("kills")),
+        kill_readers=frozenset(i for i, entry in enumerate(platforms) if entry.get("reads_kill")),
     )
 
 
@@ -552,7 +606,7 @@ def decide(signals: Signals) -> tuple[str, str] | None:
         short = name.rsplit(".", 1)[-1]
         if short in ("KeyError", "ValueError", "TypeError") and (signals.environ or signals.env_key):
             return "config_error", f"{short} reading the environment"
-        if short == "NameError" and signals.undefined in table.modules:
+        if short == "NameError" and signals.undefined in table.modules and signals.used_as_module is not False:
             kind = "standard module" if signals.undefined in table.stdlib else "module"
             return "missing_import", f"NameError for the {kind} {signals.undefined}"
         cls = exception_class(name, table)

@@ -131,7 +131,10 @@ def test_the_symptom_entries_are_the_symptom_classes_only_where_meant():
                         "heroku-dyno-crashed-on-start", "heroku-boot-timeout", "app-engine-server-error-page",
                         "nginx-own-error-page", "spring-boot-failed-to-start",
                         # issue 28, fourth pass: the service's own server pages
-                        "nginx-own-error-page-as-text", "nginx-default-50x-page", "apache-own-503-page"}
+                        "nginx-own-error-page-as-text", "nginx-default-50x-page", "apache-own-503-page",
+                        # issue 28, fifth pass: Heroku's and Cloud Run's own pages, the kubelet's liveness kill
+                        "heroku-application-error-page", "cloud-run-no-available-instance", "kubernetes-liveness-kill",
+                        "supervisord-gave-up", "systemd-start-limit", "uwsgi-no-app-loaded"}
 
 
 def test_the_module_table_names_no_common_local_variable():
