@@ -1,4 +1,4 @@
-"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 to 5.
+"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 to 6.
 
 Only the files are checked (fields, labels, ids, the repository rules of the fresh-corpus README);
 no excerpt is classified here, so reading this test's output never shows a sealed row's verdict."""
@@ -15,13 +15,14 @@ from rca.classify.classes import KNOWN_CLASSES
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FRESH = FIXTURES / "fresh-corpus"
 FIELDS = {"id", "text", "label", "source", "repo", "split"}
-# batch 1 splits by repository into open/sealed; batches 2 to 5 are sealed as a whole
+# batch 1 splits by repository into open/sealed; batches 2 to 6 are sealed as a whole
 FILES = {
     "excerpts.jsonl": ("fc-0", {"open", "sealed"}),
     "batch2.jsonl": ("fc-2", {"batch2"}),
     "batch3.jsonl": ("fc-3", {"batch3"}),
     "batch4.jsonl": ("fc-4", {"batch4"}),
     "batch5.jsonl": ("fc-5", {"batch5"}),
+    "batch6.jsonl": ("fc-6", {"batch6"}),
 }
 URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
 
@@ -67,7 +68,9 @@ def test_no_fresh_repository_comes_from_the_real_corpus_or_from_another_batch():
             assert not repos & other, sorted(repos & other)
 
 
-@pytest.mark.parametrize("name", ["batch2.jsonl", "batch3.jsonl", "batch4.jsonl", "batch5.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["batch2.jsonl", "batch3.jsonl", "batch4.jsonl", "batch5.jsonl", "batch6.jsonl"]
+)
 def test_a_sealed_batch_keeps_at_most_two_rows_per_repository(name):
     per_repo = collections.Counter(r["repo"].lower() for r in rows(name))
     assert max(per_repo.values()) <= 2
