@@ -113,6 +113,24 @@ def test_batch5_alone_brings_150_rows_and_15_per_cause_class_and_35_plain_bugs()
     assert labels["unknown"] >= BATCH5_UNKNOWN_FLOOR
 
 
+# batch 6 was weighted towards start-up, configuration, service-unavailable and plain bugs
+BATCH6_FLOORS = {
+    "startup_failure": 20,
+    "config_error": 20,
+    "service_unavailable": 15,
+    "unknown": 40,
+}
+BATCH6_OTHER_CAUSE_FLOOR = 10
+
+
+def test_batch6_alone_brings_150_rows_and_its_weighted_floors():
+    labels = collections.Counter(r["label"] for r in rows("batch6.jsonl"))
+    assert sum(labels.values()) >= 150
+    floors = {name: BATCH6_FLOORS.get(name, BATCH6_OTHER_CAUSE_FLOOR) for name in KNOWN_CLASSES}
+    short = {name: labels[name] for name, floor in floors.items() if labels[name] < floor}
+    assert not short, short
+
+
 def test_the_open_and_sealed_files_of_batch1_partition_its_excerpts():
     whole = {r["id"] for r in rows("excerpts.jsonl")}
     halves = [{r["id"] for r in rows(name)} for name in ("open.jsonl", "sealed.jsonl")]
