@@ -68,9 +68,7 @@ def test_no_fresh_repository_comes_from_the_real_corpus_or_from_another_batch():
             assert not repos & other, sorted(repos & other)
 
 
-@pytest.mark.parametrize(
-    "name", ["batch2.jsonl", "batch3.jsonl", "batch4.jsonl", "batch5.jsonl", "batch6.jsonl"]
-)
+@pytest.mark.parametrize("name", ["batch2.jsonl", "batch3.jsonl", "batch4.jsonl", "batch5.jsonl", "batch6.jsonl"])
 def test_a_sealed_batch_keeps_at_most_two_rows_per_repository(name):
     per_repo = collections.Counter(r["repo"].lower() for r in rows(name))
     assert max(per_repo.values()) <= 2
