@@ -1,4 +1,4 @@
-"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 to 5.
+"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 to 6.
 
 Only the files are checked (fields, labels, ids, the repository rules of the fresh-corpus README);
 no excerpt is classified here, so reading this test's output never shows a sealed row's verdict."""
@@ -15,13 +15,14 @@ from rca.classify.classes import KNOWN_CLASSES
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FRESH = FIXTURES / "fresh-corpus"
 FIELDS = {"id", "text", "label", "source", "repo", "split"}
-# batch 1 splits by repository into open/sealed; batches 2 to 5 are sealed as a whole
+# batch 1 splits by repository into open/sealed; batches 2 to 6 are sealed as a whole
 FILES = {
     "excerpts.jsonl": ("fc-0", {"open", "sealed"}),
     "batch2.jsonl": ("fc-2", {"batch2"}),
     "batch3.jsonl": ("fc-3", {"batch3"}),
     "batch4.jsonl": ("fc-4", {"batch4"}),
     "batch5.jsonl": ("fc-5", {"batch5"}),
+    "batch6.jsonl": ("fc-6", {"batch6"}),
 }
 URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
 
@@ -67,7 +68,7 @@ def test_no_fresh_repository_comes_from_the_real_corpus_or_from_another_batch():
             assert not repos & other, sorted(repos & other)
 
 
-@pytest.mark.parametrize("name", ["batch2.jsonl", "batch3.jsonl", "batch4.jsonl", "batch5.jsonl"])
+@pytest.mark.parametrize("name", ["batch2.jsonl", "batch3.jsonl", "batch4.jsonl", "batch5.jsonl", "batch6.jsonl"])
 def test_a_sealed_batch_keeps_at_most_two_rows_per_repository(name):
     per_repo = collections.Counter(r["repo"].lower() for r in rows(name))
     assert max(per_repo.values()) <= 2
@@ -108,6 +109,24 @@ def test_batch5_alone_brings_150_rows_and_15_per_cause_class_and_35_plain_bugs()
     short = {name: labels[name] for name in causes if labels[name] < BATCH5_CAUSE_FLOOR}
     assert not short, short
     assert labels["unknown"] >= BATCH5_UNKNOWN_FLOOR
+
+
+# batch 6 was weighted towards start-up, configuration, service-unavailable and plain bugs
+BATCH6_FLOORS = {
+    "startup_failure": 20,
+    "config_error": 20,
+    "service_unavailable": 15,
+    "unknown": 40,
+}
+BATCH6_OTHER_CAUSE_FLOOR = 10
+
+
+def test_batch6_alone_brings_150_rows_and_its_weighted_floors():
+    labels = collections.Counter(r["label"] for r in rows("batch6.jsonl"))
+    assert sum(labels.values()) >= 150
+    floors = {name: BATCH6_FLOORS.get(name, BATCH6_OTHER_CAUSE_FLOOR) for name in KNOWN_CLASSES}
+    short = {name: labels[name] for name, floor in floors.items() if labels[name] < floor}
+    assert not short, short
 
 
 def test_the_open_and_sealed_files_of_batch1_partition_its_excerpts():
