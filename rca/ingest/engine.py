@@ -132,12 +132,18 @@ OTHER_REVISION_LABEL = "$.resource.labels.version_id"
 # past orjson's limit needs over 2,048 bytes, so every longer line goes to Python too. (A number
 # too large for a double, `1e999`, would need a regular expression over every line, ~4× the cost
 # of these searches: such a line in a healthy entry is counted as healthy, not as broken JSON.)
-NOT_STRICT = ("NaN", "Infinity", ",}", ",]", ", }", ", ]")
+# A trailing comma is one search (any blanks before the bracket, tabs too), not four substrings:
+# one pass over the line instead of four, and `,\t}` is no longer missed. (DuckDB also takes `nan`,
+# `inf`, `INF`… in any case; a case-blind search costs ~0.4 CPU-s per 200k lines, so only the
+# spellings Python's json and JavaScript write are looked for.)
+NOT_STRICT = ("NaN", "Infinity")
+TRAILING_COMMA = r",[ \t]*[\]}]"
 STRICT_BELOW = 2048
 # Keys whose presence sends a line to Python whatever its fields say: a request log whose status
 # is not a plain number (or an httpRequest of the wrong type, which Python notes), an audit log,
 # a part of a split entry.
 PYTHON_KEYS = ('"httpRequest"', '"protoPayload"', '"split"')
+PYTHON_KEYS_SQL = "regexp_matches(raw, '\"(?:" + "|".join(key.strip('"') for key in PYTHON_KEYS) + ")\"')"  # one pass, not three
 # What makes a healthy-looking text line worth decoding (prefilter.py: a traceback's lines, a failed
 # Cloud Functions execution), and the platform failures a request's text could name (events.error_event).
 TEXT_MATTERS = r"""Traceback|rror|xception|File "|finished with status"""
@@ -183,7 +189,7 @@ def kind_sql(requests: bool) -> str:
         severity=SEVERITY, requests="true" if requests else "false", status=STATUS, text=TEXT,
         resource_type=RESOURCE_TYPE, python_types=str(PYTHON_TYPES), labels=LABELS, stamp=STAMP, stamp_shape=STAMP_SHAPE,
         url=URL, url_matters=_sql_text(URL_MATTERS), text_matters=_sql_text(TEXT_MATTERS),
-        python_keys=" OR ".join(f"contains(raw, '{key}')" for key in PYTHON_KEYS))
+        python_keys=PYTHON_KEYS_SQL)
 
 
 def _either(first: str, others: list[str]) -> str:
@@ -194,7 +200,7 @@ def _either(first: str, others: list[str]) -> str:
 
 
 def _not_strict() -> str:
-    return " OR ".join(f"contains(raw, '{text}')" for text in NOT_STRICT)
+    return " OR ".join([f"contains(raw, '{text}')" for text in NOT_STRICT] + [f"regexp_matches(raw, '{TRAILING_COMMA}')"])
 
 
 # Each line judged where it is read, in parallel; rows are numbered after, in file order. The text
