@@ -12,10 +12,11 @@ def _request(n: int, status: str = "200", tail: str = "") -> str:
             f'"httpRequest":{{"requestMethod":"GET","requestUrl":"https://api/items/{n}","status":{status}{tail}}}}}')
 
 
-@pytest.mark.parametrize("tail", [",\t", ", \t ", " ,", ',"size":NaN', ',"size":Infinity'])
+@pytest.mark.parametrize("tail", [",\t", ", \t ", " ,", ',"size":NaN', ',"size":Infinity', ',"size":nan', ',"size": -INF ',
+                                  ',"sizes":[1,inf]', ',"sizes":[ iNfInItY,2]', ',"size":-nan'])
 def test_json_only_duckdb_takes_is_broken_json_as_python_says(tmp_path, monkeypatch, tail):
-    """DuckDB reads trailing commas (any blanks before the bracket) and NaN; orjson does not: a
-    request log Python decodes is counted as broken JSON, not tallied as a healthy request in SQL."""
+    """DuckDB reads trailing commas (any blanks before the bracket) and NaN or infinities in any case;
+    orjson does not: a request log Python decodes is counted as broken JSON, not tallied in SQL."""
     lines = [_request(n) for n in range(40)]
     lines[12] = _request(12, tail=tail)
     path = tmp_path / "lenient.jsonl"
