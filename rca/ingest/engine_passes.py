@@ -1,5 +1,6 @@
-"""The engine's own passes over a file's lines (gzip undone), beside DuckDB's: counting the lines,
-finding where some begin, reading a few of them again.
+"""The engine's own passes over a file's lines (gzip undone), beside DuckDB's: counting the lines and
+taking the few Python reads again (engine.lay_out). One pass a file, and one more only when it may
+hold copies of an entry (engine_copies): each pass costs a whole inflate of a gzip.
 
 A plain file is one seekable stream, rewound for each pass. A gzip file cannot be sought in, so each
 pass inflates a fresh copy, read forward only (`Forward`); the stream the Python reader was given is

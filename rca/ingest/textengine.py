@@ -23,8 +23,8 @@ That holds only when the file's stamps never step back (`stitch._in_time_order` 
 and passing lines over would change the count): SQL checks it, and a file whose stamps step back,
 or with a stamp SQL cannot date as Python would (a JSON line, an impossible date), is read by Python
 whole, as is a file whose lines DuckDB does not count as Python does (a carriage return).
-DuckDB's rejects (invalid UTF-8, lines past its limit) are read again by Python at their byte
-offsets (engine.reread), with their neighbours, so every skip keeps its reason and position.
+DuckDB's rejects (invalid UTF-8, lines past its limit) are read again by Python where they begin
+(in engine.lay_out's pass), with their neighbours, so every skip keeps its reason and position.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ from rca.ingest.engine import (
     engine_reads,
     lay_out,
     read_arguments,
-    reread,
     wanted_lines,
 )
 from rca.ingest.lines import OVERLONG_REASON
@@ -183,7 +182,7 @@ def read_text_in_engine(stream, source: str, stats: ReadStats) -> Iterator[LogRe
             stream.seek(0)
             yield from read_text(stream, source, stats)
             return
-        texts = reread(stream, layout.offsets)
+        texts = layout.texts  # taken in lay_out's pass
         rows = heapq.merge(candidates(connection, judged), sorted(texts.items(), key=itemgetter(0)), key=itemgetter(0))
         yield from text_records(_as_bytes(rows, source, stats, layout.lines, layout.ends_with_newline), source, stats)
         stats.records += judged.passed

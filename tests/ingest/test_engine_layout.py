@@ -1,0 +1,76 @@
+"""The engine's own pass over a file's bytes (engine.lay_out): it counts the lines and takes the text
+of the wanted ones in the same pass, exactly as reading them again at their offsets would; a gzip is
+inflated by Python once, not once to count and again to read."""
+
+import gzip
+import io
+import json
+
+import pytest
+from conftest import read_with_engine as read
+
+from rca.ingest import engine
+from rca.ingest.engine_passes import Passes
+from rca.ingest.lines import MAX_LINE_BYTES
+
+
+def _lines_of_every_shape() -> bytes:
+    """Short lines, lines longer than a scan chunk, one just under, at and over the per-line limit."""
+    lines = [b'{"n":%d}' % n for n in range(50)]
+    lines[5] = b"x" * (3 * 1000)  # spans chunks of 1 KB
+    lines[10] = b"y" * (MAX_LINE_BYTES - 1)  # with its newline: exactly the limit, read whole
+    lines[11] = b"z" * MAX_LINE_BYTES  # over it: OVERLONG
+    lines[12] = b"w" * (MAX_LINE_BYTES + 5000)
+    return b"\n".join(lines)
+
+
+@pytest.mark.parametrize("final_newline", [True, False])
+@pytest.mark.parametrize("chunk", [1000, 4096, 1 << 22])
+def test_lay_out_takes_the_texts_reread_would_read(monkeypatch, final_newline, chunk):
+    body = _lines_of_every_shape() + (b"\n" if final_newline else b"")
+    monkeypatch.setattr(engine, "_SCAN_CHUNK", chunk)
+    wanted = [1, 2, 5, 6, 10, 11, 12, 13, 49, 50]
+    layout = engine.lay_out(io.BytesIO(body), wanted)
+    assert layout.lines == 50 and layout.ends_with_newline is final_newline
+    assert sorted(layout.texts) == wanted
+    assert layout.texts == engine.reread(io.BytesIO(body), layout.offsets)
+    assert layout.texts[12] is engine.OVERLONG and layout.texts[13] is engine.OVERLONG  # lines[11], lines[12]
+    assert layout.texts[11] == b"y" * (MAX_LINE_BYTES - 1) + b"\n"
+    assert layout.texts[6] == b"x" * 3000 + b"\n"
+    assert layout.texts[50] == b'{"n":49}' + (b"\n" if final_newline else b"")
+
+
+def test_a_wanted_line_that_begins_where_a_chunk_ends(monkeypatch):
+    """A line that starts at a chunk's last byte boundary is taken from the next chunk."""
+    body = b"a" * 9 + b"\n" + b"b" * 9 + b"\n" + b"c" * 30 + b"\n"
+    monkeypatch.setattr(engine, "_SCAN_CHUNK", 10)
+    layout = engine.lay_out(io.BytesIO(body), [2, 3])
+    assert layout.texts == {2: b"b" * 9 + b"\n", 3: b"c" * 30 + b"\n"}
+
+
+def _healthy(n: int) -> str:
+    return json.dumps({"insertId": f"h{n}", "timestamp": f"2025-09-12T14:{n // 60 % 60:02d}:{n % 60:02d}.000Z",
+                       "severity": "INFO", "resource": {"type": "cloud_run_revision",
+                                                        "labels": {"service_name": "api", "revision_name": f"api-0000{n // 100}-abc"}},
+                       "jsonPayload": {"message": f"served {n}"}}, separators=(",", ":"))
+
+
+def test_a_gzip_is_inflated_by_python_once(tmp_path, monkeypatch):
+    """DuckDB inflates the file for itself; Python's one pass counts the lines and takes the wanted
+    ones (each revision's first line, the window's ends, a broken line) without inflating it again."""
+    lines = [_healthy(n) for n in range(400)]
+    lines[200] = '{"severity":"ERROR","textPayload": broken'
+    path = tmp_path / "export.jsonl.gz"
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    opened = []
+    original = Passes.fresh
+
+    def counting(self):
+        opened.append(self.source)
+        return original(self)
+
+    monkeypatch.setattr(Passes, "fresh", counting)
+    by_engine = read(path, "duckdb", monkeypatch)
+    assert len(opened) == 1
+    assert by_engine == read(path, "python", monkeypatch)
+    assert by_engine[1].skipped["broken JSON"] == 1
