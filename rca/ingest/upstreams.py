@@ -4,10 +4,11 @@ nginx answers 502 or 504 when its upstream fails, and logs why with the upstream
 (`… while connecting to upstream, client: 203.0.113.7, …, request: "GET /api HTTP/1.1",
 upstream: "http://127.0.0.1:8000/api", …`). The services of the same journal announce the port they
 listen on as they start (uvicorn's `Uvicorn running on http://127.0.0.1:8000`, gunicorn's
-`Listening at: http://0.0.0.0:8000`). When both are seen, the proxy's access line of that request
-with a 5xx status is the upstream service's failed request, as a platform's request log is the
-service's own: its symptom lands on the service whose failure caused it. Without the announcement (a
-service started before the logs begin) the answer stays the proxy's.
+`Listening at: http://0.0.0.0:8000`). When both are seen, the proxy's error line and its access line
+of that request with a 5xx status are the upstream service's, as a platform's request log is the
+service's own: the symptom lands on the service whose failure caused it, not on the proxy as an
+incident of its own. Without the announcement (a service started before the logs begin) both stay
+the proxy's.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ class Upstreams:
         service = self.ports.get(found.group("port")) if found else None
         if found is None or service is None or service == record.service:
             return
-        record.extra["upstream_service"] = service
         self.pending[(record.service, found.group("client"), found.group("method"), found.group("path"))] = service
+        record.extra["proxy"] = record.service  # the proxy reports on the service behind it (docs/CLASSES.md)
+        record.service = service
         if len(self.pending) > PENDING_LIMIT:
             self.pending.popitem(last=False)
 

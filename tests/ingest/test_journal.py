@@ -36,10 +36,12 @@ def stamp_of(moment: datetime, digits: int) -> str:
 def expected(entry: dict, with_priority: bool) -> tuple:
     """What the record of one journal entry must say: its service (systemd's lines about the API are
     the API's; nginx's 502s are the API's failed requests), instance, and severity (the message's
-    level word first: `INFO:`, nginx's `[error]`; else the priority, where the shape prints it)."""
+    level word first: `INFO:`, nginx's `[error]`; else the priority, where the shape prints it). nginx's
+    error lines about the API's port (`connect() failed … upstream: "http://127.0.0.1:8000/…"`) are the
+    API's too: the proxy reports on the service behind it."""
     message = entry["message"]
     about_api = entry["ident"] == "systemd"
-    tied = entry["ident"] == "nginx" and '" 502 ' in message
+    tied = entry["ident"] == "nginx" and ('" 502 ' in message or 'upstream: "http://127.0.0.1:8000/' in message)
     service = "orders-api" if about_api or tied else entry["ident"]
     instance = HOST if about_api else f"{HOST}/{entry['pid']}"
     level = "INFO" if message.startswith("INFO:") else "ERROR" if "[error]" in message[:30] else None
@@ -167,6 +169,16 @@ def test_nginx_502s_are_the_failed_requests_of_the_service_behind_it(tmp_path):
                     '2025-11-10T04:20:38+0000 web nginx[5]: 10.0.0.9 - - [10/Nov/2025:04:20:38 +0000] '
                     '"GET /x HTTP/1.1" 502 157 "-" "curl/8.5.0"\n')
     assert [r.service for r in rca.iter_records(path)] == ["nginx", "nginx"]
+
+
+def test_nginx_errors_about_the_service_behind_it_are_that_services_symptom_not_an_incident_of_nginx():
+    """nginx's `connect() failed … while connecting to upstream` is service_unavailable (docs/CLASSES.md:
+    the service's own proxy reports on the service); left on nginx, it made nginx an incident of its
+    own, with no root cause, beside the API's."""
+    result = run_rca("analyze", str(FORMATS / "journal-short-iso.log"), "--format", "json")
+    (incident,) = json.loads(result.stdout)["incidents"]
+    refused = [s for s in incident["symptoms"] if "connect() failed" in s["label"]]
+    assert len(refused) == 1 and refused[0]["service"] == "orders-api" and refused[0]["class"] == "service_unavailable"
 
 
 def test_analyze_names_the_journal_crash_as_the_root_cause():
