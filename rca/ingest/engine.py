@@ -414,8 +414,9 @@ def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: 
     try:
         try:
             connection = connect()
-            judged = judge(connection, source, compressed, prefilter in ("deploys", "requests"), prefilter == "requests",
-                           passes)
+            # "events" counts healthy request logs in SQL too (kind 2): no event is made of one
+            judged = judge(connection, source, compressed, prefilter in ("deploys", "requests"),
+                           prefilter in ("requests", "events"), passes)
         except duckdb.Error:
             judged = None
         layout = None if judged is None else lay_out(passes.fresh(), wanted_lines(judged))
@@ -474,7 +475,8 @@ def _read_judged(rows: Iterator[tuple[int, object]], stream, source: str, stats:
     stats.records += judged.passed
     if judged.requests is not None:
         stats.records += int(judged.requests.counts.sum())
-        stats.requests.add(judged.requests)
+        if prefilter == "requests":  # the rates' denominators; "events" only counts the lines
+            stats.requests.add(judged.requests)
     for stamp in (judged.first, judged.last):
         stats.passed_over(stamp.encode() if stamp else None)
 
