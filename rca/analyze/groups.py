@@ -65,7 +65,7 @@ class Group:
         """Count one event. `classification` may be None: the analysis classifies only the events a
         summary keeps (its sample), once the summaries are merged (`rca.classify.samples.classify_samples`).
         `order` is the event's `_order`, when the caller has it already."""
-        order = _order(event) if order is None else order
+        order = event.order if order is None else order
         when = event.time
         self._derived.clear()
         self.count += 1
@@ -74,7 +74,7 @@ class Group:
             self.latest = max(self.latest, event.last_time or when)
         first = event.first
         self.per_second.add(None if when is None else int(when), (first.service, first.revision, first.instance))
-        if len(self.sample) < SAMPLE_EVENTS or order < _order(self.sample[-1][0]):
+        if len(self.sample) < SAMPLE_EVENTS or order < self.sample[-1][0].order:
             at = bisect.bisect_right(self.sample, order, key=_sample_order)  # after its equals, as a stable sort puts it
             self.sample.insert(at, (event, classification))
             del self.sample[SAMPLE_EVENTS:]
@@ -204,12 +204,13 @@ class Group:
 
 
 def _order(event: ErrorEvent) -> tuple:
-    """Time, then where the event was read: a total order, so that merging in any order keeps the same sample."""
-    return (event.time is None, event.time or 0.0, event.first.source, event.first.position)
+    """Time, then where the event was read: a total order, so that merging in any order keeps the same
+    sample (ErrorEvent.order, worked out once per event)."""
+    return event.order
 
 
 def _sample_order(pair: tuple[ErrorEvent, Any]) -> tuple:
-    return _order(pair[0])
+    return pair[0].order
 
 
 def _hash(trace: str) -> int:
@@ -222,11 +223,11 @@ def group_events(classified: Iterable[tuple[ErrorEvent, Classification | None]])
     for event, classification in classified:
         key = fingerprint_key(event)  # the whole fingerprint only for an event that becomes a group's first
         group = groups.get(key)
-        order = _order(event)  # worked out once: the group's first event and its sample compare with it
+        order = event.order  # worked out once per event (a cached property), as the representative's is
         if group is None:
             made = fingerprint_of(event)
             group = groups[key] = Group(key, made.label, made)
-        elif order < _order(group.representative):
+        elif order < group.representative.order:
             made = fingerprint_of(event)
             group.label, group.fingerprint = made.label, made
         group.add(event, classification, order)

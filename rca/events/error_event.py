@@ -66,6 +66,12 @@ class ErrorEvent:
     def time(self) -> float | None:
         return min((r.time for r in self.records if r.time is not None), default=None)
 
+    @cached_property  # grouping compares each event with its group's first and samples: worked out once
+    def order(self) -> tuple:
+        """Time (untimed last), then where the event was read: a total order, the same in any process."""
+        first = self.records[0]
+        return (self.time is None, self.time or 0.0, first.source, first.position)
+
     @cached_property
     def last_time(self) -> float | None:
         return max((r.time for r in self.records if r.time is not None), default=None)

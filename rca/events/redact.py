@@ -8,6 +8,7 @@ A private key block whose END was cut off anyway is still masked, to the end of 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 REDACTED = "[REDACTED]"
 
@@ -99,26 +100,45 @@ def _any_needle(patterns) -> re.Pattern:
     return re.compile("|".join(re.escape(needle) for needles, _, _ in patterns for needle in needles))
 
 
+def _needles(patterns) -> tuple[str, ...]:
+    return tuple(sorted({needle for group, _, _ in patterns for needle in group}))
+
+
 # One search for every needle at once: most strings in a report hold none and are passed over whole.
 SECRET_NEEDLES = _any_needle(SECRETS)
 ALL_NEEDLES = _any_needle(SECRETS + PII)
+# Each needle once, for the strings that hold one: a set of those present, not a test per pattern.
+EACH_SECRET_NEEDLE = _needles(SECRETS)
+EACH_NEEDLE = _needles(SECRETS + PII)
+# Stamps, hex ids, numbers: no secret needle can occur in a string of only these characters (each
+# needle holds a letter past `f`, `/` or `_`), tested ~4x faster than searching it for the needles.
+PLAIN = re.compile(r"[0-9A-Fa-f:.TZ+ -]*")
 
 
 def redact(text: str, pii: bool = False) -> str:
     """`text` with every secret masked, and with `pii` every e-mail address, IP address and user id.
     Each pattern is tried only where one of its needles (lowercase words it cannot match without)
     occurs: most log text holds none, and a substring test is far cheaper than a regex search."""
+    if not pii and PLAIN.fullmatch(text):
+        return text
     lowered = text.lower()
     if not (ALL_NEEDLES if pii else SECRET_NEEDLES).search(lowered):
         return text
+    present = {needle for needle in (EACH_NEEDLE if pii else EACH_SECRET_NEEDLE) if needle in lowered}
     for needles, pattern, replacement in SECRETS + PII if pii else SECRETS:
-        if any(needle in lowered for needle in needles):
+        if not present.isdisjoint(needles):
             text = pattern.sub(replacement, text)
     return text
 
 
 MEMO_CHARS = 1024  # strings remembered by redact_tree are at most this long, so that its memory stays small
 SECRET_KEY = re.compile(SECRET_NAME + r"$", re.I)
+
+
+@lru_cache(maxsize=1 << 12)  # a report's dicts repeat a few dozen keys; each event's records repeat theirs
+def names_secret(key: str) -> bool:
+    """A key named like a secret (`password`, `DB_TOKEN`): its string value is masked whole."""
+    return SECRET_KEY.search(key) is not None
 
 
 def redact_tree(value, pii: bool = False, done: dict[str, str] | None = None):
@@ -129,20 +149,50 @@ def redact_tree(value, pii: bool = False, done: dict[str, str] | None = None):
     return _redact_tree(value, pii, {} if done is None else done)
 
 
+# Values that hold no string: returned as they are, without a call. Exact types (a hash lookup of
+# the type); a subclass takes the long way, through the isinstance tests of `_redact_tree`.
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
 def _redact_tree(value, pii: bool, done: dict[str, str]):
     if isinstance(value, str):
-        if len(value) > MEMO_CHARS:
-            return redact(value, pii)  # a long text (a traceback) is seldom repeated: not worth keeping
-        known = done.get(value)
-        if known is None:
-            known = done[value] = redact(value, pii)
-        return known
+        return _redact_string(value, pii, done)
     if isinstance(value, dict):
-        return {key: REDACTED if isinstance(item, str) and isinstance(key, str) and SECRET_KEY.search(key)
-                else _redact_tree(item, pii, done) for key, item in value.items()}
+        return _redact_dict(value, pii, done)
     if isinstance(value, (list, tuple)):
-        return [_redact_tree(item, pii, done) for item in value]
+        return _redact_list(value, pii, done)
     return value
+
+
+def _redact_string(value: str, pii: bool, done: dict[str, str]) -> str:
+    if len(value) > MEMO_CHARS:
+        return redact(value, pii)  # a long text (a traceback) is seldom repeated: not worth keeping
+    known = done.get(value)
+    if known is None:
+        known = done[value] = redact(value, pii)
+    return known
+
+
+# The walks below are what a report's every value passes through (an event stream's 1.2M values on
+# the 200k flood): a string already in `done` and a number are taken inline, without a call each.
+def _redact_list(value, pii: bool, done: dict[str, str]) -> list:
+    get, scalars = done.get, _SCALARS
+    return [(get(item) or _redact_string(item, pii, done)) if type(item) is str
+            else item if type(item) in scalars else _redact_tree(item, pii, done) for item in value]
+
+
+def _redact_dict(value: dict, pii: bool, done: dict[str, str]) -> dict:
+    if _any_secret_name(tuple(value)):
+        return {key: REDACTED if isinstance(item, str) and isinstance(key, str) and names_secret(key)
+                else _redact_tree(item, pii, done) for key, item in value.items()}
+    get, scalars = done.get, _SCALARS
+    return {key: (get(item) or _redact_string(item, pii, done)) if type(item) is str
+            else item if type(item) in scalars else _redact_tree(item, pii, done) for key, item in value.items()}
+
+
+@lru_cache(maxsize=1 << 12)  # the dicts of a report and of an event stream have a few shapes, repeated
+def _any_secret_name(keys: tuple) -> bool:
+    return any(isinstance(key, str) and names_secret(key) for key in keys)
 
 
 MEMO_STRINGS = 20_000  # strings a scrubber remembers at most: a flood's texts do not pile up

@@ -9,7 +9,8 @@ code on them (`jsonlog.read_line`, the byte prefilter included); the rest never 
 - healthy entries are counted, and their first and last stamps noted, as the byte prefilter would;
 - healthy request logs (status below 500, not 401/403/429), when the reader is asked for them
   (prefilter "requests", rca.analyze.mapping), are counted per second and service in SQL into
-  `ReadStats.requests`: the rates' denominators, without a record each.
+  `ReadStats.requests`: the rates' denominators, without a record each. Under the prefilter "events"
+  (`rca events`, which has no rates) they are counted as records only, never handed to Python.
 
 Deploys and the window still see what they saw: the first healthy line of each revision, the
 earliest request of each (service, revision), the earliest and latest request, and every passed line
@@ -461,8 +462,9 @@ def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: 
     try:
         try:
             connection = connect()
-            judged = judge(connection, source, compressed, prefilter in ("deploys", "requests"), prefilter == "requests",
-                           passes)
+            # "events" counts healthy request logs in SQL too (kind 2): no event is made of one
+            judged = judge(connection, source, compressed, prefilter in ("deploys", "requests"),
+                           prefilter in ("requests", "events"), passes)
         except duckdb.Error:
             judged = None
         layout = None if judged is None else lay_out(passes.fresh(), wanted_lines(judged))
@@ -521,7 +523,8 @@ def _read_judged(rows: Iterator[tuple[int, object]], source: str, stats: ReadSta
     stats.records += judged.passed
     if judged.requests is not None:
         stats.records += int(judged.requests.counts.sum())
-        stats.requests.add(judged.requests)
+        if prefilter == "requests":  # the rates' denominators; "events" only counts the lines
+            stats.requests.add(judged.requests)
     for stamp in (judged.first, judged.last):
         stats.passed_over(stamp.encode() if stamp else None)
 
