@@ -59,3 +59,23 @@ def test_a_sixth_pass_wording_takes_its_class(text, cls):
 ])
 def test_a_near_miss_keeps_its_class(text, cls):
     assert rules_say(text) == cls
+
+
+@pytest.mark.parametrize("text", [
+    # Go's and Java's wording of strerror(98), with no errno number printed (before: unknown)
+    "2025/03/02 08:00:00 listen tcp 0.0.0.0:9000: bind: address already in use",
+    'time="2025-03-02T08:00:00Z" level=fatal msg="listen tcp :7000: bind: address already in use"',
+    "Exception in thread \"main\" java.net.BindException: Address already in use\n\tat sun.nio.ch.Net.bind0(Native Method)",
+    # Azure App Service gave up waiting for the container to answer on its port (before: unknown)
+    "2025-03-02T08:04:10.120Z ERROR - Container shop_0_1a2b3c4d for site shop did not start within expected time limit. "
+    "Elapsed time = 230.4 sec",
+    "2025-03-02T08:04:10.121Z ERROR - Container shop_0_1a2b3c4d didn't respond to HTTP pings on port: 8000, failing site start.",
+])
+def test_a_port_never_served_is_a_start_up_failure(text):
+    assert rules_say(text) == "startup_failure"
+
+
+def test_a_port_in_use_gives_way_to_a_cause_beside_it():
+    text = ("Traceback (most recent call last):\n  File \"/app/main.py\", line 2, in <module>\n    import uvicorn\n"
+            "ModuleNotFoundError: No module named 'uvicorn'\nlisten tcp :8000: bind: address already in use")
+    assert rules_say(text) == "missing_import"

@@ -137,7 +137,7 @@ def test_the_symptom_entries_are_the_symptom_classes_only_where_meant():
                         "supervisord-gave-up", "systemd-start-limit", "uwsgi-no-app-loaded",
                         # issue 28, sixth pass: pm2 giving up, Render's and Fly's deploy checks, Fly's proxy
                         "pm2-unstable-restarts", "render-no-open-port", "fly-app-not-listening",
-                        "fly-proxy-instance-refused"}
+                        "fly-proxy-instance-refused", "azure-app-service-container-did-not-start"}
 
 
 def test_the_module_table_names_no_common_local_variable():
