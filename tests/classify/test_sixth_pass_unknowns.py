@@ -79,3 +79,19 @@ def test_a_port_in_use_gives_way_to_a_cause_beside_it():
     text = ("Traceback (most recent call last):\n  File \"/app/main.py\", line 2, in <module>\n    import uvicorn\n"
             "ModuleNotFoundError: No module named 'uvicorn'\nlisten tcp :8000: bind: address already in use")
     assert rules_say(text) == "missing_import"
+
+
+@pytest.mark.parametrize("text, cls", [
+    # Laravel started without its APP_KEY (before: unknown)
+    ("[2025-03-02 08:00:00] production.ERROR: No application encryption key has been specified. "
+     "{\"exception\":\"[object] (Illuminate\\\\Encryption\\\\MissingAppKeyException(code: 0)", "config_error"),
+    # a MongoDB connection string that is not one: an invalid connection URL (before: unknown)
+    ("MongoParseError: Invalid scheme, expected connection string to start with \"mongodb://\" or \"mongodb+srv://\"\n"
+     "    at new ConnectionString (/srv/api/node_modules/mongodb-connection-string-url/lib/index.js:86:19)", "config_error"),
+    # near misses: a valid connection whose write broke a unique index, a bad payload: the application's own bugs
+    ("MongoServerError: E11000 duplicate key error collection: shop.users index: email_1 dup key: { email: \"a@example.org\" }",
+     "unknown"),
+    ("Illuminate\\Contracts\\Encryption\\DecryptException: The payload is invalid.", "unknown"),
+])
+def test_a_configuration_the_service_never_had_is_a_config_error(text, cls):
+    assert rules_say(text) == cls
