@@ -95,3 +95,13 @@ def test_a_port_in_use_gives_way_to_a_cause_beside_it():
 ])
 def test_a_configuration_the_service_never_had_is_a_config_error(text, cls):
     assert rules_say(text) == cls
+
+
+@pytest.mark.parametrize("text", [
+    # Django's runserver and Docker's port allocator word EADDRINUSE their own way (before: unknown)
+    "Starting development server at http://127.0.0.1:8000/\nQuit the server with CONTROL-C.\nError: That port is already in use.",
+    "ERROR: for web  Cannot start service web: driver failed programming external connectivity on endpoint shop-web-1 "
+    "(4f1c2a): Bind for 0.0.0.0:8080 failed: port is already allocated",
+])
+def test_a_port_in_use_in_its_own_wording_is_a_start_up_failure(text):
+    assert rules_say(text) == "startup_failure"
