@@ -57,6 +57,10 @@ STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on 
     "temporary failure in name resolution": "EAI_AGAIN", "nodename nor servname provided": "EAI_NONAME",
     "no address associated with hostname": "EAI_NODATA", "getaddrinfo failed": "EAI_NONAME",
     "out of memory": "ENOMEM", "resource temporarily unavailable": "EAGAIN",
+    # strerror(98), as Go's `listen tcp …: bind:` and Java's BindException print it with no errno number;
+    # Django's runserver and Docker's port allocator word the same refusal their own way
+    "address already in use": "EADDRINUSE", "that port is already in use": "EADDRINUSE",
+    "failed: port is already allocated": "EADDRINUSE",
 }
 STRERROR = re.compile("|".join(re.escape(s) for s in STRERRORS))  # searched in the lower-cased text
 EXIT_CODE = re.compile(r"(?:exit(?:ed)?(?: with)?(?: exit)? (?:code|status)|exit_?code|exitCode|returned non-zero exit status"

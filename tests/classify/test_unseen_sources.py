@@ -134,7 +134,10 @@ def test_the_symptom_entries_are_the_symptom_classes_only_where_meant():
                         "nginx-own-error-page-as-text", "nginx-default-50x-page", "apache-own-503-page",
                         # issue 28, fifth pass: Heroku's and Cloud Run's own pages, the kubelet's liveness kill
                         "heroku-application-error-page", "cloud-run-no-available-instance", "kubernetes-liveness-kill",
-                        "supervisord-gave-up", "systemd-start-limit", "uwsgi-no-app-loaded"}
+                        "supervisord-gave-up", "systemd-start-limit", "uwsgi-no-app-loaded",
+                        # issue 28, sixth pass: pm2 giving up, Render's and Fly's deploy checks, Fly's proxy
+                        "pm2-unstable-restarts", "render-no-open-port", "fly-app-not-listening",
+                        "fly-proxy-instance-refused", "azure-app-service-container-did-not-start"}
 
 
 def test_the_module_table_names_no_common_local_variable():
