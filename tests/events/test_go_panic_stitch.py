@@ -5,8 +5,6 @@ from pathlib import Path
 
 import orjson
 from conftest import run_rca
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from rca.events.error_event import events_from_records
 from rca.events.runtimes import parse_runtime_trace
@@ -119,16 +117,3 @@ def test_cli_analyze_reads_a_split_go_panic_as_one_dependency_failure():
     assert events.returncode == 0, events.stderr
     (event,) = [orjson.loads(line) for line in events.stdout.splitlines()]
     assert event["traceback"]["exceptions"][0]["status"] == "UNAVAILABLE"
-
-
-line_choices = st.sampled_from(NIL_PANIC + FATAL + ["INFO ok", "main.main()", "   indented print"])
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(line_choices, st.sampled_from(["a", "b"]), st.one_of(st.none(), st.floats(0, 3)),
-                          st.sampled_from([None, "INFO", "ERROR"])), max_size=50))
-def test_go_lines_are_never_lost_or_duplicated(specs):
-    records = [LogRecord(time=t, severity=sev, text=text, source="s", position=i, instance=inst)
-               for i, (text, inst, t, sev) in enumerate(specs)]
-    out = [id(r) for unit in stitch(records) for r in unit]
-    assert sorted(out) == sorted(id(r) for r in records)
