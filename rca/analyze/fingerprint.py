@@ -182,7 +182,7 @@ def route(url: str | None) -> str:
     """The URL's path with id-like segments masked: /api/users/u-1842 -> /api/users/{id}."""
     if not url:
         return ""
-    path = url_path(url) if "://" in url else url.split("?", 1)[0]
+    path = _path_or_after_host(url) if "://" in url else url.split("?", 1)[0]
     return "/".join("{id}" if ID_SEGMENT.match(segment) else segment for segment in path.split("/")) or "/"
 
 
@@ -190,6 +190,18 @@ def route(url: str | None) -> str:
 # its query or fragment. urlsplit gives such a URL's path the same (its cleaning removes tabs and
 # newlines, which neither part holds, and checks bracketed and non-ASCII hosts, which go to it).
 PLAIN_URL = re.compile(r"https?://([^/?#\[\]\t\r\n]*)(/[^?#\t\r\n]*)?(?:[?#]|\Z)")
+
+
+# What follows a URL's host up to its query or fragment: the path of a URL urlsplit refuses.
+AFTER_HOST = re.compile(r"://[^/?#]*([^?#]*)")
+
+
+def _path_or_after_host(url: str) -> str:
+    try:
+        return url_path(url)
+    except ValueError:  # a host urlsplit refuses (`http://[oops/api`): a log's odd URL, not a reason to stop
+        found = AFTER_HOST.search(url)
+        return found.group(1) if found else ""
 
 
 def url_path(url: str) -> str:

@@ -260,12 +260,19 @@ def tie_orphans(groups: list[Group], service_map: dict[str, str] | None = None) 
             group.tied_to, group.tied_by = named
 
 
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # a host urlsplit refuses (`http://[oops/api`) names no service
+        return ""
+
+
 def _named_service(event: ErrorEvent, services) -> tuple[str, str] | None:
     """(service, how) when the record names a service by its load balancer backend (GKE names one
     `k8s1-<hash>-<namespace>-<service>-<port>-<hash>`) or its URL's host (`checkout.example.com`)."""
     first = event.first
     backend = first.extra.get("backend") or ""
-    host = urlsplit(first.http_url).hostname or "" if first.http_url and "://" in first.http_url else ""
+    host = _host(first.http_url) if first.http_url and "://" in first.http_url else ""
     for service in sorted(services, key=len, reverse=True):  # the longest name: `web-bff` before `web`
         if backend == service or f"-{service}-" in backend:
             return service, f"its load balancer backend {backend} names {service}"

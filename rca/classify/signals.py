@@ -407,11 +407,13 @@ def _may_name_mysql(text: str) -> bool:
 
 # the source line a traceback prints under each frame: a status written in the code (`status_code=401`) is
 # an argument, not what a request answered (docs/CLASSES.md: keyword arguments do not decide a class)
-SOURCE_LINE = re.compile(r'^[ \t]*File "[^"]+", line \d+[^\n]*\n([ \t]+[^\n]*)', re.MULTILINE)
+# A source line is indented past its `File` line: a frame that shows none (`<string>`, `<frozen runpy>`)
+# is followed by the next frame's `File` line or the exception's, and neither is its source.
+SOURCE_LINE = re.compile(r'^([ \t]*)File "[^"]+", line \d+[^\n]*\n(\1[ \t]+[^\n]*)', re.MULTILINE)
 
 
 def _source_line_spans(text: str) -> list[tuple[int, int]]:
-    return [match.span(1) for match in SOURCE_LINE.finditer(text)]
+    return [match.span(2) for match in SOURCE_LINE.finditer(text)]
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:

@@ -225,10 +225,16 @@ def _error_text(payload: dict) -> str | None:
         return _error_object_text(payload)
     for key in ERROR_KEYS:
         value = _at_path(payload, key)
-        text = value if isinstance(value, str) else _error_object_text(value) if isinstance(value, dict) else None
+        text = value if isinstance(value, str) else _error_dict_text(value) if isinstance(value, dict) else None
         if text and text.strip():
             return text
     return None
+
+
+def _error_dict_text(error: dict) -> str | None:
+    """A serializer's `type: message`; an object with no message but other fields (Node's Error through
+    JSON.stringify keeps `code`, `errno`, `syscall`) as it read when `error` was a trace key: its text."""
+    return _error_object_text(error) or (str(error) if error else None)
 
 
 def _error_object_text(error: dict) -> str | None:

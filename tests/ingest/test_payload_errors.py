@@ -106,3 +106,13 @@ def test_pino_and_bunyan_numeric_levels_give_the_severity(level, severity):
     entry = {"jsonPayload": {"level": level, "time": 1764495667311, "msg": "request failed", "err": REFUSED}}
     assert entry_to_record(entry, "s", 1).severity == severity
     assert entry_to_record({"severity": "ERROR", "jsonPayload": {"level": 50, "msg": "x"}}, "s", 1).severity == "ERROR"
+
+
+def test_an_error_object_with_a_code_and_no_message_is_read_as_before():
+    # Node's Error through JSON.stringify keeps its own `errno`, `code`, `syscall` and loses `message`:
+    # before the error keys, `error` was a trace key and such an object read as its text, code and all
+    error = {"errno": -111, "code": "ECONNREFUSED", "syscall": "connect", "address": "10.0.0.5", "port": 5432}
+    payload = {"level": "error", "msg": "query failed", "error": error}
+    assert json_payload_text(payload) == f"query failed\n{error}"
+    text = entry_to_record({"severity": "ERROR", "jsonPayload": payload}, "s", 1).text
+    assert classify_text(text, model=None).cls == "dependency_connection_failure"
