@@ -5,6 +5,9 @@ from pathlib import Path
 
 import orjson
 from conftest import run_rca
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_runtime_stitch import JAVA, NODE, per_line
 
 from rca.events.error_event import events_from_records
 from rca.events.runtimes import parse_runtime_trace
@@ -49,15 +52,6 @@ FATAL = [
     "\t/app/cmd/server/main.go:40 +0x2d1",
 ]
 NEXT_LOG_LINE = "2026/11/30 09:41:09 ledger starting, version 3.14.2"
-
-
-def per_line(lines, start=100.0, step=0.00002, severities=None, instance="a"):
-    """One record per line, as Cloud Run writes a process's stderr: the first line of the write
-    carries the severity, the others none (GKE: `severities` gives every line one)."""
-    severities = severities or ["ERROR"] + [None] * (len(lines) - 1)
-    return [LogRecord(time=start + i * step, severity=severity, text=text, source="s", position=i,
-                      service="api", revision="api-1", instance=instance)
-            for i, (text, severity) in enumerate(zip(lines, severities))]
 
 
 def test_a_go_panic_written_one_line_per_entry_is_one_event_with_its_frames():
@@ -117,3 +111,17 @@ def test_cli_analyze_reads_a_split_go_panic_as_one_dependency_failure():
     assert events.returncode == 0, events.stderr
     (event,) = [orjson.loads(line) for line in events.stdout.splitlines()]
     assert event["traceback"]["exceptions"][0]["status"] == "UNAVAILABLE"
+
+
+line_choices = st.sampled_from(JAVA + NODE + NIL_PANIC + FATAL + ["INFO ok", "main.main()", "   indented print", ""])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(line_choices, st.sampled_from(["a", "b"]), st.one_of(st.none(), st.floats(0, 3)),
+                          st.sampled_from([None, "INFO", "ERROR"])), max_size=60))
+def test_runtime_lines_are_never_lost_or_duplicated(specs):
+    """Java, Node and Go lines, mixed with others on two instances: each record in exactly one unit."""
+    records = [LogRecord(time=t, severity=sev, text=text, source="s", position=i, instance=inst)
+               for i, (text, inst, t, sev) in enumerate(specs)]
+    out = [id(r) for unit in stitch(records) for r in unit]
+    assert sorted(out) == sorted(id(r) for r in records)

@@ -1,9 +1,6 @@
 """Java and Node stack traces that Cloud Run and GKE write one line per entry are stitched into one
 event, as Python's are, and read into the same chain (innermost cause first)."""
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from test_go_panic_stitch import FATAL, NIL_PANIC
 
 from rca.events.error_event import events_from_records
 from rca.events.stitch import stitch
@@ -106,17 +103,3 @@ def test_a_trace_arriving_whole_in_one_entry_is_not_joined_to_the_log_lines_arou
 def test_node_style_lines_in_prose_do_not_open_a_block():
     lines = ["worker ready", "    at least one queue is empty", "done"]
     assert [len(unit) for unit in stitch(per_line(lines, severities=["INFO"] * 3))] == [1, 1, 1]
-
-
-line_choices = st.sampled_from(JAVA + NODE + NIL_PANIC + FATAL + ["INFO ok", "main.main()", "   indented print", ""])
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(line_choices, st.sampled_from(["a", "b"]), st.one_of(st.none(), st.floats(0, 3)),
-                          st.sampled_from([None, "INFO", "ERROR"])), max_size=60))
-def test_runtime_lines_are_never_lost_or_duplicated(specs):
-    """Java, Node and Go lines, mixed with others on two instances: each record in exactly one unit."""
-    records = [LogRecord(time=t, severity=sev, text=text, source="s", position=i, instance=inst)
-               for i, (text, inst, t, sev) in enumerate(specs)]
-    out = [id(r) for unit in stitch(records) for r in unit]
-    assert sorted(out) == sorted(id(r) for r in records)
