@@ -20,6 +20,10 @@ EXPORTS = sorted(str(p) for p in REAL_EXPORTS.glob("*") if p.suffix in (".json",
 
 @pytest.fixture
 def decoded(monkeypatch):
+    return count_decoded(monkeypatch)
+
+
+def count_decoded(monkeypatch) -> list[int]:
     """How many lines Python's per-line code was handed (jsonlog.read_line, the engine's only way in)."""
     calls = [0]
     original = engine.read_line

@@ -9,8 +9,9 @@ import json
 
 import pytest
 from conftest import ROOT, run_rca
+from test_engine import count_decoded
 
-from rca.ingest import engine, iter_records
+from rca.ingest import iter_records
 from rca.ingest.stats import ReadStats
 
 
@@ -28,18 +29,11 @@ def flood_file(tmp_path_factory):
 def handed_and_stats(path, mode: str, monkeypatch) -> tuple[int, ReadStats]:
     """How many lines DuckDB handed Python's per-line code, and the ReadStats, under the prefilter `mode`."""
     monkeypatch.setenv("RCA_ENGINE", "duckdb")
-    calls = [0]
-    original = engine.read_line
-
-    def counting(*args):
-        calls[0] += 1
-        return original(*args)
-
-    monkeypatch.setattr(engine, "read_line", counting)
+    decoded = count_decoded(monkeypatch)
     stats = ReadStats()
     for _ in iter_records([str(path)], stats, prefilter=mode):
         pass
-    return calls[0], stats
+    return decoded[0], stats
 
 
 def test_events_mode_hands_python_what_the_analysis_does_and_keeps_no_tally(flood_file, monkeypatch):
