@@ -354,7 +354,7 @@ class Layout:
     ends_with_newline: bool = True
     carriage_return: bool = False  # DuckDB ends a line at `\r` too, Python at `\n` only
     offsets: dict[int, int] = field(default_factory=dict)  # line number -> byte offset of its start
-    # line number -> its bytes (newline included) or OVERLONG, as `reread` would read them: taken in the
+    # line number -> its bytes (newline included) or OVERLONG, as `read_json_lines` would read them: taken in the
     # same pass, so that a gzip is inflated once by Python, not once to count and again to read
     texts: dict[int, object] = field(default_factory=dict)
 
@@ -420,16 +420,6 @@ class _Taking:
         taken = bytes(self.taken)
         self.texts[self.line] = OVERLONG if len(taken) >= MAX_LINE_BYTES and not taken.endswith(b"\n") else taken
         self.line, self.taken = None, bytearray()
-
-
-def reread(stream, offsets: dict[int, int]) -> dict[int, object]:
-    """The lines at `offsets` read again (bytes, or OVERLONG), as `read_json_lines` would read them."""
-    texts: dict[int, object] = {}
-    for line, offset in sorted(offsets.items()):
-        stream.seek(offset)
-        raw = stream.readline(MAX_LINE_BYTES)
-        texts[line] = OVERLONG if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n") else raw
-    return texts
 
 
 def candidates(connection, judged: Judged, batch: int = 4096) -> Iterator[tuple[int, object]]:

@@ -14,6 +14,17 @@ from rca.ingest.engine_passes import Passes
 from rca.ingest.lines import MAX_LINE_BYTES
 
 
+def reread(stream, offsets: dict[int, int]) -> dict[int, object]:
+    """The reference: the lines at `offsets` read again, one seek and bounded readline each, as
+    `read_json_lines` reads a line (bytes, or OVERLONG past MAX_LINE_BYTES)."""
+    texts: dict[int, object] = {}
+    for line, offset in sorted(offsets.items()):
+        stream.seek(offset)
+        raw = stream.readline(MAX_LINE_BYTES)
+        texts[line] = engine.OVERLONG if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n") else raw
+    return texts
+
+
 def _lines_of_every_shape() -> bytes:
     """Short lines, lines longer than a scan chunk, one just under, at and over the per-line limit."""
     lines = [b'{"n":%d}' % n for n in range(50)]
@@ -33,7 +44,7 @@ def test_lay_out_takes_the_texts_reread_would_read(monkeypatch, final_newline, c
     layout = engine.lay_out(io.BytesIO(body), wanted)
     assert layout.lines == 50 and layout.ends_with_newline is final_newline
     assert sorted(layout.texts) == wanted
-    assert layout.texts == engine.reread(io.BytesIO(body), layout.offsets)
+    assert layout.texts == reread(io.BytesIO(body), layout.offsets)
     assert layout.texts[12] is engine.OVERLONG and layout.texts[13] is engine.OVERLONG  # lines[11], lines[12]
     assert layout.texts[11] == b"y" * (MAX_LINE_BYTES - 1) + b"\n"
     assert layout.texts[6] == b"x" * 3000 + b"\n"
