@@ -64,7 +64,7 @@ class Group:
     def add(self, event: ErrorEvent, classification: Classification | None, order: tuple | None = None) -> None:
         """Count one event. `classification` may be None: the analysis classifies only the events a
         summary keeps (its sample), once the summaries are merged (`rca.classify.samples.classify_samples`).
-        `order` is the event's `_order`, when the caller has it already."""
+        `order` is the event's `order`, when the caller has it already."""
         order = event.order if order is None else order
         when = event.time
         self._derived.clear()
@@ -87,9 +87,9 @@ class Group:
         merged = Group(self.key, self.label, self.fingerprint, self.count + other.count,
                        min(self.earliest, other.earliest), max(self.latest, other.latest),
                        self.per_second.merged(other.per_second),
-                       sorted(self.sample + other.sample, key=lambda pair: _order(pair[0]))[:SAMPLE_EVENTS],
+                       sorted(self.sample + other.sample, key=_sample_order)[:SAMPLE_EVENTS],
                        self.trace_sketch.merged(other.trace_sketch), self.statuses + other.statuses)
-        if _order(other.representative) < _order(self.representative):
+        if other.representative.order < self.representative.order:
             merged.label, merged.fingerprint = other.label, other.fingerprint
         return merged
 
@@ -203,13 +203,8 @@ class Group:
         return count_within(self.times, start, end) / ((end - start) / MINUTE)
 
 
-def _order(event: ErrorEvent) -> tuple:
-    """Time, then where the event was read: a total order, so that merging in any order keeps the same
-    sample (ErrorEvent.order, worked out once per event)."""
-    return event.order
-
-
 def _sample_order(pair: tuple[ErrorEvent, Any]) -> tuple:
+    """A sample's order (ErrorEvent.order: time, then where read, so that merging in any order keeps the same sample)."""
     return pair[0].order
 
 
