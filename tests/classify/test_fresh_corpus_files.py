@@ -1,4 +1,4 @@
-"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 to 6.
+"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 to 7.
 
 Only the files are checked (fields, labels, ids, the repository rules of the fresh-corpus README);
 no excerpt is classified here, so reading this test's output never shows a sealed row's verdict."""
@@ -15,7 +15,7 @@ from rca.classify.classes import KNOWN_CLASSES
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FRESH = FIXTURES / "fresh-corpus"
 FIELDS = {"id", "text", "label", "source", "repo", "split"}
-# batch 1 splits by repository into open/sealed; batches 2 to 6 are sealed as a whole
+# batch 1 splits by repository into open/sealed; batches 2 to 7 are sealed as a whole
 FILES = {
     "excerpts.jsonl": ("fc-0", {"open", "sealed"}),
     "batch2.jsonl": ("fc-2", {"batch2"}),
@@ -23,6 +23,7 @@ FILES = {
     "batch4.jsonl": ("fc-4", {"batch4"}),
     "batch5.jsonl": ("fc-5", {"batch5"}),
     "batch6.jsonl": ("fc-6", {"batch6"}),
+    "batch7.jsonl": ("fc-7", {"batch7"}),
 }
 URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
 
@@ -68,7 +69,10 @@ def test_no_fresh_repository_comes_from_the_real_corpus_or_from_another_batch():
             assert not repos & other, sorted(repos & other)
 
 
-@pytest.mark.parametrize("name", ["batch2.jsonl", "batch3.jsonl", "batch4.jsonl", "batch5.jsonl", "batch6.jsonl"])
+SEALED_BATCHES = [f"batch{n}.jsonl" for n in range(2, 8)]
+
+
+@pytest.mark.parametrize("name", SEALED_BATCHES)
 def test_a_sealed_batch_keeps_at_most_two_rows_per_repository(name):
     per_repo = collections.Counter(r["repo"].lower() for r in rows(name))
     assert max(per_repo.values()) <= 2
@@ -125,6 +129,28 @@ def test_batch6_alone_brings_150_rows_and_its_weighted_floors():
     labels = collections.Counter(r["label"] for r in rows("batch6.jsonl"))
     assert sum(labels.values()) >= 150
     floors = {name: BATCH6_FLOORS.get(name, BATCH6_OTHER_CAUSE_FLOOR) for name in KNOWN_CLASSES}
+    short = {name: labels[name] for name, floor in floors.items() if labels[name] < floor}
+    assert not short, short
+
+
+# batch 7 was weighted towards start-up, configuration, auth, database, timeout,
+# service-unavailable and plain bugs
+BATCH7_FLOORS = {
+    "startup_failure": 25,
+    "config_error": 20,
+    "auth_rejection": 20,
+    "db_session_failure": 15,
+    "timeout": 15,
+    "service_unavailable": 15,
+    "unknown": 40,
+}
+BATCH7_OTHER_CAUSE_FLOOR = 10
+
+
+def test_batch7_alone_brings_150_rows_and_its_weighted_floors():
+    labels = collections.Counter(r["label"] for r in rows("batch7.jsonl"))
+    assert sum(labels.values()) >= 150
+    floors = {name: BATCH7_FLOORS.get(name, BATCH7_OTHER_CAUSE_FLOOR) for name in KNOWN_CLASSES}
     short = {name: labels[name] for name, floor in floors.items() if labels[name] < floor}
     assert not short, short
 
