@@ -61,6 +61,9 @@ STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on 
     # Django's runserver and Docker's port allocator word the same refusal their own way
     "address already in use": "EADDRINUSE", "that port is already in use": "EADDRINUSE",
     "failed: port is already allocated": "EADDRINUSE",
+    # Winsock's wordings (WSAECONNREFUSED, WSAHOST_NOT_FOUND, WSAETIMEDOUT), as .NET and Go on Windows print them
+    "actively refused it": "ECONNREFUSED", "no such host is known": "EAI_NONAME",
+    "connected party did not properly respond after a period of time": "ETIMEDOUT",
 }
 STRERROR = re.compile("|".join(re.escape(s) for s in STRERRORS))  # searched in the lower-cased text
 EXIT_CODE = re.compile(r"(?:exit(?:ed)?(?: with)?(?: exit)? (?:code|status)|exit_?code|exitCode|returned non-zero exit status"
@@ -499,8 +502,10 @@ def knowledge() -> Knowledge:
     codes = yaml.load((directory / "codes.yaml").read_text(encoding="utf-8"), Loader=loader)
     platforms = yaml.load((directory / "platforms.yaml").read_text(encoding="utf-8"), Loader=loader)["platforms"]
     modules = yaml.load((directory / "modules.yaml").read_text(encoding="utf-8"), Loader=loader)
+    extra = _extra_tables(directory, loader)
     exceptions = {name: entry["class"] for name, entry in table.items()}
-    exceptions.update({name: cls for name, cls in (codes.get("exceptions") or {}).items() if cls})
+    for named in [codes, *extra]:
+        exceptions.update({name: cls for name, cls in (named.get("exceptions") or {}).items() if cls})
     by_short: dict[str, set] = {}
     for name, cls in exceptions.items():
         by_short.setdefault(name.rsplit(".", 1)[-1], set()).add(cls)
@@ -515,11 +520,25 @@ def knowledge() -> Knowledge:
         mysql={int(k): v for k, v in codes["mysql"].items()}, grpc=dict(codes["grpc"]),
         http={int(k): v for k, v in codes["http"].items()}, exit_codes={int(k): v for k, v in codes["exit_codes"].items()},
         signals=dict(codes["signals"]), stdlib=frozenset(sys.stdlib_module_names),
-        phrases=[_wording(p) for p in codes["phrases"]], platforms=[_wording(p) for p in platforms],
+        phrases=[_wording(p) for p in [*codes["phrases"], *(p for named in extra for p in named.get("phrases") or ())]],
+        platforms=[_wording(p) for p in platforms],
         modules=frozenset(sys.stdlib_module_names) | frozenset(modules["modules"]) | frozenset(modules["aliases"]),
         kill_named=frozenset(i for i, entry in enumerate(platforms) if entry.get("kills")),
         kill_readers=frozenset(i for i, entry in enumerate(platforms) if entry.get("reads_kill")),
     )
+
+
+BASE_TABLES = ("exceptions.yaml", "codes.yaml", "platforms.yaml", "modules.yaml")
+
+
+def _extra_tables(directory: Path, loader) -> list[dict]:
+    """The other tables of `rules/knowledge/` (one file per topic, e.g. stacks.yaml): each may hold
+    `exceptions:` and `phrases:` shaped as codes.yaml's, read after it in file-name order. A file of its own
+    per topic lets a new table land without editing the shared codes.yaml."""
+    import yaml
+
+    return [yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+            for path in sorted(directory.glob("*.yaml")) if path.name not in BASE_TABLES]
 
 
 def _wording(entry: dict) -> tuple:
