@@ -64,6 +64,7 @@ STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on 
     # Winsock's wordings (WSAECONNREFUSED, WSAHOST_NOT_FOUND, WSAETIMEDOUT), as .NET and Go on Windows print them
     "actively refused it": "ECONNREFUSED", "no such host is known": "EAI_NONAME",
     "connected party did not properly respond after a period of time": "ETIMEDOUT",
+    "socketexception: connection reset": "ECONNRESET",  # the JVM's wording of ECONNRESET
 }
 STRERROR = re.compile("|".join(re.escape(s) for s in STRERRORS))  # searched in the lower-cased text
 EXIT_CODE = re.compile(r"(?:exit(?:ed)?(?: with)?(?: exit)? (?:code|status)|exit_?code|exitCode|returned non-zero exit status"

@@ -62,3 +62,29 @@ def test_winsock_wordings_name_their_errno(text, cls):
 ])
 def test_the_db_and_dependency_boundary_holds_on_other_stacks(text, cls):
     assert rules_say(text) == cls
+
+
+@pytest.mark.parametrize("text, cls", [
+    # stacks.yaml's exception types, each with a near miss of the same stack that keeps another class
+    ("Microsoft.IdentityModel.Tokens.SecurityTokenExpiredException: IDX10223: Lifetime validation failed. The token is "
+     "expired. ValidTo: '01/02/2025 10:00:00', Current time: '01/02/2025 11:30:00'.", "auth_rejection"),
+    ("Microsoft.IdentityModel.Tokens.SecurityTokenMalformedException: IDX14100: JWT is not well formed", "unknown"),
+    ("JsonWebTokenError: invalid signature\n    at /srv/node_modules/jsonwebtoken/verify.js:171:19", "auth_rejection"),
+    ("io.jsonwebtoken.ExpiredJwtException: JWT expired at 2025-01-02T10:00:00Z. Current time: 2025-01-02T11:30:00Z",
+     "auth_rejection"),
+    ("Symfony\\Component\\HttpKernel\\Exception\\AccessDeniedHttpException: Access Denied.", "auth_rejection"),
+    ("Symfony\\Component\\HttpKernel\\Exception\\NotFoundHttpException: No route found for \"GET /favicon.ico\"",
+     "unknown"),
+    ("org.apache.http.NoHttpResponseException: inventory:8080 failed to respond", "dependency_connection_failure"),
+    ("MaxRetriesPerRequestError: Reached the max retries per request limit (which is 20). Refer to "
+     "\"maxRetriesPerRequest\" option for details.", "dependency_connection_failure"),
+    ("NoLivingConnectionsError: There are no living connections", "dependency_connection_failure"),
+    # the JVM's ECONNRESET: an upstream's, and a database driver's (the database's)
+    ("java.net.SocketException: Connection reset\n\tat java.net.SocketInputStream.read(SocketInputStream.java:210)\n"
+     "\tat org.apache.http.impl.io.SessionInputBufferImpl.fillBuffer(SessionInputBufferImpl.java:153)",
+     "dependency_connection_failure"),
+    ("org.postgresql.util.PSQLException: An I/O error occurred while sending to the backend.\nCaused by: "
+     "java.net.SocketException: Connection reset", "db_session_failure"),
+])
+def test_other_stacks_exception_types_take_their_class(text, cls):
+    assert rules_say(text) == cls
