@@ -88,3 +88,26 @@ def test_the_db_and_dependency_boundary_holds_on_other_stacks(text, cls):
 ])
 def test_other_stacks_exception_types_take_their_class(text, cls):
     assert rules_say(text) == cls
+
+
+@pytest.mark.parametrize("text, cls", [
+    # a name that does not resolve is the database's when the address is the database's (docs/CLASSES.md)
+    ("dial tcp: lookup postgres on 127.0.0.11:53: no such host", "db_session_failure"),
+    ("Error: getaddrinfo ENOTFOUND mysql\n    at GetAddrInfoReqWrap.onlookup [as oncomplete] (node:dns:107:26)",
+     "db_session_failure"),
+    ("MongoNetworkError: failed to connect to server [mongo:27017] on first connect [Error: getaddrinfo ENOTFOUND mongo]",
+     "db_session_failure"),
+    ("failed to connect to postgres://app@pgbouncer/app: dial tcp 10.0.0.5:6432: connect: connection refused",
+     "db_session_failure"),
+    ("2024/01/01 10:00:00 cannot ping db: dial tcp: lookup db on 127.0.0.11:53: server misbehaving", "db_session_failure"),
+    # near misses: other hosts stay dependencies; a host merely starting with a database's name is not one
+    ("dial tcp: lookup search on 127.0.0.11:53: no such host", "dependency_connection_failure"),
+    ("Error: getaddrinfo ENOTFOUND mysql-exporter.monitoring.svc", "dependency_connection_failure"),
+    ("requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.example.com', port=443): Max retries exceeded "
+     "(Caused by NameResolutionError(\"Failed to resolve 'api.example.com' ([Errno -2] Name or service not known)\"))",
+     "dependency_connection_failure"),
+    ("2024/01/01 10:00:00 fetch quotes: dial tcp: lookup quotes.internal on 127.0.0.11:53: server misbehaving",
+     "dependency_connection_failure"),
+])
+def test_a_database_address_keeps_a_dns_failure_with_the_database(text, cls):
+    assert rules_say(text) == cls
