@@ -111,3 +111,28 @@ def test_other_stacks_exception_types_take_their_class(text, cls):
 ])
 def test_a_database_address_keeps_a_dns_failure_with_the_database(text, cls):
     assert rules_say(text) == cls
+
+
+@pytest.mark.parametrize("text, cls", [
+    # logins refused by databases and caches, as their clients print them
+    ("MongoServerError: Authentication failed.\n    at Connection.onMessage (/srv/node_modules/mongodb/lib/cmap/"
+     "connection.js:202:30)", "auth_rejection"),
+    ("ReplyError: NOAUTH Authentication required.", "auth_rejection"),
+    ("[ioredis] Unhandled error event: ReplyError: WRONGPASS invalid username-password pair or user is disabled.",
+     "auth_rejection"),
+    ("2025-02-03 10:00:00.123 UTC [88] FATAL:  role \"orders\" does not exist", "auth_rejection"),
+    # API platforms' refusals printed as codes
+    ("Error: An API error occurred: not_authed\n    at platformErrorFromResult (/srv/node_modules/@slack/web-api/dist/"
+     "errors.js:62:33)", "auth_rejection"),
+    ("Error making API request.\n\nURL: GET http://vault:8200/v1/secret/data/orders\nCode: 403. Errors:\n\n"
+     "* permission denied", "auth_rejection"),
+    ("npm ERR! code E401\nnpm ERR! Unable to authenticate, your authentication token seems to be invalid.",
+     "auth_rejection"),
+    ("denied: requested access to the resource is denied", "auth_rejection"),
+    # near misses: Vault's 404 and Slack's other errors are no refusal
+    ("Error making API request.\n\nURL: GET http://vault:8200/v1/secret/data/orders\nCode: 404. Errors:\n\n",
+     "unknown"),
+    ("Error: An API error occurred: channel_not_found", "unknown"),
+])
+def test_refused_logins_and_platform_codes_are_auth(text, cls):
+    assert rules_say(text) == cls
