@@ -61,6 +61,11 @@ STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on 
     # Django's runserver and Docker's port allocator word the same refusal their own way
     "address already in use": "EADDRINUSE", "that port is already in use": "EADDRINUSE",
     "failed: port is already allocated": "EADDRINUSE",
+    # Winsock's wordings (WSAECONNREFUSED, WSAHOST_NOT_FOUND, WSAETIMEDOUT), as .NET and Go on Windows print them
+    "actively refused it": "ECONNREFUSED", "no such host is known": "EAI_NONAME",
+    "connected party did not properly respond after a period of time": "ETIMEDOUT",
+    "socketexception: connection reset": "ECONNRESET",  # the JVM's wording of ECONNRESET
+    ": server misbehaving": "EAI_AGAIN",  # Go's resolver: the DNS server failed to answer
 }
 STRERROR = re.compile("|".join(re.escape(s) for s in STRERRORS))  # searched in the lower-cased text
 EXIT_CODE = re.compile(r"(?:exit(?:ed)?(?: with)?(?: exit)? (?:code|status)|exit_?code|exitCode|returned non-zero exit status"
@@ -114,14 +119,23 @@ DATABASE_DRIVERS = re.compile(
     r"|github\.com/(?:lib/pq|jackc/pgx|go-sql-driver/mysql)|p(?<!\wp)q: |S(?<!\wS)equelize\w*Error")
 DRIVER_HINTS = ("org.", "com.", "java.sql", "jdbc:", "node_modules/", "github.com/", "pq: ", "Sequelize")
 # `host:5432`, `[::1]:3306`, `port: 5432`; each alternative starts with a literal (see Speed above)
-DATABASE_PORTS = re.compile(r":(?<=[\w\]]:)(?:5432|3306|27017|1433|1521|26257)(?!\d)|p(?<!\wp)ort:? (?:5432|3306|27017|1433|1521|26257)(?!\d)")
-PORT_HINTS = ("5432", "3306", "27017", "1433", "1521", "26257")
+DATABASE_PORTS = re.compile(r":(?<=[\w\]]:)(?:5432|3306|27017|1433|1521|26257|6432)(?!\d)"
+                            r"|p(?<!\wp)ort:? (?:5432|3306|27017|1433|1521|26257|6432)(?!\d)")
+PORT_HINTS = ("5432", "3306", "27017", "1433", "1521", "26257", "6432")  # 6432: PgBouncer's
+# A database's connection URL, or a host named for its database (`lookup postgres`, `ENOTFOUND mysql`: a
+# compose service's name) that a client could not resolve: the address is the database's
+_DB_HOST = r"(?:postgres(?:ql)?|mysql|mariadb|mongo(?:db)?|pgbouncer|db|database)(?![\w.-])"
+DATABASE_ADDRESS = re.compile(r"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?)://"
+                              rf"|lookup {_DB_HOST}|ENOTFOUND {_DB_HOST}|EAI_AGAIN {_DB_HOST}")
+ADDRESS_HINTS = ("://", "lookup ", "ENOTFOUND ", "EAI_AGAIN ")
 
 
 def _names_a_database(text: str, held: set[str]) -> bool:
-    """Another runtime's database driver, or a database's port, in the text; `held`: the literals() it holds
-    (few texts hold a hint of either)."""
+    """Another runtime's database driver, a database's port or address, in the text; `held`: the literals()
+    it holds (few texts hold a hint of any)."""
     if not held.isdisjoint(PORT_HINTS) and DATABASE_PORTS.search(text):
+        return True
+    if not held.isdisjoint(ADDRESS_HINTS) and DATABASE_ADDRESS.search(text):
         return True
     return not held.isdisjoint(DRIVER_HINTS) and DATABASE_DRIVERS.search(text) is not None
 
@@ -335,7 +349,8 @@ def literals() -> Substrings:
     """The literals _parse asks every text about, found in one scan (rca.classify.substrings): the signal
     hints, gRPC code names, other runtimes' and databases' hints as written; the strerror wordings, the symptom hints and the knowledge
     phrases' anchors in the lower-cased text."""
-    return Substrings(exact=(*SIGNAL_HINTS, *GRPC_WORDS, *RUNTIME_HINTS, *PORT_HINTS, *DRIVER_HINTS, GO_STATUS_HINT),
+    return Substrings(exact=(*SIGNAL_HINTS, *GRPC_WORDS, *RUNTIME_HINTS, *PORT_HINTS, *DRIVER_HINTS, *ADDRESS_HINTS,
+                             GO_STATUS_HINT),
                       folded=(*STRERRORS, *SYMPTOM_HINTS, *knowledge().anchors))
 
 
@@ -499,8 +514,10 @@ def knowledge() -> Knowledge:
     codes = yaml.load((directory / "codes.yaml").read_text(encoding="utf-8"), Loader=loader)
     platforms = yaml.load((directory / "platforms.yaml").read_text(encoding="utf-8"), Loader=loader)["platforms"]
     modules = yaml.load((directory / "modules.yaml").read_text(encoding="utf-8"), Loader=loader)
+    extra = _extra_tables(directory, loader)
     exceptions = {name: entry["class"] for name, entry in table.items()}
-    exceptions.update({name: cls for name, cls in (codes.get("exceptions") or {}).items() if cls})
+    for named in [codes, *extra]:
+        exceptions.update({name: cls for name, cls in (named.get("exceptions") or {}).items() if cls})
     by_short: dict[str, set] = {}
     for name, cls in exceptions.items():
         by_short.setdefault(name.rsplit(".", 1)[-1], set()).add(cls)
@@ -515,11 +532,25 @@ def knowledge() -> Knowledge:
         mysql={int(k): v for k, v in codes["mysql"].items()}, grpc=dict(codes["grpc"]),
         http={int(k): v for k, v in codes["http"].items()}, exit_codes={int(k): v for k, v in codes["exit_codes"].items()},
         signals=dict(codes["signals"]), stdlib=frozenset(sys.stdlib_module_names),
-        phrases=[_wording(p) for p in codes["phrases"]], platforms=[_wording(p) for p in platforms],
+        phrases=[_wording(p) for p in [*codes["phrases"], *(p for named in extra for p in named.get("phrases") or ())]],
+        platforms=[_wording(p) for p in platforms],
         modules=frozenset(sys.stdlib_module_names) | frozenset(modules["modules"]) | frozenset(modules["aliases"]),
         kill_named=frozenset(i for i, entry in enumerate(platforms) if entry.get("kills")),
         kill_readers=frozenset(i for i, entry in enumerate(platforms) if entry.get("reads_kill")),
     )
+
+
+BASE_TABLES = ("exceptions.yaml", "codes.yaml", "platforms.yaml", "modules.yaml")
+
+
+def _extra_tables(directory: Path, loader) -> list[dict]:
+    """The other tables of `rules/knowledge/` (one file per topic, e.g. stacks.yaml): each may hold
+    `exceptions:` and `phrases:` shaped as codes.yaml's, read after it in file-name order. A file of its own
+    per topic lets a new table land without editing the shared codes.yaml."""
+    import yaml
+
+    return [yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+            for path in sorted(directory.glob("*.yaml")) if path.name not in BASE_TABLES]
 
 
 def _wording(entry: dict) -> tuple:
@@ -577,8 +608,10 @@ def decide(signals: Signals) -> tuple[str, str] | None:
         # the service's own state: a cause's wording in the same text still comes first
         cause = next((p for p in signals.phrases if p not in SYMPTOM_CLASSES), None)
         return (cause, "a known wording") if cause else _platform_symptom(signals)
-    if signals.phrases:
-        return signals.phrases[0], "a known wording"
+    if signals.phrases:  # a dependency's wording (a name that does not resolve) about a database is the database's
+        if signals.phrases[0] == "dependency_connection_failure" and database:
+            return "db_session_failure", "a known wording, about a database"
+        return signals.phrases[0], _exception_of(signals, signals.phrases[0], table) or "a known wording"
     for status in signals.http:
         if status in STRONG_HTTP:
             return table.http[status], f"HTTP {status}"
@@ -633,6 +666,12 @@ def decide(signals: Signals) -> tuple[str, str] | None:
                 return table.http[status], f"HTTP {status}"
     # an exception no table knows is a plain bug, and a plain bug explains the exit it caused
     return None if signals.exceptions else _platform_symptom(signals)
+
+
+def _exception_of(signals: Signals, cls: str, table: Knowledge) -> str | None:
+    """The innermost exception the tables give `cls`, to name what decided when a wording agrees with it
+    (structure before words: `UnrecognizedClientException` says more than its message)."""
+    return next((name for name in signals.exceptions if exception_class(name, table) == cls), None)
 
 
 def _platform_symptom(signals: Signals) -> tuple[str, str] | None:
