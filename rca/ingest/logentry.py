@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import sys
+from functools import lru_cache
 from typing import Any
 
 from rca.ingest.audit import audit_change
 from rca.ingest.deployment import deployment_details
-from rca.ingest.record import MALFORMED, LogRecord, level_in_text, normalise_severity
+from rca.ingest.record import LEVEL_SEARCH_SPAN, MALFORMED, LogRecord, level_in_text, normalise_severity
 from rca.ingest.stats import ReadStats
 from rca.ingest.times import parse_timestamp
 from rca.ingest.workloads import content_decides_severity, kubernetes_identity
@@ -81,9 +82,9 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
     severity = normalise_severity(entry.get("severity"))
     if severity in (None, "DEFAULT"):
         # stdout/stderr lines get no severity from Cloud Run; the level their text names is the best there is.
-        severity = normalise_severity(payload_level) if payload_level else level_in_text(text)
+        severity = normalise_severity(payload_level) if payload_level else _level_named(text[:LEVEL_SEARCH_SPAN])
     elif content_decides_severity(resource.get("type"), entry.get("logName")):
-        severity = normalise_severity(payload_level) or level_in_text(text) or severity
+        severity = normalise_severity(payload_level) or _level_named(text[:LEVEL_SEARCH_SPAN]) or severity
     stamp = entry.get("timestamp") or entry.get("receiveTimestamp")
     record = LogRecord(
         time=parse_timestamp(stamp),
@@ -133,6 +134,13 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
         for name in wrong:
             stats.note(f"unreadable {name} ignored", source, position)
     return record
+
+
+@lru_cache(maxsize=1 << 12)
+def _level_named(head: str) -> str | None:
+    """`level_in_text` of a text's first LEVEL_SEARCH_SPAN characters, which are all it reads: Cloud
+    Run's stdout and stderr lines have no severity, and a flood repeats the same few thousand heads."""
+    return level_in_text(head)
 
 
 def _function_execution(record: LogRecord) -> None:

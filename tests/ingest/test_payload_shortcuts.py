@@ -86,3 +86,15 @@ def test_a_plain_payload_finds_neither_and_a_named_one_still_does():
     assert logentry._trace_text({"data": {"error": {"stack": "a\nb"}}}) == "a\nb"
     assert deployment._commit({"instanceId": "00ab"}) is None
     assert deployment._commit({"k8s-pod/commit-sha": "0123ABCD"}) == ("k8s-pod/commit-sha", "0123abcd")
+
+
+HEADS = st.sampled_from(["ERROR:root:", "[WARN] ", "INFO ", "  ERROR", "x" * 58, "x" * 60, "x" * 61, "- CRITICAL -",
+                         "2025-09-12 13:20:00 ", "ERR", "error", "", " ", "FATAL", "-ERROR", "ERROR-"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(HEADS, max_size=5).map("".join), st.text(max_size=8))
+def test_a_level_is_named_by_the_head_alone(text, tail):
+    """The cached lookup reads only the first LEVEL_SEARCH_SPAN characters, as level_in_text does."""
+    whole = text + tail
+    assert logentry._level_named(whole[:logentry.LEVEL_SEARCH_SPAN]) == logentry.level_in_text(whole)
