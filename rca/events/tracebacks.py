@@ -29,7 +29,8 @@ from __future__ import annotations
 import builtins
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+
+from rca.events.remember import remembered
 
 HEADER = "Traceback (most recent call last):"
 GROUP_HEADER = "Exception Group Traceback (most recent call last):"
@@ -128,12 +129,12 @@ def is_familiar_exception_line(line: str) -> bool:
 
 # A flood prints the same traceback again and again (a crash loop, one failing handler): a text among
 # the last KNOWN_TEXTS parsed is not parsed again, and its frame lines, which recur across texts, are
-# read once while among the last KNOWN_FRAME_LINES.
-KNOWN_TEXTS = 1 << 12
-KNOWN_FRAME_LINES = 1 << 14
+# read once while among the last KNOWN_FRAME_LINES (each if not longer than its limit: rca.events.remember).
+KNOWN_TEXTS, KNOWN_TEXT_CHARS = 1 << 12, 8192
+KNOWN_FRAME_LINES, KNOWN_LINE_CHARS = 1 << 14, 512
 
 
-@lru_cache(maxsize=KNOWN_TEXTS)
+@remembered(KNOWN_TEXTS, KNOWN_TEXT_CHARS)
 def parse_traceback(text: str) -> Traceback | None:
     """The exceptions of a traceback text, oldest cause first; None when there is no traceback.
     The same text gives the same Traceback object (shared: read it, do not change it)."""
@@ -245,7 +246,7 @@ def _plain(lines: list[str], relation: str | None, out: list[ParsedException]) -
     return bool(frames) and not header  # frames without their header: the start was cut
 
 
-@lru_cache(maxsize=KNOWN_FRAME_LINES)
+@remembered(KNOWN_FRAME_LINES, KNOWN_LINE_CHARS)
 def _frame_line(line: str) -> tuple[str, int, str | None] | None:
     """(file, line number, function) of a frame line, else None."""
     frame = FRAME_LINE.match(line)
