@@ -59,7 +59,7 @@ VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=
 PAYLOADS = st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(max_size=6)), VALUES, max_size=6)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(PAYLOADS)
 def test_error_and_trace_texts_are_the_walks(payload):
     assert logentry._error_text(payload) == walked_error_text(payload)
@@ -72,7 +72,7 @@ LABEL_VALUES = st.one_of(st.sampled_from(["0123abc", "ABCDEF0123", "1.4.2", " 89
                          st.integers(0, 10**9), st.none())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.one_of(st.sampled_from(LABEL_NAMES), st.text(max_size=4)), LABEL_VALUES, max_size=5))
 def test_commit_is_the_walk(labels):
     assert deployment._commit(labels) == walked_commit(labels)
@@ -92,7 +92,7 @@ HEADS = st.sampled_from(["ERROR:root:", "[WARN] ", "INFO ", "  ERROR", "x" * 58,
                          "2025-09-12 13:20:00 ", "ERR", "error", "", " ", "FATAL", "-ERROR", "ERROR-"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(HEADS, max_size=5).map("".join), st.text(max_size=8))
 def test_a_level_is_named_by_the_head_alone(text, tail):
     """The cached lookup reads only the first LEVEL_SEARCH_SPAN characters, as level_in_text does."""
