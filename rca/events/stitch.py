@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from rca.events.remember import remembered
 from rca.events.runtimes import (
     GO_FILE,
     GO_FUNCTION,
@@ -73,6 +74,11 @@ RUNTIME = "runtime"  # the state of a Java or Node stack trace's block
 _RUNTIME_CAUSES = ("Caused by: ", "Suppressed: ", "[cause]: ", "cause: ")
 MAX_HEAD_LOOKAHEAD = 8  # lines after an exception line within which its first frame must come
 _CHAIN_MARKER = re.compile(r"^[ |+]*(?:" + "|".join(map(re.escape, CHAIN_LINES)) + r")\s*$", re.MULTILINE)
+# What a text or a line is depends on it alone, and a flood repeats its texts and lines (the same
+# frames, messages and exception lines thousands of times): each is classified once, while it is
+# among this many recent ones, if short (rca.events.remember; strings only, never a record).
+KNOWN_TEXTS, KNOWN_TEXT_CHARS = 1 << 12, 2048
+KNOWN_LINES, KNOWN_LINE_CHARS = 1 << 14, 512
 
 Unit = list[LogRecord]
 
@@ -259,7 +265,11 @@ def _in_time_order(run: list[LogRecord]) -> list[LogRecord]:
 
 def _opening(record: LogRecord) -> str:
     """The block state after this record if it opens a traceback block, else ''."""
-    text = record.text
+    return _opening_text(record.text)
+
+
+@remembered(KNOWN_TEXTS, KNOWN_TEXT_CHARS)
+def _opening_text(text: str) -> str:
     if "Traceback (most recent call last)" in text or FRAME_LINE.match(text.split("\n", 1)[0]):
         return _advance("frames", text.split("\n"))
     if "exception" in text and _CHAIN_MARKER.search(text):  # the exception before it had no header
@@ -318,19 +328,28 @@ def _continue(block: _Block, record: LogRecord) -> str:
     """The block state after appending `record`, or '' when it does not belong."""
     previous = block.records[-1]
     gap = _gap(previous.time, record.time)
-    lines = record.text.split("\n")
     if block.state == RUNTIME:
         return RUNTIME if _continues_runtime(block, record, previous, gap) else ""
     if block.state == "chain":  # CPython prints the next exception right after a chain marker;
         # Cloud Run gives its `Traceback` line a severity of its own, so only a log prefix counts
-        fits = gap <= BLOCK_GAP_SECONDS and not has_log_prefix(lines[0])
+        fits = gap <= BLOCK_GAP_SECONDS and not _prefix_facts(_first_line(record.text))[0]
     elif _opens_record(record, previous):
         fits = False
     elif block.state == "frames":
-        fits = gap <= BLOCK_GAP_SECONDS and _line_kind(lines[0]) != "other"
+        fits = gap <= BLOCK_GAP_SECONDS and _line_kind(_first_line(record.text)) != "other"
     else:
         fits = gap <= min(BLOCK_GAP_SECONDS, max(BURST_GAP_SECONDS, 2 * block.widest_gap))
-    return _advance(block.state, lines) if fits else ""
+    return _advanced(block.state, record.text) if fits else ""
+
+
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0]
+
+
+@remembered(KNOWN_TEXTS, KNOWN_TEXT_CHARS)
+def _advanced(state: str, text: str) -> str:
+    """`_advance` over a record's lines: the same text in the same state always ends in the same state."""
+    return _advance(state, text.split("\n"))
 
 
 def _continues_runtime(block: _Block, record: LogRecord, previous: LogRecord, gap: float) -> bool:
@@ -359,6 +378,7 @@ def _advance(state: str, lines: list[str]) -> str:
     return state
 
 
+@remembered(KNOWN_LINES, KNOWN_LINE_CHARS)
 def _line_kind(line: str) -> str:
     content = _BOX.sub("", line, count=1)
     stripped = content.strip()
@@ -380,11 +400,17 @@ def _line_kind(line: str) -> str:
 def _opens_record(record: LogRecord, previous: LogRecord | None) -> bool:
     """A log prefix, or a severity of its own: the record is not the continuation of a printout.
     A level read from the text itself proves nothing; GKE gives every stderr line the same severity."""
-    first = record.text.split("\n", 1)[0]
-    if has_log_prefix(first) or record.http_status is not None:  # a request log is never a message line
+    prefixed, level = _prefix_facts(_first_line(record.text))
+    if prefixed or record.http_status is not None:  # a request log is never a message line
         return True
-    own = record.severity is not None and record.severity != level_in_text(first)
+    own = record.severity is not None and record.severity != level
     return own and (previous is None or previous.severity != record.severity)
+
+
+@remembered(KNOWN_LINES, KNOWN_LINE_CHARS)
+def _prefix_facts(first: str) -> tuple[bool, str | None]:
+    """Whether a first line opens with a log prefix, and the level it names."""
+    return has_log_prefix(first), level_in_text(first)
 
 
 def _lead_in(loose: list[LogRecord], record: LogRecord, runtime: bool = False) -> list[LogRecord]:

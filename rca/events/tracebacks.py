@@ -30,6 +30,8 @@ import builtins
 import re
 from dataclasses import dataclass, field
 
+from rca.events.remember import remembered
+
 HEADER = "Traceback (most recent call last):"
 GROUP_HEADER = "Exception Group Traceback (most recent call last):"
 TRACEBACK_HEADER = re.compile(r"^(?:Exception Group )?Traceback \(most recent call last\):\s*$")
@@ -125,8 +127,17 @@ def is_familiar_exception_line(line: str) -> bool:
     return "." in name or name in _BUILTIN_EXCEPTIONS or name.endswith(_FAMILIAR_SUFFIXES)
 
 
+# A flood prints the same traceback again and again (a crash loop, one failing handler): a text among
+# the last KNOWN_TEXTS parsed is not parsed again, and its frame lines, which recur across texts, are
+# read once while among the last KNOWN_FRAME_LINES (each if not longer than its limit: rca.events.remember).
+KNOWN_TEXTS, KNOWN_TEXT_CHARS = 1 << 12, 8192
+KNOWN_FRAME_LINES, KNOWN_LINE_CHARS = 1 << 14, 512
+
+
+@remembered(KNOWN_TEXTS, KNOWN_TEXT_CHARS)
 def parse_traceback(text: str) -> Traceback | None:
-    """The exceptions of a traceback text, oldest cause first; None when there is no traceback."""
+    """The exceptions of a traceback text, oldest cause first; None when there is no traceback.
+    The same text gives the same Traceback object (shared: read it, do not change it)."""
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     start = _start(lines)
     if start is None:
@@ -216,9 +227,9 @@ def _plain(lines: list[str], relation: str | None, out: list[ParsedException]) -
     frames: list[Frame] = []
     while index < len(lines):
         line = lines[index]
-        frame = FRAME_LINE.match(line) if line.startswith("  ") else None
+        frame = _frame_line(line) if line.startswith("  ") else None
         if frame:
-            frames.append(Frame(frame["file"], int(frame["line"]), frame["function"]))
+            frames.append(Frame(*frame))
         elif line.startswith("    ") and (frames or header):  # source lines and carets
             if frames and frames[-1].source is None and not CARET_LINE.match(line):
                 frames[-1].source = line.strip()
@@ -233,6 +244,13 @@ def _plain(lines: list[str], relation: str | None, out: list[ParsedException]) -
     message = "\n".join([parts[1], *lines[index + 1:]])
     out.append(ParsedException(parts[0], message, frames, relation))
     return bool(frames) and not header  # frames without their header: the start was cut
+
+
+@remembered(KNOWN_FRAME_LINES, KNOWN_LINE_CHARS)
+def _frame_line(line: str) -> tuple[str, int, str | None] | None:
+    """(file, line number, function) of a frame line, else None."""
+    frame = FRAME_LINE.match(line)
+    return None if frame is None else (frame["file"], int(frame["line"]), frame["function"])
 
 
 def _content(line: str, depth: int) -> str | None:

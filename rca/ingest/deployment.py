@@ -13,6 +13,9 @@ COMMIT_KEYS = ("commit-sha", "commit_sha", "git-commit", "git_commit", "git-sha"
                "vcs-ref", "app_kubernetes_io/version", "app.kubernetes.io/version", "version")
 COMMIT_SHAPE = re.compile(r"^[0-9a-f]{7,40}$")
 POD_LABEL = "k8s-pod/"
+# Every key that can name a commit, with and without the GKE prefix: most entries carry none of them
+# (Cloud Run's `instanceId` alone), and telling so is one set test instead of a dict built per entry.
+_COMMIT_LABELS = frozenset(COMMIT_KEYS) | frozenset(POD_LABEL + key for key in COMMIT_KEYS)
 
 
 def deployment_details(resource_labels: dict, labels: dict) -> dict[str, str]:
@@ -31,6 +34,8 @@ def deployment_details(resource_labels: dict, labels: dict) -> dict[str, str]:
 def _commit(labels: dict) -> tuple[str, str] | None:
     """(label key, commit) of the first label that names a commit; a value must look like one (hex, 7 to
     40 digits): `version: 1.4.2` is not a commit."""
+    if labels.keys().isdisjoint(_COMMIT_LABELS):
+        return None
     by_key = {key.removeprefix(POD_LABEL): (key, value) for key, value in labels.items() if isinstance(key, str)}
     for key in COMMIT_KEYS:
         if key in by_key:

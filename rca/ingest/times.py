@@ -7,6 +7,7 @@ imports them from below. Epoch seconds (float, UTC) are the one representation i
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 # The epochs `datetime` can represent (years 1 to 9999).
@@ -68,6 +69,7 @@ def parse_moment(value) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
+@lru_cache(maxsize=1 << 10)  # an event writes its time, its last time and each record's: mostly one stamp
 def format_timestamp(epoch: float | None) -> str | None:
     if epoch is None:
         return None
