@@ -124,3 +124,35 @@ def test_a_cause_beside_a_start_up_symptom_decides(text, cls):
 ])
 def test_a_near_miss_keeps_its_class(text, cls):
     assert rules_say(text) == cls
+
+
+# ---- between the two symptoms: an instance that did not start explains a service that does not answer
+
+BOOT_FAILED = ("[2025-03-02 08:00:01 +0000] [9] [ERROR] Worker (pid:12) exited with code 3\n"
+               "[2025-03-02 08:00:01 +0000] [9] [ERROR] Reason: Worker failed to boot.\n")
+OWN_PROXY_REFUSED = ("2025/03/02 08:00:02 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting "
+                     'to upstream, client: 203.0.113.9, server: _, request: "GET /orders HTTP/1.1", '
+                     'upstream: "http://127.0.0.1:8000/orders"')
+READINESS_REFUSED = ('  Warning  Unhealthy  2m (x9 over 3m)  kubelet  Readiness probe failed: Get "http://10.4.0.7:8000/ready": '
+                     "dial tcp 10.4.0.7:8000: connect: connection refused\n")
+
+
+@pytest.mark.parametrize("text", [
+    BOOT_FAILED + OWN_PROXY_REFUSED,
+    READINESS_REFUSED + "  Warning  BackOff  40s (x11 over 3m)  kubelet  Back-off restarting failed container ledger",
+    "ledger-1 exited with code 1\n<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n"
+    "<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>",
+])
+def test_a_start_up_failure_beside_the_unavailability_it_explains_decides(text):
+    result = classify_text(text, model=None)
+    assert result.cls == "startup_failure"
+
+
+def test_the_unavailability_is_kept_as_the_secondary_finding():
+    result = classify_text(BOOT_FAILED + OWN_PROXY_REFUSED, model=None)
+    assert [finding["class"] for finding in result.secondary] == ["service_unavailable"]
+
+
+@pytest.mark.parametrize("text", [OWN_PROXY_REFUSED, READINESS_REFUSED])
+def test_the_unavailability_alone_stays_service_unavailable(text):
+    assert rules_say(text) == "service_unavailable"
