@@ -49,6 +49,8 @@ SYSTEMD_EXIT = ("\nMar 02 08:00:01 web-1 systemd[1]: ledger.service: Main proces
     "@ rb_sysopen - config/puma/staging.rb (Errno::ENOENT)",
     "/srv/ledger/vendor/bundle/ruby/3.3.0/gems/puma-6.4.2/lib/puma/cli.rb:45:in `initialize': missing argument: "
     "-C (OptionParser::MissingArgument)",
+    # Prisma and Symfony: a variable the configuration reads from the environment
+    "Error code: P1012\nerror: Environment variable not found: LEDGER_DB_URL.\n  -->  prisma/schema.prisma:9",
     # Kubernetes: a volume whose Secret is not there
     '  Warning  FailedMount  20s (x5 over 50s)  kubelet  MountVolume.SetUp failed for volume "certs" : '
     'secret "ledger-certs" not found',
@@ -71,6 +73,10 @@ def test_a_configuration_error_on_another_stack_is_config_error(text):
     "Mar 02 08:00:01 vm_runtime_init: ah_start: app not healthy, won't send /_ah/start yet.",
     "The user-provided container failed the configured startup probe checks. Logs for this revision might "
     "contain more information.",
+    # Passenger's spawn and dokku's deploy check with nothing else shown
+    "Could not spawn process for application /srv/ledger: An error occurred while starting up the preloader: it did "
+    "not write a startup response in time.",
+    "-----> Waiting for 10 seconds ...\nremote: App container failed to start!!",
     # the kubelet kills a container whose start-up probe never passed: its 137 is that kill, not the OOM killer
     "  Normal   Killing    40s   kubelet  Container ledger failed startup probe, will be restarted\n"
     "    Last State:     Terminated\n      Exit Code:    137",
@@ -119,6 +125,10 @@ def test_a_cause_beside_a_start_up_symptom_decides(text, cls):
      '!!seq into main.Manifest"}', "unknown"),
     # EACCES on a file is not a port the server could not bind
     ("Error: EACCES: permission denied, open '/var/log/ledger/out.log'", "unknown"),
+    # a plain bug the spawn failure shows explains it: Passenger's symptom gives way
+    ("Could not spawn process for application /srv/ledger: An error occurred while starting up the preloader.\n"
+     "  Message from application: undefined method `ledger_total' for class `ReportsController' (NameError)",
+     "unknown"),
     # a smoke check that passed is no failure
     ("✔ Machine 48ed3e1c95 [app] update finished: success\n  Smoke checks for 48ed3e1c95 passed", "unknown"),
 ])
