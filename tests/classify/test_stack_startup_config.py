@@ -73,6 +73,14 @@ def test_a_configuration_error_on_another_stack_is_config_error(text):
     "Mar 02 08:00:01 vm_runtime_init: ah_start: app not healthy, won't send /_ah/start yet.",
     "The user-provided container failed the configured startup probe checks. Logs for this revision might "
     "contain more information.",
+    # a platform's wait for health that ran out is the start-up check failing, not the service's own time limit
+    "Error: failed to update machine 91853e2c: Unrecoverable error: timeout reached waiting for health checks to pass "
+    "for machine 91853e2c",
+    '{"errorType":"Runtime.InvalidEntrypoint","errorMessage":"RequestId: 5b1e Error: fork/exec /var/task/bootstrap: '
+    'no such file or directory"}',
+    # an entrypoint built for another architecture; gunicorn unable to bind its socket
+    "standard_init_linux.go:219: exec user process caused: exec format error",
+    "[2025-03-02 08:00:06 +0000] [1] [ERROR] Can't connect to ('0.0.0.0', 8000)",
     # Passenger's spawn and dokku's deploy check with nothing else shown
     "Could not spawn process for application /srv/ledger: An error occurred while starting up the preloader: it did "
     "not write a startup response in time.",
@@ -129,6 +137,9 @@ def test_a_cause_beside_a_start_up_symptom_decides(text, cls):
     ("Could not spawn process for application /srv/ledger: An error occurred while starting up the preloader.\n"
      "  Message from application: undefined method `ledger_total' for class `ReportsController' (NameError)",
      "unknown"),
+    # a script the running application could not execute is its own bug, not a container that never started
+    ("Traceback (most recent call last):\n  File \"/app/report.py\", line 12, in run\n    subprocess.run(['./export.sh'])\n"
+     "OSError: [Errno 8] Exec format error: './export.sh'", "unknown"),
     # a smoke check that passed is no failure
     ("✔ Machine 48ed3e1c95 [app] update finished: success\n  Smoke checks for 48ed3e1c95 passed", "unknown"),
 ])
