@@ -177,3 +177,25 @@ def test_the_unavailability_is_kept_as_the_secondary_finding():
 @pytest.mark.parametrize("text", [OWN_PROXY_REFUSED, READINESS_REFUSED])
 def test_the_unavailability_alone_stays_service_unavailable(text):
     assert rules_say(text) == "service_unavailable"
+
+
+# ---- what the structure says (the signals the model reads too)
+
+def test_passengers_spawn_failure_quoting_the_applications_error_is_no_start_up_code():
+    from rca.classify.signals import decide, parse
+
+    quoted = ("Could not spawn process for application /srv/ledger: The application encountered the following error: "
+              "database configuration does not specify adapter (ActiveRecord::AdapterNotSpecified)")
+    bare = "Could not spawn process for application /srv/ledger: An error occurred while starting up the preloader."
+    assert decide(parse(quoted, prose=True)) is None
+    assert decide(parse(bare, prose=True)) == ("startup_failure", "a platform's own code")
+
+
+@pytest.mark.parametrize("text", [
+    "MissingEnvVarsError: The following variables were defined in .env.example but are not present in the environment",
+    "Microsoft.Extensions.Options.OptionsValidationException: A validation error has occurred.",
+])
+def test_the_tables_know_other_stacks_configuration_exceptions(text):
+    from rca.classify.signals import decide, parse
+
+    assert decide(parse(text, prose=True))[0] == "config_error"
