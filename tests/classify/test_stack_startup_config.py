@@ -51,6 +51,11 @@ SYSTEMD_EXIT = ("\nMar 02 08:00:01 web-1 systemd[1]: ledger.service: Main proces
     "-C (OptionParser::MissingArgument)",
     # Prisma and Symfony: a variable the configuration reads from the environment
     "Error code: P1012\nerror: Environment variable not found: LEDGER_DB_URL.\n  -->  prisma/schema.prisma:9",
+    # Quarkus (SmallRye Config) and node-config: a required property no configuration source defines
+    "java.util.NoSuchElementException: SRCFG00014: The config property ledger.queue.url is required but it could "
+    "not be found in any config source",
+    'Error: Configuration property "ledger.smtp.host" is not defined\n    at Config.get '
+    "(/srv/ledger/node_modules/config/lib/config.js:182:11)",
     # Kubernetes: a volume whose Secret is not there
     '  Warning  FailedMount  20s (x5 over 50s)  kubelet  MountVolume.SetUp failed for volume "certs" : '
     'secret "ledger-certs" not found',
