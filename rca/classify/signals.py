@@ -675,5 +675,8 @@ def _exception_of(signals: Signals, cls: str, table: Knowledge) -> str | None:
 
 
 def _platform_symptom(signals: Signals) -> tuple[str, str] | None:
-    """The symptom a platform's code names (H10 App crashed: service_unavailable), when no cause did."""
-    return (signals.platform[0], "a platform's own code") if signals.platform else None
+    """The symptom a platform's code names (H10 App crashed: service_unavailable), when no cause did; of
+    two, the start-up failure, which explains the other (a proxy's 502 page beside a container's exit)."""
+    if not signals.platform:
+        return None
+    return ("startup_failure" if "startup_failure" in signals.platform else signals.platform[0]), "a platform's own code"

@@ -137,7 +137,9 @@ def test_the_symptom_entries_are_the_symptom_classes_only_where_meant():
                         "supervisord-gave-up", "systemd-start-limit", "uwsgi-no-app-loaded",
                         # issue 28, sixth pass: pm2 giving up, Render's and Fly's deploy checks, Fly's proxy
                         "pm2-unstable-restarts", "render-no-open-port", "fly-app-not-listening",
-                        "fly-proxy-instance-refused", "azure-app-service-container-did-not-start"}
+                        "fly-proxy-instance-refused", "azure-app-service-container-did-not-start",
+                        # issue 28, other stacks: the kubelet's kill after a start-up probe that never passed
+                        "kubernetes-startup-probe-kill", "passenger-could-not-spawn", "dokku-container-check-failed"}
 
 
 def test_the_module_table_names_no_common_local_variable():

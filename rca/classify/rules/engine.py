@@ -266,16 +266,26 @@ class RuleSet:
         return lines
 
 
+# the two symptom classes, named where one explains the other (cause_first)
+STARTUP_FAILURE, SERVICE_UNAVAILABLE = "startup_failure", "service_unavailable"
+
+
 def cause_first(found: list[tuple[tuple, Rule, dict]]) -> int:
     """Which match decides: the best, unless it names a symptom and a rule that names a cause matched
     the same text too. A symptom is never the root cause when a cause explains it (docs/CLASSES.md):
     a KeyError on os.environ beats the "Worker failed to boot" it caused, a refused password the probe
     it failed. A class the tables read off a bare HTTP status is no such cause: the status is the
-    symptom's own wording."""
+    symptom's own wording. Between two symptoms, an instance that did not start explains a service that
+    does not answer (a proxy's 502 beside `Worker failed to boot`): the start-up failure decides."""
     if found[0][1].role != "symptom":
         return 0
-    return next((index for index, (_, rule, fields) in enumerate(found)
-                 if rule.role == "cause" and not str(fields.get("signal", "")).startswith("HTTP ")), 0)
+    cause = next((index for index, (_, rule, fields) in enumerate(found)
+                  if rule.role == "cause" and not str(fields.get("signal", "")).startswith("HTTP ")), None)
+    if cause is not None:
+        return cause
+    if found[0][1].cls != SERVICE_UNAVAILABLE:
+        return 0
+    return next((index for index, (_, rule, _) in enumerate(found) if rule.cls == STARTUP_FAILURE), 0)
 
 
 def _check_example(rule: Rule, example, wanted: bool) -> list[str]:
