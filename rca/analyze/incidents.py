@@ -562,26 +562,32 @@ class _Symptoms(list):
         # Without a trace cascade, whether one links a cause to a symptom depends on the symptom's
         # class, service and revisions alone: a flood's hundreds of symptoms are a few such kinds.
         self.kinds = [(s.cls, s.service, tuple(s.revisions)) for s in symptoms]
+        self._by_cause: dict[tuple, _Linked] = {}  # a kind of cause -> the symptoms linked to it
         for index, symptom in enumerate(symptoms):
             for key in {("service", symptom.service), *(("revision", r) for r in symptom.revisions)}:
                 self.at.setdefault(key, []).append(index)
 
     def _could_link(self, cause: Group) -> list[int]:
-        if self.any_trace:
-            return list(range(len(self)))
         keys = [("service", cause.service), *(("revision", r) for r in cause.revisions)]
         return sorted({i for key in keys for i in self.at.get(key, ())})
 
     def linked_to(self, cause: Group, cascades: Sequence[Cascade]) -> _Linked:
         """The symptoms a cascade links `cause` to, asked once per kind of symptom."""
-        candidates = self._could_link(cause)
         if self.any_trace:
-            return self._linked([i for i in candidates if cascade_between(cause, self[i], cascades)])
-        answers: dict[tuple, bool] = {}
-        for index in candidates:
-            if self.kinds[index] not in answers:
-                answers[self.kinds[index]] = cascade_between(cause, self[index], cascades) is not None
-        return self._linked([i for i in candidates if answers[self.kinds[i]]])
+            return self._linked([i for i in range(len(self)) if cascade_between(cause, self[i], cascades)])
+        # Without a trace cascade, the answer depends on what cascade_between reads of the cause (its
+        # class, service, revisions, whether it failed at start-up) besides the symptoms: a flood's
+        # thousand causes are far fewer such kinds, each worked out once per incident.
+        kind = (cause.cls, cause.service, tuple(cause.revisions), cause.at_startup, id(cascades))
+        linked = self._by_cause.get(kind)
+        if linked is None:
+            candidates = self._could_link(cause)
+            answers: dict[tuple, bool] = {}
+            for index in candidates:
+                if self.kinds[index] not in answers:
+                    answers[self.kinds[index]] = cascade_between(cause, self[index], cascades) is not None
+            linked = self._by_cause[kind] = self._linked([i for i in candidates if answers[self.kinds[i]]])
+        return _Linked(linked, linked.classes)
 
     def _linked(self, indexes: list[int]) -> _Linked:
         # Their classes from the kinds: the evidence names them for each of a flood's thousand causes,
