@@ -1,16 +1,32 @@
-"""The decision's vectorised steps give what the one-at-a-time code they replace gave: the trace
-sketches' overlap (a binary search instead of intersect1d) and the onset test at every minute
-boundary (the boundaries weighed all at once, the survivors one at a time)."""
+"""The decision's faster steps give what the one-at-a-time code they replace gave: the trace
+sketches' overlap (a binary search instead of intersect1d), the onset test at every minute
+boundary (the boundaries weighed all at once, the survivors one at a time), and the symptoms linked
+to a cause (worked out once per kind of cause)."""
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from rca.analyze.exposure import Exposure
 from rca.analyze.group_counts import shared
-from rca.analyze.incidents import MIN_EFFECT, MIN_ONSET_EVENTS, MINUTE, ONSET_LOG_P, Onset, _jumped, tail_log_p
+from rca.analyze.incidents import (
+    MIN_EFFECT,
+    MIN_ONSET_EVENTS,
+    MINUTE,
+    ONSET_LOG_P,
+    Onset,
+    _jumped,
+    _Symptoms,
+    cascade_between,
+    tail_log_p,
+)
+from rca.analyze.mapping import Scope, map_inputs
+from rca.classify.rules import RuleSet
+from rca.classify.samples import classify_samples
 
 
 def _shared_before(a: np.ndarray, b: np.ndarray) -> int:
@@ -88,3 +104,24 @@ def test_minute_boundaries_are_kept_per_window():
     assert before.tolist() == splits.tolist() and after.tolist() == [600.0 - s for s in splits.tolist()]
     assert exposure.at_minutes(0.0, 600.0)[0] is splits  # worked out once
     assert exposure.at_minutes(0.0, 300.0)[0].tolist() == [60.0, 120.0, 180.0, 240.0]  # another window, its own
+
+
+INCIDENTS = Path(__file__).resolve().parents[2] / "fixtures" / "incidents"
+
+
+@pytest.mark.parametrize("name", ["canary-crash", "db-failure", "missing-env-var", "missing-import"])
+def test_symptoms_linked_per_kind_of_cause_are_those_each_symptom_tests_true(name):
+    """Linked symptoms are worked out once per kind of cause: each cause still gets exactly the
+    symptoms a cascade links it to, asked one by one, and a second cause of its kind the same."""
+    rules = RuleSet.load()
+    groups = map_inputs([str(INCIDENTS / name / "logs.jsonl")], Scope()).groups
+    classify_samples(groups, rules)
+    symptoms = [g for g in groups if g.role == "symptom"]
+    causes = [g for g in groups if g.role == "cause"]
+    assert symptoms and causes
+    indexed = _Symptoms(symptoms, rules.cascades)
+    for cause in causes + causes:  # the second time from what was kept
+        linked = indexed.linked_to(cause, rules.cascades)
+        expected = [s for s in symptoms if cascade_between(cause, s, rules.cascades) is not None]
+        assert list(linked) == expected
+        assert linked.classes == {s.cls for s in expected}
