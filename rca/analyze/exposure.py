@@ -17,7 +17,7 @@ import bisect
 from typing import TYPE_CHECKING
 
 from rca.analyze.group_counts import SecondCounts
-from rca.analyze.groups import Group
+from rca.analyze.groups import MINUTE, Group
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 MIN_REQUESTS = 50  # fewer served (non-5xx) requests than this in the window: time is used
 FLOOR = 0.1  # an exposure never falls below this share of the service's mean request rate
 MAX_MOMENTS_KEPT = 1 << 16  # answers an exposure keeps (the window's minute boundaries, groups' first times)
+MAX_WINDOWS_KEPT = 16  # windows whose minute boundaries an exposure keeps (the decision asks one or two)
 
 
 class Exposure:
@@ -42,6 +43,7 @@ class Exposure:
         self._second_list: list[int] = [] if seconds is None else seconds.tolist()
         self._cumulative_list: list[float] = [] if cumulative is None else cumulative.tolist()
         self._before: dict[float, float] = {}
+        self._minutes: dict[tuple[float, float], tuple] = {}  # (start, end) -> at_minutes's arrays
 
     @property
     def per_request(self) -> bool:
@@ -59,6 +61,24 @@ class Exposure:
         """The part of the whole window's exposure that falls in [a, b)."""
         whole = self.amount(self.start, self.end)
         return min(1.0, self.amount(a, b) / whole) if whole > 0 else 0.0
+
+    def at_minutes(self, start: float, end: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The onset test's minute boundaries of [start, end] after the first, with the exposure before
+        and after each: the same for every group weighed against this exposure, so worked out once
+        (by `amount`, so that each value is the one asked one at a time) and kept, read-only."""
+        known = self._minutes.get((start, end))
+        if known is None:
+            import numpy
+
+            splits = [start + minute * MINUTE for minute in range(1, int((end - start) // MINUTE))]
+            columns = (splits, [self.amount(start, split) for split in splits], [self.amount(split, end) for split in splits])
+            known = tuple(numpy.array(column, dtype=float) for column in columns)
+            for array in known:
+                array.flags.writeable = False
+            if len(self._minutes) >= MAX_WINDOWS_KEPT:
+                self._minutes.clear()
+            self._minutes[(start, end)] = known
+        return known
 
     def _requests_before(self, moment: float) -> float:
         """Requests in the seconds before `moment`, the second it falls in counted in proportion."""

@@ -127,7 +127,12 @@ def _traceback_facts(event: ErrorEvent) -> _TracebackFacts | None:
     text = event.text
     facts = _known_facts.get(text)
     if facts is not None:
-        _known_facts.move_to_end(text)
+        # Each OrderedDict call is atomic under the GIL, but another thread (a Dask worker runs its
+        # tasks in threads) may evict the text between the two: then it is simply not moved.
+        try:
+            _known_facts.move_to_end(text)
+        except KeyError:
+            pass
         return facts
     tb = event.traceback
     if tb is None or tb.root is None:

@@ -150,12 +150,16 @@ class Group:
 
     def counts_by(self, part: int) -> Counter:
         """Events per service (part 1), revision (2) or instance (3)."""
+        return Counter(self._counts_of(part))
+
+    def _counts_of(self, part: int) -> Counter:
+        """counts_by's answer, kept until the counts change: not to be changed by the caller."""
         known = self._derived.get(part)
         if known is None:
             known = self._derived[part] = Counter()
             for lane, count in self.per_second.by_lane().items():
                 known[lane[part - 1]] += count
-        return Counter(known)
+        return known
 
     @property
     def at_startup(self) -> bool:
@@ -168,7 +172,13 @@ class Group:
         return self._derived["at_startup"]
 
     def distinct(self, part: int) -> list[str]:
-        return sorted(name for name in self.counts_by(part) if name is not None)
+        """The names of a part, sorted: asked for every cause against every incident's symptoms, so
+        kept until the counts change (a new list each time: callers may keep or change theirs)."""
+        key = ("distinct", part)
+        known = self._derived.get(key)
+        if known is None:
+            known = self._derived[key] = tuple(sorted(name for name in self._counts_of(part) if name is not None))
+        return list(known)
 
     @property
     def services(self) -> list[str]:
@@ -186,7 +196,7 @@ class Group:
     def service(self) -> str | None:
         """The service the group concerns: its own (the busiest), else the one it was tied to."""
         if "service" not in self._derived:
-            counts = self.counts_by(1)
+            counts = self.counts_by(1)  # a copy: the named ones only
             counts.pop(None, None)
             self._derived["service"] = counts.most_common(1)[0][0] if counts else None
         own = self._derived["service"]

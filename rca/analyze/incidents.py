@@ -22,7 +22,6 @@ from rca.analyze.group_counts import (
     as_sorted,
     count_from,
     count_within,
-    counts_before,
     merged_times,
     shared,
     union,
@@ -109,20 +108,24 @@ def _began(times: np.ndarray, start: float, end: float, exposure: Exposure) -> O
 def _jumped(times: np.ndarray, start: float, end: float, exposure: Exposure) -> Onset | None:
     """The minute boundary after which the rate (per unit of exposure) rose most unlikely, if it rose
     enough. The rates the onset reports are per minute, as people read them."""
+    import numpy
+
     best: Onset | None = None
-    span = end - start
     whole = exposure.amount(start, end)
-    splits = [start + minute * MINUTE for minute in range(1, int(span // MINUTE))]
+    splits, exposed_before, exposed_after = exposure.at_minutes(start, end)
     # how many events come before each split, found by one binary search of them all
-    for split, index in zip(splits, counts_before(times, splits)):
-        before, after = index, len(times) - index
-        exposed_before, exposed_after = exposure.amount(start, split), exposure.amount(split, end)
-        if after < MIN_ONSET_EVENTS or exposed_after <= 0 or \
-                after / exposed_after < MIN_EFFECT * max(before / max(exposed_before, 1e-9), 1 / whole):
-            continue
-        log_p = tail_log_p(len(times), after, exposed_after / whole)
+    before = numpy.searchsorted(times, splits, "left")
+    after = len(times) - before
+    # The splits where the rate rose enough, weighed all at once: most of a flood's thousands of
+    # groups pass at no split. The same float operations as one split at a time, so the same answers.
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        rose = after / exposed_after >= MIN_EFFECT * numpy.maximum(before / numpy.maximum(exposed_before, 1e-9), 1 / whole)
+    worth = numpy.flatnonzero((after >= MIN_ONSET_EVENTS) & (exposed_after > 0) & rose)
+    for at in worth.tolist():
+        split, index, exposed = float(splits[at]), int(before[at]), float(exposed_after[at])
+        log_p = tail_log_p(len(times), len(times) - index, exposed / whole)
         if log_p <= ONSET_LOG_P and (best is None or log_p < best.log_p):
-            rate_before, rate_after = before / (split - start) * MINUTE, after / (end - split) * MINUTE
+            rate_before, rate_after = index / (split - start) * MINUTE, (len(times) - index) / (end - split) * MINUTE
             best = Onset(float(times[index]), "jumped", rate_before, rate_after, log_p)
     return best
 
@@ -521,7 +524,7 @@ def _evidence(group, service, onset: Onset, near, linked, shares_traces, before:
     reasons = []
     if linked:
         terms["cascade"] = 3.0
-        reasons.append("cascades to " + ", ".join(sorted({s.cls for s in linked})))
+        reasons.append("cascades to " + ", ".join(sorted(linked.classes)))
     if _service(group) == service:
         terms["same_service"] = 1.0
     first_near = float(near[0])
@@ -559,26 +562,45 @@ class _Symptoms(list):
         # Without a trace cascade, whether one links a cause to a symptom depends on the symptom's
         # class, service and revisions alone: a flood's hundreds of symptoms are a few such kinds.
         self.kinds = [(s.cls, s.service, tuple(s.revisions)) for s in symptoms]
+        self._by_cause: dict[tuple, _Linked] = {}  # a kind of cause -> the symptoms linked to it
         for index, symptom in enumerate(symptoms):
             for key in {("service", symptom.service), *(("revision", r) for r in symptom.revisions)}:
                 self.at.setdefault(key, []).append(index)
 
     def _could_link(self, cause: Group) -> list[int]:
-        if self.any_trace:
-            return list(range(len(self)))
         keys = [("service", cause.service), *(("revision", r) for r in cause.revisions)]
         return sorted({i for key in keys for i in self.at.get(key, ())})
 
-    def linked_to(self, cause: Group, cascades: Sequence[Cascade]) -> list[Group]:
+    def linked_to(self, cause: Group, cascades: Sequence[Cascade]) -> _Linked:
         """The symptoms a cascade links `cause` to, asked once per kind of symptom."""
-        candidates = self._could_link(cause)
         if self.any_trace:
-            return [self[i] for i in candidates if cascade_between(cause, self[i], cascades)]
-        answers: dict[tuple, bool] = {}
-        for index in candidates:
-            if self.kinds[index] not in answers:
-                answers[self.kinds[index]] = cascade_between(cause, self[index], cascades) is not None
-        return [self[i] for i in candidates if answers[self.kinds[i]]]
+            return self._linked([i for i in range(len(self)) if cascade_between(cause, self[i], cascades)])
+        # Without a trace cascade, the answer depends on what cascade_between reads of the cause (its
+        # class, service, revisions, whether it failed at start-up) besides the symptoms: a flood's
+        # thousand causes are far fewer such kinds, each worked out once per incident.
+        kind = (cause.cls, cause.service, tuple(cause.revisions), cause.at_startup, id(cascades))
+        linked = self._by_cause.get(kind)
+        if linked is None:
+            candidates = self._could_link(cause)
+            answers: dict[tuple, bool] = {}
+            for index in candidates:
+                if self.kinds[index] not in answers:
+                    answers[self.kinds[index]] = cascade_between(cause, self[index], cascades) is not None
+            linked = self._by_cause[kind] = self._linked([i for i in candidates if answers[self.kinds[i]]])
+        return _Linked(linked, linked.classes)
+
+    def _linked(self, indexes: list[int]) -> _Linked:
+        # Their classes from the kinds: the evidence names them for each of a flood's thousand causes,
+        # and asking hundreds of symptoms each for its class cost more than the cascade tests.
+        return _Linked([self[i] for i in indexes], {self.kinds[i][0] for i in indexes})
+
+
+class _Linked(list):
+    """The symptoms linked to a cause, and the set of their classes."""
+
+    def __init__(self, symptoms: list[Group], classes: set[str]):
+        super().__init__(symptoms)
+        self.classes = classes
 
 
 def cascade_between(cause: Group, symptom: Group, cascades: Sequence[Cascade]) -> Cascade | None:
