@@ -150,21 +150,24 @@ def test_seed_incident_opens_once_and_resolves_after_the_fix_then_a_restart_is_s
     state, out = tmp_path / "state.json", tmp_path / "events.jsonl"
     with replay.server:
         watching = Watching(replay, "--state", str(state), "--out", str(out), "--notify", webhook.url)
-        opened = watching.wait_for("incident.opened", timeout=30)
-        assert opened["root_cause"]["class"] == "missing_import" and opened["root_cause"]["label"] == NAME_ERROR
-        assert parse_timestamp(opened["time"]) - replay.offset - ONSET <= 60  # within 60 s of replayed time
-        # The onset as the first decision saw it: on a loaded machine that decision comes later in replayed
-        # time, with a few more entries in view, and the onset it reads can move by a few seconds.
-        assert parse_timestamp(opened["onset"]) - replay.offset == pytest.approx(ONSET, abs=10)
-        assert opened["report"]["incidents"][0]["root_cause"]["fields"]["name"] == "redis"
-        assert opened["deploy"]["revision"] == "netra-backend-staging-00042-q9m"
-        assert "503" in json.dumps(opened["symptoms"]) and NAME_ERROR in opened["text"]
-        resolved = watching.wait_for("incident.resolved", timeout=40)
-        when = parse_timestamp(resolved["time"]) - replay.offset
-        assert FIX + 5 * 60 <= when <= FIX + 8 * 60, "resolved 5 min (the quiet span) after the fix, not before"
-        assert resolved["id"] == opened["id"] and resolved["resolution"]["resolved"] is True
-        _wait_until(lambda: any(p["event"] == "incident.resolved" for p in webhook.posts))
-        code, stderr = watching.stop(signal.SIGTERM)
+        try:
+            opened = watching.wait_for("incident.opened", timeout=30)
+            assert opened["root_cause"]["class"] == "missing_import" and opened["root_cause"]["label"] == NAME_ERROR
+            assert parse_timestamp(opened["time"]) - replay.offset - ONSET <= 60  # within 60 s of replayed time
+            # The onset as the first decision saw it: on a loaded machine that decision comes later in replayed
+            # time, with a few more entries in view, and the onset it reads can move by a few seconds.
+            assert parse_timestamp(opened["onset"]) - replay.offset == pytest.approx(ONSET, abs=10)
+            assert opened["report"]["incidents"][0]["root_cause"]["fields"]["name"] == "redis"
+            assert opened["deploy"]["revision"] == "netra-backend-staging-00042-q9m"
+            assert "503" in json.dumps(opened["symptoms"]) and NAME_ERROR in opened["text"]
+            resolved = watching.wait_for("incident.resolved", timeout=40)
+            when = parse_timestamp(resolved["time"]) - replay.offset
+            assert FIX + 5 * 60 <= when <= FIX + 8 * 60, "resolved 5 min (the quiet span) after the fix, not before"
+            assert resolved["id"] == opened["id"] and resolved["resolution"]["resolved"] is True
+            _wait_until(lambda: any(p["event"] == "incident.resolved" for p in webhook.posts))
+            code, stderr = watching.stop(signal.SIGTERM)
+        finally:  # a failed assertion above must not leave the watch running into the next tests
+            watching.stop(signal.SIGKILL)
         # A second run, --once, with the same state file: the incident is still in its window, already
         # announced and resolved, so nothing is posted and the exit status says none is open.
         posted = len(webhook.posts)

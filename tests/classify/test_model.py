@@ -216,16 +216,32 @@ def test_the_default_model_is_then_read_without_scikit_learn(tmp_path):
               "print(type(m.pipeline).__name__, any(n.startswith(('sklearn', 'skops')) for n in sys.modules), "
               "m.top('redis.exceptions.ConnectionError: Error 111 connecting to localhost:6379.')[0][0])")
     env = {**os.environ, "RCA_CACHE_DIR": str(tmp_path)}
+    copy_the_session_cache(tmp_path, scorer=False)  # a cached model whose scorer is not exported yet
 
     def run() -> str:
         return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout.split()
 
-    assert run() == ["Pipeline", "True", "dependency_connection_failure"]  # built, and its scorer exported
+    assert run() == ["Pipeline", "True", "dependency_connection_failure"]  # read through scikit-learn, its scorer exported
     assert run() == ["LinearScorer", "False", "dependency_connection_failure"]
     (scorer,) = tmp_path.glob("model-*.scorer.npz")
     scorer.write_bytes(b"not an archive")
     assert run() == ["Pipeline", "True", "dependency_connection_failure"]
     assert run() == ["LinearScorer", "False", "dependency_connection_failure"]
+
+
+def copy_the_session_cache(folder, scorer: bool) -> None:
+    """The session's cached default model (and its scorer, if `scorer`) copied into `folder`: what
+    default_model() leaves in an empty cache, without training it again (tens of seconds of CPU;
+    test_default_model_is_built_once_then_cached builds one from nothing)."""
+    import shutil
+
+    from rca.classify.model import default_model_path, scorer_path
+
+    default_model()  # built once per test run, in the session's cache
+    model = default_model_path()
+    shutil.copy(model, folder / model.name)
+    if scorer:
+        shutil.copy(scorer_path(model), folder / scorer_path(model).name)
 
 
 def test_a_pipeline_of_another_shape_is_not_exported():
@@ -260,8 +276,8 @@ def test_a_model_trained_into_the_cache_is_the_one_the_default_reads(model, monk
     model that was there before must not shadow it."""
     from rca.classify.model import TextModel, default_model_path, scorer_path
 
+    copy_the_session_cache(tmp_path, scorer=True)  # a cached default model and its exported scorer
     monkeypatch.setenv("RCA_CACHE_DIR", str(tmp_path))
-    default_model()  # builds the cache and exports its scorer
     assert scorer_path(default_model_path()).is_file()
     save(TextModel(model.pipeline, 0.42), default_model_path())
     assert default_model().threshold == 0.42

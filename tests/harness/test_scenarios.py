@@ -7,6 +7,7 @@ also runs every shape at seed 0 through `rca.analyze` and asserts on the score (
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -28,9 +29,16 @@ ANSWERS = {"auth_rejection", "rate_limited", "unknown"}
 SHAPES = sorted(scenarios.SHAPES)
 
 
+@functools.cache
+def seed_zero(shape: str):
+    """(export, truth) of `shape` at seed 0, generated once for the tests that only read them: a shape
+    takes a second or more to generate. The determinism test calls the generator itself, twice."""
+    return scenarios.generate(shape, 0)
+
+
 def test_there_are_enough_shapes_and_two_healthy_ones():
     assert len(SHAPES) >= 14
-    healthy = [name for name in SHAPES if not scenarios.generate(name, 0)[1]["incidents"]]
+    healthy = [name for name in SHAPES if not seed_zero(name)[1]["incidents"]]
     assert len(healthy) >= 2
 
 
@@ -50,7 +58,7 @@ def test_a_shape_is_deterministic_and_a_seed_changes_it(shape):
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_the_truth_points_at_records_in_the_export(shape):
-    export, truth = scenarios.generate(shape, 0)
+    export, truth = seed_zero(shape)
     for incident in truth["incidents"]:
         assert set(incident["symptoms"]) <= SYMPTOMS | ANSWERS
         root = incident["root_cause"]
