@@ -162,7 +162,12 @@ def test_seed_incident_opens_once_and_resolves_after_the_fix_then_a_restart_is_s
             assert "503" in json.dumps(opened["symptoms"]) and NAME_ERROR in opened["text"]
             resolved = watching.wait_for("incident.resolved", timeout=40)
             when = parse_timestamp(resolved["time"]) - replay.offset
-            assert FIX + 5 * 60 <= when <= FIX + 8 * 60, "resolved 5 min (the quiet span) after the fix, not before"
+            # Resolved once a quiet span after the fix holds (nearly) no symptom. Decisions drift by their
+            # own processing time (a second of it is a minute at 60x replay), so the deciding span may
+            # start a few seconds before the fix and hold its last errors, which the quiet test accepts.
+            quiet, recent = resolved["resolution"]["quiet_minutes"] * 60, resolved["resolution"]["recent_events"]
+            assert quiet >= 5 * 60 and recent <= 5, resolved["resolution"]
+            assert FIX + quiet - 30 <= when <= FIX + 8 * 60, "resolved a quiet span after the fix, not before"
             assert resolved["id"] == opened["id"] and resolved["resolution"]["resolved"] is True
             _wait_until(lambda: any(p["event"] == "incident.resolved" for p in webhook.posts))
             code, stderr = watching.stop(signal.SIGTERM)
