@@ -19,6 +19,9 @@ CONFIG_BY_SHAPE = [
     # a connection string that cannot be parsed names a database, and is still configuration
     "Error: could not parse connection string: postgres://app:p#ss@db:5432/orders",
     "thread 'main' panicked at 'called `Result::unwrap()` on an `Err` value: ConnectParams(\"url: relative URL without a base\")'",
+    # a setting's value of the wrong form, and a database URL whose scheme the driver does not take
+    "[config] ANALYTICS_SINK_URL must be a valid URL",
+    "Error validating datasource `reporting`: the URL must start with the protocol `sqlserver://`.",
 ]
 
 DATABASE_REACHED = [
@@ -38,6 +41,7 @@ STAY_AS_THEY_ARE = [
     ("TypeError: Client.__init__() got an unexpected keyword argument 'database_url'", "unknown"),
     ("TypeError: connect() missing 1 required positional argument: 'DB_HOST'", "unknown"),
     ("failed to parse request body: invalid character 'x' looking for beginning of value", "unknown"),
+    ("ValueError: amount must be a positive number", "unknown"),
     # a gRPC status word before `Missing` is no setting
     ("google.api_core.exceptions.PermissionDenied: 403 PERMISSION_DENIED: Missing or insufficient permissions.", "auth_rejection"),
     # a connection that is not a database's stays the dependency's; a database connect that ran out of time is a timeout
