@@ -67,6 +67,11 @@ STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on 
     "socketexception: connection reset": "ECONNRESET",  # the JVM's wording of ECONNRESET
     ": server misbehaving": "EAI_AGAIN",  # Go's resolver: the DNS server failed to answer
 }
+# Erlang and Elixir print an errno as a lower-case atom (`tcp connect (db:5432): connection refused -
+# :econnrefused`, Postgrex's `tcp connect: nxdomain`): the same errno, in another runtime's spelling
+ERLANG_ERRNOS = {"econnrefused": "ECONNREFUSED", "econnreset": "ECONNRESET", "ehostunreach": "EHOSTUNREACH",
+                 "enetunreach": "ENETUNREACH", "etimedout": "ETIMEDOUT", "nxdomain": "EAI_NONAME"}
+ERLANG_ERRNO = re.compile(r":( ?)(" + "|".join(ERLANG_ERRNOS) + r")(?![\w])")
 STRERROR = re.compile("|".join(re.escape(s) for s in STRERRORS))  # searched in the lower-cased text
 EXIT_CODE = re.compile(r"(?:exit(?:ed)?(?: with)?(?: exit)? (?:code|status)|exit_?code|exitCode|returned non-zero exit status"
                        r"|exit status)[\s:=\"']*(-?\d{1,3})\b", re.IGNORECASE)
@@ -110,14 +115,33 @@ ENVIRON_FRAME = re.compile(r'File "[^"]*(?:[/\\]os\.py|UserDict\.py|[/\\]environ
 UNDEFINED_NAME = re.compile(r"NameError: (?:global )?name '(\w+)' is not defined")  # `global name`: Python 2
 QUOTED_KEY = re.compile(r"^KeyError: ['\"]([A-Z][A-Z0-9_]{2,})['\"]$", re.MULTILINE)
 
-# Another runtime's database drivers (Java, Node, Go) and the databases' own ports: a refused connection
-# to one is the database's (docs/CLASSES.md), as a Python driver's frames say for Python.
-DATABASE_DRIVERS = re.compile(
-    r"org\.postgresql\.|com\.mysql\.|org\.mariadb\.|org\.hibernate\.|com\.zaxxer\.hikari|java\.sql\.|com\.mongodb\."
-    r"|org\.springframework\.jdbc\.|j(?<!\wj)dbc:\w+:"
-    r"|node_modules/(?:pg|pg-pool|mysql2?|mongodb|mongoose|sequelize|knex|typeorm|@prisma/client)/"
-    r"|github\.com/(?:lib/pq|jackc/pgx|go-sql-driver/mysql)|p(?<!\wp)q: |S(?<!\wS)equelize\w*Error")
-DRIVER_HINTS = ("org.", "com.", "java.sql", "jdbc:", "node_modules/", "github.com/", "pq: ", "Sequelize")
+# What a failed connection was reaching, in any runtime (issue 28): a database when the text names a
+# database driver, ORM or pool, a database's exception type, port, URL scheme or DSN, or says in words that
+# the database is what it could not reach; a refused connection to one is the database's (docs/CLASSES.md),
+# as a Python driver's frames say for Python. Each entry: the literal that must be in the text (found by one
+# scan, see literals()) and the pattern that confirms it; most texts hold none, and nothing runs.
+DATABASE_EVIDENCE: tuple[tuple[str, str], ...] = (
+    # Java: JDBC drivers, Hibernate, HikariCP, Spring's JDBC wrappers, the Mongo driver
+    ("org.", r"org\.(?:postgresql|mariadb|hibernate|springframework\.jdbc)\."), ("com.", r"com\.(?:mysql|zaxxer\.hikari|mongodb)\."),
+    ("java.sql", r"java\.sql\."), ("jdbc:", r"j(?<!\wj)dbc:\w+:"),
+    # Node: drivers and ORMs by their package path or their own names
+    ("node_modules/", r"node_modules/(?:pg|pg-pool|mysql2?|mongodb|mongoose|sequelize|knex|typeorm|@prisma/client|tedious|mssql)/"),
+    ("Sequelize", r"S(?<!\wS)equelize\w*Error"), ("Knex", r"K(?<!\wK)nex(?::|\b)"), ("TypeORM", r"T(?<!\wT)ypeORM"),
+    ("Mongo", r"M(?<!\wM)ongo(?:Network|ServerSelection|Timeout|Pool\w*)?Error\b"),
+    # Go: drivers and ORMs by their module path or their own prefixes
+    ("github.com/", r"github\.com/(?:lib/pq|jackc/pgx|go-sql-driver/mysql|go-gorm|jinzhu/gorm|denisenkom/go-mssqldb)"),
+    ("pq: ", r"p(?<!\wp)q: "), ("@tcp(", r"@tcp\("),
+    # Elixir (DBConnection, Postgrex, MyXQL, Ecto), Ruby (ActiveRecord, pg, mysql2, Sequel), .NET (Npgsql,
+    # SqlClient, MySqlConnector), PHP (PDO's SQLSTATE[…], Doctrine DBAL), Rust (sqlx, diesel, tokio-postgres)
+    ("DBConnection", r"D(?<!\wD)BConnection\."), ("Postgrex", r"P(?<!\wP)ostgrex\b"), ("MyXQL", r"M(?<!\wM)yXQL\b"),
+    ("ActiveRecord::", r"A(?<!\wA)ctiveRecord::"), ("PG::", r"P(?<![\w:]P)G::[A-Z]"), ("Mysql2::", r"M(?<!\wM)ysql2::"),
+    ("Npgsql", r"N(?<!\wN)pgsql"), ("SqlClient", r"S(?<!\wS)qlClient"), ("SqlException", r"S(?<!\wS)qlException\b"),
+    ("MySqlConnector", r"M(?<!\wM)ySqlConnector"), ("SQLSTATE[", r"SQLSTATE\[\w{5}\]"), ("PDOException", r"P(?<!\wP)DOException"),
+    ("Doctrine", r"D(?<!\wD)octrine\\+DBAL"), ("sqlx", r"s(?<!\ws)qlx::"), ("diesel", r"d(?<!\wd)iesel::"),
+    ("tokio_postgres", r"t(?<!\wt)okio_postgres"),
+)
+DRIVER_HINTS = tuple(hint for hint, _ in DATABASE_EVIDENCE)
+DATABASE_DRIVERS = re.compile("|".join(pattern for _, pattern in DATABASE_EVIDENCE))
 # `host:5432`, `[::1]:3306`, `port: 5432`; each alternative starts with a literal (see Speed above)
 DATABASE_PORTS = re.compile(r":(?<=[\w\]]:)(?:5432|3306|27017|1433|1521|26257|6432)(?!\d)"
                             r"|p(?<!\wp)ort:? (?:5432|3306|27017|1433|1521|26257|6432)(?!\d)")
@@ -125,19 +149,27 @@ PORT_HINTS = ("5432", "3306", "27017", "1433", "1521", "26257", "6432")  # 6432:
 # A database's connection URL, or a host named for its database (`lookup postgres`, `ENOTFOUND mysql`: a
 # compose service's name) that a client could not resolve: the address is the database's
 _DB_HOST = r"(?:postgres(?:ql)?|mysql|mariadb|mongo(?:db)?|pgbouncer|db|database)(?![\w.-])"
-DATABASE_ADDRESS = re.compile(r"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?)://"
+DATABASE_ADDRESS = re.compile(r"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|sqlserver|mssql|cockroachdb)://"
                               rf"|lookup {_DB_HOST}|ENOTFOUND {_DB_HOST}|EAI_AGAIN {_DB_HOST}")
 ADDRESS_HINTS = ("://", "lookup ", "ENOTFOUND ", "EAI_AGAIN ")
+# The text saying in words that a database is what it failed to reach (`failed to connect data database`,
+# `failed to initialize database`, `Database Exception`), searched in the lower-cased text; `database`
+# as a word inside a name (`database_url`, `databases`) does not count
+DATABASE_TARGET = re.compile(r"(?:connect\w*|reach|initiali[sz]e|open|read|ping)(?: to)?(?: the| data| \w+)? d(?<!\wd)atabase(?![\w.])"
+                             r"|d(?<!\wd)atabase (?:connection|error|exception)\b")
+TARGET_HINT = "database"
 
 
-def _names_a_database(text: str, held: set[str]) -> bool:
-    """Another runtime's database driver, a database's port or address, in the text; `held`: the literals()
-    it holds (few texts hold a hint of any)."""
+def _names_a_database(text: str, held: set[str], lower: str, folded_held: set[str]) -> bool:
+    """Whether the text names a database as what it reaches (DATABASE_EVIDENCE, ports, addresses, words);
+    `held`/`folded_held`: the literals() it holds (few texts hold a hint of any)."""
     if not held.isdisjoint(PORT_HINTS) and DATABASE_PORTS.search(text):
         return True
     if not held.isdisjoint(ADDRESS_HINTS) and DATABASE_ADDRESS.search(text):
         return True
-    return not held.isdisjoint(DRIVER_HINTS) and DATABASE_DRIVERS.search(text) is not None
+    if not held.isdisjoint(DRIVER_HINTS) and DATABASE_DRIVERS.search(text) is not None:
+        return True
+    return TARGET_HINT in folded_held and DATABASE_TARGET.search(lower) is not None
 
 
 # packages whose frames say which kind of dependency a connection error belongs to
@@ -263,6 +295,8 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
             errno_number = int(next(g for g in match.groups() if g))
             errnos.append(ERRNO_NAMES.get(abs(errno_number)))
     errnos += [name for name in ERRNO_NAME.findall(text) if name in ERRNO_NAME_SET]
+    if not folded_held.isdisjoint(ERLANG_ERRNOS):  # an atom is lower case: the scan runs where one is
+        errnos += [ERLANG_ERRNOS[m.group(2)] for m in ERLANG_ERRNO.finditer(text)]
     grpc, reported = _runtime_statuses(text, statuses, GO_STATUS_HINT in held)
     errnos += reported
     if not folded_held.isdisjoint(STRERROR_WORDINGS):  # most texts hold none: the scan runs only where one is
@@ -318,7 +352,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
         phrases=phrases, platform=platform,
         symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
         reported=_unique(reported),
-        database=_names_a_database(text, held),
+        database=_names_a_database(text, held, lower, folded_held),
     )
 
 
@@ -351,7 +385,7 @@ def literals() -> Substrings:
     phrases' anchors in the lower-cased text."""
     return Substrings(exact=(*SIGNAL_HINTS, *GRPC_WORDS, *RUNTIME_HINTS, *PORT_HINTS, *DRIVER_HINTS, *ADDRESS_HINTS,
                              GO_STATUS_HINT),
-                      folded=(*STRERRORS, *SYMPTOM_HINTS, *knowledge().anchors))
+                      folded=(*STRERRORS, *SYMPTOM_HINTS, TARGET_HINT, *ERLANG_ERRNOS, *knowledge().anchors))
 
 
 ERRNO_NAME_SET = frozenset(ERRNO_NAMES.values()) | {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA", "ENOTFOUND"}  # Node's getaddrinfo

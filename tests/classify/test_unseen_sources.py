@@ -139,7 +139,10 @@ def test_the_symptom_entries_are_the_symptom_classes_only_where_meant():
                         "pm2-unstable-restarts", "render-no-open-port", "fly-app-not-listening",
                         "fly-proxy-instance-refused", "azure-app-service-container-did-not-start",
                         # issue 28, other stacks: the kubelet's kill after a start-up probe that never passed
-                        "kubernetes-startup-probe-kill", "passenger-could-not-spawn", "dokku-container-check-failed"}
+                        "kubernetes-startup-probe-kill", "passenger-could-not-spawn", "dokku-container-check-failed",
+                        # issue 28, classify10: AWS's and Railway's words for a service not answering or stopped
+                        "aws-elastic-beanstalk-requests-failing", "railway-application-failed-to-respond",
+                        "aws-ecs-essential-container-exited", "iis-own-503-page", "browser-console-503"}
 
 
 def test_the_module_table_names_no_common_local_variable():
