@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from rca.events import tracebacks
 from rca.events.error_event import ErrorEvent, events_from_records
 from rca.ingest import iter_records
 from rca.ingest.stats import ReadStats
@@ -74,6 +76,13 @@ def sql(query: str, inputs: Inputs, connection=None) -> duckdb.DuckDBPyRelation:
     if result is None:  # a statement that returns no rows (CREATE, SET...): not a query over the logs
         raise ValueError("rca.sql runs a query that returns rows (SELECT, WITH ...)")
     return result
+
+
+def parse_traceback(text: str) -> tracebacks.Traceback | None:
+    """The exceptions of a traceback text, oldest cause first; None when there is no traceback. The parse
+    is yours to change: the analysis shares one parse among the events of a text and keeps it while recent
+    (rca.events.tracebacks), so a caller gets a copy, and a change to it cannot reach a later analysis."""
+    return copy.deepcopy(tracebacks.parse_traceback(text))
 
 
 def _warn_about(stats: ReadStats) -> None:

@@ -560,8 +560,9 @@ class _Symptoms(list):
         self.traces = union(s.traces for s in symptoms)
         self.at: dict[tuple[str, str | None], list[int]] = {}
         # Without a trace cascade, whether one links a cause to a symptom depends on the symptom's
-        # class, service and revisions alone: a flood's hundreds of symptoms are a few such kinds.
-        self.kinds = [(s.cls, s.service, tuple(s.revisions)) for s in symptoms]
+        # class, service and revisions alone, and on whether it is a failed answer (cascade_between reads
+        # one as service_unavailable, whatever its class): a flood's hundreds of symptoms are a few such kinds.
+        self.kinds = [(s.cls, s.service, tuple(s.revisions), s.failed_answer) for s in symptoms]
         self._by_cause: dict[tuple, _Linked] = {}  # a kind of cause -> the symptoms linked to it
         for index, symptom in enumerate(symptoms):
             for key in {("service", symptom.service), *(("revision", r) for r in symptom.revisions)}:

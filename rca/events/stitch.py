@@ -76,9 +76,10 @@ MAX_HEAD_LOOKAHEAD = 8  # lines after an exception line within which its first f
 _CHAIN_MARKER = re.compile(r"^[ |+]*(?:" + "|".join(map(re.escape, CHAIN_LINES)) + r")\s*$", re.MULTILINE)
 # What a text or a line is depends on it alone, and a flood repeats its texts and lines (the same
 # frames, messages and exception lines thousands of times): each is classified once, while it is
-# among this many recent ones, if short (rca.events.remember; strings only, never a record).
-KNOWN_TEXTS, KNOWN_TEXT_CHARS = 1 << 12, 2048
-KNOWN_LINES, KNOWN_LINE_CHARS = 1 << 14, 512
+# among this many recent ones, if small (rca.events.remember, in bytes: each cache's strings 4 MB at most;
+# strings only, never a record).
+KNOWN_TEXTS, KNOWN_TEXT_BYTES = 1 << 12, 1024
+KNOWN_LINES, KNOWN_LINE_BYTES = 1 << 14, 256
 
 Unit = list[LogRecord]
 
@@ -268,7 +269,7 @@ def _opening(record: LogRecord) -> str:
     return _opening_text(record.text)
 
 
-@remembered(KNOWN_TEXTS, KNOWN_TEXT_CHARS)
+@remembered(KNOWN_TEXTS, KNOWN_TEXT_BYTES)
 def _opening_text(text: str) -> str:
     if "Traceback (most recent call last)" in text or FRAME_LINE.match(text.split("\n", 1)[0]):
         return _advance("frames", text.split("\n"))
@@ -346,7 +347,7 @@ def _first_line(text: str) -> str:
     return text.split("\n", 1)[0]
 
 
-@remembered(KNOWN_TEXTS, KNOWN_TEXT_CHARS)
+@remembered(KNOWN_TEXTS, KNOWN_TEXT_BYTES)
 def _advanced(state: str, text: str) -> str:
     """`_advance` over a record's lines: the same text in the same state always ends in the same state."""
     return _advance(state, text.split("\n"))
@@ -378,7 +379,7 @@ def _advance(state: str, lines: list[str]) -> str:
     return state
 
 
-@remembered(KNOWN_LINES, KNOWN_LINE_CHARS)
+@remembered(KNOWN_LINES, KNOWN_LINE_BYTES)
 def _line_kind(line: str) -> str:
     content = _BOX.sub("", line, count=1)
     stripped = content.strip()
@@ -407,7 +408,7 @@ def _opens_record(record: LogRecord, previous: LogRecord | None) -> bool:
     return own and (previous is None or previous.severity != record.severity)
 
 
-@remembered(KNOWN_LINES, KNOWN_LINE_CHARS)
+@remembered(KNOWN_LINES, KNOWN_LINE_BYTES)
 def _prefix_facts(first: str) -> tuple[bool, str | None]:
     """Whether a first line opens with a log prefix, and the level it names."""
     return has_log_prefix(first), level_in_text(first)

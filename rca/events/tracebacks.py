@@ -129,12 +129,14 @@ def is_familiar_exception_line(line: str) -> bool:
 
 # A flood prints the same traceback again and again (a crash loop, one failing handler): a text among
 # the last KNOWN_TEXTS parsed is not parsed again, and its frame lines, which recur across texts, are
-# read once while among the last KNOWN_FRAME_LINES (each if not longer than its limit: rca.events.remember).
-KNOWN_TEXTS, KNOWN_TEXT_CHARS = 1 << 12, 8192
-KNOWN_FRAME_LINES, KNOWN_LINE_CHARS = 1 << 14, 512
+# read once while among the last KNOWN_FRAME_LINES (each if not larger than its limit in bytes:
+# rca.events.remember). A parsed text is kept with its Traceback, about four times the text's size (its
+# frames and strings), so 512 texts of up to 8 kB hold ~20 MB at most, a crash loop's few texts ~nothing.
+KNOWN_TEXTS, KNOWN_TEXT_BYTES = 1 << 9, 8192
+KNOWN_FRAME_LINES, KNOWN_LINE_BYTES = 1 << 14, 256
 
 
-@remembered(KNOWN_TEXTS, KNOWN_TEXT_CHARS)
+@remembered(KNOWN_TEXTS, KNOWN_TEXT_BYTES)
 def parse_traceback(text: str) -> Traceback | None:
     """The exceptions of a traceback text, oldest cause first; None when there is no traceback.
     The same text gives the same Traceback object (shared: read it, do not change it)."""
@@ -246,7 +248,7 @@ def _plain(lines: list[str], relation: str | None, out: list[ParsedException]) -
     return bool(frames) and not header  # frames without their header: the start was cut
 
 
-@remembered(KNOWN_FRAME_LINES, KNOWN_LINE_CHARS)
+@remembered(KNOWN_FRAME_LINES, KNOWN_LINE_BYTES)
 def _frame_line(line: str) -> tuple[str, int, str | None] | None:
     """(file, line number, function) of a frame line, else None."""
     frame = FRAME_LINE.match(line)

@@ -78,7 +78,7 @@ def test_stitch_classifies_a_text_again_as_the_first_time(texts):
 def test_a_long_text_is_answered_but_not_kept():
     """What a cache holds stays small: a text past its limit is parsed each time, never kept."""
     parse_traceback.cache_clear()
-    long = "\n".join(LINES[:7]) + "\n" + "x" * tracebacks.KNOWN_TEXT_CHARS
+    long = "\n".join(LINES[:7]) + "\n" + "x" * tracebacks.KNOWN_TEXT_BYTES
     short = "\n".join(LINES[:7])
     assert parse_traceback(long) == parse_traceback(long) and parse_traceback(long) is not parse_traceback(long)
     assert parse_traceback(long).last.message.endswith("x" * 10)

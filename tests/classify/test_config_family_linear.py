@@ -1,0 +1,41 @@
+"""The configuration-family rule (config-stacks.exception-family) on a long dotted name. Its search once
+tried every segment of a name as a start and every shorter chain from each: quadratic in the name's length,
+so a 50 kB `Misconfiguration.Misconfiguration.…` ran past the rule's time budget and the rule was switched
+off for the text (and, after three such texts, for the run)."""
+
+import time
+
+from rca.classify.rules import RuleSet
+from rca.events.error_event import ErrorEvent
+from rca.ingest.record import LogRecord
+
+RULE = "config-stacks.exception-family"
+
+
+def event_of(text: str) -> ErrorEvent:
+    return ErrorEvent([LogRecord(time=None, severity="ERROR", text=text, source="test", position=1)])
+
+
+def test_a_long_dotted_name_stays_within_the_rule_budget():
+    rules = RuleSet.load()
+    for segment in ("Misconfiguration.", "a.", "Config::", "a\\"):
+        chain = segment * (50_000 // len(segment))
+        started = time.process_time()
+        result = rules.classify(event_of("boot failed: " + chain + " then ConfigError: smtp.host is not set"))
+        assert rules.timeouts[RULE] == 0, segment
+        assert (result.rule.id, result.fields.get("exception")) == (RULE, "ConfigError"), segment
+        assert time.process_time() - started < 1.0, segment
+
+
+def test_the_type_is_found_where_it_was_before():
+    """A start inside a name, a digit-led segment breaking the chain, a separator after the type."""
+    rules = RuleSet.load()
+
+    def captured(text: str) -> str | None:
+        return next((fields.get("exception") for _, rule, fields in rules.matches(event_of(text)) if rule.id == RULE), None)
+
+    assert [captured(text) for text in (
+        "org.apache.kafka.common.config.ConfigException: Missing required configuration",
+        "lib 1.ConfigError: bad value", "see a.b.InvalidConfigurationError) above",
+        "x.ConfigError.y: not a type", "App::ConfigError:: nothing")] == [
+        "ConfigException", "ConfigError", "InvalidConfigurationError", None, None]
