@@ -1,3 +1,4 @@
+import fcntl
 import importlib.util
 import os
 import subprocess
@@ -18,8 +19,21 @@ REAL_EXPORTS = Path(os.environ.get("RCA_REAL_EXPORTS", ROOT.parent / "shared" / 
 
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory):
-    """The default classifier is built once per test run, in a temporary cache, not the user's."""
-    os.environ["RCA_CACHE_DIR"] = str(tmp_path_factory.mktemp("rca-cache"))
+    """The default classifier is built once per test run, in a temporary cache, not the user's. Under
+    pytest-xdist the workers share one cache in the run's folder, and the first worker builds it
+    while the others wait: training it costs seconds of CPU, and a worker reading the cache while
+    another replaced it could find the model without its scorer."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["RCA_CACHE_DIR"] = str(tmp_path_factory.mktemp("rca-cache"))
+        return
+    shared = tmp_path_factory.getbasetemp().parent / "rca-cache"  # the parent of every worker's own folder
+    shared.mkdir(exist_ok=True)
+    os.environ["RCA_CACHE_DIR"] = str(shared)
+    with open(shared / ".building", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        from rca.classify.model import default_model
+
+        default_model()  # built by the first worker; read from the cache by the others
 
 
 def load_generator():
