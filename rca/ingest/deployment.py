@@ -34,8 +34,12 @@ def deployment_details(resource_labels: dict, labels: dict) -> dict[str, str]:
 def _commit(labels: dict) -> tuple[str, str] | None:
     """(label key, commit) of the first label that names a commit; a value must look like one (hex, 7 to
     40 digits): `version: 1.4.2` is not a commit."""
-    if labels.keys().isdisjoint(_COMMIT_LABELS):
+    if labels.keys().isdisjoint(_COMMIT_LABELS):  # no label can name a commit: nothing to walk
         return None
+    return _first_commit(labels)
+
+
+def _first_commit(labels: dict) -> tuple[str, str] | None:
     by_key = {key.removeprefix(POD_LABEL): (key, value) for key, value in labels.items() if isinstance(key, str)}
     for key in COMMIT_KEYS:
         if key in by_key:

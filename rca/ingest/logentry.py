@@ -236,8 +236,13 @@ def _error_text(payload: dict) -> str | None:
     a payload that is itself such an object (AWS Lambda's `errorType`, `errorMessage`), its own."""
     if "errorType" in payload:
         return _error_object_text(payload)
-    if payload.keys().isdisjoint(ERROR_HEADS):
+    if payload.keys().isdisjoint(ERROR_HEADS):  # none of ERROR_KEYS can be there: nothing to walk
         return None
+    return _first_error(payload)
+
+
+def _first_error(payload: dict) -> str | None:
+    """The first error text under ERROR_KEYS, each looked up in turn."""
     for key in ERROR_KEYS:
         value = _at_path(payload, key)
         text = value if isinstance(value, str) else _error_dict_text(value) if isinstance(value, dict) else None
@@ -262,8 +267,13 @@ def _error_object_text(error: dict) -> str | None:
 
 def _trace_text(payload: dict) -> str | None:
     """The first stack trace under TRACE_KEYS; a list of lines (Lambda's) is joined."""
-    if payload.keys().isdisjoint(TRACE_HEADS):
+    if payload.keys().isdisjoint(TRACE_HEADS):  # none of TRACE_KEYS can be there: nothing to walk
         return None
+    return _first_trace(payload)
+
+
+def _first_trace(payload: dict) -> str | None:
+    """The first stack trace under TRACE_KEYS, each looked up in turn."""
     for key in TRACE_KEYS:
         value = _at_path(payload, key)
         if isinstance(value, list) and value and all(isinstance(line, str) for line in value):
