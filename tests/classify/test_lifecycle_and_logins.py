@@ -43,6 +43,8 @@ AUTH = [
     "2025/03/07 08:00:01 middleware: parse token: signature is invalid",
     # a chat, bot or broker client refused at login
     "discord.errors.LoginFailure: Improper token has been passed.",
+    "telethon.errors.rpcerrorlist.AuthKeyUnregisteredError: The key is not registered in the system (caused by GetDialogsRequest)",
+    "spotipy.oauth2.SpotifyOauthError: error: invalid_client, error_description: Invalid client",
     "amqp.exceptions.AccessRefused: (0, 0): (403) ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN.",
     # databases refusing credentials in other drivers and in translated server messages
     "MongoServerError: bad auth : Authentication failed.",
@@ -77,6 +79,7 @@ STARTUP = [
     # an application server's lifecycle failing while it initialises
     "org.apache.catalina.LifecycleException: Protocol handler initialization failed\nCaused by: java.net.BindException: Address already in use",
     "SEVERE [main] org.apache.catalina.core.StandardService.initInternal Failed to initialize connector [Connector[HTTP/1.1-8080]]",
+    "crit: Microsoft.Extensions.Hosting.Internal.Host[11]\n      Hosting failed to start",
 ]
 
 
@@ -96,6 +99,7 @@ UNAVAILABLE = [
     "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
     "Error 503 Backend fetch failed\nGuru Meditation:\nXID: 32770",
     "DOWN alert: shop.example.com (https://shop.example.com) is DOWN",
+    "502 - Web server received an invalid response while acting as a gateway or proxy server.",
 ]
 
 
@@ -154,6 +158,7 @@ PLAIN_BUGS = [
     "    def test_me_requires_login(client):\n>       assert response.status_code == 401\nE       assert 200 == 401",
     "ValueError: invalid port 8080 for service shop-api, expected a port in range 3000-3010",
     "KeyError: 'upstream'",
+    "FAILED tests/test_oauth.py::test_invalid_client_is_rejected - AssertionError: assert 200 == 400",
     "AssertionError: Target is unhealthy in the fixture, expected healthy",
     # a container entered with `docker exec`, and a job of the application's own named `service`
     "OCI runtime exec failed: exec failed: unable to start container process: exec: \"bash\": executable file not found in $PATH: unknown",
