@@ -64,13 +64,16 @@ STRERRORS = {  # the strerror(3)/gai_strerror(3) wordings that name an errno on 
     # Winsock's wordings (WSAECONNREFUSED, WSAHOST_NOT_FOUND, WSAETIMEDOUT), as .NET and Go on Windows print them
     "actively refused it": "ECONNREFUSED", "no such host is known": "EAI_NONAME",
     "connected party did not properly respond after a period of time": "ETIMEDOUT",
+    # WSAEADDRINUSE (10048), as Windows prints it for Python, Go, .NET, nginx and Apache alike: a port in use
+    "only one usage of each socket address": "EADDRINUSE",
     "socketexception: connection reset": "ECONNRESET",  # the JVM's wording of ECONNRESET
     ": server misbehaving": "EAI_AGAIN",  # Go's resolver: the DNS server failed to answer
 }
 # Erlang and Elixir print an errno as a lower-case atom (`tcp connect (db:5432): connection refused -
 # :econnrefused`, Postgrex's `tcp connect: nxdomain`): the same errno, in another runtime's spelling
 ERLANG_ERRNOS = {"econnrefused": "ECONNREFUSED", "econnreset": "ECONNRESET", "ehostunreach": "EHOSTUNREACH",
-                 "enetunreach": "ENETUNREACH", "etimedout": "ETIMEDOUT", "nxdomain": "EAI_NONAME"}
+                 "enetunreach": "ENETUNREACH", "etimedout": "ETIMEDOUT", "nxdomain": "EAI_NONAME",
+                 "eaddrinuse": "EADDRINUSE"}  # Cowboy/Ranch's `{:listen_error, …, :eaddrinuse}`
 ERLANG_ERRNO = re.compile(r":( ?)(" + "|".join(ERLANG_ERRNOS) + r")(?![\w])")
 STRERROR = re.compile("|".join(re.escape(s) for s in STRERRORS))  # searched in the lower-cased text
 EXIT_CODE = re.compile(r"(?:exit(?:ed)?(?: with)?(?: exit)? (?:code|status)|exit_?code|exitCode|returned non-zero exit status"
@@ -312,7 +315,8 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     code = _source_line_spans(text) if 'File "' in text else []
     if STATUS_LIKE.search(text):
         for match in _http_statuses(text, lower):
-            if not any(start <= match.start() < end for start, end in code):
+            # `status_code == 401` compares a status in code (a test's expectation), it is not an answer
+            if "==" not in match.group(0) and not any(start <= match.start() < end for start, end in code):
                 http.append(int(next(g for g in match.groups() if g)))
     mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)] if _may_name_mysql(text) else []
     files = FRAME_FILE.findall(text) if 'File "' in text else []
@@ -437,13 +441,23 @@ def _finditer_folded(pattern: re.Pattern, text: str, lower: str):
 
 
 # nginx's own error-log line about the application it fronts: its refused connection or missing socket is
-# the service itself down (rules/service_unavailable.yaml), not a dependency's errno; a time-out there stays one
-OWN_PROXY_LINE = re.compile(r"^.*connect\(\) (?:to \S+ )?failed \((?:111: Connection refused|2: No such file or directory)\) "
+# the service itself down (rules/service_unavailable.yaml), not a dependency's errno; a time-out there stays one.
+# errno 111 in any libc's wording (musl prints `111: Unknown error`), and 113, the app's host not reachable.
+OWN_PROXY_LINE = re.compile(r"^.*connect\(\) (?:to \S+ )?failed \((?:111: [A-Z][\w ]*|113: [A-Z][\w ]*|2: No such file or directory)\) "
                             r"while connecting to upstream, client: .*$", re.MULTILINE)
+# the same view from Apache's mod_proxy (AH00957 connect failed, AH01114 no connection to the backend, AH00940
+# and AH00959 the backend worker disabled) and HAProxy's health check marking its server DOWN (issue 28, classify13)
+OTHER_PROXY_LINE = re.compile(r"^.*(?:AH00957: |AH01114: |AH00940: |AH00959: |is DOWN, reason: Layer4 connection problem).*$",
+                              re.MULTILINE)
+OTHER_PROXY_HINTS = ("AH00957: ", "AH01114: ", "AH00940: ", "AH00959: ", "is DOWN, reason: Layer4 connection problem")
 
 
 def _without_own_proxy_lines(text: str) -> str:
-    return OWN_PROXY_LINE.sub("", text) if "while connecting to upstream, client: " in text else text
+    if "while connecting to upstream, client: " in text:
+        text = OWN_PROXY_LINE.sub("", text)
+    if any(hint in text for hint in OTHER_PROXY_HINTS):
+        text = OTHER_PROXY_LINE.sub("", text)
+    return text
 
 
 def _may_name_errno(text: str) -> bool:
@@ -549,6 +563,8 @@ def knowledge() -> Knowledge:
     platforms = yaml.load((directory / "platforms.yaml").read_text(encoding="utf-8"), Loader=loader)["platforms"]
     modules = yaml.load((directory / "modules.yaml").read_text(encoding="utf-8"), Loader=loader)
     extra = _extra_tables(directory, loader)
+    # a topic's own table may hold platform entries too (lifecycle.yaml): read after platforms.yaml's, same rules
+    platforms = [*platforms, *(entry for named in extra for entry in named.get("platforms") or ())]
     exceptions = {name: entry["class"] for name, entry in table.items()}
     for named in [codes, *extra]:
         exceptions.update({name: cls for name, cls in (named.get("exceptions") or {}).items() if cls})
