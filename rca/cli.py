@@ -94,7 +94,7 @@ def events(
     elif output_format is EventFormat.json:
         write_json(found, stats.as_dict, scrub=scrub)
     else:
-        print_table(sorted(found, key=_event_order), _stdout_console(), scrub)
+        print_table(found, _stdout_console(), scrub)  # in time order, as --limit picks
     _finish(stats, scrub)
 
 
