@@ -45,11 +45,12 @@ def write_json(events: Iterable[ErrorEvent], stats: Callable[[], dict], out=None
     out.write(tail[2:] + b"\n")
 
 
-def print_table(events: Iterable[ErrorEvent], console: Console, scrub: Callable = unchanged) -> None:
-    """The events in time order (untimed last, else in the order found), one row each. Each event is
-    cut to its row as it comes, so that a flood's events are not all held at once (print_rows)."""
+def print_table(events: Iterable[ErrorEvent], console: Console, scrub: Callable = unchanged) -> int:
+    """The events in time order (untimed last, else in the order found), one row each; how many.
+    Each event is cut to its row as it comes, so that a flood's events are not all held at once."""
     rows = [row for _, row in sorted((_event_row(event, scrub) for event in events), key=itemgetter(0))]
     print_rows(lambda: _events_table(len(rows)), rows, console)
+    return len(rows)
 
 
 def _events_table(count: int) -> Table:

@@ -82,3 +82,21 @@ def test_events_table_of_the_incident_is_rich_table_of_its_events():
     reference = Console(file=io.StringIO(), width=180, highlight=False)
     long_table._print_with_rich(_events_table(len(events)), [_event_row(event, scrub)[1] for event in events], reference)
     assert result.stdout.decode() == reference.file.getvalue()
+
+
+def test_a_long_table_on_a_terminal_is_followed_by_how_to_narrow_it():
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def stderr_of(*args: str, terminal: bool) -> str:
+        env = dict(os.environ, FORCE_COLOR="1") if terminal else {k: v for k, v in os.environ.items()
+                                                                   if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+        return subprocess.run([sys.executable, "-m", "rca", "events", str(INCIDENT / "logs.jsonl"), *args], env=env,
+                              capture_output=True, cwd=ROOT, timeout=300, check=True).stderr.decode()
+
+    assert "rca: 1,684 events in the table above; --limit N shows the earliest N" in stderr_of(terminal=True)
+    assert "--limit N" not in stderr_of(terminal=False)  # piped into a file or a pager: the title says it
+    assert "--limit N" not in stderr_of("--limit", "5", terminal=True)
