@@ -135,14 +135,27 @@ def _characters_needed(pattern: re.Pattern) -> tuple[str, ...]:
     return needed.get(_pattern_kind(frozenset(), pattern), ())
 
 
+# A secret's name and separator (SECRET_NAME + SEPARATOR) as they read backwards in lowercased text.
+# Searched from the `=` or `:` that must end them, this finds in an ASCII text whether the NAME=value
+# pattern can match ~3x faster than the case-blind pattern finds that it does not (the names begin
+# with common letters; `=` and `:` are few): most texts holding `key` or `token` and a `:` hold no
+# secret name before it (`KeyError: …`).
+NAME_BACKWARDS = re.compile(
+    r"""[=:][ \t]*(?:["']\\?|;touq&|;72x#&|;93#&)?"""
+    r"(?:drowssap|dwssap|esarhpssap|dwp|terces|nekot|yek(?:[_-]?ipa|[_-])|di[_-]?yek[_-]?etavirp|s?laitnederc"
+    r"|di[_-]?noisses|noitazirohtua|htua)")
+
+
 # One search for every needle at once: most strings in a report hold none and are passed over whole.
 EACH_SECRET_NEEDLE = _needles(SECRETS)
 EACH_NEEDLE = _needles(SECRETS + PII)
 SECRET_NEEDLES, ALL_NEEDLES = _any_needle(EACH_SECRET_NEEDLE), _any_needle(EACH_NEEDLE)
-# (needles, pattern, replacement, strings one of which it needs), the patterns in their order
-SECRET_RULES = tuple((frozenset(needles), pattern, replacement, _characters_needed(pattern))
+# (needles, pattern, replacement, strings one of which it needs, what an ASCII text read backwards
+# must hold or None), the patterns in their order
+SECRET_RULES = tuple((frozenset(needles), pattern, replacement, _characters_needed(pattern),
+                      NAME_BACKWARDS if _pattern_kind(frozenset(needles), pattern) == "name" else None)
                      for needles, pattern, replacement in SECRETS)
-ALL_RULES = SECRET_RULES + tuple((frozenset(needles), pattern, replacement, _characters_needed(pattern))
+ALL_RULES = SECRET_RULES + tuple((frozenset(needles), pattern, replacement, _characters_needed(pattern), None)
                                  for needles, pattern, replacement in PII)
 
 
@@ -163,8 +176,10 @@ def redact(text: str, pii: bool = False) -> str:
     if not (ALL_NEEDLES if pii else SECRET_NEEDLES).search(lowered):
         return text
     present = {needle for needle in (EACH_NEEDLE if pii else EACH_SECRET_NEEDLE) if needle in lowered}
-    for needles, pattern, replacement, needed in ALL_RULES if pii else SECRET_RULES:
+    for needles, pattern, replacement, needed, backwards in ALL_RULES if pii else SECRET_RULES:
         if not needles.isdisjoint(present) and (not needed or any(part in text for part in needed)):
+            if backwards is not None and text.isascii() and not backwards.search(text.lower()[::-1]):
+                continue  # on ASCII text, (?i) matches where the lowercase does: not here
             text = pattern.sub(replacement, text)
     return text
 
