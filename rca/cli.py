@@ -94,8 +94,15 @@ def events(
     elif output_format is EventFormat.json:
         write_json(found, stats.as_dict, scrub=scrub)
     else:
-        print_table(sorted(found, key=_event_order), _stdout_console(), scrub)
+        console = _stdout_console()
+        shown = print_table(found, console, scrub)  # in time order, as --limit picks
+        if console.is_terminal and shown > LONG_TABLE:  # its title has scrolled away: say what it held
+            stderr.print(f"rca: {shown:,} events in the table above; --limit N shows the earliest N, "
+                         "--format jsonl streams them for jq or grep", markup=False)
     _finish(stats, scrub)
+
+
+LONG_TABLE = 200  # rows past which a table on a terminal is followed by how to narrow it
 
 
 def _event_order(event: ErrorEvent) -> tuple:

@@ -96,20 +96,69 @@ PII = (
 )
 
 
-def _any_needle(patterns) -> re.Pattern:
-    return re.compile("|".join(re.escape(needle) for needles, _, _ in patterns for needle in needles))
-
-
 def _needles(patterns) -> tuple[str, ...]:
     return tuple(sorted({needle for group, _, _ in patterns for needle in group}))
 
 
+def _any_needle(needles: tuple[str, ...]) -> re.Pattern:
+    """A search for any of the needles, written as a tree of their letters (`a(?:uth|kia|…)`): the
+    regex engine then tries one branch where a needle may begin, not each needle (~2x faster)."""
+    return re.compile(_letter_tree(needles))
+
+
+def _letter_tree(words) -> str:
+    if "" in words:  # a word ends here, and longer ones go on: the rest is optional
+        rest = [word for word in words if word]
+        return f"(?:{_letter_tree(rest)})?" if rest else ""
+    following: dict[str, list[str]] = {}
+    for word in words:
+        following.setdefault(word[0], []).append(word[1:])
+    branches = [re.escape(first) + _letter_tree(sorted(rest)) for first, rest in sorted(following.items())]
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+
+def _pattern_kind(needles: frozenset[str], pattern: re.Pattern) -> str:
+    if needles in (frozenset({"bearer"}), frozenset({"basic"})):
+        return next(iter(needles))
+    if pattern.pattern.startswith("(://"):
+        return "url"
+    if QUERY_NAME in pattern.pattern:
+        return "query"
+    return "name" if SEPARATOR in pattern.pattern else "needles"
+
+
+def _characters_needed(pattern: re.Pattern) -> tuple[str, ...]:
+    """Strings of which a pattern's every match holds one: a text without any is not searched. A
+    password in a URL has its `@`; a query parameter its `=` or its encoded `%3D`; a secret name its
+    `=` or `:` (SEPARATOR)."""
+    needed = {"url": ("@",), "query": ("=", "%"), "name": ("=", ":")}
+    return needed.get(_pattern_kind(frozenset(), pattern), ())
+
+
+# A secret's name and separator (SECRET_NAME + SEPARATOR) as they read backwards in lowercased text.
+# Searched from the `=` or `:` that must end them, this finds in an ASCII text whether the NAME=value
+# pattern can match ~3x faster than the case-blind pattern finds that it does not (the names begin
+# with common letters; `=` and `:` are few): most texts holding `key` or `token` and a `:` hold no
+# secret name before it (`KeyError: …`).
+NAME_BACKWARDS = re.compile(
+    r"""[=:][ \t]*(?:["']\\?|;touq&|;72x#&|;93#&)?"""
+    r"(?:drowssap|dwssap|esarhpssap|dwp|terces|nekot|yek(?:[_-]?ipa|[_-])|di[_-]?yek[_-]?etavirp|s?laitnederc"
+    r"|di[_-]?noisses|noitazirohtua|htua)")
+
+
 # One search for every needle at once: most strings in a report hold none and are passed over whole.
-SECRET_NEEDLES = _any_needle(SECRETS)
-ALL_NEEDLES = _any_needle(SECRETS + PII)
-# Each needle once, for the strings that hold one: a set of those present, not a test per pattern.
 EACH_SECRET_NEEDLE = _needles(SECRETS)
 EACH_NEEDLE = _needles(SECRETS + PII)
+SECRET_NEEDLES, ALL_NEEDLES = _any_needle(EACH_SECRET_NEEDLE), _any_needle(EACH_NEEDLE)
+# (needles, pattern, replacement, strings one of which it needs, what an ASCII text read backwards
+# must hold or None), the patterns in their order
+SECRET_RULES = tuple((frozenset(needles), pattern, replacement, _characters_needed(pattern),
+                      NAME_BACKWARDS if _pattern_kind(frozenset(needles), pattern) == "name" else None)
+                     for needles, pattern, replacement in SECRETS)
+ALL_RULES = SECRET_RULES + tuple((frozenset(needles), pattern, replacement, _characters_needed(pattern), None)
+                                 for needles, pattern, replacement in PII)
+
+
 # Stamps, hex ids, numbers: no secret needle can occur in a string of only these characters (each
 # needle holds a letter past `f`, `/` or `_`), tested ~4x faster than searching it for the needles.
 PLAIN = re.compile(r"[0-9A-Fa-f:.TZ+ -]*")
@@ -118,15 +167,19 @@ PLAIN = re.compile(r"[0-9A-Fa-f:.TZ+ -]*")
 def redact(text: str, pii: bool = False) -> str:
     """`text` with every secret masked, and with `pii` every e-mail address, IP address and user id.
     Each pattern is tried only where one of its needles (lowercase words it cannot match without)
-    occurs: most log text holds none, and a substring test is far cheaper than a regex search."""
+    occurs, and one of the characters it needs: most log text holds none, and a substring test is
+    far cheaper than a regex search. The characters are looked for in the text as the patterns
+    before left it, which is the text the pattern searches."""
     if not pii and PLAIN.fullmatch(text):
         return text
     lowered = text.lower()
     if not (ALL_NEEDLES if pii else SECRET_NEEDLES).search(lowered):
         return text
     present = {needle for needle in (EACH_NEEDLE if pii else EACH_SECRET_NEEDLE) if needle in lowered}
-    for needles, pattern, replacement in SECRETS + PII if pii else SECRETS:
-        if not present.isdisjoint(needles):
+    for needles, pattern, replacement, needed, backwards in ALL_RULES if pii else SECRET_RULES:
+        if not needles.isdisjoint(present) and (not needed or any(part in text for part in needed)):
+            if backwards is not None and text.isascii() and not backwards.search(text.lower()[::-1]):
+                continue  # on ASCII text, (?i) matches where the lowercase does: not here
             text = pattern.sub(replacement, text)
     return text
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 
 import orjson
 from rich.console import Console
@@ -16,6 +17,7 @@ from rca.events.frames import application_location
 from rca.events.redact import unchanged
 from rca.ingest.times import format_timestamp
 from rca.report.escape import json_printable, printable
+from rca.report.long_table import print_rows
 
 
 # `scrub` (rca.events.redact.redact_tree, or nothing with --no-redact) runs on whole values before any is cut.
@@ -43,25 +45,36 @@ def write_json(events: Iterable[ErrorEvent], stats: Callable[[], dict], out=None
     out.write(tail[2:] + b"\n")
 
 
-def print_table(events: list[ErrorEvent], console: Console, scrub: Callable = unchanged) -> None:
-    table = Table(title=f"{len(events)} error events", title_justify="left", expand=False)
+def print_table(events: Iterable[ErrorEvent], console: Console, scrub: Callable = unchanged) -> int:
+    """The events in time order (untimed last, else in the order found), one row each; how many.
+    Each event is cut to its row as it comes, so that a flood's events are not all held at once."""
+    rows = [row for _, row in sorted((_event_row(event, scrub) for event in events), key=itemgetter(0))]
+    print_rows(lambda: _events_table(len(rows)), rows, console)
+    return len(rows)
+
+
+def _events_table(count: int) -> Table:
+    table = Table(title=f"{count} error events", title_justify="left", expand=False)
     table.add_column("time (UTC)", no_wrap=True)
     table.add_column("service / revision", overflow="fold", max_width=36)
     table.add_column("kind", no_wrap=True)
     table.add_column("what failed", overflow="fold", ratio=3)
     table.add_column("where", overflow="fold", ratio=2)
     table.add_column("records", justify="right", no_wrap=True)
-    for event in events:
-        first = event.first
-        table.add_row(
-            (format_timestamp(event.time) or "?")[:23].replace("T", " "),
-            _cell(first.revision or first.service or first.source or ""),
-            event.kind,
-            _cell(scrub(event.message)[:200]),
-            _cell((application_location(event.traceback.exceptions) if event.traceback else "") or ""),
-            str(len(event.records)),
-        )
-    console.print(table)
+    return table
+
+
+def _event_row(event: ErrorEvent, scrub: Callable) -> tuple[tuple, tuple[str, ...]]:
+    """(its place in time order, its cells as printable text)."""
+    first = event.first
+    return (event.time is None, event.time or 0.0), (
+        (format_timestamp(event.time) or "?")[:23].replace("T", " "),
+        printable(first.revision or first.service or first.source or ""),
+        event.kind,
+        printable(scrub(event.message)[:200]),
+        printable((application_location(event.traceback.exceptions) if event.traceback else "") or ""),
+        str(len(event.records)),
+    )
 
 
 def print_classified_table(classified: list, console: Console, scrub: Callable = unchanged) -> None:
