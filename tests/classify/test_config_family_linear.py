@@ -39,3 +39,16 @@ def test_the_type_is_found_where_it_was_before():
         "lib 1.ConfigError: bad value", "see a.b.InvalidConfigurationError) above",
         "x.ConfigError.y: not a type", "App::ConfigError:: nothing")] == [
         "ConfigException", "ConfigError", "InvalidConfigurationError", None, None]
+
+
+def test_a_long_line_of_config_file_opens_stays_within_the_rule_budget():
+    """config-shape.config-file-unloadable once scanned lazily from every `: open ` to the reason: 15 s on
+    100 kB of `config file: open `, so the rule timed out and was switched off."""
+    rules = RuleSet.load()
+    started = time.process_time()
+    # the reason on the next line: every `: open ` is a start that fails at the line's end
+    rules.classify(event_of("config file: open " * 6000 + "\nno such file or directory"))
+    assert rules.timeouts["config-shape.config-file-unloadable"] == 0
+    assert time.process_time() - started < 1.0
+    result = rules.classify(event_of("config file: open /srv/a.yaml: no such file or directory"))
+    assert result.rule.id == "config-shape.config-file-unloadable"
