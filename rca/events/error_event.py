@@ -36,10 +36,11 @@ T = TypeVar("T")
 class _kept(Generic[T]):
     """`functools.cached_property` without its lock: Python 3.11's takes an RLock at each first read, and
     a flood's events each read six of these once (~40% of what they cost). The value goes into the
-    instance's dict, which later reads find first; two threads reading at once work out the same value."""
+    instance's dict, which later reads find first; two threads reading at once work out the same value.
+    The function is `func`, as cached_property names it."""
 
     def __init__(self, compute: Callable[[Any], T]) -> None:
-        self.compute = compute
+        self.func = compute
         self.name = compute.__name__
         self.__doc__ = compute.__doc__
 
@@ -55,7 +56,7 @@ class _kept(Generic[T]):
     def __get__(self, instance: object | None, owner: type | None = None) -> T | _kept[T]:
         if instance is None:
             return self
-        value = instance.__dict__[self.name] = self.compute(instance)
+        value = instance.__dict__[self.name] = self.func(instance)
         return value
 
 
