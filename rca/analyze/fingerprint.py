@@ -29,6 +29,7 @@ from rca.events.frames import is_library_frame, module_of
 from rca.events.masks import mask
 from rca.events.redact import cut_between_words, redact
 from rca.events.remember import remembered
+from rca.events.runtimes import has_runtime_trace
 from rca.events.tracebacks import Frame, has_traceback, parse_traceback, root_head
 
 # 3: standard-library frames named by their module (asyncio.runners) wherever Python is installed;
@@ -133,6 +134,8 @@ def _traceback_key(event: ErrorEvent) -> str | None:
         head = root_head(text)
         if head is not None:
             return _head_key(head)
+    elif not has_runtime_trace(text):  # ErrorEvent.traceback would be None: not worked out, nor kept
+        return None
     facts = _traceback_facts(event)
     return None if facts is None else facts.key
 

@@ -63,3 +63,15 @@ def test_a_second_run_in_the_same_process_groups_alike():
 
 def test_the_heads_kept_are_bounded():
     assert fingerprint_module._head_key.bound <= 16 * 1024 * 1024
+
+
+def test_a_request_key_looks_for_no_traceback():
+    message = event_of("payment 8853 declined by processor: code 60542")
+    request = ErrorEvent([rca.LogRecord(1_757_685_600.0, "ERROR", "", "app.log", 1, service="api",
+                                        http_method="GET", http_url="https://api.example.com/v1/users/42",
+                                        http_status=503)])
+    java = event_of("java.lang.IllegalStateException: closed\n\tat com.example.Main.run(Main.java:10)")
+    assert fingerprint_key(message).startswith("message:") and fingerprint_key(request).startswith("request:")
+    assert "traceback" not in vars(request)  # a message's key reads its message, which asks for it
+    assert fingerprint_key(java) == fingerprint_of(event_of(*(r.text for r in java.records))).key
+    assert fingerprint_key(java).startswith("traceback:") and vars(java)["traceback"] is not None
