@@ -66,9 +66,12 @@ class ErrorEvent:
 
     records: list[LogRecord]
 
+    # Most of a flood's events are one record (a request, a log line, a traceback in one entry): text,
+    # time, last_time and request read it without a generator, with the same result.
     @_kept
     def text(self) -> str:
-        return "\n".join(record.text for record in self.records)
+        records = self.records
+        return records[0].text if len(records) == 1 else "\n".join(record.text for record in records)
 
     @_kept
     def traceback(self) -> Traceback | None:
@@ -93,7 +96,8 @@ class ErrorEvent:
 
     @_kept  # asked for again and again while grouping: worked out once
     def time(self) -> float | None:
-        return min((r.time for r in self.records if r.time is not None), default=None)
+        records = self.records
+        return records[0].time if len(records) == 1 else min((r.time for r in records if r.time is not None), default=None)
 
     @_kept  # grouping compares each event with its group's first and samples: worked out once
     def order(self) -> tuple:
@@ -103,7 +107,8 @@ class ErrorEvent:
 
     @_kept
     def last_time(self) -> float | None:
-        return max((r.time for r in self.records if r.time is not None), default=None)
+        records = self.records
+        return records[0].time if len(records) == 1 else max((r.time for r in records if r.time is not None), default=None)
 
     @property
     def severity(self) -> str | None:
@@ -111,7 +116,10 @@ class ErrorEvent:
 
     @_kept
     def request(self) -> LogRecord | None:
-        return next((r for r in self.records if r.http_status is not None), None)
+        records = self.records
+        if len(records) == 1:
+            return records[0] if records[0].http_status is not None else None
+        return next((r for r in records if r.http_status is not None), None)
 
     @property
     def message(self) -> str:

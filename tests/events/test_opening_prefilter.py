@@ -66,3 +66,21 @@ def test_an_events_kept_properties_read_as_worked_out_afresh_in_threads():
         thread.join()
     assert set(seen) == {("request failed\nValueError: bad", 1_757_685_600.0, (False, 1_757_685_600.0, "app.log", 1),
                           1_757_685_601.0)}
+
+
+def worked_out_in_full(event: ErrorEvent) -> tuple:
+    """text, time, last_time and request as they were worked out before one-record events were read directly."""
+    records = event.records
+    return ("\n".join(r.text for r in records), min((r.time for r in records if r.time is not None), default=None),
+            max((r.time for r in records if r.time is not None), default=None),
+            next((r for r in records if r.http_status is not None), None))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.none() | st.floats(allow_nan=False, min_value=0, max_value=2e9), st.none() | st.sampled_from([200, 500]),
+                          st.sampled_from(["", "a", "b\nc"])), min_size=1, max_size=3))
+def test_an_events_kept_properties_are_the_ones_worked_out_in_full(parts):
+    records = [rca.LogRecord(moment, "ERROR", text, "app.log", n + 1, http_status=status)
+               for n, (moment, status, text) in enumerate(parts)]
+    event = ErrorEvent(records)
+    assert (event.text, event.time, event.last_time, event.request) == worked_out_in_full(ErrorEvent(list(records)))
