@@ -107,7 +107,7 @@ def fingerprint_of(event: ErrorEvent) -> Fingerprint:
 def fingerprint_key(event: ErrorEvent) -> str:
     """`fingerprint_of(event).key` without making the fingerprint: what grouping asks of every event,
     while only a group's first event keeps its fingerprint. Every part is worked out once per
-    distinct text, frames, request shape or message."""
+    distinct traceback head (`_traceback_key`), frames, request shape or message."""
     key = _traceback_key(event)
     if key is not None:
         return key
@@ -155,10 +155,11 @@ def _contributing(parts: tuple[tuple, ...]) -> tuple[tuple[str, str], ...]:
 
 
 def _traceback_facts(event: ErrorEvent) -> _TracebackFacts | None:
-    """What a fingerprint reads of the event's traceback; None when it holds none. The same traceback
-    text recurs (a crash loop, a fixed message from the same frames): it is parsed once, by the first
-    event that holds it (ErrorEvent.traceback, so that grouping reads a text as the event does), and
-    the facts are kept for the TEXTS_KEPT traceback texts used last."""
+    """What a whole fingerprint reads of the event's traceback; None when it holds none. The same
+    traceback text recurs (a crash loop, a fixed message from the same frames): it is parsed once, by
+    the first event that holds it (ErrorEvent.traceback, so that grouping reads a text as the event
+    does), and the facts are kept for the TEXTS_KEPT traceback texts used last. A key alone does not
+    come here for a Python traceback without a chain (`_traceback_key`)."""
     text = event.text
     facts = _known_facts.get(text)
     if facts is not None:
