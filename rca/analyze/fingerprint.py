@@ -28,7 +28,9 @@ from rca.events.error_event import ErrorEvent
 from rca.events.frames import is_library_frame, module_of
 from rca.events.masks import mask
 from rca.events.redact import cut_between_words, redact
-from rca.events.tracebacks import Frame
+from rca.events.remember import remembered
+from rca.events.runtimes import has_runtime_trace
+from rca.events.tracebacks import Frame, has_traceback, parse_traceback, root_head
 
 # 3: standard-library frames named by their module (asyncio.runners) wherever Python is installed;
 # ids joined to words masked in any case (issue 25).
@@ -37,6 +39,9 @@ ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Za-z0-9_-]{20,}|
 # A directory that one install has and another lacks: a release stamp, a version, a commit hash.
 MESSAGE_LIMIT = 300
 TEXTS_KEPT = 1 << 12  # traceback texts whose parsed facts are kept (bounded, as the mask cache is)
+# Traceback heads whose keys are kept (rca.events.remember: a head of up to 4 kB, so 16 MB of heads at
+# most; the flood's 12k traceback events have ~1k heads).
+HEADS_KEPT, HEAD_BYTES = 1 << 12, 4096
 
 
 @dataclass
@@ -102,10 +107,10 @@ def fingerprint_of(event: ErrorEvent) -> Fingerprint:
 def fingerprint_key(event: ErrorEvent) -> str:
     """`fingerprint_of(event).key` without making the fingerprint: what grouping asks of every event,
     while only a group's first event keeps its fingerprint. Every part is worked out once per
-    distinct text, frames, request shape or message."""
-    facts = _traceback_facts(event)
-    if facts is not None:
-        return facts.key
+    distinct traceback head (`_traceback_key`), frames, request shape or message."""
+    key = _traceback_key(event)
+    if key is not None:
+        return key
     request = event.request
     if request is not None and request.http_status is not None:
         return _key_of("request", (("service", event.first.service or ""), ("method", request.http_method or ""),
@@ -119,11 +124,42 @@ def _key_of(kind: str, contributing: tuple[tuple[str, str], ...]) -> str:
     return f"{kind}:{hashlib.sha1(parts.encode()).hexdigest()[:16]}"
 
 
+def _traceback_key(event: ErrorEvent) -> str | None:
+    """The key of the event's traceback, None when it holds none. A flood's traceback texts are nearly
+    all distinct (the lines logged before them, the ids in their messages), while the key reads only the
+    root's type and frames: those come from the text's head (`root_head`), which few texts differ in,
+    so a text is not parsed for its key; only a group's first event is (`fingerprint_of`)."""
+    text = event.text
+    if has_traceback(text):  # else ErrorEvent.traceback is another runtime's, if any: read as the event does
+        head = root_head(text)
+        if head is not None:
+            return _head_key(head)
+    elif not has_runtime_trace(text):  # ErrorEvent.traceback would be None: not worked out, nor kept
+        return None
+    facts = _traceback_facts(event)
+    return None if facts is None else facts.key
+
+
+@remembered(HEADS_KEPT, HEAD_BYTES)
+def _head_key(head: str) -> str:
+    """The key of a traceback's head, made as `_traceback_facts` makes a whole text's."""
+    parsed = parse_traceback(head)
+    if parsed is None or parsed.root is None:  # a head always holds its root (see root_head)
+        raise ValueError("not a traceback's head")
+    frames = tuple((f.file, f.line, f.function, f.source) for f in parsed.root.frames)
+    return _key_of("traceback", _contributing(_frame_parts(parsed.root.type, frames)))
+
+
+def _contributing(parts: tuple[tuple, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((part[0], part[1]) for part in parts if part[2])
+
+
 def _traceback_facts(event: ErrorEvent) -> _TracebackFacts | None:
-    """What a fingerprint reads of the event's traceback; None when it holds none. The same traceback
-    text recurs (a crash loop, a fixed message from the same frames): it is parsed once, by the first
-    event that holds it (ErrorEvent.traceback, so that grouping reads a text as the event does), and
-    the facts are kept for the TEXTS_KEPT traceback texts used last."""
+    """What a whole fingerprint reads of the event's traceback; None when it holds none. The same
+    traceback text recurs (a crash loop, a fixed message from the same frames): it is parsed once, by
+    the first event that holds it (ErrorEvent.traceback, so that grouping reads a text as the event
+    does), and the facts are kept for the TEXTS_KEPT traceback texts used last. A key alone does not
+    come here for a Python traceback without a chain (`_traceback_key`)."""
     text = event.text
     facts = _known_facts.get(text)
     if facts is not None:
@@ -140,7 +176,7 @@ def _traceback_facts(event: ErrorEvent) -> _TracebackFacts | None:
     root = tb.root
     frames = tuple((f.file, f.line, f.function, f.source) for f in root.frames)
     parts = _frame_parts(root.type, frames)
-    key = _key_of("traceback", tuple((part[0], part[1]) for part in parts if part[2]))
+    key = _key_of("traceback", _contributing(parts))
     facts = _known_facts[text] = _TracebackFacts(root.type, frames, root.message, event.message, key)
     if len(_known_facts) > TEXTS_KEPT:
         _known_facts.popitem(last=False)

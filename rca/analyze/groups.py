@@ -65,22 +65,32 @@ class Group:
         """Count one event. `classification` may be None: the analysis classifies only the events a
         summary keeps (its sample), once the summaries are merged (`rca.classify.samples.classify_samples`).
         `order` is the event's `order`, when the caller has it already."""
+        # Once per event of a flood: comparisons rather than min() and max(), no generator for the
+        # traces (most events have one or none), each property read once.
         order = event.order if order is None else order
         when = event.time
-        self._derived.clear()
+        if self._derived:
+            self._derived.clear()
         self.count += 1
         if when is not None:
-            self.earliest = min(self.earliest, when)
-            self.latest = max(self.latest, event.last_time or when)
-        first = event.first
+            if when < self.earliest:
+                self.earliest = when
+            last = event.last_time or when
+            if last > self.latest:
+                self.latest = last
+        first = event.records[0]
         self.per_second.add(None if when is None else int(when), (first.service, first.revision, first.instance))
-        if len(self.sample) < SAMPLE_EVENTS or order < self.sample[-1][0].order:
-            at = bisect.bisect_right(self.sample, order, key=_sample_order)  # after its equals, as a stable sort puts it
-            self.sample.insert(at, (event, classification))
-            del self.sample[SAMPLE_EVENTS:]
-        self.trace_sketch.update(_hash(r.trace) for r in event.records if r.trace)
-        if event.request is not None and event.request.http_status is not None:
-            self.statuses[event.request.http_status] += 1
+        sample = self.sample
+        if len(sample) < SAMPLE_EVENTS or order < sample[-1][0].order:
+            at = bisect.bisect_right(sample, order, key=_sample_order)  # after its equals, as a stable sort puts it
+            sample.insert(at, (event, classification))
+            del sample[SAMPLE_EVENTS:]
+        traces = [_hash(r.trace) for r in event.records if r.trace]
+        if traces:
+            self.trace_sketch.update(traces)
+        request = event.request
+        if request is not None and request.http_status is not None:
+            self.statuses[request.http_status] += 1
 
     def merge(self, other: Group) -> Group:
         """This summary and another of the same fingerprint, as one (associative and commutative)."""

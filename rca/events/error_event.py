@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Any, Generic, TypeVar, overload
 
 from rca.events.runtimes import has_runtime_trace, parse_runtime_trace
 from rca.events.stitch import stitch
@@ -30,6 +30,35 @@ PLATFORM_FAILURES = re.compile(
 _PLATFORM_WORDS = ("exit(", "probe failed", "Worker", "WORKER TIMEOUT", "Memory limit of", "OOMKilled",
                    "Out of memory", "oom-kill", "Back-off restarting", ".service: Main process exited")
 
+T = TypeVar("T")
+
+
+class _kept(Generic[T]):
+    """`functools.cached_property` without its lock: Python 3.11's takes an RLock at each first read, and
+    a flood's events each read six of these once (~40% of what they cost). The value goes into the
+    instance's dict, which later reads find first; two threads reading at once work out the same value.
+    The function is `func`, as cached_property names it."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.func = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _kept[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | _kept[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
+
 
 @dataclass
 class ErrorEvent:
@@ -37,11 +66,14 @@ class ErrorEvent:
 
     records: list[LogRecord]
 
-    @cached_property
+    # Most of a flood's events are one record (a request, a log line, a traceback in one entry): text,
+    # time, last_time and request read it without a generator, with the same result.
+    @_kept
     def text(self) -> str:
-        return "\n".join(record.text for record in self.records)
+        records = self.records
+        return records[0].text if len(records) == 1 else "\n".join(record.text for record in records)
 
-    @cached_property
+    @_kept
     def traceback(self) -> Traceback | None:
         """Python's traceback; else another runtime's stack trace (Java, Go, Node: rca.events.runtimes),
         read into the same shape so that rules and grouping treat it alike."""
@@ -62,27 +94,32 @@ class ErrorEvent:
             return "platform"
         return "log"
 
-    @cached_property  # asked for again and again while grouping: worked out once
+    @_kept  # asked for again and again while grouping: worked out once
     def time(self) -> float | None:
-        return min((r.time for r in self.records if r.time is not None), default=None)
+        records = self.records
+        return records[0].time if len(records) == 1 else min((r.time for r in records if r.time is not None), default=None)
 
-    @cached_property  # grouping compares each event with its group's first and samples: worked out once
+    @_kept  # grouping compares each event with its group's first and samples: worked out once
     def order(self) -> tuple:
         """Time (untimed last), then where the event was read: a total order, the same in any process."""
         first = self.records[0]
         return (self.time is None, self.time or 0.0, first.source, first.position)
 
-    @cached_property
+    @_kept
     def last_time(self) -> float | None:
-        return max((r.time for r in self.records if r.time is not None), default=None)
+        records = self.records
+        return records[0].time if len(records) == 1 else max((r.time for r in records if r.time is not None), default=None)
 
     @property
     def severity(self) -> str | None:
         return max(self.records, key=lambda r: r.severity_rank).severity
 
-    @cached_property
+    @_kept
     def request(self) -> LogRecord | None:
-        return next((r for r in self.records if r.http_status is not None), None)
+        records = self.records
+        if len(records) == 1:
+            return records[0] if records[0].http_status is not None else None
+        return next((r for r in records if r.http_status is not None), None)
 
     @property
     def message(self) -> str:

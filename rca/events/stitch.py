@@ -266,7 +266,17 @@ def _in_time_order(run: list[LogRecord]) -> list[LogRecord]:
 
 def _opening(record: LogRecord) -> str:
     """The block state after this record if it opens a traceback block, else ''."""
-    return _opening_text(record.text)
+    text = record.text
+    return _opening_text(text) if _may_open(text) else ""
+
+
+def _may_open(text: str) -> bool:
+    """Whether the text holds what every text that opens a block holds (see _opening_text): a header, a
+    frame's `File "`, a chain marker's "exception", a Java or Node frame's "at ", a goroutine. Two thirds
+    of a flood's records hold none, and are passed over without a look in the cache of texts they
+    would only fill (they are nearly all distinct)."""
+    return ("at " in text or 'File "' in text or "Traceback (most recent call last)" in text or "exception" in text
+            or "goroutine " in text)
 
 
 @remembered(KNOWN_TEXTS, KNOWN_TEXT_BYTES)

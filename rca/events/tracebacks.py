@@ -149,6 +149,42 @@ def parse_traceback(text: str) -> Traceback | None:
     return Traceback(exceptions, truncated=truncated) if exceptions else None
 
 
+# A line that may open a traceback (`_opens_traceback` decides): a header, a group's box, a frame.
+_OPENER = re.compile(r'^(?:Traceback \(most recent call last\):|  [|+] |  File ")', re.MULTILINE)
+# The end of the indented lines that follow a traceback's first line: its exception line comes next.
+_UNINDENTED = re.compile(r"\n(?!  )")
+
+
+def root_head(text: str) -> str | None:
+    """What decides the root exception's type and frames of a traceback without a chain: its lines from
+    where it starts (as `_start` finds it) up to its exception line, and that line cut to its type ("" if
+    it is no exception line). `parse_traceback(root_head(text))` gives the root type and frames of
+    `parse_traceback(text)`, as `_plain` reads only indented lines before the exception line; what differs
+    from event to event (the lines logged before, the message with its ids) is left out, so that a flood's
+    texts share a few heads. None when the text holds a chain marker, starts its traceback with a group's
+    box, or has none: parse it whole."""
+    if CAUSE_LINE in text or CONTEXT_LINE in text:  # a chain: the root is its first element, parsed whole
+        return None
+    start = _first_opener(text)
+    if start is None or text.startswith(("  | ", "  + "), start):  # a group's box (GROUP_BOX)
+        return None
+    end = _UNINDENTED.search(text, start)
+    if end is None:
+        return text[start:]
+    stop = text.find("\n", end.end())
+    parts = exception_parts(text[end.end():stop if stop >= 0 else len(text)].removesuffix("\r"))
+    return text[start:end.start()] + "\n" + (parts[0] if parts is not None else "")
+
+
+def _first_opener(text: str) -> int | None:
+    """Where the first line that opens a traceback (`_opens_traceback`) begins, else None."""
+    for found in _OPENER.finditer(text):
+        stop = text.find("\n", found.start())
+        if _opens_traceback(text[found.start():stop if stop >= 0 else len(text)].removesuffix("\r")):
+            return found.start()
+    return None
+
+
 def _start(lines: list[str]) -> int | None:
     """Where the traceback begins, after whatever was logged before it."""
     marker = next((i for i, line in enumerate(lines) if line.rstrip() in CHAIN_LINES), len(lines))

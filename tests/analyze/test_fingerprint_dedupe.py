@@ -106,8 +106,8 @@ def test_the_parsed_texts_kept_are_bounded_and_the_last_used_stay(monkeypatch):
              f"KeyError: 'k{n}'" for n in range(20)]
     events = [ErrorEvent([rca.LogRecord(1_757_685_600.0 + n, "ERROR", text, "app.log", n + 1)])
               for n, text in enumerate(texts)]
-    for event in events:
-        fingerprint_key(event)
-        fingerprint_key(ErrorEvent(events[0].records))  # the first text, used again and again, stays
+    for event in events:  # whole fingerprints: a key alone reads a traceback's head (test_head_keys)
+        fingerprint_of(event)
+        fingerprint_of(ErrorEvent(events[0].records))  # the first text, used again and again, stays
     assert len(fingerprint_module._known_facts) == 8
     assert texts[0] in fingerprint_module._known_facts and texts[1] not in fingerprint_module._known_facts

@@ -2,8 +2,10 @@
 number of words before them, and words that hold no digit are left alone."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from rca.events.masks import mask
+from rca.events.masks import MASKS, NEEDS, mask
 
 MASKED = {
     "run_8f3a2b1 failed": "<id> failed",
@@ -25,3 +27,30 @@ def test_an_id_joined_to_a_word_is_masked_whole(text):
 @pytest.mark.parametrize("text", LEFT)
 def test_words_without_a_digit_stay(text):
     assert mask(text) == text
+
+
+def masked_by_every_pattern(text: str, style: str, leave: tuple[str, ...]) -> str:
+    """Masking as it was before patterns were passed over: each one run on every text."""
+    for name, pattern in MASKS:
+        if name not in leave:
+            text = pattern.sub(style.format(name), text)
+    return text
+
+
+PIECES = ["https://api.example.com/v1/x?id=7", "0x1f", "deadbeef12", "user_1842", "req-7f3c9a", "/srv/app/main.py",
+          "'redis'", '"quoted"', "12 ms", "3.5 s", "10 MB", "512 bytes", "10.1.2.3:8080", "10.1.2.3", "2025-09-12T14:20:00Z",
+          "2025-09-12 14:20", "id 7f3c9a12-", "sess_AbC123xY",
+          "efcb0768-06de-dd83-fc21-4abe2e6f3753", "abcdefab-abcd-abcd-abcd-abcdefabcdef", "42", "ok", "B", "byte",
+          ":", "-", "_", ".", "/", "'", '"', "://", " ", "\n"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES) | st.text(alphabet="0123456789abfxBMs_-./:'\" <>", max_size=8), max_size=12),
+       st.sampled_from(["<{}>", " {} ", "{}", "-{}/", "'{}'"]), st.sampled_from([(), ("str",), ("url", "n")]))
+def test_passing_over_a_pattern_that_cannot_match_masks_as_running_it(pieces, style, leave):
+    text = "".join(pieces)
+    assert mask(text, style, leave) == masked_by_every_pattern(text, style, leave)
+
+
+def test_every_pattern_named_as_passed_over_is_a_mask():
+    assert set(NEEDS) <= {name for name, _ in MASKS}
