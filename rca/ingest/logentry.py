@@ -79,12 +79,7 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
     http = _object(entry.get("httpRequest"), "httpRequest", wrong)
     payload = entry.get("jsonPayload")
     text, payload_level = _payload_text(entry, payload, http)
-    severity = normalise_severity(entry.get("severity"))
-    if severity in (None, "DEFAULT"):
-        # stdout/stderr lines get no severity from Cloud Run; the level their text names is the best there is.
-        severity = normalise_severity(payload_level) if payload_level else _level_named(text[:LEVEL_SEARCH_SPAN])
-    elif content_decides_severity(resource.get("type"), entry.get("logName")):
-        severity = normalise_severity(payload_level) or _level_named(text[:LEVEL_SEARCH_SPAN]) or severity
+    severity = _severity(entry, resource, text, payload_level)
     stamp = entry.get("timestamp") or entry.get("receiveTimestamp")
     record = LogRecord(
         time=parse_timestamp(stamp),
@@ -107,26 +102,12 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
     if not TEXT_TYPES.issuperset(map(type, (record.service, record.instance, record.resource_type, record.log_name,
                                             record.http_method, record.http_url, record.trace, record.insert_id))):
         _coerce_texts(record)  # one test for all eight, as it is rarely needed
-    if record.resource_type == "cloud_function":
-        _function_execution(record)
-    elif record.resource_type == "http_load_balancer" and isinstance(resource_labels.get("backend_service_name"), str):
-        record.extra["backend"] = resource_labels["backend_service_name"]  # names the service it serves
-    identity = kubernetes_identity(record.resource_type, resource_labels, labels, payload)
-    if identity is not None:
-        record.service, record.revision, record.instance = identity[0], identity[1], identity[2] or record.instance
-    if record.revision is not None:  # what the remedy reads of a revision: its commit, region, namespace
-        record.extra.update(deployment_details(resource_labels, labels))
+    _platform_details(record, resource_labels, labels, payload)
     if record.time is None and stamp:
         wrong.append("timestamp")
     if record.http_status is None and http.get("status") not in (None, ""):
         wrong.append("httpRequest.status")
-    proto = entry.get("protoPayload")
-    if isinstance(proto, dict) and isinstance(proto.get("status"), dict):
-        record.extra["status_code"] = _int(proto["status"].get("code"), MAX_RPC_CODE)
-    if isinstance(proto, dict) and "methodName" in proto:  # an audit entry: did it change what runs or who may call?
-        change = audit_change(proto, resource_labels)
-        if change is not None:
-            record.extra["change"] = change
+    _audit_details(record, entry.get("protoPayload"), resource_labels)
     split = entry.get("split")
     if isinstance(split, dict):
         record.extra["split"] = split
@@ -134,6 +115,42 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
         for name in wrong:
             stats.note(f"unreadable {name} ignored", source, position)
     return record
+
+
+def _severity(entry: dict, resource: dict, text: str, payload_level) -> str | None:
+    severity = normalise_severity(entry.get("severity"))
+    if severity in (None, "DEFAULT"):
+        # stdout/stderr lines get no severity from Cloud Run; the level their text names is the best there is.
+        return normalise_severity(payload_level) if payload_level else _level_named(text[:LEVEL_SEARCH_SPAN])
+    if content_decides_severity(resource.get("type"), entry.get("logName")):
+        return normalise_severity(payload_level) or _level_named(text[:LEVEL_SEARCH_SPAN]) or severity
+    return severity
+
+
+def _platform_details(record: LogRecord, resource_labels: dict, labels: dict, payload) -> None:
+    """What the platform's own fields say of the record: a function's execution outcome, the service a
+    load balancer serves, a pod's workload, and a revision's commit, region and namespace (the remedy's)."""
+    if record.resource_type == "cloud_function":
+        _function_execution(record)
+    elif record.resource_type == "http_load_balancer" and isinstance(resource_labels.get("backend_service_name"), str):
+        record.extra["backend"] = resource_labels["backend_service_name"]  # names the service it serves
+    identity = kubernetes_identity(record.resource_type, resource_labels, labels, payload)
+    if identity is not None:
+        record.service, record.revision, record.instance = identity[0], identity[1], identity[2] or record.instance
+    if record.revision is not None:
+        record.extra.update(deployment_details(resource_labels, labels))
+
+
+def _audit_details(record: LogRecord, proto, resource_labels: dict) -> None:
+    """An RPC's status code, and for an audit entry whether it changed what runs or who may call."""
+    if not isinstance(proto, dict):
+        return
+    if isinstance(proto.get("status"), dict):
+        record.extra["status_code"] = _int(proto["status"].get("code"), MAX_RPC_CODE)
+    if "methodName" in proto:
+        change = audit_change(proto, resource_labels)
+        if change is not None:
+            record.extra["change"] = change
 
 
 @lru_cache(maxsize=1 << 12)
