@@ -1,4 +1,4 @@
-"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 to 10.
+"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 to 11.
 
 Only the files are checked (fields, labels, ids, the repository rules of the fresh-corpus README);
 no excerpt is classified here, so reading this test's output never shows a sealed row's verdict."""
@@ -15,7 +15,7 @@ from rca.classify.classes import KNOWN_CLASSES
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FRESH = FIXTURES / "fresh-corpus"
 FIELDS = {"id", "text", "label", "source", "repo", "split"}
-# batch 1 splits by repository into open/sealed; batches 2 to 10 are sealed as a whole
+# batch 1 splits by repository into open/sealed; batches 2 to 11 are sealed as a whole
 FILES = {
     "excerpts.jsonl": ("fc-0", {"open", "sealed"}),
     "batch2.jsonl": ("fc-2", {"batch2"}),
@@ -27,6 +27,7 @@ FILES = {
     "batch8.jsonl": ("fc-8", {"batch8"}),
     "batch9.jsonl": ("fc-9", {"batch9"}),
     "batch10.jsonl": ("fc-10", {"batch10"}),
+    "batch11.jsonl": ("fc-11", {"batch11"}),
 }
 URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
 
@@ -72,7 +73,7 @@ def test_no_fresh_repository_comes_from_the_real_corpus_or_from_another_batch():
             assert not repos & other, sorted(repos & other)
 
 
-SEALED_BATCHES = [f"batch{n}.jsonl" for n in range(2, 11)]
+SEALED_BATCHES = [f"batch{n}.jsonl" for n in range(2, 12)]
 
 
 @pytest.mark.parametrize("name", SEALED_BATCHES)
@@ -217,6 +218,32 @@ def test_batch10_alone_brings_200_rows_and_its_weighted_floors():
     floors = {name: BATCH10_FLOORS.get(name, BATCH10_OTHER_CAUSE_FLOOR) for name in KNOWN_CLASSES}
     short = {name: labels[name] for name, floor in floors.items() if labels[name] < floor}
     assert not short, short
+
+
+# batch 11 was weighted towards configuration, service-unavailable, auth, throttling, start-up
+# and plain bugs, where the measured batches 2 to 10 were weakest
+BATCH11_FLOORS = {
+    "config_error": 35,
+    "service_unavailable": 15,
+    "auth_rejection": 12,
+    "rate_limited": 10,
+    "startup_failure": 10,
+    "unknown": 35,
+}
+BATCH11_OTHER_CAUSE_FLOOR = 5
+
+
+def test_batch11_alone_brings_130_rows_and_its_weighted_floors():
+    labels = collections.Counter(r["label"] for r in rows("batch11.jsonl"))
+    assert sum(labels.values()) >= 130
+    floors = {name: BATCH11_FLOORS.get(name, BATCH11_OTHER_CAUSE_FLOOR) for name in KNOWN_CLASSES}
+    short = {name: labels[name] for name, floor in floors.items() if labels[name] < floor}
+    assert not short, short
+
+
+def test_batch11_ids_run_without_gaps():
+    ids = [r["id"] for r in rows("batch11.jsonl")]
+    assert ids == [f"fc-11{n:03d}" for n in range(1, len(ids) + 1)]
 
 
 def test_batch10_ids_run_without_gaps():
