@@ -119,146 +119,43 @@ def test_batch5_alone_brings_150_rows_and_15_per_cause_class_and_35_plain_bugs()
     assert labels["unknown"] >= BATCH5_UNKNOWN_FLOOR
 
 
-# batch 6 was weighted towards start-up, configuration, service-unavailable and plain bugs
-BATCH6_FLOORS = {
-    "startup_failure": 20,
-    "config_error": 20,
-    "service_unavailable": 15,
-    "unknown": 40,
+# What each later batch was gathered for: (rows at least, the floors of the classes it was weighted
+# towards, the floor of every other class). Each was weighted where the batches measured before it
+# were weakest.
+WEIGHTED_BATCHES = {
+    # start-up, configuration, service-unavailable and plain bugs
+    6: (150, {"startup_failure": 20, "config_error": 20, "service_unavailable": 15, "unknown": 40}, 10),
+    # start-up, configuration, auth, database, timeout, service-unavailable and plain bugs
+    7: (150, {"startup_failure": 25, "config_error": 20, "auth_rejection": 20, "db_session_failure": 15,
+              "timeout": 15, "service_unavailable": 15, "unknown": 40}, 10),
+    # configuration, database, auth, imports, start-up and plain bugs (batch 7's weakest)
+    8: (150, {"config_error": 35, "db_session_failure": 25, "auth_rejection": 20, "missing_import": 15,
+              "startup_failure": 15, "unknown": 40}, 8),
+    # imports in every runtime's loader, configuration, start-up and plain bugs (batch 8's weakest)
+    9: (110, {"missing_import": 30, "config_error": 25, "startup_failure": 12, "unknown": 35}, 4),
+    # configuration, auth, start-up, service-unavailable, imports outside Python and plain bugs
+    10: (200, {"config_error": 45, "auth_rejection": 25, "startup_failure": 25, "service_unavailable": 20,
+               "missing_import": 20, "unknown": 45}, 8),
+    # configuration, service-unavailable, auth, throttling, start-up and plain bugs
+    11: (130, {"config_error": 35, "service_unavailable": 15, "auth_rejection": 12, "rate_limited": 10,
+               "startup_failure": 10, "unknown": 35}, 5),
 }
-BATCH6_OTHER_CAUSE_FLOOR = 10
 
 
-def test_batch6_alone_brings_150_rows_and_its_weighted_floors():
-    labels = collections.Counter(r["label"] for r in rows("batch6.jsonl"))
-    assert sum(labels.values()) >= 150
-    floors = {name: BATCH6_FLOORS.get(name, BATCH6_OTHER_CAUSE_FLOOR) for name in KNOWN_CLASSES}
+@pytest.mark.parametrize("batch", sorted(WEIGHTED_BATCHES))
+def test_a_weighted_batch_brings_its_rows_and_the_floors_it_was_gathered_for(batch):
+    least, weighted, other = WEIGHTED_BATCHES[batch]
+    labels = collections.Counter(r["label"] for r in rows(f"batch{batch}.jsonl"))
+    assert sum(labels.values()) >= least
+    floors = {name: weighted.get(name, other) for name in KNOWN_CLASSES}
     short = {name: labels[name] for name, floor in floors.items() if labels[name] < floor}
     assert not short, short
 
 
-# batch 7 was weighted towards start-up, configuration, auth, database, timeout,
-# service-unavailable and plain bugs
-BATCH7_FLOORS = {
-    "startup_failure": 25,
-    "config_error": 20,
-    "auth_rejection": 20,
-    "db_session_failure": 15,
-    "timeout": 15,
-    "service_unavailable": 15,
-    "unknown": 40,
-}
-BATCH7_OTHER_CAUSE_FLOOR = 10
-
-
-def test_batch7_alone_brings_150_rows_and_its_weighted_floors():
-    labels = collections.Counter(r["label"] for r in rows("batch7.jsonl"))
-    assert sum(labels.values()) >= 150
-    floors = {name: BATCH7_FLOORS.get(name, BATCH7_OTHER_CAUSE_FLOOR) for name in KNOWN_CLASSES}
-    short = {name: labels[name] for name, floor in floors.items() if labels[name] < floor}
-    assert not short, short
-
-
-# batch 8 was weighted towards configuration, database, auth, imports, start-up and plain
-# bugs, where batch 7's single measurement was weakest
-BATCH8_FLOORS = {
-    "config_error": 35,
-    "db_session_failure": 25,
-    "auth_rejection": 20,
-    "missing_import": 15,
-    "startup_failure": 15,
-    "unknown": 40,
-}
-BATCH8_OTHER_CAUSE_FLOOR = 8
-
-
-def test_batch8_alone_brings_150_rows_and_its_weighted_floors():
-    labels = collections.Counter(r["label"] for r in rows("batch8.jsonl"))
-    assert sum(labels.values()) >= 150
-    floors = {name: BATCH8_FLOORS.get(name, BATCH8_OTHER_CAUSE_FLOOR) for name in KNOWN_CLASSES}
-    short = {name: labels[name] for name, floor in floors.items() if labels[name] < floor}
-    assert not short, short
-
-
-# batch 9 was weighted towards imports (every runtime's loader), configuration, start-up and
-# plain bugs, where batch 8's single measurement was weakest
-BATCH9_FLOORS = {
-    "missing_import": 30,
-    "config_error": 25,
-    "startup_failure": 12,
-    "unknown": 35,
-}
-BATCH9_OTHER_CAUSE_FLOOR = 4
-
-
-def test_batch9_alone_brings_110_rows_and_its_weighted_floors():
-    labels = collections.Counter(r["label"] for r in rows("batch9.jsonl"))
-    assert sum(labels.values()) >= 110
-    floors = {name: BATCH9_FLOORS.get(name, BATCH9_OTHER_CAUSE_FLOOR) for name in KNOWN_CLASSES}
-    short = {name: labels[name] for name, floor in floors.items() if labels[name] < floor}
-    assert not short, short
-
-
-# batch 10 was weighted towards configuration, auth, start-up, service-unavailable, imports
-# outside Python and plain bugs, where the measured batches 2 to 9 were weakest
-BATCH10_FLOORS = {
-    "config_error": 45,
-    "auth_rejection": 25,
-    "startup_failure": 25,
-    "service_unavailable": 20,
-    "missing_import": 20,
-    "unknown": 45,
-}
-BATCH10_OTHER_CAUSE_FLOOR = 8
-
-
-def test_batch10_alone_brings_200_rows_and_its_weighted_floors():
-    labels = collections.Counter(r["label"] for r in rows("batch10.jsonl"))
-    assert sum(labels.values()) >= 200
-    floors = {name: BATCH10_FLOORS.get(name, BATCH10_OTHER_CAUSE_FLOOR) for name in KNOWN_CLASSES}
-    short = {name: labels[name] for name, floor in floors.items() if labels[name] < floor}
-    assert not short, short
-
-
-# batch 11 was weighted towards configuration, service-unavailable, auth, throttling, start-up
-# and plain bugs, where the measured batches 2 to 10 were weakest
-BATCH11_FLOORS = {
-    "config_error": 35,
-    "service_unavailable": 15,
-    "auth_rejection": 12,
-    "rate_limited": 10,
-    "startup_failure": 10,
-    "unknown": 35,
-}
-BATCH11_OTHER_CAUSE_FLOOR = 5
-
-
-def test_batch11_alone_brings_130_rows_and_its_weighted_floors():
-    labels = collections.Counter(r["label"] for r in rows("batch11.jsonl"))
-    assert sum(labels.values()) >= 130
-    floors = {name: BATCH11_FLOORS.get(name, BATCH11_OTHER_CAUSE_FLOOR) for name in KNOWN_CLASSES}
-    short = {name: labels[name] for name, floor in floors.items() if labels[name] < floor}
-    assert not short, short
-
-
-def test_batch11_ids_run_without_gaps():
-    ids = [r["id"] for r in rows("batch11.jsonl")]
-    assert ids == [f"fc-11{n:03d}" for n in range(1, len(ids) + 1)]
-
-
-def test_batch10_ids_run_without_gaps():
-    ids = [r["id"] for r in rows("batch10.jsonl")]
-    assert ids == [f"fc-10{n:03d}" for n in range(1, len(ids) + 1)]
-
-
-def test_batch9_ids_run_without_gaps():
-    ids = [r["id"] for r in rows("batch9.jsonl")]
-    assert ids == [f"fc-9{n:03d}" for n in range(1, len(ids) + 1)]
-
-
-def test_batch8_ids_run_without_gaps():
-    ids = [r["id"] for r in rows("batch8.jsonl")]
-    assert ids == [f"fc-8{n:03d}" for n in range(1, len(ids) + 1)]
+@pytest.mark.parametrize("batch", [8, 9, 10, 11])
+def test_a_batch_ids_run_without_gaps(batch):
+    ids = [r["id"] for r in rows(f"batch{batch}.jsonl")]
+    assert ids == [f"fc-{batch}{n:03d}" for n in range(1, len(ids) + 1)]
 
 
 def test_the_open_and_sealed_files_of_batch1_partition_its_excerpts():
