@@ -76,6 +76,7 @@ AUTH = [
     "[error] CRASH REPORT Process <0.478.0> with 1 neighbours crashed with reason: <<\"Can't pass authentification\">> in mc_auth_logic:scram_sha_1_auth/4 line 34",
     "omkafka: action will suspended due to kafka error -169: Local: Authentication failure",
     "cimpl.KafkaException: KafkaError{code=_AUTHENTICATION,val=-169,str=\"sasl_ssl://b1:9093/bootstrap: SASL authentication error: Authentication failed\"}",
+    "KafkaJSSASLAuthenticationError: SASL SCRAM SHA256 authentication failed: Authentication failed during authentication\n    at SCRAM.authenticate (/srv/node_modules/kafkajs/src/broker/saslAuthenticator/scram.js:102:15)",
     "%3|1658355875.069|FAIL|rdkafka#consumer-1| [thrd:sasl_ssl://b1:9092/boots]: sasl_ssl://b1:9092/bootstrap: SASL authentication error: Authentication failed (after 5170ms in state AUTH_REQ)",
 ]
 
