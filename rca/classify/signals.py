@@ -291,16 +291,16 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     if ORIGINAL_MARK in text:
         names = _original_first(text, names)
     errnos = []
-    errno_text = _without_own_proxy_lines(text)
+    errno_text = knowledge().without_own_proxy_lines(_without_own_proxy_lines(text), folded_held)
     errno_lower = lower if errno_text is text else errno_text.lower()
     if _may_name_errno(text):
         for match in ERRNO_NUMBER.finditer(errno_text):
             errno_number = int(next(g for g in match.groups() if g))
             errnos.append(ERRNO_NAMES.get(abs(errno_number)))
-    errnos += [name for name in ERRNO_NAME.findall(text) if name in ERRNO_NAME_SET]
+    errnos += [name for name in ERRNO_NAME.findall(errno_text) if name in ERRNO_NAME_SET]
     if not folded_held.isdisjoint(ERLANG_ERRNOS):  # an atom is lower case: the scan runs where one is
         errnos += [ERLANG_ERRNOS[m.group(2)] for m in ERLANG_ERRNO.finditer(text)]
-    grpc, reported = _runtime_statuses(text, statuses, GO_STATUS_HINT in held)
+    grpc, reported = _runtime_statuses(errno_text, statuses, GO_STATUS_HINT in held)
     errnos += reported
     if not folded_held.isdisjoint(STRERROR_WORDINGS):  # most texts hold none: the scan runs only where one is
         errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(errno_lower)]
@@ -488,6 +488,17 @@ def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts) + text[at:]
 
 
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted spans with overlapping ones joined (two entries may match the same line)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _http_statuses(text: str, lower: str) -> list[re.Match]:
     """HTTP_STATUS.finditer(text). On an ASCII text the pattern is tried only where a match can start
     (HTTP_STARTS), in order and past the previous match, as finditer would come to them, instead of
@@ -527,6 +538,8 @@ class Knowledge:
     # boot timeout), and those that read an exit 137 as the OOM killer's (`reads_kill: true`)
     kill_named: frozenset = frozenset()
     kill_readers: frozenset = frozenset()
+    # entries that are the service's own proxy reporting on the app it fronts (`own_proxy: true`, proxies.yaml)
+    own_proxy: frozenset = frozenset()
 
     def __post_init__(self):
         # every anchor once, with the wordings it opens: the platform codes first, then the phrases
@@ -536,6 +549,18 @@ class Knowledge:
             for anchor in anchors or ():
                 self.anchors.setdefault(anchor, []).append(index)
         self.unanchored = {index for index, (_, _, anchors) in enumerate(self.wording) if anchors is None}
+
+    def without_own_proxy_lines(self, text: str, held: set[str]) -> str:
+        """`text` with the lines of `own_proxy` entries blanked: the connection a proxy could not make or keep
+        to the app it fronts is the service down, not a dependency's errno (docs/CLASSES.md: the service's own
+        proxy reports on the service). `held`: as for wordings()."""
+        opened = {i for s in held if s in self.anchors for i in self.anchors[s] if i in self.own_proxy}
+        spans = []
+        for index in sorted(opened):
+            for match in self.wording[index][0].finditer(text):
+                end = text.find("\n", match.end())
+                spans.append((text.rfind("\n", 0, match.start()) + 1, len(text) if end < 0 else end))
+        return _blanked(text, _merged(spans)) if spans else text
 
     def wordings(self, text: str, held: set[str]) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
         """The classes of the platform codes and of the phrases in `text`, and whether the text names
@@ -587,6 +612,7 @@ def knowledge() -> Knowledge:
         modules=frozenset(sys.stdlib_module_names) | frozenset(modules["modules"]) | frozenset(modules["aliases"]),
         kill_named=frozenset(i for i, entry in enumerate(platforms) if entry.get("kills")),
         kill_readers=frozenset(i for i, entry in enumerate(platforms) if entry.get("reads_kill")),
+        own_proxy=frozenset(i for i, entry in enumerate(platforms) if entry.get("own_proxy")),
     )
 
 
