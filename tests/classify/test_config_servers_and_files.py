@@ -51,6 +51,8 @@ CONFIG_NOW_RECOGNISED = [
     "2019-04-02 11:00:00 7001 [ERROR] /usr/sbin/mysqld: unknown variable 'query_cache_typ=1'\n"
     "2019-04-02 11:00:00 7001 [ERROR] Aborting",
     "Config parse error in file gateway.conf on line 3: syntax error",
+    "Starting PostgreSQL 15 database server: main The PostgreSQL server failed to start. Please check the log "
+    "output: FATAL:  unrecognized configuration parameter \"listen_adresses\" ... failed!",
     # an infrastructure plan refusing an argument of a module or resource
     "Error: Missing required argument\n\n  on main.tf line 3, in module \"bucket\":\n   3: module \"bucket\" {\n\n"
     "The argument \"region\" is required, but no definition was found.",
