@@ -19,7 +19,8 @@ from rca.ingest.record import LogRecord
 
 NEW_RULES = ("config-files.server-config-line-rejected", "config-files.iac-argument-rejected",
              "config-files.env-file-missing", "config-files.settings-module-missing",
-             "config-files.os-environ-key-missing", "config-files.named-config-file-not-found")
+             "config-files.os-environ-key-missing", "config-files.named-config-file-not-found",
+             "config-files.kubernetes-object-not-found")
 
 
 def rules_say(text: str) -> str:
@@ -65,6 +66,8 @@ CONFIG_NOW_RECOGNISED = [
     "Error: Cannot find module './config/settings.json'\nRequire stack:\n- /srv/bot/index.js",
     "WARNING: No configurations found in configuration directory:/srv/api/config",
     "ERROR: GETDEFAULTCONFIG: Default configuration file could not be found\nExiting...",
+    # a pod's ConfigMap, as a kubelet event worded without a space after `Error:`
+    'Warning  Failed  3s (x4 over 30s)  kubelet  Error:configmap "orders-conf" not found',
     # os.environ, whatever the key is called
     "Traceback (most recent call last):\n  File \"/srv/job/main.py\", line 4, in <module>\n    token = os.environ['']\n"
     "  File \"/usr/lib/python3.10/os.py\", line 680, in __getitem__\n    raise KeyError(key) from None\nKeyError: ''",
@@ -91,6 +94,8 @@ PLAIN_BUGS_AND_OTHER_CAUSES = [
     # a file the user asked for, a module of code
     ("Error: ENOENT: no such file or directory, open 'exports/2024-01.csv'", "unknown"),
     ("Error: Cannot find module './routes/users'\nRequire stack:\n- /srv/api/app.js", "missing_import"),
+    # a person asking the API server for an object by name
+    ('Error from server (NotFound): secrets "orders-db" not found', "unknown"),
 ]
 
 
@@ -110,6 +115,8 @@ ADVERSARIAL = [
     "Cannot find module '" + "config" * 16_000 + "\n",
     "os.py\", line 1, in __getitem__\n" * 3_000,
     "configuration file " * 5_000,
+    'pod secret "' + "a" * 100_000,
+    'kubelet ' + 'secrets \\"a' * 10_000,
 ]
 
 
