@@ -52,17 +52,23 @@ CONFIG_NOW_RECOGNISED = [
     "2019-04-02 11:00:00 7001 [ERROR] /usr/sbin/mysqld: unknown variable 'query_cache_typ=1'\n"
     "2019-04-02 11:00:00 7001 [ERROR] Aborting",
     "Config parse error in file gateway.conf on line 3: syntax error",
+    "[ALERT] (7) : parsing [/etc/haproxy/haproxy.cfg:9] : unknown keyword 'maxconnn' in 'global' section",
+    "[07-Dec-2026 10:00:00] ERROR: [/etc/php/8.2/fpm/pool.d/www.conf:20] unknown entry 'pm.max_childs'",
     "Starting PostgreSQL 15 database server: main The PostgreSQL server failed to start. Please check the log "
     "output: FATAL:  unrecognized configuration parameter \"listen_adresses\" ... failed!",
     # an infrastructure plan refusing an argument of a module or resource
     "Error: Missing required argument\n\n  on main.tf line 3, in module \"bucket\":\n   3: module \"bucket\" {\n\n"
     "The argument \"region\" is required, but no definition was found.",
+    "Error: Reference to undeclared input variable\n\n  on main.tf line 7, in resource \"aws_s3_bucket\" \"b\":\n"
+    "   7:   bucket = var.bucket_nam",
     "│ Error: Unsupported argument\n│\n│   on infra\\network.tf line 12, in resource \"aws_subnet\" \"a\":\n"
     "│   12:   zone = \"eu-west-1a\"\n│\n│ An argument named \"zone\" is not expected here.",
     # a configuration or environment file that is not there
     "{ Error: ENOENT: no such file or directory, open '/home/app/.env'\n    at Object.openSync (fs.js:440:3) errno: -2 }",
     "2023/03/01 10:00:00 Error loading .env file: open .env: no such file or directory",
     "Errno::ENOENT: No such file or directory @ rb_sysopen - .env.production",
+    "FileNotFoundError: [Errno 2] No such file or directory: '/srv/job/.env'",
+    'Unable to read the "/srv/api/.env" environment file.',
     "Error: Cannot find module './config/settings.json'\nRequire stack:\n- /srv/bot/index.js",
     "WARNING: No configurations found in configuration directory:/srv/api/config",
     "ERROR: GETDEFAULTCONFIG: Default configuration file could not be found\nExiting...",
@@ -86,6 +92,7 @@ PLAIN_BUGS_AND_OTHER_CAUSES = [
     ("TypeError: create_bucket() got an unexpected keyword argument 'zone'", "unknown"),
     ("Traceback (most recent call last):\n  File \"/srv/app/cart.py\", line 20, in total\n    return row['price']\n"
      "KeyError: 'price'", "unknown"),
+    ("PHP Parse error:  syntax error, unexpected '}' in /var/www/html/index.php on line 12", "unknown"),
     ("  File \"/srv/app/api.py\", line 3\n    def handler(request\n                  ^\nSyntaxError: '(' was never closed",
      "unknown"),
     # an unknown variable in a template or a script, a client's SET of an unknown parameter
@@ -116,6 +123,11 @@ ADVERSARIAL = [
     "os.py\", line 1, in __getitem__\n" * 3_000,
     "configuration file " * 5_000,
     'pod secret "' + "a" * 100_000,
+    "syntax error [" + "a.cfg" * 20_000,
+    "unknown entry in " + "a.ini " * 16_000,
+    "Caddyfile:" * 10_000,
+    'Unable to read "' + "a" * 100_000,
+    "No such file or directory: '" + "a/" * 50_000,
     'kubelet ' + 'secrets \\"a' * 10_000,
 ]
 
