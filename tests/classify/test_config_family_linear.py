@@ -64,7 +64,7 @@ def test_a_long_line_of_config_file_names_stays_within_the_rule_budget():
     unit = "invalid " + "config.ini." * 18 + " "
     started = time.process_time()
     for _ in range(3):  # three time-outs switch the rule off for the run
-        rules.classify(event_of((unit * (100_000 // len(unit)))))
+        rules.classify(event_of(unit * (100_000 // len(unit))))
     assert rules.timeouts[rule] == 0
     assert time.process_time() - started < 1.0
     found = {r.id: fields for _, r, fields in rules.matches(event_of(
