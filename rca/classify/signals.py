@@ -272,6 +272,38 @@ STRERROR_WORDINGS = frozenset(STRERRORS)
 def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tuple[str, ...] = ()) -> Signals:
     lower = text.lower()
     held, folded_held = literals().find(text, lower)
+    names, statuses = _exception_names(text, chain, prose, statuses, held)
+    errnos, grpc, reported = _errnos(text, lower, held, folded_held, statuses)
+    signals = _signal_names(text) if not held.isdisjoint(SIGNAL_HINTS) else []
+    code = _source_line_spans(text) if 'File "' in text else []
+    http = _http_answers(text, lower, code) if STATUS_LIKE.search(text) else []
+    mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)] if _may_name_mysql(text) else []
+    files = FRAME_FILE.findall(text) if 'File "' in text else []
+    environ, env_key = _environment(text, files)
+    undefined, used_as_module = _undefined_name(text, code) if "NameError" in text else (None, None)
+    platform, phrases, platform_kill = knowledge().wordings(_blanked(text, code) if code else text, folded_held)
+    exit_codes = [int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)] if "exit" in lower else []
+    if platform_kill:  # the platform killed the process for a reason it names: its 137 and SIGKILL are that kill
+        exit_codes = [code for code in exit_codes if code not in KILL_EXITS]
+        signals = [name for name in signals if name != "SIGKILL"]
+    return Signals(
+        exceptions=_unique(names), errnos=_unique(errnos),
+        exit_codes=_unique(exit_codes),
+        signals=_unique(signals), http=_unique([h for h in http if 100 <= h <= 599]),
+        grpc=_unique(grpc + (GRPC_CODE.findall(text) if not held.isdisjoint(GRPC_WORDS) else [])),
+        sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
+        mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=_unique(_packages(files, names)),
+        environ=bool(environ), env_key=env_key, undefined=undefined, used_as_module=used_as_module,
+        phrases=phrases, platform=platform,
+        symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
+        reported=_unique(reported),
+        database=_names_a_database(text, held, lower, folded_held),
+    )
+
+
+def _exception_names(text: str, chain: list[str] | None, prose: bool, statuses: tuple[str, ...],
+                     held: set[str]) -> tuple[list[str], tuple[str, ...]]:
+    """The exception types the text names, innermost first, and the statuses their exceptions carry."""
     # Another runtime prints its chain outermost first (Java's `Caused by:`, Node's `cause:`): in a snippet,
     # its parsed chain gives the order, innermost first, and the statuses its exceptions carry.
     if prose and not held.isdisjoint(RUNTIME_HINTS) and (trace := parse_runtime_trace(text)) is not None:
@@ -290,6 +322,13 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
                  text[m.start() - 1:m.start()] in ("(", "<", "'")]
     if ORIGINAL_MARK in text:
         names = _original_first(text, names)
+    return names, statuses
+
+
+def _errnos(text: str, lower: str, held: set[str], folded_held: set[str],
+            statuses: tuple[str, ...]) -> tuple[list, list[str], list[str]]:
+    """The errnos the text names (by number, name, Erlang atom, strerror or another runtime's status),
+    read with the service's own proxy's lines left out; and the gRPC codes and statuses reported."""
     errnos = []
     errno_text = knowledge().without_own_proxy_lines(_without_own_proxy_lines(text), folded_held)
     errno_lower = lower if errno_text is text else errno_text.lower()
@@ -304,29 +343,41 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     errnos += reported
     if not folded_held.isdisjoint(STRERROR_WORDINGS):  # most texts hold none: the scan runs only where one is
         errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(errno_lower)]
-    signals = []
-    if not held.isdisjoint(SIGNAL_HINTS):
-        for match in SIGNAL.finditer(text):
-            name, number, oom, killed, killed_process = match.groups()
-            if number:
-                name = {9: "SIGKILL", 15: "SIGTERM", 11: "SIGSEGV", 6: "SIGABRT"}.get(int(number))
-            signals.append(name or oom or killed or killed_process)
-    http = []
-    code = _source_line_spans(text) if 'File "' in text else []
-    if STATUS_LIKE.search(text):
-        for match in _http_statuses(text, lower):
-            # `status_code == 401` compares a status in code (a test's expectation), it is not an answer
-            if "==" not in match.group(0) and not any(start <= match.start() < end for start, end in code):
-                http.append(int(next(g for g in match.groups() if g)))
-    mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)] if _may_name_mysql(text) else []
-    files = FRAME_FILE.findall(text) if 'File "' in text else []
+    return errnos, grpc, reported
+
+
+def _signal_names(text: str) -> list:
+    names = []
+    for match in SIGNAL.finditer(text):
+        name, number, oom, killed, killed_process = match.groups()
+        if number:
+            name = {9: "SIGKILL", 15: "SIGTERM", 11: "SIGSEGV", 6: "SIGABRT"}.get(int(number))
+        names.append(name or oom or killed or killed_process)
+    return names
+
+
+def _http_answers(text: str, lower: str, code: list[tuple[int, int]]) -> list[int]:
+    answers = []
+    for match in _http_statuses(text, lower):
+        # `status_code == 401` compares a status in code (a test's expectation), it is not an answer
+        if "==" not in match.group(0) and not any(start <= match.start() < end for start, end in code):
+            answers.append(int(next(g for g in match.groups() if g)))
+    return answers
+
+
+def _packages(files: list[str], names: list[str]) -> list[str]:
+    """The packages of the frames, innermost first, then those of the dotted exception names."""
     packages = []
     for file in reversed(files):
         found = PACKAGE.search(file) or STDLIB_PACKAGE.search(file)
         if found:
             packages.append(found.group(1))
-    packages += [name.split(".")[0] for name in names if "." in name]
-    environ = env_key = undefined = None
+    return packages + [name.split(".")[0] for name in names if "." in name]
+
+
+def _environment(text: str, files: list[str]) -> tuple[bool | None, str | None]:
+    """Whether the failing line reads the environment, and the key a KeyError raised from os.environ names."""
+    environ = env_key = None
     if "environ" in text or "getenv" in text or "ENVIRON" in text:
         code_lines = [line for line in text.splitlines() if line.startswith("    ") and not line.lstrip().startswith("File ")]
         # the failing line reads the environment (os.py's own __getitem__ frame may follow it)
@@ -334,30 +385,20 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     if "KeyError" in text and (key := QUOTED_KEY.search(text)):
         if not files or ENVIRON_FRAME.search(f'File "{files[-1]}"'):
             env_key = key.group(1)
-    used_as_module = None
-    if "NameError" in text and (found := UNDEFINED_NAME.search(text)):
-        undefined = found.group(1)
-        if code:  # structure before words: a module name used as a plain value is a local the code never set
-            module_use = re.compile(rf"(?<![\w.]){re.escape(undefined)}\s*\.\s*[A-Za-z_]")
-            used_as_module = any(module_use.search(text, start, end) for start, end in code)
-    platform, phrases, platform_kill = knowledge().wordings(_blanked(text, code) if code else text, folded_held)
-    exit_codes = [int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)] if "exit" in lower else []
-    if platform_kill:  # the platform killed the process for a reason it names: its 137 and SIGKILL are that kill
-        exit_codes = [code for code in exit_codes if code not in KILL_EXITS]
-        signals = [name for name in signals if name != "SIGKILL"]
-    return Signals(
-        exceptions=_unique(names), errnos=_unique(errnos),
-        exit_codes=_unique(exit_codes),
-        signals=_unique(signals), http=_unique([h for h in http if 100 <= h <= 599]),
-        grpc=_unique(grpc + (GRPC_CODE.findall(text) if not held.isdisjoint(GRPC_WORDS) else [])),
-        sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
-        mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=_unique(packages),
-        environ=bool(environ), env_key=env_key, undefined=undefined, used_as_module=used_as_module,
-        phrases=phrases, platform=platform,
-        symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
-        reported=_unique(reported),
-        database=_names_a_database(text, held, lower, folded_held),
-    )
+    return environ, env_key
+
+
+def _undefined_name(text: str, code: list[tuple[int, int]]) -> tuple[str | None, bool | None]:
+    """The name a NameError says is not defined, and whether the code uses it as a module (`name.attr`)."""
+    found = UNDEFINED_NAME.search(text)
+    if found is None:
+        return None, None
+    undefined = found.group(1)
+    if not code:
+        return undefined, None
+    # structure before words: a module name used as a plain value is a local the code never set
+    module_use = re.compile(rf"(?<![\w.]){re.escape(undefined)}\s*\.\s*[A-Za-z_]")
+    return undefined, any(module_use.search(text, start, end) for start, end in code)
 
 
 # SQLAlchemy names the exception that broke a session inside the later error's message: that one is the
