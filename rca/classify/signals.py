@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from rca.classify.classes import SYMPTOM_CLASSES
 from rca.classify.shipped import shipped_dir
@@ -710,12 +711,28 @@ STRONG_HTTP = (401, 407, 429)
 STRONG_ERRNOS = ("EDQUOT", "ENOSPC", "EMFILE", "ENFILE", "ENOMEM")
 
 
+Decision = tuple[str, str] | None
+
+
 @lru_cache(maxsize=4096)
-def decide(signals: Signals) -> tuple[str, str] | None:
+def decide(signals: Signals) -> Decision:
     """(class, why) from the signals and the tables, or None: the codes that decide a class wherever
     they appear first, then the innermost exception the tables know, then the codes that need context."""
     table = knowledge()
     database = bool(set(signals.packages) & DB_PACKAGES) or signals.database
+    for step in (_by_platform_or_wording, _by_decisive_codes, _by_exceptions, _by_contextual_codes):
+        answer = step(signals, table, database)
+        if answer is not UNDECIDED:
+            return cast(Decision, answer)
+    # an exception no table knows is a plain bug, and a plain bug explains the exit it caused
+    return None if signals.exceptions else _platform_symptom(signals)
+
+
+# What a step of `decide` answers when it leaves the decision to the next (None is a decision: unknown).
+UNDECIDED = object()
+
+
+def _by_platform_or_wording(signals: Signals, table: Knowledge, database: bool) -> Decision | object:
     # A platform's code that names a cause (Heroku's H12 or R14, the OOM killer) decides first; one
     # that names a symptom (H10 App crashed) only when nothing else in the text names a cause.
     for named in signals.platform:
@@ -729,6 +746,12 @@ def decide(signals: Signals) -> tuple[str, str] | None:
         if signals.phrases[0] == "dependency_connection_failure" and database:
             return "db_session_failure", "a known wording, about a database"
         return signals.phrases[0], _exception_of(signals, signals.phrases[0], table) or "a known wording"
+    return UNDECIDED
+
+
+def _by_decisive_codes(signals: Signals, table: Knowledge, database: bool) -> Decision | object:
+    """The codes that decide wherever they appear: strong HTTP statuses and errnos, MySQL errors,
+    SQLSTATEs, signals, exit codes, gRPC codes and the errno an exception carries."""
     for status in signals.http:
         if status in STRONG_HTTP:
             return table.http[status], f"HTTP {status}"
@@ -758,6 +781,12 @@ def decide(signals: Signals) -> tuple[str, str] | None:
         if cls:
             return ("db_session_failure", f"errno {name} from a database") if cls == "dependency_connection_failure" and database \
                 else (cls, f"errno {name}")
+    return UNDECIDED
+
+
+def _by_exceptions(signals: Signals, table: Knowledge, database: bool) -> Decision | object:
+    """The innermost exception the tables know; an environment read or a module used but never
+    imported decides before its type's class."""
     for name in signals.exceptions:
         short = name.rsplit(".", 1)[-1]
         if short in ("KeyError", "ValueError", "TypeError") and (signals.environ or signals.env_key):
@@ -771,6 +800,11 @@ def decide(signals: Signals) -> tuple[str, str] | None:
         if cls == "dependency_connection_failure" and database:
             return "db_session_failure", f"{name} in a database driver"
         return cls, name
+    return UNDECIDED
+
+
+def _by_contextual_codes(signals: Signals, table: Knowledge, database: bool) -> Decision | object:
+    """Any errno the table knows, then the HTTP status a client's error carries from its upstream."""
     for name in signals.errnos:
         cls = table.errno.get(name)
         if cls:
@@ -781,8 +815,7 @@ def decide(signals: Signals) -> tuple[str, str] | None:
         for status in signals.http:
             if status in table.http:
                 return table.http[status], f"HTTP {status}"
-    # an exception no table knows is a plain bug, and a plain bug explains the exit it caused
-    return None if signals.exceptions else _platform_symptom(signals)
+    return UNDECIDED
 
 
 def _exception_of(signals: Signals, cls: str, table: Knowledge) -> str | None:
