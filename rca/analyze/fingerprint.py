@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -31,6 +30,7 @@ from rca.events.redact import cut_between_words, redact
 from rca.events.remember import remembered
 from rca.events.runtimes import has_runtime_trace
 from rca.events.tracebacks import Frame, has_traceback, parse_traceback, root_head
+from rca.ingest.record import LogRecord
 
 # 3: standard-library frames named by their module (asyncio.runners) wherever Python is installed;
 # ids joined to words masked in any case (issue 25).
@@ -38,7 +38,9 @@ STRATEGY = "rca-fingerprint-3"
 ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Za-z0-9_-]{20,}|[a-z]+[-_]\d+)$", re.I)
 # A directory that one install has and another lacks: a release stamp, a version, a commit hash.
 MESSAGE_LIMIT = 300
-TEXTS_KEPT = 1 << 12  # traceback texts whose parsed facts are kept (bounded, as the mask cache is)
+# Traceback texts whose facts are kept (rca.events.remember: each of up to 8 kB, so 16 MB of texts at most;
+# a larger one is read again each time it is asked for).
+TEXTS_KEPT, FACT_TEXT_BYTES = 1 << 11, 8192
 # Traceback heads whose keys are kept (rca.events.remember: a head of up to 4 kB, so 16 MB of heads at
 # most; the flood's 12k traceback events have ~1k heads).
 HEADS_KEPT, HEAD_BYTES = 1 << 12, 4096
@@ -83,9 +85,6 @@ class _TracebackFacts:
     message: str
     label: str
     key: str  # the fingerprint's key: worked out once per text, not hashed again from the frames per event
-
-
-_known_facts: OrderedDict[str, _TracebackFacts] = OrderedDict()  # traceback text -> its facts, used last at the end
 
 
 def fingerprint_of(event: ErrorEvent) -> Fingerprint:
@@ -155,32 +154,25 @@ def _contributing(parts: tuple[tuple, ...]) -> tuple[tuple[str, str], ...]:
 
 
 def _traceback_facts(event: ErrorEvent) -> _TracebackFacts | None:
-    """What a whole fingerprint reads of the event's traceback; None when it holds none. The same
-    traceback text recurs (a crash loop, a fixed message from the same frames): it is parsed once, by
-    the first event that holds it (ErrorEvent.traceback, so that grouping reads a text as the event
-    does), and the facts are kept for the TEXTS_KEPT traceback texts used last. A key alone does not
-    come here for a Python traceback without a chain (`_traceback_key`)."""
-    text = event.text
-    facts = _known_facts.get(text)
-    if facts is not None:
-        # Each OrderedDict call is atomic under the GIL, but another thread (a Dask worker runs its
-        # tasks in threads) may evict the text between the two: then it is simply not moved.
-        try:
-            _known_facts.move_to_end(text)
-        except KeyError:
-            pass
-        return facts
+    """What a whole fingerprint reads of the event's traceback; None when it holds none. A key alone
+    does not come here for a Python traceback without a chain (`_traceback_key`)."""
+    return _facts_of_text(event.text)
+
+
+@remembered(TEXTS_KEPT, FACT_TEXT_BYTES)
+def _facts_of_text(text: str) -> _TracebackFacts | None:
+    """The facts of a traceback text. The same text recurs (a crash loop, a fixed message from the same
+    frames): it is read once while among the TEXTS_KEPT used last. An event's traceback, and its message
+    when it has one, are its text's alone (ErrorEvent.traceback, .message), so a one-record event of the
+    text reads them as every event holding that text would."""
+    event = ErrorEvent([LogRecord(time=None, severity=None, text=text, source="", position=0)])
     tb = event.traceback
     if tb is None or tb.root is None:
-        return None  # no traceback: not kept, so that the cache holds only what is costly to parse
+        return None
     root = tb.root
     frames = tuple((f.file, f.line, f.function, f.source) for f in root.frames)
-    parts = _frame_parts(root.type, frames)
-    key = _key_of("traceback", _contributing(parts))
-    facts = _known_facts[text] = _TracebackFacts(root.type, frames, root.message, event.message, key)
-    if len(_known_facts) > TEXTS_KEPT:
-        _known_facts.popitem(last=False)
-    return facts
+    key = _key_of("traceback", _contributing(_frame_parts(root.type, frames)))
+    return _TracebackFacts(root.type, frames, root.message, event.message, key)
 
 
 def _traceback_fingerprint(facts: _TracebackFacts) -> Fingerprint:

@@ -61,7 +61,7 @@ def test_an_events_key_is_its_whole_fingerprints_key(flood_events):
 
 
 def test_a_fingerprint_from_the_text_cache_is_the_one_its_own_traceback_gives(flood_events):
-    fingerprint_module._known_facts.clear()
+    fingerprint_module._facts_of_text.cache_clear()
     warm = [fingerprint_of(event).as_dict() for event in fresh(flood_events)]
     for event, shown in zip(fresh(flood_events), warm, strict=True):
         tb = event.traceback  # parsed for this event alone
@@ -93,21 +93,35 @@ def test_an_identical_traceback_text_is_parsed_once(monkeypatch):
     parsed: list[str] = []
     parse = error_event.parse_traceback
     monkeypatch.setattr(error_event, "parse_traceback", lambda t: parsed.append(t) or parse(t))
-    fingerprint_module._known_facts.clear()
+    fingerprint_module._facts_of_text.cache_clear()
     (group,) = group_events((ErrorEvent([record]), None) for record in records)
     assert group.count == 50 and group.fingerprint.components[0].value == "IndexError"
     assert parsed == [text]
 
 
-def test_the_parsed_texts_kept_are_bounded_and_the_last_used_stay(monkeypatch):
-    monkeypatch.setattr(fingerprint_module, "TEXTS_KEPT", 8)
-    fingerprint_module._known_facts.clear()
+def test_the_parsed_texts_kept_are_bounded_and_the_last_used_stay():
+    facts = fingerprint_module._facts_of_text
+    facts.cache_clear()
+    kept = fingerprint_module.TEXTS_KEPT
     texts = [f'Traceback (most recent call last):\n  File "/app/svc/jobs.py", line {n}, in run\n    step_{n}()\n'
-             f"KeyError: 'k{n}'" for n in range(20)]
-    events = [ErrorEvent([rca.LogRecord(1_757_685_600.0 + n, "ERROR", text, "app.log", n + 1)])
-              for n, text in enumerate(texts)]
-    for event in events:  # whole fingerprints: a key alone reads a traceback's head (test_head_keys)
-        fingerprint_of(event)
-        fingerprint_of(ErrorEvent(events[0].records))  # the first text, used again and again, stays
-    assert len(fingerprint_module._known_facts) == 8
-    assert texts[0] in fingerprint_module._known_facts and texts[1] not in fingerprint_module._known_facts
+             f"KeyError: 'k{n}'" for n in range(kept + 20)]
+    first = ErrorEvent([rca.LogRecord(1_757_685_600.0, "ERROR", texts[0], "app.log", 1)])
+    for n, text in enumerate(texts):  # whole fingerprints: a key alone reads a traceback's head (test_head_keys)
+        fingerprint_of(ErrorEvent([rca.LogRecord(1_757_685_600.0 + n, "ERROR", text, "app.log", n + 1)]))
+        fingerprint_of(first)  # the first text, used again and again, stays
+    assert facts.cache_info().currsize == kept
+    hits = facts.cache_info().hits
+    fingerprint_of(first)
+    assert facts.cache_info().hits == hits + 1
+    fingerprint_of(ErrorEvent([rca.LogRecord(1_757_685_600.0, "ERROR", texts[1], "app.log", 2)]))
+    assert facts.cache_info().hits == hits + 1  # the second text, not used since, was let go
+
+
+def test_a_text_larger_than_the_limit_is_not_kept():
+    facts = fingerprint_module._facts_of_text
+    facts.cache_clear()
+    text = ('Traceback (most recent call last):\n  File "/app/svc/jobs.py", line 1, in run\n    step()\n'
+            "KeyError: '" + "k" * fingerprint_module.FACT_TEXT_BYTES + "'")
+    made = fingerprint_of(ErrorEvent([rca.LogRecord(1_757_685_600.0, "ERROR", text, "app.log", 1)]))
+    assert made.components[0].value == "KeyError"
+    assert facts.cache_info().currsize == 0

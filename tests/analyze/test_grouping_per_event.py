@@ -26,7 +26,7 @@ def events_of(count: int, text: str = TEXT) -> list[ErrorEvent]:
 
 
 def test_a_traceback_key_is_hashed_once_per_text(monkeypatch):
-    fingerprint_module._known_facts.clear()
+    fingerprint_module._facts_of_text.cache_clear()
     first, *others = events_of(30)
     key = fingerprint_key(first)
     assert key == fingerprint_of(first).key

@@ -54,7 +54,7 @@ def test_a_second_run_in_the_same_process_groups_alike():
     events = [event_of(f"{FRAMES}KeyError: 'user_{n % 7}'") for n in range(30)]
     first = [(g.key, g.count, g.label) for g in group_events((e, None) for e in events)]
     fingerprint_module._head_key.cache_clear()
-    fingerprint_module._known_facts.clear()
+    fingerprint_module._facts_of_text.cache_clear()
     again = [(g.key, g.count, g.label) for g in group_events((event_of(*(r.text for r in e.records)), None)
                                                              for e in events)]
     assert first == again and first[0][1] == 30
@@ -74,4 +74,4 @@ def test_a_request_key_looks_for_no_traceback():
     assert fingerprint_key(message).startswith("message:") and fingerprint_key(request).startswith("request:")
     assert "traceback" not in vars(request)  # a message's key reads its message, which asks for it
     assert fingerprint_key(java) == fingerprint_of(event_of(*(r.text for r in java.records))).key
-    assert fingerprint_key(java).startswith("traceback:") and vars(java)["traceback"] is not None
+    assert fingerprint_key(java).startswith("traceback:") and java.traceback is not None
