@@ -264,12 +264,13 @@ def watcher(project: str, *, on_event, service: str | None = None, query_filter:
     from rca.classify.model import resolve
     from rca.events.redact import scrubber
     from rca.ingest.follow import Clock, Follower
-    from rca.ingest.live import build_filter
+    from rca.ingest.live import FAILURE_SCOPE, build_filter
 
     clock = clock or Clock()
     rules = rules or default_rules()
     rules.start_run()
-    follower = Follower(project, lambda since: build_filter(since, None, service=service, extra=query_filter),
+    follower = Follower(project, lambda since: build_filter(since, None, service=service, extra=query_filter,
+                                                                scope=FAILURE_SCOPE),
                         endpoint=endpoint, clock=clock, on_retry=on_retry, timeout=timeout)
     sliding = SlidingWindow(window, service, rules, resolve(model))
     announcer = Announcer(WatchState.load(Path(state) if state is not None else None), project,

@@ -129,6 +129,9 @@ MAX_SKIP_LINES = 20  # skipped snippet lines named one by one; the rest are coun
 NO_REDACT_HELP = "Keep secrets found in log text (tokens, keys, passwords) instead of masking them."
 PII_HELP = "Also mask e-mail addresses, IP addresses and user ids, for output pasted into a public issue."
 PROJECT_HELP = "Pull the entries live from this Google Cloud project instead of reading files (Application Default Credentials)."
+LIVE_SCOPE_HELP = (" It pulls what the analysis needs: warnings and errors, stderr, the platform's system and audit logs, "
+                   "and every request, healthy ones too (the rates' denominators: a busy service's hour is many pages; "
+                   "narrow with --service and --since).")
 MODEL_HELP = ("The classifier for what no rule claims: `default` (built from the shipped corpus on first use, "
               "then cached), a file from `rca train`, or `none` for rules only.")
 WORKERS_HELP = ("Processes that read the logs (files, and byte ranges of large JSON-lines and text files); "
@@ -154,7 +157,7 @@ def analyze(
     redact_pii: Annotated[bool, typer.Option("--redact-pii", help=PII_HELP)] = False,
     repo: Annotated[Path | None, typer.Option("--repo", help="A checkout of the failing service's code: the report then shows the code of each frame, confirms the defect where the code can tell, and names the suspect commit.", show_default=False)] = None,
     path_map: Annotated[list[str] | None, typer.Option("--path-map", help="FROM=TO: read the container path FROM (e.g. /app) as TO in the checkout (e.g. .). Repeat for several. Without it, frames are matched by the longest path suffix.", show_default=False)] = None,
-    project: Annotated[str | None, typer.Option("--project", help=PROJECT_HELP, show_default=False)] = None,
+    project: Annotated[str | None, typer.Option("--project", help=PROJECT_HELP + LIVE_SCOPE_HELP, show_default=False)] = None,
     query_filter: Annotated[str | None, typer.Option("--filter", help="With --project: a Logging query ANDed into the one rca builds.", show_default=False)] = None,
     everything: Annotated[bool, typer.Option("--all", help="With --project: pull every entry, not only what the analysis needs.")] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="With --project: stop after this many entries.", show_default=False)] = None,
@@ -973,12 +976,11 @@ def _check_window(since: str | None, until: str | None) -> dict:
 def _check_records(project, inputs, window: dict, service, endpoint, stats: ReadStats, timeout: float | None = None):
     """Live records for --project (every request, and what the analysis needs), else None for the inputs."""
     if project:
-        from rca.ingest.live import ANALYSIS_SCOPE, build_filter, pull_entries, records_from_entries
+        from rca.ingest.live import build_filter, pull_entries, records_from_entries
 
         since = window["since"] if window["since"] is not None else parse_moment("1h")
         window["since"] = since
-        query = build_filter(since, window["until"], service=service, everything=True,
-                             extra=f"{ANALYSIS_SCOPE} OR httpRequest.status>0")
+        query = build_filter(since, window["until"], service=service)  # the analysis scope: every request too
         return records_from_entries(pull_entries(project, query, endpoint=endpoint, progress=_pull_progress, timeout=timeout),
                                     project, stats)
     if not inputs:

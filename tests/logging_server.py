@@ -3,8 +3,9 @@
 It answers `POST /v2/entries:list` (`resourceNames`, `filter`, `orderBy`, `pageSize`, `pageToken`)
 with `{"entries": [...], "nextPageToken": ...}` from the LogEntries it is given, and Google-style
 error bodies when told to fail. Of the query language it understands what rca sends: the
-`timestamp` bounds, `resource.labels.service_name="..."`, and rca's analysis scope (warnings and
-errors, failed requests, system and stderr logs); other clauses are recorded but not applied.
+`timestamp` bounds, `resource.labels.service_name="..."`, and rca's scopes (warnings and errors, failed
+requests, the logs they name; every request when the query asks for them); other clauses are recorded
+but not applied.
 
 Given a `clock` (rca.ingest.follow.ReplayClock), it replays: an entry is served only once the clock
 has passed its timestamp, so that entries arrive as replayed time goes by (`rca watch` is given the
@@ -100,7 +101,12 @@ def _in_scope(entry: dict) -> bool:
     if int(entry.get("httpRequest", {}).get("status", 0) or 0) >= 400:
         return True
     log = entry.get("logName", "")
-    return log.endswith("run.googleapis.com%2Fvarlog%2Fsystem") or log.endswith("run.googleapis.com%2Fstderr")
+    return log.endswith(SCOPED_LOGS)
+
+
+# The logs rca's scope names (`log_id(...)`), as a LogEntry's logName ends.
+SCOPED_LOGS = ("run.googleapis.com%2Fvarlog%2Fsystem", "run.googleapis.com%2Fstderr", "/logs/stderr",
+               "cloudfunctions.googleapis.com%2Fcloud-functions", "cloudaudit.googleapis.com%2Factivity")
 
 
 class _Handler(BaseHTTPRequestHandler):

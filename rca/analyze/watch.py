@@ -32,7 +32,7 @@ from rca.classify.samples import classify_samples
 from rca.errors import RcaError
 from rca.ingest.atomic import write_text_atomically
 from rca.ingest.follow import Clock
-from rca.ingest.live import build_filter, records_from_entries
+from rca.ingest.live import FAILURE_SCOPE, build_filter, records_from_entries
 from rca.ingest.record import LogRecord
 from rca.ingest.stats import ReadStats
 from rca.ingest.times import format_timestamp
@@ -373,7 +373,7 @@ def logs_link(project: str | None, service: str | None, onset: float) -> str | N
     """The Logs Explorer query of the service's failures from ten minutes before the onset."""
     if not project:
         return None
-    query = build_filter(onset - 10 * MINUTE, None, service=service)
+    query = build_filter(onset - 10 * MINUTE, None, service=service, scope=FAILURE_SCOPE)
     return (f"https://console.cloud.google.com/logs/query;query={quote(query)};"
             f"cursorTimestamp={format_timestamp(onset)}?project={project}")
 

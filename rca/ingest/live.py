@@ -32,10 +32,17 @@ READ_SCOPE = "https://www.googleapis.com/auth/logging.read"
 REQUEST_SECONDS = 60.0  # the default wait for each answer (`--timeout`): to connect, and between bytes of it
 RETRYABLE_ATTEMPTS = 5
 BACKOFF_SECONDS = 1.0
-# What the analysis needs when --all is not given: warnings and errors, failed requests, the
-# platform's system logs (instance starts, exits, probes), and stderr (traceback lines have no severity).
-ANALYSIS_SCOPE = ('(severity>=WARNING OR httpRequest.status>=400 OR log_id("run.googleapis.com/varlog/system") '
-                  'OR log_id("run.googleapis.com/stderr"))')
+# What a failure can be told from, when --all is not given: warnings and errors, failed requests, the
+# platform's system logs (instance starts, exits, probes), stderr (a traceback's lines after its first have
+# no severity: Cloud Run's, and App Engine's and GKE's `stderr`), 1st-gen functions' logs (an execution's
+# outcome is a DEBUG line) and the admin activity audit log (deploys, IAM and secret changes: evidence).
+FAILURE_SCOPE = ('(severity>=WARNING OR httpRequest.status>=400 OR log_id("run.googleapis.com/varlog/system") '
+                 'OR log_id("run.googleapis.com/stderr") OR log_id("stderr") '
+                 'OR log_id("cloudfunctions.googleapis.com/cloud-functions") OR log_id("cloudaudit.googleapis.com/activity"))')
+# What an analysis needs: the failures and every request, healthy or not. Without the healthy ones a rate
+# per request has no denominator: a 4xx outage cannot be told from a scanner, nor a dropped route found,
+# and the revisions' first requests (deploys) are missing. `rca watch` follows the failures alone (rates per minute).
+ANALYSIS_SCOPE = f"({FAILURE_SCOPE[1:-1]} OR httpRequest.status>0)"
 
 
 class PullError(RcaError):
@@ -60,8 +67,10 @@ class PullProgress:
 
 
 def build_filter(since: float, until: float | None = None, service: str | None = None, severity: str | None = None,
-                 resource_type: str | None = None, extra: str | None = None, everything: bool = False) -> str:
-    """The Logging query: always an explicit time window in UTC, then the scope, then `extra` ANDed in."""
+                 resource_type: str | None = None, extra: str | None = None, everything: bool = False,
+                 scope: str = ANALYSIS_SCOPE) -> str:
+    """The Logging query: always an explicit time window in UTC, then the scope (unless `everything` or a
+    `severity` replaces it), then `extra` ANDed in."""
     parts = [f'timestamp>="{format_timestamp(since)}"']
     if until is not None:
         parts.append(f'timestamp<"{format_timestamp(until)}"')
@@ -72,7 +81,7 @@ def build_filter(since: float, until: float | None = None, service: str | None =
     if severity:
         parts.append(f"severity>={severity.upper()}")
     elif not everything:
-        parts.append(ANALYSIS_SCOPE)
+        parts.append(scope)
     if extra:
         parts.append(f"({extra})")
     return " AND ".join(parts)
