@@ -4,12 +4,16 @@
     python benchmarks/bench_scenarios.py --seeds 5 --shape weak-vs-strong --shape healthy-gke
     python benchmarks/bench_scenarios.py --seeds 5 --json > scores.json
     python benchmarks/bench_scenarios.py --cli                     # through the `rca analyze FILE --format json` command
+    python benchmarks/bench_scenarios.py --live --seeds 2          # pulled live: `rca analyze --project` from a local server
 
 Each shape x seed is written by fixtures/scenarios/generate.py to a temporary directory (or --keep
 DIR), analysed, and scored by fixtures/scenarios/score.py against its truth: incidents expected /
 found / paired / spurious, root cause right (class, exception, service, revision, file:line, first
 seen within 2 s), symptoms right. In-process by default (`rca.analyze(path).to_dict()`: what the
-CLI prints, without paying the model's load per file); `--cli` runs the command as a user would.
+CLI prints, without paying the model's load per file); `--cli` runs the command as a user would;
+`--live` serves each JSON-lines export from a local server that speaks the Logging API
+(tests/logging_server.py) and runs `rca analyze --project` against it: the real client, the live
+scope, what a live analysis concludes (text-log shapes have no live form and are left out).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +42,9 @@ class Timeout(Exception):
     pass
 
 
-def analyse(path: Path, use_cli: bool, timeout: int) -> dict:
+def analyse(path: Path, use_cli: bool, timeout: int, live: bool = False) -> dict:
+    if live:
+        return analyse_live(path, timeout)
     if use_cli:
         done = subprocess.run([sys.executable, "-m", "rca", "analyze", str(path), "--format", "json"],
                               capture_output=True, text=True, timeout=timeout)
@@ -58,10 +65,29 @@ def analyse(path: Path, use_cli: bool, timeout: int) -> dict:
         signal.signal(signal.SIGALRM, previous)
 
 
-def run_case(shape: str, seed: int | None, path: Path, truth: dict, use_cli: bool, timeout: int) -> dict:
+def analyse_live(path: Path, timeout: int) -> dict:
+    """The export pulled live by `rca analyze --project` from a local Logging API server that holds it."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from logging_server import LoggingServer
+
+    entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    stamps = sorted(entry["timestamp"] for entry in entries if isinstance(entry.get("timestamp"), str))
+    last = datetime.fromisoformat(stamps[-1][:19]).replace(tzinfo=UTC) + timedelta(seconds=2)
+    window = ["--since", stamps[0][:19] + "Z", "--until", last.strftime("%Y-%m-%dT%H:%M:%SZ")]
+    with LoggingServer(entries) as server:
+        done = subprocess.run([sys.executable, "-m", "rca", "analyze", "--project", "bench-live", *window,
+                               "--endpoint", server.endpoint, "--format", "json"],
+                              capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
+    return json.loads(done.stdout)
+
+
+def run_case(shape: str, seed: int | None, path: Path, truth: dict, use_cli: bool, timeout: int,
+             live: bool = False) -> dict:
     started = time.perf_counter()
     try:
-        report = analyse(path, use_cli, timeout)
+        report = analyse(path, use_cli, timeout, live)
         error = None
     except Exception as exc:  # a measurement: an analysis that fails scores as finding nothing
         report, error = {"incidents": []}, f"{type(exc).__name__}: {exc}"
@@ -120,6 +146,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-existing", action="store_true", help="leave out fixtures/incidents/*")
     parser.add_argument("--json", action="store_true", help="print every case and the summary as JSON")
     parser.add_argument("--cli", action="store_true", help="run `python -m rca analyze FILE --format json` per file")
+    parser.add_argument("--live", action="store_true",
+                        help="pull each JSON-lines export live from a local Logging API server (`rca analyze --project`)")
     parser.add_argument("--keep", type=Path, help="write the generated exports here instead of a temporary directory")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per analysis (default 600)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each case's problems as it goes")
@@ -147,12 +175,14 @@ def main(argv=None) -> int:
                     if truth_file.is_file() and (folder / "logs.jsonl").is_file():
                         truth = legacy_truth(json.loads(truth_file.read_text()))
                         cases.append(run_case(f"existing:{folder.name}", None, folder / "logs.jsonl", truth,
-                                              args.cli, args.timeout))
+                                              args.cli, args.timeout, args.live))
                         _progress(cases[-1], args.verbose)
                 continue
             for seed in range(args.seeds):
                 path, truth = scenarios.write(shape, seed, out / shape / f"seed-{seed}")
-                cases.append(run_case(shape, seed, path, truth, args.cli, args.timeout))
+                if args.live and path.suffix != ".jsonl":
+                    continue  # a text log has no live form
+                cases.append(run_case(shape, seed, path, truth, args.cli, args.timeout, args.live))
                 _progress(cases[-1], args.verbose)
     summary = summarise(cases)
     if args.json:
