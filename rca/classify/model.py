@@ -89,9 +89,20 @@ def normalise(text: str) -> str:
     return text
 
 
+# Training fits the pipeline six times over the same texts (the model, then five folds that tune its
+# threshold out of fold): each text is normalised and its signals parsed once, not six times. More than
+# a corpus and the real excerpts together (a scan of more would hit nothing); emptied after training.
+TEXTS_REMEMBERED = 1 << 14
+
+
 def normalise_texts(texts):
     """The Pipeline's first step (a module-level function, so that skops can name it on load)."""
-    return [normalise(str(text)) for text in texts]
+    return [_normalised(str(text)) for text in texts]
+
+
+@lru_cache(maxsize=TEXTS_REMEMBERED)
+def _normalised(text: str) -> str:
+    return normalise(text)
 
 
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -116,7 +127,13 @@ def _subwords(name: str) -> tuple[str, ...]:
 
 def signal_documents(texts):
     """The second feature set's first step: each text's signals as a list of words (rca.classify.signals)."""
-    return [signal_reader.parse(str(text), prose=True).tokens() for text in texts]
+    return [_signal_words_of(str(text)) for text in texts]
+
+
+
+@lru_cache(maxsize=TEXTS_REMEMBERED)
+def _signal_words_of(text: str) -> tuple[str, ...]:
+    return tuple(signal_reader.parse(text, prose=True).tokens())
 
 
 def signal_words(document):
@@ -204,6 +221,8 @@ def train(rows: list[dict], holdout: list[dict] | None = None, rules=None) -> Te
     probabilities = pipeline.predict_proba([r["text"] for r in holdout]) if holdout else out_of_fold_probabilities(rows)
     threshold = best_threshold(list(pipeline.classes_), [r["label"] for r in tuning], probabilities,
                                claimed_by_rules([r["text"] for r in tuning], rules))
+    _normalised.cache_clear()  # the corpus's texts: not what an analysis will ask about
+    _signal_words_of.cache_clear()
     return TextModel(pipeline, threshold)
 
 
