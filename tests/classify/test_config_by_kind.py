@@ -15,7 +15,8 @@ from rca.ingest.record import LogRecord
 
 KIND_RULES = ("config-kind.yaml-document-syntax", "config-kind.program-rejects-its-configuration",
               "config-kind.setting-not-provided", "config-kind.value-unparsable-in-config-loader",
-              "config-kind.connection-string-argument-empty", "config-kind.environment-variable-absent")
+              "config-kind.connection-string-argument-empty", "config-kind.environment-variable-absent",
+              "config-kind.named-config-file-absent", "startup-kind.systemctl-status-exited")
 
 
 def rules_say(text: str):
@@ -67,6 +68,11 @@ CONFIG_BY_KIND = [
     # an environment variable the program reads is absent (Rust)
     ("config-kind.environment-variable-absent",
      "thread 'main' panicked at src/bot.rs:9:51:\nDISCORD_TOKEN not set: NotPresent"),
+    # a configuration file the program names, not there
+    ("config-kind.named-config-file-absent",
+     "Sequelize CLI [Node: 20.1.0, CLI: 6.6.0]\n\nERROR: Cannot find \"/srv/shop/config/config.json\". Have you run \"init\"?"),
+    ("config-kind.named-config-file-absent",
+     "panic: Config File \"relay\" Not Found in \"[/etc/relay /root/.relay]\""),
     # a server's configuration file and the line it refuses, as `file.conf:N`
     ("config-files.server-config-line-rejected",
      "1700000001: Error: Unknown configuration variable \"persistance\".\n1700000001: Error found at /etc/broker/broker.conf:7."),
@@ -88,6 +94,8 @@ PLAIN_BUGS = [
     "Error: no delivery address provided for order 5512",
     "KeyError: 'missing'\nrecord 77 not found in the invoices table",
     "thread 'main' panicked at src/cart.rs:30:9:\ncalled `Option::unwrap()` on a `None` value",
+    "ERROR: Cannot find \"/srv/shop/exports/orders-2026-01.json\"",
+    "Error: unable to open 'settings.json' in the uploaded theme archive",
 ]
 
 
@@ -108,6 +116,17 @@ def test_the_configuration_is_the_cause_and_the_start_up_failure_its_symptom():
     assert [finding["class"] for finding in result.secondary] == ["startup_failure"]
 
 
+def test_a_unit_that_exited_in_systemctl_status_is_a_start_up_failure_unless_a_cause_shows():
+    status = ("● ledger.service - Ledger\n     Active: activating (auto-restart) (Result: exit-code) since Mon 2026-01-05\n"
+              "    Process: 41 ExecStart=/opt/ledger/bin/ledger (code=exited, status=203/EXEC)\n"
+              "   Main PID: 41 (code=exited, status=203/EXEC)")
+    result = rules_say(status)
+    assert (result.cls, result.rule.id) == ("startup_failure", "startup-kind.systemctl-status-exited")
+    assert rules_say("   Main PID: 41 (code=exited, status=0/SUCCESS)").cls == "unknown"
+    with_cause = status + "\nledger[41]: Error in configuration:\nledger[41]:   No database config provided"
+    assert rules_say(with_cause).cls == "config_error"
+
+
 def test_a_verdict_on_configuration_gives_way_to_the_failure_behind_it():
     """A configuration that could not be fetched because its server refused: the dependency decides."""
     text = ("Error loading config from http://settings:8888/ledger/prod\n"
@@ -119,7 +138,9 @@ def test_a_verdict_on_configuration_gives_way_to_the_failure_behind_it():
 
 ADVERSARIAL_UNITS = ("mapping values are not allowed here ", "line 1 ", "Invalid config for ", "error loading config ",
                      "no setting ", "not provided ", "For input string: \"", "\tat a.b.", "\n\tat aaaa", "Value cannot be null. (Parameter '",
-                     "The argument '", ": NotPresent", "x.conf:", "Caddyfile.", "a:b:c.conf:", "no a b c ")
+                     "The argument '", ": NotPresent", "x.conf:", "Caddyfile.", "a:b:c.conf:", "no a b c ",
+                     "cannot find \"config", "open 'settings", "Config File \"a", "Main PID: 1 (code=exited, status=",
+                     "Active: failed (Result: ")
 
 
 @pytest.fixture(scope="module")
