@@ -326,7 +326,20 @@ def _exception_names(text: str, chain: list[str] | None, prose: bool, statuses: 
                  text[m.start() - 1:m.start()] in ("(", "<", "'")]
     if ORIGINAL_MARK in text:
         names = _original_first(text, names)
+    elif prose and CAUSED_BY in text:
+        names = _last_cause_first(text, names)
     return names, statuses
+
+
+# Java prints its chain outermost first, each cause on a `Caused by:` line; a pasted chain with no frames is not
+# parsed as a trace (rca.events.runtimes needs frames), so its innermost cause is the last `Caused by:` type
+CAUSED_BY = "Caused by: "
+CAUSE_LINE = re.compile(r"^\s*Caused by: ((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)", re.MULTILINE)
+
+
+def _last_cause_first(text: str, names: list[str]) -> list[str]:
+    causes = [name for name in reversed(CAUSE_LINE.findall(text)) if name in names]
+    return causes + [name for name in names if name not in causes]
 
 
 def _errnos(text: str, lower: str, held: set[str], folded_held: set[str],

@@ -30,6 +30,8 @@ TIMEOUTS = [
     "io.grpc.StatusRuntimeException: UNAVAILABLE: io exception\n\tat io.grpc.stub.ClientCalls.toStatusRuntimeException(ClientCalls.java:271)\n"
     "Caused by: io.grpc.netty.shaded.io.netty.channel.ConnectTimeoutException: connection timed out: ledger/10.4.0.7:6565\n"
     "\tat io.grpc.netty.shaded.io.netty.channel.epoll.AbstractEpollChannel$AbstractEpollUnsafe$2.run(AbstractEpollChannel.java:576)",
+    # the same chain pasted without its frames: the last `Caused by:` is the innermost cause
+    "io.grpc.StatusRuntimeException: UNAVAILABLE: io exception\nCaused by: io.netty.channel.ConnectTimeoutException: connection timed out: ledger/10.4.0.7:6565",
     # a client's own words for a time limit, wrapped by a cache or a driver
     "django_redis.exceptions.ConnectionInterrupted: Redis TimeoutError: Timeout reading from socket",
     "sqlalchemy.exc.OperationalError: (pyodbc.OperationalError) ('HYT00', '[HYT00] [Microsoft][ODBC Driver 18 for SQL Server]Login timeout expired (0) (SQLDriverConnect)')",
@@ -77,6 +79,9 @@ KEPT = [
     ("service_unavailable", "Service Unavailable\n\nHTTP Error 503. The service is unavailable."),
     # a worker's own client refused, with no connection number of nginx's in front
     ("dependency_connection_failure", "cache warm-up: connect() failed (111: Connection refused) to 10.0.0.5:11211"),
+    # the last `Caused by:` of a chain without frames decides, whatever it is
+    ("unknown", "java.lang.IllegalStateException: Failed to execute CommandLineRunner\nCaused by: java.lang.NullPointerException: Cannot invoke \"String.length()\" because \"timeoutName\" is null"),
+    ("dependency_connection_failure", "org.springframework.web.client.ResourceAccessException: I/O error on GET request\nCaused by: java.net.ConnectException: Connection refused"),
     # a login's words inside a name
     ("unknown", "NameError: name 'log_authentication_failed_for_user' is not defined"),
 ]
