@@ -772,10 +772,19 @@ def _by_innermost_time_limit(signals: Signals, table: Knowledge, database: bool)
     if not signals.exceptions:
         return UNDECIDED
     innermost = signals.exceptions[0]
-    cls = exception_class(innermost, table)
+    cls = exception_class(innermost, table) or _alias_class(innermost, signals.exceptions[1:], table)
     if cls == "timeout" or (cls is None and names_a_time_limit(innermost)):
         return "timeout", innermost
     return UNDECIDED
+
+
+def _alias_class(name: str, others: tuple[str, ...], table: Knowledge) -> str | None:
+    """The class the tables give another name the text prints for the same error, one that ends in its short
+    name (Node's `ConnectionAcquireTimeoutError [SequelizeConnectionAcquireTimeoutError]`: a pool's wait, the
+    database's, not a time limit by its name)."""
+    short = name.rsplit(".", 1)[-1]
+    return next((cls for other in others if other.rsplit(".", 1)[-1].endswith(short)
+                 and (cls := exception_class(other, table))), None)
 
 
 def _by_decisive_codes(signals: Signals, table: Knowledge, database: bool) -> Decision | object:

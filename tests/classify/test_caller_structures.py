@@ -82,6 +82,8 @@ KEPT = [
     # the last `Caused by:` of a chain without frames decides, whatever it is
     ("unknown", "java.lang.IllegalStateException: Failed to execute CommandLineRunner\nCaused by: java.lang.NullPointerException: Cannot invoke \"String.length()\" because \"timeoutName\" is null"),
     ("dependency_connection_failure", "org.springframework.web.client.ResourceAccessException: I/O error on GET request\nCaused by: java.net.ConnectException: Connection refused"),
+    # a pool's wait named as a time-out, whose other printed name the tables know as the database's
+    ("db_session_failure", "ConnectionAcquireTimeoutError [SequelizeConnectionAcquireTimeoutError]: Operation timeout"),
     # a login's words inside a name
     ("unknown", "NameError: name 'log_authentication_failed_for_user' is not defined"),
 ]
