@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import cast
 
+from rca.classify.callers import CLIENT_HINTS, client_statuses, names_a_time_limit
 from rca.classify.classes import SYMPTOM_CLASSES
 from rca.classify.shipped import shipped_dir
 from rca.classify.substrings import Substrings
@@ -203,6 +204,7 @@ class Signals:
     platform: tuple[str, ...] = ()  # the classes of the platform codes the text holds (rules/knowledge/platforms.yaml)
     database: bool = False  # another runtime's database driver, or a database's port, in the text
     reported: tuple[str, ...] = ()  # errno names another runtime's exceptions carry (Node's `code: 'ECONNREFUSED'`)
+    client: bool = False  # a client's own wording of the status it was answered (rca/classify/callers.py)
 
     def tokens(self) -> list[str]:
         """The signals as words for the model (`exc:…`, `errno:…`, `knows:…`)."""
@@ -278,6 +280,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     signals = _signal_names(text) if not held.isdisjoint(SIGNAL_HINTS) else []
     code = _source_line_spans(text) if 'File "' in text else []
     http = _http_answers(text, lower, code) if STATUS_LIKE.search(text) else []
+    answered = client_statuses(text, folded_held)
     mysql = [int(next(g for g in m.groups() if g)) for m in MYSQL_ERROR.finditer(text)] if _may_name_mysql(text) else []
     files = FRAME_FILE.findall(text) if 'File "' in text else []
     environ, env_key = _environment(text, files)
@@ -290,7 +293,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     return Signals(
         exceptions=_unique(names), errnos=_unique(errnos),
         exit_codes=_unique(exit_codes),
-        signals=_unique(signals), http=_unique([h for h in http if 100 <= h <= 599]),
+        signals=_unique(signals), http=_unique([h for h in http + answered if 100 <= h <= 599]), client=bool(answered),
         grpc=_unique(grpc + (GRPC_CODE.findall(text) if not held.isdisjoint(GRPC_WORDS) else [])),
         sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
         mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=_unique(_packages(files, names)),
@@ -323,7 +326,20 @@ def _exception_names(text: str, chain: list[str] | None, prose: bool, statuses: 
                  text[m.start() - 1:m.start()] in ("(", "<", "'")]
     if ORIGINAL_MARK in text:
         names = _original_first(text, names)
+    elif prose and CAUSED_BY in text:
+        names = _last_cause_first(text, names)
     return names, statuses
+
+
+# Java prints its chain outermost first, each cause on a `Caused by:` line; a pasted chain with no frames is not
+# parsed as a trace (rca.events.runtimes needs frames), so its innermost cause is the last `Caused by:` type
+CAUSED_BY = "Caused by: "
+CAUSE_LINE = re.compile(r"^\s*Caused by: ((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*)", re.MULTILINE)
+
+
+def _last_cause_first(text: str, names: list[str]) -> list[str]:
+    causes = [name for name in reversed(CAUSE_LINE.findall(text)) if name in names]
+    return causes + [name for name in names if name not in causes]
 
 
 def _errnos(text: str, lower: str, held: set[str], folded_held: set[str],
@@ -431,7 +447,7 @@ def literals() -> Substrings:
     phrases' anchors in the lower-cased text."""
     return Substrings(exact=(*SIGNAL_HINTS, *GRPC_WORDS, *RUNTIME_HINTS, *PORT_HINTS, *DRIVER_HINTS, *ADDRESS_HINTS,
                              GO_STATUS_HINT),
-                      folded=(*STRERRORS, *SYMPTOM_HINTS, TARGET_HINT, *ERLANG_ERRNOS, *knowledge().anchors))
+                      folded=(*STRERRORS, *SYMPTOM_HINTS, TARGET_HINT, *ERLANG_ERRNOS, *CLIENT_HINTS, *knowledge().anchors))
 
 
 ERRNO_NAME_SET = frozenset(ERRNO_NAMES.values()) | {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA", "ENOTFOUND"}  # Node's getaddrinfo
@@ -720,7 +736,7 @@ def decide(signals: Signals) -> Decision:
     they appear first, then the innermost exception the tables know, then the codes that need context."""
     table = knowledge()
     database = bool(set(signals.packages) & DB_PACKAGES) or signals.database
-    for step in (_by_platform_or_wording, _by_decisive_codes, _by_exceptions, _by_contextual_codes):
+    for step in (_by_platform_or_wording, _by_innermost_time_limit, _by_decisive_codes, _by_exceptions, _by_contextual_codes):
         answer = step(signals, table, database)
         if answer is not UNDECIDED:
             return cast(Decision, answer)
@@ -747,6 +763,28 @@ def _by_platform_or_wording(signals: Signals, table: Knowledge, database: bool) 
             return "db_session_failure", "a known wording, about a database"
         return signals.phrases[0], _exception_of(signals, signals.phrases[0], table) or "a known wording"
     return UNDECIDED
+
+
+def _by_innermost_time_limit(signals: Signals, table: Knowledge, database: bool) -> Decision | object:
+    """An innermost exception that is a time limit (by the tables, or for a type they do not know, by its own
+    name) decides before the codes its wrappers carry: netty's `ConnectTimeoutException` under gRPC's
+    `UNAVAILABLE` is the connect attempt running out of time (docs/CLASSES.md: time limits are timeouts)."""
+    if not signals.exceptions:
+        return UNDECIDED
+    innermost = signals.exceptions[0]
+    cls = exception_class(innermost, table) or _alias_class(innermost, signals.exceptions[1:], table)
+    if cls == "timeout" or (cls is None and names_a_time_limit(innermost)):
+        return "timeout", innermost
+    return UNDECIDED
+
+
+def _alias_class(name: str, others: tuple[str, ...], table: Knowledge) -> str | None:
+    """The class the tables give another name the text prints for the same error, one that ends in its short
+    name (Node's `ConnectionAcquireTimeoutError [SequelizeConnectionAcquireTimeoutError]`: a pool's wait, the
+    database's, not a time limit by its name)."""
+    short = name.rsplit(".", 1)[-1]
+    return next((cls for other in others if other.rsplit(".", 1)[-1].endswith(short)
+                 and (cls := exception_class(other, table))), None)
 
 
 def _by_decisive_codes(signals: Signals, table: Knowledge, database: bool) -> Decision | object:
@@ -811,7 +849,7 @@ def _by_contextual_codes(signals: Signals, table: Knowledge, database: bool) -> 
             if cls == "dependency_connection_failure" and database:
                 return "db_session_failure", f"errno {name} from a database driver"
             return cls, f"errno {name}"
-    if signals.exceptions:  # a client's error carrying the status an upstream answered
+    if signals.exceptions or signals.client:  # a client's error (or its wording) carrying the status an upstream answered
         for status in signals.http:
             if status in table.http:
                 return table.http[status], f"HTTP {status}"
