@@ -35,13 +35,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from rca.ingest.engine_columns import candidates_sql, record_of
 from rca.ingest.engine_copies import COPY_KEY, copies_among, mark_copies, suspect_rows
 from rca.ingest.engine_passes import Passes
 from rca.ingest.gunzip import GZIP_MAGIC
 from rca.ingest.jsonlog import choose_prefilter, read_json_lines, read_line
 from rca.ingest.lines import MAX_LINE_BYTES, OVERLONG_REASON
-from rca.ingest.prefilter import stamp_in
 from rca.ingest.record import LogRecord
 from rca.ingest.stats import ReadStats, TallyColumns
 from rca.ingest.unique import COPIES, RecentKeys, UniqueEntries
@@ -263,9 +261,8 @@ SELECT (row_number() OVER (ORDER BY service, revision) - 1)::BIGINT AS lane, ser
 FROM (SELECT DISTINCT service, revision FROM tally)"""
 TALLY_COLUMNS = """SELECT second, lane, requests FROM tally JOIN tally_lanes
 ON tally.service = tally_lanes.service AND tally.revision IS NOT DISTINCT FROM tally_lanes.revision"""
-# The rows Python decides on, in file order: a plain row's fields as columns (engine_columns.py),
-# any other's text.
-CANDIDATES = candidates_sql(_not_strict())
+# The text of the rows Python decides on, in file order.
+CANDIDATES = "SELECT row, raw FROM judged WHERE kind = 0"
 
 
 def judged_sql(deploys: bool, requests: bool = False) -> str:
@@ -425,19 +422,17 @@ class _Taking:
         self.line, self.taken = None, bytearray()
 
 
-def candidates(connection, judged: Judged, batch: int = 4096) -> Iterator[tuple]:
-    """(line number, text or None, the fields of a plain row or None) of every row SQL did not pass
-    over, in file order. The text is None for an empty line, and for a plain row that the byte
-    prefilter would not pass over (engine_columns.candidates_sql)."""
+def candidates(connection, judged: Judged, batch: int = 4096) -> Iterator[tuple[int, object]]:
+    """(line number, text or None for an empty line) of every row SQL did not pass over, in file order."""
     result = connection.execute(CANDIDATES)
     numbers = LineNumbers(judged.rejects)
     previous = 0
     while rows := result.fetchmany(batch):
-        for row, raw, plain, *fields in rows:
+        for row, raw in rows:
             if row <= previous:
                 raise EngineError("DuckDB gave the lines out of order")
             previous = row
-            yield numbers(row), raw, fields if plain else None
+            yield numbers(row), raw
 
 
 class EngineError(RuntimeError):
@@ -493,7 +488,7 @@ def wanted_lines(judged: Judged) -> list[int]:
     return sorted({numbers(row) for row in judged.firsts} | set(judged.rejects))
 
 
-def _read_judged(rows: Iterator[tuple], source: str, stats: ReadStats, prefilter: str, judged: Judged,
+def _read_judged(rows: Iterator[tuple[int, object]], source: str, stats: ReadStats, prefilter: str, judged: Judged,
                  layout: Layout) -> Iterator[LogRecord]:
     texts = dict(layout.texts)  # taken by lay_out's pass: the file is not read (a gzip not inflated) again
     for line in judged.copied_rejects:
@@ -502,21 +497,17 @@ def _read_judged(rows: Iterator[tuple], source: str, stats: ReadStats, prefilter
         stats.notes[COPIES] += judged.copies
     cannot_matter = choose_prefilter(prefilter, indented=False)
     last = layout.lines
-    taken = ((line, raw, None) for line, raw in sorted(texts.items(), key=itemgetter(0)))
-    for line, raw, fields in heapq.merge(rows, taken, key=itemgetter(0)):
-        if isinstance(raw, str):  # DuckDB's text, the newline it cut off put back: the line's bytes
-            raw = raw.encode() + (b"\n" if line < last or layout.ends_with_newline else b"")
-        if fields is not None:
-            record = _read_plain(line, raw, fields, source, stats, cannot_matter)
-        elif raw is None:  # an empty line: neither a record nor a skip
+    for line, raw in heapq.merge(rows, sorted(texts.items(), key=itemgetter(0)), key=itemgetter(0)):
+        if raw is None:  # an empty line: neither a record nor a skip
             continue
-        elif raw is OVERLONG:
+        if raw is OVERLONG:
             stats.records += 1
             stats.skip(OVERLONG_REASON, source, line)
             continue
-        else:
-            assert isinstance(raw, bytes)
-            record = read_line(raw, source, line, stats, cannot_matter)
+        if isinstance(raw, str):  # DuckDB's text, the newline it cut off put back: the line's bytes
+            raw = raw.encode() + (b"\n" if line < last or layout.ends_with_newline else b"")
+        assert isinstance(raw, bytes)
+        record = read_line(raw, source, line, stats, cannot_matter)
         if record is not None:
             yield record
     stats.records += judged.passed
@@ -526,17 +517,6 @@ def _read_judged(rows: Iterator[tuple], source: str, stats: ReadStats, prefilter
             stats.requests.add(judged.requests)
     for stamp in (judged.first, judged.last):
         stats.passed_over(stamp.encode() if stamp else None)
-
-
-def _read_plain(line: int, raw: bytes | None, fields: list, source: str, stats: ReadStats,
-                cannot_matter) -> LogRecord | None:
-    """`read_line` of a plain row, its record built from its columns. Its bytes are there only when
-    the byte prefilter may pass it over: asked first, as read_line asks it."""
-    stats.records += 1
-    if raw is not None and cannot_matter(raw):
-        stats.passed_over(stamp_in(raw, b":"))
-        return None
-    return record_of(fields, source, line)
 
 
 def _is_gzip(source: str) -> bool:
