@@ -3,7 +3,8 @@
 It answers `POST /v2/entries:list` (`resourceNames`, `filter`, `orderBy`, `pageSize`, `pageToken`)
 with `{"entries": [...], "nextPageToken": ...}` from the LogEntries it is given, and Google-style
 error bodies when told to fail. Of the query language it understands what rca sends: the
-`timestamp` bounds, `resource.labels.service_name="..."`, and rca's scopes (warnings and errors, failed
+`timestamp` bounds, the service (`resource.labels.service_name="..." OR resource.labels.module_id=…`:
+any of the labels rca names a service by), and rca's scopes (warnings and errors, failed
 requests, the logs the query's `log_id(...)` clauses name; every request when the query asks for them);
 other clauses are recorded but not applied.
 
@@ -22,6 +23,8 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import quote
 
 from local_server import LocalServer
+
+from rca.ingest.logentry import SERVICE_LABELS
 
 SEVERITY_RANK = {"DEFAULT": 0, "DEBUG": 100, "INFO": 200, "NOTICE": 300, "WARNING": 400, "ERROR": 500,
                  "CRITICAL": 600, "ALERT": 700, "EMERGENCY": 800}
@@ -61,7 +64,7 @@ class LoggingServer(LocalServer):
         high = re.search(r'timestamp<"([^"]+)"', query)
         service = re.search(r'resource\.labels\.service_name="([^"]+)"', query)
         scoped = "severity>=WARNING OR httpRequest.status>=400" in query
-        requests_too = "httpRequest.status>0" in query  # rca diff/verify: the scope, or any request
+        requests_too = "httpRequest.status>0" in query  # rca's analysis scope: every request too
         logs = named_logs(query)  # the logs this query names, so that a log the scope drops is not served
         chosen = []
         first = bisect.bisect_left(self._stamps, _normal(low.group(1))) if low else 0
@@ -70,7 +73,7 @@ class LoggingServer(LocalServer):
             if low and stamp < _normal(low.group(1)) or high and stamp >= _normal(high.group(1)):
                 continue
             labels = entry.get("resource", {}).get("labels", {})
-            if service and labels.get("service_name") != service.group(1):
+            if service and service.group(1) not in (labels.get(label) for label in SERVICE_LABELS):
                 continue
             if scoped and not (_in_scope(entry, logs) or requests_too and "httpRequest" in entry):
                 continue

@@ -30,3 +30,14 @@ def test_a_log_the_scope_drops_is_not_served():
     assert without_stderr != FAILURE_SCOPE
     assert "stderr" not in served_logs(without_stderr)
     assert "run.googleapis.com%2Fstderr" in served_logs(without_stderr)
+
+
+def test_a_service_is_found_by_any_label_the_query_names_it_by():
+    """rca's query names a service by any of its labels (an App Engine module, a function, a GKE container): the
+    server answered for Cloud Run's `service_name` alone, so a live `rca verify` of an App Engine incident read nothing."""
+    entries = [{"logName": "projects/p/logs/stderr", "timestamp": "2026-01-05T10:00:00Z", "severity": "ERROR",
+                "insertId": "1", "resource": {"type": "gae_app", "labels": {"module_id": "billing"}}},
+               {"logName": "projects/p/logs/stderr", "timestamp": "2026-01-05T10:00:01Z", "severity": "ERROR",
+                "insertId": "2", "resource": {"type": "gae_app", "labels": {"module_id": "other"}}}]
+    selected = LoggingServer(entries).select(build_filter(0, None, service="billing"))
+    assert [entry["insertId"] for entry in selected] == ["1"]
