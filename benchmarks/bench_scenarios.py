@@ -67,7 +67,8 @@ def analyse(path: Path, use_cli: bool, timeout: int, live: bool = False) -> dict
 
 def analyse_live(path: Path, timeout: int) -> dict:
     """The export pulled live by `rca analyze --project` from a local Logging API server that holds it."""
-    sys.path.insert(0, str(ROOT / "tests"))
+    if str(ROOT / "tests") not in sys.path:  # once, not once a case
+        sys.path.insert(0, str(ROOT / "tests"))
     from logging_server import LoggingServer
 
     entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

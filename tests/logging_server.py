@@ -3,9 +3,10 @@
 It answers `POST /v2/entries:list` (`resourceNames`, `filter`, `orderBy`, `pageSize`, `pageToken`)
 with `{"entries": [...], "nextPageToken": ...}` from the LogEntries it is given, and Google-style
 error bodies when told to fail. Of the query language it understands what rca sends: the
-`timestamp` bounds, `resource.labels.service_name="..."`, and rca's scopes (warnings and errors, failed
-requests, the logs they name; every request when the query asks for them); other clauses are recorded
-but not applied.
+`timestamp` bounds, the service (`resource.labels.service_name="..." OR resource.labels.module_id=…`:
+any of the labels rca names a service by), and rca's scopes (warnings and errors, failed
+requests, the logs the query's `log_id(...)` clauses name; every request when the query asks for them);
+other clauses are recorded but not applied.
 
 Given a `clock` (rca.ingest.follow.ReplayClock), it replays: an entry is served only once the clock
 has passed its timestamp, so that entries arrive as replayed time goes by (`rca watch` is given the
@@ -19,8 +20,11 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import quote
 
 from local_server import LocalServer
+
+from rca.ingest.logentry import SERVICE_LABELS
 
 SEVERITY_RANK = {"DEFAULT": 0, "DEBUG": 100, "INFO": 200, "NOTICE": 300, "WARNING": 400, "ERROR": 500,
                  "CRITICAL": 600, "ALERT": 700, "EMERGENCY": 800}
@@ -60,7 +64,8 @@ class LoggingServer(LocalServer):
         high = re.search(r'timestamp<"([^"]+)"', query)
         service = re.search(r'resource\.labels\.service_name="([^"]+)"', query)
         scoped = "severity>=WARNING OR httpRequest.status>=400" in query
-        requests_too = "httpRequest.status>0" in query  # rca diff/verify: the scope, or any request
+        requests_too = "httpRequest.status>0" in query  # rca's analysis scope: every request too
+        logs = named_logs(query)  # the logs this query names, so that a log the scope drops is not served
         chosen = []
         first = bisect.bisect_left(self._stamps, _normal(low.group(1))) if low else 0
         last = len(self.entries) if visible is None else visible
@@ -68,9 +73,9 @@ class LoggingServer(LocalServer):
             if low and stamp < _normal(low.group(1)) or high and stamp >= _normal(high.group(1)):
                 continue
             labels = entry.get("resource", {}).get("labels", {})
-            if service and labels.get("service_name") != service.group(1):
+            if service and service.group(1) not in (labels.get(label) for label in SERVICE_LABELS):
                 continue
-            if scoped and not (_in_scope(entry) or requests_too and "httpRequest" in entry):
+            if scoped and not (_in_scope(entry, logs) or requests_too and "httpRequest" in entry):
                 continue
             chosen.append(entry)
         return chosen
@@ -95,18 +100,28 @@ def _normal(stamp: str) -> str:
     return f"{match.group(1)}.{(match.group(2) or '').ljust(9, '0')}" if match else stamp
 
 
-def _in_scope(entry: dict) -> bool:
+def _in_scope(entry: dict, logs: tuple[str, ...] | None = None) -> bool:
+    """Whether a scoped query selects the entry; `logs`: the endings of the logs it names (by default, those of
+    rca watch's scope)."""
+    if logs is None:
+        from rca.ingest.live import FAILURE_SCOPE
+
+        logs = named_logs(FAILURE_SCOPE)
     if SEVERITY_RANK.get(entry.get("severity", "DEFAULT"), 0) >= 400:
         return True
     if int(entry.get("httpRequest", {}).get("status", 0) or 0) >= 400:
         return True
     log = entry.get("logName", "")
-    return log.endswith(SCOPED_LOGS)
+    return log.endswith(logs)
 
 
-# The logs rca's scope names (`log_id(...)`), as a LogEntry's logName ends.
-SCOPED_LOGS = ("run.googleapis.com%2Fvarlog%2Fsystem", "run.googleapis.com%2Fstderr", "/logs/stderr",
-               "cloudfunctions.googleapis.com%2Fcloud-functions", "cloudaudit.googleapis.com%2Factivity")
+LOG_ID = re.compile(r'log_id\("([^"]+)"\)')
+
+
+def named_logs(query: str) -> tuple[str, ...]:
+    """The logs a query's `log_id(...)` clauses name, as a LogEntry's logName ends (`/logs/`, then the id
+    URL-encoded): read from the query, not listed here, so that a test of a scope fails when the scope drops a log."""
+    return tuple("/logs/" + quote(log, safe="") for log in LOG_ID.findall(query))
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -91,13 +92,17 @@ def normalise(text: str) -> str:
 
 # Training fits the pipeline six times over the same texts (the model, then five folds that tune its
 # threshold out of fold): each text is normalised and its signals parsed once, not six times. More than
-# a corpus and the real excerpts together (a scan of more would hit nothing); emptied after training.
+# a corpus and the real excerpts together (a scan of more would hit nothing). Only while train() runs:
+# a prediction sees each text once, and remembering it would hold up to this many texts for the rest
+# of the process (rca watch, rca eval) and answer from masks no longer in force.
 TEXTS_REMEMBERED = 1 << 14
+_training = threading.Event()  # set by train() while it fits; an Event, so that threads see one flag
 
 
 def normalise_texts(texts):
     """The Pipeline's first step (a module-level function, so that skops can name it on load)."""
-    return [_normalised(str(text)) for text in texts]
+    normalised = _normalised if _training.is_set() else normalise
+    return [normalised(str(text)) for text in texts]
 
 
 @lru_cache(maxsize=TEXTS_REMEMBERED)
@@ -127,13 +132,15 @@ def _subwords(name: str) -> tuple[str, ...]:
 
 def signal_documents(texts):
     """The second feature set's first step: each text's signals as a list of words (rca.classify.signals)."""
-    return [_signal_words_of(str(text)) for text in texts]
+    words_of = _remembered_signal_words if _training.is_set() else _signal_words_of
+    return [words_of(str(text)) for text in texts]
 
 
-
-@lru_cache(maxsize=TEXTS_REMEMBERED)
 def _signal_words_of(text: str) -> tuple[str, ...]:
     return tuple(signal_reader.parse(text, prose=True).tokens())
+
+
+_remembered_signal_words = lru_cache(maxsize=TEXTS_REMEMBERED)(_signal_words_of)
 
 
 def signal_words(document):
@@ -216,13 +223,17 @@ def train(rows: list[dict], holdout: list[dict] | None = None, rules=None) -> Te
     """Fit on `rows`. The threshold is tuned for the hybrid decision (a rule decides what it claims,
     the model the rest): on `holdout` if given, else on `rows` scored out of fold."""
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
-    pipeline = make_pipeline().fit(texts, labels)
-    tuning = holdout or rows
-    probabilities = pipeline.predict_proba([r["text"] for r in holdout]) if holdout else out_of_fold_probabilities(rows)
+    _training.set()
+    try:
+        pipeline = make_pipeline().fit(texts, labels)
+        tuning = holdout or rows
+        probabilities = pipeline.predict_proba([r["text"] for r in holdout]) if holdout else out_of_fold_probabilities(rows)
+    finally:  # the corpus's texts: not what an analysis will ask about
+        _training.clear()
+        _normalised.cache_clear()
+        _remembered_signal_words.cache_clear()
     threshold = best_threshold(list(pipeline.classes_), [r["label"] for r in tuning], probabilities,
                                claimed_by_rules([r["text"] for r in tuning], rules))
-    _normalised.cache_clear()  # the corpus's texts: not what an analysis will ask about
-    _signal_words_of.cache_clear()
     return TextModel(pipeline, threshold)
 
 

@@ -82,8 +82,8 @@ def build_filter(since: float, until: float | None = None, service: str | None =
         parts.append(f"severity>={severity.upper()}")
     elif not everything:
         parts.append(scope)
-    if extra:
-        parts.append(f"({extra})")
+    if extra:  # a `-- comment` a query copied from Logs Explorer ends with would swallow a `)` on its line
+        parts.append(f"({extra}\n)" if "--" in extra else f"({extra})")
     return " AND ".join(parts)
 
 

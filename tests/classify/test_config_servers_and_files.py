@@ -113,6 +113,10 @@ ADVERSARIAL = [
     "syntax error [" + "a.cfg" * 20_000,
     "unknown entry in " + "a.ini " * 16_000,
     "Caddyfile:" * 10_000,
+    # classify18 let a Caddyfile's name run on (`Caddyfile.prod:12`): a start at every `Caddyfile` of one long
+    # run of name characters re-read the rest of it (quadratic, over the 50 ms budget)
+    "syntax error " + "Caddyfile" * 11_000,
+    "unknown directive " + "Caddyfile." * 10_000,
     'Unable to read "' + "a" * 100_000,
     "No such file or directory: '" + "a/" * 50_000,
     'kubelet ' + 'secrets \\"a' * 10_000,
