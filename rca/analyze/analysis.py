@@ -14,6 +14,7 @@ from rca.analyze.groups import Deploy, DeployTracker, Group, tie_orphans
 from rca.analyze.incidents import Finding, Incident, Onset, find_incidents, reported_groups
 from rca.analyze.mapping import (
     Scope,
+    collector_paused,
     in_window,
     map_inputs,
     map_records,
@@ -58,6 +59,7 @@ class Analysis:
     changes: list[Change] = field(default_factory=list)  # deploys, job updates and audit-logged changes in the window
 
 
+@collector_paused()  # as the map is: no cycles to find, and each collection walks every summary
 def analyze(inputs, *, since: float | None = None, until: float | None = None, service: str | None = None,
             rules: RuleSet | None = None, stats: ReadStats | None = None, records=None,
             repo: str | Path | None = None, path_maps: Sequence[tuple[str, str]] = (), model="default",

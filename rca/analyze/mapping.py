@@ -23,6 +23,7 @@ import io
 import itertools
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rca.analyze.group_counts import SecondCounts
@@ -98,17 +99,25 @@ class Partial:
 # ---- map ------------------------------------------------------------------------------------------
 
 
-def map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, owned=None) -> Partial:
-    """Records (already counted in `stats`) into a Partial. `owned(unit)` says which stitched units
-    are this part's (all of them by default). The cyclic garbage collector is paused meanwhile: the
-    map makes millions of short-lived objects and no cycles, and the pauses cost it ~10%."""
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused, then restored as it was. An analysis makes millions of
+    short-lived objects and next to no cycles: each collection walks every live object (a flood's
+    summaries), ~10% of the map and ~0.5 CPU-s of the classification, decision and report after it."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _map_records(records, scope, stats, owned)
+        yield
     finally:
         if enabled:
             gc.enable()
+
+
+def map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, owned=None) -> Partial:
+    """Records (already counted in `stats`) into a Partial. `owned(unit)` says which stitched units
+    are this part's (all of them by default). The cyclic garbage collector is paused meanwhile."""
+    with collector_paused():
+        return _map_records(records, scope, stats, owned)
 
 
 def _map_records(records: Iterable[LogRecord], scope: Scope, stats: ReadStats, owned) -> Partial:
