@@ -129,7 +129,8 @@ MAX_SKIP_LINES = 20  # skipped snippet lines named one by one; the rest are coun
 NO_REDACT_HELP = "Keep secrets found in log text (tokens, keys, passwords) instead of masking them."
 PII_HELP = "Also mask e-mail addresses, IP addresses and user ids, for output pasted into a public issue."
 PROJECT_HELP = "Pull the entries live from this Google Cloud project instead of reading files (Application Default Credentials)."
-LIVE_SCOPE_HELP = (" It pulls what the analysis needs: warnings and errors, stderr, the platform's system and audit logs, "
+LIVE_SCOPE_HELP = (" It pulls what the analysis needs: warnings and errors, stderr, the platform's system logs, 1st-gen "
+                   "functions' logs, the admin activity audit log, "
                    "and every request, healthy ones too (the rates' denominators: a busy service's hour is many pages; "
                    "narrow with --service and --since).")
 MODEL_HELP = ("The classifier for what no rule claims: `default` (built from the shipped corpus on first use, "
