@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -161,7 +162,7 @@ def analyze(
     project: Annotated[str | None, typer.Option("--project", help=PROJECT_HELP + LIVE_SCOPE_HELP, show_default=False)] = None,
     query_filter: Annotated[str | None, typer.Option("--filter", help="With --project: a Logging query ANDed into the one rca builds.", show_default=False)] = None,
     everything: Annotated[bool, typer.Option("--all", help="With --project: pull every entry, not only what the analysis needs.")] = False,
-    limit: Annotated[int | None, typer.Option(min=1, help="With --project: stop after this many entries.", show_default=False)] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="With --project: at most this many entries, the newest (the window's end, where a failure usually is).", show_default=False)] = None,
     endpoint: Annotated[str | None, typer.Option("--endpoint", help=ENDPOINT_HELP, show_default=False)] = None,
     model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",
     mute: Annotated[list[str] | None, typer.Option("--mute", help="Known noise to keep out of incidents: a group's fingerprint, a rule id, or a pattern searched in its label (e.g. 'GET /healthz 401'). Repeat for several; muted groups are still listed, marked muted.", show_default=False)] = None,
@@ -425,8 +426,19 @@ def _live_records(project, window, service, query_filter, everything, limit, end
     since = window["since"] if window["since"] is not None else parse_moment("1h")
     window["since"] = since
     query = build_filter(since, window["until"], service=service, extra=query_filter, everything=everything)
-    entries = pull_entries(project, query, limit=limit, endpoint=endpoint, progress=_pull_progress, timeout=timeout)
+    entries: Iterable[dict] = pull_entries(project, query, limit=limit, endpoint=endpoint, progress=_pull_progress,
+                                           timeout=timeout, newest=limit is not None)
+    if limit is not None:  # the newest `limit` entries (a failure is usually at the window's end), read in time order
+        entries = _oldest_first(list(entries), limit)
     return records_from_entries(entries, project, stats)
+
+
+def _oldest_first(newest_first: list[dict], limit: int) -> list[dict]:
+    """The entries a --limit kept, in time order; when it cut the pull, say from when they run."""
+    if len(newest_first) >= limit:
+        since = newest_first[-1].get("timestamp", "?") if newest_first else "?"
+        stderr.print(f"rca: --limit {limit:,}: the newest {limit:,} entries were pulled, from {since}", markup=False)
+    return newest_first[::-1]
 
 
 def _pull_progress(state) -> None:

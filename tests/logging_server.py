@@ -147,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(400, "a filter without a timestamp would get the client's 24-hour default")
         selected = server.select(body.get("filter", ""))
         if body.get("orderBy", "timestamp asc") == "timestamp desc":
-            selected.reverse()
+            selected = selected[::-1]  # a copy: the selection is kept for the query's next pages
         start = int(body.get("pageToken") or 0)
         size = int(body.get("pageSize") or 50)
         page = selected[start:start + size]

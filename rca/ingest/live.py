@@ -111,8 +111,9 @@ def make_session(project: str | None, endpoint: str | None = None):
 
 def pull_entries(project: str, query: str, *, limit: int | None = None, page_size: int = 1000,
                  endpoint: str | None = None, progress: Callable[[PullProgress], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep, timeout: float | None = None) -> Iterator[dict]:
-    """Raw LogEntry dicts, oldest first, page by page.
+                 sleep: Callable[[float], None] = time.sleep, timeout: float | None = None,
+                 newest: bool = False) -> Iterator[dict]:
+    """Raw LogEntry dicts, oldest first (newest first with `newest`: where a `limit` should cut), page by page.
 
     The pages are asked with the request `Client.list_entries` makes, through google-auth's public
     AuthorizedSession, keeping the API's JSON as it is. The client's entry objects cost three times
@@ -121,8 +122,8 @@ def pull_entries(project: str, query: str, *, limit: int | None = None, page_siz
     (REQUEST_SECONDS by default) to connect and for each read of the answer; a server silent that long
     stops the pull with one PullError."""
     session = make_session(project, endpoint)
-    request = {"resourceNames": [f"projects/{project}"], "filter": query, "orderBy": "timestamp asc",
-               "pageSize": page_size}
+    request = {"resourceNames": [f"projects/{project}"], "filter": query,
+               "orderBy": "timestamp desc" if newest else "timestamp asc", "pageSize": page_size}
     state = PullProgress()
     token = None
     tokens_seen: set[str] = set()

@@ -144,3 +144,26 @@ def test_the_official_client_and_rca_pull_read_the_same_entries(server):
     official = [e.insert_id for e in client.list_entries(filter_=QUERY, order_by=gcl.ASCENDING, page_size=100)]
     ours = [e["insertId"] for e in pull_entries("netra-staging", QUERY, page_size=100, endpoint=server.endpoint)]
     assert len(ours) > 100 and ours == official
+
+
+def test_a_limit_keeps_the_newest_entries_read_in_time_order(server):
+    """A failure is usually at the window's end: --limit pulls newest first and analyses what it kept in time order."""
+    live = run_rca("analyze", "--project", "netra-staging", "--since", SINCE, "--until", UNTIL, "--limit", "300",
+                   "--endpoint", server.endpoint, "--format", "json")
+    assert live.returncode == 0, live.stderr
+    assert server.requests[0]["orderBy"] == "timestamp desc"
+    selected = sorted(server.select(server.requests[0]["filter"]), key=lambda entry: entry["timestamp"])
+    kept = selected[-300:]
+    report = json.loads(live.stdout)
+    assert report["stats"]["records"] == 300
+    first_seen = min(group["first_seen"] for group in report["groups"])
+    assert first_seen[:19] >= kept[0]["timestamp"][:19] > selected[0]["timestamp"][:19]
+    assert f"the newest 300 entries were pulled, from {kept[0]['timestamp']}" in live.stderr.decode()
+
+
+def test_newest_first_pages_run_on_without_repeats(server):
+    pulled = list(pull_entries("netra-staging", QUERY, limit=300, page_size=120, endpoint=server.endpoint, newest=True))
+    stamps = [entry["timestamp"] for entry in pulled]
+    everything = sorted(entry["timestamp"] for entry in server.select(QUERY))
+    assert len(server.requests) == 3 and len({entry["insertId"] for entry in pulled}) == 300
+    assert stamps == sorted(stamps, reverse=True) and stamps == everything[::-1][:300]
