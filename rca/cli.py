@@ -435,8 +435,8 @@ def _live_records(project, window, service, query_filter, everything, limit, end
 
 def _oldest_first(newest_first: list[dict], limit: int) -> list[dict]:
     """The entries a --limit kept, in time order; when it cut the pull, say from when they run."""
-    if len(newest_first) >= limit:
-        since = newest_first[-1].get("timestamp", "?") if newest_first else "?"
+    if len(newest_first) >= limit:  # limit >= 1: the list holds its oldest entry last
+        since = newest_first[-1].get("timestamp", "?")
         stderr.print(f"rca: --limit {limit:,}: the newest {limit:,} entries were pulled, from {since}", markup=False)
     return newest_first[::-1]
 
@@ -991,14 +991,8 @@ def _check_window(since: str | None, until: str | None) -> dict:
 
 def _check_records(project, inputs, window: dict, service, endpoint, stats: ReadStats, timeout: float | None = None):
     """Live records for --project (every request, and what the analysis needs), else None for the inputs."""
-    if project:
-        from rca.ingest.live import build_filter, pull_entries, records_from_entries
-
-        since = window["since"] if window["since"] is not None else parse_moment("1h")
-        window["since"] = since
-        query = build_filter(since, window["until"], service=service)  # the analysis scope: every request too
-        return records_from_entries(pull_entries(project, query, endpoint=endpoint, progress=_pull_progress, timeout=timeout),
-                                    project, stats)
+    if project:  # the analysis scope: every request too, the rates' denominators
+        return _live_records(project, window, service, None, False, None, endpoint, stats, timeout)
     if not inputs:
         stderr.print("rca: error: give log files, or --project to pull them live")
         raise typer.Exit(2)

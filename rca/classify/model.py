@@ -105,9 +105,7 @@ def normalise_texts(texts):
     return [normalised(str(text)) for text in texts]
 
 
-@lru_cache(maxsize=TEXTS_REMEMBERED)
-def _normalised(text: str) -> str:
-    return normalise(text)
+_normalised = lru_cache(maxsize=TEXTS_REMEMBERED)(normalise)
 
 
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
