@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -198,18 +199,39 @@ def _within_a_line(found: Needles | None) -> Needles | None:
     return found
 
 
+# Whether a pattern is compiled as its pack is read. A user's pack is, so that a mistake is reported with
+# its line before any log is read. The shipped packs are compiled when a pattern is first searched: the
+# tests and `rca rules test` compile every one of them, and a run whose logs hold no error (or errors
+# none of a rule's words appear in) then never pays for compiling it (~0.1 CPU-s for all of them).
+COMPILE_AT_LOAD: ContextVar[bool] = ContextVar("COMPILE_AT_LOAD", default=True)
+
+
 class RulePattern:
     """A rule's compiled regex, searched only in texts holding one of its literals (rca.classify.rules.literals):
     most texts hold none of the words a rule looks for, and a substring test is cheap beside a search."""
 
-    __slots__ = ("compiled", "needles")
+    __slots__ = ("source", "_compiled", "_needles")
 
     def __init__(self, source: str):
-        self.compiled = regex.compile(source)
-        self.needles: Needles | None = needles(source)
+        self.source = source
+        self._compiled: regex.Pattern | None = regex.compile(source) if COMPILE_AT_LOAD.get() else None
+        self._needles: Needles | None | bool = False  # False: not worked out yet
+
+    @property
+    def compiled(self) -> regex.Pattern:
+        if self._compiled is None:
+            self._compiled = regex.compile(self.source)
+        return self._compiled
+
+    @property
+    def needles(self) -> Needles | None:
+        if self._needles is False:
+            self._needles = needles(self.source)
+        return self._needles  # type: ignore[return-value]
 
     def search(self, text: str, start: int = 0):
-        if self.needles is not None and not self.needles.may_match(text):
+        found = self.needles
+        if found is not None and not found.may_match(text):
             return None
         return self.compiled.search(text, start, timeout=REGEX_TIMEOUT_SECONDS)
 

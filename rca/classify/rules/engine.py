@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rca.classify.classes import KNOWN_CLASSES, UNKNOWN, role_of
 from rca.classify.rules.cascades import Cascade, cascade_files, load_cascades, unknown_classes
-from rca.classify.rules.conditions import Facts
+from rca.classify.rules.conditions import COMPILE_AT_LOAD, Facts
 from rca.classify.rules.literals import Screen
 from rca.classify.rules.loader import Rule, RuleError, load_pack, pack_files
 from rca.classify.rules.snippets import event_from_example
@@ -119,8 +119,12 @@ def read_packs(extra: Iterable[str | Path], shipped: bool, check_shipped: bool =
         if not path.is_dir() and not (path.is_file() and path.suffix in (".yaml", ".yml")):
             problems.append(f"{path}: no such rules directory or YAML pack file")
             continue
-        for pack in _unseen(pack_files(path), seen):
-            rules.extend(load_pack(pack, problems, structure=path != trusted))
+        compiling = COMPILE_AT_LOAD.set(path != trusted)
+        try:
+            for pack in _unseen(pack_files(path), seen):
+                rules.extend(load_pack(pack, problems, structure=path != trusted))
+        finally:
+            COMPILE_AT_LOAD.reset(compiling)
         # A later directory's cascades come first: the first cascade that links a cause to a
         # symptom says why in the five whys, so a team's own words win over the shipped ones.
         cascades[:0] = [c for file in _unseen(cascade_files(path), seen) for c in load_cascades(file, problems)]
