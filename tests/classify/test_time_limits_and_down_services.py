@@ -74,6 +74,9 @@ DEPENDENCY = [
     "smtplib.SMTPServerDisconnected: Connection unexpectedly closed",
     "smtplib.SMTPConnectError: (421, b'Service not available, closing transmission channel')",
     "curl: (60) SSL certificate problem: certificate has expired",
+    "ERROR:root:Traceback (most recent call last):\n  File \"/usr/lib64/python2.7/smtplib.py\", line 367, in getreply\n"
+    "    raise SMTPServerDisconnected(\"Connection unexpectedly closed\")\nSMTPServerDisconnected: Connection unexpectedly closed",
+    "[2025-06-01 08:00:31,100: CRITICAL/MainProcess] Retry limit exceeded while trying to reconnect to the Celery redis result store backend.",
 ]
 
 KEPT = [
@@ -124,7 +127,7 @@ def rules() -> RuleSet:
 FRAGMENTS = ["timed out after 1", "Timeout (12", "timeout 300", "timed out waiting for ", "TimeoutError: ",
              "110, 'connection timed out'", "curl: (28", "timeout (61s > ", "response_flags\":\"U", "response_flags=U",
              " 503 1 a b ", " 502 1 " + "a" * 79 + " ", "failed (11: " + "a" * 59, "upstream sent ", "Layer4 ",
-             "Unable to connect to WSGI daemon", "Restarting (1) ", "is restarting, ", "no endpoints available for service ",
+             "Unable to connect to WSGI daemon", "Restarting (1) ", "is restarting, ", "SMTPServerDisconnected: ", "Retry limit exceeded while trying to reconnect to the Celery", "no endpoints available for service ",
              "error while attempting to bind on address", "SSL certificate problem: "]
 
 
