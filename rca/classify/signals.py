@@ -27,6 +27,7 @@ from rca.classify.callers import CLIENT_HINTS, client_statuses, names_a_time_lim
 from rca.classify.classes import SYMPTOM_CLASSES
 from rca.classify.shipped import shipped_dir
 from rca.classify.substrings import Substrings
+from rca.classify.type_words import class_by_type_name
 from rca.events.runtimes import GO_STATUS_HINT, grpc_name, parse_runtime_trace, status_of
 from rca.events.runtimes import HINTS as RUNTIME_HINTS
 
@@ -78,8 +79,9 @@ ERLANG_ERRNOS = {"econnrefused": "ECONNREFUSED", "econnreset": "ECONNRESET", "eh
                  "eaddrinuse": "EADDRINUSE"}  # Cowboy/Ranch's `{:listen_error, …, :eaddrinuse}`
 ERLANG_ERRNO = re.compile(r":( ?)(" + "|".join(ERLANG_ERRNOS) + r")(?![\w])")
 STRERROR = re.compile("|".join(re.escape(s) for s in STRERRORS))  # searched in the lower-cased text
+# (`Subprocess return code: 137`, `returncode=137`: a subprocess's exit status as Python and build tools word it)
 EXIT_CODE = re.compile(r"(?:exit(?:ed)?(?: with)?(?: exit)? (?:code|status)|exit_?code|exitCode|returned non-zero exit status"
-                       r"|exit status)[\s:=\"']*(-?\d{1,3})\b", re.IGNORECASE)
+                       r"|exit status|return ?code)[\s:=\"']*(-?\d{1,3})\b", re.IGNORECASE)
 SIGNAL = re.compile(r"\b(SIG[A-Z]{3,6})\b|\bsignal[ :]+(\d{1,2})\b|\b(OOMKilled)\b|^\s*(Killed)\s*$|\b(Killed) process\b",
                     re.MULTILINE)
 HTTP_STATUS = re.compile(  # (`H(?<!\wH)TTP` is `\bHTTP`, as above: each alternative starts with a literal)
@@ -144,6 +146,14 @@ DATABASE_EVIDENCE: tuple[tuple[str, str], ...] = (
     ("MySqlConnector", r"M(?<!\wM)ySqlConnector"), ("SQLSTATE[", r"SQLSTATE\[\w{5}\]"), ("PDOException", r"P(?<!\wP)DOException"),
     ("Doctrine", r"D(?<!\wD)octrine\\+DBAL"), ("sqlx", r"s(?<!\ws)qlx::"), ("diesel", r"d(?<!\wd)iesel::"),
     ("tokio_postgres", r"t(?<!\wt)okio_postgres"),
+    # (issue 28, classify23) MongoDB's Python driver by its name or its reconnect error; libpq's and PgJDBC's own hint
+    # line after a refusal (`Is the server running on that host and accepting TCP/IP connections?`, `… that the
+    # postmaster is accepting TCP/IP connections`), whatever the port; a Postgres client's own error type (Swift's
+    # PostgresClientKit, Dart's postgres); a database driver's frame however the log prefixes the traceback
+    ("pymongo", r"p(?<!\wp)ymongo\b"), ("AutoReconnect", r"A(?<!\wA)utoReconnect\b"),
+    ("accepting TCP/IP connections", r"accepting TCP/IP connections"),
+    ("Postgres", r"P(?<!\wP)ostgres(?:ql)?(?:Client)?(?:Error|Exception)\b"),
+    ("-packages/", r"-packages/(?:psycopg2?|asyncpg|pymysql|MySQLdb|aiomysql|aiopg|pymongo|motor|cx_Oracle|oracledb|pyodbc)/"),
 )
 DRIVER_HINTS = tuple(hint for hint, _ in DATABASE_EVIDENCE)
 DATABASE_DRIVERS = re.compile("|".join(pattern for _, pattern in DATABASE_EVIDENCE))
@@ -286,7 +296,8 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     environ, env_key = _environment(text, files)
     undefined, used_as_module = _undefined_name(text, code) if "NameError" in text else (None, None)
     platform, phrases, platform_kill = knowledge().wordings(_blanked(text, code) if code else text, folded_held)
-    exit_codes = [int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)] if "exit" in lower else []
+    exit_codes = [int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)] \
+        if ("exit" in lower or "return" in lower) else []
     if platform_kill:  # the platform killed the process for a reason it names: its 137 and SIGKILL are that kill
         exit_codes = [code for code in exit_codes if code not in KILL_EXITS]
         signals = [name for name in signals if name != "SIGKILL"]
@@ -832,7 +843,8 @@ def _by_exceptions(signals: Signals, table: Knowledge, database: bool) -> Decisi
         if short == "NameError" and signals.undefined in table.modules and signals.used_as_module is not False:
             kind = "standard module" if signals.undefined in table.stdlib else "module"
             return "missing_import", f"NameError for the {kind} {signals.undefined}"
-        cls = exception_class(name, table)
+        # a type no table knows, by its own name's last words (rca.classify.type_words)
+        cls = exception_class(name, table) or class_by_type_name(name)
         if cls is None:
             continue
         if cls == "dependency_connection_failure" and database:
