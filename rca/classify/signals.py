@@ -295,6 +295,8 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     files = FRAME_FILE.findall(text) if 'File "' in text else []
     environ, env_key = _environment(text, files)
     undefined, used_as_module = _undefined_name(text, code) if "NameError" in text else (None, None)
+    if undefined:  # the name a NameError says is not defined was never raised (`name 'NoCredentialsError' is not defined`)
+        names = [name for name in names if name.rsplit(".", 1)[-1] != undefined]
     platform, phrases, platform_kill = knowledge().wordings(_blanked(text, code) if code else text, folded_held)
     exit_codes = [int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)] \
         if ("exit" in lower or "return" in lower) else []
@@ -747,7 +749,8 @@ def decide(signals: Signals) -> Decision:
     they appear first, then the innermost exception the tables know, then the codes that need context."""
     table = knowledge()
     database = bool(set(signals.packages) & DB_PACKAGES) or signals.database
-    for step in (_by_platform_or_wording, _by_innermost_time_limit, _by_decisive_codes, _by_exceptions, _by_contextual_codes):
+    for step in (_by_failed_assertion, _by_platform_or_wording, _by_innermost_time_limit, _by_decisive_codes, _by_exceptions,
+                 _by_contextual_codes):
         answer = step(signals, table, database)
         if answer is not UNDECIDED:
             return cast(Decision, answer)
@@ -757,6 +760,14 @@ def decide(signals: Signals) -> Decision:
 
 # What a step of `decide` answers when it leaves the decision to the next (None is a decision: unknown).
 UNDECIDED = object()
+
+
+def _by_failed_assertion(signals: Signals, table: Knowledge, database: bool) -> Decision | object:
+    """An innermost AssertionError is a check that failed, a plain bug (docs/CLASSES.md): the statuses and words in
+    it are what the check expected or saw (a test's `assert 401 == 200`), not an answer the service was given."""
+    if signals.exceptions and signals.exceptions[0].rsplit(".", 1)[-1] == "AssertionError":
+        return None
+    return UNDECIDED
 
 
 def _by_platform_or_wording(signals: Signals, table: Knowledge, database: bool) -> Decision | object:
