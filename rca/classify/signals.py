@@ -295,8 +295,8 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     files = FRAME_FILE.findall(text) if 'File "' in text else []
     environ, env_key = _environment(text, files)
     undefined, used_as_module = _undefined_name(text, code) if "NameError" in text else (None, None)
-    if undefined:  # the name a NameError says is not defined was never raised (`name 'NoCredentialsError' is not defined`)
-        names = [name for name in names if name.rsplit(".", 1)[-1] != undefined]
+    if undefined:  # the name a NameError says is not defined was never raised (`name 'NoCredentialsError' is not defined`);
+        names = [name for name in names if name != undefined]  # a qualified one printed elsewhere was (subprocess.…)
     platform, phrases, platform_kill = knowledge().wordings(_blanked(text, code) if code else text, folded_held)
     exit_codes = [int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)] \
         if ("exit" in lower or "return" in lower) else []
