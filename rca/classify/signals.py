@@ -27,6 +27,7 @@ from rca.classify.callers import CLIENT_HINTS, client_statuses, names_a_time_lim
 from rca.classify.classes import SYMPTOM_CLASSES
 from rca.classify.shipped import shipped_dir
 from rca.classify.substrings import Substrings
+from rca.classify.type_words import class_by_type_name
 from rca.events.runtimes import GO_STATUS_HINT, grpc_name, parse_runtime_trace, status_of
 from rca.events.runtimes import HINTS as RUNTIME_HINTS
 
@@ -78,8 +79,9 @@ ERLANG_ERRNOS = {"econnrefused": "ECONNREFUSED", "econnreset": "ECONNRESET", "eh
                  "eaddrinuse": "EADDRINUSE"}  # Cowboy/Ranch's `{:listen_error, …, :eaddrinuse}`
 ERLANG_ERRNO = re.compile(r":( ?)(" + "|".join(ERLANG_ERRNOS) + r")(?![\w])")
 STRERROR = re.compile("|".join(re.escape(s) for s in STRERRORS))  # searched in the lower-cased text
+# (`Subprocess return code: 137`, `returncode=137`: a subprocess's exit status as Python and build tools word it)
 EXIT_CODE = re.compile(r"(?:exit(?:ed)?(?: with)?(?: exit)? (?:code|status)|exit_?code|exitCode|returned non-zero exit status"
-                       r"|exit status)[\s:=\"']*(-?\d{1,3})\b", re.IGNORECASE)
+                       r"|exit status|return ?code)[\s:=\"']*(-?\d{1,3})\b", re.IGNORECASE)
 SIGNAL = re.compile(r"\b(SIG[A-Z]{3,6})\b|\bsignal[ :]+(\d{1,2})\b|\b(OOMKilled)\b|^\s*(Killed)\s*$|\b(Killed) process\b",
                     re.MULTILINE)
 HTTP_STATUS = re.compile(  # (`H(?<!\wH)TTP` is `\bHTTP`, as above: each alternative starts with a literal)
@@ -144,7 +146,17 @@ DATABASE_EVIDENCE: tuple[tuple[str, str], ...] = (
     ("MySqlConnector", r"M(?<!\wM)ySqlConnector"), ("SQLSTATE[", r"SQLSTATE\[\w{5}\]"), ("PDOException", r"P(?<!\wP)DOException"),
     ("Doctrine", r"D(?<!\wD)octrine\\+DBAL"), ("sqlx", r"s(?<!\ws)qlx::"), ("diesel", r"d(?<!\wd)iesel::"),
     ("tokio_postgres", r"t(?<!\wt)okio_postgres"),
+    # (issue 28, classify23) MongoDB's Python driver by its name or its reconnect error; libpq's and PgJDBC's own hint
+    # line after a refusal (`Is the server running on that host and accepting TCP/IP connections?`, `… that the
+    # postmaster is accepting TCP/IP connections`), whatever the port; a Postgres client's own error type (Swift's
+    # PostgresClientKit, Dart's postgres); a database driver's frame however the log prefixes the traceback
+    ("pymongo", r"p(?<!\wp)ymongo\b"), ("AutoReconnect", r"A(?<!\wA)utoReconnect\b"),
+    ("accepting TCP/IP connections", r"accepting TCP/IP connections"),
+    ("Postgres", r"P(?<!\wP)ostgres(?:ql)?(?:Client)?(?:Error|Exception)\b"),
 )
+# (the driver's frame is searched on its own, after a plain `in`: most Python tracebacks hold `-packages/`, and the
+# alternation above costs more than this one on each of them)
+DRIVER_FRAME = re.compile(r"-packages/(?:psycopg2?|asyncpg|pymysql|MySQLdb|aiomysql|aiopg|pymongo|motor|cx_Oracle|oracledb|pyodbc)/")
 DRIVER_HINTS = tuple(hint for hint, _ in DATABASE_EVIDENCE)
 DATABASE_DRIVERS = re.compile("|".join(pattern for _, pattern in DATABASE_EVIDENCE))
 # `host:5432`, `[::1]:3306`, `port: 5432`; each alternative starts with a literal (see Speed above)
@@ -173,6 +185,8 @@ def _names_a_database(text: str, held: set[str], lower: str, folded_held: set[st
     if not held.isdisjoint(ADDRESS_HINTS) and DATABASE_ADDRESS.search(text):
         return True
     if not held.isdisjoint(DRIVER_HINTS) and DATABASE_DRIVERS.search(text) is not None:
+        return True
+    if "-packages/" in text and DRIVER_FRAME.search(text) is not None:
         return True
     return TARGET_HINT in folded_held and DATABASE_TARGET.search(lower) is not None
 
@@ -285,8 +299,11 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     files = FRAME_FILE.findall(text) if 'File "' in text else []
     environ, env_key = _environment(text, files)
     undefined, used_as_module = _undefined_name(text, code) if "NameError" in text else (None, None)
+    if undefined:  # the name a NameError says is not defined was never raised (`name 'NoCredentialsError' is not defined`);
+        names = [name for name in names if name != undefined]  # a qualified one printed elsewhere was (subprocess.…)
     platform, phrases, platform_kill = knowledge().wordings(_blanked(text, code) if code else text, folded_held)
-    exit_codes = [int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)] if "exit" in lower else []
+    exit_codes = [int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)] \
+        if ("exit" in lower or "return code" in lower or "returncode" in lower) else []
     if platform_kill:  # the platform killed the process for a reason it names: its 137 and SIGKILL are that kill
         exit_codes = [code for code in exit_codes if code not in KILL_EXITS]
         signals = [name for name in signals if name != "SIGKILL"]
@@ -736,7 +753,8 @@ def decide(signals: Signals) -> Decision:
     they appear first, then the innermost exception the tables know, then the codes that need context."""
     table = knowledge()
     database = bool(set(signals.packages) & DB_PACKAGES) or signals.database
-    for step in (_by_platform_or_wording, _by_innermost_time_limit, _by_decisive_codes, _by_exceptions, _by_contextual_codes):
+    for step in (_by_failed_assertion, _by_platform_or_wording, _by_innermost_time_limit, _by_decisive_codes, _by_exceptions,
+                 _by_contextual_codes):
         answer = step(signals, table, database)
         if answer is not UNDECIDED:
             return cast(Decision, answer)
@@ -746,6 +764,14 @@ def decide(signals: Signals) -> Decision:
 
 # What a step of `decide` answers when it leaves the decision to the next (None is a decision: unknown).
 UNDECIDED = object()
+
+
+def _by_failed_assertion(signals: Signals, table: Knowledge, database: bool) -> Decision | object:
+    """An innermost AssertionError is a check that failed, a plain bug (docs/CLASSES.md): the statuses and words in
+    it are what the check expected or saw (a test's `assert 401 == 200`), not an answer the service was given."""
+    if signals.exceptions and signals.exceptions[0].rsplit(".", 1)[-1] == "AssertionError":
+        return None
+    return UNDECIDED
 
 
 def _by_platform_or_wording(signals: Signals, table: Knowledge, database: bool) -> Decision | object:
@@ -832,7 +858,8 @@ def _by_exceptions(signals: Signals, table: Knowledge, database: bool) -> Decisi
         if short == "NameError" and signals.undefined in table.modules and signals.used_as_module is not False:
             kind = "standard module" if signals.undefined in table.stdlib else "module"
             return "missing_import", f"NameError for the {kind} {signals.undefined}"
-        cls = exception_class(name, table)
+        # a type no table knows, by its own name's last words (rca.classify.type_words)
+        cls = exception_class(name, table) or class_by_type_name(name)
         if cls is None:
             continue
         if cls == "dependency_connection_failure" and database:
