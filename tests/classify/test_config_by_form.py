@@ -43,6 +43,9 @@ KINDS = {
         ("systemd[1]: [/lib/systemd/system/mboxd.service:7] Unknown lvalue 'Wants' in section 'Service'", "config_error"),
         ("ERROR: [1] bootstrap checks failed\n[1]: max virtual memory areas vm.max_map_count [65530] is too low, "
          "increase to at least [262144]\nelk-docker_elk_1 exited with code 1", "config_error"),
+        ("\tat org.springframework.boot.context.properties.bind.BindConverter.convert(BindConverter.java:118)\nCaused by: "
+         "org.springframework.core.convert.ConversionFailedException: Failed to convert from type [java.lang.String] to type "
+         "[java.time.Duration] for value '5 minutes'", "config_error"),
         ("ConfigParser.NoSelectionError: No section : 'timeComponents'", "config_error"),
     ],
     "code a loader could not find by the name it was given": [
@@ -51,6 +54,8 @@ KINDS = {
          "missing_import"),
         ("System.IO.FileNotFoundException: Could not load file or assembly \n'Aga.Controls, Version=1.7.0.0, "
          "Culture=neutral, PublicKeyToken=fcc90fbf924463a3' or one of its dependencies.", "missing_import"),
+        ("worker_1  | Error:\nworker_1  | Unable to load celery application.\nworker_1  | The module app.jobs was not found.",
+         "missing_import"),
         ("[ERROR] Runtime.ImportModuleError: Unable to import module 'handler': /var/task/psycopg2/_psycopg.so: file too short",
          "missing_import"),
         ("django.core.exceptions.ImproperlyConfigured: 'django_db_geventpool.backends.postgresql_psycopg2' isn't an "
@@ -123,6 +128,8 @@ ADVERSARIAL = [
     "is invalid: spec" + ".a" * 50_000,
     "isn't an available database backend\n" * 3_000,
     "Unable to load celery application.   " * 3_000,
+    "Unable to load celery application." + "worker_1 | " * 9_000,
+    "ConverterNotFoundException: " * 3_500 + ".context.properties.bind" * 10,
     "class uri '" + "a" * 100_000,
     "Could not load file or assembly " * 3_000,
     "File name: '" + "a" * 100_000,
