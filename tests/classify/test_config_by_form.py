@@ -134,6 +134,8 @@ ADVERSARIAL = [
     "Could not load file or assembly " * 3_000,
     "File name: '" + "a" * 100_000,
     "Unknown lvalue '" + "a" * 100_000,
+    "No such file or directory: '" + "a/" * 50_000,
+    "No such file or directory: 'config" * 3_000,
 ]
 
 
