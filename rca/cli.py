@@ -597,7 +597,7 @@ def _load_model_or_exit(name: str):
 
 @app.command()
 def train(
-    corpus: Annotated[Path | None, typer.Option(help="Labelled JSON lines {text, label} to train on (default: the shipped corpus).", show_default=False)] = None,
+    corpus: Annotated[Path | None, typer.Option(help="Labelled JSON lines {text, label} to train on (default: the shipped model's rows, the generated corpus and the real excerpts).", show_default=False)] = None,
     holdout: Annotated[Path | None, typer.Option(help="Labelled JSON lines to tune the threshold on (default: the corpus itself, each row scored by a model that never saw its library).", show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Where to save the model (skops; default: the cache, where `--model default` finds it).", show_default=False)] = None,
 ) -> None:
@@ -607,11 +607,10 @@ def train(
     """
     import time
 
-    from rca.classify.model import default_model_path, read_corpus, save, shipped_corpus_dir
+    from rca.classify.model import default_model_path, read_corpus, save, training_rows
     from rca.classify.model import train as fit
 
-    shipped = shipped_corpus_dir()
-    rows = read_corpus(corpus or shipped / "train.jsonl")
+    rows = read_corpus(corpus) if corpus else training_rows()  # what the cached default model is trained on
     started = time.perf_counter()
     model = fit(rows, read_corpus(holdout) if holdout else None)
     seconds = time.perf_counter() - started
