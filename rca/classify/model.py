@@ -240,6 +240,15 @@ def sample_weights(rows: list[dict]) -> list[float]:
     return [REAL_WEIGHT if is_real(row) else 1.0 for row in rows]
 
 
+def weighting(rows: list[dict]) -> dict:
+    """The fit's keyword for the rows' weights: none when every row weighs 1 (a corpus of one kind is
+    fitted as it always was)."""
+    import numpy as np
+
+    weights = sample_weights(rows)
+    return {"classify__sample_weight": np.asarray(weights)} if any(w != 1.0 for w in weights) else {}
+
+
 def train(rows: list[dict], holdout: list[dict] | None = None, rules=None) -> TextModel:
     """Fit on `rows`, real rows weighted `REAL_WEIGHT`. The threshold is tuned for the hybrid decision
     (a rule decides what it claims, the model the rest): on `holdout` if given, else on `rows` scored
@@ -248,7 +257,7 @@ def train(rows: list[dict], holdout: list[dict] | None = None, rules=None) -> Te
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
     _training.set()
     try:
-        pipeline = make_pipeline().fit(texts, labels, classify__sample_weight=sample_weights(rows))
+        pipeline = make_pipeline().fit(texts, labels, **weighting(rows))
         tuning = holdout or rows
         probabilities = pipeline.predict_proba([r["text"] for r in holdout]) if holdout else out_of_fold_probabilities(rows)
     finally:  # the corpus's texts: not what an analysis will ask about
@@ -267,11 +276,10 @@ def out_of_fold_probabilities(rows: list[dict], folds: int = 5) -> np.ndarray:
     """Each row scored by a model that never saw its source (its `library` field for a generated row,
     its `repo` for a real one): how sure the model is on wordings it has not seen is what the
     threshold needs."""
-    import numpy as np
     from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
 
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
-    weights = {"classify__sample_weight": np.asarray(sample_weights(rows))}
+    weights = weighting(rows)
     groups = [r.get("library") or r.get("repo") for r in rows]  # generated rows: library; real excerpts: repo
     if None in groups or len(set(groups)) < folds:
         return cross_val_predict(make_pipeline(), texts, labels, cv=StratifiedKFold(folds), method="predict_proba",
