@@ -652,6 +652,9 @@ def evaluate_command(
     rows = read_corpus(corpus)
     rules = _load_rules_or_exit(rules_dirs or [])
     methods = METHODS if method is EvalMethod.all else (method.value,)
+    if train_path and model_path != "default":
+        stderr.print("rca: error: --train refits the model, --model FILE scores one as it is: give one of them")
+        raise typer.Exit(2)
     training = read_corpus(train_path) if train_path else None
     if cv_groups:
         missing = sum(1 for r in rows if r.get(cv_groups) is None)
@@ -659,8 +662,9 @@ def evaluate_command(
             stderr.print(f"rca: error: --cv-groups {cv_groups}: {missing} rows have no `{cv_groups}` field")
             raise typer.Exit(2)
         base, dropped = without_rows_of(training_rows() if training is None else training, rows)
-        note = (f"model: refitted for each fold on {len(base):,} training rows (without the {dropped:,} whose text "
-                f"{corpus.name} holds) and the other folds")
+        note = "model: none (rules only)" if methods == ("rules",) else (
+            f"model: refitted for each fold on {len(base):,} training rows (without the {dropped:,} whose text "
+            f"{corpus.name} holds) and the other folds")
         try:
             results = cross_validate(rows, base, rules, cv_groups, folds, methods)
         except ValueError as error:

@@ -152,3 +152,8 @@ def test_rca_eval_with_an_unreadable_training_file_is_one_error(tmp_path):
     scored.write_text(json.dumps({"text": "KeyError: 'x'", "label": "unknown"}) + "\n")
     result = run_rca("eval", str(scored), "--train", str(tmp_path / "absent.jsonl"))
     assert result.returncode == 2 and result.stderr.decode().startswith("rca: error:") and b"Traceback" not in result.stderr
+
+
+def test_rca_eval_refuses_to_both_refit_and_take_a_model_file(tmp_path, tiny_training):
+    result = run_rca("eval", str(tiny_training), "--train", str(tiny_training), "--model", str(tmp_path / "m.skops"))
+    assert result.returncode == 2 and result.stderr.decode().startswith("rca: error: --train refits the model")
