@@ -321,10 +321,12 @@ def answers(classes: list[str], probabilities: np.ndarray, threshold: float) -> 
 
 
 # The most plain bugs (rows labelled unknown) the tuned threshold may give a cause class, out of fold (as
-# `rca eval` counts them): issue 28's target. On the real rows the hybrid's macro-F1 is flat across thresholds (within 0.01 from 0.2 to
-# 0.85), so its maximum alone lands wherever noise puts it, mostly at the lowest; the cap keeps it
-# where the model stays cautious about application bugs.
-MAX_BUGS_GIVEN_A_CAUSE = 0.03
+# `rca eval` counts them): issue 28's target is 3% on unseen text, and an out-of-fold rate over ~650
+# real plain bugs is itself off by about half a point, so the cap keeps that much below the target. On
+# the real rows the hybrid's macro-F1 is flat across thresholds (within 0.012 from 0.2 to 0.85), so
+# its maximum alone lands wherever noise puts it, mostly at the lowest, where held-out batches gave
+# 3.7-4.9% of plain bugs a cause; the cap keeps the model cautious about application bugs.
+MAX_BUGS_GIVEN_A_CAUSE = 0.025
 
 
 def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndarray, claimed: list[str | None]) -> float:
