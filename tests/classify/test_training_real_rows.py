@@ -157,3 +157,17 @@ def test_rca_eval_with_an_unreadable_training_file_is_one_error(tmp_path):
 def test_rca_eval_refuses_to_both_refit_and_take_a_model_file(tmp_path, tiny_training):
     result = run_rca("eval", str(tiny_training), "--train", str(tiny_training), "--model", str(tmp_path / "m.skops"))
     assert result.returncode == 2 and result.stderr.decode().startswith("rca: error: --train refits the model")
+
+
+def test_the_threshold_never_buys_recall_with_more_plain_bugs_given_a_cause_than_the_cap(monkeypatch):
+    """Twenty timeouts the model is 0.6 sure of, and one plain bug in ten it is as sure is a timeout: the
+    best macro-F1 takes the bug with the timeouts (10% of bugs given a cause); the cap refuses that."""
+    import numpy as np
+
+    labels = ["timeout"] * 20 + ["unknown"] * 10
+    probabilities = np.array([[0.6, 0.4]] * 21 + [[0.01, 0.99]] * 9)  # columns: timeout, unknown
+    claimed = [None] * len(labels)
+    monkeypatch.setattr(model, "MAX_BUGS_GIVEN_A_CAUSE", 1.0)
+    assert model.best_threshold(["timeout", "unknown"], labels, probabilities, claimed) <= 0.6
+    monkeypatch.setattr(model, "MAX_BUGS_GIVEN_A_CAUSE", 0.025)
+    assert model.best_threshold(["timeout", "unknown"], labels, probabilities, claimed) > 0.6
