@@ -597,7 +597,7 @@ def _load_model_or_exit(name: str):
 
 @app.command()
 def train(
-    corpus: Annotated[Path | None, typer.Option(help="Labelled JSON lines {text, label} to train on (default: the shipped corpus).", show_default=False)] = None,
+    corpus: Annotated[Path | None, typer.Option(help="Labelled JSON lines {text, label} to train on (default: the shipped model's rows, the generated corpus and the real excerpts).", show_default=False)] = None,
     holdout: Annotated[Path | None, typer.Option(help="Labelled JSON lines to tune the threshold on (default: the corpus itself, each row scored by a model that never saw its library).", show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Where to save the model (skops; default: the cache, where `--model default` finds it).", show_default=False)] = None,
 ) -> None:
@@ -607,11 +607,10 @@ def train(
     """
     import time
 
-    from rca.classify.model import default_model_path, read_corpus, save, shipped_corpus_dir
+    from rca.classify.model import default_model_path, read_corpus, save, training_rows
     from rca.classify.model import train as fit
 
-    shipped = shipped_corpus_dir()
-    rows = read_corpus(corpus or shipped / "train.jsonl")
+    rows = read_corpus(corpus) if corpus else training_rows()  # what the cached default model is trained on
     started = time.perf_counter()
     model = fit(rows, read_corpus(holdout) if holdout else None)
     seconds = time.perf_counter() - started
@@ -631,45 +630,70 @@ class EvalMethod(str, enum.Enum):
 def evaluate_command(
     corpus: Annotated[Path, typer.Argument(help="Labelled JSON lines {text, label}, e.g. fixtures/corpus/holdout.jsonl.", show_default=False)],
     method: Annotated[EvalMethod, typer.Option(help="Which classifier to measure.")] = EvalMethod.all,
-    model_path: Annotated[str, typer.Option("--model", help="A model file from `rca train`, or `default`.")] = "default",
+    model_path: Annotated[str, typer.Option("--model", help="`default`: the shipped model, refitted without any row whose text CORPUS holds when it trained on one; or a model file from `rca train`, scored as it is.")] = "default",
     rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
     output_format: Annotated[ClassifyFormat, typer.Option("--format", "-f", help="table: scikit-learn's report; jsonl: one JSON object per method.")] = ClassifyFormat.table,
     cv_groups: Annotated[str | None, typer.Option("--cv-groups", help="Grouped cross-validation over this field of the corpus (e.g. `repo`): per fold the model is refitted on --train plus the other folds; the rules stay fixed.", show_default=False)] = None,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Folds of --cv-groups.")] = 5,
-    train_path: Annotated[Path | None, typer.Option("--train", help="With --cv-groups: the base training corpus (default: the shipped fixtures/corpus/train.jsonl).", show_default=False)] = None,
+    train_path: Annotated[Path | None, typer.Option("--train", help="The rows the model is refitted on, less any whose text CORPUS holds (default: the shipped model's, the generated corpus and the real excerpts).", show_default=False)] = None,
 ) -> None:
     """Per-class precision, recall and F1, the confusion matrix and the coverage of rules, model and hybrid.
+
+    No row is scored by a model fitted on its text: the shipped model learns from real excerpts too, so
+    a file it trained on is scored by the model refitted without that file's rows (the last line says
+    which model scored).
 
     Example: rca eval fixtures/corpus/holdout.jsonl --method hybrid
     Example: rca eval fixtures/real-corpus/excerpts.jsonl --cv-groups repo --folds 5
     """
-    from rca.classify.evaluate import METHODS, confusion_text, cross_validate, evaluate, summary_line
-    from rca.classify.model import read_corpus, shipped_corpus_dir
+    from rca.classify.evaluate import METHODS, confusion_text, cross_validate, evaluate, summary_line, without_rows_of
+    from rca.classify.model import read_corpus, training_rows
 
     rows = read_corpus(corpus)
     rules = _load_rules_or_exit(rules_dirs or [])
     methods = METHODS if method is EvalMethod.all else (method.value,)
+    if train_path and model_path != "default":
+        stderr.print("rca: error: --train refits the model, --model FILE scores one as it is: give one of them")
+        raise typer.Exit(2)
+    training = read_corpus(train_path) if train_path else None
     if cv_groups:
         missing = sum(1 for r in rows if r.get(cv_groups) is None)
         if missing:
             stderr.print(f"rca: error: --cv-groups {cv_groups}: {missing} rows have no `{cv_groups}` field")
             raise typer.Exit(2)
-        base = read_corpus(train_path or shipped_corpus_dir() / "train.jsonl")
+        base, dropped = without_rows_of(training_rows() if training is None else training, rows)
+        note = "model: none (rules only)" if methods == ("rules",) else (
+            f"model: refitted for each fold on {len(base):,} training rows (without the {dropped:,} whose text "
+            f"{corpus.name} holds) and the other folds")
         try:
             results = cross_validate(rows, base, rules, cv_groups, folds, methods)
         except ValueError as error:
             stderr.print(f"rca: error: {error}")
             raise typer.Exit(2) from None
     else:
-        model = _load_model_or_exit(model_path) if set(methods) & {"model", "hybrid"} else None
+        model, note = _eval_model(rows, rules, model_path, training, set(methods) & {"model", "hybrid"})
         results = [evaluate(rows, name, rules, model) for name in methods]
     for result in results:
         if output_format is ClassifyFormat.jsonl:
-            print(orjson.dumps({k: v for k, v in result.items() if k != "report_text"}).decode())
+            print(orjson.dumps({**{k: v for k, v in result.items() if k != "report_text"}, "model_note": note}).decode())
             continue
         print(summary_line(result))
         print(result["report_text"])
         print(confusion_text(result))
+    if output_format is ClassifyFormat.table:
+        print(note)
+
+
+def _eval_model(rows: list[dict], rules, model_path: str, training: list[dict] | None, needed) -> tuple:
+    """The model `rca eval` scores with, and the line that says which: see rca.classify.evaluate.leak_free_model."""
+    from rca.classify.evaluate import leak_free_model
+
+    if not needed:
+        return None, "model: none (rules only)"
+    if model_path != "default":
+        return _load_model_or_exit(model_path), f"model: {model_path}, scored as it is (what it was trained on is not known)"
+    return leak_free_model(rows, rules, training, say=lambda line: stderr.print(f"rca: {line}", markup=False),
+                           shipped=lambda: _load_model_or_exit("default"))
 
 
 rules_app = typer.Typer(help="List, test and validate rule packs.", no_args_is_help=True)

@@ -1,16 +1,21 @@
 """`rca eval`: how well rules, the model and the hybrid classify a labelled corpus.
 
-Two ways: against one fixed model (`evaluate`), or by grouped cross-validation (`cross_validate`):
-the corpus is split into folds by a grouping field (for the real corpus, `repo`, so that no
+Two ways: against one model (`evaluate`), or by grouped cross-validation (`cross_validate`): the
+corpus is split into folds by a grouping field (for the real corpus, `repo`, so that no
 repository's wording is both trained and tested); for each fold the model is refitted on a base
 training corpus plus the other folds' rows, and scores the held-out fold. The rules stay fixed.
+
+Either way no row is scored by a model that was fitted on its text: the shipped model learns from
+real excerpts too (rca.classify.model.TRAINING_FILES), and a file of them scored by it would flatter
+itself. `leak_free_model` gives the model a file is scored by, and the base of a cross-validation
+loses every row whose text the evaluated file holds.
 """
 
 from __future__ import annotations
 
 from rca.classify.classes import CAUSE_CLASSES, UNKNOWN
 from rca.classify.hybrid import _with_model
-from rca.classify.model import answers, train
+from rca.classify.model import TextModel, answers, default_model, train, training_rows
 from rca.classify.rules import RuleSet, event_from_text
 
 METHODS = ("rules", "model", "hybrid")
@@ -64,6 +69,33 @@ def evaluate(rows: list[dict], method: str, rules: RuleSet, model) -> dict:
     return scores([r["label"] for r in rows], predict(rows, method, rules, model), method)
 
 
+def without_rows_of(training: list[dict], rows: list[dict]) -> tuple[list[dict], int]:
+    """`training` less every row whose text one of `rows` holds, and how many went."""
+    scored = {r["text"] for r in rows}
+    kept = [r for r in training if r["text"] not in scored]
+    return kept, len(training) - len(kept)
+
+
+def _fit(training: list[dict], rules: RuleSet) -> TextModel:
+    return train(training, rules=rules)
+
+
+def leak_free_model(rows: list[dict], rules: RuleSet, training: list[dict] | None = None, fit=None, say=print,
+                    shipped=None) -> tuple:
+    """The model `rows` are scored by, fitted on no text they hold, and a line that says which it is.
+    `training` defaults to the shipped model's rows: when none of them is in `rows`, the shipped model
+    is that model (`shipped()`, default `rca.classify.model.default_model`: trained once, cached); else, and
+    always for a `training` given, it is refitted (`fit(training_rows, rules)`, default
+    `rca.classify.model.train`) on what is left, `say` told first."""
+    kept, dropped = without_rows_of(training_rows() if training is None else training, rows)
+    if training is None and not dropped:
+        return (shipped or default_model)(), (f"model: the shipped model; none of its {len(kept):,} training rows "
+                                              "is in the evaluated file")
+    say(f"fitting the model on {len(kept):,} training rows ({dropped:,} left out: the evaluated file holds their text)")
+    model = (fit or _fit)(kept, rules)
+    return model, f"model: refitted on {len(kept):,} training rows, without the {dropped:,} whose text the evaluated file holds"
+
+
 def fold_indices(rows: list[dict], group: str, folds: int) -> list[list[int]]:
     """The rows of each held-out fold, whole groups only (GroupKFold: deterministic, balanced sizes)."""
     from sklearn.model_selection import GroupKFold
@@ -78,13 +110,15 @@ def cross_validate(rows: list[dict], base: list[dict], rules: RuleSet, group: st
                    methods=METHODS, fit=None) -> list[dict]:
     """Grouped cross-validation: for each fold the model is fitted on `base` plus the rows of the
     other folds (`fit(training_rows, rules)`; default `rca.classify.model.train`) and scores the fold; the rules
-    are fixed. Returns `scores` for each method over the pooled out-of-fold answers."""
-    fit = fit or (lambda training, ruleset: train(training, rules=ruleset))
+    are fixed. A row whose text the fold holds is never in its training, whether in `base` or in another
+    fold (the same text under another group). Returns `scores` for each method over the pooled out-of-fold answers."""
+    fit = fit or _fit
     decided = rule_decisions(rows, rules)
     predicted: dict[str, list[str | None]] = {method: [None] * len(rows) for method in methods}
     for test in fold_indices(rows, group, folds):
         held = set(test)
-        model = fit(base + [r for i, r in enumerate(rows) if i not in held], rules) if set(methods) != {"rules"} else None
+        training, _ = without_rows_of(base + [r for i, r in enumerate(rows) if i not in held], [rows[i] for i in test])
+        model = fit(training, rules) if set(methods) != {"rules"} else None
         probabilities = model.predict_proba([rows[i]["text"] for i in test]) if model else [None] * len(test)
         for method in methods:
             for i, answer in zip(test, combine(method, [decided[i] for i in test], model, probabilities)):

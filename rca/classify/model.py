@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import regex
 
 from rca.classify import signals as signal_reader
-from rca.classify.classes import UNKNOWN
+from rca.classify.classes import CAUSE_CLASSES, UNKNOWN
 from rca.classify.shipped import shipped_dir
 from rca.errors import RcaError
 from rca.events.masks import MASKS
@@ -38,6 +38,13 @@ if TYPE_CHECKING:  # numpy is imported where it is used: a run with no error eve
     import numpy as np
 
 CORPUS_FILES = ("train.jsonl", "holdout.jsonl")
+# What the shipped model learns from, every file named (issue 28): the generated corpus, then real text
+# that programs printed, labelled by docs/CLASSES.md: the real corpus and the fresh corpus's spent
+# batches 2-13. A fresh batch is added here only once it is spent: the batches still sealed (14 and
+# later) are what the model is measured on, and must never be trained on.
+SPENT_FRESH_BATCHES = tuple(f"batch{number}.jsonl" for number in range(2, 14))
+TRAINING_FILES = (("rca.corpus", "train.jsonl"), ("rca.realcorpus", "excerpts.jsonl"),
+                  *(("rca.freshcorpus", name) for name in SPENT_FRESH_BATCHES))
 DEFAULT_THRESHOLD = 0.5
 MAX_TEXT = 4000
 FRAME_FILE = re.compile(r'File "[^"]*?(\w+)\.py"')
@@ -217,34 +224,82 @@ def read_corpus(path: str | Path) -> list[dict]:
     return rows
 
 
+# How much a real row counts against a generated one in the fit; and which rows tune the threshold.
+# Chosen on leave-batches-out figures (benchmarks/results/classification-issue28-sealed.md, classify20).
+REAL_WEIGHT = 2.0
+TUNE_ON_REAL = True
+
+
+def is_real(row: dict) -> bool:
+    """A row of real text (it names the repository it was printed in); generated rows name the
+    `library` their template imitates, a user's own rows may name neither."""
+    return "repo" in row and "library" not in row
+
+
+def sample_weights(rows: list[dict]) -> list[float]:
+    return [REAL_WEIGHT if is_real(row) else 1.0 for row in rows]
+
+
+def weighting(rows: list[dict]) -> dict:
+    """The fit's keyword for the rows' weights: none when every row weighs 1 (a corpus of one kind is
+    fitted as it always was)."""
+    import numpy as np
+
+    weights = sample_weights(rows)
+    return {"classify__sample_weight": np.asarray(weights)} if any(w != 1.0 for w in weights) else {}
+
+
 def train(rows: list[dict], holdout: list[dict] | None = None, rules=None) -> TextModel:
-    """Fit on `rows`. The threshold is tuned for the hybrid decision (a rule decides what it claims,
-    the model the rest): on `holdout` if given, else on `rows` scored out of fold."""
+    """Fit on `rows`, real rows weighted `REAL_WEIGHT`. The threshold is tuned for the hybrid decision
+    (a rule decides what it claims, the model the rest): on `holdout` if given, else on `rows` scored
+    out of fold; of those, on the real rows alone when there are any (`TUNE_ON_REAL`): how sure the
+    model should be is a question about the text it will meet, not about the templates."""
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
     _training.set()
     try:
-        pipeline = make_pipeline().fit(texts, labels)
+        pipeline = make_pipeline().fit(texts, labels, **weighting(rows))
         tuning = holdout or rows
         probabilities = pipeline.predict_proba([r["text"] for r in holdout]) if holdout else out_of_fold_probabilities(rows)
     finally:  # the corpus's texts: not what an analysis will ask about
         _training.clear()
         _normalised.cache_clear()
         _remembered_signal_words.cache_clear()
+    real = [i for i, row in enumerate(tuning) if is_real(row)]
+    if TUNE_ON_REAL and real and len(real) < len(tuning):
+        tuning, probabilities = [tuning[i] for i in real], probabilities[real]
     threshold = best_threshold(list(pipeline.classes_), [r["label"] for r in tuning], probabilities,
                                claimed_by_rules([r["text"] for r in tuning], rules))
     return TextModel(pipeline, threshold)
 
 
 def out_of_fold_probabilities(rows: list[dict], folds: int = 5) -> np.ndarray:
-    """Each row scored by a model that never saw its library (its `library` field, when the corpus
-    has one): how sure the model is on wordings it has not seen is what the threshold needs."""
+    """Each row scored by a model that never saw its source (its `library` field for a generated row,
+    its `repo` for a real one): how sure the model is on wordings it has not seen is what the
+    threshold needs."""
     from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
 
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
+    weights = weighting(rows)
     groups = [r.get("library") or r.get("repo") for r in rows]  # generated rows: library; real excerpts: repo
     if None in groups or len(set(groups)) < folds:
-        return cross_val_predict(make_pipeline(), texts, labels, cv=StratifiedKFold(folds), method="predict_proba")
-    return cross_val_predict(make_pipeline(), texts, labels, groups=groups, cv=GroupKFold(folds), method="predict_proba")
+        return cross_val_predict(make_pipeline(), texts, labels, cv=StratifiedKFold(folds), method="predict_proba",
+                                 params=weights)
+    return cross_val_predict(make_pipeline(), texts, labels, groups=groups, cv=GroupKFold(folds), method="predict_proba",
+                             params=weights)
+
+
+def training_rows() -> list[dict]:
+    """The rows of every file in TRAINING_FILES; a text that an earlier file holds is not taken again
+    (the generated corpus's own repeats stay: they are how its templates weigh their wordings)."""
+    rows: list[dict] = []
+    for package, name in TRAINING_FILES:
+        earlier = {row["text"] for row in rows}
+        rows.extend(row for row in read_corpus(training_file(package, name)) if row["text"] not in earlier)
+    return rows
+
+
+def training_file(package: str, name: str) -> Path:
+    return (shipped_corpus_dir() if package == "rca.corpus" else shipped_dir(package)) / name
 
 
 def claimed_by_rules(texts: list[str], rules=None) -> list[str | None]:
@@ -265,18 +320,32 @@ def answers(classes: list[str], probabilities: np.ndarray, threshold: float) -> 
     return np.where(top >= threshold, np.asarray(classes)[best], UNKNOWN).tolist()
 
 
+# The most plain bugs (rows labelled unknown) the tuned threshold may give a cause class, out of fold (as
+# `rca eval` counts them): issue 28's target is 3% on unseen text, and an out-of-fold rate over ~650
+# real plain bugs is itself off by about half a point, so the cap keeps that much below the target. On
+# the real rows the hybrid's macro-F1 is flat across thresholds (within 0.012 from 0.2 to 0.85), so
+# its maximum alone lands wherever noise puts it, mostly at the lowest, where held-out batches gave
+# 3.7-4.9% of plain bugs a cause; the cap keeps the model cautious about application bugs.
+MAX_BUGS_GIVEN_A_CAUSE = 0.025
+
+
 def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndarray, claimed: list[str | None]) -> float:
     """The threshold with the best hybrid macro-F1 (unknown included, so that calling application
-    bugs causes costs as much as missing causes): rules decide what they claim, the model the rest
-    when its probability clears the threshold."""
+    bugs causes costs as much as missing causes) among those that give at most MAX_BUGS_GIVEN_A_CAUSE
+    of the plain bugs a cause (all of them when none does): rules decide what they claim, the model
+    the rest when its probability clears the threshold."""
     import numpy as np
     from sklearn.metrics import f1_score
 
-    scores = {}
+    scores, within = {}, set()
+    bugs = [i for i, label in enumerate(labels) if label == UNKNOWN]
     for threshold in np.arange(0.2, 0.9, 0.05):
         predicted = [rule or answer for rule, answer in zip(claimed, answers(classes, probabilities, threshold))]
-        scores[round(float(threshold), 2)] = f1_score(labels, predicted, average="macro", zero_division=0)
-    return max(scores, key=lambda threshold: scores[threshold])
+        key = round(float(threshold), 2)
+        scores[key] = f1_score(labels, predicted, average="macro", zero_division=0)
+        if sum(predicted[i] in CAUSE_CLASSES for i in bugs) <= MAX_BUGS_GIVEN_A_CAUSE * len(bugs):
+            within.add(key)
+    return max(within or scores, key=lambda threshold: scores[threshold])
 
 
 # ---- persistence ----------------------------------------------------------------------------------
@@ -355,6 +424,9 @@ def default_model_path() -> Path:
     digest = hashlib.sha256()
     for name in CORPUS_FILES:
         digest.update((shipped_corpus_dir() / name).read_bytes())
+    for package, name in TRAINING_FILES[1:]:  # the real rows (the generated ones are CORPUS_FILES')
+        digest.update(training_file(package, name).read_bytes())
+    digest.update(f"{REAL_WEIGHT}|{TUNE_ON_REAL}|{MAX_BUGS_GIVEN_A_CAUSE}".encode())  # how the rows are weighed is the model too
     digest.update(f"{version('scikit-learn')}|{version('numpy')}|{version('rca')}".encode())
     digest.update("|".join(pattern.pattern for _, pattern in MASKS).encode())  # a new mask means a new model
     digest.update(FEATURES.encode())
@@ -411,7 +483,7 @@ def default_model() -> TextModel:
             print(f"rca: note: the cached classifier cannot be used ({error}): rebuilding it", file=sys.stderr)
             path.unlink()  # a stale or damaged cache entry: build it again
     if model is None:
-        model = train(read_corpus(shipped_corpus_dir() / "train.jsonl"))
+        model = train(training_rows())
         save(model, path)
     _export_scorer(model, scorer_path(path))
     return model
