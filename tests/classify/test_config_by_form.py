@@ -148,6 +148,7 @@ def new_rule_ids(rules: RuleSet) -> set[str]:
     return {rule.id for rule in rules.rules if rule.pack == "config-by-form"} | {"knowledge.config-error", "knowledge.missing-import"}
 
 
+@pytest.mark.flaky(reruns=2)  # a time-out is wall time: load can trip a linear search once, not thrice
 @pytest.mark.parametrize("text", ADVERSARIAL, ids=[text[:24].replace("\n", " ") for text in ADVERSARIAL])
 def test_new_patterns_stay_linear_on_a_long_line(rules, text):
     """Only the new patterns are held to it here: `missing-code.loader-cannot-find-code-file` (missing_code.yaml,
