@@ -1,4 +1,4 @@
-"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 to 15.
+"""Issue 28's fresh corpus: the shape of its files, batch 1 and the sealed batches 2 to 16.
 
 Only the files are checked (fields, labels, ids, the repository rules of the fresh-corpus README);
 no excerpt is classified here, so reading this test's output never shows a sealed row's verdict."""
@@ -15,7 +15,7 @@ from rca.classify.classes import KNOWN_CLASSES
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FRESH = FIXTURES / "fresh-corpus"
 FIELDS = {"id", "text", "label", "source", "repo", "split"}
-# batch 1 splits by repository into open/sealed; batches 2 to 15 are sealed as a whole
+# batch 1 splits by repository into open/sealed; batches 2 to 16 are sealed as a whole
 FILES = {
     "excerpts.jsonl": ("fc-0", {"open", "sealed"}),
     "batch2.jsonl": ("fc-2", {"batch2"}),
@@ -32,6 +32,7 @@ FILES = {
     "batch13.jsonl": ("fc-13", {"batch13"}),
     "batch14.jsonl": ("fc-14", {"batch14"}),
     "batch15.jsonl": ("fc-15", {"batch15"}),
+    "batch16.jsonl": ("fc-16", {"batch16"}),
 }
 URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
 
@@ -77,7 +78,7 @@ def test_no_fresh_repository_comes_from_the_real_corpus_or_from_another_batch():
             assert not repos & other, sorted(repos & other)
 
 
-SEALED_BATCHES = [f"batch{n}.jsonl" for n in range(2, 16)]
+SEALED_BATCHES = [f"batch{n}.jsonl" for n in range(2, 17)]
 
 
 @pytest.mark.parametrize("name", SEALED_BATCHES)
@@ -161,6 +162,10 @@ WEIGHTED_BATCHES = {
     15: (175, {"config_error": 35, "service_unavailable": 20, "timeout": 20, "startup_failure": 15,
                "auth_rejection": 12, "rate_limited": 10, "dependency_connection_failure": 10,
                "unknown": 35}, 6),
+    # the same weak spots again, mostly from Python services, at most two rows per repository
+    16: (150, {"config_error": 35, "service_unavailable": 20, "timeout": 20, "startup_failure": 15,
+               "auth_rejection": 12, "rate_limited": 10, "dependency_connection_failure": 10,
+               "unknown": 35}, 6),
 }
 
 
@@ -174,7 +179,7 @@ def test_a_weighted_batch_brings_its_rows_and_the_floors_it_was_gathered_for(bat
     assert not short, short
 
 
-@pytest.mark.parametrize("batch", [8, 9, 10, 11, 12, 13, 14, 15])
+@pytest.mark.parametrize("batch", [8, 9, 10, 11, 12, 13, 14, 15, 16])
 def test_a_batch_ids_run_without_gaps(batch):
     ids = [r["id"] for r in rows(f"batch{batch}.jsonl")]
     assert ids == [f"fc-{batch}{n:03d}" for n in range(1, len(ids) + 1)]
