@@ -1,4 +1,5 @@
-"""Causes by a tool's own wording (rules/knowledge/causes_by_tool.yaml) and two plain bugs no longer given a cause by
+"""Causes by a tool's own wording (rules/knowledge/causes_by_tool.yaml), states and front-end pages
+(rules/knowledge/states_and_pages.yaml) and two plain bugs no longer given a cause by
 a class word (issue 28, classify25). The table's own examples and near misses are checked by
 test_knowledge_entries.py; here: the kinds decide over the symptom printed beside them, the plain bugs stay
 unknown, and every new pattern stays linear on a 100 kB adversarial line."""
@@ -50,6 +51,16 @@ def test_a_settings_name_or_a_tools_configuration_is_configuration(text, expecte
     assert rules_say(text)[0] == expected
 
 
+def test_a_restart_loop_or_a_port_is_a_start_up_failure_and_the_own_proxys_page_the_service_down():
+    assert rules_say("Mar 02 09:00:01 web1 systemd[1]: api.service: Scheduled restart job, restart counter is at 41.")[0] == (
+        "startup_failure")
+    assert rules_say("502 Proxy Error\nThe proxy server received an invalid response from an upstream server.\n"
+                     "Reason: Error reading from remote server")[0] == "service_unavailable"
+    # a cause printed beside the loop comes first
+    assert rules_say("Mar 02 09:00:01 web1 systemd[1]: api.service: Scheduled restart job, restart counter is at 41.\n"
+                     "Mar 02 09:00:00 web1 api[77]: bash: uvicorn: command not found")[0] == "missing_import"
+
+
 def test_a_file_the_os_refuses_is_not_a_refused_credential():
     text = ("  File \"/usr/lib/python3.10/logging/__init__.py\", line 1218, in _open\n"
             "    return open_func(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors)\n"
@@ -88,6 +99,12 @@ ADVERSARIAL = [
     "Failed to update metadata after ",
     "did not receive a timely response from the upstream ",
     "disable AbortOnConnectFail. ",
+    # rules/knowledge/states_and_pages.yaml
+    "Scheduled restart job, restart counter is at ",
+    "connector configured to listen on port 8080 ",
+    "upstream prematurely closed connection while reading response header from upstream, x",
+    "RedisConnectionException: Unable to connect ",
+    "Error 1027 ",
 ]
 
 
