@@ -61,6 +61,27 @@ def test_a_restart_loop_or_a_port_is_a_start_up_failure_and_the_own_proxys_page_
                      "Mar 02 09:00:00 web1 api[77]: bash: uvicorn: command not found")[0] == "missing_import"
 
 
+def test_a_key_error_on_a_setting_name_is_configuration_unless_a_request_or_a_record_is_indexed():
+    # a loader's own mapping, the line reading the variable not printed (cf. alembic's env.py under `alembic upgrade`)
+    text = ("  File \"/venv/lib/python3.11/site-packages/alembic/util/pyfiles.py\", line 95, in load_python_file\n"
+            "    module = load_module_py(module_id, path)\nKeyError: 'SENTRY_DSN'")
+    assert rules_say(text) == ("config_error", "settings.key-error-on-a-setting-name")
+    assert rules_say("  File \"/app/views.py\", line 30, in callback\n    state = session['OAUTH_STATE_TOKEN']\n"
+                     "KeyError: 'OAUTH_STATE_TOKEN'")[0] == "unknown"
+    assert rules_say("KeyError: 'customer_token'")[0] == "unknown"  # a record's field, not a setting's form
+
+
+@pytest.mark.flaky(reruns=2)  # CPU time on a loaded machine can trip once, not thrice
+@pytest.mark.parametrize("line", ["KeyError: '" + "A_" * 50_000 + "'", "KeyError: 'DB_URL'\n" + "session.get" * 9_000])
+def test_the_setting_name_rule_is_linear_on_a_long_line(line):
+    RULES.start_run()
+    event = ErrorEvent([LogRecord(time=None, severity="ERROR", text=line, source="test", position=1)])
+    started = time.process_time()
+    RULES.classify(event)
+    assert time.process_time() - started < 1.0
+    assert RULES.timeouts["settings.key-error-on-a-setting-name"] == 0
+
+
 def test_a_file_the_os_refuses_is_not_a_refused_credential():
     text = ("  File \"/usr/lib/python3.10/logging/__init__.py\", line 1218, in _open\n"
             "    return open_func(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors)\n"
