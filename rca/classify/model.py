@@ -228,6 +228,7 @@ def read_corpus(path: str | Path) -> list[dict]:
 # Chosen on leave-batches-out figures (benchmarks/results/classification-issue28-sealed.md, classify20).
 REAL_WEIGHT = 2.0
 TUNE_ON_REAL = True
+TUNING_FOLDS = "library|split|repo"  # how out_of_fold_probabilities groups rows: part of the model's cache key
 
 
 def is_real(row: dict) -> bool:
@@ -272,15 +273,25 @@ def train(rows: list[dict], holdout: list[dict] | None = None, rules=None) -> Te
     return TextModel(pipeline, threshold)
 
 
+def source_of(row: dict) -> str | None:
+    """The group a row is held out with when the threshold is tuned out of fold: a generated row's
+    `library`; a fresh batch's rows all together (their `split`); any other real row its `repo`.
+    A batch is gathered in one round of searches, so its rows share kinds of text (batch 14 held five
+    Rust panics): held out by repository, a kind's other rows stay in training and teach the fold
+    model what a new batch's kind will not have been taught (issue 28, classify24)."""
+    if "library" in row:
+        return row["library"]
+    return f"split:{row['split']}" if row.get("split") else row.get("repo")
+
+
 def out_of_fold_probabilities(rows: list[dict], folds: int = 5) -> np.ndarray:
-    """Each row scored by a model that never saw its source (its `library` field for a generated row,
-    its `repo` for a real one): how sure the model is on wordings it has not seen is what the
-    threshold needs."""
+    """Each row scored by a model that never saw its source (`source_of`): how sure the model is on
+    wordings it has not seen is what the threshold needs."""
     from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
 
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
     weights = weighting(rows)
-    groups = [r.get("library") or r.get("repo") for r in rows]  # generated rows: library; real excerpts: repo
+    groups = [source_of(r) for r in rows]
     if None in groups or len(set(groups)) < folds:
         return cross_val_predict(make_pipeline(), texts, labels, cv=StratifiedKFold(folds), method="predict_proba",
                                  params=weights)
@@ -332,8 +343,9 @@ MAX_BUGS_GIVEN_A_CAUSE = 0.025
 def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndarray, claimed: list[str | None]) -> float:
     """The threshold with the best hybrid macro-F1 (unknown included, so that calling application
     bugs causes costs as much as missing causes) among those that give at most MAX_BUGS_GIVEN_A_CAUSE
-    of the plain bugs a cause (all of them when none does): rules decide what they claim, the model
-    the rest when its probability clears the threshold."""
+    of the plain bugs a cause: rules decide what they claim, the model the rest when its probability
+    clears the threshold. When none keeps within the cap, the most cautious one: the best macro-F1 of
+    all would be the least cautious, the opposite of what the cap asks."""
     import numpy as np
     from sklearn.metrics import f1_score
 
@@ -345,7 +357,7 @@ def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndar
         scores[key] = f1_score(labels, predicted, average="macro", zero_division=0)
         if sum(predicted[i] in CAUSE_CLASSES for i in bugs) <= MAX_BUGS_GIVEN_A_CAUSE * len(bugs):
             within.add(key)
-    return max(within or scores, key=lambda threshold: scores[threshold])
+    return max(within, key=lambda threshold: scores[threshold]) if within else max(scores)
 
 
 # ---- persistence ----------------------------------------------------------------------------------
@@ -426,7 +438,7 @@ def default_model_path() -> Path:
         digest.update((shipped_corpus_dir() / name).read_bytes())
     for package, name in TRAINING_FILES[1:]:  # the real rows (the generated ones are CORPUS_FILES')
         digest.update(training_file(package, name).read_bytes())
-    digest.update(f"{REAL_WEIGHT}|{TUNE_ON_REAL}|{MAX_BUGS_GIVEN_A_CAUSE}".encode())  # how the rows are weighed is the model too
+    digest.update(f"{REAL_WEIGHT}|{TUNE_ON_REAL}|{MAX_BUGS_GIVEN_A_CAUSE}|{TUNING_FOLDS}".encode())  # how the rows are weighed is the model too
     digest.update(f"{version('scikit-learn')}|{version('numpy')}|{version('rca')}".encode())
     digest.update("|".join(pattern.pattern for _, pattern in MASKS).encode())  # a new mask means a new model
     digest.update(FEATURES.encode())
