@@ -70,10 +70,17 @@ def evaluate(rows: list[dict], method: str, rules: RuleSet, model) -> dict:
 
 
 def without_rows_of(training: list[dict], rows: list[dict]) -> tuple[list[dict], int]:
-    """`training` less every row whose text one of `rows` holds, and how many went."""
-    scored = {r["text"] for r in rows}
-    kept = [r for r in training if r["text"] not in scored]
+    """`training` less every row whose text one of `rows` holds, and how many went. Texts are compared
+    with their whitespace runs made one space: the model's words do not see indentation or line breaks,
+    and the real corpora hold the same excerpt indented differently (19 rows of the spent batches and
+    the real corpus, e.g. a pod's `Reason: OOMKilled` block from two repositories)."""
+    scored = {_words_of(r["text"]) for r in rows}
+    kept = [r for r in training if _words_of(r["text"]) not in scored]
     return kept, len(training) - len(kept)
+
+
+def _words_of(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _fit(training: list[dict], rules: RuleSet) -> TextModel:
