@@ -134,7 +134,7 @@ LIVE_SCOPE_HELP = (" It pulls what the analysis needs: warnings and errors, stde
                    "functions' logs, the admin activity audit log, "
                    "and every request, healthy ones too (the rates' denominators: a busy service's hour is many pages; "
                    "narrow with --service and --since).")
-MODEL_HELP = ("The classifier for what no rule claims: `default` (built from the shipped corpus on first use, "
+MODEL_HELP = ("The classifier for what no rule claims: `default` (built from the shipped corpora on first use, "
               "then cached), a file from `rca train`, or `none` for rules only.")
 WORKERS_HELP = ("Processes that read the logs (files, and byte ranges of large JSON-lines and text files); "
                 "default: the machine's cores. The report is the same whatever the number.")
@@ -591,7 +591,8 @@ def _load_model_or_exit(name: str):
     from rca.classify.model import default_model_path, resolve
 
     if name == "default" and not default_model_path().is_file():
-        stderr.print("rca: building the classifier from the shipped corpus (first use only, about 10 s)")
+        # ~15 CPU-s since it learns the real excerpts too (issue 28; ~9 s on the generated corpus alone)
+        stderr.print("rca: building the classifier from the shipped corpora, generated and real (first use only, about 15 s)")
     return resolve(name)
 
 
