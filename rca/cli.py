@@ -599,7 +599,7 @@ def _load_model_or_exit(name: str):
 @app.command()
 def train(
     corpus: Annotated[Path | None, typer.Option(help="Labelled JSON lines {text, label} to train on (default: the shipped model's rows, the generated corpus and the real excerpts).", show_default=False)] = None,
-    holdout: Annotated[Path | None, typer.Option(help="Labelled JSON lines to tune the threshold on (default: the corpus itself, each row scored by a model that never saw its library).", show_default=False)] = None,
+    holdout: Annotated[Path | None, typer.Option(help="Labelled JSON lines to tune the threshold on (default: the corpus itself, each row scored by a model that never saw its library or repository; its real rows alone when it has some).", show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Where to save the model (skops; default: the cache, where `--model default` finds it).", show_default=False)] = None,
 ) -> None:
     """Train the classifier that covers what no rule knows.
