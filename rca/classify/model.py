@@ -293,9 +293,11 @@ def training_rows() -> list[dict]:
     """The rows of every file in TRAINING_FILES; a text that an earlier file holds is not taken again
     (the generated corpus's own repeats stay: they are how its templates weigh their wordings)."""
     rows: list[dict] = []
+    earlier: set[str] = set()  # the texts of the files read so far
     for package, name in TRAINING_FILES:
-        earlier = {row["text"] for row in rows}
-        rows.extend(row for row in read_corpus(training_file(package, name)) if row["text"] not in earlier)
+        fresh = [row for row in read_corpus(training_file(package, name)) if row["text"] not in earlier]
+        earlier.update(row["text"] for row in fresh)
+        rows.extend(fresh)
     return rows
 
 
