@@ -1,5 +1,6 @@
 """Classification of error events: rules first; then, with a model, the model when it is sure
-enough (method `model`); otherwise `unknown` (method `none`)."""
+enough (method `model`); otherwise `unknown` (method `none`). Over one family of rules the model has
+the last word: a connection-failure claim the model reads as another class (method `model-over-rule`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,17 @@ from rca.classify.rules import Classification, RuleSet, event_from_text
 from rca.events.error_event import ErrorEvent
 
 MODEL_BATCH = 512
+# Where a rule and the model disagree, the rule decides, except over these rule classes: when the model's
+# likeliest class is another known class with at least OVERRIDE_PROBABILITY, the model decides. A
+# connection refused or reset, a 5xx from upstream, is what a database, a time limit, a service's own
+# unavailability or a bad setting also print, and the dependency rules cannot tell them apart where the
+# model, which reads the whole text, can. Chosen on the fresh corpus's batches 2-12 among ~7,500 policies
+# (any rule family, thresholds, rule confidences, turning claims into `unknown`) and confirmed on batches
+# 13-16 (benchmarks/bench_arbitration.py, classification-issue28-arbitration.md): over every other family
+# the model, overriding, was wrong more often than right on text the rules were written from.
+OVERRIDABLE_RULE_CLASSES = frozenset({"dependency_connection_failure"})
+OVERRIDE_PROBABILITY = 0.5
+MODEL_OVER_RULE = "model-over-rule"
 
 
 @lru_cache(maxsize=1)
@@ -20,7 +32,8 @@ def default_rules() -> RuleSet:
 
 
 def hybrid(rules: RuleSet, model, event: ErrorEvent) -> Classification:
-    """A matching rule decides; otherwise the model, when its probability clears its threshold;
+    """A matching rule decides, unless it is one the model may override (`overrides_rule`) and the
+    model is sure of another class; otherwise the model, when its probability clears its threshold;
     otherwise unknown. The model's top alternatives are kept either way."""
     decided = rules.classify(event)
     if model is None:
@@ -35,13 +48,32 @@ def _with_model(decided: Classification, model, probabilities) -> Classification
     order = probabilities.argsort()[::-1][:3].tolist()
     row = probabilities.tolist()  # Python floats at once: indexing a numpy row one item at a time is slow
     alternatives = [{"class": classes[i], "model": round(row[i], 4)} for i in order]
-    if decided.method == "rule":
-        return replace(decided, alternatives=[*decided.alternatives, *alternatives])
     label, probability = classes[order[0]], row[order[0]]
+    if decided.method == "rule":
+        if overrides_rule(decided.cls, label, probability):
+            return _model_over_rule(decided, label, probability, alternatives)
+        return replace(decided, alternatives=[*decided.alternatives, *alternatives])
     if label != UNKNOWN and probability >= model.threshold:
         return Classification(label, probability, "model", None, {}, alternatives[1:])
     # The confidence is in the answer given; for `unknown` there is none (the model's guesses are the alternatives).
     return Classification(UNKNOWN, 0.0, "none", None, {}, alternatives)
+
+
+def overrides_rule(rule_class: str | None, label: str, probability: float) -> bool:
+    """Whether the model's likeliest class `label` (at `probability`) replaces a rule's claim of
+    `rule_class` (None: no rule claimed the text, nothing to override)."""
+    return (rule_class in OVERRIDABLE_RULE_CLASSES and label != rule_class and label != UNKNOWN
+            and probability >= OVERRIDE_PROBABILITY)
+
+
+def _model_over_rule(decided: Classification, label: str, probability: float, alternatives: list[dict]) -> Classification:
+    """The model's class, with the overruled rule's claim first among the alternatives (class, confidence,
+    rule id, `overruled`), so that a report shows both. No rule is attached: the rule's explanation,
+    questions and remedy are about the class it claimed, not the one decided."""
+    claim = {"class": decided.cls, "confidence": round(decided.confidence, 4),
+             "rule": decided.rule.id if decided.rule else None, "overruled": True}
+    secondary = [item for item in decided.secondary if item.get("class") != label]
+    return Classification(label, probability, MODEL_OVER_RULE, None, {}, [claim, *alternatives[1:]], secondary)
 
 
 def classify_events(events: Iterable[ErrorEvent], rules: RuleSet | None = None, model=None) -> Iterator[tuple[ErrorEvent, Classification]]:

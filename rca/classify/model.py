@@ -40,9 +40,10 @@ if TYPE_CHECKING:  # numpy is imported where it is used: a run with no error eve
 CORPUS_FILES = ("train.jsonl", "holdout.jsonl")
 # What the shipped model learns from, every file named (issue 28): the generated corpus, then real text
 # that programs printed, labelled by docs/CLASSES.md: the real corpus and the fresh corpus's spent
-# batches 2-15. A fresh batch is added here only once it is spent: the batches still sealed (16 and
-# later) are what the model is measured on, and must never be trained on.
-SPENT_FRESH_BATCHES = tuple(f"batch{number}.jsonl" for number in range(2, 16))
+# batches 2-16. A fresh batch is added here only once it is spent (batch 16: measured three times, at
+# the start, the middle and the end of its session): the batches still sealed (17 and later) are what
+# the model is measured on, and must never be trained on.
+SPENT_FRESH_BATCHES = tuple(f"batch{number}.jsonl" for number in range(2, 17))
 TRAINING_FILES = (("rca.corpus", "train.jsonl"), ("rca.realcorpus", "excerpts.jsonl"),
                   *(("rca.freshcorpus", name) for name in SPENT_FRESH_BATCHES))
 DEFAULT_THRESHOLD = 0.5
@@ -251,7 +252,7 @@ def weighting(rows: list[dict]) -> dict:
 
 def train(rows: list[dict], holdout: list[dict] | None = None, rules=None) -> TextModel:
     """Fit on `rows`, real rows weighted `REAL_WEIGHT`. The threshold is tuned for the hybrid decision
-    (a rule decides what it claims, the model the rest): on `holdout` if given, else on `rows` scored
+    (a rule decides what it claims unless the model overrides it, the model the rest): on `holdout` if given, else on `rows` scored
     out of fold; of those, on the real rows alone when there are any (`TUNE_ON_REAL`): how sure the
     model should be is a question about the text it will meet, not about the templates."""
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
@@ -335,12 +336,18 @@ MAX_BUGS_GIVEN_A_CAUSE = 0.025
 def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndarray, claimed: list[str | None]) -> float:
     """The threshold with the best hybrid macro-F1 (unknown included, so that calling application
     bugs causes costs as much as missing causes) among those that give at most MAX_BUGS_GIVEN_A_CAUSE
-    of the plain bugs a cause: rules decide what they claim, the model the rest when its probability
-    clears the threshold. When none keeps within the cap, the most cautious one: the best macro-F1 of
-    all would be the least cautious, the opposite of what the cap asks."""
+    of the plain bugs a cause: rules decide what they claim (but a claim the model overrides, whatever
+    the threshold, is the model's: rca.classify.hybrid.overrides_rule), the model the rest when its
+    probability clears the threshold. When none keeps within the cap, the most cautious one: the best
+    macro-F1 of all would be the least cautious, the opposite of what the cap asks."""
     import numpy as np
     from sklearn.metrics import f1_score
 
+    from rca.classify.hybrid import overrides_rule  # the hybrid's own decision; imported here, where it is used
+
+    best = probabilities.argmax(axis=1).tolist()
+    claimed = [classes[b] if overrides_rule(rule, classes[b], float(probabilities[i, b])) else rule
+               for i, (rule, b) in enumerate(zip(claimed, best))]
     scores, within = {}, set()
     bugs = [i for i, label in enumerate(labels) if label == UNKNOWN]
     for threshold in np.arange(0.2, 0.9, 0.05):
@@ -431,6 +438,9 @@ def default_model_path() -> Path:
     for package, name in TRAINING_FILES[1:]:  # the real rows (the generated ones are CORPUS_FILES')
         digest.update(training_file(package, name).read_bytes())
     digest.update(f"{REAL_WEIGHT}|{TUNE_ON_REAL}|{MAX_BUGS_GIVEN_A_CAUSE}|cautious-fallback".encode())  # how the rows are weighed is the model too
+    from rca.classify.hybrid import OVERRIDABLE_RULE_CLASSES, OVERRIDE_PROBABILITY  # the threshold is tuned on the decision
+
+    digest.update(f"{sorted(OVERRIDABLE_RULE_CLASSES)}|{OVERRIDE_PROBABILITY}".encode())
     digest.update(f"{version('scikit-learn')}|{version('numpy')}|{version('rca')}".encode())
     digest.update("|".join(pattern.pattern for _, pattern in MASKS).encode())  # a new mask means a new model
     digest.update(FEATURES.encode())

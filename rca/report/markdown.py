@@ -159,7 +159,9 @@ def _root_markdown(root: dict) -> list[str]:
              + (f" at {md_code(where['place'])} in {md_code(where['function'] or '?')}" if where else ""), ""]
     decided = root["decided"]
     how = (f"by rule `{decided['rule']}` (confidence {decided['confidence']:.2f})" if decided["by"] == "rule" else
-           f"by the model (probability {decided['confidence']:.2f}; no rule matched)" if decided["by"] == "model" else "")
+           f"by the model (probability {decided['confidence']:.2f}; no rule matched)" if decided["by"] == "model" else
+           f"by the model (probability {decided['confidence']:.2f}) over rule `{decided['overruled'].get('rule')}`, "
+           f"which claimed `{decided['overruled'].get('class')}`" if decided.get("overruled") else "")
     lines += [f"- **class** `{root['class']}` {how}".rstrip()]
     if root["explanation"]:
         lines.append(f"- {md_text(root['explanation'])}")

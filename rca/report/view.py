@@ -275,12 +275,18 @@ def _root(group: Group, clock: Clock, relative) -> dict:
     classification = group.classification
     exception, frame = failure_of(group)
     confidence = round(classification.confidence, 4)  # as the JSON report rounds it
+    decided: dict[str, Any]
     if classification.method == "rule":
         rule = classification.rule.id if classification.rule else None
         decided = {"by": "rule", "rule": rule, "confidence": confidence, "text": f"by rule {rule} (confidence {confidence:.2f})"}
     elif classification.method == "model":
         decided = {"by": "model", "rule": None, "confidence": confidence,
                    "text": f"by the model (probability {confidence:.2f}; no rule matched)"}
+    elif classification.overruled:  # the model decided over a rule's claim: both are shown
+        claim = classification.overruled
+        decided = {"by": classification.method, "rule": None, "confidence": confidence, "overruled": claim,
+                   "text": f"by the model (probability {confidence:.2f}) over rule {claim.get('rule')}, "
+                           f"which claimed {claim.get('class')} (confidence {float(claim.get('confidence') or 0):.2f})"}
     else:
         decided = {"by": classification.method, "rule": None, "confidence": confidence, "text": "unclassified"}
     message = exception.message if exception else group.representative.message

@@ -84,6 +84,20 @@ def test_a_model_decided_root_cause_says_model_and_its_probability(seed):
     assert "rule <code></code>" not in page and "by rule" not in page.split('class="verdict"', 1)[1].split("</section>")[0]
 
 
+def test_a_root_cause_the_model_decided_over_a_rule_names_both(seed):
+    analysis = analyze(INCIDENT / "logs.jsonl")
+    root = analysis.incidents[0].root_cause
+    event, _ = root.sample[0]
+    claim = {"class": "dependency_connection_failure", "confidence": 0.8, "rule": "dependency.http-connect-failure",
+             "overruled": True}
+    root.sample[0] = (event, Classification("timeout", 0.9512, "model-over-rule", None, {}, [claim]))
+    page, markdown = to_html(analysis), to_markdown(analysis)
+    said = "by the model (probability 0.95) over rule"
+    assert said in page and said in markdown
+    assert "dependency.http-connect-failure" in markdown and "`dependency_connection_failure`" in markdown
+    assert to_dict(analysis)["incidents"][0]["root_cause"]["method"] == "model-over-rule"
+
+
 def test_whys_four_and_five_end_differently(seed):
     for text in (to_markdown(seed), to_html(seed)):
         whys = re.findall(r"^4\. .*?(?=^5\. )|^5\. .*?(?=^## )", text, flags=re.M | re.S) if "## " in text else \

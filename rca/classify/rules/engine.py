@@ -30,7 +30,7 @@ def shipped_rules_dir() -> Path:
 class Classification:
     cls: str
     confidence: float
-    method: str  # "rule", "model" or "none"
+    method: str  # "rule", "model", "model-over-rule" (rca.classify.hybrid) or "none"
     rule: Rule | None = None
     fields: dict = field(default_factory=dict)
     alternatives: list[dict] = field(default_factory=list)
@@ -49,7 +49,9 @@ class Classification:
 
     def __repr__(self) -> str:
         """One line a person reads: class, confidence, how it was decided, captured fields, the runners-up."""
-        by = f"rule {self.rule.id}" if self.rule is not None else ("the model" if self.method == "model" else "neither rule nor model")
+        by = f"rule {self.rule.id}" if self.rule is not None else (
+            "the model" if self.method == "model" else
+            f"the model over rule {self.overruled.get('rule')}" if self.overruled else "neither rule nor model")
         fields = ", ".join(f"{name}={_short(value)!r}" for name, value in self.fields.items()
                            if name not in ("exception", "message", "file", "line", "function"))
         also = "; ".join(_alternative(a) for a in self.runners_up())
@@ -58,6 +60,11 @@ class Classification:
             fields = f"{fields}, at {where}" if fields else f"at {where}"
         return (f"<Classification {self.cls} {self.confidence:.2f} by {by}" + (f" | {fields}" if fields else "")
                 + (f" | also: {also}" if also else "") + ">")
+
+    @property
+    def overruled(self) -> dict | None:
+        """The rule's claim the model decided over (method `model-over-rule`), kept among the alternatives."""
+        return next((item for item in self.alternatives if item.get("overruled")), None)
 
     def runners_up(self, top: int = 3) -> list[dict]:
         """The best alternative of each other class, best first."""
