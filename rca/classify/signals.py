@@ -339,9 +339,9 @@ class _TextFacts:
 
 # Texts whose facts are kept (rca.events.remember): an analysis classifies each distinct text of the
 # groups' first events by the rules and then by the model, so a text is asked for twice, ~2k texts
-# apart in a flood. Up to 16 kB each (MAX_TEXT characters of ASCII, with room for a few wider ones):
-# the keys hold 32 MB at most, a flood's ~2k texts of about a kilobyte a few MB.
-FACTS_KEPT, FACTS_TEXT_BYTES = 1 << 11, 16384
+# apart in a flood. Up to 8 kB each (MAX_TEXT characters of ASCII; a text of wider characters only if
+# shorter): the keys hold 16 MB at most, a flood's ~2k texts of about a kilobyte a few MB.
+FACTS_KEPT, FACTS_TEXT_BYTES = 1 << 11, 8192
 
 
 @remembered(FACTS_KEPT, FACTS_TEXT_BYTES)
