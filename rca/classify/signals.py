@@ -18,6 +18,8 @@ from __future__ import annotations
 import errno as errno_module
 import re
 import sys
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +30,7 @@ from rca.classify.classes import SYMPTOM_CLASSES
 from rca.classify.shipped import shipped_dir
 from rca.classify.substrings import Substrings
 from rca.classify.type_words import class_by_type_name
+from rca.events.remember import remembered
 from rca.events.runtimes import GO_STATUS_HINT, grpc_name, parse_runtime_trace, status_of
 from rca.events.runtimes import HINTS as RUNTIME_HINTS
 
@@ -246,7 +249,7 @@ class Signals:
         return words
 
 
-def _unique(items: list) -> tuple:
+def _unique(items: Sequence) -> tuple:
     """The items in order, each once, None left out (most lists are empty: nothing to do)."""
     if not items:
         return ()
@@ -287,10 +290,65 @@ STRERROR_WORDINGS = frozenset(STRERRORS)
 
 
 def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tuple[str, ...] = ()) -> Signals:
+    facts = _text_facts(text)
+    names, statuses = _exception_names(text, chain, prose, statuses, facts.held)
+    grpc, reported = _runtime_statuses(statuses, facts.go_statuses)
+    if facts.undefined:  # the name a NameError says is not defined was never raised (`name 'NoCredentialsError' is not defined`);
+        names = [name for name in names if name != facts.undefined]  # a qualified one printed elsewhere was (subprocess.…)
+    return Signals(
+        exceptions=_unique(names), errnos=_unique([*facts.errnos, *reported, *facts.strerrors]),
+        exit_codes=_unique(facts.exit_codes),
+        signals=_unique(facts.signals), http=facts.http, client=facts.client,
+        grpc=_unique([*grpc, *facts.grpc_codes]), sqlstates=facts.sqlstates, mysql=facts.mysql,
+        packages=_unique([*facts.packages, *(name.split(".")[0] for name in names if "." in name)]),
+        environ=facts.environ, env_key=facts.env_key, undefined=facts.undefined, used_as_module=facts.used_as_module,
+        phrases=facts.phrases, platform=facts.platform, symptom=facts.symptom, reported=_unique(reported),
+        database=facts.database,
+    )
+
+
+@dataclass(frozen=True)
+class _TextFacts:
+    """What `_parse` reads of a text whatever the reading (a log event's chain, or a snippet's prose): all
+    of it but the exception names and the statuses their exceptions carry. The rules read an event's text
+    as a log line and the model reads the same text as prose (rca.classify.model): kept per text
+    (`_text_facts`), the scans below run once for both. Tuples only: one value is shared by every reading."""
+
+    held: frozenset[str]  # the literals() the text holds, and those the lower-cased text holds
+    folded_held: frozenset[str]
+    errnos: tuple  # named by number, name or Erlang atom (before any a runtime's exceptions report)
+    strerrors: tuple  # named by their strerror wording (after those)
+    go_statuses: tuple[str, ...]  # Go's `rpc error: code = …` wherever a line prints it
+    signals: tuple
+    http: tuple[int, ...]
+    client: bool
+    grpc_codes: tuple[str, ...]
+    sqlstates: tuple[str, ...]
+    mysql: tuple[int, ...]
+    packages: tuple[str, ...]  # of the frames, innermost first
+    environ: bool
+    env_key: str | None
+    undefined: str | None
+    used_as_module: bool | None
+    phrases: tuple[str, ...]
+    platform: tuple[str, ...]
+    exit_codes: tuple[int, ...]
+    symptom: bool
+    database: bool
+
+
+# Texts whose facts are kept (rca.events.remember): an analysis classifies each distinct text of the
+# groups' first events by the rules and then by the model, so a text is asked for twice, ~2k texts
+# apart in a flood. Up to 8 kB each (MAX_TEXT characters of ASCII; a text of wider characters only if
+# shorter): the keys hold 16 MB at most, a flood's ~2k texts of about a kilobyte a few MB.
+FACTS_KEPT, FACTS_TEXT_BYTES = 1 << 11, 8192
+
+
+@remembered(FACTS_KEPT, FACTS_TEXT_BYTES)
+def _text_facts(text: str) -> _TextFacts:
     lower = text.lower()
     held, folded_held = literals().find(text, lower)
-    names, statuses = _exception_names(text, chain, prose, statuses, held)
-    errnos, grpc, reported = _errnos(text, lower, held, folded_held, statuses)
+    errnos, errno_text, strerrors = _errnos(text, lower, held, folded_held)
     signals = _signal_names(text) if not held.isdisjoint(SIGNAL_HINTS) else []
     code = _source_line_spans(text) if 'File "' in text else []
     http = _http_answers(text, lower, code) if STATUS_LIKE.search(text) else []
@@ -299,31 +357,29 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
     files = FRAME_FILE.findall(text) if 'File "' in text else []
     environ, env_key = _environment(text, files)
     undefined, used_as_module = _undefined_name(text, code) if "NameError" in text else (None, None)
-    if undefined:  # the name a NameError says is not defined was never raised (`name 'NoCredentialsError' is not defined`);
-        names = [name for name in names if name != undefined]  # a qualified one printed elsewhere was (subprocess.…)
     platform, phrases, platform_kill = knowledge().wordings(_blanked(text, code) if code else text, folded_held)
     exit_codes = [int(m.group(1)) for m in _finditer_folded(EXIT_CODE, text, lower)] \
         if ("exit" in lower or "return code" in lower or "returncode" in lower) else []
     if platform_kill:  # the platform killed the process for a reason it names: its 137 and SIGKILL are that kill
         exit_codes = [code for code in exit_codes if code not in KILL_EXITS]
         signals = [name for name in signals if name != "SIGKILL"]
-    return Signals(
-        exceptions=_unique(names), errnos=_unique(errnos),
-        exit_codes=_unique(exit_codes),
-        signals=_unique(signals), http=_unique([h for h in http + answered if 100 <= h <= 599]), client=bool(answered),
-        grpc=_unique(grpc + (GRPC_CODE.findall(text) if not held.isdisjoint(GRPC_WORDS) else [])),
+    go_statuses = [status for line in errno_text.split("\n") if GO_STATUS_HINT in line and (status := status_of(line))] \
+        if GO_STATUS_HINT in held else []
+    return _TextFacts(
+        held=frozenset(held), folded_held=frozenset(folded_held), errnos=tuple(errnos), strerrors=tuple(strerrors),
+        go_statuses=tuple(go_statuses), signals=tuple(signals), http=_unique([h for h in http + answered if 100 <= h <= 599]),
+        client=bool(answered), grpc_codes=tuple(GRPC_CODE.findall(text)) if not held.isdisjoint(GRPC_WORDS) else (),
         sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
-        mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=_unique(_packages(files, names)),
+        mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=tuple(_frame_packages(files)),
         environ=bool(environ), env_key=env_key, undefined=undefined, used_as_module=used_as_module,
-        phrases=phrases, platform=platform,
+        phrases=phrases, platform=platform, exit_codes=tuple(exit_codes),
         symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
-        reported=_unique(reported),
         database=_names_a_database(text, held, lower, folded_held),
     )
 
 
 def _exception_names(text: str, chain: list[str] | None, prose: bool, statuses: tuple[str, ...],
-                     held: set[str]) -> tuple[list[str], tuple[str, ...]]:
+                     held: AbstractSet[str]) -> tuple[list[str], tuple[str, ...]]:
     """The exception types the text names, innermost first, and the statuses their exceptions carry."""
     # Another runtime prints its chain outermost first (Java's `Caused by:`, Node's `cause:`): in a snippet,
     # its parsed chain gives the order, innermost first, and the statuses its exceptions carry.
@@ -359,10 +415,9 @@ def _last_cause_first(text: str, names: list[str]) -> list[str]:
     return causes + [name for name in names if name not in causes]
 
 
-def _errnos(text: str, lower: str, held: set[str], folded_held: set[str],
-            statuses: tuple[str, ...]) -> tuple[list, list[str], list[str]]:
-    """The errnos the text names (by number, name, Erlang atom, strerror or another runtime's status),
-    read with the service's own proxy's lines left out; and the gRPC codes and statuses reported."""
+def _errnos(text: str, lower: str, held: set[str], folded_held: set[str]) -> tuple[list, str, list]:
+    """The errnos the text names by number, name or Erlang atom, and by strerror wording, read with the
+    service's own proxy's lines left out (that text is returned too: Go's statuses are read from it)."""
     errnos = []
     errno_text = knowledge().without_own_proxy_lines(_without_own_proxy_lines(text), folded_held)
     errno_lower = lower if errno_text is text else errno_text.lower()
@@ -373,11 +428,10 @@ def _errnos(text: str, lower: str, held: set[str], folded_held: set[str],
     errnos += [name for name in ERRNO_NAME.findall(errno_text) if name in ERRNO_NAME_SET]
     if not folded_held.isdisjoint(ERLANG_ERRNOS):  # an atom is lower case: the scan runs where one is
         errnos += [ERLANG_ERRNOS[m.group(2)] for m in ERLANG_ERRNO.finditer(text)]
-    grpc, reported = _runtime_statuses(errno_text, statuses, GO_STATUS_HINT in held)
-    errnos += reported
+    strerrors = []
     if not folded_held.isdisjoint(STRERROR_WORDINGS):  # most texts hold none: the scan runs only where one is
-        errnos += [STRERRORS[m.group(0)] for m in STRERROR.finditer(errno_lower)]
-    return errnos, grpc, reported
+        strerrors = [STRERRORS[m.group(0)] for m in STRERROR.finditer(errno_lower)]
+    return errnos, errno_text, strerrors
 
 
 def _signal_names(text: str) -> list:
@@ -399,14 +453,14 @@ def _http_answers(text: str, lower: str, code: list[tuple[int, int]]) -> list[in
     return answers
 
 
-def _packages(files: list[str], names: list[str]) -> list[str]:
-    """The packages of the frames, innermost first, then those of the dotted exception names."""
+def _frame_packages(files: list[str]) -> list[str]:
+    """The packages of the frames, innermost first (those of the dotted exception names follow them)."""
     packages = []
     for file in reversed(files):
         found = PACKAGE.search(file) or STDLIB_PACKAGE.search(file)
         if found:
             packages.append(found.group(1))
-    return packages + [name.split(".")[0] for name in names if "." in name]
+    return packages
 
 
 def _environment(text: str, files: list[str]) -> tuple[bool | None, str | None]:
@@ -446,13 +500,11 @@ def _original_first(text: str, names: list[str]) -> list[str]:
     return originals + [name for name in names if name not in originals]
 
 
-def _runtime_statuses(text: str, statuses: tuple[str, ...], go_status: bool) -> tuple[list[str], list[str]]:
+def _runtime_statuses(statuses: tuple[str, ...], go_statuses: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """The gRPC codes and errno names that another runtime's exceptions report (rca.events.runtimes),
     and Go's `rpc error: code = DeadlineExceeded` wherever a line prints it (GRPC_CODE reads only the
     upper-case spelling)."""
-    found = list(statuses)
-    if go_status:
-        found += [status for line in text.split("\n") if GO_STATUS_HINT in line and (status := status_of(line))]
+    found = [*statuses, *go_statuses]
     grpc = [status for status in found if grpc_name(status) == status]
     return grpc, [status for status in found if status.startswith("E") and status in ERRNO_NAME_SET]
 
