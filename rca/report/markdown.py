@@ -29,6 +29,7 @@ def group_summary(group: Group, onset=None) -> dict:
         "role": group.role,
         "method": classification.method,
         "rule": classification.rule.id if classification.rule else None,
+        **overruled_claim(classification),
         "confidence": round(classification.confidence, 4),
         "explanation": classification.explanation,
         "fields": classification.fields,
@@ -152,6 +153,16 @@ def incident_markdown(incident: dict, zone: str = "UTC") -> list[str]:
     return lines + _timeline_markdown(incident, zone) + _weighed_markdown(incident, zone) + _whys_markdown(incident["whys"])
 
 
+def overruled_claim(classification) -> dict:
+    """`{"overruled": {class, confidence, rule}}` when the model decided over a rule's claim (method
+    `model-over-rule`: `rule` is then null, and without this the claim would be lost), else nothing: the
+    key is there only when there is something to say, as `secondary` is in a classification's dict."""
+    claim = classification.overruled
+    if not claim:
+        return {}
+    return {"overruled": {"class": claim.get("class"), "confidence": claim.get("confidence"), "rule": claim.get("rule")}}
+
+
 def _root_markdown(root: dict) -> list[str]:
     """The root cause: its headline and place, how it was decided, its service and times."""
     where = root["where"]
@@ -161,7 +172,8 @@ def _root_markdown(root: dict) -> list[str]:
     how = (f"by rule `{decided['rule']}` (confidence {decided['confidence']:.2f})" if decided["by"] == "rule" else
            f"by the model (probability {decided['confidence']:.2f}; no rule matched)" if decided["by"] == "model" else
            f"by the model (probability {decided['confidence']:.2f}) over rule `{decided['overruled'].get('rule')}`, "
-           f"which claimed `{decided['overruled'].get('class')}`" if decided.get("overruled") else "")
+           f"which claimed `{decided['overruled'].get('class')}` (confidence "
+           f"{float(decided['overruled'].get('confidence') or 0):.2f})" if decided.get("overruled") else "")
     lines += [f"- **class** `{root['class']}` {how}".rstrip()]
     if root["explanation"]:
         lines.append(f"- {md_text(root['explanation'])}")

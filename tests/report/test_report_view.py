@@ -98,6 +98,25 @@ def test_a_root_cause_the_model_decided_over_a_rule_names_both(seed):
     assert to_dict(analysis)["incidents"][0]["root_cause"]["method"] == "model-over-rule"
 
 
+def test_the_json_report_keeps_the_claim_the_model_decided_over(seed):
+    """`rule` is null when the model decided: the overruled rule and its class are in `overruled`, so that
+    the JSON says what the Markdown and the HTML say; a group the rule or the model decided alone has no such key."""
+    analysis = analyze(INCIDENT / "logs.jsonl")
+    root = analysis.incidents[0].root_cause
+    event, _ = root.sample[0]
+    claim = {"class": "dependency_connection_failure", "confidence": 0.8, "rule": "dependency.http-connect-failure",
+             "overruled": True}
+    root.sample[0] = (event, Classification("timeout", 0.9512, "model-over-rule", None, {}, [claim]))
+    report = to_dict(analysis)
+    said = report["incidents"][0]["root_cause"]
+    assert (said["method"], said["rule"]) == ("model-over-rule", None)
+    assert said["overruled"] == {"class": "dependency_connection_failure", "confidence": 0.8,
+                                 "rule": "dependency.http-connect-failure"}
+    assert [g["overruled"] for g in report["groups"] if g["group"] == root.key] == [said["overruled"]]
+    assert all("overruled" not in g for g in report["groups"] if g["group"] != root.key)
+    assert "which claimed `dependency_connection_failure` (confidence 0.80)" in to_markdown(analysis)
+
+
 def test_whys_four_and_five_end_differently(seed):
     for text in (to_markdown(seed), to_html(seed)):
         whys = re.findall(r"^4\. .*?(?=^5\. )|^5\. .*?(?=^## )", text, flags=re.M | re.S) if "## " in text else \
