@@ -47,6 +47,7 @@ def test_a_connection_failure_claim_goes_to_the_class_the_model_is_sure_of_and_k
                                  "rule": claim.rule.id, "overruled": True}
     assert decided.alternatives[0] is decided.overruled  # first, so that a report shows both
     assert "over rule" in repr(decided) and claim.rule.id in repr(decided)
+    assert f"the model over rule {claim.rule.id}" in decided._repr_html_()  # a notebook shows the rule too
     assert decided.as_dict()["alternatives"][0]["rule"] == claim.rule.id
     assert claim.method == "rule" and claim.cls == "dependency_connection_failure"  # the rules' object is left as it was
 
