@@ -274,7 +274,13 @@ def parse(text: str, exceptions=None, prose: bool = False) -> Signals:
     return _parse(text[:MAX_TEXT], chain, statuses=statuses)
 
 
-@lru_cache(maxsize=4096)
+# Snippets' signals kept while recent (rca.events.remember), up to 8 kB a text as a text's facts are
+# (FACTS_TEXT_BYTES): 4,096 texts, 32 MB of keys at most. Kept by count alone, MAX_TEXT characters of
+# four bytes each would be 32 kB a text, 128 MB in all.
+PROSE_KEPT, PROSE_TEXT_BYTES = 1 << 12, 8192
+
+
+@remembered(PROSE_KEPT, PROSE_TEXT_BYTES)
 def _parse_prose(text: str) -> Signals:
     return _parse(text, None, prose=True)
 
