@@ -524,7 +524,7 @@ class ClassifyFormat(str, enum.Enum):
 @app.command()
 def classify(
     inputs: Annotated[list[str] | None, typer.Argument(help=INPUTS_HELP, show_default=False)] = None,
-    snippets: Annotated[Path | None, typer.Option("--snippets", help="Classify loose texts instead: a JSON-lines file of {\"id\": ..., \"text\": ...}; writes {id, class, confidence, method, rule, fields} per line.", show_default=False)] = None,
+    snippets: Annotated[Path | None, typer.Option("--snippets", help="Classify loose texts instead: a JSON-lines file of {\"id\": ..., \"text\": ...}; writes {id, class, confidence, method, rule, fields} per line, and overruled where the model decided over a rule.", show_default=False)] = None,
     rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
     output_format: Annotated[ClassifyFormat, typer.Option("--format", "-f", help="table for people; jsonl for scripts.")] = ClassifyFormat.table,
     model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",

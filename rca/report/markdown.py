@@ -5,6 +5,7 @@ from __future__ import annotations
 from rca.analyze.analysis import Analysis
 from rca.analyze.fingerprint import STRATEGY
 from rca.analyze.groups import Group
+from rca.classify.hybrid import overruled_claim
 from rca.events.redact import scrubber
 from rca.ingest.times import format_timestamp
 from rca.report.escape import html_text, md_code, md_fence, md_text, printable
@@ -151,16 +152,6 @@ def incident_markdown(incident: dict, zone: str = "UTC") -> list[str]:
     if incident["code"]:
         lines += code_markdown(incident["code"])
     return lines + _timeline_markdown(incident, zone) + _weighed_markdown(incident, zone) + _whys_markdown(incident["whys"])
-
-
-def overruled_claim(classification) -> dict:
-    """`{"overruled": {class, confidence, rule}}` when the model decided over a rule's claim (method
-    `model-over-rule`: `rule` is then null, and without this the claim would be lost), else nothing: the
-    key is there only when there is something to say, as `secondary` is in a classification's dict."""
-    claim = classification.overruled
-    if not claim:
-        return {}
-    return {"overruled": {"class": claim.get("class"), "confidence": claim.get("confidence"), "rule": claim.get("rule")}}
 
 
 def _root_markdown(root: dict) -> list[str]:
