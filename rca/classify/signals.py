@@ -318,7 +318,7 @@ class _TextFacts:
     """What `_parse` reads of a text whatever the reading (a log event's chain, or a snippet's prose): all
     of it but the exception names and the statuses their exceptions carry. The rules read an event's text
     as a log line and the model reads the same text as prose (rca.classify.model): kept per text
-    (`_text_facts`), the scans below run once for both. Tuples only: one value is shared by every reading."""
+    (`_text_facts`), the scans below run once for both. Tuples and frozensets only: one value is shared by every reading."""
 
     held: frozenset[str]  # the literals() the text holds, and those the lower-cased text holds
     folded_held: frozenset[str]
