@@ -134,7 +134,8 @@ LIVE_SCOPE_HELP = (" It pulls what the analysis needs: warnings and errors, stde
                    "functions' logs, the admin activity audit log, "
                    "and every request, healthy ones too (the rates' denominators: a busy service's hour is many pages; "
                    "narrow with --service and --since).")
-MODEL_HELP = ("The classifier for what no rule claims: `default` (built from the shipped corpora on first use, "
+MODEL_HELP = ("The classifier for what no rule claims, and for a connection-failure rule's claim it is sure is "
+              "another class: `default` (built from the shipped corpora on first use, "
               "then cached), a file from `rca train`, or `none` for rules only.")
 WORKERS_HELP = ("Processes that read the logs (files, and byte ranges of large JSON-lines and text files); "
                 "default: the machine's cores. The report is the same whatever the number.")
@@ -523,7 +524,7 @@ class ClassifyFormat(str, enum.Enum):
 @app.command()
 def classify(
     inputs: Annotated[list[str] | None, typer.Argument(help=INPUTS_HELP, show_default=False)] = None,
-    snippets: Annotated[Path | None, typer.Option("--snippets", help="Classify loose texts instead: a JSON-lines file of {\"id\": ..., \"text\": ...}; writes {id, class, confidence, method, rule, fields} per line.", show_default=False)] = None,
+    snippets: Annotated[Path | None, typer.Option("--snippets", help="Classify loose texts instead: a JSON-lines file of {\"id\": ..., \"text\": ...}; writes {id, class, confidence, method, rule, fields} per line, and overruled where the model decided over a rule.", show_default=False)] = None,
     rules_dirs: Annotated[list[Path] | None, typer.Option("--rules", help=RULES_HELP, show_default=False)] = None,
     output_format: Annotated[ClassifyFormat, typer.Option("--format", "-f", help="table for people; jsonl for scripts.")] = ClassifyFormat.table,
     model_path: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "default",

@@ -110,8 +110,20 @@ def classify_text(text: str, rules: RuleSet | None = None, model="default") -> C
     return hybrid(rules or default_rules(), resolve(model), event_from_text(text))
 
 
+def overruled_claim(classification: Classification) -> dict:
+    """`{"overruled": {class, confidence, rule}}` when the model decided over a rule's claim (method
+    `model-over-rule`: `rule` is then null, and without this the claim would be lost), else nothing: the
+    key is there only when there is something to say, as `secondary` is in a classification's dict. For
+    the JSON report's groups and the `--snippets` lines."""
+    claim = classification.overruled
+    if not claim:
+        return {}
+    return {"overruled": {"class": claim.get("class"), "confidence": claim.get("confidence"), "rule": claim.get("rule")}}
+
+
 def snippet_result(snippet_id, classification: Classification) -> dict:
-    """The stable `--snippets` output shape: id, class, confidence, method, rule, fields."""
+    """The stable `--snippets` output shape: id, class, confidence, method, rule, fields (and `overruled`
+    where the model decided over a rule's claim)."""
     return {
         "id": snippet_id,
         "class": classification.cls,
@@ -119,4 +131,5 @@ def snippet_result(snippet_id, classification: Classification) -> dict:
         "method": classification.method,
         "rule": classification.rule.id if classification.rule else None,
         "fields": classification.fields,
+        **overruled_claim(classification),
     }

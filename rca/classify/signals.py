@@ -274,7 +274,13 @@ def parse(text: str, exceptions=None, prose: bool = False) -> Signals:
     return _parse(text[:MAX_TEXT], chain, statuses=statuses)
 
 
-@lru_cache(maxsize=4096)
+# Snippets' signals kept while recent (rca.events.remember), up to 8 kB a text as a text's facts are
+# (FACTS_TEXT_BYTES): 4,096 texts, 32 MB of keys at most. Kept by count alone, MAX_TEXT characters of
+# four bytes each would be 32 kB a text, 128 MB in all.
+PROSE_KEPT, PROSE_TEXT_BYTES = 1 << 12, 8192
+
+
+@remembered(PROSE_KEPT, PROSE_TEXT_BYTES)
 def _parse_prose(text: str) -> Signals:
     return _parse(text, None, prose=True)
 
@@ -312,7 +318,7 @@ class _TextFacts:
     """What `_parse` reads of a text whatever the reading (a log event's chain, or a snippet's prose): all
     of it but the exception names and the statuses their exceptions carry. The rules read an event's text
     as a log line and the model reads the same text as prose (rca.classify.model): kept per text
-    (`_text_facts`), the scans below run once for both. Tuples only: one value is shared by every reading."""
+    (`_text_facts`), the scans below run once for both. Tuples and frozensets only: one value is shared by every reading."""
 
     held: frozenset[str]  # the literals() the text holds, and those the lower-cased text holds
     folded_held: frozenset[str]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rca.analyze.analysis import Analysis
 from rca.analyze.fingerprint import STRATEGY
 from rca.analyze.groups import Group
+from rca.classify.hybrid import overruled_claim
 from rca.events.redact import scrubber
 from rca.ingest.times import format_timestamp
 from rca.report.escape import html_text, md_code, md_fence, md_text, printable
@@ -29,6 +30,7 @@ def group_summary(group: Group, onset=None) -> dict:
         "role": group.role,
         "method": classification.method,
         "rule": classification.rule.id if classification.rule else None,
+        **overruled_claim(classification),
         "confidence": round(classification.confidence, 4),
         "explanation": classification.explanation,
         "fields": classification.fields,
@@ -161,7 +163,8 @@ def _root_markdown(root: dict) -> list[str]:
     how = (f"by rule `{decided['rule']}` (confidence {decided['confidence']:.2f})" if decided["by"] == "rule" else
            f"by the model (probability {decided['confidence']:.2f}; no rule matched)" if decided["by"] == "model" else
            f"by the model (probability {decided['confidence']:.2f}) over rule `{decided['overruled'].get('rule')}`, "
-           f"which claimed `{decided['overruled'].get('class')}`" if decided.get("overruled") else "")
+           f"which claimed `{decided['overruled'].get('class')}` (confidence "
+           f"{float(decided['overruled'].get('confidence') or 0):.2f})" if decided.get("overruled") else "")
     lines += [f"- **class** `{root['class']}` {how}".rstrip()]
     if root["explanation"]:
         lines.append(f"- {md_text(root['explanation'])}")

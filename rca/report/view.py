@@ -283,7 +283,7 @@ def _root(group: Group, clock: Clock, relative) -> dict:
         decided = {"by": "model", "rule": None, "confidence": confidence,
                    "text": f"by the model (probability {confidence:.2f}; no rule matched)"}
     elif classification.overruled:  # the model decided over a rule's claim: both are shown
-        claim = classification.overruled
+        claim = dict(classification.overruled)  # a copy: the classification is shared by every event of its text
         decided = {"by": classification.method, "rule": None, "confidence": confidence, "overruled": claim,
                    "text": f"by the model (probability {confidence:.2f}) over rule {claim.get('rule')}, "
                            f"which claimed {claim.get('class')} (confidence {float(claim.get('confidence') or 0):.2f})"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from rca.classify import hybrid, model
-from rca.classify.hybrid import MODEL_OVER_RULE, _with_model, classify_text, overrides_rule
+from rca.classify.hybrid import MODEL_OVER_RULE, _with_model, classify_text, overrides_rule, snippet_result
 from rca.classify.rules import RuleSet, event_from_text
 
 CLASSES = ["config_error", "db_session_failure", "dependency_connection_failure", "service_unavailable", "timeout",
@@ -47,8 +47,20 @@ def test_a_connection_failure_claim_goes_to_the_class_the_model_is_sure_of_and_k
                                  "rule": claim.rule.id, "overruled": True}
     assert decided.alternatives[0] is decided.overruled  # first, so that a report shows both
     assert "over rule" in repr(decided) and claim.rule.id in repr(decided)
+    assert f"the model over rule {claim.rule.id}" in decided._repr_html_()  # a notebook shows the rule too
     assert decided.as_dict()["alternatives"][0]["rule"] == claim.rule.id
     assert claim.method == "rule" and claim.cls == "dependency_connection_failure"  # the rules' object is left as it was
+
+
+def test_a_snippet_line_keeps_the_claim_the_model_decided_over_and_no_other_has_the_key():
+    claim = _rule_claim(REFUSED)
+    decided = _with_model(claim, _FixedModel(), _probabilities(timeout=0.8))
+    line = snippet_result("s1", decided)
+    assert (line["class"], line["method"], line["rule"]) == ("timeout", MODEL_OVER_RULE, None)
+    assert line["overruled"] == {"class": "dependency_connection_failure", "confidence": round(claim.confidence, 4),
+                                 "rule": claim.rule.id}
+    kept = _with_model(claim, _FixedModel(), _probabilities(dependency_connection_failure=0.9))
+    assert "overruled" not in snippet_result("s2", kept) and "overruled" not in snippet_result("s3", claim)
 
 
 def test_a_symptom_class_may_win_over_a_connection_failure_claim_too():

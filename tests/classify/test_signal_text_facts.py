@@ -83,3 +83,16 @@ def test_a_text_too_large_to_keep_is_read_all_the_same():
     assert signals.parse(text) == signals.parse(text)
     assert signals.parse(text).exceptions == ("psycopg2.OperationalError",)
     assert signals._text_facts.cache_info().currsize == 0  # worked out each time, never kept
+
+
+def test_a_snippet_too_large_to_keep_is_read_all_the_same():
+    """The prose reading's cache holds texts of up to PROSE_TEXT_BYTES too, whatever their alphabet: MAX_TEXT
+    characters of four bytes each are not kept, so that its 4,096 entries hold 32 MB of keys at most."""
+    _fresh()
+    text = PYTHON + "\n" + "\U0001f4a5" * signals.MAX_TEXT
+    assert signals.parse(text, prose=True) == signals.parse(text, prose=True)
+    assert signals.parse(text, prose=True).exceptions == ("psycopg2.OperationalError", "app.errors.StoreDown")
+    assert signals._parse_prose.cache_info().currsize == 0
+    signals.parse(PYTHON, prose=True)
+    assert signals._parse_prose.cache_info().currsize == 1  # a short text is kept
+    assert signals._parse_prose.bound <= 32 << 20

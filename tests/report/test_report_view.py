@@ -84,18 +84,38 @@ def test_a_model_decided_root_cause_says_model_and_its_probability(seed):
     assert "rule <code></code>" not in page and "by rule" not in page.split('class="verdict"', 1)[1].split("</section>")[0]
 
 
-def test_a_root_cause_the_model_decided_over_a_rule_names_both(seed):
+def _overruled_analysis():
+    """The incident analysed afresh, its root cause decided by the model over a connection rule's claim."""
     analysis = analyze(INCIDENT / "logs.jsonl")
     root = analysis.incidents[0].root_cause
     event, _ = root.sample[0]
     claim = {"class": "dependency_connection_failure", "confidence": 0.8, "rule": "dependency.http-connect-failure",
              "overruled": True}
     root.sample[0] = (event, Classification("timeout", 0.9512, "model-over-rule", None, {}, [claim]))
+    return analysis, root
+
+
+def test_a_root_cause_the_model_decided_over_a_rule_names_both(seed):
+    analysis, _ = _overruled_analysis()
     page, markdown = to_html(analysis), to_markdown(analysis)
     said = "by the model (probability 0.95) over rule"
     assert said in page and said in markdown
     assert "dependency.http-connect-failure" in markdown and "`dependency_connection_failure`" in markdown
     assert to_dict(analysis)["incidents"][0]["root_cause"]["method"] == "model-over-rule"
+
+
+def test_the_json_report_keeps_the_claim_the_model_decided_over(seed):
+    """`rule` is null when the model decided: the overruled rule and its class are in `overruled`, so that
+    the JSON says what the Markdown and the HTML say; a group the rule or the model decided alone has no such key."""
+    analysis, root = _overruled_analysis()
+    report = to_dict(analysis)
+    said = report["incidents"][0]["root_cause"]
+    assert (said["method"], said["rule"]) == ("model-over-rule", None)
+    assert said["overruled"] == {"class": "dependency_connection_failure", "confidence": 0.8,
+                                 "rule": "dependency.http-connect-failure"}
+    assert [g["overruled"] for g in report["groups"] if g["group"] == root.key] == [said["overruled"]]
+    assert all("overruled" not in g for g in report["groups"] if g["group"] != root.key)
+    assert "which claimed `dependency_connection_failure` (confidence 0.80)" in to_markdown(analysis)
 
 
 def test_whys_four_and_five_end_differently(seed):

@@ -49,17 +49,23 @@ class Classification:
 
     def __repr__(self) -> str:
         """One line a person reads: class, confidence, how it was decided, captured fields, the runners-up."""
-        by = f"rule {self.rule.id}" if self.rule is not None else (
-            "the model" if self.method == "model" else
-            f"the model over rule {self.overruled.get('rule')}" if self.overruled else "neither rule nor model")
         fields = ", ".join(f"{name}={_short(value)!r}" for name, value in self.fields.items()
                            if name not in ("exception", "message", "file", "line", "function"))
         also = "; ".join(_alternative(a) for a in self.runners_up())
         if self.fields.get("file"):
             where = f"{str(self.fields['file']).rsplit('/', 1)[-1]}:{self.fields.get('line', '?')}"
             fields = f"{fields}, at {where}" if fields else f"at {where}"
-        return (f"<Classification {self.cls} {self.confidence:.2f} by {by}" + (f" | {fields}" if fields else "")
+        return (f"<Classification {self.cls} {self.confidence:.2f} by {self.decided_by}" + (f" | {fields}" if fields else "")
                 + (f" | also: {also}" if also else "") + ">")
+
+    @property
+    def decided_by(self) -> str:
+        """Who decided, as a person reads it: `rule …`, `the model`, `the model over rule …`."""
+        if self.rule is not None:
+            return f"rule {self.rule.id}"
+        if self.method == "model":
+            return "the model"
+        return f"the model over rule {self.overruled.get('rule')}" if self.overruled else "neither rule nor model"
 
     @property
     def overruled(self) -> dict | None:
@@ -81,7 +87,7 @@ class Classification:
 
         rows = [("class", f"<b>{html.escape(self.cls)}</b> ({html.escape(self.role)})"),
                 ("confidence", f"{self.confidence:.2f}"),
-                ("decided by", html.escape(f"rule {self.rule.id}" if self.rule is not None else self.method)),
+                ("decided by", html.escape(self.decided_by)),
                 ("explanation", html.escape(self.explanation or "")),
                 ("captured", html.escape(", ".join(f"{k}={_short(v)!r}" for k, v in self.fields.items()))),
                 ("alternatives", html.escape("; ".join(_alternative(a) for a in self.runners_up())))]
