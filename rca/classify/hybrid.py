@@ -1,6 +1,6 @@
 """Classification of error events: rules first; then, with a model, the model when it is sure
 enough (method `model`); otherwise `unknown` (method `none`). Over one family of rules the model has
-the last word: a connection-failure claim the model reads as another class (method `model-over-rule`)."""
+the last word: a connection-failure claim the model reads as another cause class (method `model-over-rule`)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,22 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
 
-from rca.classify.classes import UNKNOWN
+from rca.classify.classes import CAUSE_CLASSES, UNKNOWN
 from rca.classify.rules import Classification, RuleSet, event_from_text
 from rca.events.error_event import ErrorEvent
 
 MODEL_BATCH = 512
 # Where a rule and the model disagree, the rule decides, except over these rule classes: when the model's
-# likeliest class is another known class with at least OVERRIDE_PROBABILITY, the model decides. A
-# connection refused or reset, a 5xx from upstream, is what a database, a time limit, a service's own
-# unavailability or a bad setting also print, and the dependency rules cannot tell them apart where the
-# model, which reads the whole text, can. Chosen on the fresh corpus's batches 2-12 among ~7,500 policies
-# (any rule family, thresholds, rule confidences, turning claims into `unknown`) and confirmed on batches
-# 13-16 (benchmarks/bench_arbitration.py, classification-issue28-arbitration.md): over every other family
-# the model, overriding, was wrong more often than right on text the rules were written from.
+# likeliest class is another cause class with at least OVERRIDE_PROBABILITY, the model decides. A
+# connection refused or reset, a 5xx from upstream, is what a database, a time limit or a bad setting
+# also print, and the dependency rules cannot tell them apart where the model, which reads the whole
+# text, can. Chosen on the fresh corpus's batches 2-12 and confirmed on 13-16
+# (benchmarks/bench_arbitration.py, classification-issue28-arbitration.md): over every other family the
+# model, overriding, was wrong more often than right on text the rules were written from.
+# Never to a symptom class: docs/CLASSES.md gives `service_unavailable`/`startup_failure` only when no
+# cause is shown, and a connection-failure claim is one. Whose 503 a text shows (an upstream's, read by
+# a client, or the service's own) is where the model went wrong: 5 of 5 such overrides on the real corpus
+# and on the sealed batches 17-18, while cause-to-cause overrides were right on every set.
 OVERRIDABLE_RULE_CLASSES = frozenset({"dependency_connection_failure"})
 OVERRIDE_PROBABILITY = 0.5
 MODEL_OVER_RULE = "model-over-rule"
@@ -62,7 +65,7 @@ def _with_model(decided: Classification, model, probabilities) -> Classification
 def overrides_rule(rule_class: str | None, label: str, probability: float) -> bool:
     """Whether the model's likeliest class `label` (at `probability`) replaces a rule's claim of
     `rule_class` (None: no rule claimed the text, nothing to override)."""
-    return (rule_class in OVERRIDABLE_RULE_CLASSES and label != rule_class and label != UNKNOWN
+    return (rule_class in OVERRIDABLE_RULE_CLASSES and label != rule_class and label in CAUSE_CLASSES
             and probability >= OVERRIDE_PROBABILITY)
 
 

@@ -440,7 +440,7 @@ def default_model_path() -> Path:
     digest.update(f"{REAL_WEIGHT}|{TUNE_ON_REAL}|{MAX_BUGS_GIVEN_A_CAUSE}|cautious-fallback".encode())  # how the rows are weighed is the model too
     from rca.classify.hybrid import OVERRIDABLE_RULE_CLASSES, OVERRIDE_PROBABILITY  # the threshold is tuned on the decision
 
-    digest.update(f"{sorted(OVERRIDABLE_RULE_CLASSES)}|{OVERRIDE_PROBABILITY}".encode())
+    digest.update(f"{sorted(OVERRIDABLE_RULE_CLASSES)}|{OVERRIDE_PROBABILITY}|to-causes".encode())
     digest.update(f"{version('scikit-learn')}|{version('numpy')}|{version('rca')}".encode())
     digest.update("|".join(pattern.pattern for _, pattern in MASKS).encode())  # a new mask means a new model
     digest.update(FEATURES.encode())

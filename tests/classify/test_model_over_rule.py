@@ -11,7 +11,7 @@ from rca.classify.hybrid import MODEL_OVER_RULE, _with_model, classify_text, ove
 from rca.classify.rules import RuleSet, event_from_text
 
 CLASSES = ["config_error", "db_session_failure", "dependency_connection_failure", "service_unavailable", "timeout",
-           "unknown"]
+           "startup_failure", "unknown"]
 
 
 class _FixedModel:
@@ -63,9 +63,13 @@ def test_a_snippet_line_keeps_the_claim_the_model_decided_over_and_no_other_has_
     assert "overruled" not in snippet_result("s2", kept) and "overruled" not in snippet_result("s3", claim)
 
 
-def test_a_symptom_class_may_win_over_a_connection_failure_claim_too():
-    decided = _with_model(_rule_claim(REFUSED), _FixedModel(), _probabilities(service_unavailable=0.55))
-    assert (decided.cls, decided.method) == ("service_unavailable", MODEL_OVER_RULE)
+def test_a_symptom_class_never_wins_over_a_connection_failure_claim():
+    # docs/CLASSES.md: a symptom class only when no cause is shown; the rule's claim is one
+    claim = _rule_claim(REFUSED)
+    for symptom in ("service_unavailable", "startup_failure"):
+        decided = _with_model(claim, _FixedModel(), _probabilities(**{symptom: 0.95}))
+        assert (decided.cls, decided.method, decided.rule) == ("dependency_connection_failure", "rule", claim.rule)
+        assert decided.overruled is None
 
 
 def test_the_connection_rule_keeps_its_claim_when_the_model_agrees_is_unsure_or_says_unknown():
