@@ -135,7 +135,7 @@ LIVE_SCOPE_HELP = (" It pulls what the analysis needs: warnings and errors, stde
                    "and every request, healthy ones too (the rates' denominators: a busy service's hour is many pages; "
                    "narrow with --service and --since).")
 MODEL_HELP = ("The classifier for what no rule claims, and for a connection-failure rule's claim it is sure is "
-              "another class: `default` (built from the shipped corpora on first use, "
+              "another cause class: `default` (built from the shipped corpora on first use, "
               "then cached), a file from `rca train`, or `none` for rules only.")
 WORKERS_HELP = ("Processes that read the logs (files, and byte ranges of large JSON-lines and text files); "
                 "default: the machine's cores. The report is the same whatever the number.")

@@ -1,5 +1,5 @@
 """Issue 28, classify26: who decides when a rule and the model disagree. A rule keeps its claim, except a
-connection-failure claim that the model, reading the whole text, is sure is another class: then the
+connection-failure claim that the model, reading the whole text, is sure is another cause class: then the
 model decides (method `model-over-rule`) and the rule's claim is kept beside it."""
 
 from __future__ import annotations
