@@ -25,6 +25,7 @@ MODEL_BATCH = 512
 # a client, or the service's own) is where the model went wrong: 5 of 5 such overrides on the real corpus
 # and on the sealed batches 17-18, while cause-to-cause overrides were right on every set.
 OVERRIDABLE_RULE_CLASSES = frozenset({"dependency_connection_failure"})
+OVERRIDE_TARGETS = frozenset(CAUSE_CLASSES)  # the classes the model may put in a rule's place
 OVERRIDE_PROBABILITY = 0.5
 MODEL_OVER_RULE = "model-over-rule"
 
@@ -65,7 +66,7 @@ def _with_model(decided: Classification, model, probabilities) -> Classification
 def overrides_rule(rule_class: str | None, label: str, probability: float) -> bool:
     """Whether the model's likeliest class `label` (at `probability`) replaces a rule's claim of
     `rule_class` (None: no rule claimed the text, nothing to override)."""
-    return (rule_class in OVERRIDABLE_RULE_CLASSES and label != rule_class and label in CAUSE_CLASSES
+    return (rule_class in OVERRIDABLE_RULE_CLASSES and label != rule_class and label in OVERRIDE_TARGETS
             and probability >= OVERRIDE_PROBABILITY)
 
 

@@ -439,9 +439,13 @@ def default_model_path() -> Path:
     for package, name in TRAINING_FILES[1:]:  # the real rows (the generated ones are CORPUS_FILES')
         digest.update(training_file(package, name).read_bytes())
     digest.update(f"{REAL_WEIGHT}|{TUNE_ON_REAL}|{MAX_BUGS_GIVEN_A_CAUSE}|cautious-fallback".encode())  # how the rows are weighed is the model too
-    from rca.classify.hybrid import OVERRIDABLE_RULE_CLASSES, OVERRIDE_PROBABILITY  # the threshold is tuned on the decision
+    from rca.classify.hybrid import (  # the threshold is tuned on the decision
+        OVERRIDABLE_RULE_CLASSES,
+        OVERRIDE_PROBABILITY,
+        OVERRIDE_TARGETS,
+    )
 
-    digest.update(f"{sorted(OVERRIDABLE_RULE_CLASSES)}|{OVERRIDE_PROBABILITY}|to-causes".encode())
+    digest.update(f"{sorted(OVERRIDABLE_RULE_CLASSES)}|{OVERRIDE_PROBABILITY}|{sorted(OVERRIDE_TARGETS)}".encode())
     digest.update(f"{version('scikit-learn')}|{version('numpy')}|{version('rca')}".encode())
     digest.update("|".join(pattern.pattern for _, pattern in MASKS).encode())  # a new mask means a new model
     digest.update(FEATURES.encode())
