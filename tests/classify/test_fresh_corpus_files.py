@@ -37,6 +37,7 @@ FILES = {
     "batch18.jsonl": ("fc-18", {"batch18"}),
     "batch19.jsonl": ("fc-19", {"batch19"}),
     "batch20.jsonl": ("fc-20", {"batch20"}),
+    "batch21.jsonl": ("fc-21", {"batch21"}),
 }
 URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
 
