@@ -39,6 +39,7 @@ FILES = {
     "batch20.jsonl": ("fc-20", {"batch20"}),
     "batch21.jsonl": ("fc-21", {"batch21"}),
     "batch22.jsonl": ("fc-22", {"batch22"}),
+    "batch23.jsonl": ("fc-23", {"batch23"}),
 }
 URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
 
