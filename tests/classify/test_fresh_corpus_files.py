@@ -16,6 +16,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FRESH = FIXTURES / "fresh-corpus"
 FIELDS = {"id", "text", "label", "source", "repo", "split"}
 # batch 1 splits by repository into open/sealed; batches 2 to 20 and 22 are sealed as a whole
+# batch 1 splits by repository into open/sealed; batches 2 to 20 and 24 are sealed as a whole
 FILES = {
     "excerpts.jsonl": ("fc-0", {"open", "sealed"}),
     "batch2.jsonl": ("fc-2", {"batch2"}),
@@ -40,6 +41,7 @@ FILES = {
     "batch21.jsonl": ("fc-21", {"batch21"}),
     "batch22.jsonl": ("fc-22", {"batch22"}),
     "batch23.jsonl": ("fc-23", {"batch23"}),
+    "batch24.jsonl": ("fc-24", {"batch24"}),
 }
 URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
 
@@ -86,6 +88,7 @@ def test_no_fresh_repository_comes_from_the_real_corpus_or_from_another_batch():
 
 
 SEALED_BATCHES = [f"batch{n}.jsonl" for n in range(2, 21)] + ["batch22.jsonl"]
+SEALED_BATCHES = [f"batch{n}.jsonl" for n in range(2, 21)] + ["batch24.jsonl"]
 
 
 @pytest.mark.parametrize("name", SEALED_BATCHES)
@@ -187,6 +190,7 @@ def test_a_weighted_batch_brings_its_rows_and_the_floors_it_was_gathered_for(bat
 
 
 @pytest.mark.parametrize("batch", [8, 9, 10, 11, 12, 13, 14, 15, 16, 20, 22])
+@pytest.mark.parametrize("batch", [8, 9, 10, 11, 12, 13, 14, 15, 16, 20, 24])
 def test_a_batch_ids_run_without_gaps(batch):
     ids = [r["id"] for r in rows(f"batch{batch}.jsonl")]
     assert ids == [f"fc-{batch}{n:03d}" for n in range(1, len(ids) + 1)]
