@@ -188,6 +188,13 @@ class HashSketch:
         if len(self._pending) >= self.size:
             self._flush()
 
+    def add(self, hashed: int) -> None:
+        """`update` with one hash: what an event of one record adds, without a list."""
+        if hashed < self._ceiling:
+            self._pending.append(hashed)
+            if len(self._pending) >= self.size:
+                self._flush()
+
     def _flush(self) -> None:
         if self._pending:
             np = _numpy()

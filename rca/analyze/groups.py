@@ -65,29 +65,37 @@ class Group:
         """Count one event. `classification` may be None: the analysis classifies only the events a
         summary keeps (its sample), once the summaries are merged (`rca.classify.samples.classify_samples`).
         `order` is the event's `order`, when the caller has it already."""
-        # Once per event of a flood: comparisons rather than min() and max(), no generator for the
-        # traces (most events have one or none), each property read once.
+        # Once per event of a flood: comparisons rather than min() and max(), each property read once,
+        # and for an event of one record (nearly every one) its time and trace read off the record.
         order = event.order if order is None else order
         when = event.time
         if self._derived:
             self._derived.clear()
         self.count += 1
-        if when is not None:
+        records = event.records
+        first = records[0]
+        lane = (first.service, first.revision, first.instance)
+        if when is None:
+            self.per_second.add(None, lane)
+        else:
             if when < self.earliest:
                 self.earliest = when
-            last = event.last_time or when
+            last = when if len(records) == 1 else (event.last_time or when)
             if last > self.latest:
                 self.latest = last
-        first = event.records[0]
-        self.per_second.add(None if when is None else int(when), (first.service, first.revision, first.instance))
+            self.per_second.add(int(when), lane)
         sample = self.sample
         if len(sample) < SAMPLE_EVENTS or order < sample[-1][0].order:
             at = bisect.bisect_right(sample, order, key=_sample_order)  # after its equals, as a stable sort puts it
             sample.insert(at, (event, classification))
             del sample[SAMPLE_EVENTS:]
-        traces = [_hash(r.trace) for r in event.records if r.trace]
-        if traces:
-            self.trace_sketch.update(traces)
+        if len(records) == 1:
+            if first.trace:
+                self.trace_sketch.add(_hash(first.trace))
+        else:
+            traces = [_hash(r.trace) for r in records if r.trace]
+            if traces:
+                self.trace_sketch.update(traces)
         request = event.request
         if request is not None and request.http_status is not None:
             self.statuses[request.http_status] += 1
@@ -242,7 +250,7 @@ def group_events(classified: Iterable[tuple[ErrorEvent, Classification | None]])
         if group is None:
             made = fingerprint_of(event)
             group = groups[key] = Group(key, made.label, made)
-        elif order < group.representative.order:
+        elif order < group.sample[0][0].order:  # the representative's, without the property
             made = fingerprint_of(event)
             group.label, group.fingerprint = made.label, made
         group.add(event, classification, order)

@@ -303,6 +303,12 @@ def _line_start(path: str, offset: int) -> int:
 
 def _within(records, scope: Scope):
     since, until, service = scope.since, scope.until, scope.service
+    if since is None and until is None and service is None:  # no window: every record, without a step each
+        return records
+    return _filtered(records, since, until, service)
+
+
+def _filtered(records, since, until, service):
     for record in records:
         if service is not None and record.service != service:
             continue

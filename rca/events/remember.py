@@ -22,16 +22,35 @@ R = TypeVar("R")
 def remembered(entries: int, largest: int) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """Decorate a function whose last argument is a string (the others few and hashable); a string of more
     than `largest` bytes is not kept."""
+    short = _within_bytes(largest)
+
     def decorate(function: Callable[..., R]) -> Callable[..., R]:
         known = lru_cache(maxsize=entries)(function)
         size = sys.getsizeof
 
+        # Asked once per record or line of a flood: a string of at most `short` characters is within
+        # `largest` bytes whatever its alphabet, told by len() alone; and a function of the string alone
+        # is called without packing its arguments.
         @wraps(function)
-        def answer(*args: Any) -> R:
-            return known(*args) if size(args[-1]) <= largest else function(*args)
+        def of_text(text: str) -> R:
+            return known(text) if len(text) <= short or size(text) <= largest else function(text)
 
-        answer.cache_clear = known.cache_clear  # type: ignore[attr-defined]  # tests start from an empty cache
-        answer.cache_info = known.cache_info  # type: ignore[attr-defined]
-        answer.bound = entries * largest  # type: ignore[attr-defined]  # the keys' bytes at most
+        @wraps(function)
+        def of_args(*args: Any) -> R:
+            text = args[-1]
+            return known(*args) if len(text) <= short or size(text) <= largest else function(*args)
+
+        answer: Any = of_text if function.__code__.co_argcount == 1 else of_args
+        answer.cache_clear = known.cache_clear  # tests start from an empty cache
+        answer.cache_info = known.cache_info
+        answer.bound = entries * largest  # the keys' bytes at most
         return answer
     return decorate
+
+
+def _within_bytes(largest: int) -> int:
+    """The most characters a string may have and still take at most `largest` bytes in any alphabet: four
+    bytes a character (the widest) past the header (sys.getsizeof of a string of the widest)."""
+    wide = "\U0001F600"
+    header = sys.getsizeof(wide) - 4
+    return max(-1, (largest - header) // 4)

@@ -56,3 +56,22 @@ def test_a_full_traceback_cache_holds_its_bound():
         tracebacks.parse_traceback.cache_clear()
         tracebacks._frame_line.cache_clear()
     assert held < 16 * MB, held / MB
+
+
+def test_a_string_admitted_by_its_length_is_within_the_bytes():
+    """The cache admits a short string by len() alone: every string of that many characters, in any
+    alphabet, takes at most the limit, and one character more in the widest does not."""
+    from rca.events.remember import _within_bytes
+
+    for largest in (100, 256, 1024, 4096, 8192):
+        short = _within_bytes(largest)
+        for character in ("a", "é", "ā", "😀"):
+            assert sys.getsizeof(character * short) <= largest, (largest, character)
+        assert sys.getsizeof("😀" * (short + 1)) > largest
+
+
+def test_a_cache_answers_as_its_function_with_one_argument_or_more():
+    line = '  File "/app/main.py", line 12, in handler'
+    assert stitch._line_kind(line) == stitch._line_kind.__wrapped__(line) == "frame"
+    assert stitch._advanced("frames", line + "\nValueError: bad") == "message"
+    assert stitch._advanced.cache_info().currsize >= 1

@@ -41,7 +41,10 @@ PIECES = ["https://api.example.com/v1/x?id=7", "0x1f", "deadbeef12", "user_1842"
           "'redis'", '"quoted"', "12 ms", "3.5 s", "10 MB", "512 bytes", "10.1.2.3:8080", "10.1.2.3", "2025-09-12T14:20:00Z",
           "2025-09-12 14:20", "id 7f3c9a12-", "sess_AbC123xY",
           "efcb0768-06de-dd83-fc21-4abe2e6f3753", "abcdefab-abcd-abcd-abcd-abcdefabcdef", "42", "ok", "B", "byte",
-          ":", "-", "_", ".", "/", "'", '"', "://", " ", "\n"]
+          ":", "-", "_", ".", "/", "'", '"', "://", " ", "\n",
+          # what the masks' shapes look for (SHAPES), in the forms a match may take
+          "0X1F", "DEADBEEF12", "5µs", "7 µs", "3 h", "2 min", "9 KiB", "4 bytes", "2025-09-12", "1.2.3", "1.2.3.4",
+          "\u0663\u0664", "ab-c12", "x_9", "Ab_12Cd"]
 
 
 @settings(max_examples=2000, deadline=None)
