@@ -534,7 +534,7 @@ def _read_judged(rows: Iterator[tuple[int, object, bool]], source: str, stats: R
         stats.notes[COPIES] += judged.copies
     cannot_matter = choose_prefilter(prefilter, indented=False)
     decode = choose_prefilter("off", indented=False)  # a line that names no benign severity: its first test fails
-    read_again = sorted((line, text, True) for line, text in texts.items())
+    read_again = [(line, texts[line], True) for line in sorted(texts)]  # the prefilter runs on each, as before
     for line, raw, benign in in_line_order(rows, read_again):
         if raw is None:  # an empty line: neither a record nor a skip
             continue
