@@ -12,7 +12,7 @@ from rca.ingest.deployment import deployment_details
 from rca.ingest.record import LEVEL_SEARCH_SPAN, MALFORMED, LogRecord, level_in_text, normalise_severity
 from rca.ingest.stats import ReadStats
 from rca.ingest.times import parse_timestamp
-from rca.ingest.workloads import content_decides_severity, kubernetes_identity
+from rca.ingest.workloads import KUBERNETES_TYPES, content_decides_severity, kubernetes_identity
 
 # jsonPayload keys that hold the human message, in order of preference.
 MESSAGE_KEYS = ("message", "msg", "textPayload", "text", "log", "event")
@@ -72,42 +72,45 @@ def _shared(name):
 def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | None = None) -> LogRecord:
     """Fields of the wrong type (a string `httpRequest`, a list of `labels`, a status of 10^30) are
     ignored and, given `stats`, noted: the rest of the entry is still worth reading."""
+    # The candidates of a flood pass here by the tens of thousands: the common case (objects where
+    # objects belong, no request, no audit payload) is tested with `type(...) is` and skips the calls
+    # that would find nothing; the values and the order they are read in are as the general case's.
     wrong: list[str] = []
-    resource = _object(entry.get("resource"), "resource", wrong)
-    resource_labels = _object(resource.get("labels"), "resource.labels", wrong)
-    labels = _object(entry.get("labels"), "labels", wrong)
-    http = _object(entry.get("httpRequest"), "httpRequest", wrong)
+    resource = entry.get("resource")
+    if type(resource) is not dict:
+        resource = _object(resource, "resource", wrong)
+    resource_labels = resource.get("labels")
+    if type(resource_labels) is not dict:
+        resource_labels = _object(resource_labels, "resource.labels", wrong)
+    labels = entry.get("labels")
+    if type(labels) is not dict:
+        labels = _object(labels, "labels", wrong)
+    http = entry.get("httpRequest")
+    if type(http) is not dict:
+        http = _object(http, "httpRequest", wrong)
     payload = entry.get("jsonPayload")
     text, payload_level = _payload_text(entry, payload, http)
     severity = _severity(entry, resource, text, payload_level)
     stamp = entry.get("timestamp") or entry.get("receiveTimestamp")
-    record = LogRecord(
-        time=parse_timestamp(stamp),
-        severity=severity,
-        text=text,
-        source=source,
-        position=position,
-        service=_shared(first_of(resource_labels, SERVICE_LABELS) or labels.get("k8s-pod/app")),
-        revision=_shared(first_of(resource_labels, REVISION_LABELS)),
-        instance=_shared(labels.get("instanceId") or first_of(resource_labels, INSTANCE_LABELS)),
-        resource_type=_shared(resource.get("type")),
-        log_name=_shared(entry.get("logName")),
-        http_method=http.get("requestMethod"),
-        http_url=http.get("requestUrl"),
-        http_status=_int(http.get("status"), MAX_HTTP_STATUS),
-        http_latency_ms=_latency_ms(http.get("latency")),
-        trace=entry.get("trace"),
-        insert_id=entry.get("insertId"),
-    )
+    time = parse_timestamp(stamp)
+    service = _shared(first_of(resource_labels, SERVICE_LABELS) or labels.get("k8s-pod/app"))
+    revision = _shared(first_of(resource_labels, REVISION_LABELS))
+    instance = _shared(labels.get("instanceId") or first_of(resource_labels, INSTANCE_LABELS))
+    resource_type, log_name = _shared(resource.get("type")), _shared(entry.get("logName"))
+    method, url, status, latency = _request_fields(http) if http else NO_REQUEST
+    record = LogRecord(time, severity, text, source, position, service, revision, instance, resource_type, log_name,
+                       method, url, status, latency, entry.get("trace"), entry.get("insertId"))
     if not TEXT_TYPES.issuperset(map(type, (record.service, record.instance, record.resource_type, record.log_name,
                                             record.http_method, record.http_url, record.trace, record.insert_id))):
         _coerce_texts(record)  # one test for all eight, as it is rarely needed
     _platform_details(record, resource_labels, labels, payload)
     if record.time is None and stamp:
         wrong.append("timestamp")
-    if record.http_status is None and http.get("status") not in (None, ""):
+    if record.http_status is None and http and http.get("status") not in (None, ""):
         wrong.append("httpRequest.status")
-    _audit_details(record, entry.get("protoPayload"), resource_labels)
+    proto = entry.get("protoPayload")
+    if proto is not None:
+        _audit_details(record, proto, resource_labels)
     split = entry.get("split")
     if isinstance(split, dict):
         record.extra["split"] = split
@@ -115,6 +118,15 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
         for name in wrong:
             stats.note(f"unreadable {name} ignored", source, position)
     return record
+
+
+NO_REQUEST = (None, None, None, None)
+
+
+def _request_fields(http: dict) -> tuple:
+    """httpRequest's method, URL, status and latency (ms), as the record holds them."""
+    return (http.get("requestMethod"), http.get("requestUrl"), _int(http.get("status"), MAX_HTTP_STATUS),
+            _latency_ms(http.get("latency")))
 
 
 def _severity(entry: dict, resource: dict, text: str, payload_level) -> str | None:
@@ -134,7 +146,8 @@ def _platform_details(record: LogRecord, resource_labels: dict, labels: dict, pa
         _function_execution(record)
     elif record.resource_type == "http_load_balancer" and isinstance(resource_labels.get("backend_service_name"), str):
         record.extra["backend"] = resource_labels["backend_service_name"]  # names the service it serves
-    identity = kubernetes_identity(record.resource_type, resource_labels, labels, payload)
+    identity = (kubernetes_identity(record.resource_type, resource_labels, labels, payload)
+                if record.resource_type in KUBERNETES_TYPES else None)
     if identity is not None:
         record.service, record.revision, record.instance = identity[0], identity[1], identity[2] or record.instance
     if record.revision is not None:
