@@ -21,7 +21,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -184,10 +184,15 @@ def make_pipeline():
 
 @dataclass
 class TextModel:
-    """A fitted pipeline and the probability above which its answer is taken."""
+    """A fitted pipeline and the probability above which its answer is taken: `threshold`, or the
+    class's own in `class_thresholds` where it has one."""
 
     pipeline: Any  # a fitted scikit-learn Pipeline
     threshold: float = DEFAULT_THRESHOLD
+    class_thresholds: dict[str, float] = field(default_factory=dict)
+
+    def threshold_of(self, label: str) -> float:
+        return self.class_thresholds.get(label, self.threshold)
 
     @property
     def classes(self) -> list[str]:
@@ -269,9 +274,10 @@ def train(rows: list[dict], holdout: list[dict] | None = None, rules=None) -> Te
     real = [i for i, row in enumerate(tuning) if is_real(row)]
     if TUNE_ON_REAL and real and len(real) < len(tuning):
         tuning, probabilities = [tuning[i] for i in real], probabilities[real]
-    threshold = best_threshold(list(pipeline.classes_), [r["label"] for r in tuning], probabilities,
-                               claimed_by_rules([r["text"] for r in tuning], rules))
-    return TextModel(pipeline, threshold)
+    classes, labels = list(pipeline.classes_), [r["label"] for r in tuning]
+    claimed = claimed_by_rules([r["text"] for r in tuning], rules)
+    threshold = best_threshold(classes, labels, probabilities, claimed)
+    return TextModel(pipeline, threshold, class_thresholds(classes, labels, probabilities, claimed, threshold))
 
 
 def out_of_fold_probabilities(rows: list[dict], folds: int = 5) -> np.ndarray:
@@ -316,13 +322,16 @@ def claimed_by_rules(texts: list[str], rules=None) -> list[str | None]:
     return [d.cls if d.method == "rule" else None for d in decided]
 
 
-def answers(classes: list[str], probabilities: np.ndarray, threshold: float) -> list[str]:
-    """The model's answer for each row: its likeliest class when that clears `threshold`, else unknown."""
+def answers(classes: list[str], probabilities: np.ndarray, threshold: float,
+            class_thresholds: dict[str, float] | None = None) -> list[str]:
+    """The model's answer for each row: its likeliest class when that clears its class's threshold
+    (`class_thresholds`, else `threshold`), else unknown."""
     import numpy as np
 
     best = probabilities.argmax(axis=1)
     top = probabilities[np.arange(len(best)), best]
-    return np.where(top >= threshold, np.asarray(classes)[best], UNKNOWN).tolist()
+    needed = np.asarray([(class_thresholds or {}).get(label, threshold) for label in classes])[best]
+    return np.where(top >= needed, np.asarray(classes)[best], UNKNOWN).tolist()
 
 
 # The most plain bugs (rows labelled unknown) the tuned threshold may give a cause class, out of fold (as
@@ -360,6 +369,63 @@ def best_threshold(classes: list[str], labels: list[str], probabilities: np.ndar
     return max(within, key=lambda threshold: scores[threshold]) if within else max(scores)
 
 
+def class_thresholds(classes: list[str], labels: list[str], probabilities: np.ndarray, claimed: list[str | None],
+                     threshold: float) -> dict[str, float]:
+    """A threshold per cause class, from `threshold` (best_threshold's): one pass over CAUSE_CLASSES in
+    order, each class's threshold moved to the value of THRESHOLDS that most raises the hybrid's macro-F1
+    (unknown included) while no more than MAX_BUGS_GIVEN_A_CAUSE of the plain bugs are given a cause.
+    One threshold for all is set by the classes that draw plain bugs (a stack trace of the application's
+    own is most often read as a config error or a missing import); a time limit or a refused connection
+    rarely draws one, and its causes were left unknown under that shared threshold (leave-one-batch-out
+    over the spent batches: benchmarks/bench_recall.py, classification-issue28-recall.md). Symptom
+    classes keep `threshold`."""
+    import numpy as np
+
+    from rca.classify.hybrid import overrides_rule
+
+    index = {label: i for i, label in enumerate(classes)}
+    unknown = index.get(UNKNOWN, len(classes))
+    size = len(classes) + 1  # a label the model does not know counts as one more class
+    truth = np.asarray([index.get(label, len(classes)) for label in labels])
+    best = probabilities.argmax(axis=1)
+    top = probabilities[np.arange(len(best)), best]
+    decided = np.asarray([index.get(classes[b] if overrides_rule(rule, classes[b], float(top[i])) else rule,
+                                    len(classes)) if rule is not None else -1
+                          for i, (rule, b) in enumerate(zip(claimed, best))])
+    causes = np.isin(np.arange(size), [index[c] for c in CAUSE_CLASSES if c in index])
+    bugs = truth == unknown
+
+    def judged(thresholds: dict[str, float]) -> tuple[bool, float]:
+        needed = np.asarray([thresholds.get(label, threshold) for label in classes])[best]
+        model = np.where((top >= needed) & (best != unknown), best, unknown)
+        predicted = np.where(decided >= 0, decided, model)
+        within = causes[predicted[bugs]].sum() <= MAX_BUGS_GIVEN_A_CAUSE * bugs.sum()
+        return bool(within), _macro_f1(truth, predicted, size)
+
+    tuned: dict[str, float] = {}
+    _, score = judged(tuned)
+    for cls in (c for c in CAUSE_CLASSES if c in index):
+        for value in THRESHOLDS:
+            within, candidate = judged({**tuned, cls: value})
+            if within and candidate > score + 1e-9:
+                tuned[cls], score = value, candidate
+    return {cls: tuned.get(cls, threshold) for cls in CAUSE_CLASSES if cls in index}
+
+
+THRESHOLDS = tuple(round(0.2 + 0.05 * step, 2) for step in range(14))  # best_threshold's grid, 0.2-0.85
+
+
+def _macro_f1(truth: np.ndarray, predicted: np.ndarray, size: int) -> float:
+    """scikit-learn's `f1_score(average="macro", zero_division=0)` over the classes either side holds,
+    counted from one confusion matrix: the tuning asks it a hundred times."""
+    import numpy as np
+
+    confusion = np.bincount(truth * size + predicted, minlength=size * size).reshape(size, size)
+    hits, truths, answered = np.diag(confusion), confusion.sum(axis=1), confusion.sum(axis=0)
+    present = (truths + answered) > 0
+    return float((2 * hits[present] / (truths[present] + answered[present])).mean())
+
+
 # ---- persistence ----------------------------------------------------------------------------------
 
 # The types an rca model may name beyond those skops trusts by default: the Pipeline's own
@@ -377,7 +443,8 @@ def save(model: TextModel, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")  # two processes building the cache at once
-    sio.dump({"pipeline": model.pipeline, "threshold": model.threshold, "format": "rca-text-model-1"}, partial)
+    sio.dump({"pipeline": model.pipeline, "threshold": model.threshold, "class_thresholds": dict(model.class_thresholds),
+              "format": "rca-text-model-1"}, partial)
     os.replace(partial, path)
     scorer_path(path).unlink(missing_ok=True)  # the numbers of the model this file held before (`rca train` into the cache)
     return path
@@ -406,11 +473,20 @@ def load(path: str | Path) -> TextModel:
     if not isinstance(document, dict) or document.get("format") != "rca-text-model-1":
         raise UntrustedModelError(f"{path}: not an rca model (no format marker)")
     pipeline, threshold = document.get("pipeline"), document.get("threshold")
+    per_class = document.get("class_thresholds", {})  # a file saved before classes had their own: none
     if not (hasattr(pipeline, "predict_proba") and hasattr(pipeline, "classes_")) or \
-            not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        raise UntrustedModelError(f"{path}: has rca's marker but not a fitted classifier and a threshold in [0, 1]; "
+            not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1 or not _are_class_thresholds(per_class):
+        raise UntrustedModelError(f"{path}: has rca's marker but not a fitted classifier and thresholds in [0, 1]; "
                                   "train one with `rca train`")
-    return TextModel(pipeline, float(threshold))
+    return TextModel(pipeline, float(threshold), {label: float(value) for label, value in per_class.items()})
+
+
+def _is_threshold(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+
+
+def _are_class_thresholds(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(label, str) and _is_threshold(v) for label, v in value.items())
 
 
 # ---- the default model ----------------------------------------------------------------------------
@@ -438,7 +514,7 @@ def default_model_path() -> Path:
         digest.update((shipped_corpus_dir() / name).read_bytes())
     for package, name in TRAINING_FILES[1:]:  # the real rows (the generated ones are CORPUS_FILES')
         digest.update(training_file(package, name).read_bytes())
-    digest.update(f"{REAL_WEIGHT}|{TUNE_ON_REAL}|{MAX_BUGS_GIVEN_A_CAUSE}|cautious-fallback".encode())  # how the rows are weighed is the model too
+    digest.update(f"{REAL_WEIGHT}|{TUNE_ON_REAL}|{MAX_BUGS_GIVEN_A_CAUSE}|cautious-fallback|class-thresholds".encode())  # how the rows are weighed is the model too
     from rca.classify.hybrid import (  # the threshold is tuned on the decision
         OVERRIDABLE_RULE_CLASSES,
         OVERRIDE_PROBABILITY,
@@ -493,7 +569,7 @@ def default_model() -> TextModel:
     path = default_model_path()
     scorer = _cached_scorer(scorer_path(path))
     if scorer is not None:
-        return TextModel(scorer, scorer.notes["threshold"])
+        return TextModel(scorer, scorer.notes["threshold"], scorer.notes.get("class_thresholds", {}))
     model = None
     if path.is_file():
         try:
@@ -517,6 +593,8 @@ def _cached_scorer(path: Path):
         scorer = LinearScorer.load(path, SCORER_FUNCTIONS)
         if scorer is not None and not isinstance(scorer.notes.get("threshold"), float):
             raise DamagedScorer("no threshold")
+        if scorer is not None and not _are_class_thresholds(scorer.notes.get("class_thresholds", {})):
+            raise DamagedScorer("class thresholds that are not numbers in [0, 1]")
     except DamagedScorer as damage:
         print(f"rca: note: the cached classifier {path} cannot be used ({damage}): rebuilding it", file=sys.stderr)
         return None
@@ -535,7 +613,8 @@ def scorer_path(model_path: Path) -> Path:
 def _export_scorer(model: TextModel, path: Path) -> None:
     from rca.classify.scoring import LinearScorer
 
-    scorer = LinearScorer.export(model.pipeline, SCORER_FUNCTIONS, {"threshold": float(model.threshold)})
+    scorer = LinearScorer.export(model.pipeline, SCORER_FUNCTIONS, {"threshold": float(model.threshold),
+                                                                    "class_thresholds": dict(model.class_thresholds)})
     if scorer is None:
         return  # a pipeline of another shape is used through scikit-learn
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
