@@ -56,11 +56,17 @@ def _generated_every(k: int) -> Callable[[list[dict]], list[dict]]:
     return keep
 
 
-# name -> (REAL_WEIGHT, a filter of the training rows)
-VARIANTS: dict[str, tuple[float, Callable[[list[dict]], list[dict]]]] = {
-    "shipped": (text_model.REAL_WEIGHT, lambda rows: rows),
-    "real-weight-4": (4.0, lambda rows: rows),
-    "generated-half": (text_model.REAL_WEIGHT, _generated_every(2)),
+def _everything(rows: list[dict]) -> list[dict]:
+    return rows
+
+
+# name -> (REAL_WEIGHT, a filter of the training rows, the Pipeline's parameters set otherwise)
+VARIANTS: dict[str, tuple[float, Callable[[list[dict]], list[dict]], dict]] = {
+    "shipped": (text_model.REAL_WEIGHT, _everything, {}),
+    "real-weight-4": (4.0, _everything, {}),
+    "generated-half": (text_model.REAL_WEIGHT, _generated_every(2), {}),
+    "svm-c-1": (text_model.REAL_WEIGHT, _everything, {"classify__estimator__C": 1.0}),
+    "svm-c-0.25": (text_model.REAL_WEIGHT, _everything, {"classify__estimator__C": 0.25}),
 }
 
 
@@ -74,12 +80,12 @@ def collect_batch(number: int, variant: str, rules: RuleSet, cache: Path) -> Pat
     if out.is_file():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    weight, keep = VARIANTS[variant]
+    weight, keep, parameters = VARIANTS[variant]
     rows = read_corpus(FRESH / f"batch{number}.jsonl")
     training, dropped = without_rows_of(training_rows(), rows)
     training = keep(training)
     tuned: dict = {}
-    shipped_tuning, shipped_weight = text_model.best_threshold, text_model.REAL_WEIGHT
+    shipped_tuning, shipped_weight, shipped_pipeline = text_model.best_threshold, text_model.REAL_WEIGHT, text_model.make_pipeline
 
     def remember(classes, labels, probabilities, claimed):  # what train() tunes the threshold on
         tuned.update(classes=classes, labels=labels, probabilities=np.round(probabilities, 5).tolist(), claimed=claimed)
@@ -87,10 +93,12 @@ def collect_batch(number: int, variant: str, rules: RuleSet, cache: Path) -> Pat
 
     started = time.process_time()
     text_model.best_threshold, text_model.REAL_WEIGHT = remember, weight
+    text_model.make_pipeline = lambda: shipped_pipeline().set_params(**parameters)
     try:
         fitted = text_model.train(training, rules=rules)
     finally:
         text_model.best_threshold, text_model.REAL_WEIGHT = shipped_tuning, shipped_weight
+        text_model.make_pipeline = shipped_pipeline
     decided = rule_decisions(rows, rules)
     probabilities = fitted.predict_proba([r["text"] for r in rows])
     records = [{"id": r.get("id"), "label": r["label"],
