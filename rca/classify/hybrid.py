@@ -37,7 +37,7 @@ def default_rules() -> RuleSet:
 
 def hybrid(rules: RuleSet, model, event: ErrorEvent) -> Classification:
     """A matching rule decides, unless it is one the model may override (`overrides_rule`) and the
-    model is sure of another cause class; otherwise the model, when its probability clears its threshold;
+    model is sure of another cause class; otherwise the model, when its probability clears the class's threshold;
     otherwise unknown. The model's top alternatives are kept either way."""
     decided = rules.classify(event)
     if model is None:

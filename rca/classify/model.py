@@ -8,7 +8,7 @@ with one it did). The structure: rca.classify.signals parses the text (exception
 HTTP/gRPC/SQLSTATE codes, packages of the frames, the class the knowledge tables decide) into
 `exc:…`, `errno:…`, `knows:…` words, counted. Then the SVM calibrated (sigmoid, cross-validated) so that
 predict_proba means something. The threshold under which the answer is `unknown` is tuned on
-out-of-fold predictions with whole libraries held out. Saved with skops, which does not execute code
+out-of-fold predictions with whole libraries held out, then one per cause class from it. Saved with skops, which does not execute code
 on load; a file holding any type this module does not expect is refused.
 """
 
