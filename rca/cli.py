@@ -617,8 +617,9 @@ def train(
     model = fit(rows, read_corpus(holdout) if holdout else None)
     seconds = time.perf_counter() - started
     path = save(model, out or default_model_path())
-    print(f"trained on {len(rows):,} examples in {seconds:.1f}s; threshold {model.threshold:.2f}; "
-          f"{path.stat().st_size / 1e6:.1f} MB saved to {path}")
+    own = ", ".join(f"{cls} {value:.2f}" for cls, value in model.class_thresholds.items() if value != model.threshold)
+    print(f"trained on {len(rows):,} examples in {seconds:.1f}s; threshold {model.threshold:.2f}"
+          f"{f' ({own})' if own else ''}; {path.stat().st_size / 1e6:.1f} MB saved to {path}")
 
 
 class EvalMethod(str, enum.Enum):

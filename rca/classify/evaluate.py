@@ -30,7 +30,7 @@ def combine(method: str, decided: list, model, probabilities) -> list[str]:
     if method == "rules":
         return [d.cls for d in decided]
     if method == "model":
-        return answers(model.classes, probabilities, model.threshold)
+        return answers(model.classes, probabilities, model.threshold, getattr(model, "class_thresholds", None))
     return [_with_model(d, model, p).cls for d, p in zip(decided, probabilities)]
 
 

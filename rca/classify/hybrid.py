@@ -37,7 +37,7 @@ def default_rules() -> RuleSet:
 
 def hybrid(rules: RuleSet, model, event: ErrorEvent) -> Classification:
     """A matching rule decides, unless it is one the model may override (`overrides_rule`) and the
-    model is sure of another cause class; otherwise the model, when its probability clears its threshold;
+    model is sure of another cause class; otherwise the model, when its probability clears the class's threshold;
     otherwise unknown. The model's top alternatives are kept either way."""
     decided = rules.classify(event)
     if model is None:
@@ -57,10 +57,17 @@ def _with_model(decided: Classification, model, probabilities) -> Classification
         if overrides_rule(decided.cls, label, probability):
             return _model_over_rule(decided, label, probability, alternatives)
         return replace(decided, alternatives=[*decided.alternatives, *alternatives])
-    if label != UNKNOWN and probability >= model.threshold:
+    if label != UNKNOWN and probability >= _threshold_of(model, label):
         return Classification(label, probability, "model", None, {}, alternatives[1:])
     # The confidence is in the answer given; for `unknown` there is none (the model's guesses are the alternatives).
     return Classification(UNKNOWN, 0.0, "none", None, {}, alternatives)
+
+
+def _threshold_of(model, label: str) -> float:
+    """The probability `label` needs: the model's own for the class where it has one (a TextModel), else
+    its one threshold (a model of another kind a caller passed)."""
+    per_class = getattr(model, "class_thresholds", None) or {}
+    return per_class.get(label, model.threshold)
 
 
 def overrides_rule(rule_class: str | None, label: str, probability: float) -> bool:
