@@ -34,6 +34,18 @@ def test_a_class_that_draws_no_plain_bug_gets_a_lower_threshold_and_one_that_doe
     assert answers(CLASSES, probabilities, 0.7)[:10] == ["unknown"] * 10  # the shared threshold left them unknown
 
 
+def test_a_class_threshold_never_goes_below_one_half_however_many_causes_it_would_find(monkeypatch):
+    """Timeouts the model ranks first at 0.4 only: below one half the other classes together hold more of
+    its belief, so they stay unknown (an access line `GET … 404` was named rate_limited at 0.49)."""
+    labels = ["timeout"] * 10 + ["unknown"] * 20
+    probabilities = np.array([[0.3, 0.4, 0.3]] * 10 + [[0.0, 0.0, 1.0]] * 20)
+    tuned = class_thresholds(CLASSES, labels, probabilities, [None] * len(labels), 0.7)
+    assert tuned["timeout"] >= model.CLASS_THRESHOLD_FLOOR == 0.5
+    assert answers(CLASSES, probabilities, 0.7, tuned)[:10] == ["unknown"] * 10
+    monkeypatch.setattr(model, "CLASS_THRESHOLDS", model.THRESHOLDS)  # without the floor they would be named
+    assert class_thresholds(CLASSES, labels, probabilities, [None] * len(labels), 0.7)["timeout"] <= 0.4
+
+
 def test_a_class_threshold_gives_no_plain_bug_a_cause_that_the_shared_threshold_did_not_even_under_the_cap():
     """Lowering the timeout threshold finds ten timeouts and one plain bug in a hundred (1%, under the 2.5%
     cap): the real corpus showed such bugs add up across classes, so the timeouts stay unknown."""
