@@ -301,14 +301,15 @@ def _line_start(path: str, offset: int) -> int:
     return os.path.getsize(path)
 
 
-def _within(records, scope: Scope):
+def _within(records: Iterable[LogRecord], scope: Scope) -> Iterable[LogRecord]:
+    """The records of `scope`'s window and service, in their order."""
     since, until, service = scope.since, scope.until, scope.service
     if since is None and until is None and service is None:  # no window: every record, without a step each
         return records
     return _filtered(records, since, until, service)
 
 
-def _filtered(records, since, until, service):
+def _filtered(records: Iterable[LogRecord], since, until, service) -> Iterator[LogRecord]:
     for record in records:
         if service is not None and record.service != service:
             continue

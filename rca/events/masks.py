@@ -45,12 +45,12 @@ NEEDS: dict[str, tuple[str, ...]] = {
 # search for a shape that starts with a character class is fast. A time has `d-dd-dd`; an address three
 # dots; a hex id `0x` or ten hex digits in a row (under IGNORECASE `[0-9a-f]` and `x` match no other
 # characters); an id joined to a word a letter, `_` or `-`, then a digit after letters and digits; a
-# duration or a size a digit, maybe a space, then the first letter of a unit.
-_HEX_HEAD = re.compile(r"0[xX]|[0-9a-fA-F]{10}")
+# duration or a size a digit, maybe a space, then the first letter of a unit. `\d` and `\s` there are the
+# patterns' own (any script's digits and spaces), so a shape misses no text its pattern would match.
 SHAPES: dict[str, Callable[[str], object]] = {
     "time": re.compile(r"\d-\d\d-\d").search,
     "ip": lambda text: text.count(".") >= 3,
-    "hex": _HEX_HEAD.search,
+    "hex": re.compile(r"0[xX]|[0-9a-fA-F]{10}").search,
     "id": re.compile(r"[_-](?<=[A-Za-z][_-])[0-9A-Za-z]*\d").search,
     "duration": re.compile(r"\d\s?[mnsuhµ]").search,
     "size": re.compile(r"\d\s?[KMGTbB]").search,

@@ -30,7 +30,8 @@ def remembered(entries: int, largest: int) -> Callable[[Callable[..., R]], Calla
 
         # Asked once per record or line of a flood: a string of at most `short` characters is within
         # `largest` bytes whatever its alphabet, told by len() alone; and a function of the string alone
-        # is called without packing its arguments.
+        # is called without packing its arguments. The len() test holds for a str (and bytes, one byte
+        # an item); anything else was never what these functions take (a None fails at len(), not inside).
         @wraps(function)
         def of_text(text: str) -> R:
             return known(text) if len(text) <= short or size(text) <= largest else function(text)

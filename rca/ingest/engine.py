@@ -428,32 +428,32 @@ class _Taking:
 
 def candidates(connection, judged: Judged, batch: int = 4096) -> Iterator[tuple[int, object]]:
     """(line number, text or None for an empty line) of every row SQL did not pass over, in file order."""
-    result = connection.execute(CANDIDATES)
     numbers = LineNumbers(judged.rejects)
-    previous = 0
-    while rows := result.fetchmany(batch):
-        for row, raw in rows:
-            if row <= previous:
-                raise EngineError("DuckDB gave the lines out of order")
-            previous = row
-            yield numbers(row), raw
+    for row, raw in _in_row_order(connection.execute(CANDIDATES), batch):
+        yield numbers(row), raw
 
 
 def candidate_lines(connection, judged: Judged, layout: Layout, batch: int = 4096) -> Iterator[tuple[int, object, bool]]:
     """(line number, the line's bytes as Python's reader reads them, its newline put back, or None for
     an empty line, whether the byte prefilter may pass it over) of every row SQL did not pass over, in
     file order."""
-    result = connection.execute(CANDIDATE_BYTES)
     numbers = LineNumbers(judged.rejects)
     last, ends_with_newline = layout.lines, layout.ends_with_newline
+    for row, raw, benign in _in_row_order(connection.execute(CANDIDATE_BYTES), batch):
+        line = numbers(row)
+        yield line, (raw if raw is None else raw + b"\n" if line < last or ends_with_newline else raw), benign
+
+
+def _in_row_order(result, batch: int) -> Iterator[tuple]:
+    """The rows of a query whose first column is the row number, fetched `batch` at a time: the line
+    numbers and the merge with the lines Python reads itself rely on their rising order, so it is checked."""
     previous = 0
     while rows := result.fetchmany(batch):
-        for row, raw, benign in rows:
-            if row <= previous:
+        for fetched in rows:
+            if fetched[0] <= previous:
                 raise EngineError("DuckDB gave the lines out of order")
-            previous = row
-            line = numbers(row)
-            yield line, (raw if raw is None else raw + b"\n" if line < last or ends_with_newline else raw), benign
+            previous = fetched[0]
+            yield fetched
 
 
 class EngineError(RuntimeError):
@@ -533,7 +533,10 @@ def _read_judged(rows: Iterator[tuple[int, object, bool]], source: str, stats: R
     if judged.copies:  # noted before any line is read, as UniqueEntries notes a chunk's copies before its lines
         stats.notes[COPIES] += judged.copies
     cannot_matter = choose_prefilter(prefilter, indented=False)
-    decode = choose_prefilter("off", indented=False)  # a line that names no benign severity: its first test fails
+    # The prefilter passes over only a line that names a benign severity (its first test; what it notes of
+    # revisions and ReplicaSets is looked at after it): any other line it decodes, so such a line is read as
+    # with the prefilter "off", without its three searches.
+    decode_all = choose_prefilter("off", indented=False)
     read_again = [(line, texts[line], True) for line in sorted(texts)]  # the prefilter runs on each, as before
     for line, raw, benign in in_line_order(rows, read_again):
         if raw is None:  # an empty line: neither a record nor a skip
@@ -543,7 +546,7 @@ def _read_judged(rows: Iterator[tuple[int, object, bool]], source: str, stats: R
             stats.skip(OVERLONG_REASON, source, line)
             continue
         assert isinstance(raw, bytes)
-        record = read_line(raw, source, line, stats, cannot_matter if benign else decode)
+        record = read_line(raw, source, line, stats, cannot_matter if benign else decode_all)
         if record is not None:
             yield record
     stats.records += judged.passed

@@ -77,17 +77,13 @@ def entry_to_record(entry: dict, source: str, position: int, stats: ReadStats | 
     # that would find nothing; the values and the order they are read in are as the general case's.
     wrong: list[str] = []
     resource = entry.get("resource")
-    if type(resource) is not dict:
-        resource = _object(resource, "resource", wrong)
+    resource = resource if type(resource) is dict else _object(resource, "resource", wrong)
     resource_labels = resource.get("labels")
-    if type(resource_labels) is not dict:
-        resource_labels = _object(resource_labels, "resource.labels", wrong)
+    resource_labels = resource_labels if type(resource_labels) is dict else _object(resource_labels, "resource.labels", wrong)
     labels = entry.get("labels")
-    if type(labels) is not dict:
-        labels = _object(labels, "labels", wrong)
+    labels = labels if type(labels) is dict else _object(labels, "labels", wrong)
     http = entry.get("httpRequest")
-    if type(http) is not dict:
-        http = _object(http, "httpRequest", wrong)
+    http = http if type(http) is dict else _object(http, "httpRequest", wrong)
     payload = entry.get("jsonPayload")
     text, payload_level = _payload_text(entry, payload, http)
     severity = _severity(entry, resource, text, payload_level)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rca.events.masks import MASKS, NEEDS, mask
+from rca.events.masks import MASKS, NEEDS, SHAPES, mask
 
 MASKED = {
     "run_8f3a2b1 failed": "<id> failed",
@@ -55,5 +55,20 @@ def test_passing_over_a_pattern_that_cannot_match_masks_as_running_it(pieces, st
     assert mask(text, style, leave) == masked_by_every_pattern(text, style, leave)
 
 
+# Texts at the edges of the shapes a mask is tested for first: digits of other scripts (which `\d`
+# matches), spaces that are not ASCII, upper-case hex, IPv6, the micro sign and the Greek mu, an id
+# right after digits, a unit's first letter in upper case.
+UNUSUAL = ["took \u0663\u0664ms", "took \uff11\uff12 s", "took 5\u2009ms", "size 12\u00a0MB", "\u0662\u0660\u0662\u0665-\u0660\u0669-\u0661\u0662 14:20",
+           "addr 0XDEADBEEF", "sha DEADBEEF12 and 0x1F", "peer fe80::1ff:fe23:4567:890a", "peer ::ffff:10.1.2.3:443",
+           "5\u00b5s", "5 \u03bcs", "7 MS elapsed", "5user_123 and 9-run_8f3a", "run_\u0663\u0664\u0665 failed", "x_9 y-ab12",
+           "1.2.3", "v1.2.3.4.5", "2025-09-12T14:20:00.123+02:00", "at 2025-9-12 14:20"]
+
+
+@pytest.mark.parametrize("text", UNUSUAL)
+def test_a_mask_tested_for_its_shape_first_masks_as_running_it(text):
+    for style, leave in (("<{}>", ()), (" {} ", ("str",))):
+        assert mask(text, style, leave) == masked_by_every_pattern(text, style, leave)
+
+
 def test_every_pattern_named_as_passed_over_is_a_mask():
-    assert set(NEEDS) <= {name for name, _ in MASKS}
+    assert set(NEEDS) | set(SHAPES) <= {name for name, _ in MASKS}
