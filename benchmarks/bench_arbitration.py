@@ -110,25 +110,32 @@ print(json.dumps(out))
 """
 
 
-def collect_then_rules(number: int, cache: Path) -> Path:
-    """Batch `number`'s rows as cached by `collect` (today's model, refitted without the batch), with the
-    rules' decisions replaced by those of the rules at RULES_WHEN_SEALED[number], run from that commit's
-    tree (`git archive`, under the cache folder) in a process of their own."""
+def rules_tree(commit: str, cache: Path) -> Path:
+    """The package and rules of `commit`, unpacked once under the cache folder (`git archive`)."""
+    import io
     import subprocess
     import tarfile
 
-    out = cache / f"then-batch{number}.json"
-    if out.is_file():
-        return out
-    commit = RULES_WHEN_SEALED[number]
     tree = cache / f"tree-{commit}"
     if not tree.is_dir():
         tree.mkdir()
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "rca", "rules", "pyproject.toml"],
                                  check=True, capture_output=True).stdout
-        import io
-
         tarfile.open(fileobj=io.BytesIO(archive)).extractall(tree, filter="data")
+    return tree
+
+
+def collect_then_rules(number: int, cache: Path) -> Path:
+    """Batch `number`'s rows as cached by `collect` (today's model, refitted without the batch), with the
+    rules' decisions replaced by those of the rules at RULES_WHEN_SEALED[number], run from that commit's
+    tree (`git archive`, under the cache folder) in a process of their own."""
+    import subprocess
+
+    out = cache / f"then-batch{number}.json"
+    if out.is_file():
+        return out
+    commit = RULES_WHEN_SEALED[number]
+    tree = rules_tree(commit, cache)
     decided = json.loads(subprocess.run([sys.executable, "-c", THEN_RULES, str(FRESH / f"batch{number}.jsonl")],
                                         cwd=tree, env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
                                         check=True, capture_output=True, text=True).stdout)

@@ -116,22 +116,15 @@ def collect_then_rules(number: int, variant: str, cache: Path) -> Path:
     stood when the batch was still sealed (bench_arbitration.RULES_WHEN_SEALED), run from that commit's
     tree in a process of their own: today's rules were partly written from the dev batches' misses, and
     flatter them; a change to what the model answers is measured where the rules leave it room."""
-    import io
     import subprocess
-    import tarfile
 
-    from bench_arbitration import RULES_WHEN_SEALED, THEN_RULES
+    from bench_arbitration import RULES_WHEN_SEALED, THEN_RULES, rules_tree
 
     out = cache / variant / f"then-batch{number}.json"
     if out.is_file():
         return out
     commit = RULES_WHEN_SEALED[number]
-    tree = cache / f"tree-{commit}"
-    if not tree.is_dir():
-        tree.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "rca", "rules", "pyproject.toml"],
-                                 check=True, capture_output=True).stdout
-        tarfile.open(fileobj=io.BytesIO(archive)).extractall(tree, filter="data")
+    tree = rules_tree(commit, cache)
     claims = cache / f"claims-{number}-{commit}.json"
     if not claims.is_file():
         claims.write_text(subprocess.run([sys.executable, "-c", THEN_RULES, str(FRESH / f"batch{number}.jsonl")], cwd=tree,
