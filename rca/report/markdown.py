@@ -10,7 +10,7 @@ from rca.events.redact import scrubber
 from rca.ingest.times import format_timestamp
 from rca.report.escape import html_text, md_code, md_fence, md_text, printable
 from rca.report.remedy import remedy_markdown
-from rca.report.view import FINDING_REASON, build_view, failure_of, plural, traceback_lines
+from rca.report.view import FINDING_REASON, build_view, decided_text, failure_of, plural, traceback_lines
 
 # 2: incidents[].candidates, onset_kind, verdict; findings[]; fingerprints
 # 3: incidents[].ruled_out[] refer to groups[] by key (a flood rules out thousands of groups per incident)
@@ -159,12 +159,7 @@ def _root_markdown(root: dict) -> list[str]:
     where = root["where"]
     lines = [f"**Root cause:** {md_code(root['headline'])}"
              + (f" at {md_code(where['place'])} in {md_code(where['function'] or '?')}" if where else ""), ""]
-    decided = root["decided"]
-    how = (f"by rule `{decided['rule']}` (confidence {decided['confidence']:.2f})" if decided["by"] == "rule" else
-           f"by the model (probability {decided['confidence']:.2f}; no rule matched)" if decided["by"] == "model" else
-           f"by the model (probability {decided['confidence']:.2f}) over rule `{decided['overruled'].get('rule')}`, "
-           f"which claimed `{decided['overruled'].get('class')}` (confidence "
-           f"{float(decided['overruled'].get('confidence') or 0):.2f})" if decided.get("overruled") else "")
+    how = decided_text(root["decided"], code=lambda name: f"`{name}`")
     lines += [f"- **class** `{root['class']}` {how}".rstrip()]
     if root["explanation"]:
         lines.append(f"- {md_text(root['explanation'])}")

@@ -271,24 +271,37 @@ def _candidate(candidate, root: Group | None) -> dict:
             "reasons": "; ".join(candidate.reasons), "root": root is not None and candidate.group.key == root.key}
 
 
+def decided_text(decided: dict, code=str) -> str:
+    """How the root's class was decided, as a person reads it ("" when neither rule nor model did);
+    `code` marks a rule id and a class (the Markdown report puts them in backticks)."""
+    confidence = decided["confidence"]
+    if decided["by"] == "rule":
+        return f"by rule {code(decided['rule'])} (confidence {confidence:.2f})"
+    if decided["by"] == "model":
+        return f"by the model (probability {confidence:.2f}; no rule matched)"
+    claim = decided.get("overruled")
+    if claim:
+        return (f"by the model (probability {confidence:.2f}) over rule {code(claim.get('rule'))}, "
+                f"which claimed {code(claim.get('class'))} (confidence {float(claim.get('confidence') or 0):.2f})")
+    return ""
+
+
 def _root(group: Group, clock: Clock, relative) -> dict:
     classification = group.classification
     exception, frame = failure_of(group)
     confidence = round(classification.confidence, 4)  # as the JSON report rounds it
     decided: dict[str, Any]
     if classification.method == "rule":
-        rule = classification.rule.id if classification.rule else None
-        decided = {"by": "rule", "rule": rule, "confidence": confidence, "text": f"by rule {rule} (confidence {confidence:.2f})"}
+        decided = {"by": "rule", "rule": classification.rule.id if classification.rule else None, "confidence": confidence}
     elif classification.method == "model":
-        decided = {"by": "model", "rule": None, "confidence": confidence,
-                   "text": f"by the model (probability {confidence:.2f}; no rule matched)"}
+        decided = {"by": "model", "rule": None, "confidence": confidence}
     elif classification.overruled:  # the model decided over a rule's claim: both are shown
-        claim = dict(classification.overruled)  # a copy: the classification is shared by every event of its text
-        decided = {"by": classification.method, "rule": None, "confidence": confidence, "overruled": claim,
-                   "text": f"by the model (probability {confidence:.2f}) over rule {claim.get('rule')}, "
-                           f"which claimed {claim.get('class')} (confidence {float(claim.get('confidence') or 0):.2f})"}
+        # a copy: the classification is shared by every event of its text
+        decided = {"by": classification.method, "rule": None, "confidence": confidence,
+                   "overruled": dict(classification.overruled)}
     else:
-        decided = {"by": classification.method, "rule": None, "confidence": confidence, "text": "unclassified"}
+        decided = {"by": classification.method, "rule": None, "confidence": confidence}
+    decided["text"] = decided_text(decided) or "unclassified"
     message = exception.message if exception else group.representative.message
     headline = f"{exception.type}: {message}" if exception and exception.type else (message or group.label)
     first = instant(group.first_seen)
