@@ -192,9 +192,6 @@ class TextModel:
     threshold: float = DEFAULT_THRESHOLD
     class_thresholds: dict[str, float] = field(default_factory=dict)
 
-    def threshold_of(self, label: str) -> float:
-        return self.class_thresholds.get(label, self.threshold)
-
     @property
     def classes(self) -> list[str]:
         return list(self.pipeline.classes_)

@@ -9,7 +9,7 @@ import pytest
 
 from rca.classify import model
 from rca.classify.evaluate import combine
-from rca.classify.hybrid import _with_model
+from rca.classify.hybrid import _threshold_of, _with_model
 from rca.classify.model import TextModel, UntrustedModelError, answers, class_thresholds
 from rca.classify.rules import Classification
 
@@ -98,7 +98,7 @@ def test_a_saved_model_keeps_its_class_thresholds_and_a_file_with_odd_ones_is_re
     path = model.save(TextModel(pipeline, 0.7, {"timeout": 0.45}), tmp_path / "m.skops")
     again = model.load(path)
     assert (again.threshold, again.class_thresholds) == (0.7, {"timeout": 0.45})
-    assert again.threshold_of("timeout") == 0.45 and again.threshold_of("unknown") == 0.7
+    assert _threshold_of(again, "timeout") == 0.45 and _threshold_of(again, "unknown") == 0.7
     odd = tmp_path / "odd.skops"
     sio.dump({"pipeline": pipeline, "threshold": 0.7, "class_thresholds": {"timeout": "low"},
               "format": "rca-text-model-1"}, odd)
