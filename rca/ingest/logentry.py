@@ -12,7 +12,7 @@ from rca.ingest.deployment import deployment_details
 from rca.ingest.record import LEVEL_SEARCH_SPAN, MALFORMED, LogRecord, level_in_text, normalise_severity
 from rca.ingest.stats import ReadStats
 from rca.ingest.times import parse_timestamp
-from rca.ingest.workloads import KUBERNETES_TYPES, content_decides_severity, kubernetes_identity
+from rca.ingest.workloads import content_decides_severity, kubernetes_identity
 
 # jsonPayload keys that hold the human message, in order of preference.
 MESSAGE_KEYS = ("message", "msg", "textPayload", "text", "log", "event")
@@ -142,8 +142,7 @@ def _platform_details(record: LogRecord, resource_labels: dict, labels: dict, pa
         _function_execution(record)
     elif record.resource_type == "http_load_balancer" and isinstance(resource_labels.get("backend_service_name"), str):
         record.extra["backend"] = resource_labels["backend_service_name"]  # names the service it serves
-    identity = (kubernetes_identity(record.resource_type, resource_labels, labels, payload)
-                if record.resource_type in KUBERNETES_TYPES else None)
+    identity = kubernetes_identity(record.resource_type, resource_labels, labels, payload)
     if identity is not None:
         record.service, record.revision, record.instance = identity[0], identity[1], identity[2] or record.instance
     if record.revision is not None:

@@ -14,7 +14,6 @@ DEPLOYMENT_POD = re.compile(r"^(?P<workload>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-(?P
 REPLICA_SET = re.compile(r"^(?P<workload>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-(?P<hash>[a-z0-9]{6,10})$")
 SCALED = re.compile(r"Scaled (?:up|down) replica set (?P<name>\S+)")
 CONTAINER_STREAMS = ("/logs/stdout", "/logs/stderr")
-KUBERNETES_TYPES = frozenset(("k8s_container", "k8s_pod", "k8s_cluster"))  # the only ones kubernetes_identity reads
 
 
 def kubernetes_identity(resource_type: str | None, resource_labels: dict, labels: dict,
