@@ -2,7 +2,7 @@
 
     python benchmarks/bench_recall.py collect [--variant NAME] [--batches 2-20]   # refit without each batch, cache
     python benchmarks/bench_recall.py then-rules [--variant NAME]                  # 7-16 with the rules as when sealed
-    python benchmarks/bench_recall.py report [--variant NAME] [--then] [--confirm] # choose on 2-16, then confirm on 17-20
+    python benchmarks/bench_recall.py report [--variant NAME] [--then] [--confirm] # choose on 2-16, then confirm on 17-24
 
 `collect` scores each dev batch (`fixtures/fresh-corpus/batchN.jsonl`) as `rca eval` does: the model
 refitted without the batch's texts (rca.classify.evaluate.without_rows_of), the rules fixed. Per row it
@@ -15,7 +15,8 @@ rca.classify.model.train would. A variant changes how the model is fitted (`VARI
 own), a threshold per cause class (rca.classify.model.class_thresholds, as shipped), and the model's
 answer with its `unknown` probability scaled by a factor (a prior against `unknown`), the threshold
 tuned again per refit under the plain-bug cap. Choices are made on batches 2-16 pooled; `--confirm`
-then scores 17-20, without choosing again. Batch 23 and later are sealed: never scored here (21 and 22 were gathered to be trained on).
+then scores 17-24, without choosing again. Batch 25 and later are sealed: never scored here (21 and 22 were
+gathered to be trained on; 23 and 24 were measured while sealed and are spent).
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ from rca.classify.rules import RuleSet  # noqa: E402
 
 FRESH = ROOT / "fixtures" / "fresh-corpus"
 CHOOSE_ON = tuple(range(2, 17))
-CONFIRM_ON = tuple(range(17, 21))
-SEALED_FROM = 23
+CONFIRM_ON = tuple(range(17, 25))
+SEALED_FROM = 25
 DEFAULT_CACHE = Path("/tmp/rca-recall")
 
 
@@ -271,8 +272,8 @@ def report(cache: Path, variant: str, then: bool, confirmed: bool) -> None:
     if confirm and confirmed:
         for method in ("hybrid", "model"):
             for factor in sorted({1.0, chosen}, reverse=True):
-                print(f"  17-20 {method:6} unknown x{factor:.1f}: {line(pooled(batches, confirm, method, factor, factor != 1.0))}")
-            print(f"  17-20 {method:6} class thresholds: {line(pooled(batches, confirm, method, 1.0, False, True))}")
+                print(f"  17-24 {method:6} unknown x{factor:.1f}: {line(pooled(batches, confirm, method, factor, factor != 1.0))}")
+            print(f"  17-24 {method:6} class thresholds: {line(pooled(batches, confirm, method, 1.0, False, True))}")
 
 
 def main() -> None:
@@ -280,7 +281,7 @@ def main() -> None:
     parser.add_argument("step", choices=("collect", "then-rules", "report"))
     parser.add_argument("--variant", default="shipped", choices=sorted(VARIANTS))
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    parser.add_argument("--confirm", action="store_true", help="report: score batches 17-20 too, once a choice is fixed")
+    parser.add_argument("--confirm", action="store_true", help="report: score batches 17-24 too, once a choice is fixed")
     parser.add_argument("--then", action="store_true", help="report: batches 7-16 with the rules as when sealed")
     parser.add_argument("--batches", default="2-20", help="collect: which dev batches (a-b), never a sealed one")
     args = parser.parse_args()
