@@ -766,6 +766,11 @@ def _wording(entry: dict) -> tuple:
     return re.compile(entry["pattern"], re.IGNORECASE), entry["class"], anchors_of(entry["pattern"])
 
 
+# What an alternative's literal start may hold: letters, digits, punctuation that is no regular-expression
+# syntax outside a group, and an escaped character that is no class (`\(`, `\.`, `\x28`, not `\d`).
+LITERAL_CHAR = re.compile(r"""[A-Za-z0-9 _:'=,"/<>!@%&;~-]|\\x([0-9A-Fa-f]{2})|\\([^A-Za-z0-9])""")
+
+
 def anchors_of(pattern: str) -> tuple[str, ...] | None:
     """The literal start of each top-level alternative, lower-cased; None when one has none."""
     alternatives, depth, current = [], 0, ""
@@ -777,17 +782,19 @@ def anchors_of(pattern: str) -> tuple[str, ...] | None:
         else:
             current += char
     alternatives.append(current)
-    anchors = []
-    for alternative in alternatives:
-        # the pattern can match the empty string, so re.match always finds it; the check narrows the Optional
-        head = re.match(r"[A-Za-z0-9 _:'=,-]*", alternative)
-        literal = head.group(0) if head is not None else ""
-        if alternative[len(literal):len(literal) + 1] in ("?", "*", "{"):
-            literal = literal[:-1]  # its last character is optional (`Time-?out`): not part of every match
-        if len(literal) < 3:
-            return None
-        anchors.append(literal.lower())
-    return tuple(anchors)
+    anchors = [_literal_start(alternative) for alternative in alternatives]
+    return None if any(len(anchor) < 3 for anchor in anchors) else tuple(anchor.lower() for anchor in anchors)
+
+
+def _literal_start(alternative: str) -> str:
+    literal, position = [], 0
+    while (found := LITERAL_CHAR.match(alternative, position)) is not None:
+        code, escaped = found.groups()
+        literal.append(chr(int(code, 16)) if code else escaped or found.group(0))
+        position = found.end()
+    if alternative[position:position + 1] in ("?", "*", "{") and literal:
+        literal.pop()  # its last character is optional (`Time-?out`): not part of every match
+    return "".join(literal)
 
 
 def exception_class(name: str, table: Knowledge | None = None) -> str | None:
