@@ -459,7 +459,9 @@ def _opens_chain(line: str) -> bool:
 
 def _chain_before_header(text: str) -> bool:
     """A chain marker comes first: the exception printed before it had no `Traceback` header."""
-    marker, header = _CHAIN_MARKER.search(text), text.find("Traceback (most recent call last)")
+    # Both chain lines say "exception": a text without the word (nearly every one) is not searched line by line.
+    marker = _CHAIN_MARKER.search(text) if "exception" in text else None
+    header = text.find("Traceback (most recent call last)")
     return marker is not None and (header < 0 or marker.start() < header)
 
 

@@ -265,8 +265,10 @@ CANDIDATES = "SELECT row, raw FROM judged WHERE kind = 0"
 # handed each line's bytes as DuckDB holds them, with no str made and encoded again. And whether the
 # line names a benign severity anywhere, the byte prefilter's first test (prefilter.make_prefilter):
 # a line that names none is decoded whatever the prefilter, so Python need not search it three times.
-CANDIDATE_BYTES = """SELECT row, encode(raw), contains(raw, '"severity":"INFO"') OR contains(raw, '"severity":"DEBUG"')
-       OR contains(raw, '"severity":"NOTICE"') FROM judged WHERE kind = 0"""
+# One regular expression, not three `contains`: RE2 finds the common `"severity":"` with memchr and reads on
+# only there, one pass over each line instead of three (0.15 -> 0.085 CPU-s for the 66k candidates of a flood).
+CANDIDATE_BYTES = """SELECT row, encode(raw), regexp_matches(raw, '"severity":"(?:INFO|DEBUG|NOTICE)"')
+FROM judged WHERE kind = 0"""
 
 
 def judged_sql(deploys: bool, requests: bool = False) -> str:

@@ -43,6 +43,8 @@ LINES = [
     entry("DEBUG", "retrying after RuntimeError", insert_id="g"),
     entry("WARNING", payload={"msg": "slow", "level": "DEBUG"}, insert_id="h"),
     entry("INFO", "healthy and quiet", insert_id="i"),
+    # names no benign severity, though a longer name starts with one: the flag must not be a prefix test
+    entry("ERROR", payload={"message": "failed", "severity": "INFORMATIONAL"}, insert_id="k"),
     b"",
     b'{"severity":"INFO","textPayload":"broken',  # passed over by the prefilter unless it is off
     b'{"severity":"ERROR","textPayload":"broken',
