@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rca.ingest.engine_copies import COPY_KEY, copies_among, mark_copies, suspect_rows
+from rca.ingest.engine_inflate import Inflated, inflate
 from rca.ingest.engine_passes import Passes
 from rca.ingest.gunzip import GZIP_MAGIC
 from rca.ingest.jsonlog import choose_prefilter, read_json_lines, read_line
@@ -468,13 +469,19 @@ def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: 
     import duckdb
 
     compressed = _is_gzip(source)
-    passes = Passes(stream, source, compressed)
+    inflated = inflate(source) if compressed else Inflated()
+    if inflated.damaged:  # DuckDB refuses a cut or damaged gzip: the Python reader reads what inflates
+        yield from _read_in_python(stream, source, stats, prefilter, compressed)
+        return
+    # A gzip inflated into a plain file is read as a plain file, on every core (engine_inflate.py)
+    path, plain = (inflated.path, open(inflated.path, "rb")) if inflated.path is not None else (source, None)
+    passes = Passes(stream if plain is None else plain, path, compressed and plain is None)
     connection = judged = None
     try:
         try:
             connection = connect()
             # "events" counts healthy request logs in SQL too (kind 2): no event is made of one
-            judged = judge(connection, source, compressed, prefilter in ("deploys", "requests"),
+            judged = judge(connection, path, passes.compressed, prefilter in ("deploys", "requests"),
                            prefilter in ("requests", "events"), passes)
         except duckdb.Error:
             judged = None
@@ -487,6 +494,9 @@ def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: 
         passes.close()
         if connection is not None:
             connection.close()
+        if plain is not None:
+            plain.close()
+        inflated.close()
 
 
 def _read_in_python(stream, source: str, stats: ReadStats, prefilter: str, compressed: bool) -> Iterator[LogRecord]:
