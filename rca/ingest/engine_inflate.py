@@ -53,6 +53,9 @@ def inflate(source: str) -> Inflated:
     except OSError:  # the disk filled up, or the file could not be read: read the gzip as it is
         _remove(path)
         return Inflated()
+    except BaseException:  # stopped midway (Ctrl-C): no half-written copy left behind
+        _remove(path)
+        raise
     if damaged:
         _remove(path)
         return Inflated(damaged=True)
