@@ -22,7 +22,7 @@ COPY_KEY = f"CASE WHEN contains(raw, '{INSERT_ID}') THEN hash(raw) END AS copy_k
 SUSPECTS = """SELECT row FROM judged WHERE copy_key IN (
     SELECT copy_key FROM judged WHERE copy_key IS NOT NULL GROUP BY copy_key HAVING count(*) > 1) ORDER BY row"""
 # A copy is neither counted, tallied nor handed to Python: a kind no other query asks for.
-MARK = "UPDATE judged SET kind = 3, replica_set = NULL WHERE row IN (SELECT unnest(?::BIGINT[]))"
+MARK = "UPDATE judged_rows SET kind = 3, replica_set = NULL WHERE rowid + 1 IN (SELECT unnest(?::BIGINT[]))"
 
 
 def suspect_rows(connection) -> list[int]:

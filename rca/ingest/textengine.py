@@ -86,16 +86,16 @@ CREATE OR REPLACE TEMP MACRO rca_micros(p) AS CASE WHEN p.d <> '' AND left(p.d, 
 # Each line: its stamps as Python finds them (a kubectl stamp wins over a leading one, an access
 # line's stamp counts only when neither is there), its time, whether SQL is unsure of it, and its kind:
 # 1 passed over (see the module's docstring), 0 handed to Python. Only the handed lines keep their text.
-JUDGED = """CREATE TEMP TABLE judged AS
-SELECT row, kind, t, unsure, opener, CASE WHEN kind = 0 THEN raw END AS raw FROM (
-  SELECT row, raw, t, unsure, opener,
+JUDGED = """CREATE TEMP TABLE judged_rows AS
+SELECT kind, t, unsure, opener, CASE WHEN kind = 0 THEN raw END AS raw FROM (
+  SELECT raw, t, unsure, opener,
          CASE WHEN opener AND NOT regexp_matches(raw, '[^\\x20-\\x7e]')
                    AND regexp_extract(CASE WHEN lead_length > 0 THEN substr(rest, lead_length, 1) ELSE ' ' END
                                       || substr(rest, lead_length + 1, {level_span}), '{level_word}', 1) IN {quiet}
                    AND NOT regexp_matches(rest, '{matters}') AND NOT contains(rest, 'HTTP/')
                    AND NOT regexp_matches(rest, '{bare_request}') THEN 1 ELSE 0 END AS kind
   FROM (SELECT *, NOT unsure AND t IS NOT NULL AND raw IS NOT NULL AND regexp_matches(rest, '{log_prefix}') AS opener FROM (
-    SELECT row, raw, rest, length(lead) AS lead_length,
+    SELECT raw, rest, length(lead) AS lead_length,
            coalesce(kube_t, CASE WHEN lead <> '' THEN lead_t ELSE clf_t END) AS t,
            (kube <> '' AND kube_t IS NULL) OR (lead <> '' AND lead_t IS NULL) OR (clf <> '' AND clf_t IS NULL)
                OR starts_with(rest, '{{') OR coalesce(kube_t, CASE WHEN lead <> '' THEN lead_t ELSE clf_t END) = 0
@@ -110,8 +110,11 @@ SELECT row, kind, t, unsure, opener, CASE WHEN kind = 0 THEN raw END AS raw FROM
         FROM (
           SELECT *, regexp_extract(rest, '{leading}', 0) AS lead
           FROM (
-            SELECT row, raw, kube, CASE WHEN kube <> '' THEN substr(raw, length(kube) + 2) ELSE coalesce(raw, '') END AS rest
-            FROM (SELECT row_number() OVER () AS row, raw, regexp_extract(raw, '{kubectl}', 1) AS kube FROM {lines}))))))))"""
+            SELECT raw, kube, CASE WHEN kube <> '' THEN substr(raw, length(kube) + 2) ELSE coalesce(raw, '') END AS rest
+            FROM (SELECT raw, regexp_extract(raw, '{kubectl}', 1) AS kube FROM {lines}))))))))"""
+# The rows numbered from 1 in file order by where the table holds them (engine.NUMBERED: a streaming
+# window, `row_number() OVER ()`, would keep the whole reading above on one thread)
+NUMBERED = "CREATE TEMP VIEW judged AS SELECT rowid + 1 AS row, * FROM judged_rows"
 
 # How many lines step back in time (stitch would sort or reverse such a run, differently without the
 # lines passed over), and how many SQL cannot date as Python does: either sends the file to Python.
@@ -156,6 +159,7 @@ def judge_text(connection, source: str) -> Judged | None:
     """What SQL tells of the file, or None when Python must read it whole (see the module's docstring)."""
     connection.execute(MACROS)
     connection.execute(judged_sql(), read_arguments(source, False))
+    connection.execute(NUMBERED)
     unsure, steps_back = connection.execute(DOUBTS).fetchall()[0]
     if unsure or steps_back:
         return None

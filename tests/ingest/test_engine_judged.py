@@ -24,3 +24,23 @@ def test_json_only_duckdb_takes_is_broken_json_as_python_says(tmp_path, monkeypa
     engine_stats, python_stats = (read(path, name, monkeypatch, "requests")[1] for name in ("duckdb", "python"))
     assert engine_stats.skipped == python_stats.skipped and engine_stats.skipped["broken JSON"] == 1
     assert engine_stats.records == python_stats.records == 40
+
+
+def test_the_lines_are_judged_on_every_thread_and_numbered_in_file_order(tmp_path):
+    """No operator of the judging query keeps it on one thread (a streaming window did: row_number()
+    OVER ()), and the view numbers the rows as the file orders its lines."""
+    from rca.ingest import engine
+
+    path = tmp_path / "requests.jsonl"
+    path.write_text("\n".join(_request(n) for n in range(300)) + "\n")
+    connection = engine.connect()
+    try:
+        select = engine.judged_sql(True, True).split(" AS\n", 1)[1]
+        plan = "".join(text for _, text in connection.execute("EXPLAIN " + select, engine.read_arguments(str(path), False)).fetchall())
+        assert "READ_CSV" in plan and "WINDOW" not in plan.upper()
+        engine.judge(connection, str(path), False, True, True)
+        rows = connection.execute("SELECT row, second FROM judged ORDER BY row").fetchall()
+        assert [row for row, _ in rows] == list(range(1, 301))
+        assert [second for _, second in rows] == sorted(second for _, second in rows)
+    finally:
+        connection.close()

@@ -85,3 +85,40 @@ def test_a_gzip_is_inflated_by_python_once(tmp_path, monkeypatch):
     assert len(opened) == 1
     assert by_engine == read(path, "python", monkeypatch)
     assert by_engine[1].skipped["broken JSON"] == 1
+
+
+def _judged(path, rejects=None):
+    """The judged table of `path` and what lay_out counts on it (its wanted lines: each revision's first)."""
+    connection = engine.connect()
+    stream = open(path, "rb")
+    passes = Passes(stream, str(path), False)
+    judged = engine.judge(connection, str(path), False, True, True, passes)
+    return connection, stream, passes, judged
+
+
+@pytest.mark.parametrize("final_newline", [True, False])
+def test_sized_layout_is_what_lay_out_counts(tmp_path, final_newline):
+    """Offsets summed from DuckDB's line lengths give the lines, offsets and texts Python's pass does,
+    non-ASCII and empty lines included, without counting the file's lines in Python."""
+    lines = [_healthy(n) for n in range(400)]
+    lines[30] = _healthy(30).replace("served", "servi caf\u00e9 \u2603")
+    lines[31] = ""
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(("\n".join(lines) + ("\n" if final_newline else "")).encode())
+    connection, stream, passes, judged = _judged(path)
+    with stream:
+        sized = engine.sized_layout(connection, judged, passes)
+        assert sized is not None and len(judged.firsts) >= 4
+        assert sized == engine.lay_out(passes.fresh(), engine.wanted_lines(judged))
+    connection.close()
+
+
+@pytest.mark.parametrize("odd", [b'{"severity":"INFO","textPayload":"a\rb"}', b'{"severity":"INFO","textPayload":"\xff bad"}'])
+def test_sized_layout_leaves_carriage_returns_and_rejects_to_lay_out(tmp_path, odd):
+    """A carriage return ends a line in DuckDB only, and a reject's length DuckDB does not tell: Python counts."""
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"\n".join([_healthy(n).encode() for n in range(40)] + [odd]) + b"\n")
+    connection, stream, passes, judged = _judged(path)
+    with stream:
+        assert engine.sized_layout(connection, judged, passes) is None
+    connection.close()

@@ -161,3 +161,23 @@ def test_analyze_reports_the_same_with_either_engine(tmp_path, monkeypatch):
         reports.append(report)
     assert reports[0] == reports[1]
     assert reports[0]["stats"]["events"] > 0
+
+
+def test_text_lines_are_judged_on_every_thread_and_numbered_in_file_order(tmp_path):
+    """No streaming window keeps the judging query on one thread; the view numbers rows in file order."""
+    from rca.ingest import engine
+
+    path = tmp_path / "app.log"
+    path.write_text("".join(f"2025-09-12 14:{n // 60 % 60:02d}:{n % 60:02d},000 INFO app: served {n}\n" for n in range(300)))
+    connection = engine.connect()
+    try:
+        connection.execute(textengine.MACROS)
+        select = textengine.judged_sql().split(" AS\n", 1)[1]
+        plan = "".join(text for _, text in connection.execute("EXPLAIN " + select, engine.read_arguments(str(path), False)).fetchall())
+        assert "READ_CSV" in plan and "WINDOW" not in plan.upper()
+        assert textengine.judge_text(connection, str(path)) is not None
+        rows = connection.execute("SELECT row, t FROM judged ORDER BY row").fetchall()
+        assert [row for row, _ in rows] == list(range(1, 301))
+        assert [t for _, t in rows] == sorted(t for _, t in rows) and rows[0][1] < rows[-1][1]
+    finally:
+        connection.close()

@@ -1,0 +1,69 @@
+"""A gzipped export is inflated once into a plain file that DuckDB reads on every core
+(rca.ingest.engine_inflate): the same records and counts as the Python reader, the plain file
+removed when the read ends, and the gzip read as it is when the disk has no room for it."""
+
+import gzip
+import os
+import tempfile
+
+from conftest import read_with_engine as read
+from test_engine import bad_export
+
+from rca.ingest import engine, engine_inflate
+
+
+def _packed(tmp_path):
+    plain = tmp_path / "bad.jsonl"
+    bad_export(plain)
+    packed = tmp_path / "export.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    return packed
+
+
+def _judged_paths(monkeypatch) -> list[str]:
+    """The paths DuckDB is asked to read."""
+    paths = []
+    original = engine.judge
+
+    def noting(connection, source, *args, **kwargs):
+        paths.append(source)
+        return original(connection, source, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "judge", noting)
+    return paths
+
+
+def _inflated_files() -> set[str]:
+    return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith("rca-inflated-")}
+
+
+def test_a_gzip_is_read_by_duckdb_as_a_plain_file_then_removed(tmp_path, monkeypatch):
+    packed = _packed(tmp_path)
+    before = _inflated_files()
+    paths = _judged_paths(monkeypatch)
+    by_engine = read(packed, "duckdb", monkeypatch)
+    assert by_engine == read(packed, "python", monkeypatch)
+    assert len(paths) == 1 and paths[0] != str(packed) and os.path.basename(paths[0]).startswith("rca-inflated-")
+    assert by_engine[1].skipped["broken JSON"] >= 2
+    assert _inflated_files() == before  # removed once the read ended
+
+
+def test_without_room_on_the_disk_duckdb_inflates_the_gzip_itself(tmp_path, monkeypatch):
+    packed = _packed(tmp_path)
+    monkeypatch.setattr(engine_inflate, "ROOM_RATIO", 10**15)
+    paths = _judged_paths(monkeypatch)
+    by_engine = read(packed, "duckdb", monkeypatch)
+    assert by_engine == read(packed, "python", monkeypatch)
+    assert paths == [str(packed)]
+
+
+def test_a_damaged_gzip_leaves_no_plain_file_and_python_reads_it(tmp_path, monkeypatch):
+    packed = _packed(tmp_path)
+    whole = packed.read_bytes()
+    packed.write_bytes(whole[: len(whole) * 2 // 3])
+    before = _inflated_files()
+    paths = _judged_paths(monkeypatch)
+    by_engine = read(packed, "duckdb", monkeypatch)
+    assert by_engine == read(packed, "python", monkeypatch)
+    assert paths == [] and _inflated_files() == before
+    assert any(reason.startswith("truncated or corrupt gzip") for reason in by_engine[1].skipped)
