@@ -497,8 +497,10 @@ def _undefined_name(text: str, code: list[tuple[int, int]]) -> tuple[str | None,
 
 # SQLAlchemy names the exception that broke a session inside the later error's message: that one is the
 # innermost cause (a UniqueViolation behind a rolled-back session is a data bug, not a session failure)
-ORIGINAL_MARK = "Original exception was: ("
-ORIGINAL_EXCEPTION = re.compile(r"Original exception was: \(([A-Za-z_][\w.]*)\)")
+# (its autoflush note `(raised as a result of Query-invoked autoflush; …)` may come first, and a pasted message
+# may be wrapped across lines)
+ORIGINAL_MARK = "Original"
+ORIGINAL_EXCEPTION = re.compile(r"Original\s+exception\s+was:\s+(?:\(raised as a result of [^)]*\)\s*(?:E\s+)?)?\(([A-Za-z_][\w.]*)\)")
 
 
 def _original_first(text: str, names: list[str]) -> list[str]:
