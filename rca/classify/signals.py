@@ -297,7 +297,7 @@ STRERROR_WORDINGS = frozenset(STRERRORS)
 
 def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tuple[str, ...] = ()) -> Signals:
     facts = _text_facts(text)
-    names, statuses = _exception_names(text, chain, prose, statuses, facts.held)
+    names, statuses = _exception_names(text, chain, prose, statuses, facts.held, facts.code)
     grpc, reported = _runtime_statuses(statuses, facts.go_statuses)
     if facts.undefined:  # the name a NameError says is not defined was never raised (`name 'NoCredentialsError' is not defined`);
         names = [name for name in names if name != facts.undefined]  # a qualified one printed elsewhere was (subprocess.…)
@@ -341,6 +341,7 @@ class _TextFacts:
     exit_codes: tuple[int, ...]
     symptom: bool
     database: bool
+    code: tuple[tuple[int, int], ...]  # the spans of a Python traceback's source lines (what the program runs, not what it printed)
 
 
 # Texts whose facts are kept (rca.events.remember): an analysis classifies each distinct text of the
@@ -381,11 +382,12 @@ def _text_facts(text: str) -> _TextFacts:
         phrases=phrases, platform=platform, exit_codes=tuple(exit_codes),
         symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
         database=_names_a_database(text, held, lower, folded_held),
+        code=tuple(code),
     )
 
 
 def _exception_names(text: str, chain: list[str] | None, prose: bool, statuses: tuple[str, ...],
-                     held: AbstractSet[str]) -> tuple[list[str], tuple[str, ...]]:
+                     held: AbstractSet[str], code: tuple[tuple[int, int], ...] = ()) -> tuple[list[str], tuple[str, ...]]:
     """The exception types the text names, innermost first, and the statuses their exceptions carry."""
     # Another runtime prints its chain outermost first (Java's `Caused by:`, Node's `cause:`): in a snippet,
     # its parsed chain gives the order, innermost first, and the statuses its exceptions carry.
@@ -399,7 +401,10 @@ def _exception_names(text: str, chain: list[str] | None, prose: bool, statuses: 
         if DOTTED_TYPE.search(text):
             named += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)
                       if not ABBREVIATED_LOGGER.match(m.group(1))]
-        names = [name for _, name in sorted(named) if name not in BARE_WORDS]
+        # a name on a traceback's source line is code, not an exception raised: `except subprocess.TimeoutExpired:`,
+        # `httpx.Timeout(15.0, connect_timeout=30.0)` (structure before words, docs/CLASSES.md); what was raised
+        # is on the exception's own line, or on a `raise` line where a pasted traceback stops short of it
+        names = [name for at, name in sorted(named) if name not in BARE_WORDS and not _in_code(text, at, code)]
     else:  # a log line: exceptions named where a line prints them (`pkg.Error: message`)
         names = [m.group(1) for m in exception_names(text) if text[m.end():m.end() + 1] in (":", "") or
                  text[m.start() - 1:m.start()] in ("(", "<", "'")]
@@ -612,6 +617,14 @@ SOURCE_LINE = re.compile(r'^([ \t]*)File "[^"]+", line \d+[^\n]*\n(\1[ \t]+[^\n]
 
 def _source_line_spans(text: str) -> list[tuple[int, int]]:
     return [match.span(2) for match in SOURCE_LINE.finditer(text)]
+
+
+def _in_code(text: str, at: int, spans: tuple[tuple[int, int], ...]) -> bool:
+    """Whether position `at` lies on a source line (one of `spans`) other than a `raise` statement."""
+    for start, end in spans:
+        if start <= at < end:
+            return not text[start:end].lstrip().startswith("raise ")
+    return False
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
