@@ -211,6 +211,7 @@ class Signals:
     sqlstates: tuple[str, ...] = ()
     mysql: tuple[int, ...] = ()
     packages: tuple[str, ...] = ()  # of the frames, innermost first
+    own_modules: tuple[str, ...] = ()  # the application's own frames' files as dotted paths (`web.api.open_live`)
     environ: bool = False
     env_key: str | None = None  # KeyError: 'DATABASE_URL'
     undefined: str | None = None  # NameError: name 'os' is not defined
@@ -307,6 +308,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
         signals=_unique(facts.signals), http=facts.http, client=facts.client,
         grpc=_unique([*grpc, *facts.grpc_codes]), sqlstates=facts.sqlstates, mysql=facts.mysql,
         packages=_unique([*facts.packages, *(name.split(".")[0] for name in names if "." in name)]),
+        own_modules=facts.own_modules,
         environ=facts.environ, env_key=facts.env_key, undefined=facts.undefined, used_as_module=facts.used_as_module,
         phrases=facts.phrases, platform=facts.platform, symptom=facts.symptom, reported=_unique(reported),
         database=facts.database,
@@ -332,6 +334,7 @@ class _TextFacts:
     sqlstates: tuple[str, ...]
     mysql: tuple[int, ...]
     packages: tuple[str, ...]  # of the frames, innermost first
+    own_modules: tuple[str, ...]
     environ: bool
     env_key: str | None
     undefined: str | None
@@ -378,6 +381,7 @@ def _text_facts(text: str) -> _TextFacts:
         client=bool(answered), grpc_codes=tuple(GRPC_CODE.findall(text)) if not held.isdisjoint(GRPC_WORDS) else (),
         sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
         mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=tuple(_frame_packages(files)),
+        own_modules=tuple(_own_modules(files)),
         environ=bool(environ), env_key=env_key, undefined=undefined, used_as_module=used_as_module,
         phrases=phrases, platform=platform, exit_codes=tuple(exit_codes),
         symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
@@ -462,6 +466,17 @@ def _http_answers(text: str, lower: str, code: list[tuple[int, int]]) -> list[in
         if "==" not in match.group(0) and not any(start <= match.start() < end for start, end in code):
             answers.append(int(next(g for g in match.groups() if g)))
     return answers
+
+
+def _own_modules(files: list[str]) -> list[str]:
+    """The frames' files outside any installed package or the standard library, as dotted paths without `.py`
+    (`/srv/chat/web/api/open_live.py` -> `srv.chat.web.api.open_live`): the application's own modules."""
+    return [path for file in files if file.endswith(".py") and not (PACKAGE.search(file) or PYTHON_HOME.search(file))
+            and (path := file[:-3].strip("/\\").replace("/", ".").replace("\\", "."))]
+
+
+# An interpreter's own tree (`/usr/lib/python3.8/`, `C:\Python27\lib\`, `~/.pyenv/versions/3.11.7/`): its modules are the standard library's
+PYTHON_HOME = re.compile(r"(?i)[/\\](?:python\d[\w.]*|versions[/\\]\d[\w.]*)[/\\]")
 
 
 def _frame_packages(files: list[str]) -> list[str]:
@@ -805,12 +820,21 @@ def anchors_of(pattern: str) -> tuple[str, ...] | None:
     return tuple(anchors)
 
 
-def exception_class(name: str, table: Knowledge | None = None) -> str | None:
-    """The class the table gives a qualified exception name: exact, then by its short name."""
+def exception_class(name: str, table: Knowledge | None = None, own_modules: tuple[str, ...] = ()) -> str | None:
+    """The class the table gives a qualified exception name: exact, then by its short name, unless the name
+    is qualified by one of `own_modules` (the application's own frames): an application's own
+    `api.open_live.TransportError`, raised in its own `api/open_live.py`, is no library's TransportError, and
+    its class is what it wraps, not the family of a library that happens to share the short name."""
     table = table or knowledge()
     if name in table.exceptions:
         return table.exceptions[name]
+    if own_modules and "." in name and _is_own(name.rsplit(".", 1)[0], own_modules):
+        return None
     return table.short.get(name.rsplit(".", 1)[-1])
+
+
+def _is_own(module: str, own_modules: tuple[str, ...]) -> bool:
+    return any(path == module or path.endswith("." + module) for path in own_modules)
 
 
 STRONG_HTTP = (401, 407, 429)
@@ -932,7 +956,9 @@ def _by_exceptions(signals: Signals, table: Knowledge, database: bool) -> Decisi
             kind = "standard module" if signals.undefined in table.stdlib else "module"
             return "missing_import", f"NameError for the {kind} {signals.undefined}"
         # a type no table knows, by its own name's last words (rca.classify.type_words)
-        cls = exception_class(name, table) or class_by_type_name(name)
+        if signals.own_modules and "." not in name and any(other.endswith("." + name) for other in signals.exceptions):
+            continue  # a short name that the text also prints qualified (`raise TransportError(…)`): the qualified one decides
+        cls = exception_class(name, table, signals.own_modules) or class_by_type_name(name)
         if cls is None:
             continue
         if cls == "dependency_connection_failure" and database:

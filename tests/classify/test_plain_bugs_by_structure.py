@@ -75,3 +75,17 @@ def test_the_generated_corpus_holds_plain_4xx_access_lines_as_plain_bugs():
 ])
 def test_the_default_model_names_a_plain_404_access_line_unknown(text):
     assert classify_text(text).cls == UNKNOWN
+
+
+OWN_ERROR = ('Traceback (most recent call last):\n  File "/srv/chat/web/api/open_live.py", line 101, in request\n'
+             "    return await read_response(ctx)\n  File \"/srv/chat/web/api/open_live.py\", line 122, in read_response\n"
+             "    raise TransportError(f'{type(e).__name__}: {e}')\n"
+             "api.open_live.TransportError: ClientResponseError: 412, message='Precondition Failed', url=URL('https://x.example/v2/start')")
+
+
+def test_an_applications_own_exception_is_not_a_librarys_by_its_short_name():
+    assert decided(OWN_ERROR).cls == UNKNOWN
+    # the same short name raised inside an installed library keeps that library's class
+    library = OWN_ERROR.replace("/srv/chat/web/api/open_live.py", "/usr/lib/python3/site-packages/elasticsearch/transport.py") \
+        .replace("api.open_live.TransportError", "elasticsearch.exceptions.TransportError")
+    assert decided(library).cls == "dependency_connection_failure"
