@@ -89,3 +89,27 @@ def test_an_applications_own_exception_is_not_a_librarys_by_its_short_name():
     library = OWN_ERROR.replace("/srv/chat/web/api/open_live.py", "/usr/lib/python3/site-packages/elasticsearch/transport.py") \
         .replace("api.open_live.TransportError", "elasticsearch.exceptions.TransportError")
     assert decided(library).cls == "dependency_connection_failure"
+
+
+class _SureModel:
+    """A model sure of a cause class whatever the text: what the hybrid does with its answer is the question."""
+    classes = ["timeout", "unknown"]
+    threshold = 0.5
+    class_thresholds: dict = {}
+
+
+def test_the_model_gives_no_cause_to_a_plain_bug_the_structure_names():
+    import numpy as np
+
+    from rca.classify.hybrid import _with_model
+    from rca.classify.rules import RuleSet, event_from_text
+
+    rules, sure = RuleSet.load(), np.array([0.95, 0.05])
+    plain = rules.classify(event_from_text(
+        'Traceback (most recent call last):\n  File "server.py", line 4, in <module>\n    t = httpx.Timeout(15.0, connect_timeout=30.0)\n'
+        "TypeError: __init__() got an unexpected keyword argument 'connect_timeout'"))
+    assert (plain.cls, plain.method, plain.plain_bug) == (UNKNOWN, "none", "TypeError")
+    assert _with_model(plain, _SureModel(), sure).cls == UNKNOWN
+    # a text no rule claims and no table reads as a plain bug is still the model's to decide
+    silent = rules.classify(event_from_text("sync stalled while waiting on the upstream"))
+    assert silent.plain_bug is None and _with_model(silent, _SureModel(), sure).cls == "timeout"
