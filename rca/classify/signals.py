@@ -211,6 +211,7 @@ class Signals:
     sqlstates: tuple[str, ...] = ()
     mysql: tuple[int, ...] = ()
     packages: tuple[str, ...] = ()  # of the frames, innermost first
+    own_modules: tuple[str, ...] = ()  # the application's own frames' files as dotted paths (`web.api.open_live`)
     environ: bool = False
     env_key: str | None = None  # KeyError: 'DATABASE_URL'
     undefined: str | None = None  # NameError: name 'os' is not defined
@@ -297,7 +298,7 @@ STRERROR_WORDINGS = frozenset(STRERRORS)
 
 def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tuple[str, ...] = ()) -> Signals:
     facts = _text_facts(text)
-    names, statuses = _exception_names(text, chain, prose, statuses, facts.held)
+    names, statuses = _exception_names(text, chain, prose, statuses, facts.held, facts.code)
     grpc, reported = _runtime_statuses(statuses, facts.go_statuses)
     if facts.undefined:  # the name a NameError says is not defined was never raised (`name 'NoCredentialsError' is not defined`);
         names = [name for name in names if name != facts.undefined]  # a qualified one printed elsewhere was (subprocess.…)
@@ -307,6 +308,7 @@ def _parse(text: str, chain: list[str] | None, prose: bool = False, statuses: tu
         signals=_unique(facts.signals), http=facts.http, client=facts.client,
         grpc=_unique([*grpc, *facts.grpc_codes]), sqlstates=facts.sqlstates, mysql=facts.mysql,
         packages=_unique([*facts.packages, *(name.split(".")[0] for name in names if "." in name)]),
+        own_modules=facts.own_modules,
         environ=facts.environ, env_key=facts.env_key, undefined=facts.undefined, used_as_module=facts.used_as_module,
         phrases=facts.phrases, platform=facts.platform, symptom=facts.symptom, reported=_unique(reported),
         database=facts.database,
@@ -332,6 +334,7 @@ class _TextFacts:
     sqlstates: tuple[str, ...]
     mysql: tuple[int, ...]
     packages: tuple[str, ...]  # of the frames, innermost first
+    own_modules: tuple[str, ...]
     environ: bool
     env_key: str | None
     undefined: str | None
@@ -341,6 +344,7 @@ class _TextFacts:
     exit_codes: tuple[int, ...]
     symptom: bool
     database: bool
+    code: tuple[tuple[int, int], ...]  # the spans of a Python traceback's source lines (what the program runs, not what it printed)
 
 
 # Texts whose facts are kept (rca.events.remember): an analysis classifies each distinct text of the
@@ -377,15 +381,17 @@ def _text_facts(text: str) -> _TextFacts:
         client=bool(answered), grpc_codes=tuple(GRPC_CODE.findall(text)) if not held.isdisjoint(GRPC_WORDS) else (),
         sqlstates=_unique(SQLSTATE.findall(text)) if ("sql" in lower or "pgcode" in lower) else (),
         mysql=_unique([m for m in mysql if 1000 <= m <= 9999]), packages=tuple(_frame_packages(files)),
+        own_modules=tuple(_own_modules(files)),
         environ=bool(environ), env_key=env_key, undefined=undefined, used_as_module=used_as_module,
         phrases=phrases, platform=platform, exit_codes=tuple(exit_codes),
         symptom=not folded_held.isdisjoint(SYMPTOM_HINTS) and bool(SYMPTOM.search(text)),
         database=_names_a_database(text, held, lower, folded_held),
+        code=tuple(code),
     )
 
 
 def _exception_names(text: str, chain: list[str] | None, prose: bool, statuses: tuple[str, ...],
-                     held: AbstractSet[str]) -> tuple[list[str], tuple[str, ...]]:
+                     held: AbstractSet[str], code: tuple[tuple[int, int], ...] = ()) -> tuple[list[str], tuple[str, ...]]:
     """The exception types the text names, innermost first, and the statuses their exceptions carry."""
     # Another runtime prints its chain outermost first (Java's `Caused by:`, Node's `cause:`): in a snippet,
     # its parsed chain gives the order, innermost first, and the statuses its exceptions carry.
@@ -399,7 +405,10 @@ def _exception_names(text: str, chain: list[str] | None, prose: bool, statuses: 
         if DOTTED_TYPE.search(text):
             named += [(m.start(1), m.group(1)) for m in LINE_EXCEPTION.finditer(text)
                       if not ABBREVIATED_LOGGER.match(m.group(1))]
-        names = [name for _, name in sorted(named) if name not in BARE_WORDS]
+        # a name on a traceback's source line is code, not an exception raised: `except subprocess.TimeoutExpired:`,
+        # `httpx.Timeout(15.0, connect_timeout=30.0)` (structure before words, docs/CLASSES.md); what was raised
+        # is on the exception's own line, or on a `raise` line where a pasted traceback stops short of it
+        names = [name for at, name in sorted(named) if name not in BARE_WORDS and not _in_code(text, at, code)]
     else:  # a log line: exceptions named where a line prints them (`pkg.Error: message`)
         names = [m.group(1) for m in exception_names(text) if text[m.end():m.end() + 1] in (":", "") or
                  text[m.start() - 1:m.start()] in ("(", "<", "'")]
@@ -459,6 +468,17 @@ def _http_answers(text: str, lower: str, code: list[tuple[int, int]]) -> list[in
     return answers
 
 
+def _own_modules(files: list[str]) -> list[str]:
+    """The frames' files outside any installed package or the standard library, as dotted paths without `.py`
+    (`/srv/chat/web/api/open_live.py` -> `srv.chat.web.api.open_live`): the application's own modules."""
+    return [path for file in files if file.endswith(".py") and not (PACKAGE.search(file) or PYTHON_HOME.search(file))
+            and (path := file[:-3].strip("/\\").replace("/", ".").replace("\\", "."))]
+
+
+# An interpreter's own tree (`/usr/lib/python3.8/`, `C:\Python27\lib\`, `~/.pyenv/versions/3.11.7/`): its modules are the standard library's
+PYTHON_HOME = re.compile(r"(?i)[/\\](?:python\d[\w.]*|versions[/\\]\d[\w.]*)[/\\]")
+
+
 def _frame_packages(files: list[str]) -> list[str]:
     """The packages of the frames, innermost first (those of the dotted exception names follow them)."""
     packages = []
@@ -497,8 +517,10 @@ def _undefined_name(text: str, code: list[tuple[int, int]]) -> tuple[str | None,
 
 # SQLAlchemy names the exception that broke a session inside the later error's message: that one is the
 # innermost cause (a UniqueViolation behind a rolled-back session is a data bug, not a session failure)
-ORIGINAL_MARK = "Original exception was: ("
-ORIGINAL_EXCEPTION = re.compile(r"Original exception was: \(([A-Za-z_][\w.]*)\)")
+# (its autoflush note `(raised as a result of Query-invoked autoflush; …)` may come first, and a pasted message
+# may be wrapped across lines)
+ORIGINAL_MARK = "Original"
+ORIGINAL_EXCEPTION = re.compile(r"Original\s+exception\s+was:\s+(?:\(raised as a result of [^)]*\)\s*(?:E\s+)?)?\(([A-Za-z_][\w.]*)\)")
 
 
 def _original_first(text: str, names: list[str]) -> list[str]:
@@ -610,6 +632,14 @@ SOURCE_LINE = re.compile(r'^([ \t]*)File "[^"]+", line \d+[^\n]*\n(\1[ \t]+[^\n]
 
 def _source_line_spans(text: str) -> list[tuple[int, int]]:
     return [match.span(2) for match in SOURCE_LINE.finditer(text)]
+
+
+def _in_code(text: str, at: int, spans: tuple[tuple[int, int], ...]) -> bool:
+    """Whether position `at` lies on a source line (one of `spans`) other than a `raise` statement."""
+    for start, end in spans:
+        if start <= at < end:
+            return not text[start:end].lstrip().startswith("raise ")
+    return False
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -797,12 +827,21 @@ def _literal_start(alternative: str) -> str:
     return "".join(literal)
 
 
-def exception_class(name: str, table: Knowledge | None = None) -> str | None:
-    """The class the table gives a qualified exception name: exact, then by its short name."""
+def exception_class(name: str, table: Knowledge | None = None, own_modules: tuple[str, ...] = ()) -> str | None:
+    """The class the table gives a qualified exception name: exact, then by its short name, unless the name
+    is qualified by one of `own_modules` (the application's own frames): an application's own
+    `api.open_live.TransportError`, raised in its own `api/open_live.py`, is no library's TransportError, and
+    its class is what it wraps, not the family of a library that happens to share the short name."""
     table = table or knowledge()
     if name in table.exceptions:
         return table.exceptions[name]
+    if own_modules and "." in name and _is_own(name.rsplit(".", 1)[0], own_modules):
+        return None
     return table.short.get(name.rsplit(".", 1)[-1])
+
+
+def _is_own(module: str, own_modules: tuple[str, ...]) -> bool:
+    return any(path == module or path.endswith("." + module) for path in own_modules)
 
 
 STRONG_HTTP = (401, 407, 429)
@@ -924,7 +963,9 @@ def _by_exceptions(signals: Signals, table: Knowledge, database: bool) -> Decisi
             kind = "standard module" if signals.undefined in table.stdlib else "module"
             return "missing_import", f"NameError for the {kind} {signals.undefined}"
         # a type no table knows, by its own name's last words (rca.classify.type_words)
-        cls = exception_class(name, table) or class_by_type_name(name)
+        if signals.own_modules and "." not in name and any(other.endswith("." + name) for other in signals.exceptions):
+            continue  # a short name that the text also prints qualified (`raise TransportError(…)`): the qualified one decides
+        cls = exception_class(name, table, signals.own_modules) or class_by_type_name(name)
         if cls is None:
             continue
         if cls == "dependency_connection_failure" and database:

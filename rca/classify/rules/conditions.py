@@ -271,7 +271,24 @@ def counts(text: str, start: int, end: int) -> bool:
         return False
     before = text[start - 1] if start > 0 else ""
     after = text[end] if end < len(text) else ""
-    return not ((before == "_" and text[start].isalnum()) or (after == "_" and text[end - 1].isalnum()))
+    if (before == "_" and text[start].isalnum()) or (after == "_" and text[end - 1].isalnum()):
+        return False
+    return not _in_assertion(text, start)
+
+
+ASSERTION = re.compile(r"(?<![\w.])assert\s")
+PYTEST_DIFF_LINE = re.compile(r"E\s+[-+] ")  # pytest's diff of the two sides of a failed comparison
+
+
+def _in_assertion(text: str, start: int) -> bool:
+    """Whether the span starting at `start` is on a line of a test's assertion: after an `assert` on its line
+    (`assert response.status == '403 FORBIDDEN'`, pytest's `AssertionError: assert '200 OK' == '403 FORBIDDEN'`)
+    or on pytest's diff of the comparison (`E   + 403 FORBIDDEN`). It says what the test wanted, not what a
+    service did; a failed assertion is a plain bug (docs/CLASSES.md)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text.startswith("E", line_start) and PYTEST_DIFF_LINE.match(text, line_start):
+        return True
+    return "assert" in text[line_start:start] and ASSERTION.search(text, line_start, start) is not None
 
 
 # ---- leaves -------------------------------------------------------------------------------------

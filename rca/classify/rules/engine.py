@@ -36,6 +36,9 @@ class Classification:
     alternatives: list[dict] = field(default_factory=list)
     # what the text also shows but does not explain: the symptom a cause in the same text beat
     secondary: list[dict] = field(default_factory=list)
+    # no rule matched, and the text's structure names a plain bug: the exception the knowledge tables read
+    # as an application's own mistake (`TypeError`, a unique-key violation); rca.classify.hybrid keeps it unknown
+    plain_bug: str | None = None
 
     @property
     def role(self) -> str:
@@ -188,6 +191,12 @@ def unfilled(template: str, fields: dict) -> list[str]:
 UNCLASSIFIED = Classification(UNKNOWN, 0.0, "none")
 
 
+@lru_cache(maxsize=256)
+def plain_bug(why: str) -> Classification:
+    """UNCLASSIFIED, with the exception that makes the text a plain bug (one object per exception name)."""
+    return Classification(UNKNOWN, 0.0, "none", plain_bug=why)
+
+
 class RuleSet:
     def __init__(self, rules: list[Rule], cascades: Iterable[Cascade] | None = None):
         """`cascades`: the relations the analysis links causes to symptoms with; None for the shipped ones."""
@@ -250,9 +259,12 @@ class RuleSet:
         return found
 
     def classify(self, event: ErrorEvent) -> Classification:
-        found = self.matches(event)
+        facts = Facts.of(event)
+        found = self.matches(event, facts)
         if not found:
-            return UNCLASSIFIED
+            # the knowledge rules read facts.decided for every text, so asking for it here costs nothing
+            decided = facts.decided
+            return plain_bug(decided[1]) if decided is not None and decided[0] == UNKNOWN else UNCLASSIFIED
         chosen = cause_first(found)
         _, best, fields = found[chosen]
         alternatives = [{"class": r.cls, "rule": r.id, "confidence": r.confidence}
