@@ -69,6 +69,9 @@ def test_the_table_records_where_each_new_type_came_from():
     # a hub's log line of aiohttp's connector error about a database's port is the database's
     ("ERROR (MainThread) [custom_components.energy_db] Cannot connect to host postgres:5432 ssl:default [Connect call failed ('10.1.0.4', 5432)]",
      "db_session_failure"),
+    # the Supervisor's ingress proxy printing aiohttp's connector error about the add-on it fronts: the service down
+    ("24-02-03 10:11:12 ERROR (MainThread) [supervisor.api.ingress] Ingress error: Cannot connect to host 172.30.33.9:5000 "
+     "ssl:default [Connect call failed ('172.30.33.9', 5000)]", "service_unavailable"),
     # aiohttp's connector error whose reason is a time limit is not read as a refusal
     ("Cannot connect to host api.example.org:443 ssl:default [Connection timed out]", "timeout"),
     # the MCP client lists its server as failed after the transport closed
