@@ -1,6 +1,6 @@
 """Failures named by a library's own wording or exception hierarchy where small projects print them (issue 28,
 classify29): rules/knowledge/libraries.yaml and the configuration libraries fixtures/knowledge/build.py now reads
-(OmegaConf, toml, tomli, tomllib, configparser's base error). The table's own examples and near misses are checked
+(OmegaConf, toml, tomli, tomllib, configparser's document errors). The table's own examples and near misses are checked
 by test_knowledge_entries.py; here: the exception types decide by their hierarchy, printed with or without their
 module, the code's own mistakes among them stay unknown, the wordings decide over the symptom printed after them,
 and every new pattern stays linear on a 100 kB adversarial line."""
@@ -31,7 +31,7 @@ def rules_say(text: str) -> str:
     "toml.decoder.TomlDecodeError: Unbalanced quotes (line 4 column 9 char 51)",
     "tomli.TOMLDecodeError: Expected '=' after a key in a key/value pair (at line 3, column 8)",
     "tomllib.TOMLDecodeError: Invalid initial character for a key part (at line 2, column 1)",
-    # an INI file with a section twice: configparser's base error covers every document error
+    # an INI file with a section twice
     "configparser.DuplicateSectionError: While reading from '/etc/relay/relay.ini' [line 12]: section 'smtp' already exists",
 ])
 def test_a_configuration_librarys_own_errors_are_config_errors(text):
@@ -54,6 +54,17 @@ def test_the_table_records_where_each_new_type_came_from():
     assert signals.exception_class("tomllib.TOMLDecodeError", table) == "config_error"
     assert signals.exception_class("configparser.ParsingError", table) == "config_error"
     assert signals.exception_class("omegaconf.errors.ConfigTypeError", table) == "unknown"
+    # configparser's base class is left out: its short name is what other runtimes print (`runtime.Error`, Node's `Error`)
+    assert signals.exception_class("Error", table) is None
+
+
+@pytest.mark.parametrize("text", [
+    "panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation "
+    "code=0x1 addr=0x0 pc=0x4a1f2c]\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/app/main.go:31 +0x2c",
+    "Error: Cannot read properties of undefined (reading 'id')\n    at render (/srv/app/views/user.js:14:22)",
+])
+def test_a_generic_error_type_of_another_runtime_stays_unknown(text):
+    assert rules_say(text) == "unknown"
 
 
 @pytest.mark.parametrize("text, expected", [
