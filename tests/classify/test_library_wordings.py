@@ -117,3 +117,23 @@ def test_every_new_pattern_stays_linear_on_an_adversarial_line():
         signals.re.compile(entry["pattern"], signals.re.IGNORECASE).search(line)
         signals.re.compile(entry["pattern"], signals.re.IGNORECASE).search("Timeout fetching " + "x " * 50_000)
     assert time.perf_counter() - started < 1.0
+
+
+def test_every_new_pattern_is_anchored_by_a_literal_of_each_alternative():
+    # an unanchored pattern runs on every text (the speed of issue 16); a bracket written as `\]` ends the
+    # anchor reader's alternatives early, so one alternative's literal would stand for all of them
+    import yaml
+
+    table = yaml.safe_load((signals.knowledge_dir() / "libraries.yaml").read_text(encoding="utf-8"))
+    for entry in [*table["phrases"], *table["platforms"]]:
+        anchors = signals.anchors_of(entry["pattern"])
+        assert anchors is not None, entry["pattern"]
+        if "Missing Permissions" in entry["pattern"]:  # three top-level alternatives, three anchors
+            assert len(anchors) == 3
+
+
+@pytest.mark.parametrize("text", ["DiscordAPIError: Missing Permissions",
+                                  "DiscordAPIError[50013]: Missing Permissions",
+                                  "discord.errors.Forbidden: 403 Forbidden (error code: 50013): Missing Permissions"])
+def test_discords_missing_permissions_with_or_without_its_code(text):
+    assert rules_say(text) == "auth_rejection"
