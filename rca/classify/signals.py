@@ -803,17 +803,35 @@ LITERAL_CHAR = re.compile(r"""[A-Za-z0-9 _:'=,"/<>!@%&;~-]|\\x([0-9A-Fa-f]{2})|\
 
 def anchors_of(pattern: str) -> tuple[str, ...] | None:
     """The literal start of each top-level alternative, lower-cased; None when one has none."""
-    alternatives, depth, current = [], 0, ""
-    for char in pattern:
-        depth += char in "([" and 1 or (char in ")]" and -1 or 0)
-        if char == "|" and depth == 0:
-            alternatives.append(current)
-            current = ""
-        else:
-            current += char
-    alternatives.append(current)
-    anchors = [_literal_start(alternative) for alternative in alternatives]
+    anchors = [_literal_start(alternative) for alternative in _top_level_alternatives(pattern)]
     return None if any(len(anchor) < 3 for anchor in anchors) else tuple(anchor.lower() for anchor in anchors)
+
+
+def _top_level_alternatives(pattern: str) -> list[str]:
+    """The pattern split at each `|` outside groups and classes; an escaped character (`\\(`, `\\|`, `\\]`)
+    is no syntax, and a `]` first in a class is one of its characters."""
+    alternatives: list[str] = []
+    current: list[str] = []
+    depth, position, in_class = 0, 0, False
+    while position < len(pattern):
+        char = pattern[position]
+        step = 2 if char == "\\" else 1
+        if char == "[" and not in_class:
+            in_class = True
+            first = position + 1 + (pattern[position + 1:position + 2] == "^")
+            step = first - position + (pattern[first:first + 1] == "]")
+        elif char == "]" and in_class:
+            in_class = False
+        elif not in_class and char in "()":
+            depth += 1 if char == "(" else -1
+        elif not in_class and char == "|" and depth == 0:
+            alternatives.append("".join(current))
+            current, position = [], position + 1
+            continue
+        current.append(pattern[position:position + step])
+        position += step
+    alternatives.append("".join(current))
+    return alternatives
 
 
 def _literal_start(alternative: str) -> str:

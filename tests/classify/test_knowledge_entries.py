@@ -50,3 +50,13 @@ def test_an_anchor_reads_escaped_and_quoting_characters_as_the_text_holds_them()
     assert signals.anchors_of(r"""'error': '(?:invalid_auth)|"error": ?"(?:invalid_auth)|==> Exited with status [1-9]""") == (
         "'error': '", '"error":', "==> exited with status ")
     assert signals.anchors_of(r"\d+ connections|x") is None  # a class is no literal, nor is a start under three characters
+
+
+def test_an_escaped_bracket_or_a_class_does_not_hide_the_alternatives_after_it():
+    """The splitter counted `\\(` and `[(]` as opening a group, so the `|` after them split nothing: Rust's
+    `VarError(NotPresent)` (the last of four alternatives) never ran its pattern unless the text also held
+    the first alternative's anchor."""
+    assert signals.anchors_of(r"value: NotPresent|EnvVar\(NotPresent|value: NotUnicode\(|VarError\(NotPresent") == (
+        "value: notpresent", "envvar(notpresent", "value: notunicode(", "varerror(notpresent")
+    assert signals.anchors_of(r"abc[(]x|def[]|]|ghi\|jkl") == ("abc", "def", "ghi|jkl")
+    assert rules_say("thread 'main' panicked at src/main.rs:9:45: DATABASE_URL: VarError(NotPresent)") == "config_error"
