@@ -43,6 +43,7 @@ FILES = {
     "batch24.jsonl": ("fc-24", {"batch24"}),
     "batch25.jsonl": ("fc-25", {"batch25"}),
     "batch26.jsonl": ("fc-26", {"batch26"}),
+    "batch27.jsonl": ("fc-27", {"batch27"}),
     "batch28.jsonl": ("fc-28", {"batch28"}),
 }
 URL = re.compile(r"^https://github\.com/([^/]+/[^/]+)/(issues|pull)/\d+$")
@@ -190,7 +191,7 @@ def test_a_weighted_batch_brings_its_rows_and_the_floors_it_was_gathered_for(bat
     assert not short, short
 
 
-@pytest.mark.parametrize("batch", [8, 9, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 26, 28])
+@pytest.mark.parametrize("batch", [8, 9, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 26, 27, 28])
 def test_a_batch_ids_run_without_gaps(batch):
     ids = [r["id"] for r in rows(f"batch{batch}.jsonl")]
     assert ids == [f"fc-{batch}{n:03d}" for n in range(1, len(ids) + 1)]
