@@ -15,8 +15,8 @@ rca.classify.model.train would. A variant changes how the model is fitted (`VARI
 own), a threshold per cause class (rca.classify.model.class_thresholds, as shipped), and the model's
 answer with its `unknown` probability scaled by a factor (a prior against `unknown`), the threshold
 tuned again per refit under the plain-bug cap. Choices are made on batches 2-16 pooled; `--confirm`
-then scores 17-24, without choosing again. Batch 25 and later are sealed: never scored here (21 and 22 were
-gathered to be trained on; 23 and 24 were measured while sealed and are spent).
+then scores 17-24, without choosing again. Batches 25 and 26 are sealed: never scored here (21, 22, 27 and 28
+were gathered to be trained on; 23 and 24 were measured while sealed and are spent).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from rca.classify.rules import RuleSet  # noqa: E402
 FRESH = ROOT / "fixtures" / "fresh-corpus"
 CHOOSE_ON = tuple(range(2, 17))
 CONFIRM_ON = tuple(range(17, 25))
-SEALED_FROM = 25
+SEALED = text_model.SEALED_FRESH_BATCHES
 DEFAULT_CACHE = Path("/tmp/rca-recall")
 
 
@@ -75,8 +75,8 @@ VARIANTS: dict[str, tuple[float, Callable[[list[dict]], list[dict]], dict]] = {
 
 
 def collect_batch(number: int, variant: str, rules: RuleSet, cache: Path) -> Path:
-    if number >= SEALED_FROM:
-        raise SystemExit(f"batch {SEALED_FROM} and later are sealed: never scored here")
+    if number in SEALED:
+        raise SystemExit(f"batches {', '.join(map(str, SEALED))} are sealed: never scored here")
     out = cache / variant / f"batch{number}.json"
     if out.is_file():
         return out
