@@ -526,11 +526,11 @@ def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: 
     if inflated.damaged:  # DuckDB refuses a cut or damaged gzip: the Python reader reads what inflates
         yield from _read_in_python(stream, source, stats, prefilter, compressed)
         return
-    # A gzip inflated into a plain file is read as a plain file, on every core (engine_inflate.py)
-    path, plain = (inflated.path, open(inflated.path, "rb")) if inflated.path is not None else (source, None)
-    passes = Passes(stream if plain is None else plain, path, compressed and plain is None)
-    connection = judged = None
-    try:
+    plain = passes = connection = judged = None
+    try:  # from here every exit removes the inflated copy, an error opening it included
+        # A gzip inflated into a plain file is read as a plain file, on every core (engine_inflate.py)
+        path, plain = (inflated.path, open(inflated.path, "rb")) if inflated.path is not None else (source, None)
+        passes = Passes(stream if plain is None else plain, path, compressed and plain is None)
         try:
             connection = connect()
             # "events" counts healthy request logs in SQL too (kind 2): no event is made of one
@@ -545,7 +545,8 @@ def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: 
             return
         yield from _read_judged(candidate_lines(connection, judged, layout), source, stats, prefilter, judged, layout)
     finally:
-        passes.close()
+        if passes is not None:
+            passes.close()
         if connection is not None:
             connection.close()
         if plain is not None:
