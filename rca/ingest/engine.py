@@ -208,11 +208,10 @@ def _not_strict() -> str:
 # (`rowid`, through the view `judged`): the table is written in file order (preserve_insertion_order),
 # and on every thread. `row_number() OVER ()` numbered them as well, but DuckDB runs a streaming
 # window on one thread, and with it the whole reading below it (3.7 of 4.2 CPU-s on one thread, 1M
-# lines). The text
-# is kept only for the rows Python decides on; a passed row keeps its revision, its stamp to the
-# second (as prefilter.stamp_in cuts it), the nanosecond of its stamp (`moment`) and its GKE
-# ReplicaSet; a counted request its second, service and moment, which order a revision's requests
-# and the first and last.
+# lines). The text is kept only for the rows Python decides on; a passed row keeps its revision, its
+# stamp to the second (as prefilter.stamp_in cuts it), the nanosecond of its stamp (`moment`) and its
+# GKE ReplicaSet; a counted request its second, service and moment, which order a revision's requests
+# and the first and last. Every row keeps its length in bytes (`size`), where sized_layout finds lines.
 JUDGED = """CREATE TEMP TABLE judged_rows AS
 SELECT kind, CASE WHEN kind = 0 THEN raw END AS raw,
        CASE WHEN kind > 0 THEN {revision} END AS revision,
