@@ -1,10 +1,11 @@
 """The per-line work of a JSON-lines export in DuckDB: Python decodes only the lines that can matter.
 
-DuckDB reads the file as raw lines (in parallel, gzip undone in C), parses each once for the fields
-the prefilter needs (severity, timestamp, httpRequest.status and URL, textPayload, resource type and
-labels) and decides on those fields which lines Python must see: errors, anything a traceback could
-be part of, anything unclear. Python is handed those lines in file order and runs today's per-line
-code on them (`jsonlog.read_line`, the byte prefilter included); the rest never reach Python:
+DuckDB reads the file as raw lines (in parallel; a gzip inflated once beforehand, engine_inflate.py),
+parses each once for the fields the prefilter needs (severity, timestamp, httpRequest.status and URL,
+textPayload, resource type and labels) and decides on those fields which lines Python must see: errors,
+anything a traceback could be part of, anything unclear. Python is handed those lines in file order and
+runs today's per-line code on them (`jsonlog.read_line`, the byte prefilter included); the rest never
+reach Python:
 
 - healthy entries are counted, and their first and last stamps noted, as the byte prefilter would;
 - healthy request logs (status below 500, not 401/403/429), when the reader is asked for them
