@@ -7,7 +7,6 @@ import os
 import tempfile
 
 import pytest
-
 from conftest import read_with_engine as read
 from test_engine import bad_export
 
