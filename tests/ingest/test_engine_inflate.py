@@ -91,3 +91,35 @@ def test_the_plain_file_is_removed_when_the_read_fails_before_duckdb_starts(tmp_
     with pytest.raises(OSError):
         list(engine.read_json_lines_in_engine(open(packed, "rb"), str(packed), ReadStats(), "deploys"))
     assert _inflated_files() == set()
+
+
+def _inflate_and_wait(packed: str, made) -> None:
+    """A worker in the middle of reading a gzip: its plain copy made, its read not over."""
+    import time
+
+    engine_inflate.inflate(packed)
+    made.set()
+    time.sleep(60)
+
+
+def test_a_worker_ended_by_its_parent_leaves_no_plain_file(tmp_path):
+    """The parent ends its workers with SIGTERM, which ends a worker at once (rca.analyze.mapping): no
+    `finally` of the worker's runs, so the parent removes the copies its ended workers made."""
+    import multiprocessing
+
+    from rca.cli import _end_worker_processes
+
+    packed = _packed(tmp_path)
+    context = multiprocessing.get_context("fork")  # the worker sees this test's temporary folder
+    made = context.Event()
+    worker = context.Process(target=_inflate_and_wait, args=(str(packed), made))
+    worker.start()
+    try:
+        assert made.wait(60)
+        assert len(_inflated_files()) == 1
+        _end_worker_processes()
+        assert not worker.is_alive() and worker.exitcode == -15
+        assert _inflated_files() == set()
+    finally:
+        worker.kill()
+        worker.join(5)
