@@ -27,6 +27,7 @@ from rca.errors import RcaError
 from rca.events.error_event import ErrorEvent
 from rca.events.redact import scrubber
 from rca.ingest.atomic import write_text_atomically
+from rca.ingest.engine_inflate import remove_left_by  # imported before any stop: a signal handler calls it
 from rca.ingest.live import PullError
 from rca.ingest.stats import ReadStats
 from rca.ingest.times import parse_moment as record_moment
@@ -372,7 +373,8 @@ STOP_SIGNALS = ("SIGINT", "SIGTERM")
 
 def _end_worker_processes(grace_seconds: float = 5.0) -> None:
     """Every process this one started (pool workers, a local Dask cluster's): SIGTERM, then SIGKILL
-    for one still there after `grace_seconds`."""
+    for one still there after `grace_seconds`. An ended worker cleans nothing up: the plain copies of
+    gzips it was reading are removed here."""
     import multiprocessing
 
     children = multiprocessing.active_children()
@@ -383,6 +385,7 @@ def _end_worker_processes(grace_seconds: float = 5.0) -> None:
         if child.is_alive():
             child.kill()
             child.join()
+    remove_left_by([child.pid for child in children if child.pid is not None])
 
 
 def _cluster(address: str | None):

@@ -1,10 +1,11 @@
 """The per-line work of a JSON-lines export in DuckDB: Python decodes only the lines that can matter.
 
-DuckDB reads the file as raw lines (in parallel, gzip undone in C), parses each once for the fields
-the prefilter needs (severity, timestamp, httpRequest.status and URL, textPayload, resource type and
-labels) and decides on those fields which lines Python must see: errors, anything a traceback could
-be part of, anything unclear. Python is handed those lines in file order and runs today's per-line
-code on them (`jsonlog.read_line`, the byte prefilter included); the rest never reach Python:
+DuckDB reads the file as raw lines (in parallel; a gzip inflated once beforehand, engine_inflate.py),
+parses each once for the fields the prefilter needs (severity, timestamp, httpRequest.status and URL,
+textPayload, resource type and labels) and decides on those fields which lines Python must see: errors,
+anything a traceback could be part of, anything unclear. Python is handed those lines in file order and
+runs today's per-line code on them (`jsonlog.read_line`, the byte prefilter included); the rest never
+reach Python:
 
 - healthy entries are counted, and their first and last stamps noted, as the byte prefilter would;
 - healthy request logs (status below 500, not 401/403/429), when the reader is asked for them
@@ -208,11 +209,10 @@ def _not_strict() -> str:
 # (`rowid`, through the view `judged`): the table is written in file order (preserve_insertion_order),
 # and on every thread. `row_number() OVER ()` numbered them as well, but DuckDB runs a streaming
 # window on one thread, and with it the whole reading below it (3.7 of 4.2 CPU-s on one thread, 1M
-# lines). The text
-# is kept only for the rows Python decides on; a passed row keeps its revision, its stamp to the
-# second (as prefilter.stamp_in cuts it), the nanosecond of its stamp (`moment`) and its GKE
-# ReplicaSet; a counted request its second, service and moment, which order a revision's requests
-# and the first and last.
+# lines). The text is kept only for the rows Python decides on; a passed row keeps its revision, its
+# stamp to the second (as prefilter.stamp_in cuts it), the nanosecond of its stamp (`moment`) and its
+# GKE ReplicaSet; a counted request its second, service and moment, which order a revision's requests
+# and the first and last. Every row keeps its length in bytes (`size`), where sized_layout finds lines.
 JUDGED = """CREATE TEMP TABLE judged_rows AS
 SELECT kind, CASE WHEN kind = 0 THEN raw END AS raw,
        CASE WHEN kind > 0 THEN {revision} END AS revision,
@@ -526,11 +526,11 @@ def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: 
     if inflated.damaged:  # DuckDB refuses a cut or damaged gzip: the Python reader reads what inflates
         yield from _read_in_python(stream, source, stats, prefilter, compressed)
         return
-    # A gzip inflated into a plain file is read as a plain file, on every core (engine_inflate.py)
-    path, plain = (inflated.path, open(inflated.path, "rb")) if inflated.path is not None else (source, None)
-    passes = Passes(stream if plain is None else plain, path, compressed and plain is None)
-    connection = judged = None
-    try:
+    plain = passes = connection = judged = None
+    try:  # from here every exit removes the inflated copy, an error opening it included
+        # A gzip inflated into a plain file is read as a plain file, on every core (engine_inflate.py)
+        path, plain = (inflated.path, open(inflated.path, "rb")) if inflated.path is not None else (source, None)
+        passes = Passes(stream if plain is None else plain, path, compressed and plain is None)
         try:
             connection = connect()
             # "events" counts healthy request logs in SQL too (kind 2): no event is made of one
@@ -545,7 +545,8 @@ def read_json_lines_in_engine(stream, source: str, stats: ReadStats, prefilter: 
             return
         yield from _read_judged(candidate_lines(connection, judged, layout), source, stats, prefilter, judged, layout)
     finally:
-        passes.close()
+        if passes is not None:
+            passes.close()
         if connection is not None:
             connection.close()
         if plain is not None:

@@ -7,7 +7,10 @@ DuckDB on every core and by the engine's pass from the disk's cache, as a plain 
 
 The plain file is only made when the disk has room for it (a JSON export inflates 10-17×; a margin on
 top), and a gzip cut short or damaged is not inflated here at all: the Python reader reads it, every
-line that inflates, and counts the cut (`Inflated.damaged`). The file is removed when the read ends.
+line that inflates, and counts the cut (`Inflated.damaged`). The file is removed when the read ends;
+a worker process ended by its parent (SIGTERM ends it at once, rca.analyze.mapping) removes nothing,
+so each file is named by the process that made it, and the parent removes what its ended workers left
+(`remove_left_by`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from rca.ingest.gunzip import Gunzip
 # lines compress 10-17× (engine.GZIP_RATIO is the low end), and the disk is shared with others.
 ROOM_RATIO = 40
 _COPY_BYTES = 1 << 20
+PREFIX = "rca-inflated-"
 
 
 class Inflated:
@@ -43,7 +47,7 @@ def inflate(source: str) -> Inflated:
     try:
         if shutil.disk_usage(folder).free < os.path.getsize(source) * ROOM_RATIO:
             return Inflated()
-        handle, path = tempfile.mkstemp(prefix="rca-inflated-", suffix=".jsonl", dir=folder)
+        handle, path = tempfile.mkstemp(prefix=_prefix(os.getpid()), suffix=".jsonl", dir=folder)
     except OSError:
         return Inflated()
     try:
@@ -60,6 +64,25 @@ def inflate(source: str) -> Inflated:
         _remove(path)
         return Inflated(damaged=True)
     return Inflated(path)
+
+
+def remove_left_by(pids: list[int]) -> None:
+    """Remove the plain files that the processes `pids`, now ended, made and left (see the module's docstring)."""
+    if not pids:
+        return
+    folder = tempfile.gettempdir()
+    prefixes = tuple(_prefix(pid) for pid in pids)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefixes):
+            _remove(os.path.join(folder, name))
+
+
+def _prefix(pid: int) -> str:
+    return f"{PREFIX}{pid}-"  # the dash ends the number: process 12's files are not process 123's
 
 
 def _copy(gunzip: Gunzip, target) -> None:

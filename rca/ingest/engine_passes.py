@@ -2,8 +2,9 @@
 taking the few Python reads again (engine.lay_out). One pass a file, and one more only when it may
 hold copies of an entry (engine_copies): each pass costs a whole inflate of a gzip.
 
-A plain file is one seekable stream, rewound for each pass. A gzip file cannot be sought in, so each
-pass inflates a fresh copy, read forward only (`Forward`); the stream the Python reader was given is
+A plain file is one seekable stream, rewound for each pass, and so is a gzip's plain copy
+(engine_inflate.py). A gzip read as it is (no room on the disk for that copy) cannot be sought in, so
+each pass inflates a fresh copy, read forward only (`Forward`); the stream the Python reader was given is
 left untouched, so that when the engine gives up (a cut or damaged gzip, which DuckDB refuses) the
 Python reader still reads every line that inflates and counts the cut (rca.ingest.gunzip).
 """

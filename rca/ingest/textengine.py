@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from operator import itemgetter
 
 from rca.ingest.engine import (
+    NUMBERED,
     OVERLONG,
     READ_LINES,
     Judged,
@@ -112,9 +113,6 @@ SELECT kind, t, unsure, opener, CASE WHEN kind = 0 THEN raw END AS raw FROM (
           FROM (
             SELECT raw, kube, CASE WHEN kube <> '' THEN substr(raw, length(kube) + 2) ELSE coalesce(raw, '') END AS rest
             FROM (SELECT raw, regexp_extract(raw, '{kubectl}', 1) AS kube FROM {lines}))))))))"""
-# The rows numbered from 1 in file order by where the table holds them (engine.NUMBERED: a streaming
-# window, `row_number() OVER ()`, would keep the whole reading above on one thread)
-NUMBERED = "CREATE TEMP VIEW judged AS SELECT rowid + 1 AS row, * FROM judged_rows"
 
 # How many lines step back in time (stitch would sort or reverse such a run, differently without the
 # lines passed over), and how many SQL cannot date as Python does: either sends the file to Python.
@@ -159,6 +157,7 @@ def judge_text(connection, source: str) -> Judged | None:
     """What SQL tells of the file, or None when Python must read it whole (see the module's docstring)."""
     connection.execute(MACROS)
     connection.execute(judged_sql(), read_arguments(source, False))
+    # numbered as the JSON engine numbers its rows (engine.NUMBERED: by rowid, not a one-thread window)
     connection.execute(NUMBERED)
     unsure, steps_back = connection.execute(DOUBTS).fetchall()[0]
     if unsure or steps_back:

@@ -6,10 +6,19 @@ import gzip
 import os
 import tempfile
 
+import pytest
 from conftest import read_with_engine as read
 from test_engine import bad_export
 
 from rca.ingest import engine, engine_inflate
+from rca.ingest.stats import ReadStats
+
+
+@pytest.fixture(autouse=True)
+def _own_temp_folder(tmp_path, monkeypatch):
+    """The copies are looked for in a folder of the test's own: another read on the machine (a test
+    run beside this one) makes and removes its own in the shared temporary folder meanwhile."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 def _packed(tmp_path):
@@ -67,3 +76,50 @@ def test_a_damaged_gzip_leaves_no_plain_file_and_python_reads_it(tmp_path, monke
     assert by_engine == read(packed, "python", monkeypatch)
     assert paths == [] and _inflated_files() == before
     assert any(reason.startswith("truncated or corrupt gzip") for reason in by_engine[1].skipped)
+
+
+def test_the_plain_file_is_removed_when_the_read_fails_before_duckdb_starts(tmp_path, monkeypatch):
+    """Every exit removes the inflated copy: here the engine's passes cannot be set up (a file
+    descriptor short, say) right after the gzip was inflated."""
+    packed = _packed(tmp_path)
+
+    def failing(*args):
+        raise OSError("Too many open files")
+
+    monkeypatch.setattr(engine, "Passes", failing)
+    monkeypatch.setenv("RCA_ENGINE", "duckdb")
+    with pytest.raises(OSError):
+        list(engine.read_json_lines_in_engine(open(packed, "rb"), str(packed), ReadStats(), "deploys"))
+    assert _inflated_files() == set()
+
+
+def _inflate_and_wait(packed: str, made) -> None:
+    """A worker in the middle of reading a gzip: its plain copy made, its read not over."""
+    import time
+
+    engine_inflate.inflate(packed)
+    made.set()
+    time.sleep(60)
+
+
+def test_a_worker_ended_by_its_parent_leaves_no_plain_file(tmp_path):
+    """The parent ends its workers with SIGTERM, which ends a worker at once (rca.analyze.mapping): no
+    `finally` of the worker's runs, so the parent removes the copies its ended workers made."""
+    import multiprocessing
+
+    from rca.cli import _end_worker_processes
+
+    packed = _packed(tmp_path)
+    context = multiprocessing.get_context("fork")  # the worker sees this test's temporary folder
+    made = context.Event()
+    worker = context.Process(target=_inflate_and_wait, args=(str(packed), made))
+    worker.start()
+    try:
+        assert made.wait(60)
+        assert len(_inflated_files()) == 1
+        _end_worker_processes()
+        assert not worker.is_alive() and worker.exitcode == -15
+        assert _inflated_files() == set()
+    finally:
+        worker.kill()
+        worker.join(5)
