@@ -5,6 +5,7 @@ by test_knowledge_entries.py; here: the exception types decide by their hierarch
 module, the code's own mistakes among them stay unknown, the wordings decide over the symptom printed after them,
 and every new pattern stays linear on a 100 kB adversarial line."""
 
+import re
 import time
 
 import pytest
@@ -112,11 +113,12 @@ def test_every_new_pattern_stays_linear_on_an_adversarial_line():
 
     table = yaml.safe_load((signals.knowledge_dir() / "libraries.yaml").read_text(encoding="utf-8"))
     line = "Cannot connect to host " + "a" * 50_000 + " ssl:" + "b" * 50_000
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time, as the other linear-time tests: a loaded machine's wall clock is not the pattern's
     for entry in table["phrases"]:
-        signals.re.compile(entry["pattern"], signals.re.IGNORECASE).search(line)
-        signals.re.compile(entry["pattern"], signals.re.IGNORECASE).search("Timeout fetching " + "x " * 50_000)
-    assert time.perf_counter() - started < 1.0
+        pattern = re.compile(entry["pattern"], re.IGNORECASE)
+        pattern.search(line)
+        pattern.search("Timeout fetching " + "x " * 50_000)
+    assert time.process_time() - started < 1.0
 
 
 def test_every_new_pattern_is_anchored_by_a_literal_of_each_alternative():
