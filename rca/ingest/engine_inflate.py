@@ -52,7 +52,7 @@ def inflate(source: str) -> Inflated:
         return Inflated()
     try:
         with os.fdopen(handle, "wb") as target, Gunzip(open(source, "rb")) as gunzip:
-            _copy(gunzip, target)
+            shutil.copyfileobj(gunzip, target, _COPY_BYTES)
             damaged = gunzip.damage is not None
     except OSError:  # the disk filled up, or the file could not be read: read the gzip as it is
         _remove(path)
@@ -83,13 +83,6 @@ def remove_left_by(pids: list[int]) -> None:
 
 def _prefix(pid: int) -> str:
     return f"{PREFIX}{pid}-"  # the dash ends the number: process 12's files are not process 123's
-
-
-def _copy(gunzip: Gunzip, target) -> None:
-    buffer = bytearray(_COPY_BYTES)
-    view = memoryview(buffer)
-    while size := gunzip.readinto(view):
-        target.write(view[:size])
 
 
 def _remove(path: str) -> None:
