@@ -87,7 +87,7 @@ def test_a_gzip_is_inflated_by_python_once(tmp_path, monkeypatch):
     assert by_engine[1].skipped["broken JSON"] == 1
 
 
-def _judged(path, rejects=None):
+def _judged(path):
     """The judged table of `path` and what lay_out counts on it (its wanted lines: each revision's first)."""
     connection = engine.connect()
     stream = open(path, "rb")
